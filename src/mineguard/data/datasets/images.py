@@ -50,8 +50,9 @@ def probe_image(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             width, height = im.size
-            orientation = im.getexif().get(_EXIF_ORIENTATION_TAG, 1)
             im.verify()
+        with Image.open(path) as im:  # verify() leaves the file unusable; reopen for EXIF
+            orientation = im.getexif().get(_EXIF_ORIENTATION_TAG, 1)
     except FileNotFoundError as exc:
         raise OSError("file not found") from exc
     except UnidentifiedImageError as exc:
