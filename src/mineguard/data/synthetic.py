@@ -18,10 +18,10 @@ import numpy as np
 
 from mineguard.data.datasets.data_yaml import write_data_yaml
 from mineguard.data.datasets.labels import write_yolo_labels
+from mineguard.data.remap import HELMET_NAMES
 
 logger = logging.getLogger(__name__)
 
-HELMET_NAMES = ("helmet", "no_helmet")
 HELMET, NO_HELMET = 0, 1
 
 # RGB colours
@@ -44,9 +44,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     cv2.ellipse(image, centre, axes, 0, 180, 360, rock, thickness=max(2, size // 40))
     rail = (95, 90, 85)
     for dx in (-0.12, 0.12):
-        cv2.line(
-            image, (centre[0] + int(dx * size * 0.4), centre[1]), (int(size * (0.5 + dx * 3)), size), rail, 1
-        )
+        cv2.line(image, (centre[0] + int(dx * size * 0.4), centre[1]), (int(size * (0.5 + dx * 3)), size), rail, 1)
     lamps = np.zeros_like(image)
     for _ in range(int(rng.integers(1, 4))):
         x, y = int(rng.uniform(0.05, 0.95) * size), int(rng.uniform(0.03, 0.3) * size)
@@ -76,9 +74,7 @@ def _draw_miner(
         (215, 220, 225),
         -1,
     )
-    cv2.rectangle(
-        image, (cx - head_w // 5, head_top + head_h - 2), (cx + head_w // 5, body_top), (90, 60, 40), -1
-    )
+    cv2.rectangle(image, (cx - head_w // 5, head_top + head_h - 2), (cx + head_w // 5, body_top), (90, 60, 40), -1)
     skin = _SKIN[int(rng.integers(len(_SKIN)))]
     cv2.ellipse(image, head_c, (head_w // 2, head_h // 2), 0, 0, 360, skin, -1)
     eye_y = head_top + int(head_h * 0.5)
@@ -102,9 +98,7 @@ def _draw_miner(
     return [max(0.0, box[0]), max(0.0, box[1]), min(float(size), box[2]), min(float(size), box[3])]
 
 
-def render_helmet_scene(
-    rng: np.random.Generator, size: int = 160
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_helmet_scene(rng: np.random.Generator, size: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw one scene.
 
     Returns:
@@ -161,9 +155,7 @@ def generate_helmet_dataset(
             image, boxes, class_ids = render_helmet_scene(rng, img_size)
             image_path = out / split / "images" / f"{split}_{i:05d}.jpg"
             image_path.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(
-                str(image_path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95]
-            )
+            cv2.imwrite(str(image_path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
             write_yolo_labels(out / split / "labels" / f"{split}_{i:05d}.txt", class_ids, boxes / img_size)
         entries[split] = f"{split}/images"
     logger.info(
