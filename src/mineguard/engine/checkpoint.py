@@ -1,0 +1,47 @@
+"""Checkpoints: weights plus everything needed to rebuild and resume (configs, names, state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from mineguard.models import get_model
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read or is not a MineGuard detector checkpoint."""
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename) so an interrupted save never corrupts ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint — pass the best.pt or last.pt of a training run")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})"
+        ) from None
+    for key in ("model_name", "model_config", "model"):
+        if not isinstance(ckpt, dict) or key not in ckpt:
+            raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard detector checkpoint")
+    return ckpt
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the detector stored in ``path`` (EMA weights if present), in eval mode."""
+    ckpt = read_checkpoint(path)
+    model = get_model(ckpt["model_name"], **ckpt["model_config"])
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ckpt

@@ -1,0 +1,36 @@
+"""Attention modules, one file each, looked up by name for the seed 001 ablations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from mineguard.layers.attention.bam import BottleneckAttention
+from mineguard.layers.attention.coord import CoordinateAttention
+from mineguard.layers.attention.se import SqueezeExcitation
+
+ATTENTION_LAYERS: dict[str, Callable[..., nn.Module]] = {
+    "ca": CoordinateAttention,
+    "se": SqueezeExcitation,
+    "bam": BottleneckAttention,
+}
+
+
+def create_attention(name: str, channels: int, **kwargs: object) -> nn.Module:
+    """Build the attention module ``name`` for ``channels`` input channels."""
+    try:
+        factory = ATTENTION_LAYERS[name]
+    except KeyError:
+        known = ", ".join(sorted(ATTENTION_LAYERS))
+        raise ValueError(f"unknown attention '{name}' — choose one of: {known}") from None
+    return factory(channels, **kwargs)
+
+
+__all__ = [
+    "ATTENTION_LAYERS",
+    "BottleneckAttention",
+    "CoordinateAttention",
+    "SqueezeExcitation",
+    "create_attention",
+]

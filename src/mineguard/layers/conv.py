@@ -1,0 +1,61 @@
+"""Convolution building blocks: Conv-BN-SiLU (CBS) and depthwise conv (YOLOv10, seed 001 §2)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def autopad(kernel_size: int, dilation: int = 1) -> int:
+    """'Same' padding for an odd kernel at stride 1."""
+    return dilation * (kernel_size - 1) // 2
+
+
+class ConvBNAct(nn.Module):
+    """Conv2d (no bias) -> BatchNorm -> activation: the CBS block of seed 001 Fig. 1.
+
+    x: (B, in_channels, H, W) -> (B, out_channels, H/stride, W/stride).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        *,
+        groups: int = 1,
+        dilation: int = 1,
+        act_layer: type[nn.Module] | None = nn.SiLU,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            autopad(kernel_size, dilation),
+            dilation=dilation,
+            groups=groups,
+            bias=False,
+        )
+        # BN hyper-parameters of the YOLOv8/v10 family (eps 1e-3, momentum 0.03).
+        self.bn = nn.BatchNorm2d(out_channels, eps=1e-3, momentum=0.03)
+        self.act = act_layer() if act_layer is not None else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class DWConv(ConvBNAct):
+    """Depthwise Conv-BN-act: one filter per channel (groups = channels)."""
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        *,
+        act_layer: type[nn.Module] | None = nn.SiLU,
+    ) -> None:
+        super().__init__(channels, channels, kernel_size, stride, groups=channels, act_layer=act_layer)
