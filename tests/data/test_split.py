@@ -12,9 +12,7 @@ from mineguard.data.errors import DatasetError
 from mineguard.data.split import kfold_splits, stratified_split, write_kfold, write_split
 
 
-def _balanced(
-    n_per_class: int = 20, num_classes: int = 3, n_background: int = 10
-) -> list[tuple[int, set[int]]]:
+def _balanced(n_per_class: int = 20, num_classes: int = 3, n_background: int = 10) -> list[tuple[int, set[int]]]:
     items = [(c * n_per_class + i, {c}) for c in range(num_classes) for i in range(n_per_class)]
     items += [(1000 + i, set()) for i in range(n_background)]
     return items

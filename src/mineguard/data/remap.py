@@ -212,7 +212,8 @@ def merge_sources(
     summary.images = {s: summary.images[s] for s in present}
     summary.instances = {s: summary.instances[s] for s in present}
     write_data_yaml(summary.data_yaml, target_names, present)
-    logger.info("%s", summary.format())
+    logger.info("merged %d images into %s: %s", sum(summary.images.values()), out, summary.images)
+    logger.debug("%s", summary.format())
     return summary
 
 

@@ -51,9 +51,7 @@ def _strata(class_sets: Sequence[Iterable[int]]) -> list[list[int]]:
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
     fr = np.asarray(fractions, dtype=np.float64)
     if fr.ndim != 1 or not 2 <= len(fr) <= 3:
-        raise DatasetError(
-            f"split fractions {list(fractions)}: give 2 (train val) or 3 (train val test) numbers"
-        )
+        raise DatasetError(f"split fractions {list(fractions)}: give 2 (train val) or 3 (train val test) numbers")
     if (fr < 0).any() or fr[0] <= 0 or abs(fr.sum() - 1.0) > 1e-6:
         raise DatasetError(
             f"split fractions {list(fractions)} must be >= 0 with train > 0 and sum to 1 (they sum to "
@@ -104,15 +102,10 @@ def stratified_split(
             split_of[moved] = split
             assigned[donor] -= 1
             assigned[split] += 1
-    return {
-        name: [items[i][0] for i in np.flatnonzero(split_of == s)]
-        for s, name in enumerate(SPLIT_NAMES[: len(fr)])
-    }
+    return {name: [items[i][0] for i in np.flatnonzero(split_of == s)] for s, name in enumerate(SPLIT_NAMES[: len(fr)])}
 
 
-def kfold_splits(
-    items: Sequence[tuple[K, Iterable[int]]], k: int = 5, seed: int = 0
-) -> list[tuple[list[K], list[K]]]:
+def kfold_splits(items: Sequence[tuple[K, Iterable[int]]], k: int = 5, seed: int = 0) -> list[tuple[list[K], list[K]]]:
     """K stratified folds: ``[(train_keys, val_keys), ...]``; the val parts are disjoint and cover all.
 
     Each stratum is shuffled and dealt round-robin over the folds, continuing from where the
@@ -171,9 +164,7 @@ def _class_sets(images: list[Path], num_classes: int) -> list[tuple[Path, set[in
         n_issues += len(issues)
         items.append((image, set(class_ids.tolist())))
     if n_issues:
-        logger.warning(
-            "%d label issues while splitting — run 'mineguard data validate' to see them", n_issues
-        )
+        logger.warning("%d label issues while splitting — run 'mineguard data validate' to see them", n_issues)
     return items
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from mineguard.data.datasets.data_yaml import write_data_yaml
 from mineguard.data.datasets.labels import write_yolo_labels
+from mineguard.data.errors import DatasetError
 from mineguard.data.remap import HELMET_NAMES
 
 logger = logging.getLogger(__name__)
@@ -142,9 +143,9 @@ def generate_helmet_dataset(
         Path of data.yaml (names ['helmet', 'no_helmet']).
     """
     if img_size < 64:
-        raise ValueError(f"img_size={img_size} is too small for visible heads; use at least 64")
+        raise DatasetError(f"img_size={img_size} is too small for visible heads; use at least 64")
     if n_train < 1 or min(n_val, n_test) < 0:
-        raise ValueError(f"need n_train >= 1 and n_val, n_test >= 0, got {n_train}, {n_val}, {n_test}")
+        raise DatasetError(f"need n_train >= 1 and n_val, n_test >= 0, got {n_train}, {n_val}, {n_test}")
     out = Path(out_dir)
     entries = {}
     for split_index, (split, count) in enumerate((("train", n_train), ("val", n_val), ("test", n_test))):

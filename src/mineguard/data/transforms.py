@@ -191,9 +191,7 @@ def random_crop(
     return np.ascontiguousarray(image[y0 : y0 + crop_h, x0 : x0 + crop_w]), kept, kept_ids
 
 
-def random_brightness(
-    image: np.ndarray, rng: np.random.Generator, *, p: float = 0.5, gain: float = 0.3
-) -> np.ndarray:
+def random_brightness(image: np.ndarray, rng: np.random.Generator, *, p: float = 0.5, gain: float = 0.3) -> np.ndarray:
     """Scale the HSV value channel by U(1 - gain, 1 + gain) with probability ``p``."""
     if rng.random() >= p:
         return image
@@ -204,9 +202,7 @@ def random_brightness(
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-def random_blur(
-    image: np.ndarray, rng: np.random.Generator, *, p: float = 0.1, max_kernel: int = 7
-) -> np.ndarray:
+def random_blur(image: np.ndarray, rng: np.random.Generator, *, p: float = 0.1, max_kernel: int = 7) -> np.ndarray:
     """Gaussian blur with an odd kernel drawn from 3..max_kernel, with probability ``p``."""
     if rng.random() >= p:
         return image
@@ -214,9 +210,7 @@ def random_blur(
     return cv2.GaussianBlur(image, (kernel, kernel), 0)
 
 
-def _mosaic_tile(
-    i: int, xc: int, yc: int, w: int, h: int, side: int
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _mosaic_tile(i: int, xc: int, yc: int, w: int, h: int, side: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Canvas region (x1, y1, x2, y2) and image region for tile i (0 TL, 1 TR, 2 BL, 3 BR)."""
     if i == 0:
         a = (max(xc - w, 0), max(yc - h, 0), xc, yc)

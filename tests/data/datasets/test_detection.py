@@ -22,9 +22,7 @@ from mineguard.data.transforms import AugmentConfig
 
 @pytest.fixture(scope="module")
 def synth_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_helmet_dataset(
-        tmp_path_factory.mktemp("synth"), n_train=8, n_val=4, n_test=0, img_size=96
-    )
+    return generate_helmet_dataset(tmp_path_factory.mktemp("synth"), n_train=8, n_val=4, n_test=0, img_size=96)
 
 
 def _set_with_corrupt_image(root: Path) -> list[Path]:

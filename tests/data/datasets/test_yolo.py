@@ -141,9 +141,7 @@ def test_list_file_split_and_path_key(tmp_path: Path) -> None:
     a = _image(tmp_path / "set" / "images" / "a.jpg")
     _image(tmp_path / "set" / "images" / "b.jpg")
     _label(tmp_path / "set" / "train.txt", "images/a.jpg\n\n" + str(tmp_path / "set/images/b.jpg") + "\n")
-    yaml_path = _label(
-        tmp_path / "cfg" / "data.yaml", "path: ../set\ntrain: [train.txt, images/a.jpg]\nnames: [x]\n"
-    )
+    yaml_path = _label(tmp_path / "cfg" / "data.yaml", "path: ../set\ntrain: [train.txt, images/a.jpg]\nnames: [x]\n")
     spec = load_data_yaml(yaml_path)
     assert [p.name for p in spec.splits["train"]] == ["a.jpg", "b.jpg", "a.jpg"]
     assert spec.splits["train"][0] == a

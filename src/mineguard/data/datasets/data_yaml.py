@@ -74,9 +74,7 @@ def _absolute(path: Path) -> Path:
 
 def _parse_names(raw: dict[str, Any], yaml_path: Path) -> tuple[str, ...]:
     if raw.get("names") is None:
-        raise DatasetError(
-            f"{yaml_path}: 'names' missing — list the class names, e.g. names: ['helmet', 'no_helmet']"
-        )
+        raise DatasetError(f"{yaml_path}: 'names' missing — list the class names, e.g. names: ['helmet', 'no_helmet']")
     names = raw["names"]
     if isinstance(names, dict):
         try:
@@ -103,8 +101,7 @@ def _parse_names(raw: dict[str, Any], yaml_path: Path) -> tuple[str, ...]:
     nc = raw.get("nc")
     if nc is not None and (not isinstance(nc, int) or nc != len(names)):
         raise DatasetError(
-            f"{yaml_path}: 'nc' is {nc!r} but 'names' lists {len(names)} classes — make them agree "
-            "(or delete 'nc')"
+            f"{yaml_path}: 'nc' is {nc!r} but 'names' lists {len(names)} classes — make them agree (or delete 'nc')"
         )
     return names
 
@@ -193,9 +190,7 @@ def load_data_yaml(path: Path | str) -> DatasetSpec:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{yaml_path}: not valid YAML ({exc}) — fix the syntax") from exc
     if not isinstance(raw, dict):
-        raise DatasetError(
-            f"{yaml_path}: expected a mapping with 'names' and split keys, got {type(raw).__name__}"
-        )
+        raise DatasetError(f"{yaml_path}: expected a mapping with 'names' and split keys, got {type(raw).__name__}")
     names = _parse_names(raw, yaml_path)
     root = _resolve_root(raw, yaml_path)
     splits: dict[str, list[Path]] = {}
@@ -221,9 +216,7 @@ def load_data_yaml(path: Path | str) -> DatasetSpec:
     return DatasetSpec(names=names, splits=splits, root=root, yaml_path=_absolute(yaml_path))
 
 
-def write_data_yaml(
-    path: Path, names: list[str] | tuple[str, ...], splits: dict[str, Any] | None = None
-) -> Path:
+def write_data_yaml(path: Path, names: list[str] | tuple[str, ...], splits: dict[str, Any] | None = None) -> Path:
     """Write a data.yaml with ``names``, ``nc`` and the given split entries (paths as strings).
 
     Returns:

@@ -206,9 +206,7 @@ class DetectionDataset(Dataset[DetectionSample]):
         if rng.random() < config.mosaic and len(self) > 1:
             indices = [index, *rng.integers(0, len(self), 3).tolist()]
             images, boxes_list, ids_list = zip(*(self._load(i) for i in indices), strict=True)
-            image, boxes, ids = mosaic4(
-                images, boxes_list, ids_list, size, rng, min_visible=config.min_visible
-            )
+            image, boxes, ids = mosaic4(images, boxes_list, ids_list, size, rng, min_visible=config.min_visible)
             ratio, pad = 1.0, (0, 0)
         else:
             image, boxes, ids = self._load(index)

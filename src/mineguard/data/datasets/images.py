@@ -82,8 +82,7 @@ def read_rgb(path: Path) -> np.ndarray:
             return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
     except (OSError, SyntaxError, ValueError) as exc:
         raise DatasetError(
-            f"{path}: image cannot be decoded ({exc}) — replace or delete the file and rerun "
-            "'mineguard data validate'"
+            f"{path}: image cannot be decoded ({exc}) — replace or delete the file and rerun 'mineguard data validate'"
         ) from exc
 
 

@@ -122,9 +122,7 @@ def read_yolo_labels(
         issues.append(LabelIssue(label_path, None, MISSING_LABEL_MESSAGE))
     except (OSError, UnicodeDecodeError) as exc:
         text = ""
-        issues.append(
-            LabelIssue(label_path, None, f"unreadable label file ({exc}) — rewrite it as UTF-8 text")
-        )
+        issues.append(LabelIssue(label_path, None, f"unreadable label file ({exc}) — rewrite it as UTF-8 text"))
     boxes: list[list[float]] = []
     class_ids: list[int] = []
     for line_no, line in enumerate(text.splitlines(), start=1):

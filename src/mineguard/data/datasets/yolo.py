@@ -118,8 +118,7 @@ class ValidationReport:
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         lines = [f"data set: {self.source}" if self.source else "data set:"]
         lines += [
-            ("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
-            for row in rows
+            ("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip() for row in rows
         ]
         for title, items in (("label issue", self.issues), ("skipped image", self.skipped)):
             if not items:
@@ -158,7 +157,5 @@ def validate_dataset(spec: DatasetSpec) -> ValidationReport:
                 )
             first_split.setdefault(key, split)
         report.splits[split] = stats
-    logger.info(
-        "validated %s: %d issues, %d skipped images", report.source, len(report.issues), len(report.skipped)
-    )
+    logger.info("validated %s: %d issues, %d skipped images", report.source, len(report.issues), len(report.skipped))
     return report
