@@ -17,7 +17,11 @@ from torchvision.ops import deform_conv2d
 def _sampling_grid(
     offset: torch.Tensor, kernel: tuple[int, int], stride: int, padding: int, in_hw: tuple[int, int]
 ) -> torch.Tensor:
-    """Normalised sampling grid (B, K·Ho, Wo, 2) for ``grid_sample(align_corners=True)``."""
+    """Normalised sampling grid (B, K·Ho, Wo, 2) for ``grid_sample(align_corners=False)``.
+
+    Pixel-centre normalisation, (2p + 1) / size - 1, so that a 1-pixel-wide or -high map still
+    maps p to p (with ``align_corners=True`` every p would land on pixel 0 there).
+    """
     b, _, ho, wo = offset.shape
     kh, kw = kernel
     h, w = in_hw
@@ -34,8 +38,8 @@ def _sampling_grid(
     off = offset.view(b, kh * kw, 2, ho, wo)
     py = base_y + off[:, :, 0]
     px = base_x + off[:, :, 1]
-    gx = px * (2.0 / max(w - 1, 1)) - 1
-    gy = py * (2.0 / max(h - 1, 1)) - 1
+    gx = (2 * px + 1) / w - 1
+    gy = (2 * py + 1) / h - 1
     return torch.stack((gx, gy), -1).view(b, kh * kw * ho, wo, 2)
 
 
@@ -58,7 +62,7 @@ def modulated_deform_conv2d(
     out_channels, _, kh, kw = weight.shape
     ho, wo = offset.shape[-2:]
     grid = _sampling_grid(offset, (kh, kw), stride, padding, (h, w))
-    sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     sampled = sampled.view(b, c, kh * kw, ho, wo) * mask.view(b, 1, kh * kw, ho, wo)
     out = weight.view(out_channels, c * kh * kw) @ sampled.view(b, c * kh * kw, ho * wo)
     return out.view(b, out_channels, ho, wo)
