@@ -87,10 +87,11 @@ class TaskAlignedAssigner:
         candidate = torch.zeros_like(inside).scatter_(-1, top_idx, True)
         positive = candidate & inside
 
-        # An anchor claimed by several GTs keeps the GT it overlaps most.
+        # An anchor claimed by several GTs keeps the GT it overlaps most, among those claiming it
+        # (a plain argmax over all GTs sends an anchor whose overlaps are all 0 to GT 0).
         multi = positive.sum(1) > 1  # (B, N)
         if multi.any():
-            best = overlaps.argmax(1)  # (B, N)
+            best = overlaps.masked_fill(~positive, -1).argmax(1)  # (B, N)
             best_onehot = torch.zeros_like(positive).scatter_(1, best[:, None, :], True)
             positive = torch.where(multi[:, None, :], best_onehot & positive.any(1, keepdim=True), positive)
         foreground = positive.any(1)  # (B, N)
