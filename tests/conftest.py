@@ -20,3 +20,12 @@ def shared_data() -> Path:
             "set MINEGUARD_SHARED_DATA to run real-data tests"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_helmets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """data.yaml of a generated 64 px helmet / no_helmet set: 24 train, 8 val, 8 test images."""
+    from mineguard.data.synthetic import generate_helmet_dataset
+
+    return generate_helmet_dataset(tmp_path_factory.mktemp("tiny") / "set", n_train=24, n_val=8, n_test=8,
+                                   img_size=64, seed=3)  # fmt: skip

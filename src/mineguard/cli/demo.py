@@ -17,7 +17,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     p = groups.add_parser("demo", help="train and evaluate a small detector on a generated helmet set")
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
     p.add_argument("--model", default="yolov10n")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--img-size", type=int, default=160)
     p.add_argument("--train-images", type=int, default=160)
     p.add_argument("--threads", type=int)
@@ -43,9 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = Trainer(config).fit()
     report = evaluate_checkpoint(summary.best_checkpoint, data_yaml, split="test", out_dir=args.out / "train")
     print(report.result.metrics.summary())
-    print(
-        f"\nweights: {summary.best_checkpoint} (best of {summary.epochs_run} epochs: epoch {summary.best_epoch})"
-    )
+    print(f"\nweights: {summary.best_checkpoint} (best of {summary.epochs_run} epochs: epoch {summary.best_epoch})")
     print(f"metrics: {report.metrics_path}")
     print("plots:\n  " + "\n  ".join(str(p) for p in report.plots))
     return 0

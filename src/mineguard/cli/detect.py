@@ -32,7 +32,7 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", help="train a detector from scratch (or --resume a run)")
     _add_train_args(p)
-    p.add_argument("--resume", type=Path, help="a run's last.pt: continue where it stopped")
+    p.add_argument("--resume", type=Path, help="a run's last.pt: continue where it stopped (--epochs extends it)")
     p.add_argument("--eval-split", default="test", help="split scored with best.pt at the end")
     p.set_defaults(func=cmd_train)
 
@@ -72,9 +72,7 @@ def _add_train_args(p: argparse.ArgumentParser, *, with_model: bool = True) -> N
     p.add_argument("--data", type=Path, help="data.yaml of a YOLO-format dataset")
     if with_model:
         p.add_argument("--model", default=None, help=f"one of: {', '.join(list_models())}")
-        p.add_argument(
-            "--set", action="append", default=[], metavar="KEY=VALUE", help="model builder argument"
-        )
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="model builder argument")
     p.add_argument("--config", type=Path, help="YAML file of training settings (TrainConfig fields)")
     p.add_argument("--out", type=Path, help="run folder")
     for flag, kind in TRAIN_FLAGS.items():
@@ -143,13 +141,14 @@ def _train_and_report(values: dict[str, Any], eval_split: str, resume: Path | No
     from mineguard.engine.report import evaluate_checkpoint
     from mineguard.engine.trainer import Trainer, resume_config
 
-    config = (
-        resume_config(resume) if resume is not None else load_train_config(values, source="training settings")
-    )
+    if resume is not None:
+        # A run continues in the folder its last.pt is in (it may have been moved or copied).
+        update = {"out_dir": str(resume.parent)} | ({"epochs": values["epochs"]} if values.get("epochs") else {})
+        config = resume_config(resume).model_copy(update=update)
+    else:
+        config = load_train_config(values, source="training settings")
     summary = Trainer(config, resume_from=resume).fit()
-    print(
-        f"trained {summary.epochs_run} epochs; best epoch {summary.best_epoch} -> {summary.best_checkpoint}"
-    )
+    print(f"trained {summary.epochs_run} epochs; best epoch {summary.best_epoch} -> {summary.best_checkpoint}")
     report = evaluate_checkpoint(summary.best_checkpoint, config.data, split=eval_split,
                                  out_dir=summary.run_dir, device=config.device)  # fmt: skip
     print(report.result.metrics.summary())
@@ -160,7 +159,7 @@ def _train_and_report(values: dict[str, Any], eval_split: str, resume: Path | No
 def cmd_train(args: argparse.Namespace) -> int:
     _threads(args)
     if args.resume is not None:
-        _train_and_report({}, args.eval_split, resume=args.resume)
+        _train_and_report({"epochs": args.epochs}, args.eval_split, resume=args.resume)
         return 0
     _train_and_report(_train_values(args), args.eval_split)
     return 0
@@ -197,10 +196,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(
             f"{path.name}: "
             + (
-                ", ".join(
-                    f"{predictor.names[c]} {s:.2f}"
-                    for c, s in zip(dets.class_id, dets.confidence, strict=True)
-                )
+                ", ".join(f"{predictor.names[c]} {s:.2f}" for c, s in zip(dets.class_id, dets.confidence, strict=True))
                 or "nothing"
             )
         )

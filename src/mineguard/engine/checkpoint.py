@@ -30,9 +30,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise CheckpointError(
-            f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})"
-        ) from None
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})") from None
     for key in ("model_name", "model_config", "model"):
         if not isinstance(ckpt, dict) or key not in ckpt:
             raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard detector checkpoint")

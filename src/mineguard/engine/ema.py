@@ -15,9 +15,7 @@ class ModelEMA:
     The ramp makes early updates follow the model closely; buffers (BN statistics) are copied.
     """
 
-    def __init__(
-        self, model: nn.Module, *, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0
-    ) -> None:
+    def __init__(self, model: nn.Module, *, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0) -> None:
         self.module = copy.deepcopy(model).eval()
         for p in self.module.parameters():
             p.requires_grad_(False)

@@ -8,9 +8,7 @@ import torch
 from torch import nn
 
 
-def build_sgd(
-    model: nn.Module, *, lr: float, momentum: float, nesterov: bool, weight_decay: float
-) -> torch.optim.SGD:
+def build_sgd(model: nn.Module, *, lr: float, momentum: float, nesterov: bool, weight_decay: float) -> torch.optim.SGD:
     """SGD with weight decay on conv/linear weights only (not on norms or biases)."""
     decay, no_decay = [], []
     for module in model.modules():

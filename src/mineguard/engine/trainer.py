@@ -89,9 +89,7 @@ class Trainer:
                                 brightness_gain=a.brightness_gain, blur=a.blur, mosaic=a.mosaic)  # fmt: skip
         self.train_set = DetectionDataset(train_paths, self.names, img_size=config.img_size, augment=augment,
                                           seed=config.seed)  # fmt: skip
-        self.val_set = (
-            DetectionDataset(val_paths, self.names, img_size=config.img_size) if val_paths else None
-        )
+        self.val_set = DetectionDataset(val_paths, self.names, img_size=config.img_size) if val_paths else None
         for ds, split in ((self.train_set, "train"), (self.val_set, "val")):
             if ds is not None and (ds.issues or ds.skipped):
                 LOGGER.warning("%s: %d label issues, %d images skipped (run 'mineguard data validate')",
@@ -188,9 +186,7 @@ class Trainer:
             self._append_csv(csv_path, row)
             LOGGER.info("epoch %d/%d %s", epoch + 1, cfg.epochs,
                         " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"))  # fmt: skip
-            score = (
-                fitness(result) if result is not None else -float(sum(row[f"train/{k}"] for k in LOSS_TERMS))
-            )
+            score = fitness(result) if result is not None else -float(sum(row[f"train/{k}"] for k in LOSS_TERMS))
             payload = {
                 "model_name": cfg.model, "model_config": self.model_config, "names": self.names,
                 "model": eval_model.state_dict(), "model_raw": self.model.state_dict(),
@@ -202,9 +198,7 @@ class Trainer:
             save_checkpoint(last_path, payload)
             if score > best_fitness:
                 best_fitness, best_epoch = score, epoch
-                save_checkpoint(
-                    best_path, {k: v for k, v in payload.items() if k not in ("optimizer", "model_raw")}
-                )
+                save_checkpoint(best_path, {k: v for k, v in payload.items() if k not in ("optimizer", "model_raw")})
         return TrainSummary(self.run_dir, best_path, last_path, epoch + 1, best_epoch + 1, best_fitness, None)
 
     @staticmethod

@@ -138,9 +138,7 @@ class DetectionMetrics:
         ]
         for i, name in enumerate(self.names):
             values = (self.precision[i], self.recall[i], self.ap50[i], self.ap50_95[i])
-            rows.append(
-                _format_row(width, (name, int(self.images_with_class[i]), int(self.instances[i]), *values))
-            )
+            rows.append(_format_row(width, (name, int(self.images_with_class[i]), int(self.instances[i]), *values)))
         return "\n".join(rows)
 
 
@@ -273,9 +271,7 @@ def coco_interpolated_precision(hit: np.ndarray, num_gt: int) -> np.ndarray:
     return sampled
 
 
-def _precision_recall_vs_confidence(
-    score: np.ndarray, hit: np.ndarray, num_gt: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _precision_recall_vs_confidence(score: np.ndarray, hit: np.ndarray, num_gt: int) -> tuple[np.ndarray, np.ndarray]:
     """P(conf) and R(conf) of one class on ``linspace(0, 1, 1000)``, as in ultralytics.
 
     Args:
@@ -317,9 +313,7 @@ def _best_f1_operating_point(
         return nan, nan.copy(), nan.copy(), 0.0
     best = int(np.argmax(f1_curve[has_gt].mean(axis=0)))
     conf = float(np.linspace(0.0, 1.0, CONF_GRID_SIZE)[best])
-    precision, recall, f1 = (
-        np.where(has_gt, curve[:, best], np.nan) for curve in (p_curve, r_curve, f1_curve)
-    )
+    precision, recall, f1 = (np.where(has_gt, curve[:, best], np.nan) for curve in (p_curve, r_curve, f1_curve))
     return precision, recall, f1, conf
 
 

@@ -165,9 +165,7 @@ def plot_confusion_matrix(metrics: DetectionMetrics, out_png: str | Path, normal
     ticks = np.arange(len(labels))
     ax.set_xticks(ticks, labels, rotation=90, fontsize=8)
     ax.set_yticks(ticks, labels, fontsize=8)
-    ax.set(
-        xlabel="True", ylabel="Predicted", title="Confusion matrix" + (" (normalised)" if normalize else "")
-    )
+    ax.set(xlabel="True", ylabel="Predicted", title="Confusion matrix" + (" (normalised)" if normalize else ""))
     if len(labels) <= 30:
         _annotate_cells(ax, matrix, normalize)
     return _save(fig, out_png)

@@ -110,9 +110,7 @@ class DyHeadBlock(nn.Module):
         return outs
 
     @staticmethod
-    def _resample(
-        offset: torch.Tensor, mask: torch.Tensor, target: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _resample(offset: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Offsets/mask learnt at this level, resized to the coarser neighbour's grid."""
         size = target.shape[-2:]
         return (

@@ -93,9 +93,7 @@ class V10DetectHead(nn.Module):
                 prior = 5 / self.num_classes / (image_size / stride) ** 2
                 nn.init.constant_(cls[-1].bias, math.log(prior))
 
-    def _branch(
-        self, feats: list[torch.Tensor], box: nn.ModuleList, cls: nn.ModuleList
-    ) -> list[torch.Tensor]:
+    def _branch(self, feats: list[torch.Tensor], box: nn.ModuleList, cls: nn.ModuleList) -> list[torch.Tensor]:
         return [torch.cat((b(f), c(f)), 1) for f, b, c in zip(feats, box, cls, strict=True)]
 
     def forward(self, feats: list[torch.Tensor]) -> dict[str, list[torch.Tensor]] | torch.Tensor:

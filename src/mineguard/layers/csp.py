@@ -62,9 +62,7 @@ class SCDown(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 2) -> None:
         super().__init__()
         self.cv1 = ConvBNAct(in_channels, out_channels, 1)
-        self.cv2 = ConvBNAct(
-            out_channels, out_channels, kernel_size, stride, groups=out_channels, act_layer=None
-        )
+        self.cv2 = ConvBNAct(out_channels, out_channels, kernel_size, stride, groups=out_channels, act_layer=None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.cv2(self.cv1(x))

@@ -45,9 +45,7 @@ class LossWeights:
     dfl: float = 1.5
 
 
-def targets_to_padded(
-    targets: torch.Tensor, batch_size: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def targets_to_padded(targets: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(T, 6) rows [batch_idx, class, x1, y1, x2, y2] -> labels (B, M), boxes (B, M, 4), mask (B, M)."""
     device = targets.device
     if targets.numel() == 0:
@@ -98,9 +96,7 @@ class BranchLoss:
         b = maps[0].shape[0]
         flat = torch.cat([m.view(b, 4 * self.reg_max + self.num_classes, -1) for m in maps], 2)
         dist_logits, cls_logits = flat.permute(0, 2, 1).split((4 * self.reg_max, self.num_classes), -1)
-        anchors, stride = make_anchors(
-            [m.shape[-2:] for m in maps], self.strides, device=flat.device, dtype=flat.dtype
-        )
+        anchors, stride = make_anchors([m.shape[-2:] for m in maps], self.strides, device=flat.device, dtype=flat.dtype)
         bins = torch.arange(self.reg_max, device=flat.device, dtype=flat.dtype)
         n = anchors.shape[0]
         dist = (dist_logits.view(b, n, 4, self.reg_max).softmax(-1) * bins).sum(-1)
@@ -156,9 +152,7 @@ class V10DetectionLoss:
         self.one2many = BranchLoss(topk=10, weights=weights, **kw)
         self.one2one = BranchLoss(topk=1, weights=weights, **kw)
 
-    def __call__(
-        self, outputs: dict[str, list[torch.Tensor]], targets: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
+    def __call__(self, outputs: dict[str, list[torch.Tensor]], targets: torch.Tensor) -> dict[str, torch.Tensor]:
         terms = {f"{k}_om": v for k, v in self.one2many(outputs["one2many"], targets).items()}
         terms |= {f"{k}_oo": v for k, v in self.one2one(outputs["one2one"], targets).items()}
         return terms

@@ -1,8 +1,9 @@
 """Model size and cost: parameters (total and inference-only), GFLOPs at a given input size.
 
 FLOPs are counted by ``torch.utils.flop_counter`` (2 per multiply-add, the convention behind
-YOLOv10-N's published 6.7 GFLOPs). The deformable convolutions of DyHead are not seen by that
-counter, so their matrix products are added by forward hooks.
+YOLOv10-N's published 6.7 GFLOPs). The counter sees the matrix product of the CPU deformable
+convolution of DyHead but not torchvision's CUDA kernel, so forward hooks add whatever part of
+each deformable convolution's multiply-adds the counter did not see.
 """
 
 from __future__ import annotations
@@ -41,18 +42,25 @@ def profile_model(model: nn.Module, *, img_size: int = 640) -> ModelProfile:
     was_training = model.training
     model.eval()
     extra = 0.0
+    counter = FlopCounterMode(display=False)
+    seen_before: list[int] = []
+
+    def before_deform(module: ModulatedDeformConv, inputs: tuple) -> None:
+        seen_before.append(counter.get_total_flops())
 
     def count_deform(module: ModulatedDeformConv, inputs: tuple, output: torch.Tensor) -> None:
         nonlocal extra
         out_ch, in_ch, kh, kw = module.weight.shape
-        extra += 2.0 * out_ch * in_ch * kh * kw * output.shape[-2] * output.shape[-1]
+        expected = 2.0 * out_ch * in_ch * kh * kw * output.shape[-2] * output.shape[-1]
+        seen = counter.get_total_flops() - seen_before.pop()
+        extra += max(0.0, expected - seen)
 
-    hooks = [
-        m.register_forward_hook(count_deform) for m in model.modules() if isinstance(m, ModulatedDeformConv)
-    ]
+    deform_convs = [m for m in model.modules() if isinstance(m, ModulatedDeformConv)]
+    hooks = [m.register_forward_pre_hook(before_deform) for m in deform_convs]
+    hooks += [m.register_forward_hook(count_deform) for m in deform_convs]
     try:
         device = next(model.parameters()).device
-        with FlopCounterMode(display=False) as counter:
+        with counter:
             model(torch.zeros(1, 3, img_size, img_size, device=device))
     finally:
         for h in hooks:

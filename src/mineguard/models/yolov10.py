@@ -56,12 +56,8 @@ class YOLOv10Backbone(nn.Module):
         c = [_width(x, width, max_channels) for x in (64, 128, 256, 512, 1024)]
         self.stem = nn.Sequential(ConvBNAct(3, c[0], 3, 2), ConvBNAct(c[0], c[1], 3, 2))
         self.stage2 = C2f(c[1], c[1], depth=_depth(3, depth), shortcut=True)
-        self.stage3 = nn.Sequential(
-            ConvBNAct(c[1], c[2], 3, 2), C2f(c[2], c[2], depth=_depth(6, depth), shortcut=True)
-        )
-        self.stage4 = nn.Sequential(
-            SCDown(c[2], c[3]), C2f(c[3], c[3], depth=_depth(6, depth), shortcut=True)
-        )
+        self.stage3 = nn.Sequential(ConvBNAct(c[1], c[2], 3, 2), C2f(c[2], c[2], depth=_depth(6, depth), shortcut=True))
+        self.stage4 = nn.Sequential(SCDown(c[2], c[3]), C2f(c[3], c[3], depth=_depth(6, depth), shortcut=True))
         self.stage5 = nn.Sequential(
             SCDown(c[3], c[4]), C2f(c[4], c[4], depth=_depth(3, depth), shortcut=True), SPPF(c[4], c[4], 5)
         )
@@ -69,9 +65,7 @@ class YOLOv10Backbone(nn.Module):
             create_attention(attention, c[4]) if attention and attention_position == "before_psa" else None
         )
         self.psa = PSA(c[4])
-        self.attn_after = (
-            create_attention(attention, c[4]) if attention and attention_position == "after_psa" else None
-        )
+        self.attn_after = create_attention(attention, c[4]) if attention and attention_position == "after_psa" else None
         self.channels = (c[2], c[3], c[4])
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -103,9 +97,7 @@ class YOLOv10PAN(nn.Module):
         self.bottom_up4 = C2f(c3 + c4, c4, depth=n)
         self.down4 = SCDown(c4, c4)
         self.bottom_up5 = C2fCIB(c4 + c5, c5, depth=n, shortcut=True, large_kernel=True)
-        self.attn = (
-            create_attention(attention, c5) if attention and attention_position == "after_c2fcib" else None
-        )
+        self.attn = create_attention(attention, c5) if attention and attention_position == "after_c2fcib" else None
         self.channels = channels
 
     def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -174,9 +166,7 @@ def build_yolov10(
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     if attention_position not in ("before_psa", "after_psa", "after_c2fcib"):
-        raise ValueError(
-            f"attention_position '{attention_position}' — choose before_psa, after_psa or after_c2fcib"
-        )
+        raise ValueError(f"attention_position '{attention_position}' — choose before_psa, after_psa or after_c2fcib")
     config = {
         "num_classes": num_classes, "width": width, "depth": depth, "max_channels": max_channels,
         "attention": attention, "attention_position": attention_position, "dyhead_depth": dyhead_depth,
@@ -186,9 +176,7 @@ def build_yolov10(
         width=width, depth=depth, max_channels=max_channels, attention=attention,
         attention_position=attention_position,
     )  # fmt: skip
-    neck = YOLOv10PAN(
-        backbone.channels, depth=depth, attention=attention, attention_position=attention_position
-    )
+    neck = YOLOv10PAN(backbone.channels, depth=depth, attention=attention, attention_position=attention_position)
     strides = (8, 16, 32)
     head = V10DetectHead(
         neck.channels, num_classes=num_classes, strides=strides, reg_max=reg_max,

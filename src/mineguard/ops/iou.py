@@ -104,9 +104,7 @@ def ciou_loss(
 ) -> torch.Tensor:
     """DIoU + α·v with v = 4/π² (atan(w_gt/h_gt) - atan(w/h))², α = v / (1 - IoU + v)."""
     loss, t = _diou_terms(boxes1, boxes2, eps)
-    v = (4 / math.pi**2) * torch.pow(
-        torch.atan(t["w_gt"] / (t["h_gt"] + eps)) - torch.atan(t["w"] / (t["h"] + eps)), 2
-    )
+    v = (4 / math.pi**2) * torch.pow(torch.atan(t["w_gt"] / (t["h_gt"] + eps)) - torch.atan(t["w"] / (t["h"] + eps)), 2)
     with torch.no_grad():
         alpha = v / (1 - t["iou"] + v + eps)
     return _reduce(loss + alpha * v, reduction)

@@ -18,9 +18,7 @@ from torch import nn
 class CoordinateAttention(nn.Module):
     """x: (B, C, H, W) -> (B, C, H, W), re-weighted by height- and width-wise attention."""
 
-    def __init__(
-        self, channels: int, *, reduction: int = 32, act_layer: type[nn.Module] = nn.Hardswish
-    ) -> None:
+    def __init__(self, channels: int, *, reduction: int = 32, act_layer: type[nn.Module] = nn.Hardswish) -> None:
         super().__init__()
         mid = max(8, channels // reduction)
         self.conv1 = nn.Conv2d(channels, mid, 1)
