@@ -1,0 +1,128 @@
+"""Every registered detector builds, trains (dict of losses, gradients) and predicts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mineguard.layers.attention import CoordinateAttention
+from mineguard.models import get_model, list_models, register_model
+
+TARGETS = torch.tensor(
+    [
+        [0, 1, 8.0, 8.0, 40.0, 40.0],
+        [0, 0, 30.0, 4.0, 60.0, 20.0],
+        [1, 1, 2.0, 30.0, 30.0, 62.0],
+    ]
+)
+LOSS_TERMS = {"box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"}
+
+
+def _params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_trains_and_predicts(name: str) -> None:
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=2)
+    images = torch.rand(2, 3, 64, 64)
+
+    model.train()
+    losses = model(images, TARGETS)
+    assert set(losses) == LOSS_TERMS
+    assert all(v.shape == () and torch.isfinite(v) and v >= 0 for v in losses.values())
+    sum(losses.values()).backward()
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    with_grad = [(n, p) for n, p in trainable if p.grad is not None]
+    for n, p in with_grad:
+        assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient in {n}"
+    assert len(with_grad) >= 0.95 * len(trainable), f"{name}: {len(trainable) - len(with_grad)} params without grad"
+
+    model.eval()
+    with torch.no_grad():
+        out = model(images)
+    assert out.ndim == 3 and out.shape[0] == 2 and out.shape[2] == 6
+    assert out.shape[1] == min(300, 8 * 8 + 4 * 4 + 2 * 2)
+    assert torch.isfinite(out).all()
+
+
+def test_training_without_targets_says_what_to_do() -> None:
+    model = get_model("yolov10n", num_classes=2).train()
+    with pytest.raises(ValueError, match="training mode needs targets"):
+        model(torch.rand(1, 3, 64, 64))
+
+
+def test_get_model_unknown_name_lists_the_registered_ones() -> None:
+    with pytest.raises(ValueError, match="unknown model 'yolov99'") as info:
+        get_model("yolov99")
+    for name in list_models():
+        assert name in str(info.value)
+
+
+def test_registering_a_name_twice_is_an_error() -> None:
+    with pytest.raises(ValueError, match="registered twice"):
+        register_model("yolov10n")(lambda **kw: None)
+
+
+def test_expected_variants_are_registered() -> None:
+    assert set(list_models()) >= {
+        "yolov10n",
+        "yolov10n-se",
+        "yolov10n-bam",
+        "yolov10n-ca",
+        "yolov10n-dyhead",
+        "yolov10n-ca-dyhead",
+        "ca-yolov10n",
+    }
+
+
+@pytest.mark.parametrize("name", ["yolov10n-ca", "yolov10n-se", "yolov10n-bam", "yolov10n"])
+def test_bad_attention_position(name: str) -> None:
+    with pytest.raises(ValueError, match="attention_position 'after_sppf'"):
+        get_model(name, attention_position="after_sppf")
+
+
+@pytest.mark.parametrize("num_classes", [0, -1])
+def test_bad_num_classes(num_classes: int) -> None:
+    with pytest.raises(ValueError, match="num_classes must be >= 1"):
+        get_model("yolov10n", num_classes=num_classes)
+
+
+@pytest.mark.parametrize(
+    ("position", "attribute"),
+    [("before_psa", "backbone.attn_before"), ("after_psa", "backbone.attn_after"), ("after_c2fcib", "neck.attn")],
+)
+def test_coordinate_attention_goes_where_it_says(position: str, attribute: str) -> None:
+    model = get_model("yolov10n-ca", num_classes=2, attention_position=position)
+    slots = {
+        "backbone.attn_before": model.backbone.attn_before,
+        "backbone.attn_after": model.backbone.attn_after,
+        "neck.attn": model.neck.attn,
+    }
+    for slot, module in slots.items():
+        if slot == attribute:
+            assert isinstance(module, CoordinateAttention)
+            assert module.conv_h.out_channels == 256  # P5 width at the n scale
+        else:
+            assert module is None, f"{slot} should be empty for {position}"
+    assert sum(isinstance(m, CoordinateAttention) for m in model.modules()) == 1
+    assert model.config["attention"] == "ca" and model.config["attention_position"] == position
+
+
+def test_baseline_has_no_attention_and_paper_model_has_ca_dyhead_eiou() -> None:
+    base = get_model("yolov10n", num_classes=2)
+    assert base.backbone.attn_before is None and base.backbone.attn_after is None and base.neck.attn is None
+    assert base.head.dyhead is None and base.config["box_loss"] == "ciou"
+    paper = get_model("ca-yolov10n", num_classes=2)
+    assert isinstance(paper.backbone.attn_after, CoordinateAttention)
+    assert len(paper.head.dyhead.blocks) == 2
+    assert paper.config["box_loss"] == "eiou"
+
+
+def test_dyhead_parameters_grow_with_depth() -> None:
+    counts = [_params(get_model("yolov10n-dyhead", num_classes=2, dyhead_depth=d)) for d in (1, 2, 3)]
+    assert counts[0] < counts[1] < counts[2]
+    assert counts[2] - counts[1] == counts[1] - counts[0]  # one identical block each
+    with pytest.raises(ValueError, match="depth must be 1, 2 or 3"):
+        get_model("yolov10n-dyhead", dyhead_depth=4)
