@@ -126,3 +126,17 @@ def test_dyhead_parameters_grow_with_depth() -> None:
     assert counts[2] - counts[1] == counts[1] - counts[0]  # one identical block each
     with pytest.raises(ValueError, match="depth must be 1, 2 or 3"):
         get_model("yolov10n-dyhead", dyhead_depth=4)
+
+
+@pytest.mark.parametrize("name", ["yolov10n", "ca-yolov10n"])
+def test_channels_last_inference_gives_the_same_detections(name: str) -> None:
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=2).eval()
+    images = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        ref = model(images)
+        model.to(memory_format=torch.channels_last)
+        got = model(images.to(memory_format=torch.channels_last))
+    assert got.shape == ref.shape
+    # rows with near-equal scores may swap places: compare the score column (descending in both)
+    torch.testing.assert_close(got[..., 4], ref[..., 4], rtol=0, atol=1e-4)

@@ -65,3 +65,14 @@ def test_zero_mask_gives_zero_output() -> None:
         out = modulated_deform_conv2d(x, offset, torch.zeros_like(mask), weight, stride=2, padding=1)
     assert out.shape == (1, 3, 3, 3)
     assert torch.count_nonzero(out) == 0
+
+
+def test_channels_last_tensors_give_the_same_result() -> None:
+    """A model moved to channels-last memory format hands over channels-last input and weight."""
+    x, offset, mask, weight = (t.detach() for t in _inputs(2, 4, 3, (7, 9), 1, 1.5))
+    ref = modulated_deform_conv2d(x, offset, mask, weight)
+    cl = torch.channels_last
+    got = modulated_deform_conv2d(
+        x.to(memory_format=cl), offset.to(memory_format=cl), mask.to(memory_format=cl), weight.to(memory_format=cl)
+    )
+    torch.testing.assert_close(got, ref, rtol=0, atol=1e-10)

@@ -35,7 +35,7 @@ def _sampling_grid(
     ox = torch.arange(wo, device=device, dtype=dtype) * stride - padding
     base_y = ky.reshape(-1, 1, 1) + oy.view(1, -1, 1)  # (K, Ho, 1)
     base_x = kx.reshape(-1, 1, 1) + ox.view(1, 1, -1)  # (K, 1, Wo)
-    off = offset.view(b, kh * kw, 2, ho, wo)
+    off = offset.reshape(b, kh * kw, 2, ho, wo)
     py = base_y + off[:, :, 0]
     px = base_x + off[:, :, 1]
     gx = (2 * px + 1) / w - 1
@@ -63,6 +63,6 @@ def modulated_deform_conv2d(
     ho, wo = offset.shape[-2:]
     grid = _sampling_grid(offset, (kh, kw), stride, padding, (h, w))
     sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    sampled = sampled.view(b, c, kh * kw, ho, wo) * mask.view(b, 1, kh * kw, ho, wo)
-    out = weight.view(out_channels, c * kh * kw) @ sampled.view(b, c * kh * kw, ho * wo)
+    sampled = sampled.reshape(b, c, kh * kw, ho, wo) * mask.reshape(b, 1, kh * kw, ho, wo)
+    out = weight.reshape(out_channels, c * kh * kw) @ sampled.reshape(b, c * kh * kw, ho * wo)
     return out.view(b, out_channels, ho, wo)
