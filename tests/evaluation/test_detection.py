@@ -19,9 +19,7 @@ NAMES = ("helmet", "person", "vest")
 def dets(boxes: list[list[float]], classes: list[int], conf: list[float] | None = None) -> Detections:
     if not boxes:
         return Detections.empty()
-    return Detections(
-        np.array(boxes, np.float32), np.array(classes), None if conf is None else np.array(conf)
-    )
+    return Detections(np.array(boxes, np.float32), np.array(classes), None if conf is None else np.array(conf))
 
 
 def perfect_case() -> list[Detections]:

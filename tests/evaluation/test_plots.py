@@ -30,9 +30,7 @@ def assert_png(path: Path) -> None:
 def sample_case() -> tuple[list[np.ndarray], list[Detections], list[Detections]]:
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (64 + 8 * i, 96, 3), dtype=np.uint8) for i in range(5)]
-    gts = [
-        Detections(np.array([[4, 4, 30, 40], [40, 10, 80, 50]], np.float32), np.array([0, 1])) for _ in images
-    ]
+    gts = [Detections(np.array([[4, 4, 30, 40], [40, 10, 80, 50]], np.float32), np.array([0, 1])) for _ in images]
     preds = [
         Detections(
             np.array([[5, 5, 31, 41], [42, 12, 78, 52], [10, 30, 20, 60]], np.float32),

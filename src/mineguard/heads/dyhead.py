@@ -13,7 +13,7 @@ One block applies, on an L-level pyramid of equal width C:
   large), where the reference code feeds the finer-grid offsets as they are;
 - π_C task-aware: dynamic ReLU, max(α¹·F_c + β¹, α²·F_c + β²), with α, β predicted from the
   pooled features (hyper-function: GAP -> FC -> ReLU -> FC -> hard sigmoid, shifted so that at
-  zero input α¹ = 1, β = α² = 0, i.e. the identity).
+  zero input α¹ = 1, β = α² = 0, i.e. a plain ReLU, max(F, 0)).
 Blocks are stacked (the seed's "nesting"): depth 1-3, default 2.
 """
 
