@@ -1,0 +1,1 @@
+"""Platform services: storage, digital twin, IoT, API."""

@@ -1,0 +1,22 @@
+"""What the running service holds: settings, database, zone graph and the live event hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mineguard.services.events import EventHub
+from mineguard.services.settings import Settings
+from mineguard.services.twin.graph import ZoneGraph
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    hub: EventHub
+    graph: ZoneGraph
+    site_id: str

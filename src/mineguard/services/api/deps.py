@@ -1,0 +1,86 @@
+"""Request dependencies: a transactional unit of work, the current user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from mineguard.services.api.context import ServiceContext
+from mineguard.services.api.errors import ApiError
+from mineguard.services.auth.roles import Permission, Role, can, roles_with
+from mineguard.services.auth.users import AuthError, user_for_token
+from mineguard.services.events import TwinEvent, Viewer
+from mineguard.services.iot.gateways import GatewayAuthError, authenticate_gateway
+from mineguard.services.storage.models import Gateway, User
+
+
+@dataclass
+class Unit:
+    """One request's session plus the events to publish once its transaction has committed."""
+
+    session: Session
+    ctx: ServiceContext
+    events: list[TwinEvent] = field(default_factory=list)
+
+    def emit(self, event: TwinEvent) -> None:
+        self.events.append(event)
+
+
+def get_ctx(request: Request) -> ServiceContext:
+    return request.app.state.ctx
+
+
+def get_unit(ctx: Annotated[ServiceContext, Depends(get_ctx)]) -> Iterator[Unit]:
+    with ctx.sessions() as session:
+        with session.begin():
+            unit = Unit(session, ctx)
+            yield unit
+        for event in unit.events:
+            ctx.hub.publish(event)
+
+
+UnitDep = Annotated[Unit, Depends(get_unit, scope="function")]
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
+
+
+def current_user(unit: UnitDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+    if credentials is None:
+        raise ApiError(401, "not logged in — send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
+    try:
+        return user_for_token(unit.session, credentials.credentials)
+    except AuthError as exc:
+        raise ApiError(401, str(exc)) from None
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def require(permission: Permission):
+    allowed = ", ".join(roles_with(permission))
+
+    def check(user: UserDep) -> User:
+        if not can(user.role, permission):
+            raise ApiError(403, f"role {user.role} may not {permission.value.replace('_', ' ')} — needs: {allowed}")
+        return user
+
+    return Depends(check)
+
+
+def viewer_of(user: User) -> Viewer:
+    return Viewer(Role(user.role), user.crew, user.asset_id)
+
+
+def current_gateway(gateway_id: str, unit: UnitDep,
+                    x_gateway_secret: Annotated[str | None, Header()] = None) -> Gateway:  # fmt: skip
+    try:
+        return authenticate_gateway(unit.session, gateway_id, x_gateway_secret)
+    except GatewayAuthError as exc:
+        raise ApiError(401, f"{exc} — use the secret returned by POST /api/v1/gateways/{gateway_id}/register") from None
+
+
+GatewayDep = Annotated[Gateway, Depends(current_gateway)]

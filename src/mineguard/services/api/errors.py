@@ -1,0 +1,121 @@
+"""JSON errors a person can act on: ``{"error": {"status", "message", "problems"}}``.
+
+Bad input never becomes a 500: validation problems name the field and the fix (422), unknown
+ids say where to look (404), conflicts explain the state (409), oversized bodies are refused
+before they are read (413).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mineguard.services.twin.tracking import NotFound
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.problems = status, message, problems or []
+
+
+def error_body(status: int, message: str, problems: list[str] | None = None) -> dict:
+    return {"error": {"status": status, "message": message, "problems": problems or []}}
+
+
+def _describe(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+    where = ".".join(loc) or "body"
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return f"body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')}) — send a JSON object"
+    if kind == "missing":
+        return f"{where}: required — add it"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field — remove it or check the spelling"
+    message = error.get("msg", "invalid").removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, exc.message, exc.problems), status_code=exc.status)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(error_body(404, str(exc)), status_code=404)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_describe(e) for e in exc.errors()]
+        return JSONResponse(error_body(422, "the request is not valid: " + "; ".join(problems), problems), 422)
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", exc.orig)
+        return JSONResponse(error_body(409, "conflicts with existing data (duplicate or missing reference)"), 409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = {404: "no such route — see /docs for the API", 405: "method not allowed on this route — see /docs"}
+        return JSONResponse(error_body(exc.status_code, message.get(exc.status_code, str(exc.detail))),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(error_body(500, "internal error — it was logged; please report it"), 500)
+
+
+class BodySizeLimit:
+    """ASGI middleware refusing bodies over ``max_bytes`` with 413, by header or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes — send smaller batches"),
+                                status_code=413)  # fmt: skip
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

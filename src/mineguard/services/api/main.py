@@ -1,0 +1,50 @@
+"""The FastAPI application: ``create_app(settings)``; ``mineguard serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from mineguard import __version__
+from mineguard.services.api.context import ServiceContext
+from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
+from mineguard.services.api.routes import (
+    assets,
+    audit,
+    auth,
+    devices,
+    gateways,
+    help,
+    sensitivity,
+    stream,
+    tags,
+    users,
+    zones,
+)
+from mineguard.services.bootstrap import bootstrap
+from mineguard.services.events import EventHub
+from mineguard.services.settings import Settings
+
+ROUTERS = (auth, users, zones, assets, devices, gateways, tags, sensitivity, help, audit, stream)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the database is migrated and the site loaded before it returns."""
+    settings = settings or Settings()
+    booted = bootstrap(settings, engine)
+    app = FastAPI(title="MineGuard API", version=__version__,
+                  description="Digital twin of the mine: zones, people, devices, roles and the audit log.")  # fmt: skip
+    app.state.ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
+    app.state.admin_password = booted.admin_password
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    @app.get("/api/v1/health", tags=["health"], summary="Liveness and database check (no login)")
+    def health() -> dict:
+        with app.state.ctx.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__, "site": booted.site_id}
+
+    return app

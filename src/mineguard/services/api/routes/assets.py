@@ -1,0 +1,85 @@
+"""People, machines and materials: live state, position now, at a time, and history.
+
+Visibility follows the role (seed 004 §3.1.4): operators see themselves, supervisors their
+crew, managers everyone. An asset outside the caller's scope answers 403, not its data.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Query
+
+from mineguard.services.api.deps import UnitDep, UserDep, require
+from mineguard.services.api.errors import ApiError
+from mineguard.services.api.schemas import AssetOut, AwareTime, PositionIn, PositionOut
+from mineguard.services.auth.roles import Permission
+from mineguard.services.auth.scope import may_see, visible_assets
+from mineguard.services.events import TwinEvent
+from mineguard.services.storage.models import Asset, User
+from mineguard.services.storage.types import utc_now
+from mineguard.services.twin.tracking import NotFound, get_entity, history, position_at, update_position
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+
+
+def visible_asset(unit, user: User, asset_id: str) -> Asset:
+    asset = get_entity(unit.session, "asset", asset_id)
+    if not may_see(user, asset):
+        raise ApiError(403, f"role {user.role} may not see {asset_id} — operators see themselves, supervisors "
+                       "their crew, managers everyone")  # fmt: skip
+    return asset
+
+
+def position_event(asset: Asset, update) -> TwinEvent:
+    return TwinEvent("asset.position", {"asset_id": asset.id, "x": update.x, "y": update.y, "z": update.z,
+                                        "zone_id": update.zone_id, "previous_zone_id": update.previous_zone_id,
+                                        "t": update.t.isoformat()},
+                     asset_id=asset.id, crew=asset.crew)  # fmt: skip
+
+
+@router.get("", response_model=list[AssetOut], summary="Assets the caller may see")
+def list_assets(unit: UnitDep, user: UserDep) -> list[Asset]:
+    return list(unit.session.scalars(visible_assets(user)))
+
+
+@router.get("/me", response_model=AssetOut, summary="The caller's own person asset")
+def my_asset(unit: UnitDep, user: UserDep) -> Asset:
+    if user.asset_id is None:
+        raise NotFound(f"user {user.username} is not linked to a person — a super-manager sets asset_id")
+    return visible_asset(unit, user, user.asset_id)
+
+
+@router.get("/{asset_id}", response_model=AssetOut)
+def get_asset(asset_id: str, unit: UnitDep, user: UserDep) -> Asset:
+    return visible_asset(unit, user, asset_id)
+
+
+@router.get("/{asset_id}/position", response_model=PositionOut | None, summary="Where was the asset at time t")
+def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: AwareTime | None = Query(None)):
+    visible_asset(unit, user, asset_id)
+    return position_at(unit.session, "asset", asset_id, at or utc_now())
+
+
+@router.get("/{asset_id}/history", response_model=list[PositionOut])
+def asset_history(asset_id: str, unit: UnitDep, user: UserDep, start: AwareTime | None = Query(None),
+                  end: AwareTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000)) -> list:  # fmt: skip
+    visible_asset(unit, user, asset_id)
+    end = end or utc_now()
+    start = start or end - timedelta(hours=12)
+    if end < start:
+        raise ApiError(422, "end is before start — swap them")
+    return history(unit.session, "asset", asset_id, start, end, limit)
+
+
+@router.post("/{asset_id}/position", response_model=PositionOut, status_code=201,
+             summary="Record a position by hand (manual check-in / survey fix)")  # fmt: skip
+def post_position(asset_id: str, body: PositionIn, unit: UnitDep,
+                  user: User = require(Permission.MANAGE_DEVICES)) -> PositionOut:  # fmt: skip
+    asset = get_entity(unit.session, "asset", asset_id)
+    update = update_position(unit.session, unit.ctx.graph, "asset", asset_id, body.t, (body.x_m, body.y_m, body.z_m),
+                             source=f"user:{user.username}")  # fmt: skip
+    if update.live:
+        unit.emit(position_event(asset, update))
+    return PositionOut(t=update.t, x=update.x, y=update.y, z=update.z, zone_id=update.zone_id,
+                       source=f"user:{user.username}")  # fmt: skip

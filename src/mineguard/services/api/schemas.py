@@ -1,0 +1,270 @@
+"""Request and response bodies. Requests forbid unknown fields; units are in the field names
+(``_m``, ``_s``, ``_g``) or carried explicitly (:class:`QuantityIn`)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mineguard.services.auth.roles import Role
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp needs a time zone — e.g. 2026-11-22T08:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+Metres = Annotated[float, Field(ge=-5000, le=5000), AfterValidator(_finite)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- auth and users
+class LoginIn(In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(Out):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    role: Role
+
+
+class UserIn(In):
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+    password: str = Field(min_length=8, max_length=256)
+    role: Role
+    crew: str | None = Field(default=None, max_length=64)
+    asset_id: str | None = Field(default=None, max_length=64)
+
+
+class RoleIn(In):
+    role: Role
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    role: Role
+    crew: str | None
+    asset_id: str | None
+    active: bool
+
+
+# --- twin
+class ZoneOut(Out):
+    id: str
+    name: str
+    kind: str
+    path: dict[str, Any]
+    cross_section_m2: float
+    length_m: float
+    danger: bool
+    staff_limit: int | None
+    location_name: str | None
+    operating_procedure_id: str | None
+
+
+class ZoneLimitsIn(In):
+    staff_limit: int | None = Field(default=None, ge=0, le=10_000)
+    danger: bool | None = None
+
+
+class SyncRecordOut(Out):
+    """The fields existing management systems take (seed 004 §3.1.3)."""
+
+    zone_id: str
+    location_name: str | None
+    staff_count: int
+    staff_limit: int | None
+    operating_procedure_id: str | None
+
+
+class TrackedOut(Out):
+    id: str
+    kind: str
+    x: float | None
+    y: float | None
+    z: float | None
+    zone_id: str | None
+    state: dict[str, Any]
+    updated_at: datetime | None
+
+
+class AssetOut(TrackedOut):
+    name: str
+    crew: str | None
+
+
+class DeviceOut(TrackedOut):
+    sensor_kind: str | None
+    unit: str | None
+    barcode: str | None
+    paired_asset_id: str | None
+
+
+class PositionIn(In):
+    t: AwareTime
+    x_m: Metres
+    y_m: Metres
+    z_m: Metres
+
+
+class PositionOut(Out):
+    t: datetime
+    x: float
+    y: float
+    z: float
+    zone_id: str | None
+    source: str
+
+
+class PresenceOut(Out):
+    entity_id: str
+    start: datetime
+    end: datetime
+
+
+# --- thresholds
+class QuantityIn(In):
+    key: Literal["noise_g", "freefall_g", "fall_impact_g", "fall_still_s", "faint_still_s"]
+    value: Annotated[float, AfterValidator(_finite)]
+    unit: str = Field(max_length=16)
+
+
+class SensitivityIn(In):
+    changes: list[QuantityIn] = Field(min_length=1, max_length=20)
+
+
+# --- IoT
+class GatewayRegistrationOut(Out):
+    gateway_id: str
+    secret: str
+    note: str = "store this secret on the gateway; it is not shown again"
+
+
+class GatewayConfigIn(In):
+    scan_window_s: float | None = Field(default=None, gt=0, le=3600)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    altitude_m: float | None = Field(default=None, ge=-5000, le=9000)
+    data_destination: str | None = Field(default=None, pattern=r"^(mineguard|mqtt|mqtts|http|https)://\S{1,250}$")
+
+
+class GatewayOut(Out):
+    device_id: str
+    registered_at: datetime
+    registered_by: str
+    scan_window_s: float
+    latitude: float | None
+    longitude: float | None
+    altitude_m: float | None
+    data_destination: str
+    config_version: int
+    last_seen_at: datetime | None
+
+
+class CommandIn(In):
+    command: str = Field(max_length=64)
+    args: dict[str, Any] = Field(default_factory=dict)
+    timeout_s: float = Field(default=60.0, gt=0, le=86_400)
+
+
+class CommandOut(Out):
+    id: int
+    gateway_id: str
+    command: str
+    args: dict[str, Any]
+    status: str
+    timeout_s: float
+    created_by: str
+    created_at: datetime
+    delivered_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+
+
+class AckIn(In):
+    ok: bool
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class PairIn(In):
+    barcode: str = Field(pattern=r"^[0-9A-Za-z-]{4,64}$")
+    asset_id: str = Field(max_length=64)
+    force: bool = False
+
+
+class TagReadingIn(In):
+    barcode: str = Field(max_length=64)
+    t: AwareTime
+    x_m: Metres
+    y_m: Metres
+    z_m: Metres
+    accel_g: list[Annotated[list[Annotated[float, Field(ge=-64, le=64)]], Field(min_length=3, max_length=3)]] | None = (
+        Field(default=None, max_length=6000)
+    )
+    rate_hz: float | None = Field(default=None, gt=0, le=1000)
+
+
+class TagReadingsIn(In):
+    readings: list[TagReadingIn] = Field(min_length=1, max_length=500)
+
+
+class TagOutcomeOut(Out):
+    barcode: str
+    asset_id: str | None
+    zone_id: str | None
+    motion: str | None
+
+
+# --- help and audit
+class HelpIn(In):
+    message: str = Field(min_length=3, max_length=2000)
+    zone_id: str | None = Field(default=None, max_length=64)
+    asset_id: str | None = Field(default=None, max_length=64)
+
+
+class HelpOut(Out):
+    id: int
+    t: datetime
+    called_by: str
+    zone_id: str | None
+    asset_id: str | None
+    message: str
+
+
+class AuditEntryOut(Out):
+    seq: int
+    t: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    hash: str
+
+
+class AuditVerifyOut(Out):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    problem: str | None

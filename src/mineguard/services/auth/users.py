@@ -1,0 +1,82 @@
+"""User accounts and API tokens stored in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mineguard.services.audit import log as audit
+from mineguard.services.auth.passwords import digest_secret, hash_password, new_secret, verify_password
+from mineguard.services.auth.roles import Role
+from mineguard.services.storage.models import ApiToken, Asset, User
+from mineguard.services.storage.types import utc_now
+
+
+class AuthError(Exception):
+    """Wrong credentials or an unusable token."""
+
+
+class UserConflict(ValueError):
+    """The username is taken or the referenced asset does not exist."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def create_user(session: Session, *, username: str, password: str, role: Role, crew: str | None = None,
+                asset_id: str | None = None, actor: str = "system") -> User:  # fmt: skip
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise UserConflict(f"user {username!r} exists — choose another username")
+    if asset_id is not None and session.get(Asset, asset_id) is None:
+        raise UserConflict(f"asset {asset_id!r} does not exist — link the user to a person in the site file")
+    user = User(username=username, password_hash=hash_password(password), role=Role(role), crew=crew,
+                asset_id=asset_id)  # fmt: skip
+    session.add(user)
+    session.flush()
+    audit.append(session, actor=actor, action="user.created", subject=f"user:{username}",
+                 payload={"role": str(role), "crew": crew, "asset_id": asset_id})  # fmt: skip
+    return user
+
+
+def change_role(session: Session, user: User, role: Role, *, actor: str) -> User:
+    old = user.role
+    user.role = Role(role)
+    session.flush()
+    audit.append(session, actor=actor, action="user.role_changed", subject=f"user:{user.username}",
+                 payload={"from": old, "to": str(role)})  # fmt: skip
+    return user
+
+
+def issue_token(session: Session, username: str, password: str, ttl_s: int) -> IssuedToken:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        raise AuthError("wrong username or password")
+    token = new_secret()
+    expires = utc_now() + timedelta(seconds=ttl_s)
+    session.add(ApiToken(token_hash=digest_secret(token), user_id=user.id, expires_at=expires))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < utc_now()))
+    session.flush()
+    return IssuedToken(token, expires, user)
+
+
+def user_for_token(session: Session, token: str) -> User:
+    row = session.get(ApiToken, digest_secret(token))
+    if row is None:
+        raise AuthError("unknown or revoked token — log in again at POST /api/v1/auth/token")
+    if row.expires_at < utc_now():
+        raise AuthError("token expired — log in again at POST /api/v1/auth/token")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise AuthError("account disabled — ask a super-manager")
+    return user
+
+
+def revoke_token(session: Session, token: str) -> None:
+    session.execute(delete(ApiToken).where(ApiToken.token_hash == digest_secret(token)))

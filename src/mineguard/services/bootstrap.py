@@ -1,0 +1,48 @@
+"""Bring a service up: migrate the schema, load the site, make sure a super-manager exists."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from mineguard.services.auth.passwords import new_secret
+from mineguard.services.auth.roles import Role
+from mineguard.services.auth.users import create_user
+from mineguard.services.settings import Settings
+from mineguard.services.storage.db import make_engine, migrate, session_factory, transaction
+from mineguard.services.storage.models import User
+from mineguard.services.twin.graph import ZoneGraph
+from mineguard.services.twin.loader import graph_from_db, sync_site
+from mineguard.services.twin.site import load_site
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Booted:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    graph: ZoneGraph
+    site_id: str
+    admin_password: str | None  # set only when it was generated now
+
+
+def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
+    site = load_site(settings.site_file)
+    engine = engine or make_engine(settings.database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    generated = None
+    with transaction(sessions) as session:
+        sync_site(session, site)
+        if session.scalar(select(User).where(User.role == Role.SUPER_MANAGER)) is None:
+            password = settings.admin_password or new_secret()[:20]
+            generated = None if settings.admin_password else password
+            create_user(session, username=settings.admin_username, password=password, role=Role.SUPER_MANAGER)
+            log.warning("created super-manager %r%s", settings.admin_username,
+                        f" with password {password!r} — change it" if generated else "")  # fmt: skip
+        graph = graph_from_db(session)
+    return Booted(engine, sessions, graph, site.id, generated)

@@ -1,0 +1,24 @@
+"""Service settings from the environment (``MINEGUARD_*``), with embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """``MINEGUARD_DATABASE_URL`` selects PostgreSQL (``postgresql+psycopg://...``); default SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="MINEGUARD_", extra="ignore")
+
+    database_url: str = "sqlite:///var/mineguard.db"
+    site_file: Path | None = None  # None: the bundled sample coal mine
+    admin_username: str = "admin"
+    admin_password: str | None = Field(default=None, repr=False)  # None: generated and logged once
+    token_ttl_s: int = Field(default=12 * 3600, gt=0)
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    command_timeout_s: float = Field(default=60.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)

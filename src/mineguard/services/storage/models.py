@@ -1,0 +1,202 @@
+"""ORM models of the digital twin, IoT services, users and the audit log (seed 004 §3.1).
+
+Every asset and device row holds its live state and position; every change is also appended
+to ``position_history`` / ``state_history`` so the twin can answer "where was X at time t"
+and "who was in zone Z between t1 and t2". Coordinates are metres in the mine grid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mineguard.services.storage.types import UTCDateTime, utc_now
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+HistoryId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012 - SQLAlchemy API
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    sensitivity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    loaded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    path: Mapped[dict[str, Any]] = mapped_column()  # {"points": [[x, y, z], ...]}
+    cross_section_m2: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_limit: Mapped[int | None] = mapped_column(Integer)
+    location_name: Mapped[str | None] = mapped_column(String(200))
+    operating_procedure_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ZoneLink(Base):
+    __tablename__ = "zone_links"
+    zone_a: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    zone_b: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+
+
+class _Tracked:
+    """Live position and state shared by assets and devices."""
+
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    z: Mapped[float | None] = mapped_column(Float)
+    zone_id: Mapped[str | None] = mapped_column(ForeignKey("zones.id", ondelete="SET NULL"))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class Asset(_Tracked, Base):
+    __tablename__ = "assets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    crew: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Device(_Tracked, Base):
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sensor_kind: Mapped[str | None] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
+    paired_asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    paired_at: Mapped[datetime | None] = mapped_column()
+
+
+class PositionRecord(Base):
+    __tablename__ = "position_history"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    entity_kind: Mapped[str] = mapped_column(String(8))  # "asset" | "device"
+    entity_id: Mapped[str] = mapped_column(String(64))
+    t: Mapped[datetime] = mapped_column()
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    z: Mapped[float] = mapped_column(Float)
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    __table_args__ = (
+        Index("ix_position_entity_t", "entity_kind", "entity_id", "t"),
+        Index("ix_position_zone_t", "zone_id", "t"),
+    )
+
+
+class StateRecord(Base):
+    __tablename__ = "state_history"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    entity_kind: Mapped[str] = mapped_column(String(8))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    t: Mapped[datetime] = mapped_column()
+    state: Mapped[dict[str, Any]] = mapped_column()
+    __table_args__ = (Index("ix_state_entity_t", "entity_kind", "entity_id", "t"),)
+
+
+class Gateway(Base):
+    """Registration and configuration of an edge gateway (seed 004 §3.1.2)."""
+
+    __tablename__ = "gateways"
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(default=utc_now)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    scan_window_s: Mapped[float] = mapped_column(Float, default=5.0)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    altitude_m: Mapped[float | None] = mapped_column(Float)
+    data_destination: Mapped[str] = mapped_column(String(300), default="mineguard://local")
+    config_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+
+class GatewayCommand(Base):
+    """A command queued to a gateway: queued -> delivered -> acknowledged | failed | timed_out."""
+
+    __tablename__ = "gateway_commands"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.device_id", ondelete="CASCADE"), index=True)
+    command: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    timeout_s: Mapped[float] = mapped_column(Float, default=60.0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    crew: Mapped[str | None] = mapped_column(String(64))
+    asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class HelpCall(Base):
+    """A supervisor's call for outside help (seed 004 §3.1.4)."""
+
+    __tablename__ = "help_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    t: Mapped[datetime] = mapped_column(default=utc_now)
+    called_by: Mapped[str] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(ForeignKey("zones.id", ondelete="SET NULL"))
+    asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """One row of the hash-chained event log; ``hash = sha256(prev_hash + canonical row)``."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    t: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (last seq and hash); it also reveals rows deleted from the end."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

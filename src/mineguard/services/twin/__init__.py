@@ -1,0 +1,1 @@
+"""The mine's digital twin: site config, zone graph, motion states."""

@@ -1,0 +1,89 @@
+"""The mine as a graph of zones: locate a point in a zone, find routes between zones.
+
+Each zone is a centre line (a polyline in metres) with a radius derived from its cross-section;
+a point lies in the zone whose centre line is nearest, if it is within that radius. Pure
+Python/numpy, no database: built from the site config or from the stored zones.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ZoneShape:
+    id: str
+    points: np.ndarray  # (K, 3) metres
+    radius_m: float
+
+
+def _distance_to_polyline(point: np.ndarray, points: np.ndarray) -> float:
+    if len(points) == 1:
+        return float(np.linalg.norm(point - points[0]))
+    a, b = points[:-1], points[1:]
+    ab = b - a
+    length2 = np.maximum((ab * ab).sum(axis=1), 1e-12)
+    t = np.clip(((point - a) * ab).sum(axis=1) / length2, 0.0, 1.0)
+    nearest = a + t[:, None] * ab
+    return float(np.linalg.norm(point - nearest, axis=1).min())
+
+
+class ZoneGraph:
+    """Zones and their links; ``locate`` maps (x, y, z) metres to a zone id or None."""
+
+    def __init__(self, shapes: Iterable[ZoneShape], links: Iterable[tuple[str, str]] = ()) -> None:
+        self.shapes = {shape.id: shape for shape in shapes}
+        self.neighbours: dict[str, set[str]] = {zone_id: set() for zone_id in self.shapes}
+        for a, b in links:
+            self.neighbours[a].add(b)
+            self.neighbours[b].add(a)
+
+    @classmethod
+    def from_site(cls, site) -> ZoneGraph:
+        shapes = [ZoneShape(z.id, np.asarray(z.path, dtype=float), z.radius_m) for z in site.zones]
+        return cls(shapes, site.links)
+
+    def locate(self, x: float, y: float, z: float) -> str | None:
+        point = np.array([x, y, z], dtype=float)
+        best, best_distance = None, float("inf")
+        for shape in self.shapes.values():
+            distance = _distance_to_polyline(point, shape.points)
+            if distance <= shape.radius_m and distance < best_distance:
+                best, best_distance = shape.id, distance
+        return best
+
+    def route(self, start: str, goal: str) -> list[str]:
+        """Fewest-hops list of zone ids from ``start`` to ``goal`` (both included)."""
+        for zone_id in (start, goal):
+            if zone_id not in self.shapes:
+                raise KeyError(f"unknown zone {zone_id!r} — known: {', '.join(sorted(self.shapes))}")
+        previous: dict[str, str | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            if current == goal:
+                path = [goal]
+                while previous[path[-1]] is not None:
+                    path.append(previous[path[-1]])  # type: ignore[arg-type]
+                return path[::-1]
+            for nxt in sorted(self.neighbours[current]):
+                if nxt not in previous:
+                    previous[nxt] = current
+                    queue.append(nxt)
+        raise ValueError(f"no route from {start!r} to {goal!r} — check the site's links")
+
+    def point_along(self, zone_id: str, fraction: float) -> Sequence[float]:
+        """The point at ``fraction`` (0..1) of a zone's centre line, for simulators and tests."""
+        points = self.shapes[zone_id].points
+        if len(points) == 1:
+            return points[0].tolist()
+        seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+        target = float(np.clip(fraction, 0.0, 1.0)) * seg.sum()
+        i = int(np.searchsorted(np.cumsum(seg), target, side="left").clip(0, len(seg) - 1))
+        start = target - (np.cumsum(seg)[i] - seg[i])
+        t = 0.0 if seg[i] == 0 else start / seg[i]
+        return (points[i] + t * (points[i + 1] - points[i])).tolist()
