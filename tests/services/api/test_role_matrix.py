@@ -1,0 +1,102 @@
+"""Every route x every role: allowed roles get past the door (not 401/403), others get 403,
+anonymous callers 401. A route missing from the table fails the test, so new routes must say
+who may call them (seed 004 §3.1.4: roles are enforced by the API, not hidden in a UI)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ADMIN_PASSWORD, ROLE_USERS, Api, login
+
+ALL = {"operator", "supervisor", "manager", "super_manager"}
+SUPERVISOR_UP = {"supervisor", "manager", "super_manager"}
+MANAGER_UP = {"manager", "super_manager"}
+SUPER = {"super_manager"}
+PUBLIC, GATEWAY = "public", "gateway"
+T = "2026-11-22T06:00:00Z"
+
+# (method, path template, concrete path, json body, who may call)
+MATRIX = [
+    ("POST", "/api/v1/auth/token", "/api/v1/auth/token", {"username": "admin", "password": "x"}, PUBLIC),
+    ("GET", "/api/v1/health", "/api/v1/health", None, PUBLIC),
+    ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
+    ("GET", "/api/v1/auth/me", "/api/v1/auth/me", None, ALL),
+    ("GET", "/api/v1/users", "/api/v1/users", None, SUPER),
+    ("POST", "/api/v1/users", "/api/v1/users", {"username": "new-user", "password": "long-enough", "role": "operator"},
+     SUPER),
+    ("PUT", "/api/v1/users/{user_id}/role", "/api/v1/users/2/role", {"role": "operator"}, SUPER),
+    ("GET", "/api/v1/zones", "/api/v1/zones", None, ALL),
+    ("GET", "/api/v1/zones/sync", "/api/v1/zones/sync", None, MANAGER_UP),
+    ("GET", "/api/v1/zones/{zone_id}", "/api/v1/zones/face_1101", None, ALL),
+    ("PATCH", "/api/v1/zones/{zone_id}/limits", "/api/v1/zones/face_1101/limits", {"staff_limit": 10}, SUPER),
+    ("GET", "/api/v1/zones/{zone_id}/occupants", f"/api/v1/zones/face_1101/occupants?start={T}", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/assets", "/api/v1/assets", None, ALL),
+    ("GET", "/api/v1/assets/me", "/api/v1/assets/me", None, ALL),
+    ("GET", "/api/v1/assets/{asset_id}", "/api/v1/assets/miner-001", None, ALL),
+    ("GET", "/api/v1/assets/{asset_id}/position", "/api/v1/assets/miner-001/position", None, ALL),
+    ("GET", "/api/v1/assets/{asset_id}/history", "/api/v1/assets/miner-001/history", None, ALL),
+    ("POST", "/api/v1/assets/{asset_id}/position", "/api/v1/assets/miner-001/position",
+     {"t": T, "x_m": 100, "y_m": 0, "z_m": -400}, MANAGER_UP),
+    ("GET", "/api/v1/devices", "/api/v1/devices", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/devices/{device_id}", "/api/v1/devices/ch4-1101-t", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/gateways", "/api/v1/gateways", None, MANAGER_UP),
+    ("POST", "/api/v1/gateways/{gateway_id}/register", "/api/v1/gateways/gw-roadways/register", None, MANAGER_UP),
+    ("PUT", "/api/v1/gateways/{gateway_id}/config", "/api/v1/gateways/gw-faces/config", {"scan_window_s": 3},
+     MANAGER_UP),
+    ("POST", "/api/v1/gateways/{gateway_id}/commands", "/api/v1/gateways/gw-faces/commands", {"command": "rescan"},
+     MANAGER_UP),
+    ("GET", "/api/v1/gateways/{gateway_id}/commands", "/api/v1/gateways/gw-faces/commands", None, MANAGER_UP),
+    ("GET", "/api/v1/gateways/{gateway_id}/config/current", "/api/v1/gateways/gw-faces/config/current", None,
+     GATEWAY),
+    ("POST", "/api/v1/gateways/{gateway_id}/commands/poll", "/api/v1/gateways/gw-faces/commands/poll", None, GATEWAY),
+    ("POST", "/api/v1/gateways/{gateway_id}/commands/{command_id}/ack", "/api/v1/gateways/gw-faces/commands/1/ack",
+     {"ok": True}, GATEWAY),
+    ("POST", "/api/v1/gateways/{gateway_id}/readings", "/api/v1/gateways/gw-faces/readings",
+     {"readings": [{"barcode": "6901234500011", "t": T, "x_m": 100, "y_m": 0, "z_m": -400}]}, GATEWAY),
+    ("GET", "/api/v1/tags", "/api/v1/tags", None, MANAGER_UP),
+    ("POST", "/api/v1/tags/pair", "/api/v1/tags/pair", {"barcode": "6901234500028", "asset_id": "miner-002"},
+     MANAGER_UP),
+    ("DELETE", "/api/v1/tags/{barcode}/pair", "/api/v1/tags/6901234500035/pair", None, MANAGER_UP),
+    ("GET", "/api/v1/sensitivity", "/api/v1/sensitivity", None, ALL),
+    ("PUT", "/api/v1/sensitivity", "/api/v1/sensitivity", {"changes": [{"key": "noise_g", "value": 0.06, "unit": "g"}]},
+     SUPER),
+    ("POST", "/api/v1/help", "/api/v1/help", {"message": "test call", "zone_id": "face_1101"}, SUPERVISOR_UP),
+    ("GET", "/api/v1/help", "/api/v1/help", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/audit", "/api/v1/audit", None, MANAGER_UP),
+    ("GET", "/api/v1/audit/verify", "/api/v1/audit/verify", None, MANAGER_UP),
+]  # fmt: skip
+ROLES = ["operator", "supervisor", "manager", "super_manager"]
+
+
+def test_every_route_is_in_the_matrix(shared_api: Api) -> None:
+    paths = shared_api.client.get("/openapi.json").json()["paths"]
+    routes = {(method.upper(), path) for path, item in paths.items() for method in item}
+    assert routes == {(method, template) for method, template, *_ in MATRIX}
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "path", "body", "allowed"), MATRIX, ids=[f"{m} {t}" for m, t, *_ in MATRIX]
+)
+def test_route_x_role(shared_api: Api, method: str, template: str, path: str, body: dict | None, allowed) -> None:
+    client = shared_api.client
+    if allowed == PUBLIC:
+        assert client.request(method, path, json=body).status_code not in (403,)
+        return
+    if allowed == GATEWAY:
+        secret = shared_api.call("manager", "POST", "/api/v1/gateways/gw-faces/register").json()["secret"]
+        for role in [None, *ROLES]:  # no user token opens a gateway route
+            assert shared_api.call(role, method, path, json=body).status_code == 401, role
+        response = client.request(method, path, json=body, headers={"X-Gateway-Secret": secret})
+        assert response.status_code not in (401, 403), response.text
+        return
+    assert client.request(method, path, json=body).status_code == 401
+    for role in ROLES:
+        token = login(client, ROLE_USERS[role]["username"] if role != "super_manager" else "admin",
+                      "password-1" if role != "super_manager" else ADMIN_PASSWORD) if template.endswith("logout") \
+            else shared_api.tokens[role]  # fmt: skip
+        response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        if role in allowed:
+            assert response.status_code not in (401, 403), f"{role}: {response.text}"
+        else:
+            assert response.status_code == 403, f"{role}: {response.text}"
+            assert role in response.json()["error"]["message"]
