@@ -1,4 +1,4 @@
-"""``mineguard`` command line: one sub-command group per area (detect, data, demo).
+"""``mineguard`` command line: one sub-command group per area (detect, data, demo, serve, site, audit).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -11,7 +11,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import data, demo, detect
+from mineguard.cli import data, demo, detect, serve, twin
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     detect.register(groups)
     data.register(groups)
     demo.register(groups)
+    serve.register(groups)
+    twin.register(groups)
     return parser
 
 
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "func"):
         parser.parse_args([args.group, "--help"])
     try:

@@ -55,7 +55,9 @@ def test_command_lifecycle(session) -> None:
     assert reboot.args == {}
     session.commit()
 
-    with pytest.raises(CommandError, match=rf"command {reboot.id} has not been delivered yet — poll for commands first"):
+    with pytest.raises(
+        CommandError, match=rf"command {reboot.id} has not been delivered yet — poll for commands first"
+    ):
         acknowledge(session, gateway, reboot.id, ok=True)
     assert deliver_commands(session, other) == []  # nothing for the other gateway
     delivered = deliver_commands(session, gateway)

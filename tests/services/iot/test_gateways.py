@@ -69,8 +69,10 @@ def test_configure_bumps_version_audits_and_queues_push(session) -> None:
     session.commit()
     [entry] = recent(session, action="gateway.configured")
     assert (entry.actor, entry.subject) == ("chief", "gateway:gw-faces")
-    assert entry.payload == {"config_version": 2, "scan_window_s": {"from": 5.0, "to": 2.5},
-                             "latitude": {"from": None, "to": 39.91}, "longitude": {"from": None, "to": 116.4}}  # fmt: skip
+    assert entry.payload == {
+        "config_version": 2, "scan_window_s": {"from": 5.0, "to": 2.5},
+        "latitude": {"from": None, "to": 39.91}, "longitude": {"from": None, "to": 116.4},
+    }  # fmt: skip
     [push] = command_history(session, "gw-faces")
     assert (push.command, push.args, push.status, push.created_by) == ("push_config", {"config_version": 2},
                                                                        "queued", "chief")  # fmt: skip

@@ -145,7 +145,8 @@ def test_late_reading_does_not_clear_a_fall(session) -> None:
     graph = graph_from_db(session)
     site = session.get(Site, "sample-coal-mine")
     pair_tag(session, TAG1, "miner-001", actor="boss")
-    fall_g, walk_g = generate_accel("fall", seconds=8.4, rate_hz=RATE), generate_accel("walking", seconds=10, rate_hz=RATE)
+    fall_g = generate_accel("fall", seconds=8.4, rate_hz=RATE)
+    walk_g = generate_accel("walking", seconds=10, rate_hz=RATE)
     fall = apply_tag_reading(session, graph, site, gateway_id="gw-roadways", barcode=TAG1,
                              t=T0 + timedelta(seconds=20), xyz=ROAD, accel_g=fall_g, rate_hz=RATE)  # fmt: skip
     assert fall.motion == "fall_or_faint"

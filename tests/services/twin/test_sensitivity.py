@@ -37,7 +37,10 @@ def test_to_canonical_known_answers(quantity: Quantity, expected: float) -> None
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        (Quantity("fall_impact_g", 3, "psi"), r"unit 'psi' is not valid for fall_impact_g — use one of g, m/s2, m/s\^2"),
+        (
+            Quantity("fall_impact_g", 3, "psi"),
+            r"unit 'psi' is not valid for fall_impact_g — use one of g, m/s2, m/s\^2",
+        ),
         (Quantity("faint_still_s", 1, "h"), r"unit 'h' is not valid for faint_still_s — use one of s, min"),
         (Quantity("noise_g", 0.1, "s"), r"unit 's' is not valid for noise_g — use one of g, m/s2"),
         (

@@ -17,8 +17,13 @@ MINIMAL: dict[str, Any] = {
     "name": "Test mine",
     "zones": [
         {"id": "shaft", "name": "Shaft", "kind": "shaft", "path": [[0, 0, 0], [0, 0, -100]], "cross_section_m2": 25},
-        {"id": "road", "name": "Road", "kind": "roadway", "path": [[0, 0, -100], [300, 0, -100]],
-         "cross_section_m2": 16},
+        {
+            "id": "road",
+            "name": "Road",
+            "kind": "roadway",
+            "path": [[0, 0, -100], [300, 0, -100]],
+            "cross_section_m2": 16,
+        },
     ],
     "links": [["shaft", "road"]],
     "devices": [{"id": "ch4-1", "kind": "sensor", "sensor_kind": "methane", "unit": "%", "zone": "road"}],
@@ -174,7 +179,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "got"), [("- a\n- b\n", "list"), ("just a string\n", "str"), ("", "NoneType")], ids=["list", "str", "empty"]
+    ("text", "got"),
+    [("- a\n- b\n", "list"), ("just a string\n", "str"), ("", "NoneType")],
+    ids=["list", "str", "empty"],
 )
 def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, got: str) -> None:
     with pytest.raises(SiteConfigError, match=f"expected a mapping with 'id', 'name' and 'zones', got {got}$"):

@@ -148,7 +148,7 @@ def _hint(error: dict) -> str:
     if kind == "missing":
         return "add it"
     if kind == "literal_error":
-        return f"use one of {error['ctx']['expected']}"
+        return "pick one of those"
     return "fix the value"
 
 

@@ -1,0 +1,57 @@
+"""``mineguard site validate FILE`` and ``mineguard audit verify``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_site_validate(args: argparse.Namespace) -> int:
+    from mineguard.services.twin.graph import ZoneGraph
+    from mineguard.services.twin.site import load_site
+
+    site = load_site(args.file)
+    graph = ZoneGraph.from_site(site)
+    lonely = sorted(zone for zone, neighbours in graph.neighbours.items() if not neighbours and len(site.zones) > 1)
+    kinds: dict[str, int] = {}
+    for device in site.devices:
+        kinds[device.kind] = kinds.get(device.kind, 0) + 1
+    print(f"{args.file}: OK — site {site.id!r}: {len(site.zones)} zones "
+          f"({sum(z.danger for z in site.zones)} danger), {len(site.links)} links, {len(site.assets)} assets, "
+          f"devices {', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}")  # fmt: skip
+    if lonely:
+        print(f"warning: zones with no links (unreachable on the map): {', '.join(lonely)}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from mineguard.services.audit.log import verify
+    from mineguard.services.settings import Settings
+    from mineguard.services.storage.db import has_schema, make_engine, session_factory
+
+    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
+    engine = make_engine(settings.database_url)
+    try:
+        if not has_schema(engine):
+            raise ValueError(f"no MineGuard database at {engine.url.render_as_string(hide_password=True)} — "
+                             "pass --database-url or set MINEGUARD_DATABASE_URL")  # fmt: skip
+        with session_factory(engine)() as session:
+            report = verify(session)
+    finally:
+        engine.dispose()
+    print(report.format())
+    return 0 if report.ok else 1
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    site = groups.add_parser("site", help="site files (zones, assets, devices, sensitivities)")
+    commands = site.add_subparsers(dest="site_command", required=True, metavar="SUBCOMMAND")
+    p = commands.add_parser("validate", help="check a site YAML file; errors name the key and the fix")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_site_validate)
+
+    audit = groups.add_parser("audit", help="the tamper-evident event log")
+    commands = audit.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+    p = commands.add_parser("verify", help="check the hash chain; exit 1 and name the first bad entry if tampered")
+    p.add_argument("--database-url", help="default: MINEGUARD_DATABASE_URL or sqlite:///var/mineguard.db")
+    p.set_defaults(func=cmd_audit_verify)
