@@ -8,24 +8,21 @@ only), else from a throw-away cluster started here with the Debian ``postgresql`
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from mineguard.services.storage.local_postgres import (
+    PostgresUnavailable,
+    create_database,
+    drop_database,
+    find_bindir,
+    local_postgres,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -35,31 +32,12 @@ def postgres_server() -> Iterator[str]:
     if url:
         yield url.replace("postgresql://", "postgresql+psycopg://", 1)
         return
-    initdbs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not initdbs:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql, as .ci/run does) and "
-                    "MINEGUARD_TEST_POSTGRES_URL is not set")  # fmt: skip
-    bindir = initdbs[-1].parent
-    datadir = Path(tempfile.mkdtemp(prefix="mineguard-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the cluster as the postgres user
-        shutil.chown(datadir, user="postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
     try:
-        subprocess.run([*run_as, bindir / "initdb", "-D", datadir, "-U", "mineguard", "-A", "trust", "-E", "UTF8",
-                        "--no-sync"], check=True, capture_output=True)  # fmt: skip
-        options = f"-h 127.0.0.1 -p {port} -k {datadir} -F -c max_connections=200"
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", datadir, "-o", options, "-l", datadir / "server.log", "-w",
-                        "start"], check=True, capture_output=True)  # fmt: skip
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(datadir, ignore_errors=True)
-        pytest.fail(f"could not start a PostgreSQL cluster: {exc.stderr.decode(errors='replace')}")
-    try:
-        yield f"postgresql+psycopg://mineguard@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", datadir, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(datadir, ignore_errors=True)
+        find_bindir()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"{exc}; or set MINEGUARD_TEST_POSTGRES_URL")
+    with local_postgres() as server:
+        yield server
 
 
 @pytest.fixture(params=BACKENDS)
@@ -70,15 +48,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     server = request.getfixturevalue("postgres_server")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_database(server, name)
     try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(server, name)
 
 
 @pytest.fixture
@@ -93,7 +67,7 @@ def engine(database_url: str) -> Iterator:
 
 
 @pytest.fixture
-def session(engine) -> Iterator:  # noqa: ANN001
+def session(engine) -> Iterator:
     """A session on a migrated database with the sample site loaded (committed)."""
     from mineguard.services.storage.db import session_factory
     from mineguard.services.twin.loader import sync_site

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, imported lazily to keep the CLI fast
+def _settings(args: argparse.Namespace):
     from mineguard.services.settings import Settings
 
     overrides = {k: v for k, v in {"database_url": args.database_url, "site_file": getattr(args, "site", None),

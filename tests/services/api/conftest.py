@@ -57,19 +57,15 @@ def api(database_url: str) -> Iterator[Api]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def shared_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    from sqlalchemy import create_engine, text
-
     from mineguard.services.api.main import create_app
+    from mineguard.services.storage.local_postgres import create_database, drop_database
 
     if request.param == "sqlite":
         url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'db.sqlite'}", None
     else:
         server = request.getfixturevalue("postgres_server")
         name = f"m_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url, cleanup = server.rsplit("/", 1)[0] + f"/{name}", (admin, name)
+        url, cleanup = create_database(server, name), (server, name)
     app = create_app(Settings(database_url=url, admin_password=ADMIN_PASSWORD))
     with TestClient(app) as client:
         result = Api(client)
@@ -81,7 +77,4 @@ def shared_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         yield result
     app.state.ctx.engine.dispose()
     if cleanup:
-        admin, name = cleanup
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(*cleanup)
