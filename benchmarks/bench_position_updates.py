@@ -57,9 +57,8 @@ def bench_service(app, batch: int, seconds: float) -> tuple[int, float]:
 
 
 def bench_api(app, client: TestClient, batch: int, seconds: float) -> tuple[int, float]:
-    headers = {
-        "Authorization": f"Bearer {client.post('/api/v1/auth/token', json={'username': 'admin', 'password': 'bench-password'}).json()['access_token']}"
-    }
+    login = client.post("/api/v1/auth/token", json={"username": "admin", "password": "bench-password"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     for barcode, person in zip(BARCODES, PEOPLE, strict=True):
         client.post("/api/v1/tags/pair", json={"barcode": barcode, "asset_id": person, "force": True}, headers=headers)
     secret = client.post("/api/v1/gateways/gw-roadways/register", headers=headers).json()["secret"]
@@ -113,11 +112,10 @@ def main() -> None:
         results["PostgreSQL 15 (loopback, fsync off)"] = run_backend(create_database(server, "bench"), args.seconds)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-    header = (
-        "| backend | service x1 (upd/s) | service x50 (upd/s) | api x50 (upd/s) | history rows |\n|---|---|---|---|---|"
-    )
-    rows = [f"| {name} | {r['service x1']:.0f} | {r['service x50']:.0f} | {r['api x50']:.0f} | {r['history rows']:.0f} |"
-            for name, r in results.items()]  # fmt: skip
+    columns = ["service x1", "service x50", "api x50", "history rows"]
+    header = "| backend | " + " | ".join(c if c.startswith("history") else f"{c} (upd/s)" for c in columns) + " |"
+    rows = [f"| {name} | " + " | ".join(f"{r[c]:.0f}" for c in columns) + " |" for name, r in results.items()]
+    header += "\n" + "|---" * (len(columns) + 1) + "|"
     table = "\n".join([header, *rows])
     print(table)
     if args.write:
