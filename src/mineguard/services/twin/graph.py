@@ -41,6 +41,19 @@ class ZoneGraph:
         for a, b in links:
             self.neighbours[a].add(b)
             self.neighbours[b].add(a)
+        # every centre-line segment of every zone, for one vectorised nearest-segment search
+        starts, ends, owners = [], [], []
+        for index, shape in enumerate(self.shapes.values()):
+            points = shape.points if len(shape.points) > 1 else np.repeat(shape.points, 2, axis=0)
+            starts.append(points[:-1])
+            ends.append(points[1:])
+            owners += [index] * (len(points) - 1)
+        self._ids = list(self.shapes)
+        self._a = np.concatenate(starts) if starts else np.zeros((0, 3))
+        self._ab = (np.concatenate(ends) if ends else np.zeros((0, 3))) - self._a
+        self._ab_len2 = np.maximum((self._ab * self._ab).sum(axis=1), 1e-12)
+        self._owner = np.asarray(owners, dtype=int)
+        self._radius = np.asarray([shape.radius_m for shape in self.shapes.values()])[self._owner]
 
     @classmethod
     def from_site(cls, site) -> ZoneGraph:
@@ -48,13 +61,19 @@ class ZoneGraph:
         return cls(shapes, site.links)
 
     def locate(self, x: float, y: float, z: float) -> str | None:
+        """The zone whose centre line is nearest to the point, if within its radius; else None."""
+        if not len(self._a):
+            return None
         point = np.array([x, y, z], dtype=float)
-        best, best_distance = None, float("inf")
-        for shape in self.shapes.values():
-            distance = _distance_to_polyline(point, shape.points)
-            if distance <= shape.radius_m and distance < best_distance:
-                best, best_distance = shape.id, distance
-        return best
+        t = np.clip(((point - self._a) * self._ab).sum(axis=1) / self._ab_len2, 0.0, 1.0)
+        distance = np.linalg.norm(point - (self._a + t[:, None] * self._ab), axis=1)
+        distance = np.where(distance <= self._radius, distance, np.inf)
+        best = int(distance.argmin())
+        return self._ids[self._owner[best]] if np.isfinite(distance[best]) else None
+
+    def distance_to(self, zone_id: str, x: float, y: float, z: float) -> float:
+        """Distance in metres from a point to a zone's centre line."""
+        return _distance_to_polyline(np.array([x, y, z], dtype=float), self.shapes[zone_id].points)
 
     def route(self, start: str, goal: str) -> list[str]:
         """Fewest-hops list of zone ids from ``start`` to ``goal`` (both included)."""
