@@ -56,12 +56,6 @@ def test_pair_unpair_and_force(session) -> None:
     assert verify(session).ok
 
 
-@pytest.mark.xfail(
-    reason="pair_tag does not check the asset's kind: PairingError's docstring (and the module's 'paired to a "
-    "person') say a non-person cannot be paired, but a machine is paired and its readings are then classified "
-    "and audited as 'person.fall_or_faint'",
-    strict=True,
-)
 def test_a_tag_pairs_only_with_a_person(session) -> None:
     with pytest.raises(PairingError, match="person"):
         pair_tag(session, TAG3, "shearer-1101", actor="boss")
@@ -135,12 +129,6 @@ def test_readings_move_the_wearer_and_classify_motion(session) -> None:
     assert verify(session).ok
 
 
-@pytest.mark.xfail(
-    reason="update_state (twin/tracking.py) merges a late (older) state change into the live row, so a delayed "
-    "'walking' chunk from before a fall overwrites the live 'fall_or_faint' state; the tracking module says the "
-    "live row changes only when the update is newer than what it holds",
-    strict=True,
-)
 def test_late_reading_does_not_clear_a_fall(session) -> None:
     graph = graph_from_db(session)
     site = session.get(Site, "sample-coal-mine")

@@ -38,6 +38,8 @@ def pair_tag(session: Session, barcode: str, asset_id: str, *, actor: str, force
     asset = session.get(Asset, asset_id)
     if asset is None:
         raise NotFound(f"asset {asset_id!r} does not exist — list people at GET /api/v1/assets")
+    if asset.kind != "person":
+        raise PairingError(f"{asset_id} is a {asset.kind}; wearable tags pair with people — pick a person's id")
     if tag.paired_asset_id and tag.paired_asset_id != asset_id and not force:
         raise PairingError(f"tag {barcode} is paired with {tag.paired_asset_id} — unpair it first or pass force")
     other = session.scalar(select(Device).where(Device.kind == "tag", Device.paired_asset_id == asset_id,

@@ -15,10 +15,13 @@ _ZONE_FIELDS = ("name", "kind", "cross_section_m2", "danger", "staff_limit", "lo
 
 
 def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> Site:
-    """Insert the site's zones, links, assets and devices; update static fields of existing ones.
+    """Insert the site's zones, links, assets and devices that are not in the database yet.
 
-    Live state, history and settings changed at run time (sensitivity, staff limits) are kept:
-    the file seeds the twin, the database is then the source of truth.
+    The file seeds the twin; after the first load the database is the source of truth: rows
+    that exist keep their values (live state, history, and settings changed at run time such as
+    sensitivities and staff limits), except zone geometry (centre line, length), which follows
+    the file. Starting zones of assets set their live zone but write no position history: the
+    history starts with the first real fix.
     """
     row = session.get(Site, site.id)
     created = row is None

@@ -67,6 +67,8 @@ def update_sensitivity(session: Session, site: Site, changes: list[Quantity], *,
     site.sensitivity = validated.model_dump()
     session.flush()
     diff = {k: {"from": old.get(k), "to": v} for k, v in site.sensitivity.items() if old.get(k) != v}
+    if not diff:
+        return site.sensitivity
     audit.append(session, actor=actor, action="threshold.changed", subject=f"site:{site.id}:sensitivity",
                  payload=diff)  # fmt: skip
     return site.sensitivity

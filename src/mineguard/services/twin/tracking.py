@@ -68,8 +68,15 @@ def update_position(session: Session, graph: ZoneGraph, kind: EntityKind, entity
 
 
 def update_state(session: Session, kind: EntityKind, entity_id: str, t: datetime, changes: dict[str, Any]) -> bool:
-    """Merge ``changes`` into the live state; returns True when something changed."""
+    """Merge ``changes`` into the live state; returns True when the live state changed.
+
+    A change older than the live row goes to the history only: a delayed "walking" chunk must
+    not clear a newer fall.
+    """
     entity = get_entity(session, kind, entity_id)
+    if entity.updated_at is not None and t < entity.updated_at:
+        session.add(StateRecord(entity_kind=kind, entity_id=entity_id, t=t, state=changes))
+        return False
     merged = {**(entity.state or {}), **changes}
     if merged == entity.state:
         return False
