@@ -99,3 +99,11 @@ def test_no_route_answers_500_to_junk(shared_api, method: str, template: str, pa
         assert response.status_code < 500, (junk, response.text)
         if response.status_code >= 400:
             _error(response)
+
+
+def test_time_window_backwards(shared_api) -> None:
+    path = "/api/v1/zones/face_1101/occupants?start=2026-11-22T08:00:00Z&end=2026-11-22T07:00:00Z"
+    response = shared_api.call("manager", "GET", path)
+    assert response.status_code == 422 and "swap them" in _error(response)
+    path = "/api/v1/assets/miner-001/history?start=2026-11-22T08:00:00Z&end=2026-11-22T07:00:00Z"
+    assert shared_api.call("manager", "GET", path).status_code == 422

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas import AwareTime, PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import visible_assets
@@ -59,6 +60,8 @@ def zone_occupants(zone_id: str, unit: UnitDep, start: AwareTime = Query(), end:
                    user: User = require(Permission.VIEW_CREW)) -> list[PresenceOut]:  # fmt: skip
     _zone(unit, zone_id)
     end_t: datetime = end or utc_now()
+    if end_t < start:
+        raise ApiError(422, f"end {end_t.isoformat()} is before start {start.isoformat()} — swap them")
     allowed = {asset.id for asset in unit.session.scalars(visible_assets(user))}
     return [PresenceOut(entity_id=p.entity_id, start=p.start, end=p.end)
             for p in occupants(unit.session, zone_id, start, end_t) if p.entity_id in allowed]  # fmt: skip
