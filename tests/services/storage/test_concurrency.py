@@ -17,7 +17,7 @@ from mineguard.services.twin.loader import graph_from_db
 WRITERS, EACH = 8, 15
 
 
-def test_concurrent_positions_and_audit_entries(engine, session) -> None:  # noqa: ANN001 - fixtures
+def test_concurrent_positions_and_audit_entries(engine, session) -> None:
     graph = graph_from_db(session)
     sessions = session_factory(engine)
     start = datetime(2026, 11, 22, 6, tzinfo=UTC)
