@@ -15,6 +15,7 @@ from mineguard.services.api.routes import (
     devices,
     gateways,
     help,
+    readings,
     sensitivity,
     stream,
     tags,
@@ -25,7 +26,7 @@ from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
 from mineguard.services.settings import Settings
 
-ROUTERS = (auth, users, zones, assets, devices, gateways, tags, sensitivity, help, audit, stream)
+ROUTERS = (auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

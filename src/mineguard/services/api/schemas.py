@@ -268,3 +268,53 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+
+
+# --- sensor readings
+class ReadingOut(Out):
+    device_id: str
+    kind: str
+    seq: int
+    t: datetime
+    value: float
+    unit: str
+    raw_value: float
+    raw_unit: str
+    flags: list[str]
+    source: str
+    received_at: datetime
+
+
+class RejectOut(Out):
+    index: int | None = Field(description="position in the batch; null for the whole body")
+    reason: str
+    detail: str
+    device_id: str | None
+    seq: int | None
+
+
+class IngestReportOut(Out):
+    accepted: int
+    duplicates: int = Field(description="identical re-sends: already stored, not stored again")
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    rejects: list[RejectOut]
+
+
+class RejectedPayloadOut(Out):
+    id: int
+    received_at: datetime
+    source: str
+    reason: str
+    detail: str
+    device_id: str | None
+    seq: int | None
+    payload: str
+    payload_encoding: str
+    truncated: bool
+
+
+class ReadingStatsOut(Out):
+    readings: int
+    rejected: int
+    rejected_by_reason: dict[str, int]

@@ -1,8 +1,10 @@
-"""ORM models of the digital twin, IoT services, users and the audit log (seed 004 §3.1).
+"""ORM models of the digital twin, IoT services, users, the audit log and sensor readings (seed 004 §3.1).
 
 Every asset and device row holds its live state and position; every change is also appended
 to ``position_history`` / ``state_history`` so the twin can answer "where was X at time t"
-and "who was in zone Z between t1 and t2". Coordinates are metres in the mine grid.
+and "who was in zone Z between t1 and t2". Coordinates are metres in the mine grid. Sensor
+readings go to ``sensor_readings`` (canonical units, one row per device and seq) and whatever
+ingestion refuses to ``rejected_payloads``, so nothing that arrives is lost.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mineguard.services.storage.types import UTCDateTime, utc_now
@@ -200,3 +202,49 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SensorReading(Base):
+    """One stored sensor reading; ``value``/``unit`` are canonical (``ingest.units``), ``raw_*`` as sent.
+
+    ``(device_id, seq)`` is unique: it is the idempotency key that makes re-sent readings a
+    no-op. ``flags`` is empty at ingest; cleansing adds flags (e.g. "spike") later.
+    """
+
+    __tablename__ = "sensor_readings"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    t: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    raw_value: Mapped[float] = mapped_column(Float)
+    raw_unit: Mapped[str] = mapped_column(String(16))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(100))  # "http:gw-roadways", "http:user:mgr", "bus", "mqtt"
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq", name="uq_sensor_readings_device_seq"),
+        Index("ix_sensor_readings_device_t", "device_id", "t"),
+    )
+
+
+class RejectedPayload(Base):
+    """A payload ingestion refused, kept as received (at most 64 KiB, then ``truncated``).
+
+    ``payload_encoding`` is "utf-8" for text, or "base64" for bytes that are not UTF-8 text
+    (or contain NUL, which PostgreSQL text cannot hold).
+    """
+
+    __tablename__ = "rejected_payloads"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column()
+    source: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    payload_encoding: Mapped[str] = mapped_column(String(8), default="utf-8")
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)

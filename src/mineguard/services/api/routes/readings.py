@@ -1,0 +1,109 @@
+"""Sensor readings: the HTTP batch ingest, history per sensor, the rejects and their counts.
+
+``POST /api/v1/readings`` takes ``{"readings": [...]}`` or a bare JSON array (at most 1000; the
+wire contract is in ``mineguard.services.ingest.schema``) from a registered gateway
+(``X-Gateway-Id`` + ``X-Gateway-Secret``) or a manager's bearer token. The body is read raw,
+so each reading is accepted, counted as a duplicate or rejected on its own: the answer is 200
+with a per-reading report whenever the batch could be read, and everything in it is committed
+(rejects included, in ``rejected_payloads``), so a sender resends nothing after a 200. A body
+that is not a batch at all (not JSON, wrong shape, over 1000 readings) answers 422 and is kept
+as a reject too. A 5xx or lost answer means: send the same batch again (ingest is idempotent).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from mineguard.services.api.deps import SenderDep, UnitDep, require
+from mineguard.services.api.errors import ApiError, error_body
+from mineguard.services.api.schemas import (
+    AwareTime,
+    IngestReportOut,
+    ReadingOut,
+    ReadingStatsOut,
+    RejectedPayloadOut,
+)
+from mineguard.services.auth.roles import Permission
+from mineguard.services.events import TwinEvent
+from mineguard.services.ingest.schema import MAX_BATCH, Reading
+from mineguard.services.ingest.store import ingest, record_rejections
+from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
+from mineguard.services.storage.models import RejectedPayload, SensorReading, User
+from mineguard.services.storage.types import utc_now
+from mineguard.services.twin.tracking import get_entity
+
+router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
+Manage = require(Permission.MANAGE_DEVICES)
+
+_READING = Reading.model_json_schema()
+_BATCH_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"oneOf": [
+        {"type": "object", "properties": {"readings": {"type": "array", "items": _READING, "maxItems": MAX_BATCH}},
+         "required": ["readings"], "additionalProperties": False},
+        {"type": "array", "items": _READING, "maxItems": MAX_BATCH},
+    ]}}},
+}  # fmt: skip
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post("", response_model=IngestReportOut, summary="(gateway or manager) a batch of sensor readings",
+             openapi_extra={"requestBody": _BATCH_BODY},
+             responses={422: {"description": "not a batch: not JSON, wrong shape or over 1000 readings"}})  # fmt: skip
+def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
+    now = utc_now()
+    batch = parse_batch(body, max_batch=MAX_BATCH)
+    if isinstance(batch, Rejection):
+        record_rejections(unit.session, [batch], source=sender.source, now=now)
+        return JSONResponse(error_body(422, batch.detail), status_code=422)  # the reject row still commits
+    report = ingest(unit.session, batch, source=sender.source, now=now)
+    for device_id, state in report.live.items():
+        unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
+    return report.to_json()
+
+
+@router.get("", response_model=list[ReadingOut], summary="One sensor's readings in a time window (oldest first)")
+def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: AwareTime | None = Query(None),
+                  end: AwareTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000),
+                  user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
+    get_entity(unit.session, "device", device_id)
+    end = end or utc_now()
+    start = start or end - timedelta(hours=12)
+    if end < start:
+        raise ApiError(422, "end is before start — swap them")
+    query = (
+        select(SensorReading)
+        .where(SensorReading.device_id == device_id, SensorReading.t >= start, SensorReading.t <= end)
+        .order_by(SensorReading.t, SensorReading.seq)
+        .limit(limit)
+    )
+    return list(unit.session.scalars(query))
+
+
+@router.get("/rejects", response_model=list[RejectedPayloadOut], summary="Refused payloads, newest first")
+def list_rejects(unit: UnitDep, reason: RejectReason | None = Query(None),
+                 device_id: str | None = Query(None, max_length=64), limit: int = Query(50, ge=1, le=500),
+                 user: User = Manage) -> list:  # fmt: skip
+    query = select(RejectedPayload).order_by(RejectedPayload.id.desc()).limit(limit)
+    if reason is not None:
+        query = query.where(RejectedPayload.reason == reason.value)
+    if device_id is not None:
+        query = query.where(RejectedPayload.device_id == device_id)
+    return list(unit.session.scalars(query))
+
+
+@router.get("/stats", response_model=ReadingStatsOut, summary="Stored readings and rejects by reason")
+def reading_stats(unit: UnitDep, user: User = Manage) -> ReadingStatsOut:
+    stored = unit.session.scalar(select(func.count()).select_from(SensorReading)) or 0
+    rows = unit.session.execute(select(RejectedPayload.reason, func.count()).group_by(RejectedPayload.reason))
+    counts = {reason: count for reason, count in rows}
+    by_reason = {reason.value: int(counts.get(reason.value, 0)) for reason in RejectReason}
+    return ReadingStatsOut(readings=stored, rejected=sum(by_reason.values()), rejected_by_reason=by_reason)

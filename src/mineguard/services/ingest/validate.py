@@ -1,0 +1,226 @@
+"""Checks of one reading, in order: size, JSON, schema, topic, device, kind, unit, span, clock.
+
+Each failed check gives a :class:`Rejection` with a :class:`RejectReason` and a detail that
+says what to fix. The checks that need stored readings (duplicates, out of order) live in
+:mod:`.store`; :func:`out_of_order` states the rule they use.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from mineguard.services.ingest.schema import ID_PATTERN, SEQ_MAX, Reading, describe
+from mineguard.services.ingest.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
+
+Payload = bytes | str | dict[str, Any]
+STORED_PAYLOAD_BYTES = 64 * 1024
+
+
+class RejectReason(StrEnum):
+    MALFORMED_JSON = "malformed_json"
+    INVALID_SCHEMA = "invalid_schema"
+    UNKNOWN_DEVICE = "unknown_device"
+    WRONG_KIND = "wrong_kind"
+    WRONG_UNIT = "wrong_unit"
+    OUT_OF_RANGE = "out_of_range"
+    OUT_OF_ORDER = "out_of_order"
+    DUPLICATE = "duplicate"  # only a *conflicting* duplicate; an identical re-send is just counted
+    CLOCK_SKEW = "clock_skew"
+    OVERSIZED = "oversized"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Payload number ``index`` of a call to ``ingest`` was refused."""
+
+    index: int | None  # None: the whole delivery (e.g. an HTTP body that is not JSON)
+    reason: RejectReason
+    detail: str
+    device_id: str | None = None
+    seq: int | None = None
+    raw: bytes = field(default=b"", repr=False)  # the payload as received, for rejected_payloads
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "reason": self.reason.value, "detail": self.detail,
+                "device_id": self.device_id, "seq": self.seq}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What the checks need to know about a device, with its highest stored seq and that reading's time."""
+
+    id: str
+    kind: str
+    sensor_kind: str | None
+    unit: str | None
+    state: dict[str, Any]
+    updated_at: datetime | None
+    max_seq: int | None
+    max_seq_t: datetime | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reading that passed every check that needs no stored readings; ``value``/``unit`` canonical."""
+
+    index: int
+    reading: Reading
+    value: float
+    unit: str
+    raw: bytes = field(repr=False)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.reading.device_id, self.reading.seq
+
+    def same_as(self, kind: str, t: datetime, raw_value: float, raw_unit: str) -> bool:
+        """Whether a reading with this key carries the same measurement (an identical re-send)."""
+        r = self.reading
+        return (r.kind, r.t, r.value, r.unit) == (kind, t, raw_value, raw_unit)
+
+
+def payload_bytes(payload: Payload) -> bytes:
+    """The payload as bytes: text as UTF-8, an already parsed object as compact JSON."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode("utf-8", errors="surrogatepass")
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def stored_payload(raw: bytes, limit: int = STORED_PAYLOAD_BYTES) -> tuple[str, str, bool]:
+    """``(text, encoding, truncated)`` for ``rejected_payloads``: UTF-8 text when it is, else base64."""
+    truncated = len(raw) > limit
+    chunk = raw[:limit]
+    if b"\x00" not in chunk:
+        for cut in range(4 if truncated else 1):  # a cut may split a multi-byte character
+            try:
+                return chunk[: len(chunk) - cut].decode("utf-8"), "utf-8", truncated
+            except UnicodeDecodeError:
+                continue
+    return base64.b64encode(chunk).decode("ascii"), "base64", truncated
+
+
+def parse_reading(index: int, raw: bytes, *, parsed: dict[str, Any] | None = None, max_bytes: int,
+                  expected: tuple[str, str] | None = None) -> Reading | Rejection:  # fmt: skip
+    """Size, JSON and schema checks of ``raw`` (or of ``parsed``, when the transport parsed it already);
+    ``expected`` is the (device_id, kind) a transport's topic claims."""
+    if len(raw) > max_bytes:
+        detail = (f"payload is {len(raw)} bytes, over the {max_bytes}-byte limit — a reading is one small JSON "
+                  "object; check what the sender puts in it")  # fmt: skip
+        return Rejection(index, RejectReason.OVERSIZED, detail, raw=raw)
+    obj: Any = parsed
+    if parsed is None:
+        try:
+            obj = json.loads(raw.decode("utf-8-sig"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            detail = f"not valid JSON ({why}) — send one UTF-8 JSON object per reading"
+            return Rejection(index, RejectReason.MALFORMED_JSON, detail, raw=raw)
+    device_id, seq = _identity(obj)
+    try:
+        reading = Reading.model_validate(obj)
+    except ValidationError as exc:
+        return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
+    if expected is not None and (reading.device_id, reading.kind) != expected:
+        detail = (f"topic says device {expected[0]!r} kind {expected[1]!r} but the payload says device "
+                  f"{reading.device_id!r} kind {reading.kind!r} — publish to mineguard/<site_id>/<device_id>/<kind> "
+                  "of the reading itself")  # fmt: skip
+        return Rejection(index, RejectReason.INVALID_SCHEMA, detail, reading.device_id, reading.seq, raw)
+    return reading
+
+
+def _identity(obj: Any) -> tuple[str | None, int | None]:
+    """device_id and seq of an invalid payload when they are usable, to file the reject under."""
+    if not isinstance(obj, dict):
+        return None, None
+    device_id, seq = obj.get("device_id"), obj.get("seq")
+    device_id = device_id if isinstance(device_id, str) and re.fullmatch(ID_PATTERN, device_id) else None
+    seq = seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= SEQ_MAX else None
+    return device_id, seq
+
+
+def check_reading(index: int, reading: Reading, raw: bytes, device: DeviceInfo | None, *, now: datetime,
+                  max_skew_s: float) -> Candidate | Rejection:  # fmt: skip
+    """Device, kind, unit, physical span and clock checks; the value is converted to the canonical unit."""
+
+    def reject(reason: RejectReason, detail: str) -> Rejection:
+        return Rejection(index, reason, detail, reading.device_id, reading.seq, raw)
+
+    if device is None:
+        return reject(RejectReason.UNKNOWN_DEVICE, f"device {reading.device_id!r} does not exist — check device_id, "
+                      "or declare the sensor in the site file (devices:)")  # fmt: skip
+    if device.kind != "sensor" or not device.sensor_kind:
+        return reject(RejectReason.UNKNOWN_DEVICE, f"device {reading.device_id!r} is a {device.kind}, not a sensor — "
+                      "only sensors (devices with a sensor_kind) send readings")  # fmt: skip
+    if reading.kind != device.sensor_kind:
+        return reject(RejectReason.WRONG_KIND, f"device {device.id!r} is a {device.sensor_kind} sensor but the reading "
+                      f"says kind {reading.kind!r} — send kind {device.sensor_kind!r} for this device")  # fmt: skip
+    if reading.kind in CANONICAL_UNITS:
+        try:
+            value, unit = to_canonical(reading.kind, reading.value, reading.unit), CANONICAL_UNITS[reading.kind]
+        except UnitError as exc:
+            return reject(RejectReason.WRONG_UNIT, str(exc))
+        problem = out_of_span(reading.kind, value)
+        if problem:
+            return reject(RejectReason.OUT_OF_RANGE, problem)
+    elif device.unit and reading.unit != device.unit:  # a kind units.py does not know: the site file's unit
+        return reject(RejectReason.WRONG_UNIT, f"{reading.kind} of {device.id!r} is recorded in {device.unit!r}, not "
+                      f"{reading.unit!r} — send {device.unit!r}")  # fmt: skip
+    else:
+        value, unit = reading.value, reading.unit
+    ahead = (reading.t - now).total_seconds()
+    if ahead > max_skew_s:
+        return reject(RejectReason.CLOCK_SKEW, f"t {reading.t.isoformat()} is {ahead:.0f} s ahead of the server clock "
+                      f"(limit {max_skew_s:g} s) — synchronise the device or gateway clock (NTP)")  # fmt: skip
+    return Candidate(index, reading, value, unit, raw)
+
+
+def out_of_order(seq: int, t: datetime, max_seq: int | None, max_seq_t: datetime | None) -> bool:
+    """The ordering rule: a reading is out of order when its seq is *below* the device's highest
+    seq and its time is *later* than that reading's time.
+
+    A lower seq with an earlier (or equal) time is a late delivery — at-least-once transports and
+    store-and-forward gateways reorder — and is accepted. A lower seq with a later time means the
+    device's counter went back (a restart without a persisted counter) or its clock jumped: the
+    reading cannot be placed, and the ``(device_id, seq)`` key could collide with stored data.
+    A seq equal to a stored one is a duplicate, checked before this rule.
+    """
+    return max_seq is not None and max_seq_t is not None and seq < max_seq and t > max_seq_t
+
+
+def out_of_order_detail(seq: int, t: datetime, max_seq: int, max_seq_t: datetime) -> str:
+    return (f"seq {seq} is below the device's highest seq {max_seq} (t {max_seq_t.isoformat()}) but its t "
+            f"{t.isoformat()} is later — the sequence counter went back (restart?); keep seq increasing across "
+            "restarts (persist the counter or use the time in ms)")  # fmt: skip
+
+
+def parse_batch(body: bytes, *, max_batch: int) -> list[Payload] | Rejection:
+    """The readings of an HTTP body ``{"readings": [...]}`` or ``[...]``, each to be checked on its own.
+
+    Objects are passed on parsed; any other element is passed as its JSON text, so it fails the
+    schema check as "not an object" instead of being read as JSON a second time.
+    """
+    shape = 'send {"readings": [reading, ...]} or a JSON array of readings'
+    try:
+        obj = json.loads(body.decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        return Rejection(None, RejectReason.MALFORMED_JSON, f"body is not valid JSON ({why}) — {shape}", raw=body)
+    if isinstance(obj, dict) and set(obj) == {"readings"}:
+        obj = obj["readings"]
+    if not isinstance(obj, list):
+        got = f"an object with keys {sorted(obj)[:10]}" if isinstance(obj, dict) else type(obj).__name__
+        return Rejection(None, RejectReason.INVALID_SCHEMA, f"body is {got} — {shape}", raw=body)
+    if len(obj) > max_batch:
+        return Rejection(None, RejectReason.INVALID_SCHEMA, f"batch has {len(obj)} readings, at most {max_batch} "
+                         "are taken — split it into smaller batches", raw=body)  # fmt: skip
+    return [item if isinstance(item, dict) else json.dumps(item).encode() for item in obj]

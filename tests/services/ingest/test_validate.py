@@ -1,0 +1,214 @@
+"""Every reject reason with its stored row, the ordering rule (late delivery vs out of order),
+duplicates (identical: counted; conflicting: rejected) and unit conversion on the way in."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mineguard.services.ingest.store import ingest
+from mineguard.services.ingest.validate import RejectReason, parse_batch, payload_bytes, stored_payload
+from mineguard.services.storage.models import Device, RejectedPayload, SensorReading
+
+from .conftest import NOW, T0, reading
+
+
+def _rows(db: Session) -> list[SensorReading]:
+    return list(db.scalars(select(SensorReading).order_by(SensorReading.device_id, SensorReading.seq)))
+
+
+def _rejects(db: Session) -> list[RejectedPayload]:
+    return list(db.scalars(select(RejectedPayload).order_by(RejectedPayload.id)))
+
+
+OVERSIZED = json.dumps({**reading(1), "pad": "x" * 70_000}).encode()
+CASES = [
+    (RejectReason.MALFORMED_JSON, b'{"device_id": "ch4-1101-t", "seq": 3,', "not valid JSON (Expecting", None),
+    (RejectReason.MALFORMED_JSON, b'{"unit": "\xb0C"}', "not valid JSON (UnicodeDecodeError)", None),
+    (RejectReason.INVALID_SCHEMA, {**reading(3), "seq": "3"}, "seq: Input should be a valid integer", None),
+    (RejectReason.INVALID_SCHEMA, {k: v for k, v in reading(3).items() if k != "t"}, "t: required — add it", 3),
+    (RejectReason.INVALID_SCHEMA, b"[1, 2]", "a reading must be a JSON object", None),
+    (RejectReason.UNKNOWN_DEVICE, reading(3, device_id="ch4-9999"), "device 'ch4-9999' does not exist", 3),
+    (RejectReason.UNKNOWN_DEVICE, reading(3, device_id="gw-faces"), "is a gateway, not a sensor", 3),
+    (RejectReason.WRONG_KIND, reading(3, kind="co"), "is a methane sensor but the reading says kind 'co'", 3),
+    (RejectReason.WRONG_UNIT, reading(3, device_id="co-belt", kind="co", unit="mg/m3"),
+     "co in 'mg/m3' cannot be converted: mass concentration needs the air temperature", 3),
+    (RejectReason.WRONG_UNIT, reading(3, unit="lel"), "send one of: %, %vol, ppm", 3),
+    (RejectReason.OUT_OF_RANGE, reading(3, value=120), "methane 120 % is outside the physical span 0..100 %", 3),
+    (RejectReason.OUT_OF_RANGE, reading(3, value=2_000_000, unit="ppm"), "methane 200 % is outside", 3),
+    (RejectReason.CLOCK_SKEW, reading(3, t=NOW + timedelta(minutes=10)), "is 600 s ahead of the server clock", 3),
+    (RejectReason.OVERSIZED, OVERSIZED, f"payload is {len(OVERSIZED)} bytes, over the 65536-byte limit", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reason", "payload", "detail", "seq"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_each_reject_reason_is_stored_with_what_to_fix(db: Session, reason, payload, detail: str, seq) -> None:
+    report = ingest(db, [reading(1), payload], source="test:validate", now=NOW)
+    assert len(report.accepted) == 1 and report.duplicates == 0
+    assert report.rejected_by_reason == {reason.value: 1}
+    (rejection,) = report.rejections
+    assert rejection.index == 1 and detail in rejection.detail
+    (row,) = _rejects(db)
+    assert (row.reason, row.source, row.received_at, row.seq) == (reason.value, "test:validate", NOW, seq)
+    assert detail in row.detail
+    raw = payload_bytes(payload)
+    if row.payload_encoding == "base64":
+        assert base64.b64decode(row.payload) == raw[: 64 * 1024]
+    else:
+        assert row.payload.encode() == raw[: 64 * 1024]
+    assert row.truncated == (len(raw) > 64 * 1024)
+    assert [r.seq for r in _rows(db)] == [1]
+
+
+def test_methane_ppm_is_stored_as_percent_with_the_raw_value(db: Session) -> None:
+    report = ingest(db, [reading(1, value=5000, unit="ppm"), reading(1, device_id="temp-1101", kind="temperature",
+                                                                    value=212, unit="degF"),
+                         reading(1, device_id="roof-1101", kind="roof_pressure", value=1500, unit="kPa")],
+                    source="test", now=NOW)  # fmt: skip
+    assert report.rejected == 0
+    rows = {row.device_id: row for row in _rows(db)}
+    methane = rows["ch4-1101-t"]
+    assert (methane.value, methane.unit, methane.raw_value, methane.raw_unit) == (0.5, "%", 5000.0, "ppm")
+    assert rows["temp-1101"].value == pytest.approx(100.0) and rows["temp-1101"].unit == "degC"
+    assert (rows["roof-1101"].value, rows["roof-1101"].unit) == (1.5, "MPa")
+    assert methane.flags == [] and methane.received_at == NOW and methane.t == T0 + timedelta(seconds=1)
+    assert (report.accepted[0].device_id, report.accepted[0].value, report.accepted[0].unit) == ("ch4-1101-t", 0.5, "%")
+
+
+def test_late_delivery_is_accepted_and_a_counter_that_went_back_is_out_of_order(db: Session) -> None:
+    assert len(ingest(db, [reading(10)], source="test", now=NOW).accepted) == 1  # seq 10 at 07:00:10
+    late = reading(5)  # lower seq, earlier t: delivered late by a store-and-forward gateway
+    same_time = reading(6, t=T0 + timedelta(seconds=10))  # lower seq, equal t: still not later
+    restarted = reading(7, t=T0 + timedelta(seconds=30))  # lower seq, later t: the counter went back
+    report = ingest(db, [late, same_time, restarted], source="test", now=NOW)
+    assert [a.seq for a in report.accepted] == [5, 6]
+    (rejection,) = report.rejections
+    assert rejection.reason == RejectReason.OUT_OF_ORDER and rejection.index == 2
+    assert "seq 7 is below the device's highest seq 10" in rejection.detail
+    assert "keep seq increasing across restarts" in rejection.detail
+    assert [(r.reason, r.seq) for r in _rejects(db)] == [("out_of_order", 7)]
+    assert [r.seq for r in _rows(db)] == [5, 6, 10]
+
+
+def test_order_rule_follows_arrival_within_a_batch(db: Session) -> None:
+    def batch(device_id: str, seqs: list[int]) -> list[dict]:
+        t = {15: T0 + timedelta(seconds=25), 20: T0 + timedelta(seconds=20)}  # seq 15 was stamped after seq 20
+        return [reading(seq, device_id=device_id, t=t[seq]) for seq in seqs]
+
+    report = ingest(db, batch("ch4-1101-t", [20, 15]), source="test", now=NOW)
+    assert [a.seq for a in report.accepted] == [20] and report.rejected_by_reason == {"out_of_order": 1}
+    report = ingest(db, batch("ch4-1102-t", [15, 20]), source="test", now=NOW)  # 20 is higher: nothing to compare
+    assert [a.seq for a in report.accepted] == [15, 20] and report.rejected == 0
+
+
+def test_identical_duplicate_is_counted_not_stored_not_rejected(db: Session) -> None:
+    batch = [reading(1), reading(2, value=5000, unit="ppm"), reading(3)]
+    first = ingest(db, batch, source="test", now=NOW)
+    again = ingest(db, [json.dumps(p) for p in reversed(batch)], source="test", now=NOW + timedelta(seconds=5))
+    assert (len(first.accepted), first.duplicates) == (3, 0)
+    assert (len(again.accepted), again.duplicates, again.rejected) == (0, 3, 0)
+    assert [r.seq for r in _rows(db)] == [1, 2, 3] and _rejects(db) == []
+    repeated = ingest(db, [reading(4), reading(4)], source="test", now=NOW)  # a repeat inside one batch
+    assert (len(repeated.accepted), repeated.duplicates, repeated.rejected) == (1, 1, 0)
+
+
+def test_conflicting_duplicate_is_rejected_and_the_stored_value_kept(db: Session) -> None:
+    ingest(db, [reading(1, value=0.4)], source="test", now=NOW)
+    report = ingest(db, [reading(1, value=0.9), reading(2, value=0.5), reading(2, value=0.6)], source="t", now=NOW)
+    assert [a.seq for a in report.accepted] == [2]
+    assert report.rejected_by_reason == {"duplicate": 2} and report.duplicates == 0
+    details = [r.detail for r in report.rejections]
+    assert details[0].startswith("conflicting duplicate: ch4-1101-t seq 1 already holds methane 0.4 %")
+    assert "this payload says methane 0.9 %" in details[0] and "never reuse a seq" in details[0]
+    assert [(r.reason, r.seq, r.device_id) for r in _rejects(db)] == [("duplicate", 1, "ch4-1101-t"),
+                                                                       ("duplicate", 2, "ch4-1101-t")]  # fmt: skip
+    assert [(r.seq, r.value) for r in _rows(db)] == [(1, 0.4), (2, 0.5)]
+
+
+def test_same_value_in_another_unit_is_a_conflict(db: Session) -> None:
+    ingest(db, [reading(1, value=0.5)], source="test", now=NOW)
+    report = ingest(db, [reading(1, value=5000, unit="ppm")], source="test", now=NOW)
+    assert report.rejected_by_reason == {"duplicate": 1}  # identical means the same payload, not the same quantity
+
+
+def test_live_state_follows_the_newest_reading_only(db: Session) -> None:
+    device = db.get(Device, "ch4-1101-t")
+    ingest(db, [reading(10, value=0.3), reading(11, value=0.35)], source="test", now=NOW)
+    assert device.state == {"value": 0.35, "unit": "%", "t": (T0 + timedelta(seconds=11)).isoformat(), "seq": 11}
+    assert device.updated_at == T0 + timedelta(seconds=11)
+    report = ingest(db, [reading(4, value=0.9)], source="test", now=NOW)  # late delivery: history only
+    assert len(report.accepted) == 1 and report.live == {}
+    db.expire_all()
+    assert db.get(Device, "ch4-1101-t").state["seq"] == 11
+    report = ingest(db, [reading(12, value=5000, unit="ppm")], source="test", now=NOW)
+    assert report.live["ch4-1101-t"]["value"] == 0.5 and db.get(Device, "ch4-1101-t").state["seq"] == 12
+
+
+def test_topic_claims_must_match_the_payload(db: Session) -> None:
+    report = ingest(db, [reading(1), reading(2)], source="bus", now=NOW,
+                    expected=[("ch4-1101-t", "methane"), ("ch4-1102-t", "methane")])  # fmt: skip
+    assert [a.seq for a in report.accepted] == [1]
+    (rejection,) = report.rejections
+    assert rejection.reason == RejectReason.INVALID_SCHEMA
+    assert "topic says device 'ch4-1102-t' kind 'methane' but the payload says device 'ch4-1101-t'" in rejection.detail
+    with pytest.raises(ValueError, match="expected has 1 entries for 2 payloads"):
+        ingest(db, [reading(1), reading(2)], source="bus", now=NOW, expected=[None])
+
+
+def test_a_kind_without_a_canonical_unit_keeps_the_site_unit(db: Session) -> None:
+    db.add(Device(id="water-sump", site_id="sample-coal-mine", kind="sensor", sensor_kind="water_level", unit="m"))
+    db.flush()
+    good = reading(1, device_id="water-sump", kind="water_level", value=2.5, unit="m")
+    bad = reading(2, device_id="water-sump", kind="water_level", value=250, unit="cm")
+    report = ingest(db, [good, bad], source="test", now=NOW)
+    assert [(a.value, a.unit) for a in report.accepted] == [(2.5, "m")]
+    assert report.rejections[0].detail == "water_level of 'water-sump' is recorded in 'm', not 'cm' — send 'm'"
+
+
+def test_now_must_be_aware(db: Session) -> None:
+    with pytest.raises(ValueError, match="now has no time zone"):
+        ingest(db, [reading(1)], source="test", now=NOW.replace(tzinfo=None))
+    assert ingest(db, [], source="test", now=NOW).to_json() == {"accepted": 0, "duplicates": 0, "rejected": 0,
+                                                               "rejected_by_reason": {}, "rejects": []}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "count", "reason", "detail"),
+    [
+        (b'{"readings": [{"seq": 1}, 5, "x"]}', 3, None, None),
+        (b"[]", 0, None, None),
+        (b'{"readings": [', None, "malformed_json", "body is not valid JSON"),
+        (b"[" * 100_000, None, "malformed_json", "RecursionError"),
+        (b'{"reading": []}', None, "invalid_schema", "body is an object with keys ['reading']"),
+        (b'"text"', None, "invalid_schema", 'body is str — send {"readings": [reading, ...]} or a JSON array'),
+        (json.dumps([{}] * 1001).encode(), None, "invalid_schema", "batch has 1001 readings, at most 1000"),
+    ],
+)
+def test_parse_batch(body: bytes, count: int | None, reason: str | None, detail: str | None) -> None:
+    outcome = parse_batch(body, max_batch=1000)
+    if count is not None:
+        assert isinstance(outcome, list) and len(outcome) == count
+        assert outcome[1:] == [b"5", b'"x"'] or count != 3  # non-objects go on as JSON text, to fail the schema
+        return
+    assert outcome.reason == reason and detail in outcome.detail and outcome.index is None and outcome.raw == body
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "encoding", "truncated"),
+    [
+        (b'{"a": "\xc2\xb0C"}', '{"a": "°C"}', "utf-8", False),
+        (b"\xff\xfe", base64.b64encode(b"\xff\xfe").decode(), "base64", False),
+        (b'{"a": "\x00"}', base64.b64encode(b'{"a": "\x00"}').decode(), "base64", False),  # PostgreSQL text has no NUL
+        (b"ab\xc2\xb0", "ab", "utf-8", True),  # cut inside a 2-byte character: the partial character is left off
+        (b"abcd", "abc", "utf-8", True),
+    ],
+)
+def test_stored_payload(raw: bytes, text: str, encoding: str, truncated: bool) -> None:
+    assert stored_payload(raw, limit=3 if truncated else 1024) == (text, encoding, truncated)
