@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -192,3 +193,19 @@ def test_ingest_worker_keeps_a_batch_while_the_database_is_down(sqlite_engine) -
     with sessions() as s:
         stored = s.scalar(select(func.count()).where(SensorReading.source == "bus:test"))
         assert stored == 5
+
+
+def test_ingest_worker_stores_a_partial_batch_after_max_delay_without_a_flush(sqlite_engine) -> None:
+    sessions = session_factory(sqlite_engine)
+    bus = InProcessBus()
+    worker = IngestWorker(bus, sessions, site_id=SITE, batch_size=500, max_delay_ms=20, clock=lambda: NOW)
+    worker.start()
+    bus.start()
+    for seq in range(3):
+        bus.publish(topic_for(SITE, "ch4-1101-t", "methane"), json.dumps(reading(seq)).encode())
+    deadline = time.monotonic() + 5
+    while worker.totals.accepted < 3 and time.monotonic() < deadline:  # no flush(): the timer must fire
+        time.sleep(0.01)
+    worker.stop()
+    bus.stop()
+    assert worker.totals.accepted == 3

@@ -29,6 +29,8 @@ from mineguard.services.ingest.schema import ID_PATTERN, KIND_PATTERN
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, bytes], None]
+Ack = Callable[[], None]
+AckedHandler = Callable[[str, bytes, Ack], None]
 ROOT = "mineguard"
 _STOP = object()
 
@@ -97,11 +99,21 @@ class Communicator(ABC):
     @abstractmethod
     def subscribe(self, pattern: str, handler: Handler) -> None: ...
 
+    def subscribe_acked(self, pattern: str, handler: AckedHandler) -> None:
+        """Subscribe with explicit acknowledgement: the handler calls ``ack()`` once the message
+        is safely stored. Durable transports (MQTT) redeliver what was never acknowledged; the
+        in-process bus has nothing to redeliver after a crash, so its ``ack`` does nothing."""
+        self.subscribe(pattern, lambda topic, payload: handler(topic, payload, _no_ack))
+
     @abstractmethod
     def start(self) -> None: ...
 
     @abstractmethod
     def stop(self) -> None: ...
+
+
+def _no_ack() -> None:
+    return None
 
 
 class BusClosed(RuntimeError):

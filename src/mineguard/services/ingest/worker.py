@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mineguard.services.ingest.bus import ROOT, Communicator, TopicError, parse_topic
+from mineguard.services.ingest.bus import ROOT, Ack, Communicator, TopicError, parse_topic
 from mineguard.services.ingest.store import IngestReport, ingest, record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason
 from mineguard.services.storage.types import utc_now
@@ -56,14 +56,14 @@ class IngestWorker:
         self.max_skew_s, self.retry_s, self.clock, self.on_report = max_skew_s, retry_s, clock, on_report
         self.pattern = f"{ROOT}/{site_id}/+/+"
         self.totals = IngestTotals()
-        self._buffer: list[tuple[str, bytes, float]] = []
+        self._buffer: list[tuple[str, bytes, float, Ack]] = []
         self._in_flight = 0
         self._stopping = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.bus.subscribe(self.pattern, self._on_message)
+        self.bus.subscribe_acked(self.pattern, self._on_message)
         self._thread = threading.Thread(target=self._run, name=f"mineguard-ingest-{self.site_id}", daemon=True)
         self._thread.start()
 
@@ -81,13 +81,13 @@ class IngestWorker:
             self._cond.notify_all()
             return self._cond.wait_for(lambda: not self._buffer and not self._in_flight, timeout)
 
-    def _on_message(self, topic: str, payload: bytes) -> None:
+    def _on_message(self, topic: str, payload: bytes, ack: Ack) -> None:
         with self._cond:
-            self._buffer.append((topic, payload, time.monotonic()))
-            if len(self._buffer) >= self.batch_size:
+            self._buffer.append((topic, payload, time.monotonic(), ack))
+            if len(self._buffer) == 1 or len(self._buffer) >= self.batch_size:  # start the clock / batch full
                 self._cond.notify_all()
 
-    def _next_batch(self) -> list[tuple[str, bytes, float]] | None:
+    def _next_batch(self) -> list[tuple[str, bytes, float, Ack]] | None:
         with self._cond:
             self._cond.wait_for(lambda: self._buffer or self._stopping)
             if not self._buffer:
@@ -120,11 +120,11 @@ class IngestWorker:
                 self._in_flight = 0
                 self._cond.notify_all()
 
-    def _store(self, batch: list[tuple[str, bytes, float]]) -> None:
+    def _store(self, batch: list[tuple[str, bytes, float, Ack]]) -> None:
         payloads: list[bytes] = []
         expected: list[tuple[str, str]] = []
         bad_topics: list[Rejection] = []
-        for topic, payload, _ in batch:
+        for topic, payload, _, _ in batch:
             try:
                 parts = parse_topic(topic)
             except TopicError as exc:
@@ -138,5 +138,7 @@ class IngestWorker:
                             expected=expected)  # fmt: skip
             record_rejections(session, bad_topics, source=self.source, now=now)
         self.totals.add(report, bad_topics)
+        for *_, ack in batch:  # only now may a durable transport forget the messages
+            ack()
         if self.on_report is not None:
             self.on_report(report)

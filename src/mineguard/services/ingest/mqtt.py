@@ -1,0 +1,152 @@
+"""MQTT transport (paho-mqtt) behind the :class:`~.bus.Communicator` ABC, for production brokers.
+
+Delivery is at least once end to end:
+- publishers send with QoS 1; paho keeps each message until the broker's PUBACK and resends it
+  after a reconnect;
+- the subscriber uses a persistent session (fixed ``client_id``, ``clean_session=False``) and
+  QoS 1 subscriptions, so the broker queues messages while the service is down;
+- acknowledgements are manual: with :meth:`subscribe_acked` a message is PUBACKed only when the
+  handler calls ``ack()`` (the ingest worker does so after its database commit), so a service
+  killed mid-stream gets every unstored message again; ingestion is idempotent on
+  ``(device_id, seq)``, so a redelivery is stored once.
+
+paho's network thread reconnects on its own (backoff ``reconnect_min_s`` .. ``reconnect_max_s``)
+and the subscriptions are renewed on every connect, so a broker restart is survived.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+
+from mineguard.services.ingest.bus import AckedHandler, Communicator, Handler, check_pattern, topic_matches
+
+log = logging.getLogger(__name__)
+
+
+class MqttError(RuntimeError):
+    """The broker cannot be reached or refused us; the message says which and how to fix it."""
+
+
+class MqttCommunicator(Communicator):
+    def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str | None = None, qos: int = 1,
+                 keepalive_s: int = 30, username: str | None = None, password: str | None = None,
+                 reconnect_min_s: float = 0.2, reconnect_max_s: float = 5.0) -> None:  # fmt: skip
+        self.host, self.port, self.qos = host, port, qos
+        persistent = client_id is not None
+        self.client_id = client_id or f"mineguard-{uuid.uuid4().hex[:12]}"
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                   clean_session=not persistent, manual_ack=True)  # fmt: skip
+        if username:
+            self._client.username_pw_set(username, password)
+        self._client.reconnect_delay_set(max(1, round(reconnect_min_s)), max(1, round(reconnect_max_s)))
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._keepalive = keepalive_s
+        self._subscriptions: list[tuple[str, AckedHandler]] = []
+        self._pending: list[mqtt.MQTTMessageInfo] = []
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self.connects = 0
+
+    # --- Communicator
+    def start(self, timeout: float = 10.0) -> None:
+        try:
+            self._client.connect_async(self.host, self.port, keepalive=self._keepalive)
+        except (OSError, ValueError) as exc:
+            raise MqttError(f"cannot reach MQTT broker {self.host}:{self.port} ({exc})") from None
+        self._client.loop_start()
+        if not self._connected.wait(timeout):
+            self._client.loop_stop()
+            raise MqttError(f"no MQTT broker answered at {self.host}:{self.port} within {timeout:g} s — start "
+                            "mosquitto or set the broker address")  # fmt: skip
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        info = self._client.publish(topic, payload, qos=self.qos)
+        if self.qos:
+            with self._lock:
+                self._pending.append(info)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued, sent on reconnect
+            raise MqttError(f"publish on {topic} failed: {mqtt.error_string(info.rc)}")
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        def acking(topic: str, payload: bytes, ack) -> None:
+            handler(topic, payload)
+            ack()
+
+        self.subscribe_acked(pattern, acking)
+
+    def subscribe_acked(self, pattern: str, handler: AckedHandler) -> None:
+        check_pattern(pattern)
+        with self._lock:
+            self._subscriptions.append((pattern, handler))
+        if self._connected.is_set():
+            self._client.subscribe(pattern, qos=self.qos)
+
+    # --- state
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def wait_published(self, timeout: float = 10.0) -> bool:
+        """True once every QoS 1 message handed to :meth:`publish` has been PUBACKed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                self._pending = [info for info in self._pending if not info.is_published()]
+                if not self._pending:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    # --- paho callbacks (network thread)
+    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason_code, _properties) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
+            return
+        self.connects += 1
+        with self._lock:
+            patterns = sorted({pattern for pattern, _ in self._subscriptions})
+        for pattern in patterns:
+            client.subscribe(pattern, qos=self.qos)
+        self._connected.set()
+        log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port, self.connects)
+
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+        self._connected.clear()
+        if reason_code != 0:
+            log.warning("MQTT connection to %s:%d lost (%s); reconnecting", self.host, self.port, reason_code)
+
+    def _on_message(self, client: mqtt.Client, _userdata, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            handlers = [h for pattern, h in self._subscriptions if topic_matches(pattern, message.topic)]
+        if not handlers:
+            client.ack(message.mid, message.qos)
+            return
+        remaining = [len(handlers)]
+        lock = threading.Lock()
+
+        def ack() -> None:
+            with lock:
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    client.ack(message.mid, message.qos)
+
+        for handler in handlers:
+            try:
+                handler(message.topic, message.payload, ack)
+            except Exception:  # not acknowledged: the broker redelivers after a reconnect
+                log.exception("MQTT handler failed on %s", message.topic)
