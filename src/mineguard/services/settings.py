@@ -20,5 +20,7 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     command_timeout_s: float = Field(default=60.0, gt=0)
+    mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
+    mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.events import EventHub
+from mineguard.services.ingest.bus import Communicator
+from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.twin.graph import ZoneGraph
 
@@ -20,3 +22,5 @@ class ServiceContext:
     hub: EventHub
     graph: ZoneGraph
     site_id: str
+    bus: Communicator | None = None
+    ingest: IngestWorker | None = None

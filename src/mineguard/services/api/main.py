@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -24,6 +27,8 @@ from mineguard.services.api.routes import (
 )
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
+from mineguard.services.ingest.transport import make_transport
+from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 
 ROUTERS = (auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
@@ -33,9 +38,25 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app; the database is migrated and the site loaded before it returns."""
     settings = settings or Settings()
     booted = bootstrap(settings, engine)
-    app = FastAPI(title="MineGuard API", version=__version__,
+    ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ctx.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
+        ctx.ingest = IngestWorker(
+            ctx.bus, ctx.sessions, site_id=ctx.site_id, source="mqtt" if settings.mqtt_url else "bus"
+        )
+        ctx.ingest.start()
+        ctx.bus.start()
+        try:
+            yield
+        finally:
+            ctx.bus.stop()  # stop taking messages, then store what is buffered
+            ctx.ingest.stop()
+
+    app = FastAPI(title="MineGuard API", version=__version__, lifespan=lifespan,
                   description="Digital twin of the mine: zones, people, devices, roles and the audit log.")  # fmt: skip
-    app.state.ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
+    app.state.ctx = ctx
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

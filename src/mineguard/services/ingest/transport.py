@@ -1,0 +1,25 @@
+"""Pick the transport from the settings: MQTT when ``MINEGUARD_MQTT_URL`` is set, else the
+in-process bus (the embedded default, no broker to install)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from mineguard.services.ingest.bus import Communicator, InProcessBus
+
+
+class TransportConfigError(ValueError):
+    """The broker URL cannot be used; the message shows the expected form."""
+
+
+def make_transport(mqtt_url: str | None, *, client_id: str) -> Communicator:
+    if not mqtt_url:
+        return InProcessBus()
+    from mineguard.services.ingest.mqtt import MqttCommunicator
+
+    parsed = urlparse(mqtt_url)
+    if parsed.scheme != "mqtt" or not parsed.hostname:
+        raise TransportConfigError(f"MQTT URL {mqtt_url!r} is not valid — use mqtt://host:1883 "
+                                   "(or mqtt://user:password@host:1883)")  # fmt: skip
+    return MqttCommunicator(parsed.hostname, parsed.port or 1883, client_id=client_id, username=parsed.username,
+                            password=parsed.password)  # fmt: skip
