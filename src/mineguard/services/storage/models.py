@@ -248,3 +248,46 @@ class RejectedPayload(Base):
     payload: Mapped[str] = mapped_column(Text)
     payload_encoding: Mapped[str] = mapped_column(String(8), default="utf-8")
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Alert(Base):
+    """One ongoing hazard condition: raised once, then updated, escalated, acknowledged, resolved.
+
+    ``key`` identifies the condition (rule + place); while an alert with that key is open or
+    acknowledged, the same condition updates it instead of raising a new one.
+    """
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | acknowledged | resolved
+    title: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)  # the evidence and the action, for a person
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))  # device or asset the alert is about
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    condition_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 operator, 1 supervisor, 2 manager
+    next_escalation_at: Mapped[datetime | None] = mapped_column()
+    opened_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolution: Mapped[str | None] = mapped_column(String(300))
+
+
+class AlertEvent(Base):
+    """The history of an alert: raised, updated, escalated, acknowledged, resolved, notified."""
+
+    __tablename__ = "alert_events"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    t: Mapped[datetime] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

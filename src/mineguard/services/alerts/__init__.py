@@ -1,0 +1,1 @@
+"""Alerts: one alert per ongoing condition, with lifecycle, escalation, evidence and notifiers."""

@@ -1,0 +1,294 @@
+"""Streaming rule evaluator: observations in, typed :class:`RuleTransition` s out.
+
+Clock-free: time only comes from the observations (``now`` is the latest ``t`` seen), so replays
+and tests are deterministic. Semantics (Frigate-like inertia, never one frame):
+
+- threshold level ``i`` is *held* once every sample of its series satisfied ``value <op> threshold_i``
+  from a first sample at ``t0`` to the current one at ``t`` with ``t - t0 >= for_s``; a sample that
+  does not satisfy it restarts the count, so a single spike never fires (with ``for_s > 0``);
+- severity = the highest held level; the first one is ``raised``, a higher one ``escalated``;
+- the current level lets go only after the value stayed past ``threshold -/+ clear_hysteresis`` for
+  ``clear_for_s``; then it drops to the highest lower level the value is still inside
+  (``deescalated``) or to nothing (``cleared``). Readings around the threshold therefore do not flap;
+- combined rules evaluate the latest value of each signal at ``now``; unknown or stale signals make
+  their condition false; ``for_s`` / ``clear_for_s`` debounce raise and clear the same way.
+
+Rising / falling rates are the least-squares slope of the series over the condition's window, in
+units per minute. Samples older than the series' last one are ignored (out of order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from mineguard.services.rules.config import CombinedRule, Condition, ThresholdRule
+from mineguard.services.rules.regulation import Severity
+
+State = Literal["raised", "escalated", "deescalated", "cleared"]
+Value = float | bool
+
+
+@dataclass(frozen=True)
+class RuleTransition:
+    """A change of one rule's state in one zone at time ``t``."""
+
+    rule_id: str
+    zone: str | None
+    severity: Severity
+    state: State
+    value: Value | None
+    t: datetime
+    evidence: dict[str, Any] = field(default_factory=dict)
+    action: str | None = None
+
+
+def slope_per_min(samples: Iterable[tuple[datetime, Value]]) -> float | None:
+    """Least-squares slope of ``(t, value)`` samples in units per minute; None under 2 distinct times."""
+    pts = [(t.timestamp() / 60.0, float(v)) for t, v in samples]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    if sxx == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx
+
+
+def render_action(template: str | None, fields: Mapping[str, Any]) -> str | None:
+    """Fill ``{name}`` placeholders from ``fields`` (names may hold dots); unknown ones stay as written."""
+    if template is None:
+        return None
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in fields:
+            return m.group(0)
+        v = fields[key]
+        return str(round(v, 4)) if isinstance(v, float) else str(v)
+
+    return re.sub(r"\{([^{}]+)\}", sub, template)
+
+
+class _Series:
+    """Recent ``(t, value)`` samples of one signal in one zone, pruned to ``keep_s``."""
+
+    def __init__(self, keep_s: float) -> None:
+        self.keep_s = keep_s
+        self.samples: deque[tuple[datetime, Value]] = deque()
+
+    def add(self, t: datetime, value: Value) -> bool:
+        if self.samples and t < self.samples[-1][0]:
+            return False
+        self.samples.append((t, value))
+        while (t - self.samples[0][0]).total_seconds() > self.keep_s:
+            self.samples.popleft()
+        return True
+
+    @property
+    def last(self) -> tuple[datetime, Value] | None:
+        return self.samples[-1] if self.samples else None
+
+    def slope(self, now: datetime, window_s: float) -> float | None:
+        return slope_per_min((t, v) for t, v in self.samples if (now - t).total_seconds() <= window_s)
+
+
+@dataclass
+class _ThresholdState:
+    pending: list[datetime | None]
+    level: int | None = None
+    clear_since: datetime | None = None
+
+
+@dataclass
+class _CombinedState:
+    active: bool = False
+    true_since: datetime | None = None
+    false_since: datetime | None = None
+
+
+class RuleEngine:
+    """Evaluate threshold and combined rules over a stream of observations.
+
+    ``zone_kinds`` maps zone id -> zone kind for rules scoped by ``zone_kind``; ``rate_window_s`` is
+    the window of the rate reported in threshold evidence.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[ThresholdRule | CombinedRule],
+        *,
+        zone_kinds: Mapping[str, str] | None = None,
+        rate_window_s: float = 300.0,
+    ) -> None:
+        self.rules = list(rules)
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rule ids must be unique")
+        self.zone_kinds = dict(zone_kinds or {})
+        self.rate_window_s = rate_window_s
+        windows = [c.window_s for r in self.rules if isinstance(r, CombinedRule) for c in r.conditions]
+        self._keep_s = max([rate_window_s, *windows])
+        self._series: dict[tuple[str, str | None], _Series] = {}
+        self._thr: dict[tuple[str, str | None], _ThresholdState] = {}
+        self._comb: dict[str, _CombinedState] = {}
+        self.now: datetime | None = None
+
+    def observe(self, signal_key: str, t: datetime, value: Value, zone_id: str | None = None) -> list[RuleTransition]:
+        """Record one observation and return the transitions it causes (often none)."""
+        series = self._series.setdefault((signal_key, zone_id), _Series(self._keep_s))
+        if not series.add(t, value):
+            return []
+        self.now = t if self.now is None or t > self.now else self.now
+        out: list[RuleTransition] = []
+        numeric = not isinstance(value, bool)
+        for rule in self.rules:
+            match = isinstance(rule, ThresholdRule) and rule.kind == signal_key
+            if numeric and match and self._in_scope(rule, zone_id):  # type: ignore[arg-type]
+                out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
+        out.extend(self.tick(self.now))
+        return out
+
+    def tick(self, now: datetime) -> list[RuleTransition]:
+        """Re-evaluate combined rules at ``now`` (signals may have gone stale without new readings)."""
+        self.now = now if self.now is None or now > self.now else self.now
+        out: list[RuleTransition] = []
+        for rule in self.rules:
+            if isinstance(rule, CombinedRule):
+                tr = self._step_combined(rule, self.now)
+                if tr is not None:
+                    out.append(tr)
+        return out
+
+    def _in_scope(self, rule: ThresholdRule, zone_id: str | None) -> bool:
+        if rule.zone is not None:
+            return zone_id == rule.zone
+        if rule.zone_kind is not None:
+            return zone_id is not None and self.zone_kinds.get(zone_id) == rule.zone_kind
+        return True
+
+    # --- threshold rules ---------------------------------------------------------------------
+
+    def _step_threshold(
+        self, rule: ThresholdRule, zone: str | None, t: datetime, v: float, series: _Series
+    ) -> list[RuleTransition]:
+        st = self._thr.setdefault((rule.id, zone), _ThresholdState(pending=[None] * len(rule.levels)))
+        sign = 1.0 if rule.op == ">=" else -1.0
+        held: int | None = None
+        for i, lv in enumerate(rule.levels):
+            if sign * (v - lv.threshold) >= 0:
+                st.pending[i] = st.pending[i] or t
+                if (t - st.pending[i]).total_seconds() >= rule.for_s:  # type: ignore[operator]
+                    held = i
+            else:
+                st.pending[i] = None
+
+        def inside(i: int) -> bool:  # not yet past the clear point of level i
+            return sign * (v - rule.levels[i].threshold) > -rule.clear_hysteresis
+
+        def emit(state: State, level: int) -> RuleTransition:
+            lv = rule.levels[level]
+            evidence = {
+                "value": v,
+                "threshold": lv.threshold,
+                "op": rule.op,
+                "clear_hysteresis": rule.clear_hysteresis,
+                "rate_per_min": series.slope(t, self.rate_window_s),
+                "levels": {x.severity.value: x.threshold for x in rule.levels},
+            }
+            if lv.source:
+                evidence["source"] = lv.source
+            fields = {"rule": rule.id, "zone": zone, "kind": rule.kind, "severity": lv.severity.value, **evidence}
+            return RuleTransition(rule.id, zone, lv.severity, state, v, t, evidence, render_action(rule.action, fields))
+
+        if st.level is None:
+            if held is None:
+                return []
+            st.level, st.clear_since = held, None
+            return [emit("raised", held)]
+        if held is not None and held > st.level:
+            st.level, st.clear_since = held, None
+            return [emit("escalated", held)]
+        if inside(st.level):
+            st.clear_since = None
+            return []
+        st.clear_since = st.clear_since or t
+        if (t - st.clear_since).total_seconds() < rule.clear_for_s:
+            return []
+        old = st.level
+        lower = [i for i in range(old) if inside(i)]
+        st.clear_since = None
+        if lower:
+            st.level = lower[-1]
+            return [emit("deescalated", st.level)]
+        st.level = None
+        tr = emit("cleared", old)
+        return [tr]
+
+    # --- combined rules ----------------------------------------------------------------------
+
+    def _condition(self, rule: CombinedRule, c: Condition, now: datetime, evidence: dict[str, Any]) -> bool:
+        name = f"{c.signal}@{c.zone}" if c.zone else c.signal
+        series = self._series.get((c.signal, c.zone))
+        last = series.last if series else None
+        max_age = c.max_age_s or rule.max_age_s
+        if last is None or (now - last[0]).total_seconds() > max_age:
+            evidence[name] = None
+            return False
+        v = last[1]
+        evidence[name] = v
+        if c.op == "present":
+            return bool(v)
+        if c.op in ("rising", "falling"):
+            rate = series.slope(now, c.window_s)  # type: ignore[union-attr]
+            evidence[f"{name}.rate_per_min"] = rate
+            evidence.setdefault("rate_per_min", rate)
+            if rate is None:
+                return False
+            return rate >= c.rate_per_min if c.op == "rising" else -rate >= c.rate_per_min  # type: ignore[operator]
+        ref = c.value
+        if c.op == "==":
+            return v == ref
+        if c.op == "!=":
+            return v != ref
+        if isinstance(v, bool):
+            return False
+        return {
+            ">=": v >= ref,  # type: ignore[operator]
+            "<=": v <= ref,  # type: ignore[operator]
+            ">": v > ref,  # type: ignore[operator]
+            "<": v < ref,  # type: ignore[operator]
+        }[c.op]
+
+    def _step_combined(self, rule: CombinedRule, now: datetime) -> RuleTransition | None:
+        st = self._comb.setdefault(rule.id, _CombinedState())
+        evidence: dict[str, Any] = {}
+        all_ok = all([self._condition(rule, c, now, evidence) for c in rule.all_])
+        any_ok = not rule.any_ or any([self._condition(rule, c, now, evidence) for c in rule.any_])
+        met = all_ok and any_ok
+        if met:
+            st.false_since = None
+            st.true_since = st.true_since or now
+            if not st.active and (now - st.true_since).total_seconds() >= rule.for_s:
+                st.active = True
+                return self._combined_transition(rule, "raised", now, evidence)
+        else:
+            st.true_since = None
+            if st.active:
+                st.false_since = st.false_since or now
+                if (now - st.false_since).total_seconds() >= rule.clear_for_s:
+                    st.active, st.false_since = False, None
+                    return self._combined_transition(rule, "cleared", now, evidence)
+        return None
+
+    def _combined_transition(
+        self, rule: CombinedRule, state: State, now: datetime, ev: dict[str, Any]
+    ) -> RuleTransition:
+        zone = rule.report_zone
+        fields = {"rule": rule.id, "zone": zone, "severity": rule.severity.value, **ev}
+        return RuleTransition(rule.id, zone, rule.severity, state, None, now, ev, render_action(rule.action, fields))
