@@ -1,25 +1,15 @@
 """Severity and the escalation ladder: operator → supervisor → manager.
 
 An alert that nobody acknowledges within its severity's time climbs one rung and the next
-people are told; acknowledging stops the climb. ``info`` never escalates.
+people are told; acknowledging stops the climb. ``info`` never escalates. Severity is the
+one enum of :mod:`mineguard.services.rules.regulation`, shared by rules and alerts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-    EMERGENCY = "emergency"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
-
+from mineguard.services.rules.regulation import Severity
 
 LADDER = ("operator", "supervisor", "manager")
 
