@@ -74,7 +74,21 @@ def shared_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             result.call("super_manager", "POST", "/api/v1/users", json={**user, "role": role, "password": "password-1"})
             result.tokens[role] = login(client, user["username"], "password-1")
         result.call("manager", "POST", "/api/v1/gateways/gw-faces/register")
+        raise_test_alert(app)
         yield result
     app.state.ctx.engine.dispose()
     if cleanup:
         drop_database(*cleanup)
+
+
+def raise_test_alert(app, key: str = "methane-face:face_1101"):
+    """An open critical alert, as the rules engine raises one (alert ids start at 1)."""
+    from mineguard.services.alerts import book
+    from mineguard.services.storage.types import utc_now
+
+    with app.state.ctx.sessions() as session, session.begin():
+        change = book.raise_or_update(session, key=key, rule_id="methane-face", severity="critical",
+                                      title="Methane at Face 1101", t=utc_now(), zone_id="face_1101",
+                                      message="Methane 1.2 % in Face 1101, rising 0.1 %/min; fan F2 stopped — "
+                                      "evacuate Face 1101")  # fmt: skip
+        return change.alert.id

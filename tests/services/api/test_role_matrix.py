@@ -69,6 +69,12 @@ MATRIX = [
     ("GET", "/api/v1/help", "/api/v1/help", None, SUPERVISOR_UP),
     ("GET", "/api/v1/audit", "/api/v1/audit", None, MANAGER_UP),
     ("GET", "/api/v1/audit/verify", "/api/v1/audit/verify", None, MANAGER_UP),
+    ("GET", "/api/v1/alerts", "/api/v1/alerts?state=active", None, ALL),
+    ("GET", "/api/v1/alerts/{alert_id}", "/api/v1/alerts/1", None, ALL),
+    ("GET", "/api/v1/alerts/{alert_id}/history", "/api/v1/alerts/1/history", None, ALL),
+    ("POST", "/api/v1/alerts/{alert_id}/ack", "/api/v1/alerts/1/ack", {"note": "seen"}, ALL),
+    ("POST", "/api/v1/alerts/{alert_id}/resolve", "/api/v1/alerts/1/resolve", {"resolution": "fan restarted"},
+     SUPERVISOR_UP),
 ]  # fmt: skip
 ROLES = ["operator", "supervisor", "manager", "super_manager"]
 

@@ -12,6 +12,7 @@ from mineguard import __version__
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
 from mineguard.services.api.routes import (
+    alerts,
     assets,
     audit,
     auth,
@@ -31,7 +32,7 @@ from mineguard.services.ingest.transport import make_transport
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 
-ROUTERS = (auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
+ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

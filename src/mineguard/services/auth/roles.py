@@ -1,7 +1,8 @@
 """The four stakeholder roles of seed 004 §3.1.4 and what each may do.
 
-- operator: the target of monitoring; sees only their own data.
-- supervisor: sees their crew and can call for outside help.
+- operator: the target of monitoring; sees only their own data (and the mine's alerts, which
+  they may acknowledge: the escalation ladder starts with them).
+- supervisor: sees their crew, can call for outside help and resolve alerts.
 - manager: sees all staff health and locations; runs the IoT devices (gateways, tags).
 - super-manager: everything a manager can, and the only role that changes thresholds,
   criteria and users' roles.
@@ -21,6 +22,8 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     VIEW_MAP = "view_map"
+    ACK_ALERTS = "ack_alerts"
+    RESOLVE_ALERTS = "resolve_alerts"
     VIEW_OWN = "view_own"
     VIEW_CREW = "view_crew"
     CALL_HELP = "call_help"
@@ -31,8 +34,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
 
 
-_OPERATOR = {Permission.VIEW_MAP, Permission.VIEW_OWN}
-_SUPERVISOR = _OPERATOR | {Permission.VIEW_CREW, Permission.CALL_HELP}
+_OPERATOR = {Permission.VIEW_MAP, Permission.VIEW_OWN, Permission.ACK_ALERTS}
+_SUPERVISOR = _OPERATOR | {Permission.VIEW_CREW, Permission.CALL_HELP, Permission.RESOLVE_ALERTS}
 _MANAGER = _SUPERVISOR | {Permission.VIEW_ALL_STAFF, Permission.MANAGE_DEVICES, Permission.VIEW_AUDIT}
 _SUPER = _MANAGER | {Permission.SET_THRESHOLDS, Permission.MANAGE_USERS}
 

@@ -1,0 +1,67 @@
+"""Alerts: list, read with history, acknowledge (anyone on the ladder), resolve (supervisor up)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from mineguard.services.alerts import book
+from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.errors import ApiError
+from mineguard.services.api.schemas import AckAlertIn, AlertEventOut, AlertOut, ResolveAlertIn
+from mineguard.services.auth.roles import Permission
+from mineguard.services.events import TwinEvent
+from mineguard.services.storage.models import Alert, User
+from mineguard.services.storage.types import utc_now
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+
+def alert_event(change: book.AlertChange) -> TwinEvent:
+    alert = change.alert
+    return TwinEvent(f"alert.{change.kind}", {"id": alert.id, "severity": alert.severity, "state": alert.state,
+                                             "title": alert.title, "message": alert.message, "zone_id": alert.zone_id,
+                                             "rung": change.rung})  # fmt: skip
+
+
+@router.get("", response_model=list[AlertOut])
+def list_alerts(unit: UnitDep, state: str | None = Query(None, pattern="^(open|acknowledged|resolved|active)$"),
+                limit: int = Query(200, ge=1, le=2000),
+                user: User = require(Permission.VIEW_MAP)) -> list[Alert]:  # fmt: skip
+    query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if state == "active":
+        query = query.where(Alert.state.in_(book.ACTIVE))
+    elif state:
+        query = query.where(Alert.state == state)
+    return list(unit.session.scalars(query))
+
+
+@router.get("/{alert_id}", response_model=AlertOut)
+def get_alert(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Alert:
+    return book.get_alert(unit.session, alert_id)
+
+
+@router.get("/{alert_id}/history", response_model=list[AlertEventOut])
+def alert_history(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list:
+    return book.history_of(unit.session, alert_id)
+
+
+@router.post("/{alert_id}/ack", response_model=AlertOut)
+def acknowledge(alert_id: int, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)) -> Alert:
+    try:
+        change = book.acknowledge(unit.session, alert_id, actor=user.username, t=utc_now(), note=body.note)
+    except book.AlertStateError as exc:
+        raise ApiError(409, str(exc)) from None
+    unit.emit(alert_event(change))
+    return change.alert
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut)
+def resolve(alert_id: int, body: ResolveAlertIn, unit: UnitDep,
+            user: User = require(Permission.RESOLVE_ALERTS)) -> Alert:  # fmt: skip
+    try:
+        change = book.resolve(unit.session, alert_id, actor=user.username, t=utc_now(), resolution=body.resolution)
+    except book.AlertStateError as exc:
+        raise ApiError(409, str(exc)) from None
+    unit.emit(alert_event(change))
+    return change.alert

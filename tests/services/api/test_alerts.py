@@ -1,0 +1,34 @@
+"""Alerts through the API as the control room uses them: see, acknowledge, resolve, audit."""
+
+from __future__ import annotations
+
+from .conftest import raise_test_alert
+
+
+def test_acknowledge_then_resolve(api) -> None:
+    alert_id = raise_test_alert(api.client.app)
+    with api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['manager']}") as ws:
+        ws.receive_json()
+        listed = api.call("operator", "GET", "/api/v1/alerts", params={"state": "active"}).json()
+        assert [a["id"] for a in listed] == [alert_id] and "evacuate Face 1101" in listed[0]["message"]
+        acked = api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/ack", json={"note": "on my way"})
+        assert acked.status_code == 200 and acked.json()["acknowledged_by"] == "op1"
+        event = ws.receive_json()
+        assert event["type"] == "alert.acknowledged" and event["data"]["id"] == alert_id
+    again = api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/ack", json={})
+    assert again.status_code == 409 and "only an open alert" in again.json()["error"]["message"]
+    assert api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/resolve",
+                    json={"resolution": "fan restarted"}).status_code == 403  # fmt: skip
+    resolved = api.call(
+        "supervisor", "POST", f"/api/v1/alerts/{alert_id}/resolve", json={"resolution": "fan restarted"}
+    )
+    assert resolved.json()["state"] == "resolved" and resolved.json()["resolved_by"] == "sup-a"
+    history = api.call("manager", "GET", f"/api/v1/alerts/{alert_id}/history").json()
+    assert [h["kind"] for h in history] == ["raised", "acknowledged", "resolved"]
+    assert api.call("manager", "GET", "/api/v1/alerts", params={"state": "active"}).json() == []
+    assert api.call("manager", "GET", "/api/v1/audit/verify").json()["ok"]
+
+
+def test_unknown_alert(api) -> None:
+    response = api.call("operator", "POST", "/api/v1/alerts/4242/ack", json={})
+    assert response.status_code == 404 and "GET /api/v1/alerts" in response.json()["error"]["message"]
