@@ -18,9 +18,19 @@ from mineguard.services.auth.roles import PERMISSIONS, Permission, Role, can, ro
 
 P = Permission
 EXPECTED = {
-    Role.OPERATOR: {P.VIEW_MAP, P.VIEW_OWN},
-    Role.SUPERVISOR: {P.VIEW_MAP, P.VIEW_OWN, P.VIEW_CREW, P.CALL_HELP},
-    Role.MANAGER: {P.VIEW_MAP, P.VIEW_OWN, P.VIEW_CREW, P.CALL_HELP, P.VIEW_ALL_STAFF, P.MANAGE_DEVICES, P.VIEW_AUDIT},
+    Role.OPERATOR: {P.VIEW_MAP, P.VIEW_OWN, P.ACK_ALERTS},
+    Role.SUPERVISOR: {P.VIEW_MAP, P.VIEW_OWN, P.ACK_ALERTS, P.VIEW_CREW, P.CALL_HELP, P.RESOLVE_ALERTS},
+    Role.MANAGER: {
+        P.VIEW_MAP,
+        P.VIEW_OWN,
+        P.ACK_ALERTS,
+        P.VIEW_CREW,
+        P.CALL_HELP,
+        P.RESOLVE_ALERTS,
+        P.VIEW_ALL_STAFF,
+        P.MANAGE_DEVICES,
+        P.VIEW_AUDIT,
+    },
     Role.SUPER_MANAGER: set(Permission),
 }
 
