@@ -32,3 +32,20 @@ def test_acknowledge_then_resolve(api) -> None:
 def test_unknown_alert(api) -> None:
     response = api.call("operator", "POST", "/api/v1/alerts/4242/ack", json={})
     assert response.status_code == 404 and "GET /api/v1/alerts" in response.json()["error"]["message"]
+
+
+def test_readings_posted_over_http_raise_an_alert_on_the_stream(api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC) - timedelta(seconds=90)
+    readings = [{"device_id": "ch4-1101-t", "kind": "methane", "seq": i, "value": round(0.4 + 0.1 * i, 2),
+                 "unit": "%", "t": (start + timedelta(seconds=5 * i)).isoformat()} for i in range(16)]  # fmt: skip
+    with api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['operator']}") as ws:
+        ws.receive_json()
+        response = api.call("manager", "POST", "/api/v1/readings", json={"readings": readings})
+        assert response.status_code == 200 and response.json()["accepted"] == 16
+        event = ws.receive_json()
+        assert event["type"] == "alert.raised" and event["data"]["zone_id"] == "face_1101"
+    active = api.call("operator", "GET", "/api/v1/alerts", params={"state": "active"}).json()
+    assert len(active) == 1 and active[0]["severity"] == "critical"
+    assert "withdraw people from Longwall face 1101" in active[0]["message"]

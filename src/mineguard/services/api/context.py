@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
@@ -24,3 +25,4 @@ class ServiceContext:
     site_id: str
     bus: Communicator | None = None
     ingest: IngestWorker | None = None
+    pipeline: AlertPipeline | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -26,9 +26,14 @@ class Unit:
     session: Session
     ctx: ServiceContext
     events: list[TwinEvent] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def emit(self, event: TwinEvent) -> None:
         self.events.append(event)
+
+    def after(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the request's transaction has committed (e.g. rule evaluation)."""
+        self.after_commit.append(callback)
 
 
 def get_ctx(request: Request) -> ServiceContext:
@@ -42,6 +47,8 @@ def get_unit(ctx: Annotated[ServiceContext, Depends(get_ctx)]) -> Iterator[Unit]
             yield unit
         for event in unit.events:
             ctx.hub.publish(event)
+        for callback in unit.after_commit:
+            callback()
 
 
 UnitDep = Annotated[Unit, Depends(get_unit, scope="function")]

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from mineguard import __version__
+from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
 from mineguard.services.api.routes import (
@@ -26,11 +27,14 @@ from mineguard.services.api.routes import (
     users,
     zones,
 )
+from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.transport import make_transport
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
+from mineguard.services.storage.types import utc_now
+from mineguard.services.ticker import Ticker
 
 ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
 
@@ -43,15 +47,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pipeline = AlertPipeline.for_site(ctx.sessions, on_change=lambda change: ctx.hub.publish(alert_event(change)))
+        ctx.pipeline = pipeline
         ctx.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
-        ctx.ingest = IngestWorker(
-            ctx.bus, ctx.sessions, site_id=ctx.site_id, source="mqtt" if settings.mqtt_url else "bus"
-        )
+        source = "mqtt" if settings.mqtt_url else "bus"
+        ctx.ingest = IngestWorker(ctx.bus, ctx.sessions, site_id=ctx.site_id, source=source,
+                                  on_report=lambda report: pipeline.observe_readings(report.accepted))  # fmt: skip
+        ticker = Ticker(lambda: pipeline.tick(utc_now()), settings.tick_s)
         ctx.ingest.start()
         ctx.bus.start()
+        ticker.start()
         try:
             yield
         finally:
+            ticker.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
 

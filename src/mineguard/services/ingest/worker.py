@@ -141,4 +141,7 @@ class IngestWorker:
         for *_, ack in batch:  # only now may a durable transport forget the messages
             ack()
         if self.on_report is not None:
-            self.on_report(report)
+            try:  # the readings are stored and acknowledged: a failing consumer must not re-ingest them
+                self.on_report(report)
+            except Exception:
+                log.exception("ingest report handler failed for a batch of %d readings", len(report.accepted))

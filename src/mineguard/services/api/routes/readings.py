@@ -67,6 +67,8 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     report = ingest(unit.session, batch, source=sender.source, now=now)
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
+    if unit.ctx.pipeline is not None and report.accepted:
+        unit.after(lambda: unit.ctx.pipeline.observe_readings(report.accepted))
     return report.to_json()
 
 
