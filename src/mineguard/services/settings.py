@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
     mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed
+    notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from mineguard import __version__
+from mineguard.services.alerts.book import AlertChange
+from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
@@ -47,7 +49,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pipeline = AlertPipeline.for_site(ctx.sessions, on_change=lambda change: ctx.hub.publish(alert_event(change)))
+        dispatcher = load_dispatcher(settings.notifiers_file, ctx.sessions) if settings.notifiers_file else None
+
+        def on_change(change: AlertChange) -> None:
+            ctx.hub.publish(alert_event(change))
+            if dispatcher is not None:
+                dispatcher.submit_change(change, utc_now())  # returns at once; delivery is in the background
+
+        pipeline = AlertPipeline.for_site(ctx.sessions, on_change=on_change)
         ctx.pipeline = pipeline
         ctx.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
         source = "mqtt" if settings.mqtt_url else "bus"
@@ -63,6 +72,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ticker.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
 
     app = FastAPI(title="MineGuard API", version=__version__, lifespan=lifespan,
                   description="Digital twin of the mine: zones, people, devices, roles and the audit log.")  # fmt: skip
