@@ -36,10 +36,18 @@ from mineguard.services.storage.local_postgres import create_database, local_pos
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 SITE = "sample-coal-mine"
-SENSORS = {"ch4-1101-t": ("methane", "%", 0.3), "ch4-1102-t": ("methane", "%", 0.25),
-           "ch4-return": ("methane", "%", 0.4), "co-belt": ("co", "ppm", 3.0), "o2-main": ("o2", "%", 20.8), "temp-1101": ("temperature", "degC", 24.0),
-           "wind-return": ("wind_speed", "m/s", 2.0), "dust-1101": ("dust", "mg/m3", 1.5),
-           "roof-1101": ("roof_pressure", "MPa", 18.0), "vib-belt-drive": ("vibration", "mm/s", 2.0)}  # fmt: skip
+SENSORS = {  # device: (kind, unit, normal value)
+    "ch4-1101-t": ("methane", "%", 0.3),
+    "ch4-1102-t": ("methane", "%", 0.25),
+    "ch4-return": ("methane", "%", 0.4),
+    "co-belt": ("co", "ppm", 3.0),
+    "o2-main": ("o2", "%", 20.8),
+    "temp-1101": ("temperature", "degC", 24.0),
+    "wind-return": ("wind_speed", "m/s", 2.0),
+    "dust-1101": ("dust", "mg/m3", 1.5),
+    "roof-1101": ("roof_pressure", "MPa", 18.0),
+    "vib-belt-drive": ("vibration", "mm/s", 2.0),
+}
 
 
 def _payload(device: str, seq: int, t: datetime, value: float) -> bytes:
