@@ -138,6 +138,11 @@ class RuleEngine:
         self._thr: dict[tuple[str, str | None], _ThresholdState] = {}
         self._comb: dict[str, _CombinedState] = {}
         self.now: datetime | None = None
+        self._threshold_by_kind: dict[str, list[ThresholdRule]] = {}
+        for rule in self.rules:
+            if isinstance(rule, ThresholdRule):
+                self._threshold_by_kind.setdefault(rule.kind, []).append(rule)
+        self._combined = [rule for rule in self.rules if isinstance(rule, CombinedRule)]
 
     def observe(self, signal_key: str, t: datetime, value: Value, zone_id: str | None = None) -> list[RuleTransition]:
         """Record one observation and return the transitions it causes (often none)."""
@@ -146,23 +151,22 @@ class RuleEngine:
             return []
         self.now = t if self.now is None or t > self.now else self.now
         out: list[RuleTransition] = []
-        numeric = not isinstance(value, bool)
-        for rule in self.rules:
-            match = isinstance(rule, ThresholdRule) and rule.kind == signal_key
-            if numeric and match and self._in_scope(rule, zone_id):  # type: ignore[arg-type]
-                out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
-        out.extend(self.tick(self.now))
+        if not isinstance(value, bool):
+            for rule in self._threshold_by_kind.get(signal_key, ()):
+                if self._in_scope(rule, zone_id):
+                    out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
+        if self._combined:
+            out.extend(self.tick(self.now))
         return out
 
     def tick(self, now: datetime) -> list[RuleTransition]:
         """Re-evaluate combined rules at ``now`` (signals may have gone stale without new readings)."""
         self.now = now if self.now is None or now > self.now else self.now
         out: list[RuleTransition] = []
-        for rule in self.rules:
-            if isinstance(rule, CombinedRule):
-                tr = self._step_combined(rule, self.now)
-                if tr is not None:
-                    out.append(tr)
+        for rule in self._combined:
+            tr = self._step_combined(rule, self.now)
+            if tr is not None:
+                out.append(tr)
         return out
 
     def _in_scope(self, rule: ThresholdRule, zone_id: str | None) -> bool:
