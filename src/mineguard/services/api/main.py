@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from mineguard import __version__
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
+from mineguard.services.alerts.health_job import check_sensor_health
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
@@ -63,13 +64,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ctx.ingest = IngestWorker(ctx.bus, ctx.sessions, site_id=ctx.site_id, source=source,
                                   on_report=lambda report: pipeline.observe_readings(report.accepted))  # fmt: skip
         ticker = Ticker(lambda: pipeline.tick(utc_now()), settings.tick_s)
+
+        def health_round() -> None:
+            for change in check_sensor_health(ctx.sessions, utc_now()):
+                on_change(change)
+
+        health = Ticker(health_round, settings.health_check_s, name="mineguard-sensor-health")
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
+        health.start()
         try:
             yield
         finally:
             ticker.stop()
+            health.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
             if dispatcher is not None:
