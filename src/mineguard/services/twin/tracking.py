@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from mineguard.services.storage.models import Asset, Device, PositionRecord, StateRecord
+from mineguard.services.storage.models import Asset, Device, PositionRecord, StateRecord, Zone
 from mineguard.services.twin.graph import ZoneGraph
 
 EntityKind = Literal["asset", "device"]
@@ -34,6 +34,13 @@ def get_entity(session: Session, kind: EntityKind, entity_id: str) -> Asset | De
     if entity is None:
         raise NotFound(f"{kind} {entity_id!r} does not exist — list them at GET /api/v1/{kind}s")
     return entity
+
+
+def get_zone(session: Session, zone_id: str) -> Zone:
+    zone = session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFound(f"zone {zone_id!r} does not exist — list zones at GET /api/v1/zones")
+    return zone
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from mineguard.services.audit import log as audit
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import HelpCall, User
-from mineguard.services.twin.tracking import get_entity
+from mineguard.services.twin.tracking import get_entity, get_zone
 
 router = APIRouter(prefix="/api/v1/help", tags=["help"])
 Help = require(Permission.CALL_HELP)
@@ -24,9 +24,7 @@ def call_help(body: HelpIn, unit: UnitDep, user: User = Help) -> HelpCall:
         asset = get_entity(unit.session, "asset", body.asset_id)
         zone_id = zone_id or asset.zone_id
     if body.zone_id is not None:
-        from mineguard.services.api.routes.zones import _zone
-
-        _zone(unit, body.zone_id)
+        get_zone(unit.session, body.zone_id)
     row = HelpCall(called_by=user.username, zone_id=zone_id, asset_id=body.asset_id, message=body.message)
     unit.session.add(row)
     unit.session.flush()

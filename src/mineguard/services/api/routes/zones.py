@@ -15,17 +15,11 @@ from mineguard.services.auth.scope import visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import User, Zone
 from mineguard.services.storage.types import utc_now
+from mineguard.services.twin import tracking
 from mineguard.services.twin.sensitivity import update_zone_limits
-from mineguard.services.twin.tracking import NotFound, occupants, staff_counts
+from mineguard.services.twin.tracking import occupants, staff_counts
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
-
-
-def _zone(unit, zone_id: str) -> Zone:
-    zone = unit.session.get(Zone, zone_id)
-    if zone is None:
-        raise NotFound(f"zone {zone_id!r} does not exist — list zones at GET /api/v1/zones")
-    return zone
 
 
 @router.get("", response_model=list[ZoneOut])
@@ -42,15 +36,15 @@ def sync_feed(unit: UnitDep, user: User = require(Permission.VIEW_ALL_STAFF)) ->
 
 
 @router.get("/{zone_id}", response_model=ZoneOut)
-def get_zone(zone_id: str, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Zone:
-    return _zone(unit, zone_id)
+def read_zone(zone_id: str, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Zone:
+    return tracking.get_zone(unit.session, zone_id)
 
 
 @router.patch("/{zone_id}/limits", response_model=ZoneOut, summary="Change staff limit or danger mark")
 def set_limits(zone_id: str, body: ZoneLimitsIn, unit: UnitDep,
                user: User = require(Permission.SET_THRESHOLDS)) -> Zone:  # fmt: skip
-    zone = update_zone_limits(unit.session, _zone(unit, zone_id), actor=user.username, staff_limit=body.staff_limit,
-                              danger=body.danger)  # fmt: skip
+    zone = tracking.get_zone(unit.session, zone_id)
+    update_zone_limits(unit.session, zone, actor=user.username, staff_limit=body.staff_limit, danger=body.danger)
     unit.emit(TwinEvent("zone.limits", {"zone_id": zone.id, "staff_limit": zone.staff_limit, "danger": zone.danger}))
     return zone
 
@@ -58,7 +52,7 @@ def set_limits(zone_id: str, body: ZoneLimitsIn, unit: UnitDep,
 @router.get("/{zone_id}/occupants", response_model=list[PresenceOut], summary="Who was in the zone between t1 and t2")
 def zone_occupants(zone_id: str, unit: UnitDep, start: AwareTime = Query(), end: AwareTime | None = Query(None),
                    user: User = require(Permission.VIEW_CREW)) -> list[PresenceOut]:  # fmt: skip
-    _zone(unit, zone_id)
+    tracking.get_zone(unit.session, zone_id)
     end_t: datetime = end or utc_now()
     if end_t < start:
         raise ApiError(422, f"end {end_t.isoformat()} is before start {start.isoformat()} — swap them")
