@@ -1,49 +1,58 @@
-"""``mineguard demo``: the main job until the platform lands — generate a small helmet /
-no-helmet scene set, train YOLOv10-N on it for a few epochs, evaluate, print where it all is.
+"""``mineguard demo`` (the main job, ``make demo``): the simulated mine driving the real platform
+(the four scenarios of seed 003 §4).
 
-It needs no data from outside and no server. The settings are for a quick CPU run, not the
-paper's recipe: a generated set this small needs lr 0.01 to learn in a few epochs.
+Headless with ``--duration N``: runs N seconds, prints the summary and exits 0 when every
+scenario raised its alert and nothing else critical fired, else 1. With ``--port P`` the API
+(docs, alerts, live stream) is served meanwhile; without ``--duration`` it runs until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
+import threading
 from pathlib import Path
-
-import torch
-
-
-def register(groups: argparse._SubParsersAction) -> None:
-    p = groups.add_parser("demo", help="train and evaluate a small detector on a generated helmet set")
-    p.add_argument("--out", type=Path, default=Path("runs/demo"))
-    p.add_argument("--model", default="yolov10n")
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--img-size", type=int, default=160)
-    p.add_argument("--train-images", type=int, default=160)
-    p.add_argument("--threads", type=int)
-    p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from mineguard.data.synthetic import generate_helmet_dataset
-    from mineguard.engine.config import load_train_config
-    from mineguard.engine.report import evaluate_checkpoint
-    from mineguard.engine.trainer import Trainer
+    from mineguard.services.simulator.runner import run_demo
+    from mineguard.services.simulator.scenarios import TIMELINE_S
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    data_yaml = generate_helmet_dataset(args.out / "dataset", n_train=args.train_images, n_val=32, n_test=48,
-                                        img_size=args.img_size, seed=0)  # fmt: skip
-    print(f"generated dataset: {data_yaml}")
-    config = load_train_config({
-        "model": args.model, "data": str(data_yaml), "out_dir": str(args.out / "train"),
-        "img_size": args.img_size, "epochs": args.epochs, "batch_size": 8, "nominal_batch": 8,
-        "lr0": 0.01, "warmup_epochs": 1, "workers": 0,
-    }, source="demo")  # fmt: skip
-    summary = Trainer(config).fit()
-    report = evaluate_checkpoint(summary.best_checkpoint, data_yaml, split="test", out_dir=args.out / "train")
-    print(report.result.metrics.summary())
-    print(f"\nweights: {summary.best_checkpoint} (best of {summary.epochs_run} epochs: epoch {summary.best_epoch})")
-    print(f"metrics: {report.metrics_path}")
-    print("plots:\n  " + "\n  ".join(str(p) for p in report.plots))
-    return 0
+    workdir = None
+    database_url = args.database_url
+    if database_url is None:  # a fresh database: old open alerts would hide this run's
+        workdir = tempfile.TemporaryDirectory(prefix="mineguard-demo-")
+        database_url = f"sqlite:///{Path(workdir.name) / 'mineguard-demo.db'}"
+
+    def ready(app) -> None:
+        if args.port is not None:
+            if app.state.admin_password:
+                print(f"super-manager 'admin' password: {app.state.admin_password!r}", file=sys.stderr)
+            print(f"MineGuard API on http://127.0.0.1:{args.port} (docs at /docs)", file=sys.stderr)
+        print(f"simulating the sample mine at speed {args.speed:g} (scenario timeline {TIMELINE_S:.0f} simulated s, "
+              f"database {database_url})", file=sys.stderr)  # fmt: skip
+
+    stop = threading.Event()
+    try:
+        summary = run_demo(args.duration, database_url=database_url, port=args.port, speed=args.speed,
+                           seed=args.seed, stop=stop, on_ready=ready)  # fmt: skip
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        stop.set()
+        return 130
+    finally:
+        if workdir is not None:
+            workdir.cleanup()
+    print(summary.format())
+    return 0 if summary.ok else 1
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    p = groups.add_parser("demo", help="run the simulated mine and its four scenarios against the platform")
+    p.add_argument("--duration", type=float, help="wall seconds to run (default: until Ctrl-C); the scenario "
+                   "timeline takes 150 / speed s")  # fmt: skip
+    p.add_argument("--port", type=int, help="also serve the API on this port while the demo runs")
+    p.add_argument("--database-url", help="sqlite:///file.db or postgresql://... (default: a fresh temporary SQLite)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the simulation (default 0)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)")
+    p.set_defaults(func=cmd_demo)

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 import yaml
 
+from mineguard.cli import detect_demo
 from mineguard.models import list_models
 
 TRAIN_FLAGS = {
@@ -21,6 +22,8 @@ TRAIN_FLAGS = {
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("detect", help="train, evaluate and run the miner/PPE detector (seed 001)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+
+    detect_demo.register(sub)
 
     p = sub.add_parser("info", help="print parameters and GFLOPs of a model")
     p.add_argument("model", help=f"one of: {', '.join(list_models())}")

@@ -67,6 +67,49 @@ def default_rules(zone_kinds: Iterable[str], kinds: Iterable[str] = SITE_KINDS, 
     return rules
 
 
+MAINTENANCE_NOTES = {
+    "belt-b1": "maintenance log: drive bearing replaced 2026-09-14, 1,900 h ago, after the same vibration and heat",
+}
+
+
+def scenario_rules() -> list[CombinedRule]:
+    """Combined rules for the four scenarios of seed 003 §4 on the sample mine's ids.
+
+    Every condition has a short ``max_age_s``, so a signal that stops arriving (a fan state, a
+    camera event) lets the rule clear instead of holding it.
+    """
+
+    def c(signal: str, op: str, zone: str | None = None, **kw: object) -> dict:
+        return {"signal": signal, "op": op, "zone": zone, **kw}
+
+    rules = [
+        {"id": "gas-rising-fan-stopped", "severity": "emergency", "zone": "face_1101", "for_s": 3, "clear_for_s": 10,
+         "all": [c("methane", "rising", "face_1101", rate_per_min=0.3, window_s=20, max_age_s=10),
+                 c("fan-f2.running", "==", value=False, max_age_s=15)],
+         "action": "evacuate Face 1101 and cut power within 20 m: methane {methane@face_1101} % rising "
+                   "{rate_per_min} %/min with booster fan F2 stopped (inadequate ventilation); restart the fan"},
+        {"id": "no-helmet-danger-zone", "severity": "critical", "zone": "face_gate_1101", "for_s": 2,
+         "clear_for_s": 5,
+         "all": [c("vision.no_helmet", "present", "face_gate_1101", max_age_s=5),
+                 c("danger.approach", "<=", "face_1101", value=50.0, max_age_s=5)],
+         "action": "worker not wearing a safety helmet and approaching Longwall face 1101 (danger zone, "
+                   "{danger.approach@face_1101} m away) — stop them at the gate and correct immediately"},
+        {"id": "belt-drive-fault", "severity": "critical", "zone": "belt_roadway", "for_s": 3, "clear_for_s": 10,
+         "all": [c("vibration", ">=", "belt_roadway", value=4.5, max_age_s=10),
+                 c("belt-b1.bearing_temp", ">=", "belt_roadway", value=75.0, max_age_s=10)],
+         "action": "belt drive B1 abnormal: vibration {vibration@belt_roadway} mm/s with bearing at "
+                   "{belt-b1.bearing_temp@belt_roadway} degC; " + MAINTENANCE_NOTES["belt-b1"]
+                   + " — potential severe fault, stop the belt and inspect the drive bearing now"},
+        {"id": "roof-pressure-vibration", "severity": "critical", "zone": "face_1101", "for_s": 3, "clear_for_s": 10,
+         "all": [c("roof_pressure", "rising", "face_1101", rate_per_min=1.0, window_s=30, max_age_s=10),
+                 c("shearer-1101.vibration", ">=", "face_1101", value=7.1, max_age_s=10)],
+         "action": "collapse risk at Longwall face 1101: roof pressure {roof_pressure@face_1101} MPa rising "
+                   "{rate_per_min} MPa/min with shearer vibration {shearer-1101.vibration@face_1101} mm/s — "
+                   "cease operations and withdraw people now"},
+    ]  # fmt: skip
+    return [CombinedRule.model_validate(rule) for rule in rules]
+
+
 @dataclass(frozen=True)
 class SiteIndex:
     zone_names: dict[str, str]
@@ -119,7 +162,12 @@ class AlertPipeline:
     def for_site(cls, sessions: sessionmaker[Session], **kw) -> AlertPipeline:
         with sessions() as session:
             site = SiteIndex.load(session)
-        return cls(sessions, default_rules(set(site.zone_kinds.values())), site, **kw)
+        rules: list[ThresholdRule | CombinedRule] = list(default_rules(set(site.zone_kinds.values())))
+        for rule in scenario_rules():  # only where the site has the zones the rule speaks of
+            zones = {rule.report_zone, *(cond.zone for cond in rule.conditions)} - {None}
+            if zones <= set(site.zone_kinds):
+                rules.append(rule)
+        return cls(sessions, rules, site, **kw)
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
         """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``) in time order."""

@@ -19,6 +19,7 @@ units per minute. Samples older than the series' last one are ignored (out of or
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -60,6 +61,13 @@ def slope_per_min(samples: Iterable[tuple[datetime, Value]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in pts) / sxx
 
 
+def _readable(v: float) -> str:
+    """Rounded to three significant digits (never to fewer decimals than 0): 0.716, 3.53, 1.1, 1900.0."""
+    if v == 0 or not math.isfinite(v):
+        return str(v)
+    return str(round(v, max(0, 2 - math.floor(math.log10(abs(v))))))
+
+
 def render_action(template: str | None, fields: Mapping[str, Any]) -> str | None:
     """Fill ``{name}`` placeholders from ``fields`` (names may hold dots); unknown ones stay as written."""
     if template is None:
@@ -70,7 +78,7 @@ def render_action(template: str | None, fields: Mapping[str, Any]) -> str | None
         if key not in fields:
             return m.group(0)
         v = fields[key]
-        return str(round(v, 4)) if isinstance(v, float) else str(v)
+        return _readable(v) if isinstance(v, float) else str(v)
 
     return re.sub(r"\{([^{}]+)\}", sub, template)
 
