@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
+DEMO_ARGS ?= --duration 80 --speed 2 --port 8000
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -10,7 +11,7 @@ $(STAMP): pyproject.toml
 
 .PHONY: demo test lint
 demo: $(STAMP)
-	$(VENV)/bin/mineguard demo
+	$(VENV)/bin/mineguard demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

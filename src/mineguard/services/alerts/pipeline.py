@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.ingest.events import StoredEvent
 from mineguard.services.ingest.units import CANONICAL_UNITS
 from mineguard.services.rules.config import CombinedRule, ThresholdRule
 from mineguard.services.rules.engine import RuleEngine, RuleTransition
@@ -181,6 +182,14 @@ class AlertPipeline:
     def observe_signal(self, key: str, t: datetime, value: float | bool, zone_id: str | None = None) -> list:
         with self._lock:
             return self._apply(self.engine.observe(key, t, value, zone_id))
+
+    def observe_events(self, events: Iterable[StoredEvent]) -> list[book.AlertChange]:
+        """Feed stored source events (camera, face, tag, ...) as ``<source>.<label>`` signals."""
+        with self._lock:
+            transitions = []
+            for event in events:
+                transitions += self.engine.observe(event.signal_key, event.t, event.value, event.zone_id)
+            return self._apply(transitions)
 
     def tick(self, now: datetime) -> list[book.AlertChange]:
         with self._lock:

@@ -21,6 +21,7 @@ from mineguard.services.api.routes import (
     audit,
     auth,
     devices,
+    events,
     gateways,
     help,
     readings,
@@ -39,7 +40,8 @@ from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 
-ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, tags, sensitivity, help, audit, stream)
+ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, events, tags, sensitivity, help, audit,
+           stream)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

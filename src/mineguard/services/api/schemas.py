@@ -301,6 +301,29 @@ class IngestReportOut(Out):
     rejects: list[RejectOut]
 
 
+class EventReportOut(Out):
+    accepted: int
+    duplicates: int = Field(description="events whose event_id was stored before: not stored again")
+    rejected: int
+    ids: list[int] = Field(description="ids of the stored events, in batch order")
+    rejects: list[RejectOut]
+
+
+class SourceEventOut(Out):
+    id: int
+    source: str
+    label: str
+    t: datetime
+    received_at: datetime
+    device_id: str | None
+    zone_id: str | None
+    asset_id: str | None
+    confidence: float | None
+    value: float
+    bbox: list[float] | None
+    attributes: dict[str, Any]
+
+
 class RejectedPayloadOut(Out):
     id: int
     received_at: datetime

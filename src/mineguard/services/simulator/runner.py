@@ -8,9 +8,10 @@ API, docs and live stream are reachable while the demo runs. Each simulated seco
 1. the scenario script sets the machines (fan, shearer, belt) and emits camera events;
 2. every sensor reading is published on ``ctx.bus`` (topic ``mineguard/<site>/<device>/<kind>``)
    stamped with the wall clock, so the ingest clock-skew check passes;
-3. machine telemetry (fan state, bearing temperature, shearer vibration), camera events
-   (``vision.no_helmet``) and each danger zone's nearest person (``danger.approach``, metres)
-   go to the alert pipeline as signals;
+3. camera events (``vision.no_helmet``) are stored and fed to the rules exactly as
+   ``POST /api/v1/events`` does; machine telemetry (fan state, bearing temperature, shearer
+   vibration) and each danger zone's nearest person (``danger.approach``, metres) go to the
+   alert pipeline as signals;
 4. the miners' tags move (``apply_tag_reading`` in one transaction).
 
 ``speed`` compresses the timeline: one simulated second every ``1 / speed`` wall seconds, while
@@ -31,6 +32,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from mineguard.services.ingest.bus import topic_for
+from mineguard.services.ingest.events import store_events
 from mineguard.services.iot.tags import apply_tag_reading, pair_tag
 from mineguard.services.settings import Settings
 from mineguard.services.simulator.people import make_walkers
@@ -179,9 +181,11 @@ def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed
             published += 1
         for tm in sensors.telemetry():
             pipeline.observe_signal(tm.key, now, tm.value, tm.zone_id)
-        for event in events:
-            pipeline.observe_signal(event.signal_key, event.t, True, event.zone_id)
-            vision += 1
+        if events:  # through the same path as POST /api/v1/events: stored, then to the rules
+            with sessions() as session, session.begin():
+                report = store_events(session, events, source="simulator:camera", now=now)
+            pipeline.observe_events(report.accepted)
+            vision += len(report.accepted)
         tag_fixes = [walker.step(1.0) for walker in walkers]
         with sessions() as session, session.begin():
             site_row = session.get(Site, ctx.site_id)

@@ -35,23 +35,6 @@ DANGER_NEAR_M = 50.0  # must match the no-helmet rule's danger.approach limit
 
 
 @dataclass(frozen=True)
-class VisionEvent:
-    """A detector event, in the shape a real camera detector reports it."""
-
-    camera_id: str
-    zone_id: str
-    t: datetime
-    label: str  # e.g. "no_helmet"
-    confidence: float
-    bbox: tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels
-    asset_id: str | None = None  # when the person was matched to a tag
-
-    @property
-    def signal_key(self) -> str:
-        return f"vision.{self.label}"
-
-
-@dataclass(frozen=True)
 class ScenarioSpec:
     id: str
     title: str
@@ -97,8 +80,9 @@ class ScenarioScript:
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed + 7)
 
-    def apply(self, sim_t: float, now: datetime) -> list[VisionEvent]:
-        """Set the machines and offsets for ``sim_t``; returns the vision events of this step."""
+    def apply(self, sim_t: float, now: datetime) -> list[dict]:
+        """Set the machines and offsets for ``sim_t``; returns the camera events of this step, each a
+        wire payload of ``mineguard.services.ingest.events`` exactly as a camera detector posts it."""
         st = self.sensors.state
         # (a) gas build-up: fan F2 stops at 8 s, restarts at 83 s
         st.fan_f2_running = not (8.0 <= sim_t < 83.0)
@@ -123,10 +107,12 @@ class ScenarioScript:
             zone_id, where = self.cameras["cam-face-gate-1101"]
             pos = walker.position()
             if float(np.linalg.norm(pos - where)) <= CAMERA_RANGE_M:
-                x1, y1 = float(self._rng.uniform(200, 900)), float(self._rng.uniform(150, 300))
-                events.append(VisionEvent("cam-face-gate-1101", zone_id, now, "no_helmet",
-                                          round(float(self._rng.uniform(0.78, 0.95)), 3),
-                                          (x1, y1, x1 + 90.0, y1 + 260.0), asset_id="miner-004"))  # fmt: skip
+                x1, y1 = round(float(self._rng.uniform(200, 900)), 1), round(float(self._rng.uniform(150, 300)), 1)
+                events.append({"source": "vision", "label": "no_helmet", "t": now.isoformat(),
+                               "device_id": "cam-face-gate-1101", "zone_id": zone_id, "asset_id": "miner-004",
+                               "confidence": round(float(self._rng.uniform(0.78, 0.95)), 3),
+                               "bbox": [x1, y1, x1 + 90.0, y1 + 260.0], "event_id": f"sim-{now.timestamp() * 1000:.0f}",
+                               "attributes": {"detector": "simulated", "frame": int(sim_t)}})  # fmt: skip
                 if self.graph.distance_to("face_1101", *pos) <= DANGER_NEAR_M:
                     self.triggered.setdefault("helmet", sim_t)
         return events

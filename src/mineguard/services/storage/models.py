@@ -250,6 +250,32 @@ class RejectedPayload(Base):
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SourceEvent(Base):
+    """An event from a source other than a sensor (camera detector, face recognition, tag, person),
+    in one schema whatever produced it (``mineguard.services.ingest.events``).
+
+    ``value`` is 1.0 for a plain "seen" event; ``dedupe_key`` (``<device or source>:<event_id>``)
+    makes a re-sent event land once.
+    """
+
+    __tablename__ = "source_events"
+    __table_args__ = (Index("ix_source_events_zone_t", "zone_id", "t"),)
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(48))
+    t: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column()
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    asset_id: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float, default=1.0)
+    bbox: Mapped[list[float] | None] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(170), unique=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sender: Mapped[str] = mapped_column(String(100))
+
+
 class Alert(Base):
     """One ongoing hazard condition: raised once, then updated, escalated, acknowledged, resolved.
 

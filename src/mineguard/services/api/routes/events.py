@@ -1,0 +1,79 @@
+"""Events from cameras, face recognition, tags and people, in one schema (``ingest/events.py``).
+
+``POST /api/v1/events`` takes ``{"events": [...]}`` or a bare JSON array (at most 500) from a
+registered gateway (``X-Gateway-Id`` + ``X-Gateway-Secret``: a camera box, a face terminal) or a
+manager's bearer token. Each event is accepted, counted as a duplicate (same ``event_id`` from
+the same device) or refused on its own; refused ones are kept in ``/readings/rejects``. Accepted
+events feed the rule engine as ``<source>.<label>`` signals in their zone and go out on the live
+stream. ``GET /api/v1/events`` lists them, newest first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from mineguard.services.api.deps import SenderDep, UnitDep, require
+from mineguard.services.api.errors import ApiError, error_body
+from mineguard.services.api.routes.readings import raw_body
+from mineguard.services.api.schemas import AwareTime, EventReportOut, SourceEventOut
+from mineguard.services.auth.roles import Permission
+from mineguard.services.events import TwinEvent
+from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
+from mineguard.services.ingest.store import record_rejections
+from mineguard.services.ingest.validate import Rejection
+from mineguard.services.storage.models import SourceEvent, User
+from mineguard.services.storage.types import utc_now
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+_EVENT = EventIn.model_json_schema()
+_BATCH_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"oneOf": [
+        {"type": "object", "properties": {"events": {"type": "array", "items": _EVENT, "maxItems": MAX_EVENTS}},
+         "required": ["events"], "additionalProperties": False},
+        {"type": "array", "items": _EVENT, "maxItems": MAX_EVENTS},
+    ]}}},
+}  # fmt: skip
+
+
+@router.post("", response_model=EventReportOut, summary="(gateway or manager) a batch of camera/face/tag events",
+             openapi_extra={"requestBody": _BATCH_BODY},
+             responses={422: {"description": "not a batch: not JSON, wrong shape or over 500 events"}})  # fmt: skip
+def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
+    now = utc_now()
+    items = parse_events(body)
+    if isinstance(items, Rejection):
+        record_rejections(unit.session, [items], source=sender.source, now=now)
+        return JSONResponse(error_body(422, items.detail), status_code=422)  # the reject row still commits
+    report = store_events(unit.session, items, source=sender.source, now=now)
+    for event in report.accepted:
+        unit.emit(TwinEvent("event", {"id": event.id, "signal": event.signal_key, "t": event.t.isoformat(),
+                                      "zone_id": event.zone_id, "asset_id": event.asset_id},
+                            permission=Permission.VIEW_CREW))  # fmt: skip
+    if unit.ctx.pipeline is not None and report.accepted:
+        unit.after(lambda: unit.ctx.pipeline.observe_events(report.accepted))
+    return report.to_json()
+
+
+@router.get("", response_model=list[SourceEventOut], summary="Events in a time window, newest first")
+def list_events(unit: UnitDep, source: EventSource | None = Query(None),
+                label: str | None = Query(None, max_length=48), zone_id: str | None = Query(None, max_length=64),
+                asset_id: str | None = Query(None, max_length=64), start: AwareTime | None = Query(None),
+                end: AwareTime | None = Query(None), limit: int = Query(100, ge=1, le=1000),
+                user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
+    end = end or utc_now()
+    start = start or end - timedelta(hours=12)
+    if end < start:
+        raise ApiError(422, "end is before start — swap them")
+    query = select(SourceEvent).where(SourceEvent.t >= start, SourceEvent.t <= end)
+    for column, wanted in ((SourceEvent.source, source.value if source else None), (SourceEvent.label, label),
+                           (SourceEvent.zone_id, zone_id), (SourceEvent.asset_id, asset_id)):  # fmt: skip
+        if wanted is not None:
+            query = query.where(column == wanted)
+    return list(unit.session.scalars(query.order_by(SourceEvent.t.desc(), SourceEvent.id.desc()).limit(limit)))
