@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from mineguard.services.simulator.people import DEFAULT_PLANS, make_walkers
-from mineguard.services.simulator.scenarios import TIMELINE_S, scenario_of
+from mineguard.services.simulator.scenarios import scenario_of
 from mineguard.services.simulator.sensors import SensorField
 from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.site import load_site
@@ -91,39 +89,6 @@ def test_alert_attribution() -> None:
     assert scenario_of("gas-rising-fan-stopped", "face_1101") == "gas"
     assert scenario_of("methane.working_face", "face_1101") == "gas"
     assert scenario_of("methane.working_face", "face_1102") is None
-
-
-@pytest.mark.slow
-def test_full_demo_raises_every_scenario_alert(tmp_path) -> None:
-    from sqlalchemy import select
-
-    from mineguard.services.simulator.runner import run_demo
-    from mineguard.services.storage.db import make_engine, session_factory
-    from mineguard.services.storage.models import Alert
-
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    started = time.monotonic()
-    summary = run_demo(TIMELINE_S / 2 + 2, database_url=url, speed=2.0, seed=0)
-    print(summary.format(), f"\n(took {time.monotonic() - started:.1f} s)")
-    assert summary.complete
-    for result in summary.scenarios:
-        assert result.detected, result.id
-        assert result.latency_s is not None and result.latency_s <= 10.0, (result.id, result.latency_s)
-    assert summary.unexpected_critical == []
-    assert summary.ok
-    assert summary.readings_stored == summary.readings_published and not summary.rejects
-    assert summary.escalations >= 1  # the emergency went unacknowledged for 30 s
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            rules = {a.rule_id for a in session.scalars(select(Alert))}
-            gas = session.scalar(select(Alert).where(Alert.rule_id == "gas-rising-fan-stopped"))
-    finally:
-        engine.dispose()
-    assert {r.rule_id for r in summary.scenarios} <= rules
-    assert gas.severity == "emergency" and "evacuate Face 1101" in gas.message
-    belt = next(r for r in summary.scenarios if r.id == "belt")
-    assert "bearing replaced 2026-09-14" in (belt.message or "")
 
 
 def test_cli_runs_headless_and_reports(tmp_path, capsys) -> None:
