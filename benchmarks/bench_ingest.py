@@ -210,13 +210,22 @@ worker (batches of up to 2,000: validation, unit conversion, idempotent insert, 
 - Both latencies include the ingest worker's batching window (it waits up to 20 ms after the
   first message of a batch for more), so ~20 ms of each is by design; the rest is the insert,
   the commit, the rule evaluation and the alert commit.
-- The issue's target is 30,000 readings/s (ThingsBoard's published single-node figure). Where
-  the table is below it, that is the honest figure for this 2-core machine and this code: a
-  profile of 20,000 readings on SQLite puts ~30 % in JSON parsing and validation (pydantic),
-  ~30 % in the batch insert, ~15 % in the rule engine and the rest in unit conversion and
-  bookkeeping, all on one Python thread. We are at about a third of the target on SQLite and
-  a sixth on PostgreSQL; closing the gap needs parallel workers (per device partition) and
-  COPY-based inserts, not done yet.
+- Rules evaluated: the regulation thresholds of every sensor kind and zone kind, plus the four
+  combined scenario rules of seed 003 §4 (two of them with "rising" conditions, a least-squares
+  slope over a 20-30 s window). Threshold rules see every reading; a combined rule is evaluated
+  when one of its signals arrives, at most once per second of reading time within a batch and
+  once at its end (`RuleEngine.observe_many`), and by the 1 s ticker.
+- History: the first run of this figure (10.7k/s SQLite, 4.8k/s PostgreSQL) had no combined
+  rules. Adding them first cut SQLite to 0.5k/s: every reading re-evaluated every combined rule
+  and each slope scanned the whole 300 s series. Indexing combined rules by signal, walking the
+  slope window back from the newest sample and the per-second evaluation above gave the table.
+- The issue's target is 30,000 readings/s (ThingsBoard's published single-node figure). We are
+  at about 40 % of it on SQLite and under 20 % on PostgreSQL, on this 2-core machine. A profile
+  of 20,000 readings on SQLite now spreads the time over JSON parsing and pydantic validation
+  (~20 %), the SQLAlchemy batch insert and its parameter processing (~30 %), rules (~12 %),
+  topic parsing, de-duplication and bookkeeping — all on one Python thread, which also shares the
+  GIL with the publishing thread of the benchmark. Closing the gap needs ingest workers in
+  separate processes (partitioned by device) and COPY / raw driver inserts; not done yet.
 """
 
 

@@ -111,6 +111,10 @@ def scenario_rules() -> list[CombinedRule]:
     return [CombinedRule.model_validate(rule) for rule in rules]
 
 
+def _time(item) -> datetime:
+    return item.t
+
+
 @dataclass(frozen=True)
 class SiteIndex:
     zone_names: dict[str, str]
@@ -172,12 +176,10 @@ class AlertPipeline:
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
         """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``) in time order."""
+        zones = self.site.device_zones
         with self._lock:
-            transitions = []
-            for r in sorted(readings, key=lambda r: r.t):
-                zone = self.site.device_zones.get(r.device_id)
-                transitions += self.engine.observe(r.kind, r.t, r.value, zone)
-            return self._apply(transitions)
+            observations = ((r.kind, r.t, r.value, zones.get(r.device_id)) for r in sorted(readings, key=_time))
+            return self._apply(self.engine.observe_many(observations))
 
     def observe_signal(self, key: str, t: datetime, value: float | bool, zone_id: str | None = None) -> list:
         with self._lock:
@@ -186,10 +188,8 @@ class AlertPipeline:
     def observe_events(self, events: Iterable[StoredEvent]) -> list[book.AlertChange]:
         """Feed stored source events (camera, face, tag, ...) as ``<source>.<label>`` signals."""
         with self._lock:
-            transitions = []
-            for event in events:
-                transitions += self.engine.observe(event.signal_key, event.t, event.value, event.zone_id)
-            return self._apply(transitions)
+            observations = ((e.signal_key, e.t, e.value, e.zone_id) for e in sorted(events, key=_time))
+            return self._apply(self.engine.observe_many(observations))
 
     def tick(self, now: datetime) -> list[book.AlertChange]:
         with self._lock:

@@ -50,15 +50,21 @@ class RuleTransition:
 
 def slope_per_min(samples: Iterable[tuple[datetime, Value]]) -> float | None:
     """Least-squares slope of ``(t, value)`` samples in units per minute; None under 2 distinct times."""
-    pts = [(t.timestamp() / 60.0, float(v)) for t, v in samples]
-    if len(pts) < 2:
+    pts = [(t.timestamp(), float(v)) for t, v in samples]
+    return _slope([x for x, _ in pts], [y for _, y in pts])
+
+
+def _slope(ts: list[float], ys: list[float]) -> float | None:
+    """Least-squares slope per minute of values ``ys`` at epoch seconds ``ts``."""
+    n = len(ts)
+    if n < 2:
         return None
-    mx = sum(x for x, _ in pts) / len(pts)
-    my = sum(y for _, y in pts) / len(pts)
-    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    xm = [(x - ts[0]) / 60.0 for x in ts]  # relative times keep the sums well-conditioned
+    mx, my = sum(xm) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xm)
     if sxx == 0:
         return None
-    return sum((x - mx) * (y - my) for x, y in pts) / sxx
+    return sum((x - mx) * (y - my) for x, y in zip(xm, ys, strict=True)) / sxx
 
 
 def _readable(v: float) -> str:
@@ -84,26 +90,40 @@ def render_action(template: str | None, fields: Mapping[str, Any]) -> str | None
 
 
 class _Series:
-    """Recent ``(t, value)`` samples of one signal in one zone, pruned to ``keep_s``."""
+    """Recent ``(t, value)`` samples of one signal in one zone, pruned to ``keep_s``.
+
+    Times are also kept as epoch seconds, so the window of a slope is found by walking back from
+    the newest sample (cost: the samples in the window, not the whole series).
+    """
 
     def __init__(self, keep_s: float) -> None:
         self.keep_s = keep_s
-        self.samples: deque[tuple[datetime, Value]] = deque()
+        self.samples: deque[tuple[float, datetime, Value]] = deque()
 
     def add(self, t: datetime, value: Value) -> bool:
-        if self.samples and t < self.samples[-1][0]:
+        ts = t.timestamp()
+        if self.samples and ts < self.samples[-1][0]:
             return False
-        self.samples.append((t, value))
-        while (t - self.samples[0][0]).total_seconds() > self.keep_s:
+        self.samples.append((ts, t, value))
+        while ts - self.samples[0][0] > self.keep_s:
             self.samples.popleft()
         return True
 
     @property
     def last(self) -> tuple[datetime, Value] | None:
-        return self.samples[-1] if self.samples else None
+        return self.samples[-1][1:] if self.samples else None
 
     def slope(self, now: datetime, window_s: float) -> float | None:
-        return slope_per_min((t, v) for t, v in self.samples if (now - t).total_seconds() <= window_s)
+        """Least-squares slope per minute of the samples at most ``window_s`` before ``now``."""
+        start = now.timestamp() - window_s
+        xs: list[float] = []
+        ys: list[float] = []
+        for ts, _, v in reversed(self.samples):
+            if ts < start:
+                break
+            xs.append(ts)
+            ys.append(float(v))
+        return _slope(xs, ys)
 
 
 @dataclass
@@ -118,6 +138,7 @@ class _CombinedState:
     active: bool = False
     true_since: datetime | None = None
     false_since: datetime | None = None
+    evaluated_at: datetime | None = None
 
 
 class RuleEngine:
@@ -151,24 +172,59 @@ class RuleEngine:
             if isinstance(rule, ThresholdRule):
                 self._threshold_by_kind.setdefault(rule.kind, []).append(rule)
         self._combined = [rule for rule in self.rules if isinstance(rule, CombinedRule)]
+        self._combined_by_signal: dict[tuple[str, str | None], list[CombinedRule]] = {}
+        for rule in self._combined:
+            for key in dict.fromkeys((c.signal, c.zone) for c in rule.conditions):
+                self._combined_by_signal.setdefault(key, []).append(rule)
 
     def observe(self, signal_key: str, t: datetime, value: Value, zone_id: str | None = None) -> list[RuleTransition]:
         """Record one observation and return the transitions it causes (often none)."""
+        out: list[RuleTransition] = []
+        for rule in self._record(signal_key, t, value, zone_id, out):  # the other combined rules wait for tick()
+            self._emit_combined(rule, out)
+        return out
+
+    def observe_many(self, observations: Iterable[tuple[str, datetime, Value, str | None]], *,
+                     resolution_s: float = 1.0) -> list[RuleTransition]:  # fmt: skip
+        """Record ``(signal_key, t, value, zone_id)`` observations in time order. Threshold rules see
+        every one; a combined rule whose signals changed is evaluated at most once per
+        ``resolution_s`` of observation time and once at the end, which keeps a batch of thousands
+        of readings cheap without losing a condition that lasts longer than ``resolution_s``."""
+        out: list[RuleTransition] = []
+        pending: dict[str, CombinedRule] = {}
+        for signal_key, t, value, zone_id in observations:
+            for rule in self._record(signal_key, t, value, zone_id, out):
+                last = self._comb.setdefault(rule.id, _CombinedState()).evaluated_at
+                if last is None or (self.now - last).total_seconds() >= resolution_s:  # type: ignore[operator]
+                    pending.pop(rule.id, None)
+                    self._emit_combined(rule, out)
+                else:
+                    pending[rule.id] = rule
+        for rule in pending.values():
+            self._emit_combined(rule, out)
+        return out
+
+    def _record(self, signal_key: str, t: datetime, value: Value, zone_id: str | None,
+                out: list[RuleTransition]) -> list[CombinedRule]:  # fmt: skip
+        """Store one observation, step its threshold rules into ``out``; the combined rules it touches."""
         series = self._series.setdefault((signal_key, zone_id), _Series(self._keep_s))
         if not series.add(t, value):
             return []
         self.now = t if self.now is None or t > self.now else self.now
-        out: list[RuleTransition] = []
         if not isinstance(value, bool):
             for rule in self._threshold_by_kind.get(signal_key, ()):
                 if self._in_scope(rule, zone_id):
                     out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
-        if self._combined:
-            out.extend(self.tick(self.now))
-        return out
+        return self._combined_by_signal.get((signal_key, zone_id), [])
+
+    def _emit_combined(self, rule: CombinedRule, out: list[RuleTransition]) -> None:
+        tr = self._step_combined(rule, self.now)  # type: ignore[arg-type]
+        if tr is not None:
+            out.append(tr)
 
     def tick(self, now: datetime) -> list[RuleTransition]:
-        """Re-evaluate combined rules at ``now`` (signals may have gone stale without new readings)."""
+        """Re-evaluate every combined rule at ``now`` (signals may have gone stale without new readings);
+        ``observe`` only re-evaluates the combined rules that read the observed signal."""
         self.now = now if self.now is None or now > self.now else self.now
         out: list[RuleTransition] = []
         for rule in self._combined:
@@ -279,6 +335,7 @@ class RuleEngine:
 
     def _step_combined(self, rule: CombinedRule, now: datetime) -> RuleTransition | None:
         st = self._comb.setdefault(rule.id, _CombinedState())
+        st.evaluated_at = now
         evidence: dict[str, Any] = {}
         all_ok = all([self._condition(rule, c, now, evidence) for c in rule.all_])
         any_ok = not rule.any_ or any([self._condition(rule, c, now, evidence) for c in rule.any_])
