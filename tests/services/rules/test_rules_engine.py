@@ -204,3 +204,31 @@ def test_out_of_order_sample_ignored():
     engine = RuleEngine([methane_rule(for_s=0)])
     assert [t.state for t in engine.observe("methane", at(10), 1.2, "face_1101")] == ["raised"]
     assert engine.observe("methane", at(5), 0.1, "face_1101") == []
+
+
+def test_series_slope_uses_only_its_window():
+    engine = RuleEngine([methane_fan_rule()])
+    for i in range(600):  # flat for 5 min, then +0.6 %/min for the last minute
+        engine.observe("methane", at(0.5 * i), 0.4 if i < 480 else 0.4 + 0.005 * (i - 480), "face_1101")
+    series = engine._series[("methane", "face_1101")]
+    assert abs(series.slope(at(299.5), 60) - 0.6) < 0.05
+    assert abs(series.slope(at(299.5), 20) - 0.6) < 1e-6
+    assert series.slope(at(299.5), 0.1) is None  # one sample in the window
+
+
+def test_observe_many_evaluates_combined_rules_once_per_second_and_at_the_end():
+    rule = methane_fan_rule()
+    batch = [("fan-f2.running", at(0), False, None)]
+    batch += [("methane", at(0.1 * i), 0.4 + 0.002 * i, "face_1101") for i in range(1, 101)]  # 10 s, +1.2 %/min
+    engine = RuleEngine([rule])
+    out = engine.observe_many(batch)
+    assert [(t.state, t.rule_id) for t in out] == [("raised", "ch4-rising-fan-off")]
+    assert engine._comb[rule.id].evaluated_at == at(10.0)  # the batch's last reading
+    evaluations = []
+    engine = RuleEngine([rule])
+    original = engine._step_combined
+    engine._step_combined = lambda r, now: evaluations.append(now) or original(r, now)
+    engine.observe_many(batch)
+    assert 10 <= len(evaluations) <= 12  # ~once per second of reading time, not 100 times
+    one_by_one = RuleEngine([rule])
+    assert [t.state for b in batch for t in one_by_one.observe(*b)] == ["raised"]  # same outcome
