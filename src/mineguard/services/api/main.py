@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from mineguard import __version__
+from mineguard.risk import get_risk_model
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.health_job import check_sensor_health
 from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
 from mineguard.services.api.routes import (
@@ -47,6 +49,7 @@ ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, even
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; the database is migrated and the site loaded before it returns."""
     settings = settings or Settings()
+    risk_model = get_risk_model(settings.risk_model)  # an unknown name fails here, before anything starts
     booted = bootstrap(settings, engine)
     ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
 
@@ -72,15 +75,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 on_change(change)
 
         health = Ticker(health_round, settings.health_check_s, name="mineguard-sensor-health")
+
+        def risk_round() -> None:
+            for change in check_risk(ctx.sessions, utc_now(), model=risk_model):
+                on_change(change)
+
+        risk = Ticker(risk_round, settings.risk_check_s, name="mineguard-risk")
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
         health.start()
+        risk.start()
         try:
             yield
         finally:
             ticker.stop()
             health.stop()
+            risk.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
             if dispatcher is not None:

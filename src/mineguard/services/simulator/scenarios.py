@@ -44,12 +44,14 @@ class ScenarioSpec:
 
 SCENARIOS: tuple[ScenarioSpec, ...] = (
     ScenarioSpec("gas", "Gas build-up with booster fan F2 stopped", "gas-rising-fan-stopped",
-                 (("methane.working_face", "face_1101"), ("methane.airway", "return_airway"))),
+                 (("methane.working_face", "face_1101"), ("methane.airway", "return_airway"),
+                  ("risk.methane", "face_1101"), ("risk.methane", "return_airway"))),
     ScenarioSpec("helmet", "Worker without a helmet approaching face 1101", "no-helmet-danger-zone", ()),
     ScenarioSpec("belt", "Belt drive B1 fault: vibration and bearing temperature", "belt-drive-fault",
-                 (("vibration.roadway", "belt_roadway"), ("co.roadway", "belt_roadway"))),
+                 (("vibration.roadway", "belt_roadway"), ("co.roadway", "belt_roadway"),
+                  ("risk.vibration", "belt_roadway"))),
     ScenarioSpec("roof", "Roof pressure rising with vibration at face 1101", "roof-pressure-vibration",
-                 (("roof_pressure.working_face", "face_1101"),)),
+                 (("roof_pressure.working_face", "face_1101"), ("risk.roof_pressure", "face_1101"))),
 )  # fmt: skip
 
 

@@ -1,0 +1,103 @@
+"""Early warning from a risk model: alert *before* a sensor reaches its limit (seed 003 §3.3).
+
+Every ``period_s`` the job hands each commissioned sensor's readings of the model's window to a
+:class:`~mineguard.risk.RiskModel` (the ``trend`` baseline by default; the learned forecasters of
+the early-warning issue plug in by name) with the sensor's lowest regulation limit for its zone
+kind. When the probability of being past the limit at the horizon reaches ``raise_p`` while the
+sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
+
+    Methane 0.82 % in Longwall face 1101, rising 0.05 %/min; trend forecast: the 1.0 % limit in about
+    4 min (p = 0.93 within 10 min) — increase ventilation at Longwall face 1101 and find the source
+
+It updates while the probability stays above ``clear_p`` and resolves below it, or once the limit
+is reached (the threshold rule's alert then speaks for the sensor).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from mineguard.risk import RiskAssessment, RiskModel, get_risk_model
+from mineguard.services.alerts import book
+from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.rules.regulation import Severity, defaults_for
+from mineguard.services.storage.models import Device, SensorReading, Zone
+
+ACTIONS = {
+    "methane": "increase ventilation at {zone} and find the source",
+    "co": "look for heating or fire near {zone}; have self-rescuers ready",
+    "o2": "ventilate {zone}; check for gas displacing the air",
+    "temperature": "increase the airflow at {zone}; check machines for overheating",
+    "dust": "start the water sprays at {zone}",
+    "roof_pressure": "inspect the roof supports at {zone}; be ready to withdraw people",
+    "vibration": "inspect the machine at {zone} before it fails",
+    "wind_speed": "check the fans and doors serving {zone}",
+}
+LABELS = {"co": "CO", "o2": "O2", "roof_pressure": "Roof pressure", "wind_speed": "Wind speed"}
+
+
+def check_risk(sessions: sessionmaker[Session], now: datetime, *, model: RiskModel | None = None,
+               raise_p: float = 0.8, clear_p: float = 0.3,
+               policy: EscalationPolicy | None = None) -> list[book.AlertChange]:  # fmt: skip
+    if not 0 < clear_p < raise_p <= 1:
+        raise ValueError(f"need 0 < clear_p < raise_p <= 1, got clear_p={clear_p}, raise_p={raise_p}")
+    model = model or get_risk_model("trend")
+    changes: list[book.AlertChange] = []
+    with sessions() as session, session.begin():
+        zones = {z.id: z for z in session.scalars(select(Zone))}
+        sensors = session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None)))
+        for device in list(sensors):
+            kind = device.sensor_kind or ""
+            zone = zones.get(device.zone_id or "")
+            levels = defaults_for(kind, zone.kind if zone else None)
+            if not levels or len({lv.op for lv in levels}) > 1:
+                continue  # no limit, or both a maximum and a minimum (judged by the threshold rules alone)
+            rows = session.execute(
+                select(SensorReading.t, SensorReading.value)
+                .where(SensorReading.device_id == device.id, SensorReading.t >= now - timedelta(seconds=model.window_s))
+                .order_by(SensorReading.t)
+            ).all()
+            if not rows:
+                continue
+            t = np.array([when.timestamp() for when, _ in rows])
+            values = np.array([value for _, value in rows], dtype=float)
+            first = levels[0]
+            risk = model.assess(t, values, limit=first.value, op=first.op)
+            if risk is None:
+                continue
+            key = f"risk:{device.id}"
+            active = book.active_alert(session, key) is not None
+            if risk.past_limit or risk.probability < (clear_p if active else raise_p):
+                why = "limit reached" if risk.past_limit else f"risk {risk.probability:.2f} below {clear_p}"
+                change = book.condition_cleared(session, key, now, why) if active else None
+            else:
+                name = zone.name if zone else (device.zone_id or "its area")
+                change = book.raise_or_update(
+                    session, key=key, rule_id=f"risk.{kind}", severity=Severity.WARNING, t=now,
+                    zone_id=device.zone_id, subject_id=device.id,
+                    title=f"{LABELS.get(kind, kind.capitalize())} heading for its limit in {name}",
+                    message=describe(kind, name, first.unit, risk), policy=policy or EscalationPolicy(),
+                    evidence={"model": risk.model, "value": risk.value, "rate_per_min": risk.rate_per_min,
+                              "limit": risk.limit, "limit_level": first.level.value, "limit_source": first.source,
+                              "predicted": risk.predicted, "predicted_sd": risk.predicted_sd,
+                              "probability": risk.probability, "horizon_s": risk.horizon_s,
+                              "minutes_to_limit": risk.minutes_to_limit},
+                )  # fmt: skip
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def describe(kind: str, zone_name: str, unit: str, risk: RiskAssessment) -> str:
+    label = LABELS.get(kind, kind.capitalize())
+    way = "rising" if risk.rate_per_min >= 0 else "falling"
+    minutes = risk.minutes_to_limit
+    when = "" if minutes is None else " within a minute" if minutes < 1 else f" in about {minutes:.0f} min"
+    action = ACTIONS.get(kind, "check {zone}").format(zone=zone_name)
+    return (f"{label} {risk.value:.3g} {unit} in {zone_name}, {way} {abs(risk.rate_per_min):.2g} {unit}/min; "
+            f"{risk.model} forecast: the {risk.limit:g} {unit} limit{when} (p = {risk.probability:.2f} within "
+            f"{risk.horizon_s / 60:.0f} min) — {action}")  # fmt: skip
