@@ -22,7 +22,7 @@ def _params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models("detect"))
 def test_every_model_trains_and_predicts(name: str) -> None:
     torch.manual_seed(0)
     model = get_model(name, num_classes=2)
@@ -58,6 +58,12 @@ def test_get_model_unknown_name_lists_the_registered_ones() -> None:
         get_model("yolov99")
     for name in list_models():
         assert name in str(info.value)
+
+
+def test_models_are_listed_by_task() -> None:
+    assert "yolov10n" in list_models("detect") and "yolov10n" not in list_models("face")
+    assert {"dsr-inception", "googlenet-face", "vgg16-face", "resnet18-face"} <= set(list_models("face"))
+    assert set(list_models()) == set(list_models("detect")) | set(list_models("face"))
 
 
 def test_registering_a_name_twice_is_an_error() -> None:

@@ -26,7 +26,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     detect_demo.register(sub)
 
     p = sub.add_parser("info", help="print parameters and GFLOPs of a model")
-    p.add_argument("model", help=f"one of: {', '.join(list_models())}")
+    p.add_argument("model", help=f"one of: {', '.join(list_models('detect'))}")
     p.add_argument("--img-size", type=int, default=640)
     p.add_argument("--num-classes", type=int, default=80, help="80 gives the COCO figures papers publish")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="builder keyword argument")
@@ -74,7 +74,7 @@ def register(groups: argparse._SubParsersAction) -> None:
 def _add_train_args(p: argparse.ArgumentParser, *, with_model: bool = True) -> None:
     p.add_argument("--data", type=Path, help="data.yaml of a YOLO-format dataset")
     if with_model:
-        p.add_argument("--model", default=None, help=f"one of: {', '.join(list_models())}")
+        p.add_argument("--model", default=None, help=f"one of: {', '.join(list_models('detect'))}")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="model builder argument")
     p.add_argument("--config", type=Path, help="YAML file of training settings (TrainConfig fields)")
     p.add_argument("--out", type=Path, help="run folder")

@@ -7,15 +7,18 @@ from collections.abc import Callable
 from torch import nn
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
+_TASKS: dict[str, str] = {}
+Builder = Callable[..., nn.Module]
 
 
-def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Register a builder under ``name``; builders take keyword-only arguments."""
+def register_model(name: str, *, task: str = "detect") -> Callable[[Builder], Builder]:
+    """Register a builder under ``name`` for ``task`` ("detect", "face"); builders take keyword-only arguments."""
 
-    def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    def wrap(builder: Builder) -> Builder:
         if name in _MODELS:
             raise ValueError(f"model '{name}' is registered twice")
         _MODELS[name] = builder
+        _TASKS[name] = task
         return builder
 
     return wrap
@@ -30,5 +33,6 @@ def get_model(name: str, **kwargs: object) -> nn.Module:
     return builder(**kwargs)
 
 
-def list_models() -> list[str]:
-    return sorted(_MODELS)
+def list_models(task: str | None = None) -> list[str]:
+    """Registered names, all or those of one ``task``."""
+    return sorted(name for name in _MODELS if task is None or _TASKS[name] == task)

@@ -1,0 +1,64 @@
+"""From a trained face checkpoint to L2-normalised embeddings (the penultimate layer, seed 002 §2).
+
+``FaceEmbedder.from_checkpoint(path)`` rebuilds the network from the checkpoint's own config;
+``embed(images)`` takes grey or BGR uint8 face crops (already detected and aligned, any size —
+they are resized to the training size) and returns ``(N, D)`` float32 unit vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from mineguard.engine.checkpoint import CheckpointError
+from mineguard.faces.train import preprocess
+from mineguard.models import get_model
+
+
+def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """The model (eval mode, CPU) and the checkpoint dict; a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such face model — pass the best.pt of `mineguard face train`")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})") from None
+    for key in ("model_name", "model_config", "model", "class_names", "img_size"):
+        if not isinstance(ckpt, dict) or key not in ckpt:
+            raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard face checkpoint")
+    model = get_model(ckpt["model_name"], **ckpt["model_config"])
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ckpt
+
+
+class FaceEmbedder:
+    def __init__(self, model: nn.Module, *, img_size: int, in_channels: int = 1, batch_size: int = 64) -> None:
+        self.model, self.img_size, self.in_channels, self.batch_size = model.eval(), img_size, in_channels, batch_size
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **kw: Any) -> FaceEmbedder:
+        model, ckpt = load_face_checkpoint(path)
+        return cls(model, img_size=int(ckpt["img_size"]), in_channels=int(ckpt["model_config"].get("in_channels", 1)),
+                   **kw)  # fmt: skip
+
+    @property
+    def dim(self) -> int:
+        return int(self.embed([np.zeros((self.img_size, self.img_size), np.uint8)]).shape[1])
+
+    @torch.no_grad()
+    def embed(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        if len(faces) == 0:
+            return np.zeros((0, 0), np.float32)
+        out = []
+        for start in range(0, len(faces), self.batch_size):
+            batch = torch.stack(
+                [preprocess(f, self.img_size, self.in_channels) for f in faces[start : start + self.batch_size]]
+            )
+            out.append(torch.nn.functional.normalize(self.model.embed(batch), dim=1).numpy())
+        return np.concatenate(out).astype(np.float32)
