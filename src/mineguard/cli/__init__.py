@@ -1,4 +1,4 @@
-"""``mineguard`` command line: one sub-command group per area (detect, data, demo, serve, site, audit).
+"""``mineguard`` command line: one sub-command group per area (detect, data, face, demo, serve, site, audit).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -11,7 +11,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import data, demo, detect, serve, twin
+from mineguard.cli import data, demo, detect, face, serve, twin
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     detect.register(groups)
     data.register(groups)
+    face.register(groups)
     demo.register(groups)
     serve.register(groups)
     twin.register(groups)

@@ -1,0 +1,143 @@
+"""Figure: miner identification on real faces (att_orl) at three coal-dust levels (issue #5, seed 002).
+
+Protocol (``mineguard.faces.protocol``, seed 0): 32 known people (5 enrolment, 1 validation,
+4 test images each), 8 unknown people (4 for choosing the open-set threshold, 4 for the test).
+Each model is trained from scratch on the known people's enrolment images only, then scored by
+``mineguard.faces.evaluate`` at dust none / light / heavy: closed-set rank-1, open-set P/R/F1 and
+false accepts, TAR at FAR 1 %, model size and CPU ms per face. ``pixels`` is a no-learning
+reference (the aligned crop downsampled to 23x28, mean-removed). Finished runs are reused.
+
+    .venv/bin/python benchmarks/faces_att_orl.py [--runs dsr,resnet18] [--epochs 60] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from mineguard.faces.embed import FaceEmbedder
+from mineguard.faces.evaluate import LEVELS, evaluate_faces
+from mineguard.faces.identify import l2_normalise
+from mineguard.faces.protocol import load_att_orl, make_protocol
+from mineguard.faces.train import FaceTrainConfig, FaceTrainer
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = {  # name: (model, model kwargs, dust augmentation probability)
+    "dsr": ("dsr-inception", {"width": 0.5}, 0.5),
+    "dsr-nodust": ("dsr-inception", {"width": 0.5}, 0.0),
+    "resnet18": ("resnet18-face", {}, 0.5),
+    "googlenet": ("googlenet-face", {}, 0.5),
+    "vgg16": ("vgg16-face", {}, 0.5),
+    "pixels": (None, {}, 0.0),
+}
+
+
+def pixels(faces) -> np.ndarray:
+    v = np.stack([cv2.resize(f, (23, 28), interpolation=cv2.INTER_AREA).ravel().astype(np.float32) for f in faces])
+    return l2_normalise(v - v.mean(1, keepdims=True))
+
+
+def ms_per_face(embedder: FaceEmbedder, face: np.ndarray, repeats: int = 30) -> float:
+    embedder.embed([face])
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        embedder.embed([face])
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def run_one(name: str, args: argparse.Namespace, protocol) -> dict:
+    model, kwargs, dust_p = RUNS[name]
+    row: dict = {"run": name, "model": model or "pixels", "model_kwargs": kwargs, "dust_p": dust_p}
+    if model is None:
+        embed, size_mb, ms = pixels, 0.0, float("nan")
+    else:
+        ids = list(protocol.train_ids)
+        train = [(str(p), ids.index(pid)) for p, pid in protocol.items("enrol")]
+        val = [(str(p), ids.index(pid)) for p, pid in protocol.items("val_known")]
+        out = args.out / name
+        config = FaceTrainConfig(model=model, model_kwargs=kwargs, epochs=args.epochs, batch_size=32, lr0=args.lr,
+                                 decay=args.decay, dust_p=dust_p, seed=args.seed, threads=args.threads,
+                                 out_dir=str(out))  # fmt: skip
+        started = time.perf_counter()
+        best = FaceTrainer(config).fit(train, val, ids)
+        row["train_s"] = round(time.perf_counter() - started, 1)
+        row["train_config"] = config.dump()
+        embedder = FaceEmbedder.from_checkpoint(best)
+        embed = embedder.embed
+        size_mb = sum(t.numel() * t.element_size() for t in embedder.model.state_dict().values()) / 2**20
+        ms = ms_per_face(embedder, np.full((112, 112), 128, np.uint8))
+    row["size_mb"], row["ms_per_face"] = round(size_mb, 2), round(ms, 1)
+    row["levels"] = [evaluate_faces(protocol, embed, level=lv, seed=args.seed).to_dict() for lv in LEVELS]
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| run | model | dust aug. | level | rank-1 | precision | recall | F1 | false accepts | TAR@FAR1% | "
+             "MB | ms/face |", "|---" * 12 + "|"]  # fmt: skip
+    for row in rows:
+        for r in row["levels"]:
+            lines.append(f"| {row['run']} | {row['model']} | {row['dust_p']} | {r['level']} | {r['rank1']:.3f} | "
+                         f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['false_accept_rate']:.3f} | "
+                         f"{r['tar_at_far1']:.3f} | {row['size_mb']} | {row['ms_per_face']} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "faces" / "att_orl")
+    parser.add_argument("--runs", default="pixels,dsr,dsr-nodust,resnet18,googlenet")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--decay", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "faces")
+    parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results" / "faces_runs.json")
+    parser.add_argument("--write", action="store_true", help="write docs/results/faces.md from the results file")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    protocol = make_protocol(load_att_orl(args.data), seed=args.seed)
+    done = json.loads(args.results.read_text()) if args.results.is_file() else {"runs": {}}
+    for name in [n.strip() for n in args.runs.split(",") if n.strip()]:
+        if name not in RUNS:
+            raise SystemExit(f"unknown run {name!r} — choose from {', '.join(RUNS)}")
+        if name in done["runs"] and done["runs"][name].get("epochs") == args.epochs:
+            continue
+        row = run_one(name, args, protocol)
+        row["epochs"] = args.epochs
+        row["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        row["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+        done["runs"][name] = row
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(done, indent=1))
+        print(table([row]), flush=True)
+    print(table(list(done["runs"].values())))
+    if args.write:
+        (ROOT / "docs" / "results" / "faces.md").write_text(REPORT.format(table=table(list(done["runs"].values()))))
+
+
+REPORT = """# Miner identification on real faces (att_orl), seed 002
+
+Command: `.venv/bin/python benchmarks/faces_att_orl.py --write` (per-run details, dates and the
+machine in `docs/results/faces_runs.json`). Data: ../shared/data/faces/att_orl (40 people x 10
+grey 92x112 photos; not mine images).
+
+{table}
+"""
+
+
+if __name__ == "__main__":
+    main()

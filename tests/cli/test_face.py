@@ -1,0 +1,140 @@
+"""``mineguard face ...`` as a user runs it: train on a small generated set of people, enrol,
+identify (known and unknown, and as platform events), verify, erase; bad input gets one clear
+line and exit status 2. The real-data protocol run (``face eval``) is in the benchmark and in a
+real-data test below."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mineguard.cli import main
+
+PEOPLE = 4
+
+
+def _face(person: int, k: int, size: int = 160) -> np.ndarray:
+    """A drawn face; people differ in skin tone, eye spacing and mouth width, images in noise and shift."""
+    rng = np.random.default_rng(1000 * person + k)
+    img = np.full((size, size), 55, np.uint8)
+    c = size // 2 + int(rng.integers(-3, 4))
+    skin = 120 + 30 * person
+    cv2.ellipse(img, (c, size // 2), (int(size * 0.32), int(size * 0.42)), 0, 0, 360, skin, -1)
+    dx = int(size * (0.10 + 0.025 * person))
+    for side in (-1, 1):
+        cv2.circle(img, (c + side * dx, int(size * 0.42)), int(size * 0.04), 20, -1)
+    cv2.ellipse(img, (c, int(size * 0.72)), (int(size * (0.06 + 0.03 * person)), 6), 0, 0, 360, 60, -1)
+    return np.clip(img + rng.normal(0, 5, img.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("faces")
+    for person in range(PEOPLE + 1):  # the last one is never enrolled: the unknown
+        folder = root / ("train" if person < PEOPLE else "visitors") / f"miner-{person}"
+        folder.mkdir(parents=True)
+        for k in range(6):
+            cv2.imwrite(str(folder / f"{k}.png"), _face(person, k))
+    return root
+
+
+@pytest.fixture(scope="module")
+def weights(faces: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    rc = main(["face", "train", "--data", str(faces / "train"), "--out", str(out), "--width", "0.125",
+               "--img-size", "64", "--epochs", "8", "--batch-size", "8", "--lr", "0.05", "--threads", "2"])  # fmt: skip
+    assert rc == 0
+    assert (out / "best.pt").is_file() and len((out / "log.csv").read_text().splitlines()) == 9
+    return out / "best.pt"
+
+
+def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    gallery = tmp_path / "gallery"
+    for person in range(PEOPLE):
+        photos = [str(faces / "train" / f"miner-{person}" / f"{k}.png") for k in range(3)]
+        assert main(["face", "enrol", *photos, "--person", f"miner-{person}", "--weights", str(weights),
+                     "--gallery", str(gallery)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "enrolled miner-3: 3 photo(s)" in out and "4 people in all" in out
+    assert len(list((gallery / "images" / "miner-0").iterdir())) == 3  # the photos are kept with the gallery
+
+    probes = [str(faces / "train" / f"miner-{p}" / "5.png") for p in range(PEOPLE)]
+    assert (
+        main(["face", "identify", *probes, "--weights", str(weights), "--gallery", str(gallery), "--threshold", "-1"])
+        == 0
+    )  # fmt: skip  (accept anyone: closed-set)
+    lines = capsys.readouterr().out.splitlines()
+    named = [line.split(": ")[1].split()[0] for line in lines]
+    assert sum(n == f"miner-{p}" for p, n in enumerate(named)) >= PEOPLE - 1, lines
+
+    assert main(["face", "identify", probes[0], "--weights", str(weights), "--gallery", str(gallery),
+                 "--threshold", "1.01"]) == 0  # fmt: skip
+    assert "unknown (nearest" in capsys.readouterr().out  # above any score: never forced onto a miner
+
+    assert main(["face", "identify", probes[1], "--weights", str(weights), "--gallery", str(gallery),
+                 "--threshold", "-1", "--camera", "cam-face-gate-1101"]) == 0  # fmt: skip
+    event = json.loads(capsys.readouterr().out)
+    from mineguard.services.ingest.events import EventIn
+
+    parsed = EventIn.model_validate(event)  # the platform's event schema
+    assert parsed.signal_key == "face.identified" and parsed.device_id == "cam-face-gate-1101" and parsed.asset_id
+
+    rc = main(["face", "verify", probes[2], "--person", "miner-2", "--weights", str(weights), "--gallery",
+               str(gallery), "--threshold", "-1"])  # fmt: skip
+    assert rc == 0 and "ACCEPTED as miner-2" in capsys.readouterr().out
+    rc = main(["face", "verify", probes[2], "--person", "miner-2", "--weights", str(weights), "--gallery",
+               str(gallery), "--threshold", "1.01"])  # fmt: skip
+    assert rc == 1 and "REJECTED" in capsys.readouterr().out
+
+    assert main(["face", "erase", "--person", "miner-1", "--gallery", str(gallery)]) == 0
+    assert "erased miner-1: 3 embedding(s)" in capsys.readouterr().out
+    assert not (gallery / "images" / "miner-1").exists()
+    assert main(["face", "erase", "--person", "miner-1", "--gallery", str(gallery)]) == 1  # nothing left
+
+
+def test_bad_input_gets_one_clear_line(faces: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    gallery = str(tmp_path / "g")
+    corrupt = tmp_path / "broken.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    grey = tmp_path / "grey.png"
+    cv2.imwrite(str(grey), np.full((120, 120), 128, np.uint8))
+    scenery = tmp_path / "scenery.png"
+    cv2.imwrite(str(scenery), (np.random.default_rng(0).random((480, 900)) * 255).astype(np.uint8))
+    enrol = ["face", "enrol", "--weights", str(weights), "--gallery", gallery, "--person"]
+    probe = str(faces / "train" / "miner-0" / "0.png")
+    cases = [
+        ([*enrol, "m1", str(corrupt)], "broken.png"),
+        ([*enrol, "m1", str(grey)], "grey.png"),
+        ([*enrol, "m1", str(scenery)], "scenery.png"),
+        ([*enrol, "../etc", probe], "etc"),
+        (["face", "identify", probe, "--weights", str(tmp_path / "none.pt"), "--gallery", gallery], "none.pt"),
+        (
+            ["face", "identify", probe, "--weights", str(weights), "--gallery", gallery, "--threshold", "0.5"],
+            "no gallery here",
+        ),
+        (["face", "train", "--data", str(tmp_path / "nowhere")], "nowhere"),
+    ]
+    for argv, fragment in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and fragment in err and "Traceback" not in err, err
+    assert not (tmp_path / "g" / "index.json").exists()  # nothing was enrolled from bad photos
+
+
+def test_eval_on_att_orl_writes_the_threshold(weights: Path, shared_data: Path, tmp_path: Path, capsys) -> None:
+    orl = shared_data / "faces" / "att_orl"
+    if not orl.is_dir():
+        pytest.skip("../shared/data/faces/att_orl is absent")
+    copy = tmp_path / "w.pt"
+    copy.write_bytes(weights.read_bytes())
+    results = tmp_path / "r.json"
+    assert main(["face", "eval", "--weights", str(copy), "--data", str(orl), "--levels", "none",
+                 "--json", str(results)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "| none |" in out and (tmp_path / "threshold.json").is_file()
+    saved = json.loads(results.read_text())
+    assert len(saved["protocol"]["known_ids"]) == 32 and saved["results"][0]["level"] == "none"
