@@ -33,7 +33,13 @@ def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
         if not isinstance(ckpt, dict) or key not in ckpt:
             raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard face checkpoint")
     model = get_model(ckpt["model_name"], **ckpt["model_config"])
-    model.load_state_dict(ckpt["model"])
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError:
+        raise CheckpointError(
+            f"{path}: its weights do not fit {ckpt['model_name']} {ckpt['model_config']} — "
+            "the file is damaged or was edited; train again or use another checkpoint"
+        ) from None
     return model.eval(), ckpt
 
 

@@ -121,9 +121,13 @@ def build_face_model(config: FaceTrainConfig, num_classes: int) -> nn.Module:
 
         source, _ = load_face_checkpoint(config.init_from)
         state = {k: v for k, v in source.state_dict().items() if not k.startswith("classifier.")}
-        _, unexpected = model.load_state_dict(state, strict=False)
-        if unexpected:
-            raise ValueError(f"{config.init_from}: weights do not fit model {config.model!r} ({unexpected[:3]} ...)")
+        target = model.state_dict()
+        misfit = [k for k, v in state.items() if k not in target or target[k].shape != v.shape]
+        if misfit:
+            raise ValueError(f"{config.init_from}: its weights do not fit {config.model!r} {config.model_kwargs} "
+                             f"({len(misfit)} tensors, e.g. {misfit[:3]}) — start from a checkpoint of the same "
+                             "model and width")  # fmt: skip
+        model.load_state_dict(state, strict=False)
     if config.freeze_stages:
         from mineguard.models.face import freeze_stages
 
@@ -139,12 +143,19 @@ class FaceTrainer:
         self.out = Path(config.out_dir)
 
     def fit(self, train: Sequence[tuple[str, int]], val: Sequence[tuple[str, int]], class_names: list[str]) -> Path:
-        cfg = self.config
         if not train:
             raise ValueError("no training images — check the data folder and the split")
+        threads = torch.get_num_threads()
+        try:
+            if self.config.threads:
+                torch.set_num_threads(self.config.threads)
+            return self._fit(train, val, class_names)
+        finally:
+            torch.set_num_threads(threads)  # the caller's setting, as it was
+
+    def _fit(self, train: Sequence[tuple[str, int]], val: Sequence[tuple[str, int]], class_names: list[str]) -> Path:
+        cfg = self.config
         torch.manual_seed(cfg.seed)
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
         model = build_face_model(cfg, len(class_names))
         with torch.no_grad():
             model.eval()
@@ -160,7 +171,7 @@ class FaceTrainer:
         val_set = FaceDataset(val, size=cfg.img_size, in_channels=cfg.in_channels) if val else None
         self.out.mkdir(parents=True, exist_ok=True)
         log_path = self.out / "log.csv"
-        best, best_acc = self.out / "best.pt", -1.0
+        best, best_acc = self.out / "best.pt", -math.inf
         with log_path.open("w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["epoch", "lr", "ce", "center", "total", "train_acc", "val_acc", "seconds"])
