@@ -39,6 +39,7 @@ RUNS = {  # name: (model, model kwargs, dust augmentation probability)
     "googlenet": ("googlenet-face", {}, 0.5),
     "vgg16": ("vgg16-face", {}, 0.5),
     "pixels": (None, {}, 0.0),
+    "dlib": (None, {}, 0.0),  # outside peer: dlib's ResNet face embedding (pip install -e ".[bench-faces]")
 }
 # Transfer learning (seed 002 Table 3): pre-train on the first half of the known people, then
 # fine-tune on all known people for a quarter of the epochs with stages 0..n-1 frozen; "scratch-q"
@@ -55,7 +56,35 @@ def pixels(faces) -> np.ndarray:
     return l2_normalise(v - v.mean(1, keepdims=True))
 
 
-def ms_per_face(embedder: FaceEmbedder, face: np.ndarray, repeats: int = 30) -> float:
+class DlibEmbedder:
+    """dlib's 128-d face descriptor (``face_recognition_models``' ResNet, trained by dlib on ~3M faces)
+    on our aligned crop: the 5-point landmarks are found inside the whole crop, then dlib aligns its chip."""
+
+    def __init__(self) -> None:
+        import importlib.util
+
+        import dlib
+
+        spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources: not imported
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit('dlib peer: pip install -e ".[bench-faces]" first')
+        models = Path(spec.submodule_search_locations[0]) / "models"
+        files = (models / "shape_predictor_5_face_landmarks.dat", models / "dlib_face_recognition_resnet_model_v1.dat")
+        self.dlib = dlib
+        self.landmarks = dlib.shape_predictor(str(files[0]))
+        self.net = dlib.face_recognition_model_v1(str(files[1]))
+        self.model_mb = sum(f.stat().st_size for f in files) / 2**20
+
+    def embed(self, faces) -> np.ndarray:
+        out = []
+        for face in faces:
+            rgb = np.ascontiguousarray(np.repeat(face[:, :, None], 3, axis=2))
+            box = self.dlib.rectangle(0, 0, face.shape[1] - 1, face.shape[0] - 1)
+            out.append(np.asarray(self.net.compute_face_descriptor(rgb, self.landmarks(rgb, box)), np.float32))
+        return l2_normalise(np.stack(out))
+
+
+def ms_per_face(embedder, face: np.ndarray, repeats: int = 30) -> float:
     embedder.embed([face])
     times = []
     for _ in range(repeats):
@@ -67,8 +96,11 @@ def ms_per_face(embedder: FaceEmbedder, face: np.ndarray, repeats: int = 30) -> 
 
 def run_one(name: str, args: argparse.Namespace, protocol) -> dict:
     model, kwargs, dust_p = RUNS[name]
-    row: dict = {"run": name, "model": model or "pixels", "model_kwargs": kwargs, "dust_p": dust_p}
-    if model is None:
+    row: dict = {"run": name, "model": model or name, "model_kwargs": kwargs, "dust_p": dust_p}
+    if name == "dlib":
+        peer = DlibEmbedder()
+        embed, size_mb, ms = peer.embed, peer.model_mb, ms_per_face(peer, np.full((112, 112), 128, np.uint8))
+    elif model is None:
         embed, size_mb, ms = pixels, 0.0, float("nan")
     else:
         ids = list(protocol.train_ids)
