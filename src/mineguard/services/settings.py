@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
     mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed
+    face_images_dir: Path | None = None  # enrolment images in <dir>/<person_id>/; face erasure deletes them
     notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
     health_check_s: float = Field(default=60.0, gt=0, le=3600)  # sensor health (stale, stuck, drifting, dead)

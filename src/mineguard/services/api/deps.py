@@ -95,27 +95,36 @@ GatewayDep = Annotated[Gateway, Depends(current_gateway)]
 
 @dataclass(frozen=True)
 class Sender:
-    """Who posts sensor readings: a registered gateway or a user allowed to manage devices."""
+    """Who is calling a device route: a registered gateway or a user allowed to manage devices."""
 
     source: str  # "http:<gateway_id>" or "http:user:<username>"
 
 
-def gateway_or_manager(unit: UnitDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-                       x_gateway_id: Annotated[str | None, Header(max_length=64)] = None,
-                       x_gateway_secret: Annotated[str | None, Header(max_length=256)] = None) -> Sender:  # fmt: skip
-    """``X-Gateway-Id`` + ``X-Gateway-Secret`` of a registered gateway, else a bearer token of a
-    role with MANAGE_DEVICES. With ``X-Gateway-Id`` present the gateway check alone decides."""
-    if x_gateway_id is not None:
-        gateway = current_gateway(x_gateway_id, unit, x_gateway_secret)
-        return Sender(f"http:{gateway.device_id}")
-    if credentials is None:
-        raise ApiError(401, "not logged in — a gateway sends X-Gateway-Id and X-Gateway-Secret; a person sends "
-                       "'Authorization: Bearer <token>' (POST /api/v1/auth/token)")  # fmt: skip
-    user = current_user(unit, credentials)
-    if not can(user.role, Permission.MANAGE_DEVICES):
-        allowed = ", ".join(roles_with(Permission.MANAGE_DEVICES))
-        raise ApiError(403, f"role {user.role} may not post readings — needs: {allowed}, or a registered gateway")
-    return Sender(f"http:user:{user.username}")
+def gateway_or_manager_to(doing: str) -> Callable[..., Sender]:
+    """A dependency admitting a registered gateway or a manager; a refused role is told it may not ``doing``."""
+
+    def gateway_or_manager(
+        unit: UnitDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        x_gateway_id: Annotated[str | None, Header(max_length=64)] = None,
+        x_gateway_secret: Annotated[str | None, Header(max_length=256)] = None,
+    ) -> Sender:
+        """``X-Gateway-Id`` + ``X-Gateway-Secret`` of a registered gateway, else a bearer token of a
+        role with MANAGE_DEVICES. With ``X-Gateway-Id`` present the gateway check alone decides."""
+        if x_gateway_id is not None:
+            gateway = current_gateway(x_gateway_id, unit, x_gateway_secret)
+            return Sender(f"http:{gateway.device_id}")
+        if credentials is None:
+            raise ApiError(401, "not logged in — a gateway sends X-Gateway-Id and X-Gateway-Secret; a person sends "
+                           "'Authorization: Bearer <token>' (POST /api/v1/auth/token)")  # fmt: skip
+        user = current_user(unit, credentials)
+        if not can(user.role, Permission.MANAGE_DEVICES):
+            allowed = ", ".join(roles_with(Permission.MANAGE_DEVICES))
+            raise ApiError(403, f"role {user.role} may not {doing} — needs: {allowed}, or a registered gateway")
+        return Sender(f"http:user:{user.username}")
+
+    return gateway_or_manager
 
 
+gateway_or_manager = gateway_or_manager_to("post readings")
 SenderDep = Annotated[Sender, Depends(gateway_or_manager)]

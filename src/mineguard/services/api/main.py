@@ -24,6 +24,7 @@ from mineguard.services.api.routes import (
     auth,
     devices,
     events,
+    faces,
     gateways,
     help,
     readings,
@@ -42,8 +43,8 @@ from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 
-ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, events, tags, sensitivity, help, audit,
-           stream)  # fmt: skip
+ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, events, faces, tags, sensitivity, help,
+           audit, stream)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

@@ -4,7 +4,8 @@ Every asset and device row holds its live state and position; every change is al
 to ``position_history`` / ``state_history`` so the twin can answer "where was X at time t"
 and "who was in zone Z between t1 and t2". Coordinates are metres in the mine grid. Sensor
 readings go to ``sensor_readings`` (canonical units, one row per device and seq) and whatever
-ingestion refuses to ``rejected_payloads``, so nothing that arrives is lost.
+ingestion refuses to ``rejected_payloads``, so nothing that arrives is lost. Enrolled miners' face
+embeddings go to ``face_embeddings`` (``mineguard.services.identity``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mineguard.services.storage.types import UTCDateTime, utc_now
@@ -317,3 +330,22 @@ class AlertEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FaceEmbedding(Base):
+    """One enrolment embedding of a miner's face, for identification at the gates (issue #5).
+
+    ``vector`` is ``dim`` little-endian float32 values, L2-normalised on the way in
+    (``mineguard.faces.gallery.prepare_embeddings``); ``image_ref`` names the enrolment image it
+    came from. ``person_id`` is deliberately not a foreign key: erasure must find the rows even
+    after the person's asset is gone.
+    """
+
+    __tablename__ = "face_embeddings"
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    image_ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str] = mapped_column(String(100))  # "http:user:mgr", "python:system"

@@ -1,0 +1,248 @@
+"""The face gallery in the platform's database: :class:`~mineguard.faces.gallery.GalleryStore` on ``face_embeddings``.
+
+:class:`DbGallery` is what :class:`~mineguard.faces.identify.Identifier` reads at the gates, so the
+platform identifies with the same code as the ML core, and the API hands the same rows to face
+terminals. Each embedding is one row: ``dim`` little-endian float32 values, L2-normalised and
+checked on the way in exactly as the ML core does (``prepare_embeddings``, ``check_person_id``);
+every row of the gallery has the same dimension.
+
+The module-level functions work in the caller's transaction (the API runs them in its unit of
+work); :class:`DbGallery` runs each in a transaction of its own. Every change appends to the audit
+log in the same transaction: ``face.enrolled`` and ``face.erased``, subject ``asset:<person_id>``.
+
+Erasure deletes every embedding row of the person and, when the gallery has an ``image_root``,
+the folder ``<image_root>/<person_id>/`` with every image stored in it. Image refs pointing
+anywhere else are counted in the audit entry and left to their owner (as ``NpzGallery`` does).
+Files go before the transaction commits: if deleting them fails, the rows stay and the erasure
+can simply be run again. Deleting a file unlinks it; it does not overwrite the disk blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from mineguard.faces.gallery import check_person_id, prepare_embeddings
+from mineguard.services.audit import log as audit
+from mineguard.services.storage.db import transaction
+from mineguard.services.storage.models import FaceEmbedding
+from mineguard.services.storage.types import utc_now
+
+log = logging.getLogger(__name__)
+
+MAX_PERSON_ID = 64  # FaceEmbedding.person_id
+MAX_IMAGE_REF = 300  # FaceEmbedding.image_ref
+_FLOAT32 = np.dtype("<f4")
+
+
+@dataclass(frozen=True)
+class EnrolledPerson:
+    """One enrolled person: embedding rows, image refs and when they were enrolled (first, last)."""
+
+    person_id: str
+    embeddings: int
+    image_refs: list[str]
+    first_enrolled_at: datetime
+    last_enrolled_at: datetime
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed: embedding rows, image files, and image refs it could not delete."""
+
+    person_id: str
+    embeddings: int
+    image_files: int
+    refs_outside: int  # refs to images outside <image_root>/<person_id>/: their owner deletes them
+
+    @property
+    def removed_anything(self) -> bool:
+        return self.embeddings > 0 or self.image_files > 0
+
+
+def gallery_dim(session: Session) -> int | None:
+    """The gallery's embedding dimension ``D``, or None while it is empty."""
+    return session.scalar(select(FaceEmbedding.dim).limit(1))
+
+
+def enrol_embeddings(session: Session, person_id: str, embeddings: np.ndarray, *, actor: str, source: str,
+                     image_refs: list[str] | None = None) -> int:  # fmt: skip
+    """Add (k, D) or (D,) embeddings of ``person_id``; returns k. Raises ValueError on bad input.
+
+    ``image_refs``, when given, has one ref per embedding: the image it was computed from.
+    """
+    _check_id(person_id)
+    rows = prepare_embeddings(embeddings, dim=gallery_dim(session))
+    refs: list[str | None] = [None] * len(rows)
+    if image_refs:
+        if len(image_refs) != len(rows):
+            raise ValueError(f"got {len(image_refs)} image refs for {len(rows)} embeddings — give one per embedding "
+                             "(the image it came from) or none")  # fmt: skip
+        too_long = [ref for ref in image_refs if not 0 < len(ref) <= MAX_IMAGE_REF]
+        if too_long:
+            raise ValueError(f"image refs must be 1 to {MAX_IMAGE_REF} characters; {len(too_long)} are not")
+        refs = list(image_refs)
+    now, dim = utc_now(), rows.shape[1]
+    session.add_all(
+        FaceEmbedding(person_id=person_id, dim=dim, vector=row.astype(_FLOAT32).tobytes(), image_ref=ref,
+                      created_at=now, source=source)
+        for row, ref in zip(rows, refs, strict=True)
+    )  # fmt: skip
+    session.flush()
+    audit.append(session, actor=actor, action="face.enrolled", subject=f"asset:{person_id}",
+                 payload={"embeddings": len(rows), "dim": dim, "image_refs": len(image_refs or []),
+                          "total": count_embeddings(session, person_id), "source": source})  # fmt: skip
+    return len(rows)
+
+
+def erase_person(session: Session, person_id: str, *, actor: str, image_root: Path | None = None) -> Erasure:
+    """Delete every embedding row and stored image of ``person_id``; audited when anything was removed.
+
+    An id that cannot have been enrolled (not a valid person id) removes nothing and touches no file.
+    """
+    try:
+        _check_id(person_id)
+    except ValueError:
+        return Erasure(person_id, 0, 0, 0)
+    folder = image_root / person_id if image_root is not None else None
+    refs = person_image_refs(session, person_id)
+    removed = session.execute(delete(FaceEmbedding).where(FaceEmbedding.person_id == person_id)).rowcount
+    outside = sum(not _inside(ref, folder) for ref in refs)
+    files = _delete_folder(folder) if folder is not None else 0
+    erasure = Erasure(person_id, removed, files, outside)
+    if erasure.removed_anything:
+        audit.append(session, actor=actor, action="face.erased", subject=f"asset:{person_id}",
+                     payload={"embeddings": removed, "image_files": files, "image_refs_outside": outside})  # fmt: skip
+    if outside:
+        where = f"outside {folder}" if folder is not None else "(no image_root: no files are deleted)"
+        log.info("erased %s; %d image refs %s were left to their owner", person_id, outside, where)
+    return erasure
+
+
+def enrolled_people(session: Session) -> list[EnrolledPerson]:
+    """Everyone enrolled, in enrolment order."""
+    query = (
+        select(FaceEmbedding.person_id, func.count(), func.min(FaceEmbedding.created_at),
+               func.max(FaceEmbedding.created_at))
+        .group_by(FaceEmbedding.person_id)
+        .order_by(func.min(FaceEmbedding.id))
+    )  # fmt: skip
+    with_refs = select(FaceEmbedding.person_id, FaceEmbedding.image_ref).where(FaceEmbedding.image_ref.is_not(None))
+    refs: dict[str, list[str]] = {}
+    for pid, ref in session.execute(with_refs.order_by(FaceEmbedding.id)):
+        refs.setdefault(pid, []).append(ref)
+    return [EnrolledPerson(pid, n, refs.get(pid, []), first, last) for pid, n, first, last in session.execute(query)]
+
+
+def gallery_rows(session: Session) -> tuple[np.ndarray, list[str]]:
+    """All rows in enrolment order: (N, D) float32 unit vectors and the person id of each row."""
+    rows = session.execute(select(FaceEmbedding.person_id, FaceEmbedding.dim, FaceEmbedding.vector)
+                           .order_by(FaceEmbedding.id)).all()  # fmt: skip
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32), []
+    dim = rows[0].dim
+    broken = [r.person_id for r in rows if r.dim != dim or len(r.vector) != dim * _FLOAT32.itemsize]
+    if broken:
+        raise ValueError(f"face_embeddings holds rows that are not {dim} float32 values (people: "
+                         f"{', '.join(sorted(set(broken)))}) — erase and re-enrol them")  # fmt: skip
+    matrix = np.frombuffer(b"".join(bytes(r.vector) for r in rows), dtype=_FLOAT32).reshape(len(rows), dim)
+    return matrix.astype(np.float32), [r.person_id for r in rows]
+
+
+def person_image_refs(session: Session, person_id: str) -> list[str]:
+    query = select(FaceEmbedding.image_ref).where(FaceEmbedding.person_id == person_id,
+                                                  FaceEmbedding.image_ref.is_not(None))  # fmt: skip
+    return list(session.scalars(query.order_by(FaceEmbedding.id)))
+
+
+def count_embeddings(session: Session, person_id: str) -> int:
+    return session.scalar(select(func.count()).where(FaceEmbedding.person_id == person_id)) or 0
+
+
+class DbGallery:
+    """A :class:`~mineguard.faces.gallery.GalleryStore` on the platform's database.
+
+    Args:
+        sessions: a session factory on a migrated database (``storage.db.session_factory``).
+        image_root: folder holding enrolment images in ``<image_root>/<person_id>/``; erasure
+            deletes that folder. None: the platform stores no image files.
+        actor: who the audit log names for :meth:`add` and :meth:`remove` (the protocol methods,
+            which take no actor); :meth:`enrol` and :meth:`erase` name it per call.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, image_root: Path | None = None,
+                 actor: str = "system") -> None:  # fmt: skip
+        self.sessions = sessions
+        self.image_root = Path(image_root) if image_root is not None else None
+        self.actor = actor
+
+    @property
+    def dim(self) -> int | None:
+        """Embedding dimension ``D``, or None while empty."""
+        with self.sessions() as session:
+            return gallery_dim(session)
+
+    def enrol(self, person_id: str, embeddings: np.ndarray, *, actor: str, image_refs: list[str] | None = None) -> int:
+        """Add (k, D) or (D,) embeddings of ``person_id`` (audited as ``face.enrolled``); returns k."""
+        with transaction(self.sessions) as session:
+            return enrol_embeddings(session, person_id, embeddings, actor=actor, source=f"python:{actor}",
+                                    image_refs=image_refs)  # fmt: skip
+
+    def erase(self, person_id: str, *, actor: str) -> int:
+        """Remove every embedding and stored image of ``person_id`` (audited as ``face.erased``); returns rows."""
+        with transaction(self.sessions) as session:
+            return erase_person(session, person_id, actor=actor, image_root=self.image_root).embeddings
+
+    def add(self, person_id: str, embeddings: np.ndarray, *, image_refs: list[str] | None = None) -> int:
+        return self.enrol(person_id, embeddings, actor=self.actor, image_refs=image_refs)
+
+    def remove(self, person_id: str) -> int:
+        return self.erase(person_id, actor=self.actor)
+
+    def people(self) -> list[str]:
+        with self.sessions() as session:
+            return [person.person_id for person in enrolled_people(session)]
+
+    def embeddings(self) -> tuple[np.ndarray, list[str]]:
+        with self.sessions() as session:
+            return gallery_rows(session)
+
+    def image_refs(self, person_id: str) -> list[str]:
+        with self.sessions() as session:
+            return person_image_refs(session, person_id)
+
+    def count(self, person_id: str) -> int:
+        with self.sessions() as session:
+            return count_embeddings(session, person_id)
+
+
+def _check_id(person_id: str) -> None:
+    check_person_id(person_id)
+    if len(person_id) > MAX_PERSON_ID:
+        raise ValueError(f"person id {person_id[:20]!r}... is {len(person_id)} characters — at most {MAX_PERSON_ID}")
+
+
+def _inside(ref: str, folder: Path | None) -> bool:
+    """Whether image ref ``ref`` (relative to the image root, or absolute) names a file in ``folder``."""
+    if folder is None:
+        return False
+    return (folder.parent / ref).resolve().is_relative_to(folder.resolve())
+
+
+def _delete_folder(folder: Path) -> int:
+    """Delete ``folder`` and everything in it; returns the files deleted (0 when it does not exist)."""
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()
+        return 1
+    if not folder.is_dir():
+        return 0
+    files = sum(1 for path in folder.rglob("*") if not path.is_dir())
+    shutil.rmtree(folder)
+    return files
