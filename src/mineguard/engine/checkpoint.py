@@ -23,17 +23,20 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_checkpoint(path: str | Path, *, required: tuple[str, ...] = ("model_name", "model_config", "model"),
+                    kind: str = "detector",
+                    missing_hint: str = "pass the best.pt or last.pt of a training run") -> dict[str, Any]:  # fmt: skip
+    """The checkpoint dict at ``path``, with the ``required`` keys of a MineGuard ``kind`` checkpoint."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint — pass the best.pt or last.pt of a training run")
+        raise CheckpointError(f"{path}: no such checkpoint — {missing_hint}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})") from None
-    for key in ("model_name", "model_config", "model"):
+    for key in required:
         if not isinstance(ckpt, dict) or key not in ckpt:
-            raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard detector checkpoint")
+            raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard {kind} checkpoint")
     return ckpt
 
 

@@ -15,23 +15,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from mineguard.engine.checkpoint import CheckpointError
+from mineguard.engine.checkpoint import CheckpointError, read_checkpoint
 from mineguard.faces.train import preprocess
 from mineguard.models import get_model
 
 
 def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """The model (eval mode, CPU) and the checkpoint dict; a clear error for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such face model — pass the best.pt of `mineguard face train`")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({exc.__class__.__name__})") from None
-    for key in ("model_name", "model_config", "model", "class_names", "img_size"):
-        if not isinstance(ckpt, dict) or key not in ckpt:
-            raise CheckpointError(f"{path}: missing '{key}' — not a MineGuard face checkpoint")
+    ckpt = read_checkpoint(path, required=("model_name", "model_config", "model", "class_names", "img_size"),
+                           kind="face", missing_hint="pass the best.pt of `mineguard face train`")  # fmt: skip
     model = get_model(ckpt["model_name"], **ckpt["model_config"])
     try:
         model.load_state_dict(ckpt["model"])
