@@ -122,7 +122,8 @@ def test_load_face_checkpoint_returns_model_and_dict(checkpoint: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match=re.escape(f"{tmp_path / 'nope.pt'}: no such checkpoint — pass the best.pt of `mineguard face train`")):
+    expected = f"{tmp_path / 'nope.pt'}: no such checkpoint — pass the best.pt of `mineguard face train`"
+    with pytest.raises(CheckpointError, match=re.escape(expected)):
         load_face_checkpoint(tmp_path / "nope.pt")
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         FaceEmbedder.from_checkpoint(tmp_path)  # a folder is not a checkpoint either
