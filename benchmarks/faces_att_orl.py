@@ -40,7 +40,10 @@ RUNS = {  # name: (model, model kwargs, dust augmentation probability)
     "vgg16": ("vgg16-face", {}, 0.5),
     "pixels": (None, {}, 0.0),
     "dlib": (None, {}, 0.0),  # outside peer: dlib's ResNet face embedding (pip install -e ".[bench-faces]")
+    "dsr-w1": ("dsr-inception", {"width": 1.0}, 0.5),  # the paper's full width (64..1024 channels)
+    "dsr-lr05": ("dsr-inception", {"width": 0.5}, 0.5),  # lr0 0.05 instead of the paper's 0.01
 }
+OVERRIDES = {"dsr-lr05": {"lr0": 0.05}}  # per-run changes to the training recipe
 # Transfer learning (seed 002 Table 3): pre-train on the first half of the known people, then
 # fine-tune on all known people for a quarter of the epochs with stages 0..n-1 frozen; "scratch-q"
 # trains from scratch for the same quarter budget, the yardstick of the strategies.
@@ -107,13 +110,13 @@ def run_one(name: str, args: argparse.Namespace, protocol) -> dict:
         train = [(str(p), ids.index(pid)) for p, pid in protocol.items("enrol")]
         val = [(str(p), ids.index(pid)) for p, pid in protocol.items("val_known")]
         out = args.out / name
-        extra: dict = {"epochs": args.epochs}
+        extra: dict = {"epochs": args.epochs, "lr0": args.lr, **OVERRIDES.get(name, {})}
         if name.startswith("transfer-") or name == "scratch-q":
             extra["epochs"] = max(1, args.epochs // 4)
         if name.startswith("transfer-"):
             extra |= {"init_from": str(pretrained(args, protocol)), "freeze_stages": STRATEGIES[name[-1]]}
             row["pretrained_on"] = ids[: len(ids) // 2]
-        config = FaceTrainConfig(model=model, model_kwargs=kwargs, batch_size=32, lr0=args.lr, decay=args.decay,
+        config = FaceTrainConfig(model=model, model_kwargs=kwargs, batch_size=32, decay=args.decay,
                                  dust_p=dust_p, seed=args.seed, threads=args.threads, out_dir=str(out),
                                  **extra)  # fmt: skip
         started = time.perf_counter()
