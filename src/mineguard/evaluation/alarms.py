@@ -1,0 +1,259 @@
+"""Hazard-state and alarm-level scores for early warning (SPEC §3 "Evaluate"; issue #6).
+
+Two levels:
+
+- **score level**, one hazard score per step (shift) against a 0/1 label: ``roc_auc``,
+  ``pr_auc`` (average precision, the area under the precision-recall steps) and
+  ``recall_at_false_alarm_rate`` — the recall at the most liberal threshold whose false-alarm
+  rate on the negatives is at most each given rate;
+- **alarm level**, a boolean alarm per step against the steps that should have warned:
+  ``alarm_report`` counts events detected, false alarms per day, and the lead time of each
+  detected event, optionally against a baseline alarm sequence (the threshold rule in use).
+
+Pure numpy; scores follow the "higher = more hazardous" convention and alarms fire on
+``score >= threshold``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _scores_labels(scores: np.ndarray, labels: np.ndarray, *, need_both: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels)
+    if s.ndim != 1 or y.shape != s.shape:
+        raise ValueError(f"scores and labels must be 1-D of the same length, got {s.shape} and {y.shape}")
+    if not np.isfinite(s).all():
+        raise ValueError("scores contain NaN or infinity — score every step with a finite number")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"labels must be 0/1 (or bool), got values {np.unique(y)[:5].tolist()}")
+    y = y.astype(bool)
+    if need_both and (y.all() or not y.any()):
+        raise ValueError(f"need both positive and negative labels, got {int(y.sum())} positives of {y.size}")
+    return s, y
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of x, tied values sharing the mean of their ranks."""
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)  # rank of the last member of each tie group (values ascending)
+    return (ends - (counts - 1) / 2.0)[inverse]
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve = P(score of a positive > score of a negative), ties counting 1/2.
+
+    Args:
+        scores: (N,) finite hazard scores.
+        labels: (N,) 0/1, both classes present.
+    """
+    s, y = _scores_labels(scores, labels)
+    ranks = _midranks(s)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))  # Mann-Whitney U / (n+ n-)
+
+
+def pr_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Average precision: sum_k (R_k - R_{k-1}) P_k over the distinct thresholds, high to low.
+
+    The step-wise area under the precision-recall curve (no interpolation), as
+    ``sklearn.metrics.average_precision_score``; a random score gives about the positive rate.
+
+    Args:
+        scores: (N,) finite hazard scores.
+        labels: (N,) 0/1, both classes present.
+    """
+    s, y = _scores_labels(scores, labels)
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    last_of_group = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]  # ties share one threshold
+    tp = np.cumsum(y)[last_of_group]
+    alarms = last_of_group + 1
+    precision = tp / alarms
+    recall = tp / y.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def threshold_at_false_alarm_rate(scores: np.ndarray, labels: np.ndarray, rate: float) -> float:
+    """The lowest threshold t with mean(score >= t over the negatives) <= ``rate``.
+
+    With the negatives sorted high to low, n_(1) >= n_(2) >= ..., and k = floor(rate * n_neg)
+    false alarms allowed, t is the next float above n_(k+1) (so no more than k negatives reach it;
+    ties with n_(k+1) stay below). ``rate >= 1`` gives the lowest score: every step alarms.
+
+    Args:
+        scores: (N,) finite hazard scores.
+        labels: (N,) 0/1; at least one negative.
+        rate: allowed false-alarm rate in [0, 1].
+    """
+    s, y = _scores_labels(scores, labels, need_both=False)
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"false-alarm rate must be in [0, 1], got {rate}")
+    negatives = np.sort(s[~y])[::-1]
+    if negatives.size == 0:
+        raise ValueError("no negative labels: the false-alarm rate is undefined")
+    allowed = math.floor(rate * negatives.size + 1e-9)
+    if allowed >= negatives.size:
+        return float(s.min())
+    return float(np.nextafter(negatives[allowed], np.inf))
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Recall at a threshold chosen for a false-alarm rate (``false_alarm_rate`` <= ``target_rate``)."""
+
+    target_rate: float
+    threshold: float
+    recall: float
+    false_alarm_rate: float
+
+
+def recall_at_false_alarm_rate(
+    scores: np.ndarray, labels: np.ndarray, rates: Sequence[float] = (0.05, 0.10, 0.20)
+) -> dict[float, OperatingPoint]:
+    """For each rate r, the recall at ``threshold_at_false_alarm_rate(scores, labels, r)``.
+
+    Args:
+        scores: (N,) finite hazard scores.
+        labels: (N,) 0/1, both classes present.
+        rates: false-alarm rates on the negatives, each in [0, 1].
+
+    Returns:
+        {r: OperatingPoint}; with tied scores the achieved rate may be well below r.
+    """
+    s, y = _scores_labels(scores, labels)
+    points = {}
+    for rate in rates:
+        t = threshold_at_false_alarm_rate(s, y, rate)
+        alarm = s >= t
+        points[rate] = OperatingPoint(rate, t, float(alarm[y].mean()), float(alarm[~y].mean()))
+    return points
+
+
+@dataclass(frozen=True)
+class LeadComparison:
+    """Lead times of a model against a baseline alarm sequence, over the same events."""
+
+    both: int  # events detected by both
+    earlier: int  # of those, the model's run of alarms started before the baseline's
+    same: int
+    later: int
+    only_model: int  # detected by the model, missed by the baseline
+    only_baseline: int
+    mean_lead_gain_steps: float  # mean of (model lead - baseline lead) over ``both``; NaN if none
+
+
+@dataclass(frozen=True)
+class AlarmReport:
+    """Alarm-level figures of one alarm sequence (``alarm_report``)."""
+
+    n_steps: int
+    days: float
+    n_events: int
+    detected: int
+    false_alarms: int  # alarm steps that are not event steps
+    false_alarm_runs: int  # runs of consecutive alarms that contain no event step
+    false_alarms_per_day: float
+    lead_steps: tuple[float, ...]  # per event, in order; NaN where missed
+    versus_baseline: LeadComparison | None = None
+
+    @property
+    def detection_rate(self) -> float:
+        return self.detected / self.n_events if self.n_events else math.nan
+
+    @property
+    def mean_lead_steps(self) -> float:
+        leads = [v for v in self.lead_steps if not math.isnan(v)]
+        return float(np.mean(leads)) if leads else math.nan
+
+
+def _as_bool(name: str, x: np.ndarray) -> np.ndarray:
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one value per step), got shape {a.shape}")
+    if a.dtype != bool and not np.isin(a, (0, 1)).all():
+        raise ValueError(f"{name} must be bool or 0/1, got values {np.unique(a)[:5].tolist()}")
+    return a.astype(bool)
+
+
+def _run_starts(alarms: np.ndarray) -> np.ndarray:
+    """(N,) index of the first step of the alarm run each step belongs to; -1 where no alarm."""
+    starts = np.full(alarms.size, -1)
+    current = -1
+    for i, on in enumerate(alarms):
+        current = (i if current < 0 else current) if on else -1
+        starts[i] = current
+    return starts
+
+
+def _leads(alarms: np.ndarray, events: np.ndarray) -> np.ndarray:
+    starts = _run_starts(alarms)
+    idx = np.flatnonzero(events)
+    return np.where(alarms[idx], idx - starts[idx], np.nan).astype(np.float64)
+
+
+def alarm_report(
+    alarms: np.ndarray, events: np.ndarray, *, shifts_per_day: float = 3.0, baseline: np.ndarray | None = None
+) -> AlarmReport:
+    """Events detected, false alarms per day and lead times of an alarm sequence.
+
+    ``events[i]`` marks the step whose alarm should warn of an event: for seismic-bumps that is
+    the ``class`` of shift i (a bump in shift i + 1). An event is detected when ``alarms[i]`` is
+    on; its lead time is the number of steps the alarm had already been on without a break,
+    i - (first step of the run of alarms that reaches i): 0 when the alarm came up in step i
+    itself. An alarm on a non-event step is a false alarm.
+
+    Args:
+        alarms: (N,) bool (or 0/1), one per step in time order.
+        events: (N,) bool (or 0/1).
+        shifts_per_day: steps per day, for the false-alarm rate per day (3 eight-hour shifts).
+        baseline: (N,) bool alarms of the rule to compare lead times with, or None.
+
+    Returns:
+        an ``AlarmReport``; ``versus_baseline`` is filled when ``baseline`` is given.
+    """
+    a, e = _as_bool("alarms", alarms), _as_bool("events", events)
+    if a.shape != e.shape:
+        raise ValueError(f"alarms {a.shape} and events {e.shape} must have one value per step each")
+    if shifts_per_day <= 0:
+        raise ValueError(f"shifts_per_day must be > 0, got {shifts_per_day}")
+    leads = _leads(a, e)
+    starts = _run_starts(a)
+    run_has_event = {int(s) for s in starts[e & a]}
+    run_ids = {int(s) for s in starts[a]}
+    false_alarms = int((a & ~e).sum())
+    days = a.size / shifts_per_day
+    comparison = None
+    if baseline is not None:
+        b = _as_bool("baseline", baseline)
+        if b.shape != a.shape:
+            raise ValueError(f"baseline {b.shape} must have one value per step like alarms {a.shape}")
+        base = _leads(b, e)
+        hit, base_hit = ~np.isnan(leads), ~np.isnan(base)
+        both = hit & base_hit
+        gain = leads[both] - base[both]
+        comparison = LeadComparison(
+            both=int(both.sum()),
+            earlier=int((gain > 0).sum()),
+            same=int((gain == 0).sum()),
+            later=int((gain < 0).sum()),
+            only_model=int((hit & ~base_hit).sum()),
+            only_baseline=int((~hit & base_hit).sum()),
+            mean_lead_gain_steps=float(gain.mean()) if gain.size else math.nan,
+        )
+    return AlarmReport(
+        n_steps=int(a.size),
+        days=float(days),
+        n_events=int(e.sum()),
+        detected=int((a & e).sum()),
+        false_alarms=false_alarms,
+        false_alarm_runs=len(run_ids - run_has_event),
+        false_alarms_per_day=false_alarms / days if days else 0.0,
+        lead_steps=tuple(float(v) for v in leads),
+        versus_baseline=comparison,
+    )

@@ -1,0 +1,115 @@
+"""Score- and alarm-level early-warning metrics: known answers on hand-made arrays, sklearn agreement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from mineguard.evaluation.alarms import (
+    alarm_report,
+    pr_auc,
+    recall_at_false_alarm_rate,
+    roc_auc,
+    threshold_at_false_alarm_rate,
+)
+
+SCORES = np.array([0.1, 0.4, 0.35, 0.8])
+LABELS = np.array([0, 0, 1, 1])
+
+
+def test_roc_and_pr_known_answers() -> None:
+    """3 of the 4 positive-negative pairs are ordered right -> 0.75; AP = 0.5 * 1 + 0.5 * 2/3."""
+    assert roc_auc(SCORES, LABELS) == pytest.approx(0.75)
+    assert pr_auc(SCORES, LABELS) == pytest.approx(0.5 + 0.5 * 2 / 3)
+
+
+def test_perfect_and_constant_scores() -> None:
+    assert roc_auc(np.array([0.0, 1.0, 2.0]), np.array([0, 1, 1])) == 1.0
+    assert pr_auc(np.array([0.0, 1.0, 2.0]), np.array([0, 1, 1])) == 1.0
+    flat = np.zeros(8)
+    labels = np.array([1, 0, 0, 0, 1, 0, 0, 0])
+    assert roc_auc(flat, labels) == 0.5  # ties count one half
+    assert pr_auc(flat, labels) == pytest.approx(0.25)  # one threshold: precision = positive rate
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_agrees_with_sklearn_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = rng.random(300) < 0.1
+    labels[:2] = [True, False]
+    scores = np.round(rng.normal(size=300) + labels, 1)  # rounding makes many ties
+    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert pr_auc(scores, labels) == pytest.approx(average_precision_score(labels, scores), abs=1e-12)
+
+
+def test_recall_at_false_alarm_rate_known_answer() -> None:
+    """10 negatives at 0.1 .. 1.0; positives at 0.95, 0.85, 0.05."""
+    scores = np.r_[np.linspace(0.1, 1.0, 10), 0.95, 0.85, 0.05]
+    labels = np.r_[np.zeros(10), np.ones(3)]
+    points = recall_at_false_alarm_rate(scores, labels, rates=(0.0, 0.1, 0.2, 1.0))
+    assert [p.recall for p in points.values()] == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0])
+    assert [p.false_alarm_rate for p in points.values()] == pytest.approx([0.0, 0.1, 0.2, 1.0])
+    assert points[0.1].threshold > 0.9 and points[0.1].threshold == pytest.approx(0.9)
+    for p in points.values():
+        assert p.false_alarm_rate <= p.target_rate
+
+
+def test_threshold_never_exceeds_the_rate_with_ties() -> None:
+    """Ten tied negatives: any threshold reaching them gives 100 % false alarms, so it must go above."""
+    scores = np.r_[np.full(10, 0.5), 0.7, 0.5]
+    labels = np.r_[np.zeros(10), 1, 1]
+    t = threshold_at_false_alarm_rate(scores, labels, 0.05)
+    assert t > 0.5
+    point = recall_at_false_alarm_rate(scores, labels, rates=(0.5,))[0.5]
+    assert point.false_alarm_rate == 0.0 and point.recall == 0.5
+
+
+def test_alarm_report_known_answer() -> None:
+    alarms = np.array([0, 1, 1, 1, 0, 0, 1, 0, 1, 1], bool)
+    events = np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 1], bool)
+    rule = np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 0], bool)
+    report = alarm_report(alarms, events, shifts_per_day=3, baseline=rule)
+    assert (report.n_events, report.detected, report.detection_rate) == (2, 2, 1.0)
+    assert report.lead_steps == (2.0, 1.0)  # run from step 1 reaches the event at 3; run from 8 reaches 9
+    assert report.mean_lead_steps == 1.5
+    assert report.false_alarms == 4  # steps 1, 2, 6, 8
+    assert report.false_alarm_runs == 1  # the lone alarm at step 6
+    assert report.false_alarms_per_day == pytest.approx(4 / (10 / 3))
+    vs = report.versus_baseline
+    assert vs is not None
+    assert (vs.both, vs.earlier, vs.same, vs.later, vs.only_model, vs.only_baseline) == (1, 1, 0, 0, 1, 0)
+    assert vs.mean_lead_gain_steps == 2.0
+
+
+def test_missed_event_and_baseline_only() -> None:
+    report = alarm_report(np.array([0, 0, 1]), np.array([0, 1, 0]), baseline=np.array([1, 1, 0]))
+    assert report.detected == 0 and math.isnan(report.lead_steps[0]) and math.isnan(report.mean_lead_steps)
+    assert report.false_alarm_runs == 1
+    assert report.versus_baseline is not None and report.versus_baseline.only_baseline == 1
+    assert math.isnan(report.versus_baseline.mean_lead_gain_steps)
+
+
+def test_empty_sequence() -> None:
+    report = alarm_report(np.zeros(0, bool), np.zeros(0, bool))
+    assert (report.n_events, report.false_alarms, report.false_alarms_per_day) == (0, 0, 0.0)
+    assert math.isnan(report.detection_rate)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ValueError, match="both positive and negative"):
+        roc_auc(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="same length"):
+        pr_auc(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="0/1"):
+        roc_auc(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc(np.array([0.0, np.nan]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        threshold_at_false_alarm_rate(SCORES, LABELS, 1.5)
+    with pytest.raises(ValueError, match="one value per step"):
+        alarm_report(np.zeros(3, bool), np.zeros(4, bool))
+    with pytest.raises(ValueError, match="bool or 0/1"):
+        alarm_report(np.array([0, 2]), np.array([0, 1]))

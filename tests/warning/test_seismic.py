@@ -1,0 +1,268 @@
+"""Seismic-bumps hazard-state prediction: loading, time split, encoding, rule baseline, models (issue #6)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mineguard.data.errors import DatasetError
+from mineguard.evaluation.alarms import alarm_report, recall_at_false_alarm_rate, roc_auc
+from mineguard.warning.seismic import (
+    COLUMNS,
+    NUMERIC,
+    SeismicEncoder,
+    balanced_weights,
+    get_hazard_model,
+    hazard_level,
+    list_hazard_models,
+    load_seismic_bumps,
+    rule_alarm,
+    shift_split,
+)
+
+FAST = {"logistic": {}, "boosting": {"max_iter": 40}, "mlp": {"epochs": 25, "patience": 10}}
+
+
+def generated_rows(n: int, *, seed: int = 0) -> list[dict[str, object]]:
+    """Shifts whose hazard depends on the pulse count and the seismic assessment (about 15 % positive)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        gpuls = float(np.round(rng.lognormal(5.5, 1.0)))
+        seismic = "ab"[int(rng.random() < 0.3)]
+        logit = -3.0 + 1.5 * (np.log(gpuls) - 5.5) + 1.0 * (seismic == "b")
+        row: dict[str, object] = {
+            "seismic": seismic, "seismoacoustic": "abc"[rng.integers(0, 3)], "shift": "WN"[rng.integers(0, 2)],
+            "genergy": float(np.round(rng.lognormal(10, 1.5))), "gpuls": gpuls,
+            "gdenergy": float(rng.integers(-90, 200)), "gdpuls": float(rng.integers(-90, 200)),
+            "ghazard": "ab"[int(rng.random() < 0.1)],
+        }  # fmt: skip
+        counts = rng.poisson(0.5, 4)
+        row |= {f"nbumps{k}": int(c) for k, c in zip((2, 3, 4, 5), counts, strict=True)}
+        row |= {"nbumps": int(counts.sum()), "nbumps6": 0, "nbumps7": 0, "nbumps89": 0}
+        row["energy"] = row["maxenergy"] = int(counts[1]) * 2000
+        row["class"] = int(rng.random() < 1 / (1 + np.exp(-logit)))
+        rows.append(row)
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], columns: tuple[str, ...] = COLUMNS) -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_csv(tmp_path_factory.mktemp("seismic") / "shifts.csv", generated_rows(800))
+
+
+def test_load_generated(generated_csv: Path) -> None:
+    shifts = load_seismic_bumps(generated_csv)
+    assert len(shifts) == 800 and shifts.numeric.shape == (800, len(NUMERIC))
+    assert set(shifts.categorical["shift"]) <= {"W", "N"} and set(np.unique(shifts.labels)) == {0, 1}
+    part = shifts.take(slice(10, 20))
+    assert len(part) == 10 and part.categorical["ghazard"].tolist() == shifts.categorical["ghazard"][10:20].tolist()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ghazard", "e", r"shifts\.csv:3: field 'ghazard' = 'e' — expected one of a, b, c, d"),
+        ("shift", "X", r":3: field 'shift' = 'X'"),
+        ("genergy", "lots", r":3: field 'genergy' = 'lots' is not a number"),
+        ("gpuls", "nan", r":3: field 'gpuls' = 'nan' is not a finite number"),
+        ("energy", "-5", r":3: field 'energy' = -5 is negative"),
+        ("class", "2", r":3: field 'class' = '2' — expected 0 or 1"),
+    ],
+)
+def test_bad_field_names_file_line_and_field(tmp_path: Path, field: str, value: str, message: str) -> None:
+    rows = generated_rows(3)
+    rows[1][field] = value  # data row 2 is line 3 of the file
+    with pytest.raises(DatasetError, match=message):
+        load_seismic_bumps(write_csv(tmp_path / "shifts.csv", rows))
+
+
+def test_negative_deviation_is_fine(tmp_path: Path) -> None:
+    rows = generated_rows(3)
+    rows[0]["gdenergy"] = -96
+    assert load_seismic_bumps(write_csv(tmp_path / "shifts.csv", rows)).numeric[0, NUMERIC.index("gdenergy")] == -96
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="file not found"):
+        load_seismic_bumps(tmp_path / "absent.csv")
+    no_label = write_csv(tmp_path / "a.csv", generated_rows(2), columns=COLUMNS[:-1])
+    with pytest.raises(DatasetError, match=r"a\.csv:1: header lacks 'class'"):
+        load_seismic_bumps(no_label)
+    header_only = write_csv(tmp_path / "b.csv", [])
+    with pytest.raises(DatasetError, match="no data rows"):
+        load_seismic_bumps(header_only)
+    short = tmp_path / "c.csv"
+    short.write_text(",".join(COLUMNS) + "\na,a,N,1\n")
+    with pytest.raises(DatasetError, match=r"c\.csv:2: 4 fields but the header has 19"):
+        load_seismic_bumps(short)
+
+
+@pytest.mark.parametrize(("n", "test_frac", "val_frac"), [(2062, 0.25, 0.2), (100, 0.3, 0.0), (7, 0.25, 0.25)])
+def test_time_split_never_puts_a_test_shift_before_a_training_one(n: int, test_frac: float, val_frac: float) -> None:
+    split = shift_split(n, test_frac=test_frac, val_frac=val_frac)
+    index = np.arange(n)
+    train, val, test = index[split.train], index[split.val], index[split.test]
+    assert train.max() < test.min()
+    if val.size:
+        assert train.max() < val.min() and val.max() < test.min()
+    assert np.array_equal(np.concatenate([train, val, test]), index)  # every shift once, in file order
+    assert test.size == max(1, round(n * test_frac))
+
+
+def test_time_split_bad_fractions() -> None:
+    with pytest.raises(ValueError, match="test_frac"):
+        shift_split(100, test_frac=0.6, val_frac=0.5)
+    with pytest.raises(ValueError, match="too few"):
+        shift_split(2, test_frac=0.5, val_frac=0.4)
+
+
+def test_scaling_uses_training_statistics_only(generated_csv: Path) -> None:
+    shifts = load_seismic_bumps(generated_csv)
+    split = shift_split(len(shifts))
+    train, test = shifts.take(split.train), shifts.take(split.test)
+    encoder = SeismicEncoder(compress=False).fit(train)
+    mean, scale = encoder.mean_.copy(), encoder.scale_.copy()
+    n_cat = len(encoder.feature_names) - len(NUMERIC)
+    x_train = encoder.transform(train)[:, n_cat:]
+    active = train.numeric.std(axis=0) > 0
+    np.testing.assert_allclose(x_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(x_train.std(axis=0)[active], 1, atol=1e-4)
+    x_test = encoder.transform(test)[:, n_cat:]
+    np.testing.assert_allclose(x_test, (test.numeric - mean) / scale, rtol=1e-5, atol=1e-5)  # train stats
+    np.testing.assert_array_equal(encoder.mean_, mean)  # transforming the test changed nothing
+    assert not np.allclose(x_test.mean(axis=0)[active], 0, atol=1e-3)  # so the test is not re-centred
+    assert np.all(encoder.scale_[~active] == 1.0)  # a column constant in training keeps scale 1
+
+
+def test_known_answer_scaling(tmp_path: Path) -> None:
+    rows = generated_rows(3)
+    for row, energy in zip(rows, (0, 2, 5), strict=True):
+        row["genergy"] = energy
+    shifts = load_seismic_bumps(write_csv(tmp_path / "s.csv", rows))
+    encoder = SeismicEncoder(compress=False).fit(shifts.take(slice(0, 2)))  # genergy 0, 2: mean 1, sd 1
+    column = len(encoder.feature_names) - len(NUMERIC) + NUMERIC.index("genergy")
+    assert encoder.transform(shifts)[:, column].tolist() == [-1.0, 1.0, 4.0]
+
+
+def test_categorical_encoding(tmp_path: Path) -> None:
+    rows = generated_rows(4)
+    for row, level, shift in zip(rows, "abcd", "WNWN", strict=True):
+        row["ghazard"], row["shift"] = level, shift
+    shifts = load_seismic_bumps(write_csv(tmp_path / "s.csv", rows))
+    onehot = SeismicEncoder().fit(shifts)
+    names = onehot.feature_names
+    x = onehot.transform(shifts)
+    assert x.shape == (4, len(names)) and x.dtype == np.float32
+    ghazard = x[:, [names.index(f"ghazard={lv}") for lv in "abcd"]]
+    np.testing.assert_array_equal(ghazard, np.eye(4))
+    assert x[:, names.index("shift=W")].tolist() == [1, 0, 1, 0]
+    ordinal = SeismicEncoder(categorical="ordinal").fit(shifts)
+    assert ordinal.transform(shifts)[:, ordinal.feature_names.index("ghazard")].tolist() == pytest.approx(
+        [0, 1 / 3, 2 / 3, 1]
+    )
+    with pytest.raises(RuntimeError, match="not fitted"):
+        SeismicEncoder().transform(shifts)
+    with pytest.raises(ValueError, match="onehot"):
+        SeismicEncoder(categorical="binary")  # type: ignore[arg-type]
+
+
+def test_rule_baseline_mapping(tmp_path: Path) -> None:
+    rows = generated_rows(4)
+    for row, level in zip(rows, "abcd", strict=True):
+        row["ghazard"] = row["seismic"] = level
+    shifts = load_seismic_bumps(write_csv(tmp_path / "s.csv", rows))
+    assert hazard_level(shifts).tolist() == [0, 1, 2, 3]
+    assert rule_alarm(shifts).tolist() == [False, True, True, True]  # ghazard >= b (low hazard and up)
+    assert rule_alarm(shifts, at_least="c").tolist() == [False, False, True, True]
+    assert rule_alarm(shifts, at_least="d", column="seismic").tolist() == [False, False, False, True]
+    with pytest.raises(ValueError, match="at_least"):
+        rule_alarm(shifts, at_least="e")
+    with pytest.raises(ValueError, match="column"):
+        hazard_level(shifts, column="shift")
+
+
+def test_balanced_weights() -> None:
+    w = balanced_weights(np.array([0, 0, 0, 1]))
+    np.testing.assert_allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])  # each class sums to n / 2
+    assert w[:3].sum() == pytest.approx(w[3:].sum())
+
+
+def test_registry() -> None:
+    assert list_hazard_models() == ["boosting", "logistic", "mlp"]
+    with pytest.raises(ValueError, match="unknown hazard model 'svm'"):
+        get_hazard_model("svm")
+    with pytest.raises(ValueError, match="loss"):
+        get_hazard_model("mlp", loss="hinge")
+
+
+@pytest.fixture(scope="module")
+def encoded(generated_csv: Path) -> tuple[np.ndarray, ...]:
+    shifts = load_seismic_bumps(generated_csv)
+    split = shift_split(len(shifts))
+    parts = [shifts.take(s) for s in (split.train, split.val, split.test)]
+    encoder = SeismicEncoder().fit(parts[0])
+    return tuple(v for p in parts for v in (encoder.transform(p), p.labels))
+
+
+@pytest.mark.parametrize("name", list_hazard_models())
+def test_every_model_learns_the_generated_hazard(name: str, encoded: tuple[np.ndarray, ...]) -> None:
+    """End to end on generated shifts: fit on train (+ val), score the later test shifts."""
+    X_tr, y_tr, X_va, y_va, X_te, y_te = encoded
+    model = get_hazard_model(name, seed=0, **FAST[name]).fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+    scores = model.predict_score(X_te)
+    assert scores.shape == y_te.shape and np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
+    assert roc_auc(scores, y_te) > 0.7
+    point = recall_at_false_alarm_rate(scores, y_te, rates=(0.2,))[0.2]
+    assert point.false_alarm_rate <= 0.2 and point.recall > 0.3
+    report = alarm_report(scores >= point.threshold, y_te.astype(bool), baseline=np.zeros_like(y_te, dtype=bool))
+    assert report.detected == round(point.recall * y_te.sum())
+
+
+@pytest.mark.parametrize("loss", ["weighted_bce", "focal"])
+def test_mlp_is_seeded_and_leaves_the_global_rng_alone(loss: str, encoded: tuple[np.ndarray, ...]) -> None:
+    X_tr, y_tr, X_va, y_va, X_te, _ = encoded
+    state = torch.get_rng_state()
+    first = get_hazard_model("mlp", loss=loss, epochs=15, seed=3).fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+    assert torch.equal(torch.get_rng_state(), state)
+    again = get_hazard_model("mlp", loss=loss, epochs=15, seed=3).fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+    np.testing.assert_array_equal(first.predict_score(X_te), again.predict_score(X_te))
+    assert 1 <= first.best_epoch <= 15
+    assert first.name == f"mlp-{loss}"
+
+
+def test_models_reject_bad_training_data(encoded: tuple[np.ndarray, ...]) -> None:
+    X_tr, y_tr = encoded[:2]
+    with pytest.raises(ValueError, match="both classes"):
+        get_hazard_model("logistic").fit(X_tr, np.zeros_like(y_tr))
+    with pytest.raises(ValueError, match=r"X \(N, F\)"):
+        get_hazard_model("boosting").fit(X_tr[:, 0], y_tr)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        get_hazard_model("mlp").predict_score(X_tr)
+
+
+def test_real_seismic_bumps(shared_data: Path) -> None:
+    """The real dev file: 2,062 shifts, 152 hazardous; the rule and a model score on a time-ordered split."""
+    shifts = load_seismic_bumps(shared_data / "sensors" / "seismic_bumps" / "seismic-bumps-dev.csv")
+    assert len(shifts) == 2062 and int(shifts.labels.sum()) == 152
+    assert set(shifts.categorical["ghazard"]) <= {"a", "b", "c"}
+    split = shift_split(len(shifts))
+    train, test = shifts.take(split.train), shifts.take(split.test)
+    assert test.labels.sum() > 0 and train.labels.sum() > 0
+    encoder = SeismicEncoder().fit(train)
+    model = get_hazard_model("logistic").fit(encoder.transform(train), train.labels)
+    auc = roc_auc(model.predict_score(encoder.transform(test)), test.labels)
+    rule_auc = roc_auc(hazard_level(test), test.labels)
+    assert 0.0 < auc < 1.0 and 0.0 < rule_auc < 1.0
