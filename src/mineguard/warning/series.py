@@ -1,0 +1,387 @@
+"""Sensor time series for forecasting: load, put on a regular clock, report the gaps, cut windows, split by time.
+
+Seed 003 §3.1 asks for cleansing and "temporal alignment" of sensor streams before a Transformer
+(§3.2) forecasts them (§3.3, "predicting methane concentration trajectories"). Real streams are
+irregular (the DIGIT quarry logger reports every 29-31 s, sometimes 10 s, and is silent for hours
+overnight and for 27 days in August 2022), so every step here is explicit about time:
+
+1. ``load_sensor_csv`` reads ``created_at`` (ISO 8601) and the value columns; bad input raises
+   ``SeriesError`` naming the file, line and field. Empty fields are missing readings (NaN).
+2. ``resample`` bins readings onto a regular grid (default 30 s; several readings in one cell are
+   averaged) with a per-step, per-sensor ``observed`` mask. Runs of empty cells are filled by a
+   straight line between the flanking readings ONLY when the flanking readings are at most
+   ``max_fill_s`` apart (default 90 s: up to two missed 30 s readings); those cells are marked
+   ``filled``. Longer gaps stay NaN and are never interpolated.
+3. ``report_gaps`` counts the silences between readings longer than ``max_fill_s``.
+4. ``make_windows`` cuts supervised windows (``input_steps`` inputs, targets ``horizons`` steps
+   after the last input). A window touching a long gap is DROPPED, not masked: every input step
+   is observed or short-filled, and (by default) every target is an observed reading, so no
+   model is ever scored against an interpolated value.
+5. ``split_by_time`` splits windows into train / val / test by time. The fractions are of the
+   windowable (observed) time, not calendar time, and a window that spans a boundary (inputs on
+   one side, any target on the other) is dropped, so nothing leaks across.
+6. ``latest_window`` is the one window ending now, for a live forecast (e.g. behind a ``RiskModel``).
+
+``DIGIT_FIELDS`` names the seven DIGIT fields as the data README guesses them; that mapping is
+UNVERIFIED (the source publishes no field list), so results name fields with the guess beside them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+# The data README's guess for the DIGIT underground-quarry logger (EU Dig_IT project). UNVERIFIED.
+DIGIT_FIELDS: dict[str, str] = {"field1": "temperature", "field2": "humidity", "field3": "pm2_5", "field4": "pm10",
+                                "field5": "no2", "field6": "co", "field7": "nh4"}  # fmt: skip
+
+
+class SeriesError(ValueError):
+    """A sensor file or series that cannot be used; the message says where and what to do."""
+
+
+@dataclass(frozen=True)
+class SensorSeries:
+    """Readings as logged: ``t_s`` (N,) epoch seconds ascending, ``values`` (N, S) in sensor units, NaN = empty."""
+
+    t_s: np.ndarray
+    values: np.ndarray
+    names: tuple[str, ...]
+    source: str = ""
+    n_reordered: int = 0  # rows that were out of time order in the file (sorted here, stably)
+
+    def __post_init__(self) -> None:
+        if self.t_s.ndim != 1 or self.values.shape != (self.t_s.size, len(self.names)):
+            raise SeriesError(
+                f"t_s {self.t_s.shape} and values {self.values.shape} do not match {len(self.names)} names"
+            )
+        if self.t_s.size and np.any(np.diff(self.t_s) < 0):
+            raise SeriesError("t_s must be ascending — build a SensorSeries with from_unsorted()")
+
+    @classmethod
+    def from_unsorted(cls, t_s: np.ndarray, values: np.ndarray, names: Sequence[str], source: str = "") -> SensorSeries:
+        t = np.asarray(t_s, dtype=float)
+        order = np.argsort(t, kind="stable")
+        n_reordered = int(np.count_nonzero(order != np.arange(t.size)))
+        return cls(t[order], np.asarray(values, dtype=float)[order], tuple(names), source, n_reordered)
+
+    def select(self, names: Sequence[str]) -> SensorSeries:
+        missing = [n for n in names if n not in self.names]
+        if missing:
+            raise SeriesError(f"no sensor named {missing} in {self.source or 'the series'} — choose from {self.names}")
+        columns = [self.names.index(n) for n in names]
+        return replace(self, values=self.values[:, columns], names=tuple(names))
+
+
+def _parse_time(text: str, where: str) -> float:
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SeriesError(
+            f"{where}: created_at '{text}' is not an ISO 8601 time (e.g. 2022-08-02T09:09:54+00:00)"
+        ) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)  # a time without a zone is read as UTC
+    return stamp.timestamp()
+
+
+def load_sensor_csv(path: str | Path, *, columns: Mapping[str, str] | None = None,
+                    time_column: str = "created_at") -> SensorSeries:  # fmt: skip
+    """Read a ThingSpeak-style CSV (``created_at``, ``field1``..``field7``, ...) into a ``SensorSeries``.
+
+    ``columns`` maps file columns to sensor names (default ``DIGIT_FIELDS``, an unverified guess).
+    Empty and non-finite fields are missing readings (NaN); text that is not a number is an error.
+    Rows out of time order are sorted (counted in ``n_reordered``).
+    """
+    path = Path(path)
+    columns = dict(DIGIT_FIELDS if columns is None else columns)
+    if not path.is_file():
+        raise SeriesError(f"{path}: no such file — pass the path of the sensor CSV")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        absent = [c for c in (time_column, *columns) if c not in header]
+        if absent:
+            raise SeriesError(f"{path}: column(s) {absent} missing from the header {header} — "
+                              f"is this a ThingSpeak export with '{time_column}' and field columns?")  # fmt: skip
+        times: list[float] = []
+        rows: list[list[float]] = []
+        for record in reader:
+            where = f"{path}:{reader.line_num}"
+            if None in record:
+                raise SeriesError(f"{where}: more values than header columns — check the delimiter and quoting")
+            times.append(_parse_time(record[time_column] or "", where))
+            row = []
+            for column in columns:
+                text = (record[column] or "").strip()
+                try:
+                    value = float(text) if text else math.nan
+                except ValueError:
+                    raise SeriesError(
+                        f"{where}: {column} = '{text}' is not a number (leave it empty if missing)"
+                    ) from None
+                row.append(value if math.isfinite(value) else math.nan)
+            rows.append(row)
+    if not times:
+        raise SeriesError(f"{path}: no data rows under the header")
+    return SensorSeries.from_unsorted(np.array(times), np.array(rows).reshape(len(rows), len(columns)),
+                                      tuple(columns.values()), str(path))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegularSeries:
+    """Readings on a regular clock: step ``i`` is at ``t0_s + i * step_s``.
+
+    ``values`` (T, S) sensor units, NaN where missing; ``observed`` (T, S) a reading fell in the cell
+    (cell = step +- step_s / 2, several readings averaged); ``filled`` (T, S) a straight line across
+    a short gap (flanking readings at most ``max_fill_s`` apart). ``valid`` = observed or filled.
+    """
+
+    t0_s: float
+    step_s: float
+    values: np.ndarray
+    observed: np.ndarray
+    filled: np.ndarray
+    names: tuple[str, ...]
+    max_fill_s: float
+
+    @property
+    def t_s(self) -> np.ndarray:
+        return self.t0_s + self.step_s * np.arange(self.values.shape[0])
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.observed | self.filled
+
+
+def resample(series: SensorSeries, *, step_s: float = 30.0, max_fill_s: float = 90.0) -> RegularSeries:
+    """Bin ``series`` onto a grid of ``step_s`` seconds and fill only gaps of at most ``max_fill_s``."""
+    if step_s <= 0 or max_fill_s < 0:
+        raise SeriesError(f"step_s must be > 0 and max_fill_s >= 0, got {step_s} and {max_fill_s}")
+    if series.t_s.size == 0:
+        raise SeriesError(f"{series.source or 'the series'} has no readings to resample")
+    t0 = math.floor(series.t_s[0] / step_s) * step_s
+    cell = np.floor((series.t_s - t0) / step_s + 0.5).astype(np.int64)
+    n_steps, n_sensors = int(cell[-1]) + 1, len(series.names)
+    sums, counts = np.zeros((n_steps, n_sensors)), np.zeros((n_steps, n_sensors))
+    present = np.isfinite(series.values)
+    np.add.at(sums, cell, np.where(present, series.values, 0.0))
+    np.add.at(counts, cell, present)
+    observed = counts > 0
+    values = np.where(observed, sums / np.maximum(counts, 1), np.nan)
+    filled = np.zeros_like(observed)
+    steps = np.arange(n_steps)
+    for s in range(n_sensors):
+        seen = np.flatnonzero(observed[:, s])
+        if seen.size < 2:
+            continue
+        # index of the observed cell at or before / at or after each step (-1 / n_steps where there is none)
+        before = np.maximum.accumulate(np.where(observed[:, s], steps, -1))
+        after = np.minimum.accumulate(np.where(observed[:, s], steps, n_steps)[::-1])[::-1]
+        short = (~observed[:, s]) & (before >= 0) & (after < n_steps) & ((after - before) * step_s <= max_fill_s)
+        filled[:, s] = short
+        values[short, s] = np.interp(steps[short], seen, values[seen, s])
+    return RegularSeries(float(t0), float(step_s), values, observed, filled, series.names, float(max_fill_s))
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Silences between readings longer than ``max_fill_s`` (never interpolated), and grid coverage."""
+
+    n_readings: int
+    first_s: float
+    last_s: float
+    median_interval_s: float
+    n_duplicate_times: int
+    n_reordered: int
+    max_fill_s: float
+    gaps: tuple[tuple[float, float], ...]  # (last reading before, first reading after), epoch seconds
+    n_short_gaps: int  # silences over 1.5 steps but at most max_fill_s (filled on the grid)
+    n_steps: int
+    n_observed_steps: int  # every sensor observed
+    n_filled_steps: int  # every sensor observed or filled, at least one filled
+    n_missing_values: dict[str, int] = field(default_factory=dict)  # grid cells left NaN, per sensor
+
+    @property
+    def n_gaps(self) -> int:
+        return len(self.gaps)
+
+    @property
+    def longest_s(self) -> float:
+        return max((end - start for start, end in self.gaps), default=0.0)
+
+    @property
+    def total_gap_s(self) -> float:
+        return float(sum(end - start for start, end in self.gaps))
+
+    def longest(self, k: int = 5) -> list[tuple[float, float]]:
+        return sorted(self.gaps, key=lambda g: g[0] - g[1])[:k]
+
+
+def report_gaps(series: SensorSeries, grid: RegularSeries) -> GapReport:
+    """Gaps of ``series`` longer than ``grid.max_fill_s``, and how much of ``grid`` is observed or filled."""
+    dt = np.diff(series.t_s)
+    long = np.flatnonzero(dt > grid.max_fill_s)
+    gaps = tuple((float(series.t_s[i]), float(series.t_s[i + 1])) for i in long)
+    all_observed = grid.observed.all(axis=1)
+    return GapReport(
+        n_readings=int(series.t_s.size), first_s=float(series.t_s[0]), last_s=float(series.t_s[-1]),
+        median_interval_s=float(np.median(dt)) if dt.size else 0.0, n_duplicate_times=int(np.sum(dt == 0)),
+        n_reordered=series.n_reordered, max_fill_s=grid.max_fill_s, gaps=gaps,
+        n_short_gaps=int(np.sum((dt > 1.5 * grid.step_s) & (dt <= grid.max_fill_s))), n_steps=int(grid.values.shape[0]),
+        n_observed_steps=int(all_observed.sum()), n_filled_steps=int((grid.valid.all(axis=1) & ~all_observed).sum()),
+        n_missing_values={name: int((~grid.valid[:, s]).sum()) for s, name in enumerate(grid.names)},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Supervised forecasting windows on a regular clock.
+
+    ``x`` (N, L, S) inputs in sensor units, step ``L-1`` at ``t_origin_s`` (when the forecast is made);
+    ``y`` (N, H, K) targets: sensor ``targets[k]`` at ``t_origin_s + horizons[h] * step_s``.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    t_origin_s: np.ndarray
+    step_s: float
+    horizons: tuple[int, ...]
+    names: tuple[str, ...]
+    targets: tuple[int, ...]  # indices into ``names`` of the K forecast sensors
+
+    def __post_init__(self) -> None:
+        n = self.t_origin_s.shape[0]
+        if self.x.shape[::2] != (n, len(self.names)) or self.y.shape != (n, len(self.horizons), len(self.targets)):
+            raise SeriesError(f"windows x {self.x.shape}, y {self.y.shape} and {n} origins do not agree")
+
+    def __len__(self) -> int:
+        return int(self.t_origin_s.shape[0])
+
+    @property
+    def input_steps(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self.names[i] for i in self.targets)
+
+    @property
+    def last_values(self) -> np.ndarray:
+        """(N, K) the latest input reading of each target sensor."""
+        return self.x[:, -1, list(self.targets)]
+
+    @property
+    def t_first_s(self) -> np.ndarray:
+        """(N,) time of the first input step."""
+        return self.t_origin_s - (self.input_steps - 1) * self.step_s
+
+    @property
+    def t_last_s(self) -> np.ndarray:
+        """(N,) time of the furthest target."""
+        return self.t_origin_s + max(self.horizons) * self.step_s
+
+    @property
+    def input_t_s(self) -> np.ndarray:
+        """(N, L) time of every input step."""
+        return self.t_first_s[:, None] + self.step_s * np.arange(self.input_steps)
+
+    def select(self, keep: np.ndarray) -> Windows:
+        """The windows picked by a boolean mask (N,) or an index array."""
+        return replace(self, x=self.x[keep], y=self.y[keep], t_origin_s=self.t_origin_s[keep])
+
+    def thin(self, max_windows: int) -> Windows:
+        """At most ``max_windows`` windows, evenly spaced in time (all of them if there are fewer)."""
+        if len(self) <= max_windows:
+            return self
+        return self.select(np.unique(np.linspace(0, len(self) - 1, max_windows).round().astype(np.int64)))
+
+
+def make_windows(grid: RegularSeries, *, input_steps: int, horizons: Sequence[int], targets: Sequence[str],
+                 stride: int = 1, observed_targets: bool = True) -> Windows:  # fmt: skip
+    """Every window of ``grid`` whose inputs are all valid (observed or short-filled) and whose targets
+    are all observed (``observed_targets``; else valid). A window touching a long gap is dropped."""
+    horizons = tuple(int(h) for h in horizons)
+    if input_steps < 1 or not horizons or min(horizons) < 1 or stride < 1:
+        raise SeriesError(f"need input_steps >= 1, horizons >= 1, stride >= 1; got {input_steps}, {horizons}, {stride}")
+    unknown = [t for t in targets if t not in grid.names]
+    if unknown:
+        raise SeriesError(f"target(s) {unknown} are not sensors of the series — choose from {grid.names}")
+    target_idx = tuple(grid.names.index(t) for t in targets)
+    n_steps, furthest = grid.values.shape[0], max(horizons)
+    origins = np.arange(input_steps - 1, n_steps - furthest, stride)
+    if origins.size == 0:
+        return _empty_windows(grid, input_steps, horizons, target_idx)
+    bad_input = np.concatenate([[0], np.cumsum(~grid.valid.all(axis=1))])
+    ok = bad_input[origins + 1] - bad_input[origins + 1 - input_steps] == 0
+    target_ok = (grid.observed if observed_targets else grid.valid)[:, list(target_idx)].all(axis=1)
+    for h in horizons:
+        ok &= target_ok[origins + h]
+    origins = origins[ok]
+    x = grid.values[origins[:, None] + np.arange(1 - input_steps, 1)]
+    y = grid.values[origins[:, None] + np.array(horizons)][:, :, list(target_idx)]
+    return Windows(x, y, grid.t0_s + grid.step_s * origins, grid.step_s, horizons, grid.names, target_idx)
+
+
+def latest_window(grid: RegularSeries, *, input_steps: int, horizons: Sequence[int],
+                  targets: Sequence[str]) -> Windows | None:  # fmt: skip
+    """The one window ending at the grid's last step, to forecast live (``y`` is NaN: the future is
+    unknown); None when any of its input steps is missing. The path a ``RiskModel`` adapter takes."""
+    unknown = [t for t in targets if t not in grid.names]
+    if unknown or input_steps < 1 or not horizons or min(horizons) < 1:
+        raise SeriesError(f"need known targets (unknown: {unknown}), input_steps >= 1 and horizons >= 1")
+    if grid.values.shape[0] < input_steps or not grid.valid[-input_steps:].all():
+        return None
+    horizons, target_idx = tuple(int(h) for h in horizons), tuple(grid.names.index(t) for t in targets)
+    y = np.full((1, len(horizons), len(target_idx)), np.nan)
+    return Windows(grid.values[None, -input_steps:], y, grid.t_s[-1:], grid.step_s, horizons, grid.names, target_idx)
+
+
+def _empty_windows(
+    grid: RegularSeries, input_steps: int, horizons: tuple[int, ...], targets: tuple[int, ...]
+) -> Windows:
+    x, y = np.zeros((0, input_steps, len(grid.names))), np.zeros((0, len(horizons), len(targets)))
+    return Windows(x, y, np.zeros(0), grid.step_s, horizons, grid.names, targets)
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Windows split by time: every train window ends before ``val_start_s``; every test window
+    starts at or after ``test_start_s``; ``n_dropped`` windows spanned a boundary."""
+
+    train: Windows
+    val: Windows
+    test: Windows
+    val_start_s: float
+    test_start_s: float
+    n_dropped: int
+
+
+def split_by_time(windows: Windows, *, fractions: tuple[float, float, float] = (0.7, 0.1, 0.2),
+                  boundaries: tuple[float, float] | None = None) -> TimeSplit:  # fmt: skip
+    """Split by time at ``boundaries`` (epoch s) or, by default, at the ``fractions`` quantiles of the
+    window origins (fractions of windowable time, so a month with no data counts for nothing)."""
+    if len(windows) == 0:
+        raise SeriesError("no windows to split — the series is shorter than one window or all gaps")
+    if boundaries is None:
+        if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0):
+            raise SeriesError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+        origins = np.sort(windows.t_origin_s)
+        cut = np.cumsum(fractions)[:2]
+        val_start, test_start = (float(origins[min(int(c * origins.size), origins.size - 1)]) for c in cut)
+    else:
+        val_start, test_start = map(float, boundaries)
+    if val_start > test_start:
+        raise SeriesError(f"val starts at {val_start} after test at {test_start} — boundaries must be ascending")
+    first, last = windows.t_first_s, windows.t_last_s
+    train = last < val_start
+    val = (first >= val_start) & (last < test_start)
+    test = first >= test_start
+    dropped = int(len(windows) - train.sum() - val.sum() - test.sum())
+    return TimeSplit(windows.select(train), windows.select(val), windows.select(test), val_start, test_start, dropped)
