@@ -7,12 +7,13 @@ eyes when the face is upright, so detection and alignment are tested without the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import torch
 
 ORL_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces" / "att_orl"
 
@@ -52,3 +53,12 @@ def orl_faces() -> list[np.ndarray]:
     from mineguard.faces.image import load_image
 
     return [load_image(ORL_ROOT / f"s{i}" / f"{k}.pgm") for i in range(1, 41) for k in (1, 6)]
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread; two stall on a busy 2-core machine. Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

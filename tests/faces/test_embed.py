@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -20,13 +19,7 @@ IMG_SIZE = 64
 EMBED_DIM = 128  # DSR-Inception's last stage, 1024 x width 0.125
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny models run fastest on one thread; two stall on a busy 2-core machine. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _payload(*, in_channels: int = 1, seed: int = 0) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -23,13 +23,7 @@ Items = list[tuple[str, int]]
 DrawFace = Callable[..., np.ndarray]  # the ``draw_face`` fixture of tests/faces/conftest.py
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny models run fastest on one thread; two stall on a busy 2-core machine. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _person_face(draw_face: DrawFace, person: int, shot: int) -> np.ndarray:
