@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
+
+from mineguard.registry import Registry
 
 Direction = Literal[">=", "<="]  # the limit is a maximum (methane) or a minimum (oxygen)
 
@@ -44,28 +45,8 @@ class RiskModel(Protocol):
                op: Direction = ">=") -> RiskAssessment | None: ...  # fmt: skip
 
 
-_RISK_MODELS: dict[str, Callable[..., RiskModel]] = {}
-
-
-def register_risk_model(name: str) -> Callable[[Callable[..., RiskModel]], Callable[..., RiskModel]]:
-    """Register a risk-model builder under ``name``; builders take keyword-only arguments."""
-
-    def wrap(builder: Callable[..., RiskModel]) -> Callable[..., RiskModel]:
-        if name in _RISK_MODELS:
-            raise ValueError(f"risk model '{name}' is registered twice")
-        _RISK_MODELS[name] = builder
-        return builder
-
-    return wrap
-
-
-def get_risk_model(name: str, **kwargs: object) -> RiskModel:
-    try:
-        builder = _RISK_MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown risk model '{name}' — choose one of: {', '.join(list_risk_models())}") from None
-    return builder(**kwargs)
-
-
-def list_risk_models() -> list[str]:
-    return sorted(_RISK_MODELS)
+_RISK_MODELS = Registry[RiskModel]("risk model")
+# register_risk_model("name") decorates a builder with keyword-only arguments
+register_risk_model = _RISK_MODELS.register
+get_risk_model = _RISK_MODELS.build
+list_risk_models = _RISK_MODELS.names

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
 import numpy as np
@@ -32,6 +32,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
 from torch import nn
 
+from mineguard.registry import Registry
 from mineguard.warning.series import Windows
 
 logger = logging.getLogger(__name__)
@@ -45,31 +46,11 @@ class Forecaster(Protocol):
     def predict(self, windows: Windows) -> np.ndarray: ...  # (N, H, K) sensor units
 
 
-_FORECASTERS: dict[str, Callable[..., Forecaster]] = {}
-
-
-def register_forecaster(name: str) -> Callable[[Callable[..., Forecaster]], Callable[..., Forecaster]]:
-    """Register a forecaster builder under ``name``; builders take keyword-only arguments."""
-
-    def wrap(builder: Callable[..., Forecaster]) -> Callable[..., Forecaster]:
-        if name in _FORECASTERS:
-            raise ValueError(f"forecaster '{name}' is registered twice")
-        _FORECASTERS[name] = builder
-        return builder
-
-    return wrap
-
-
-def get_forecaster(name: str, **kwargs: object) -> Forecaster:
-    try:
-        builder = _FORECASTERS[name]
-    except KeyError:
-        raise ValueError(f"unknown forecaster '{name}' — choose one of: {', '.join(list_forecasters())}") from None
-    return builder(**kwargs)
-
-
-def list_forecasters() -> list[str]:
-    return sorted(_FORECASTERS)
+_FORECASTERS = Registry[Forecaster]("forecaster")
+# register_forecaster("name") decorates a builder with keyword-only arguments
+register_forecaster = _FORECASTERS.register
+get_forecaster = _FORECASTERS.build
+list_forecasters = _FORECASTERS.names
 
 
 def _check_fitted(model: object, attribute: str) -> None:

@@ -36,6 +36,7 @@ from torch import nn
 
 from mineguard.data.errors import DatasetError
 from mineguard.losses.focal import focal_loss, weighted_bce
+from mineguard.registry import Registry
 
 HAZARD_LEVELS = ("a", "b", "c", "d")  # lack of hazard, low, high, danger state
 CATEGORICAL: dict[str, tuple[str, ...]] = {
@@ -238,31 +239,11 @@ class HazardModel(Protocol):
     def predict_score(self, X: np.ndarray) -> np.ndarray: ...
 
 
-_HAZARD_MODELS: dict[str, Callable[..., HazardModel]] = {}
-
-
-def register_hazard_model(name: str) -> Callable[[Callable[..., HazardModel]], Callable[..., HazardModel]]:
-    """Register a hazard-model builder under ``name``; builders take keyword-only arguments."""
-
-    def wrap(builder: Callable[..., HazardModel]) -> Callable[..., HazardModel]:
-        if name in _HAZARD_MODELS:
-            raise ValueError(f"hazard model '{name}' is registered twice")
-        _HAZARD_MODELS[name] = builder
-        return builder
-
-    return wrap
-
-
-def get_hazard_model(name: str, **kwargs: object) -> HazardModel:
-    try:
-        builder = _HAZARD_MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown hazard model '{name}' — choose one of: {', '.join(list_hazard_models())}") from None
-    return builder(**kwargs)
-
-
-def list_hazard_models() -> list[str]:
-    return sorted(_HAZARD_MODELS)
+_HAZARD_MODELS = Registry[HazardModel]("hazard model")
+# register_hazard_model("name") decorates a builder with keyword-only arguments
+register_hazard_model = _HAZARD_MODELS.register
+get_hazard_model = _HAZARD_MODELS.build
+list_hazard_models = _HAZARD_MODELS.names
 
 
 def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
