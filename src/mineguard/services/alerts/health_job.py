@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.ingest.store import commissioned_sensors, recent_readings
 from mineguard.services.rules.regulation import Severity
 from mineguard.services.sensing.health import assess_health
-from mineguard.services.storage.models import Device, SensorReading
 
 ACTIONS = {
     "stale": "check the sensor's power and link; the area is not being monitored live",
@@ -32,13 +31,8 @@ def check_sensor_health(sessions: sessionmaker[Session], now: datetime, *, windo
                         policy: EscalationPolicy | None = None) -> list[book.AlertChange]:  # fmt: skip
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
-        sensors = session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None)))
-        for device in list(sensors):
-            rows = session.execute(
-                select(SensorReading.t, SensorReading.value)
-                .where(SensorReading.device_id == device.id, SensorReading.t >= now - timedelta(seconds=window_s))
-                .order_by(SensorReading.t)
-            ).all()
+        for device in commissioned_sensors(session):
+            rows = recent_readings(session, device.id, now - timedelta(seconds=window_s))
             if not rows:  # nothing in the window: judge from the last reading alone
                 rows = [(device.updated_at, float((device.state or {}).get("value", np.nan)))]
             t = np.array([np.datetime64(when.replace(tzinfo=None), "ms") for when, _ in rows])

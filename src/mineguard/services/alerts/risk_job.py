@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from mineguard.risk import RiskAssessment, RiskModel, get_risk_model
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.ingest.store import commissioned_sensors, recent_readings
 from mineguard.services.rules.regulation import Severity, defaults_for
-from mineguard.services.storage.models import Device, SensorReading, Zone
+from mineguard.services.storage.models import Zone
 
 ACTIONS = {
     "methane": "increase ventilation at {zone} and find the source",
@@ -49,18 +50,13 @@ def check_risk(sessions: sessionmaker[Session], now: datetime, *, model: RiskMod
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
         zones = {z.id: z for z in session.scalars(select(Zone))}
-        sensors = session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None)))
-        for device in list(sensors):
+        for device in commissioned_sensors(session):
             kind = device.sensor_kind or ""
             zone = zones.get(device.zone_id or "")
             levels = defaults_for(kind, zone.kind if zone else None)
             if not levels or len({lv.op for lv in levels}) > 1:
                 continue  # no limit, or both a maximum and a minimum (judged by the threshold rules alone)
-            rows = session.execute(
-                select(SensorReading.t, SensorReading.value)
-                .where(SensorReading.device_id == device.id, SensorReading.t >= now - timedelta(seconds=model.window_s))
-                .order_by(SensorReading.t)
-            ).all()
+            rows = recent_readings(session, device.id, now - timedelta(seconds=model.window_s))
             if not rows:
                 continue
             t = np.array([when.timestamp() for when, _ in rows])

@@ -153,6 +153,21 @@ def load_devices(session: Session, device_ids: set[str]) -> dict[str, DeviceInfo
                                row.max_seq, row.max_seq_t) for row in session.execute(query)}  # fmt: skip
 
 
+def commissioned_sensors(session: Session) -> list[Device]:
+    """Sensors that have reported at least once (a sensor that never did is not commissioned yet, not dead)."""
+    return list(session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None))))
+
+
+def recent_readings(session: Session, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
+    """``(t, value)`` of one sensor's stored readings from ``since`` on, oldest first (canonical unit)."""
+    query = (
+        select(SensorReading.t, SensorReading.value)
+        .where(SensorReading.device_id == device_id, SensorReading.t >= since)
+        .order_by(SensorReading.t)
+    )
+    return [(t, value) for t, value in session.execute(query)]
+
+
 def fetch_stored(session: Session, keys: Sequence[StoredKey]) -> dict[StoredKey, StoredMeasurement]:
     """The stored (kind, t, raw_value, raw_unit) of each (device_id, seq) in ``keys`` that exists."""
     if not keys:
