@@ -3,43 +3,34 @@ never-commissioned one does not, and fresh readings resolve the alert."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import select
 
 from mineguard.services.alerts.health_job import check_sensor_health
-from mineguard.services.ingest.store import ingest
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
 
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-def _store(sessions, device: str, kind: str, unit: str, times: list[datetime], values: list[float], seq0: int = 0):
-    payloads = [{"device_id": device, "kind": kind, "seq": seq0 + i, "t": t.isoformat(), "value": float(v),
-                 "unit": unit} for i, (t, v) in enumerate(zip(times, values, strict=True))]  # fmt: skip
-    with sessions() as session, session.begin():
-        report = ingest(session, payloads, source="test", now=NOW + timedelta(hours=1))
-    assert len(report.accepted) == len(payloads), report.rejections[:3]
+from .conftest import NOW, store_readings
 
 
 def test_stale_and_stuck_sensors_raise_and_recover(engine, session) -> None:
     sessions = session_factory(engine)
     rng = np.random.default_rng(0)
     minutes = [NOW - timedelta(minutes=m) for m in range(180, 0, -1)]
-    _store(sessions, "co-belt", "co", "ppm", minutes, 3 + rng.normal(0, 0.3, 180))  # healthy, noisy, recent
-    _store(sessions, "ch4-1101-t", "methane", "%", minutes, [0.42] * 180)  # stuck for 3 h
+    store_readings(sessions, "co-belt", "co", "ppm", minutes, 3 + rng.normal(0, 0.3, 180))  # healthy, noisy, recent
+    store_readings(sessions, "ch4-1101-t", "methane", "%", minutes, [0.42] * 180)  # stuck for 3 h
     old = [t - timedelta(minutes=15) for t in minutes]
-    _store(sessions, "temp-1101", "temperature", "degC", old, 24 + rng.normal(0, 0.2, 180))  # silent for 16 min
+    store_readings(sessions, "temp-1101", "temperature", "degC", old, 24 + rng.normal(0, 0.2, 180))  # silent for 16 min
     changes = check_sensor_health(sessions, NOW)
     by_subject = {c.alert.subject_id: c.alert for c in changes}
     assert set(by_subject) == {"ch4-1101-t", "temp-1101"}  # co-belt healthy; never-reported sensors skipped
     assert by_subject["ch4-1101-t"].title == "Sensor ch4-1101-t stuck" and "0.42 %" in by_subject["ch4-1101-t"].message
     assert by_subject["temp-1101"].severity == "warning" and "power and link" in by_subject["temp-1101"].message
     assert check_sensor_health(sessions, NOW) == []  # still the same conditions: no new alerts
-    _store(sessions, "temp-1101", "temperature", "degC", [NOW - timedelta(seconds=30 * i) for i in range(5, 0, -1)],
-           [24.1, 24.3, 24.0, 24.2, 24.4], seq0=1000)  # fmt: skip
+    fresh = [NOW - timedelta(seconds=30 * i) for i in range(5, 0, -1)]
+    store_readings(sessions, "temp-1101", "temperature", "degC", fresh, [24.1, 24.3, 24.0, 24.2, 24.4], seq0=1000)
     resolved = check_sensor_health(sessions, NOW)
     assert [(c.kind, c.alert.subject_id) for c in resolved] == [("resolved", "temp-1101")]
     with sessions() as s:

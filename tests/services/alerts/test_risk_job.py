@@ -4,7 +4,7 @@ sensor stays quiet."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -12,27 +12,18 @@ from sqlalchemy import select
 
 from mineguard.risk import TrendModel
 from mineguard.services.alerts.risk_job import check_risk
-from mineguard.services.ingest.store import ingest
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
 
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-def _store(sessions, device: str, kind: str, unit: str, times, values, seq0: int = 0) -> None:
-    payloads = [{"device_id": device, "kind": kind, "seq": seq0 + i, "t": t.isoformat(), "value": round(float(v), 4),
-                 "unit": unit} for i, (t, v) in enumerate(zip(times, values, strict=True))]  # fmt: skip
-    with sessions() as session, session.begin():
-        report = ingest(session, payloads, source="test", now=NOW + timedelta(hours=1))
-    assert len(report.accepted) == len(payloads), report.rejections[:3]
+from .conftest import NOW, store_readings
 
 
 def test_methane_rise_warns_before_the_limit_and_resolves_at_it(engine, session) -> None:
     sessions = session_factory(engine)
     rng = np.random.default_rng(1)
     times = [NOW - timedelta(seconds=10 * i) for i in range(30, 0, -1)]  # the last 5 min, every 10 s
-    _store(sessions, "ch4-1101-t", "methane", "%", times, [0.5 + 0.05 * (30 - i) / 6 for i in range(30, 0, -1)])
-    _store(sessions, "co-belt", "co", "ppm", times, 3 + rng.normal(0, 0.2, 30))  # steady: no risk
+    store_readings(sessions, "ch4-1101-t", "methane", "%", times, [0.5 + 0.05 * (30 - i) / 6 for i in range(30, 0, -1)])
+    store_readings(sessions, "co-belt", "co", "ppm", times, 3 + rng.normal(0, 0.2, 30))  # steady: no risk
     model = TrendModel(window_s=300, horizon_s=600)
     changes = check_risk(sessions, NOW, model=model)
     assert [(c.kind, c.alert.rule_id, c.alert.subject_id) for c in changes] == [
@@ -46,7 +37,7 @@ def test_methane_rise_warns_before_the_limit_and_resolves_at_it(engine, session)
     assert "第四百九十八条" in alert.evidence["limit_source"]  # the regulation clause of the 1.0 % limit
     assert check_risk(sessions, NOW, model=model) == []  # same readings: no second alert, no update
     later = [NOW + timedelta(seconds=10 * i) for i in range(1, 31)]  # it keeps rising and passes 1.0 %
-    _store(sessions, "ch4-1101-t", "methane", "%", later, [0.75 + 0.05 * i / 6 for i in range(1, 31)], seq0=100)
+    store_readings(sessions, "ch4-1101-t", "methane", "%", later, [0.75 + 0.05 * i / 6 for i in range(1, 31)], seq0=100)
     resolved = check_risk(sessions, later[-1], model=model)
     assert [(c.kind, c.alert.subject_id) for c in resolved] == [("resolved", "ch4-1101-t")]
     with sessions() as s:
