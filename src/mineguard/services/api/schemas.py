@@ -427,3 +427,10 @@ class FaceGalleryOut(Out):
 class FaceErasureOut(Out):
     erased: int = Field(description="embeddings removed")
     image_files: int = Field(description="stored enrolment images deleted")
+
+
+def batch_request_body(key: str, item: dict[str, Any], max_items: int) -> dict[str, Any]:
+    """OpenAPI request body of a raw-read batch route: ``{key: [item, ...]}`` or a bare array of items."""
+    array = {"type": "array", "items": item, "maxItems": max_items}
+    wrapped = {"type": "object", "properties": {key: array}, "required": [key], "additionalProperties": False}
+    return {"required": True, "content": {"application/json": {"schema": {"oneOf": [wrapped, array]}}}}

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.readings import raw_body
-from mineguard.services.api.schemas import AwareTime, EventReportOut, SourceEventOut
+from mineguard.services.api.schemas import AwareTime, EventReportOut, SourceEventOut, batch_request_body
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
@@ -32,14 +32,7 @@ from mineguard.services.storage.types import utc_now
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 _EVENT = EventIn.model_json_schema()
-_BATCH_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"oneOf": [
-        {"type": "object", "properties": {"events": {"type": "array", "items": _EVENT, "maxItems": MAX_EVENTS}},
-         "required": ["events"], "additionalProperties": False},
-        {"type": "array", "items": _EVENT, "maxItems": MAX_EVENTS},
-    ]}}},
-}  # fmt: skip
+_BATCH_BODY = batch_request_body("events", _EVENT, MAX_EVENTS)
 
 
 @router.post("", response_model=EventReportOut, summary="(gateway or manager) a batch of camera/face/tag events",

@@ -27,6 +27,7 @@ from mineguard.services.api.schemas import (
     ReadingOut,
     ReadingStatsOut,
     RejectedPayloadOut,
+    batch_request_body,
 )
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
@@ -41,14 +42,7 @@ router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
 Manage = require(Permission.MANAGE_DEVICES)
 
 _READING = Reading.model_json_schema()
-_BATCH_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"oneOf": [
-        {"type": "object", "properties": {"readings": {"type": "array", "items": _READING, "maxItems": MAX_BATCH}},
-         "required": ["readings"], "additionalProperties": False},
-        {"type": "array", "items": _READING, "maxItems": MAX_BATCH},
-    ]}}},
-}  # fmt: skip
+_BATCH_BODY = batch_request_body("readings", _READING, MAX_BATCH)
 
 
 async def raw_body(request: Request) -> bytes:
