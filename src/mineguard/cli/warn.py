@@ -1,0 +1,22 @@
+"""``mineguard warn train|eval|forecast``: early-warning models (seed 003).
+
+- ``train``: the cross-modal fusion model (sensors + camera events + text) on a simulated
+  multimodal set built from the platform simulator's physics with real MSHA narratives as text;
+  saves one ``.pt`` file;
+- ``eval``: a saved fusion model on fresh simulated episodes: hazard identification, risk level,
+  each modality removed at test time, and alarm level against the threshold rule (events
+  detected, lead time, false alarms per day);
+- ``forecast``: forecast a logged sensor CSV minutes ahead, with its skill against persistence.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mineguard.cli import warn_forecast
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    parser = groups.add_parser("warn", help="early-warning models: train, eval, forecast (seed 003)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    warn_forecast.add_parser(sub)
