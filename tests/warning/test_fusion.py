@@ -86,6 +86,8 @@ def test_config_rejects_bad_values():
         config(modalities=("audio",))
     with pytest.raises(ValueError, match="multiple of n_heads"):
         FusionConfig(n_channels=S, n_vision=V, text_dim=D, window_steps=T, d_model=15, n_heads=2, vision_pool=2)
+    with pytest.raises(ValueError, match="sensor_patch"):
+        FusionConfig(n_channels=S, n_vision=V, text_dim=D, window_steps=T, d_model=16, n_heads=2, sensor_patch=3)
     with pytest.raises(ValueError, match="vision_pool"):
         FusionConfig(n_channels=S, n_vision=V, text_dim=D, window_steps=T, d_model=16, n_heads=2, vision_pool=3)
     with pytest.raises(ValueError, match="windows of 8 steps"):

@@ -2,7 +2,8 @@
 
 Architecture (d = ``d_model``)::
 
-    sensors (B, T, S) ──► [value | observed] per step ─► Linear ─► + time emb ─► Transformer ─► T tokens
+    sensors (B, T, S) ──► [value | observed], patches of ``sensor_patch`` steps ─► Linear ─► + time emb
+                          ─► Transformer ─► T/p tokens
     vision  (B, T, V) ──► log1p counts, pooled by ``vision_pool`` steps ─► Linear ─► + time emb ─► T/p tokens
     text    (B, D)    ──► Linear ─► 1 token
     each token + its modality embedding
@@ -43,6 +44,7 @@ class FusionConfig:
     n_heads: int = 4
     sensor_layers: int = 2
     fusion_layers: int = 1
+    sensor_patch: int = 4
     vision_pool: int = 4
     dropout: float = 0.1
     modalities: tuple[str, ...] = MODALITIES  # the modalities this model uses (ablations drop some)
@@ -53,6 +55,9 @@ class FusionConfig:
             raise ValueError(f"modalities must be a non-empty subset of {MODALITIES}, got {self.modalities}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
+        if self.window_steps % self.sensor_patch:
+            raise ValueError(f"window_steps ({self.window_steps}) must be a multiple of sensor_patch "
+                             f"({self.sensor_patch})")  # fmt: skip
         if self.window_steps % self.vision_pool:
             raise ValueError(f"window_steps ({self.window_steps}) must be a multiple of vision_pool "
                              f"({self.vision_pool})")  # fmt: skip
@@ -88,8 +93,9 @@ class CrossModalFusion(nn.Module):
         super().__init__()
         c, d = config, config.d_model
         self.config = c
-        self.sensor_in = nn.Linear(2 * c.n_channels, d)
-        self.sensor_pos = nn.Parameter(torch.randn(1, c.window_steps, d) * 0.02)
+        self.sensor_tokens = c.window_steps // c.sensor_patch
+        self.sensor_in = nn.Linear(2 * c.n_channels * c.sensor_patch, d)
+        self.sensor_pos = nn.Parameter(torch.randn(1, self.sensor_tokens, d) * 0.02)
         layer = nn.TransformerEncoderLayer(d, c.n_heads, 2 * d, c.dropout, batch_first=True, norm_first=True)
         self.sensor_encoder = nn.TransformerEncoder(layer, c.sensor_layers, enable_nested_tensor=False)
         self.vision_tokens = c.window_steps // c.vision_pool
@@ -104,7 +110,7 @@ class CrossModalFusion(nn.Module):
         self.pool_norm = nn.LayerNorm(d)
         self.hazard_head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(d, len(HAZARDS)))
         self.risk_head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(d, len(RISK_LEVELS)))
-        lengths = {"sensors": c.window_steps, "vision": self.vision_tokens, "text": 1}
+        lengths = {"sensors": self.sensor_tokens, "vision": self.vision_tokens, "text": 1}
         owner = torch.cat([torch.full((lengths[m],), i) for i, m in enumerate(MODALITIES)])
         self.register_buffer("owner", owner, persistent=False)  # modality index of each token
         self.register_buffer("allowed", owner.unsqueeze(0) != owner.unsqueeze(1), persistent=False)
@@ -119,7 +125,8 @@ class CrossModalFusion(nn.Module):
         b, t, _ = sensors.shape
         if t != self.config.window_steps:
             raise ValueError(f"expected windows of {self.config.window_steps} steps, got {t}")
-        s = self.sensor_encoder(self.sensor_in(torch.cat([sensors, observed], dim=-1)) + self.sensor_pos)
+        s = torch.cat([sensors, observed], dim=-1).reshape(b, self.sensor_tokens, -1)
+        s = self.sensor_encoder(self.sensor_in(s) + self.sensor_pos)
         v = vision.reshape(b, self.vision_tokens, self.config.vision_pool, -1).mean(dim=2)
         v = self.vision_in(v) + self.vision_pos
         x = self.text_in(text).unsqueeze(1)

@@ -28,6 +28,11 @@ from mineguard.services.twin.site import SiteConfig
 
 AMBIENT_CH4 = 0.3  # % vol in the intake air
 F2_FACES = ("face_1101",)  # the faces whose air booster fan F2 draws
+VENTILATED_EMISSION = 0.067  # share of a cutting face's emission left in its air while the fan runs
+METHANE_NOISE: tuple[float, float, float] = (0.008, 0.0005, 0.02)  # noise std, drift step std, drift bound (% vol)
+WIND_FAN_STOPPED = 0.6  # m/s in the return of a district whose booster fan is stopped
+DUST_SHEARER_OFF = 0.6  # mg/m3 at a face whose shearer is not cutting
+BEARING_TEMP: tuple[float, float] = (55.0, 0.3)  # degC level and noise std of belt drive B1's bearing
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,7 @@ class SensorField:
         for face, level in self.state.methane.items():
             ventilated = self.state.fan_f2_running or face not in F2_FACES
             cutting = self.state.shearer_on.get(face, False)
-            emission = self.EMISSION[cutting] * (0.067 if ventilated else 1.0)
-            self.state.methane[face] = level + dt * (emission - self.DILUTION[ventilated] * (level - AMBIENT_CH4))
+            self.state.methane[face] = level + dt * float(methane_rate(level, cutting=cutting, ventilated=ventilated))
 
     def true_value(self, device_id: str, kind: str, zone_id: str | None) -> float:
         """The noise-free value a sensor would see now (drift and scenario offsets included)."""
@@ -114,9 +118,9 @@ class SensorField:
             else:  # return airway: mixed, diluted air from both faces
                 base = 0.25 + 0.4 * (np.mean(list(st.methane.values())) - AMBIENT_CH4)
         elif kind == "wind_speed":
-            base = PROFILES[kind][0] if st.fan_f2_running else 0.6
+            base = PROFILES[kind][0] if st.fan_f2_running else WIND_FAN_STOPPED
         elif kind == "dust":
-            base = PROFILES[kind][0] if st.shearer_on.get(zone_id or "", False) else 0.6
+            base = PROFILES[kind][0] if st.shearer_on.get(zone_id or "", False) else DUST_SHEARER_OFF
         else:
             base = PROFILES[kind][0]
         return base + self.drift[device_id] + st.offset(device_id)
@@ -129,7 +133,7 @@ class SensorField:
             kind = d.sensor_kind or ""
             _, noise, drift_step, bound = PROFILES.get(kind, (0.0, 0.01, 0.0, 0.0))
             if kind == "methane":
-                noise, drift_step, bound = 0.008, 0.0005, 0.02
+                noise, drift_step, bound = METHANE_NOISE
             self.drift[d.id] = float(np.clip(self.drift[d.id] + self.rng.normal(0.0, drift_step), -bound, bound))
             value = self.true_value(d.id, kind, d.zone) + self.rng.normal(0.0, noise)
             self.seq[d.id] += 1
@@ -142,10 +146,28 @@ class SensorField:
     def telemetry(self) -> list[Telemetry]:
         """Machine signals of this step: fan state, belt bearing temperature, shearer vibration."""
         st = self.state
-        bearing = 55.0 + st.offset("belt-b1.bearing_temp") + self.rng.normal(0.0, 0.3)
+        bearing = BEARING_TEMP[0] + st.offset("belt-b1.bearing_temp") + self.rng.normal(0.0, BEARING_TEMP[1])
         shearer = (3.0 if st.shearer_on.get("face_1101") else 0.3) + st.offset("shearer-1101.vibration")
         return [
             Telemetry("fan-f2.running", None, st.fan_f2_running),
             Telemetry("belt-b1.bearing_temp", "belt_roadway", round(float(bearing), 2)),
             Telemetry("shearer-1101.vibration", "face_1101", round(float(shearer + self.rng.normal(0.0, 0.2)), 2)),
         ]
+
+
+def methane_rate(
+    level: float | np.ndarray,
+    *,
+    cutting: bool | np.ndarray,
+    ventilated: bool | np.ndarray,
+    emission_scale: float | np.ndarray = 1.0,
+) -> np.ndarray:
+    """dCH4/dt in %/s at a face: ``E(shearer) - k(fan) * (CH4 - ambient)`` (the ODE of the module docstring).
+
+    Element-wise on floats or numpy arrays (``level`` % vol, ``cutting`` / ``ventilated`` bool);
+    ``emission_scale`` multiplies the emission (1.0: the sample mine's seam).
+    """
+    emission = np.where(cutting, SensorField.EMISSION[True], SensorField.EMISSION[False])
+    emission = emission * np.where(ventilated, VENTILATED_EMISSION, 1.0) * emission_scale
+    dilution = np.where(ventilated, SensorField.DILUTION[True], SensorField.DILUTION[False])
+    return emission - dilution * (level - AMBIENT_CH4)
