@@ -35,12 +35,16 @@ from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, Multi
 log = logging.getLogger(__name__)
 
 
-class TextEmbedder(Protocol):
+class TextEmbedder(Protocol):  # the part of ``mineguard.warning.text_models.TextEmbedder`` used here
     name: str
 
     def fit(self, texts: Sequence[str]) -> TextEmbedder: ...
 
     def transform(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def config(self) -> dict: ...
+
+    def state_arrays(self) -> dict[str, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ class FusionRun:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     seconds: float = 0.0
+    embedder: TextEmbedder | None = None  # the fitted text embedder, saved with the model when set
+    metrics: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,10 @@ def save_fusion(run: FusionRun, path: Path, *, metrics: dict | None = None) -> P
     payload = {"kind": "mineguard.fusion", "config": run.model.config.as_dict(), "state": run.model.state_dict(),
                "center": torch.as_tensor(run.normaliser.center), "scale": torch.as_tensor(run.normaliser.scale),
                "text_embedder": run.text_embedder, "best_epoch": run.best_epoch, "history": run.history,
-               "metrics": metrics or {}}  # fmt: skip
+               "metrics": metrics or run.metrics}  # fmt: skip
+    if run.embedder is not None:
+        payload["text_config"] = run.embedder.config()
+        payload["text_state"] = run.embedder.state_arrays()
     save_checkpoint(path, payload)
     return path
 
@@ -253,7 +262,14 @@ def load_fusion(path: Path) -> FusionRun:
     model.load_state_dict(ckpt["state"])
     model.eval()
     normaliser = Normaliser(ckpt["center"].numpy(), ckpt["scale"].numpy())
-    return FusionRun(model, normaliser, ckpt["text_embedder"], list(ckpt.get("history", [])), ckpt.get("best_epoch", 0))
+    run = FusionRun(model, normaliser, ckpt["text_embedder"], list(ckpt.get("history", [])), ckpt.get("best_epoch", 0),
+                    metrics=dict(ckpt.get("metrics", {})))  # fmt: skip
+    if "text_config" in ckpt:
+        from mineguard.warning.text_models import get_text_embedder
+
+        config = {k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["text_config"].items()}
+        run.embedder = get_text_embedder(ckpt["text_embedder"], **config).load_state_arrays(ckpt["text_state"])
+    return run
 
 
 __all__ = ["FusionInputs", "FusionRun", "Normaliser", "Predictions", "TrainConfig", "embed_texts",

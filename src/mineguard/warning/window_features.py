@@ -32,7 +32,7 @@ def _nan_stat(fn, x: np.ndarray, axis: int) -> np.ndarray:
 def sensor_features(sensors: np.ndarray, step_s: float) -> np.ndarray:
     """(N, T, S) -> (N, 10 * S) summaries (NaN where a channel has no readings in the span)."""
     t = sensors.shape[1]
-    minute = max(1, round(60.0 / step_s))
+    minute = max(1, min(round(60.0 / step_s), t - 1))  # short windows: "a minute ago" is the first step
     recent = sensors[:, -max(2, 2 * minute) :]
     x = np.arange(recent.shape[1], dtype=float)
     obs = np.isfinite(recent)
