@@ -1,5 +1,6 @@
-"""``mineguard warn ...`` as a user runs it: forecast a sensor CSV (with gaps), and bad input gets one
-clear line and exit status 2."""
+"""``mineguard warn ...`` as a user runs it: forecast a sensor CSV (with gaps); train the fusion model on
+a few simulated episodes with a small MSHA-format text folder and evaluate it against the rule; bad
+input gets one clear line and exit status 2."""
 
 from __future__ import annotations
 
@@ -63,3 +64,81 @@ def test_forecast_bad_input_is_one_clear_line(rising_csv, capsys, argv, message)
 def test_forecast_missing_file(tmp_path, capsys):
     assert main(["warn", "forecast", str(tmp_path / "none.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+CLASSES = {  # an MSHA class per hazard, with a few words that make each narrative distinct
+    "Ignition or Explosion of Gas or Dust": "methane ignited at the face after the fan stopped",
+    "Fire": "a fire started at the belt drive and smoke filled the entry",
+    "Machinery": "the conveyor belt caught the miner at the tail pulley",
+    "Fall of Roof or Back": "a roof fall struck the miner between bolted rows",
+    "Slip or Fall of Person": "the miner slipped on the walkway and struck his head",
+    "Electrical": "the electrician contacted an energized cable",
+}
+
+
+@pytest.fixture(scope="module")
+def msha_text(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("text")
+    (root / "msha_fatality_reports").mkdir()
+    (root / "msha_accidents_sample").mkdir()
+    header = ("report-key|report-url|accidnet-classification|location|mine-type|mine-controller|mined-mineral|"
+              "incident-date|location-processed|state|f-p-desc-of-accident")  # fmt: skip
+    rows = [header]
+    for k, (label, words) in enumerate(CLASSES.items()):
+        for j in range(3):
+            rows.append(f"/r/{k}-{j}|https://example.invalid/{k}-{j}|{label}|Mine {k}|Coal|Co|Coal|"
+                        f"2015-0{j + 1}-1{k}T10:00:00-05:00|X|WV|report {j}: {words}")  # fmt: skip
+    (root / "msha_fatality_reports" / "base_fatality_reports.csv").write_text("\n".join(rows) + "\n")
+    sample = ["MINE_ID,OPERATOR_NAME,ACCIDENT_DT,CLASSIFICATION,NARRATIVE,COAL_METAL_IND"]
+    for k, (label, words) in enumerate(CLASSES.items()):
+        sample.append(f"1,Op,03/0{k + 1}/2010,{label.upper()},{words} (sample),C")
+    (root / "msha_accidents_sample" / "us_data_2000_sample.csv").write_text("\n".join(sample) + "\n")
+    return root
+
+
+def test_train_fusion_then_eval_against_the_rule(msha_text, tmp_path, capsys):
+    model = tmp_path / "fusion.pt"
+    code = main(["warn", "train", "fusion", "--text-data", str(msha_text), "--episodes", "12", "--val-episodes", "6",
+                 "--epochs", "1", "--d-model", "16", "--out", str(model), "--threads", "1"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "epoch   1" in out and f"saved {model}" in out and model.is_file()
+    report = tmp_path / "eval.json"
+    code = main(["warn", "eval", str(model), "--text-data", str(msha_text), "--episodes", "6", "--json", str(report),
+                 "--threads", "1"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "threshold rule:" in out and "without vision" in out
+    result = json.loads(report.read_text())
+    assert result["seed"] == 2000 and result["episodes"] == 6  # never the training seed
+    assert 0.0 <= result["all used"]["hazard_accuracy"] <= 1.0
+    assert result["alarm"]["events"] == sum(e != "none" for e in result["episode_hazards"])
+    assert set(result) >= {"all used", "without sensors", "without vision", "without text", "alarm"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "fusion", "--modalities", "sensors,audio"], "choose a comma-separated subset"),
+        (["train", "fusion", "--epochs", "0"], "--epochs must be >= 1"),
+        (["train", "fusion", "--text-data", "/nonexistent/text"], "no MSHA text folder"),
+        (["eval", "/nonexistent/fusion.pt"], "no such checkpoint"),
+    ],
+)
+def test_fusion_bad_input_is_one_clear_line(argv, message, capsys):
+    assert main(["warn", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_risk_saves_a_model_the_platform_loads(tmp_path, capsys):
+    from mineguard.risk import load_risk_model
+
+    path = tmp_path / "risk.pt"
+    code = main(["warn", "train", "risk", "--series", "20", "--epochs", "2", "--out", str(path)])
+    assert code == 0, capsys.readouterr().err
+    assert "MINEGUARD_RISK_MODEL" in capsys.readouterr().out
+    model = load_risk_model(str(path))
+    t = np.arange(0.0, 300.0, 10.0)
+    assert model.assess(t, 0.3 + 0.002 * t, limit=1.0).model == "learned"
+    assert main(["warn", "train", "risk", "--out", str(tmp_path / "risk.bin")]) == 2
+    assert "name the file *.pt" in capsys.readouterr().err

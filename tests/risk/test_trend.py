@@ -82,5 +82,5 @@ def test_bad_input_is_refused_with_the_reason() -> None:
 def test_registry() -> None:
     assert "trend" in list_risk_models()
     assert get_risk_model("trend", horizon_s=120).horizon_s == 120
-    with pytest.raises(ValueError, match="unknown risk model 'lstm' — choose one of: trend"):
+    with pytest.raises(ValueError, match="unknown risk model 'lstm' — choose one of: learned, trend"):
         get_risk_model("lstm")

@@ -1,8 +1,10 @@
 """``mineguard warn train|eval|forecast``: early-warning models (seed 003).
 
-- ``train``: the cross-modal fusion model (sensors + camera events + text) on a simulated
+- ``train fusion``: the cross-modal fusion model (sensors + camera events + text) on a simulated
   multimodal set built from the platform simulator's physics with real MSHA narratives as text;
   saves one ``.pt`` file;
+- ``train risk``: the learned risk model the platform's early-warning job can load from a file
+  (``risk_model`` setting);
 - ``eval``: a saved fusion model on fresh simulated episodes: hazard identification, risk level,
   each modality removed at test time, and alarm level against the threshold rule (events
   detected, lead time, false alarms per day);
@@ -13,10 +15,15 @@ from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast
+from mineguard.cli import warn_forecast, warn_fusion, warn_risk
 
 
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("warn", help="early-warning models: train, eval, forecast (seed 003)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    train = sub.add_parser("train", help="train an early-warning model (fusion or risk)")
+    models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
+    warn_fusion.add_train_parser(models)
+    warn_risk.add_train_parser(models)
+    warn_fusion.add_eval_parser(sub)
     warn_forecast.add_parser(sub)

@@ -1,8 +1,9 @@
-"""The ``RiskModel`` interface, its typed result and the registry of models."""
+"""The ``RiskModel`` interface, its typed result, the registry of models and ``load_risk_model``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -50,3 +51,19 @@ _RISK_MODELS = Registry[RiskModel]("risk model")
 register_risk_model = _RISK_MODELS.register
 get_risk_model = _RISK_MODELS.build
 list_risk_models = _RISK_MODELS.names
+
+
+def load_risk_model(spec: str | Path) -> RiskModel:
+    """The risk model named by ``spec``: a registered name (``"trend"``) or the path of a saved model file
+    (``runs/warn/risk.pt``, written by ``mineguard warn train risk``; anything ending in ``.pt`` or existing
+    on disk is taken as a file). ValueError says what to pass instead of an unknown name or a bad file."""
+    text = str(spec).strip()
+    if text in _RISK_MODELS.names():
+        if text == "learned":
+            raise ValueError("risk model 'learned' is read from a file — pass the path of a saved model, e.g. "
+                             "runs/warn/risk.pt (train one with `mineguard warn train risk`)")  # fmt: skip
+        return get_risk_model(text)
+    if text.endswith(".pt") or (text and Path(text).exists()):
+        return get_risk_model("learned", path=Path(text))
+    raise ValueError(f"unknown risk model '{text}' — pass a registered name ({', '.join(_RISK_MODELS.names())}) "
+                     "or the path of a saved model file (.pt, from `mineguard warn train risk`)")  # fmt: skip

@@ -27,6 +27,6 @@ class Settings(BaseSettings):
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
     health_check_s: float = Field(default=60.0, gt=0, le=3600)  # sensor health (stale, stuck, drifting, dead)
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
-    risk_model: str = "trend"  # a name in mineguard.risk.list_risk_models()
+    risk_model: str = "trend"  # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from mineguard import __version__
-from mineguard.risk import get_risk_model
+from mineguard.risk import load_risk_model
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.health_job import check_sensor_health
@@ -50,7 +50,7 @@ ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, even
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; the database is migrated and the site loaded before it returns."""
     settings = settings or Settings()
-    risk_model = get_risk_model(settings.risk_model)  # an unknown name fails here, before anything starts
+    risk_model = load_risk_model(settings.risk_model)  # an unknown name or a bad file fails here, before anything runs
     booted = bootstrap(settings, engine)
     ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
 
