@@ -1,6 +1,7 @@
 """``mineguard warn ...`` as a user runs it: forecast a sensor CSV (with gaps); train the fusion model on
-a few simulated episodes with a small MSHA-format text folder and evaluate it against the rule; bad
-input gets one clear line and exit status 2."""
+a few simulated episodes with a small MSHA-format text folder and evaluate it against the rule; build
+the similar-incident index from that folder and search it; bad input gets one clear line and exit
+status 2."""
 
 from __future__ import annotations
 
@@ -142,3 +143,33 @@ def test_train_risk_saves_a_model_the_platform_loads(tmp_path, capsys):
     assert model.assess(t, 0.3 + 0.002 * t, limit=1.0).model == "learned"
     assert main(["warn", "train", "risk", "--out", str(tmp_path / "risk.bin")]) == 2
     assert "name the file *.pt" in capsys.readouterr().err
+
+
+def test_index_then_similar_finds_the_gas_narrative_first(msha_text, tmp_path, capsys):
+    out = tmp_path / "incidents"
+    assert main(["warn", "index", "--text-data", str(msha_text), "--out", str(out)]) == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "indexed 24 past incidents of 12 MSHA classes" in text  # 18 reports + 6 sample rows; case differs
+    assert f"MINEGUARD_INCIDENT_INDEX={out} mineguard serve" in text and (out / "index.json").is_file()
+    assert main(["warn", "similar", "Methane heading for its limit at the face, fan stopped", "--index", str(out),
+                 "-k", "2"]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("2 of 24 past incidents most similar")
+    assert lines[1].startswith(" 1. ") and "IGNITION OR EXPLOSION OF GAS OR DUST" in lines[1].upper()
+    assert "methane ignited at the face after the fan stopped" in lines[2]
+    assert main(["warn", "similar", "gateway silent", "--index", str(out)]) == 0
+    assert "shares anything" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["similar", "methane", "--index", "/nonexistent/incidents"], "no incident index there"),
+        (["similar", "methane", "-k", "0"], "-k 0: ask for at least one incident"),
+        (["index", "--text-data", "/nonexistent/text"], "no MSHA text folder"),
+        (["index", "--text-data", ".", "--embedder", "bert"], "unknown text embedder 'bert'"),
+    ],
+)
+def test_index_bad_input_is_one_clear_line(argv, message, capsys):
+    assert main(["warn", *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``mineguard warn train|eval|forecast``: early-warning models (seed 003).
+"""``mineguard warn train|eval|forecast|index|similar``: early-warning models (seed 003).
 
 - ``train fusion``: the cross-modal fusion model (sensors + camera events + text) on a simulated
   multimodal set built from the platform simulator's physics with real MSHA narratives as text;
@@ -8,18 +8,21 @@
 - ``eval``: a saved fusion model on fresh simulated episodes: hazard identification, risk level,
   each modality removed at test time, and alarm level against the threshold rule (events
   detected, lead time, false alarms per day);
-- ``forecast``: forecast a logged sensor CSV minutes ahead, with its skill against persistence.
+- ``forecast``: forecast a logged sensor CSV minutes ahead, with its skill against persistence;
+- ``index`` / ``similar``: the similar-incident index built from the real MSHA narratives, which the
+  platform uses to attach analogous past incidents to each new alert (``incident_index`` setting),
+  and a search of it from the command line.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast, warn_fusion, warn_risk
+from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_risk
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    parser = groups.add_parser("warn", help="early-warning models: train, eval, forecast (seed 003)")
+    parser = groups.add_parser("warn", help="early-warning models: train, eval, forecast, similar incidents (seed 003)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     train = sub.add_parser("train", help="train an early-warning model (fusion or risk)")
     models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
@@ -27,3 +30,5 @@ def register(groups: argparse._SubParsersAction) -> None:
     warn_risk.add_train_parser(models)
     warn_fusion.add_eval_parser(sub)
     warn_forecast.add_parser(sub)
+    warn_index.add_index_parser(sub)
+    warn_index.add_similar_parser(sub)

@@ -28,5 +28,8 @@ class Settings(BaseSettings):
     health_check_s: float = Field(default=60.0, gt=0, le=3600)  # sensor health (stale, stuck, drifting, dead)
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
     risk_model: str = "trend"  # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt
+    # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most
+    # similar past MSHA incidents as evidence["similar_incidents"]; None: alerts carry no similar past incidents
+    incident_index: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -35,6 +35,14 @@ def test_one_condition_is_one_alert_that_updates(session) -> None:
     assert raised.alert.updates == 3 and raised.alert.message == MESSAGE  # the latest evidence is shown
 
 
+def test_an_update_replaces_the_evidence_but_keeps_the_similar_incidents(session) -> None:
+    raised = _raise(session, T0, "warning")
+    raised.alert.evidence = {**raised.alert.evidence, "similar_incidents": [{"rank": 1}]}
+    book.raise_or_update(session, key=KEY, rule_id="methane-face", severity="warning", title="Methane at face",
+                         message=MESSAGE, t=T0 + timedelta(seconds=10), evidence={"methane_pct": 1.3})  # fmt: skip
+    assert raised.alert.evidence == {"methane_pct": 1.3, "similar_incidents": [{"rank": 1}]}
+
+
 def test_escalation_ladder_and_acknowledgement(session) -> None:
     alert = _raise(session, T0).alert  # critical: 120 s per rung
     assert book.escalate_due(session, T0 + timedelta(seconds=119)) == []

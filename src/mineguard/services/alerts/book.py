@@ -70,7 +70,7 @@ def raise_or_update(session: Session, *, key: str, rule_id: str, severity: Sever
         return AlertChange(alert, "raised", policy.rung(0))
     rose = Severity(alert.severity).rank < severity.rank
     alert.condition_active, alert.updated_at, alert.updates = True, t, alert.updates + 1
-    alert.message, alert.evidence, alert.title = message, evidence or alert.evidence, title
+    alert.message, alert.evidence, alert.title = message, _merge_evidence(alert.evidence, evidence), title
     if not rose:
         return None
     alert.severity = severity
@@ -79,6 +79,17 @@ def raise_or_update(session: Session, *, key: str, rule_id: str, severity: Sever
         alert.next_escalation_at = None if timeout is None else t + timedelta(seconds=timeout)
     _history(session, alert, t, "updated", "system", {"severity": str(severity), "message": message})
     return AlertChange(alert, "updated", policy.rung(alert.escalation_level))
+
+
+KEPT_EVIDENCE = ("similar_incidents",)  # attached once when raised (alerts/evidence.py); updates keep it
+
+
+def _merge_evidence(old: dict[str, Any], new: dict[str, Any] | None) -> dict[str, Any]:
+    """The update's evidence replaces the old, except what was attached once at raise time."""
+    if not new:
+        return old
+    kept = {k: old[k] for k in KEPT_EVIDENCE if k in old and k not in new}
+    return {**new, **kept} if kept else new
 
 
 def condition_cleared(session: Session, key: str, t: datetime, detail: str = "condition cleared") -> AlertChange | None:

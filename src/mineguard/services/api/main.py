@@ -12,6 +12,7 @@ from mineguard import __version__
 from mineguard.risk import load_risk_model
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
+from mineguard.services.alerts.evidence import IncidentEvidence
 from mineguard.services.alerts.health_job import check_sensor_health
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app; the database is migrated and the site loaded before it returns."""
     settings = settings or Settings()
     risk_model = load_risk_model(settings.risk_model)  # an unknown name or a bad file fails here, before anything runs
+    evidence = load_incident_evidence(settings)  # likewise a bad incident-index folder
     booted = bootstrap(settings, engine)
     ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
 
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         dispatcher = load_dispatcher(settings.notifiers_file, ctx.sessions) if settings.notifiers_file else None
 
         def on_change(change: AlertChange) -> None:
+            if evidence is not None:
+                evidence.attach(ctx.sessions, change)  # a new alert: its similar past incidents (never raises)
             ctx.hub.publish(alert_event(change))
             if dispatcher is not None:
                 dispatcher.submit_change(change, utc_now())  # returns at once; delivery is in the background
@@ -114,3 +118,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok", "version": __version__, "site": booted.site_id}
 
     return app
+
+
+def load_incident_evidence(settings: Settings) -> IncidentEvidence | None:
+    """The similar-incident index of ``settings.incident_index``; None when it is not set."""
+    if settings.incident_index is None:
+        return None
+    try:
+        return IncidentEvidence.load(settings.incident_index)
+    except ValueError as e:
+        raise ValueError(f"incident_index (MINEGUARD_INCIDENT_INDEX={settings.incident_index}): {e} — build one "
+                         "with `mineguard warn index --out DIR`") from None  # fmt: skip

@@ -19,9 +19,10 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 def alert_event(change: book.AlertChange) -> TwinEvent:
     alert = change.alert
+    similar = (alert.evidence or {}).get("similar_incidents", [])  # past incidents, when an index is configured
     return TwinEvent(f"alert.{change.kind}", {"id": alert.id, "severity": alert.severity, "state": alert.state,
                                              "title": alert.title, "message": alert.message, "zone_id": alert.zone_id,
-                                             "rung": change.rung})  # fmt: skip
+                                             "rung": change.rung, "similar_incidents": similar})  # fmt: skip
 
 
 @router.get("", response_model=list[AlertOut])
