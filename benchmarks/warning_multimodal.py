@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import os
-import platform
 import shlex
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_limits
 
+from machine_info import describe
 from mineguard.services.simulator.episodes import SimulatedEpisodes, build_multimodal_set_with_rule
 from mineguard.warning.fusion import FusionConfig
 from mineguard.warning.fusion_eval import AlarmComparison, choose_threshold, compare_with_rule
@@ -64,12 +64,6 @@ RUNS: dict[str, tuple[str, tuple[str, ...], float]] = {  # name: (label, modalit
 }
 MINILM = {"max_chunks": 1}  # the first 200 words of a narrative: all chunks of the long fatality reports take ~1 h
 log = logging.getLogger("warning_multimodal")
-
-
-def machine(threads: int) -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"cpu `{platform.machine()}`, {os.cpu_count()} logical cores, python {platform.python_version()}, "
-            f"torch {torch.__version__}, {threads} thread(s), load average {load}")  # fmt: skip
 
 
 def _labels(data) -> FusionInputs:
@@ -259,7 +253,7 @@ def main() -> None:
     test = sets[2]
     meta = {
         "command": "python benchmarks/warning_multimodal.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(args.threads),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": describe(args.threads),
         "sizes": counts, "seeds": seeds, "windows": [len(d) for d in sets],
         "duration_min": sets[0].episodes[0].duration_s / 60,
         "text": args.text, "epochs": args.epochs, "patience": args.patience, "seed": args.seed,

@@ -20,11 +20,9 @@ assesses the readings of its window (``assess`` exactly as ``check_risk`` calls 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import itertools
 import os
-import platform
 import shlex
 import sys
 import time
@@ -34,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from machine_info import describe
 from mineguard.evaluation.alarms import roc_auc
 from mineguard.risk import TrendModel
 from mineguard.risk.learned import LearnedRiskConfig
@@ -47,16 +46,6 @@ SWEEP = (0.3, 0.5, 0.65, 0.8, 0.9, 0.95)  # raise_p of the operating-point table
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
-def machine(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
-        cpu = names[0] if names else cpu
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"{threads} torch thread(s), load average {load}")  # fmt: skip
 
 
 def run_checks(model, traj: Trajectory, every_s: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -174,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started, wall = dt.datetime.now(dt.UTC), time.perf_counter()
-    machine_start = machine(args.threads)
+    machine_start = describe(args.threads)
 
     config = LearnedRiskConfig()
     learned, m = train_learned_risk(args.train_series, seed=args.train_seed, epochs=args.epochs, config=config)
@@ -217,7 +206,7 @@ def main() -> None:
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
     text = REPORT.format(
         command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), machine=machine_start,
-        machine_end=machine(args.threads), wall=f"{time.perf_counter() - wall:.0f}", a=args.train_seed,
+        machine_end=describe(args.threads), wall=f"{time.perf_counter() - wall:.0f}", a=args.train_seed,
         b=args.test_seed, n_train=args.train_series, n_test=args.test_series, m=m, every=args.every_s,
         kinds=", ".join(f"{k} {v}" for k, v in kinds.items()), n_cross=n_cross, raise_p=args.raise_p,
         clear_p=args.clear_p, n_boot=args.bootstrap,

@@ -16,21 +16,19 @@ same rows (shuffled, as in the published table) puts the published figures in co
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import math
 import os
-import platform
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
 from sklearn.model_selection import StratifiedKFold
 
+from machine_info import describe
 from mineguard.evaluation.alarms import (
     AlarmReport,
     alarm_report,
@@ -115,16 +113,6 @@ def pct(x: float, digits: int = 1) -> str:
 def fmt_count(values: list[float]) -> str:
     """A count: as an integer for one run, mean ± sd (1 decimal) for several."""
     return f"{values[0]:.0f}" if len(values) == 1 else fmt(values, 1)
-
-
-def machine(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
-        cpu = names[0] if names else cpu
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"scikit-learn {sklearn.__version__}, {threads} torch thread(s), load average {load}")  # fmt: skip
 
 
 def alarm_cells(reports: list[AlarmReport], test_far: list[float]) -> list[str]:
@@ -245,7 +233,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = dt.datetime.now(dt.UTC)
-    machine_start = machine(args.threads)
+    machine_start = describe(args.threads)
 
     d, parts = make_split(load_seismic_bumps(args.data), args.test_frac, args.val_frac)
     y_va = d.val.labels
@@ -262,7 +250,7 @@ def main() -> None:
                                      ("test", parts.test, d.test))]  # fmt: skip
     text = REPORT.format(
         command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), machine=machine_start,
-        machine_end=machine(args.threads), data=args.data.name, n=len(d.shifts), n_pos=int(d.shifts.labels.sum()),
+        machine_end=describe(args.threads), data=args.data.name, n=len(d.shifts), n_pos=int(d.shifts.labels.sum()),
         data_table=table(["part", "rows", "shifts", "hazardous", "positive rate"], split_rows),
         scores=table(SCORE_HEADER, rule_scores + scores), alarms=table(ALARM_HEADER, rule_alarms + alarms),
         matched=f"{100 * matched_rate:.1f}", days=f"{d.test.labels.size / 3:.0f}",

@@ -16,10 +16,8 @@ platform simulator searched against an index of every incident of both sources.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
-import platform
 import shlex
 import sys
 import time
@@ -28,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
 
+from machine_info import describe
 from mineguard.warning.text import (
     FATALITY_FILE,
     SAMPLE_FILE,
@@ -89,16 +87,6 @@ def fmt(values: list[float], digits: int = 3) -> str:
     if len(values) == 1:
         return f"{values[0]:.{digits}f}"
     return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
-
-
-def machine(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
-        cpu = names[0] if names else cpu
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"scikit-learn {sklearn.__version__}, {threads} torch thread(s), load average {load}")  # fmt: skip
 
 
 def embed_all(d: Dataset, minilm: dict[str, object]) -> None:
@@ -219,7 +207,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started, t0 = dt.datetime.now(dt.UTC), time.perf_counter()
-    machine_start = machine(args.threads)
+    machine_start = describe(args.threads)
 
     reports = load_fatality_reports(args.data / FATALITY_FILE)
     sample_all = load_accident_sample(args.data / SAMPLE_FILE)
@@ -264,7 +252,7 @@ def main() -> None:
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
     text = REPORT.format(
         command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), wall=f"{time.perf_counter() - t0:.0f}",
-        machine=machine_start, machine_end=machine(args.threads), seeds=args.seeds, seeds_m1=args.seeds - 1,
+        machine=machine_start, machine_end=describe(args.threads), seeds=args.seeds, seeds_m1=args.seeds - 1,
         min_train=MIN_TRAIN,
         data=table(["data", "rows", "empty narrative (skipped)", "class unknown (dropped)", "used", "classes",
                     "dates", "words: median (range)"], data_rows),

@@ -46,6 +46,15 @@ class RiskModel(Protocol):
                op: Direction = ">=") -> RiskAssessment | None: ...  # fmt: skip
 
 
+def finite_series(t_s: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, values)`` as float arrays without the non-finite pairs; both must be 1-D and of equal length."""
+    t, v = np.asarray(t_s, dtype=float), np.asarray(values, dtype=float)
+    if t.shape != v.shape or t.ndim != 1:
+        raise ValueError(f"t_s and values must be 1-D and of equal length, got {t.shape} and {v.shape}")
+    keep = np.isfinite(t) & np.isfinite(v)
+    return t[keep], v[keep]
+
+
 _RISK_MODELS = Registry[RiskModel]("risk model")
 # register_risk_model("name") decorates a builder with keyword-only arguments
 register_risk_model = _RISK_MODELS.register

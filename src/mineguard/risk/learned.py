@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mineguard.engine.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from mineguard.risk.base import Direction, RiskAssessment
+from mineguard.risk.base import Direction, RiskAssessment, finite_series
 
 QUANTILES = (0.1, 0.5, 0.9)
 Z_SPREAD = 2.563  # Phi^-1(0.9) - Phi^-1(0.1): (q90 - q10) / Z_SPREAD estimates sd for a normal
@@ -197,12 +197,7 @@ class LearnedRiskModel:
 
     def assess(self, t_s: np.ndarray, values: np.ndarray, *, limit: float,
                op: Direction = ">=") -> RiskAssessment | None:  # fmt: skip
-        t = np.asarray(t_s, dtype=float)
-        v = np.asarray(values, dtype=float)
-        if t.shape != v.shape or t.ndim != 1:
-            raise ValueError(f"t_s and values must be 1-D and of equal length, got {t.shape} and {v.shape}")
-        keep = np.isfinite(t) & np.isfinite(v)
-        t, v = t[keep], v[keep]
+        t, v = finite_series(t_s, values)
         if t.size == 0:
             return None
         if np.any(np.diff(t) < 0):

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from mineguard.risk.base import Direction, RiskAssessment, register_risk_model
+from mineguard.risk.base import Direction, RiskAssessment, finite_series, register_risk_model
 
 
 class TrendModel:
@@ -39,12 +39,7 @@ class TrendModel:
 
     def assess(self, t_s: np.ndarray, values: np.ndarray, *, limit: float,
                op: Direction = ">=") -> RiskAssessment | None:  # fmt: skip
-        t = np.asarray(t_s, dtype=float)
-        y = np.asarray(values, dtype=float)
-        if t.shape != y.shape or t.ndim != 1:
-            raise ValueError(f"t_s and values must be 1-D and of equal length, got {t.shape} and {y.shape}")
-        keep = np.isfinite(t) & np.isfinite(y)
-        t, y = t[keep], y[keep]
+        t, y = finite_series(t_s, values)
         if t.size == 0:
             return None
         recent = t >= t[-1] - self.window_s
