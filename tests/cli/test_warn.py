@@ -173,3 +173,13 @@ def test_index_then_similar_finds_the_gas_narrative_first(msha_text, tmp_path, c
 def test_index_bad_input_is_one_clear_line(argv, message, capsys):
     assert main(["warn", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_and_eval_fusion_on_the_real_msha_text(shared_data, tmp_path, capsys):
+    """The real narratives as the text modality (TF-IDF), a few simulated episodes: runs end to end."""
+    model = tmp_path / "fusion.pt"
+    text = str(shared_data / "text")
+    assert main(["warn", "train", "fusion", "--text-data", text, "--episodes", "8", "--val-episodes", "4",
+                 "--epochs", "1", "--d-model", "16", "--out", str(model), "--threads", "1"]) == 0  # fmt: skip
+    assert main(["warn", "eval", str(model), "--text-data", text, "--episodes", "4", "--threads", "1"]) == 0
+    assert "threshold rule:" in capsys.readouterr().out
