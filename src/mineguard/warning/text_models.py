@@ -382,7 +382,7 @@ class IncidentIndex:
         }  # fmt: skip
         (path / "index.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         arrays = {f"embedder.{k}": v for k, v in self.embedder.state_arrays().items()}
-        np.savez(path / "arrays.npz", embeddings=self.embeddings, **arrays)
+        np.savez_compressed(path / "arrays.npz", embeddings=self.embeddings, **arrays)  # TF-IDF rows are mostly 0
         return path
 
     @classmethod
