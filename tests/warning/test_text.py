@@ -250,6 +250,21 @@ def test_classifier_learns_the_tiny_corpus() -> None:
         AccidentClassifier().predict(emb.transform(texts))
 
 
+def test_classifier_chooses_c_by_cross_validation_inside_the_training_data() -> None:
+    rng = np.random.default_rng(0)
+    centers = np.eye(4)[:3]  # three classes, 12 unit rows each around its own axis
+    X = np.concatenate([c + rng.normal(0, 0.2, (12, 4)) for c in centers])
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    labels = [name for name in ("roof", "gas", "belt") for _ in range(12)]
+    clf = AccidentClassifier(C="cv").fit(X, labels)
+    assert clf.chosen_C in AccidentClassifier.C_GRID and clf.evaluate(X, labels).accuracy == 1.0
+    assert AccidentClassifier(C=2.0).chosen_C == 2.0
+    with pytest.raises(ValueError, match="rarest has 2"):
+        AccidentClassifier(C="cv").fit(X[:26], labels[:26])  # "belt" has 2 rows: not enough for 3 folds
+    with pytest.raises(ValueError, match="C must be > 0 or 'cv'"):
+        AccidentClassifier(C=0.0)
+
+
 # ------------------------------------------------------------------------------------------------ retrieval
 
 

@@ -30,12 +30,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import normalize
 
 from mineguard.registry import Registry
@@ -231,15 +232,36 @@ def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str]) -
 class AccidentClassifier:
     """Logistic regression with class-balanced weights on (N, dim) text embeddings -> MSHA accident class."""
 
-    def __init__(self, *, C: float = 1.0, seed: int = 0) -> None:
-        self.model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed)
+    C_GRID = (0.1, 1.0, 10.0, 100.0)
+
+    def __init__(self, *, C: float | Literal["cv"] = 1.0, seed: int = 0, folds: int = 3) -> None:
+        """``C="cv"`` picks C from ``C_GRID`` by stratified ``folds``-fold macro-F1 inside the training data."""
+        if C != "cv" and not (isinstance(C, int | float) and C > 0):
+            raise ValueError(f"C must be > 0 or 'cv', got {C!r}")
+        self.C, self.seed, self.folds = C, seed, folds
+        self.model = self._model(1.0 if C == "cv" else float(C))
+        self.chosen_C: float | None = None if C == "cv" else float(C)
         self._fitted = False
+
+    def _model(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=self.seed)
 
     def fit(self, X: np.ndarray, labels: Sequence[str]) -> AccidentClassifier:
         X = _embeddings(X, len(labels))
         if len(set(labels)) < 2:
             raise ValueError("need at least two accident classes in the training labels")
-        self.model.fit(X, list(labels))
+        if self.C == "cv":
+            smallest = min(Counter(labels).values())
+            if smallest < self.folds:
+                raise ValueError(f"C='cv' needs at least {self.folds} training examples of every class "
+                                 f"(the rarest has {smallest}) — merge rare classes first")  # fmt: skip
+            folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+            search = GridSearchCV(self._model(1.0), {"C": list(self.C_GRID)}, scoring="f1_macro", cv=folds)
+            search.fit(X, list(labels))
+            self.chosen_C = float(search.best_params_["C"])
+            self.model = search.best_estimator_
+        else:
+            self.model.fit(X, list(labels))
         self._fitted = True
         return self
 
