@@ -91,12 +91,13 @@ def score(name: str, predict_fn, sets, sims, *, epochs_info: dict) -> dict:
     """Test metrics (also with each modality removed) and alarm level, for one trained model."""
     _, val, test = sets
     result: dict = {"run": name, **epochs_info, "test": {}, "alarm": {}}
+    full = predict_fn(test, ())
     for drop in [(), *((m,) for m in MODALITIES)]:
-        h, r = predict_fn(test, drop)
+        h, r = predict_fn(test, drop) if drop else full
         key = "full" if not drop else f"without {drop[0]}"
         result["test"][key] = evaluate(Predictions(h, r), _labels(test))
     val_score = 1.0 - predict_fn(val, ())[0][:, 0]
-    test_score = 1.0 - predict_fn(test, ())[0][:, 0]
+    test_score = 1.0 - full[0][:, 0]
     for k in (1, 2):
         threshold, budget = choose_threshold(val_score, val, sims[1].rule_alarms_s, consecutive=k)
         comp = compare_with_rule(test_score, test, sims[2].rule_alarms_s, threshold, budget, consecutive=k)

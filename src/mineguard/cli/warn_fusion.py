@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-MODALITY_NAMES = ("sensors", "vision", "text")
+from mineguard.warning.multimodal import MODALITIES
 
 
 def _default_text_dir() -> Path:
@@ -95,8 +95,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
-    if not modalities or set(modalities) - set(MODALITY_NAMES):
-        raise ValueError(f"--modalities '{args.modalities}': choose a comma-separated subset of {MODALITY_NAMES}")
+    if not modalities or set(modalities) - set(MODALITIES):
+        raise ValueError(f"--modalities '{args.modalities}': choose a comma-separated subset of {MODALITIES}")
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
     narratives = _narratives(args.text_data)
@@ -152,14 +152,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
                      "episode_hazards": [e.hazard for e in data.episodes]}  # fmt: skip
     print(f"{args.model}: {args.episodes} fresh simulated episodes (seed {seed}), {len(data):,} windows")
     print(f"{'modalities':<22} {'hazard acc':>10} {'hazard F1':>10} {'risk acc':>9} {'risk F1':>8}")
+    full = predict(run.model, inputs)
     for drop in [(), *((m,) for m in used)]:
-        scores = evaluate(predict(run.model, inputs, drop=drop), inputs)
+        scores = evaluate(predict(run.model, inputs, drop=drop) if drop else full, inputs)
         name = "all used" if not drop else f"without {drop[0]}"
         results[name] = scores
         print(f"{name:<22} {scores['hazard_accuracy']:>10.3f} {scores['hazard_macro_f1']:>10.3f} "
               f"{scores['risk_accuracy']:>9.3f} {scores['risk_macro_f1']:>8.3f}")  # fmt: skip
     threshold = float(metrics.get("alarm_threshold", 0.5))
-    comp = compare_with_rule(predict(run.model, inputs).hazard_score, data, sim.rule_alarms_s, threshold,
+    comp = compare_with_rule(full.hazard_score, data, sim.rule_alarms_s, threshold,
                              float(metrics.get("rule_fa_per_day_val", np.nan)))  # fmt: skip
     m, r, lead = comp.model, comp.rule, comp.lead
     print(f"alarm level over {m.days:.2f} simulated days, {m.n_events} hazard episodes:")

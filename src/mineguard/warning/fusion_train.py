@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -31,8 +30,6 @@ from sklearn.metrics import f1_score
 from mineguard.engine.checkpoint import read_checkpoint, save_checkpoint
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, MultimodalSet
-
-log = logging.getLogger(__name__)
 
 
 class TextEmbedder(Protocol):  # the part of ``mineguard.warning.text_models.TextEmbedder`` used here
