@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.auth.roles import Permission, Role, can, roles_with
 from mineguard.services.auth.users import AuthError, user_for_token
 from mineguard.services.events import TwinEvent, Viewer
@@ -55,6 +56,7 @@ UnitDep = Annotated[Unit, Depends(get_unit, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
 
 
+@raises(401)
 def current_user(unit: UnitDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     if credentials is None:
         raise ApiError(401, "not logged in — send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
@@ -70,6 +72,7 @@ UserDep = Annotated[User, Depends(current_user)]
 def require(permission: Permission):
     allowed = ", ".join(roles_with(permission))
 
+    @raises(403)
     def check(user: UserDep) -> User:
         if not can(user.role, permission):
             raise ApiError(403, f"role {user.role} may not {permission.value.replace('_', ' ')} — needs: {allowed}")
@@ -82,6 +85,7 @@ def viewer_of(user: User) -> Viewer:
     return Viewer(Role(user.role), user.crew, user.asset_id)
 
 
+@raises(401)
 def current_gateway(gateway_id: str, unit: UnitDep,
                     x_gateway_secret: Annotated[str | None, Header()] = None) -> Gateway:  # fmt: skip
     try:
@@ -103,6 +107,7 @@ class Sender:
 def gateway_or_manager_to(doing: str) -> Callable[..., Sender]:
     """A dependency admitting a registered gateway or a manager; a refused role is told it may not ``doing``."""
 
+    @raises(401, 403)
     def gateway_or_manager(
         unit: UnitDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

@@ -18,6 +18,7 @@ from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
+from mineguard.services.api.responses import declare_error_responses
 from mineguard.services.api.routes import (
     alerts,
     assets,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in ROUTERS:
+        declare_error_responses(module.router)
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"], summary="Liveness and database check (no login)")
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             connection.exec_driver_sql("SELECT 1")
         return {"status": "ok", "version": __version__, "site": booted.site_id}
 
+    declare_error_responses(app.router)
     return app
 
 
