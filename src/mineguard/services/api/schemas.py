@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mineguard.services.auth.roles import Role
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("timestamp needs a time zone — e.g. 2026-11-22T08:00:00Z")
-    return value.astimezone(UTC)
+from mineguard.services.timestamps import IsoTime
 
 
 def _finite(value: float) -> float:
@@ -24,7 +19,6 @@ def _finite(value: float) -> float:
     return value
 
 
-AwareTime = Annotated[datetime, AfterValidator(_aware)]
 Metres = Annotated[float, Field(ge=-5000, le=5000), AfterValidator(_finite)]
 
 
@@ -123,7 +117,7 @@ class DeviceOut(TrackedOut):
 
 
 class PositionIn(In):
-    t: AwareTime
+    t: IsoTime
     x_m: Metres
     y_m: Metres
     z_m: Metres
@@ -216,7 +210,7 @@ class PairIn(In):
 
 class TagReadingIn(In):
     barcode: str = Field(max_length=64)
-    t: AwareTime
+    t: IsoTime
     x_m: Metres
     y_m: Metres
     z_m: Metres

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query
 
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import AssetOut, AwareTime, PositionIn, PositionOut
+from mineguard.services.api.schemas import AssetOut, PositionIn, PositionOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Asset, User
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import IsoTime
 from mineguard.services.twin.tracking import NotFound, get_entity, history, position_at, update_position
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -56,14 +57,14 @@ def get_asset(asset_id: str, unit: UnitDep, user: UserDep) -> Asset:
 
 
 @router.get("/{asset_id}/position", response_model=PositionOut | None, summary="Where was the asset at time t")
-def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: AwareTime | None = Query(None)):
+def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: IsoTime | None = Query(None)):
     visible_asset(unit, user, asset_id)
     return position_at(unit.session, "asset", asset_id, at or utc_now())
 
 
 @router.get("/{asset_id}/history", response_model=list[PositionOut])
-def asset_history(asset_id: str, unit: UnitDep, user: UserDep, start: AwareTime | None = Query(None),
-                  end: AwareTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000)) -> list:  # fmt: skip
+def asset_history(asset_id: str, unit: UnitDep, user: UserDep, start: IsoTime | None = Query(None),
+                  end: IsoTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000)) -> list:  # fmt: skip
     visible_asset(unit, user, asset_id)
     end = end or utc_now()
     start = start or end - timedelta(hours=12)
