@@ -64,6 +64,10 @@ def parse_time(value: Any) -> datetime:
 IsoTime = Annotated[datetime, BeforeValidator(parse_time)]
 
 
+class ClockSkewError(ValueError):
+    """A time too far ahead of the server clock; the message is :func:`clock_skew`'s."""
+
+
 def clock_skew(t: datetime, now: datetime, max_skew_s: float = MAX_SKEW_S) -> str | None:
     """None when ``t`` is at most ``max_skew_s`` ahead of ``now``; else what is wrong and what to do."""
     ahead = (t - now).total_seconds()  # aware minus aware: cannot overflow

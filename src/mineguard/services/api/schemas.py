@@ -229,6 +229,7 @@ class TagOutcomeOut(Out):
     asset_id: str | None
     zone_id: str | None
     motion: str | None
+    refused: str | None = Field(default=None, description="why this fix was refused (nothing of it applied)")
 
 
 # --- help and audit
@@ -262,6 +263,28 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+
+
+# --- health
+class IngestHealthOut(Out):
+    running: bool = Field(description="the ingest worker is alive")
+    waiting: int = Field(description="readings received and not yet stored")
+    lag_s: float | None = Field(description="how long the oldest waiting reading has waited; null when none waits")
+    consecutive_failures: int = Field(description="failed attempts to store since the last success")
+    last_error: str | None
+    last_stored_at: datetime | None = Field(description="when the worker last stored something (server clock)")
+    accepted: int = Field(description="readings the worker stored since the service started")
+
+
+class HealthOut(Out):
+    status: Literal["ok", "unhealthy"]
+    version: str
+    site: str
+    reason: str | None = Field(description="why it is unhealthy; null when ok")
+    database: Literal["ok", "unreachable"]
+    ingest: IngestHealthOut | None = Field(description="null before the ingest worker has started")
+    last_reading_at: datetime | None = Field(description="measurement time of the newest stored sensor reading")
+    last_reading_age_s: float | None = Field(description="seconds since last_reading_at")
 
 
 # --- sensor readings

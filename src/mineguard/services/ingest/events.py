@@ -137,8 +137,9 @@ def parse_events(body: bytes) -> list[Any] | Rejection:
     return obj
 
 
-def store_events(session: Session, items: list[Any], *, source: str, now: datetime,
-                 max_skew_s: float = MAX_SKEW_S) -> EventReport:
+def store_events(
+    session: Session, items: list[Any], *, source: str, now: datetime, max_skew_s: float = MAX_SKEW_S
+) -> EventReport:
     """Validate, de-duplicate and store each event on its own; refused ones go to ``rejected_payloads``."""
     report = EventReport()
     valid: list[tuple[int, EventIn, bytes]] = []
@@ -188,8 +189,7 @@ def _key(event: EventIn) -> str:
 
 
 def _check(
-    event: EventIn, device_zone: dict[str, str | None], zones: set[str], assets: set[str], now: datetime,
-    max_skew_s: float,
+    event: EventIn, device_zone: dict[str, str | None], zones: set[str], assets: set[str], now: datetime, skew_s: float
 ) -> tuple[RejectReason, str] | None:
     if event.device_id is not None and event.device_id not in device_zone:
         return RejectReason.UNKNOWN_DEVICE, (f"device_id {event.device_id!r} is not a device of this site — register "
@@ -199,5 +199,5 @@ def _check(
     if event.asset_id is not None and event.asset_id not in assets:
         return RejectReason.INVALID_SCHEMA, (f"asset_id {event.asset_id!r} is not a person or machine of this site — "
                                              "see /api/v1/assets, or leave asset_id out")  # fmt: skip
-    skew = clock_skew(event.t, now, max_skew_s)
+    skew = clock_skew(event.t, now, skew_s)
     return (RejectReason.CLOCK_SKEW, skew) if skew else None

@@ -167,6 +167,11 @@ def commissioned_sensors(session: Session) -> list[Device]:
     return list(session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None))))
 
 
+def newest_reading_time(session: Session) -> datetime | None:
+    """The measurement time of the newest stored sensor reading (from the live rows, a small table)."""
+    return session.scalar(select(func.max(Device.updated_at)).where(Device.kind == "sensor"))
+
+
 def recent_readings(session: Session, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
     """``(t, value)`` of one sensor's stored readings from ``since`` on, oldest first (canonical unit)."""
     query = (

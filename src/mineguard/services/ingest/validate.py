@@ -57,13 +57,16 @@ class Rejection:
                 "device_id": self.device_id, "seq": self.seq}  # fmt: skip
 
 
-def internal_error(index: int | None, exc: BaseException, raw: bytes, device_id: str | None = None,
-                   seq: int | None = None) -> Rejection:
+def internal_error(
+    index: int | None, exc: BaseException, raw: bytes, device_id: str | None = None, seq: int | None = None
+) -> Rejection:
     """The rejection of a payload whose checks or storage raised: it is refused alone (never its
     batch), kept among the rejects with its raw bytes, and the traceback is logged."""
     log.error("payload %s refused: processing it raised %s", index, type(exc).__name__, exc_info=exc)
-    detail = (f"processing this payload failed inside MineGuard ({type(exc).__name__}: {str(exc)[:200]}) — it is "
-              "kept among the rejects; report it with the payload, the rest of its batch was stored")
+    detail = (
+        f"processing this payload failed inside MineGuard ({type(exc).__name__}: {str(exc)[:200]}) — it is "
+        "kept among the rejects; report it with the payload, the rest of its batch was stored"
+    )
     return Rejection(index, RejectReason.INTERNAL_ERROR, detail, device_id, seq, raw)
 
 

@@ -45,7 +45,7 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
     if isinstance(items, Rejection):
         record_rejections(unit.session, [items], source=sender.source, now=now)
         return JSONResponse(error_body(422, items.detail), status_code=422)  # the reject row still commits
-    report = store_events(unit.session, items, source=sender.source, now=now)
+    report = store_events(unit.session, items, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     for event in report.accepted:
         unit.emit(TwinEvent("event", {"id": event.id, "signal": event.signal_key, "t": event.t.isoformat(),
                                       "zone_id": event.zone_id, "asset_id": event.asset_id},

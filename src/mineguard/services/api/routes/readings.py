@@ -58,7 +58,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     if isinstance(batch, Rejection):
         record_rejections(unit.session, [batch], source=sender.source, now=now)
         return JSONResponse(error_body(422, batch.detail), status_code=422)  # the reject row still commits
-    report = ingest(unit.session, batch, source=sender.source, now=now)
+    report = ingest(unit.session, batch, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
     if unit.ctx.pipeline is not None and report.accepted:
