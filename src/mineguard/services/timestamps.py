@@ -35,7 +35,7 @@ _RANGE = f"write a time between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC),
 def parse_time(value: Any) -> datetime:
     """``value`` (ISO-8601 text with a zone, or an aware ``datetime``) as aware UTC; ValueError says the fix."""
     if isinstance(value, str):
-        text = value.strip()
+        text = value
         if _NUMBER.fullmatch(text):
             raise ValueError(
                 f"{text[:40]!r} is a number, not a time — write ISO-8601 with a time zone, e.g. {TIME_EXAMPLE!r}"
