@@ -8,8 +8,9 @@ field's name (``t: ...``, ``query.start: ...``):
 - a time without a zone (``2026-11-22T06:00:00``): which clock is it?
 - a bare number (``0.5``, ``1795334400``): not read as seconds since 1970;
 - a time that cannot be converted to UTC (``9999-12-31T23:59:59-14:00`` is in year 10000 in UTC)
-  or lies outside the range: no sensor, camera or person measured it, and arithmetic on it
-  (``end - 12 h``, ``t + escalation timeout``) could overflow further down.
+  or lies outside the range: nothing was measured before 1900, and arithmetic on a time near
+  the ends of what ``datetime`` holds (``end - 12 h``, ``t + escalation timeout``) overflows.
+  A time in the range but in the future (``2999-01-01``) is for :func:`clock_skew` to refuse.
 
 :func:`clock_skew` is the one check of a time *ahead of* the server clock, shared by readings,
 events and positions (``max_skew_s``, default :data:`MAX_SKEW_S`): a device whose clock runs
@@ -25,7 +26,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # far from year 9999: arithmetic on a time cannot overflow
 MAX_SKEW_S = 300.0
 TIME_EXAMPLE = "2026-11-22T06:00:00Z"
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

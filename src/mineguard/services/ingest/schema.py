@@ -14,7 +14,7 @@ One reading is a JSON object (UTF-8), nothing more and nothing less::
   restarts at 0 collides with stored readings (persist it, or use the reading time in ms).
 - ``t`` is when the sensor measured, not when it was sent; stored as UTC. Readings more than
   ``max_skew_s`` (300 s) ahead of the server clock are refused, and so are times outside
-  1900..2200 or without a zone (``mineguard.services.timestamps``).
+  1900..9000 or without a zone (``mineguard.services.timestamps``).
 - ``value`` is stored converted to the kind's canonical unit (``units.CANONICAL_UNITS``), with
   the raw value and unit kept; values outside the kind's physical span are refused.
 - A single reading's JSON is at most 64 KiB.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -51,8 +52,13 @@ def set_limits(zone_id: str, body: ZoneLimitsIn, unit: UnitDep,
 
 
 @router.get("/{zone_id}/occupants", response_model=list[PresenceOut], summary="Who was in the zone between t1 and t2")
-def zone_occupants(zone_id: str, unit: UnitDep, start: IsoTime = Query(), end: IsoTime | None = Query(None),
-                   user: User = require(Permission.VIEW_CREW)) -> list[PresenceOut]:  # fmt: skip
+def zone_occupants(
+    zone_id: str,
+    unit: UnitDep,
+    start: Annotated[IsoTime, Query()],
+    end: IsoTime | None = Query(None),
+    user: User = require(Permission.VIEW_CREW),
+) -> list[PresenceOut]:  # a bare `start: IsoTime = Query()` would lose IsoTime's validator in FastAPI
     tracking.get_zone(unit.session, zone_id)
     end_t: datetime = end or utc_now()
     if end_t < start:
