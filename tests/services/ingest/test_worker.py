@@ -134,7 +134,7 @@ def test_status_shows_the_lag_and_says_when_ingest_is_stuck(sqlite_engine) -> No
         assert status.running and status.waiting == 1 and status.lag_s >= 0.3 and status.consecutive_failures >= 2
         assert status.problem(stuck_s=60) is None  # lagging, not yet stuck
         problem = status.problem(stuck_s=0.2)
-        assert problem.startswith("ingest stuck: 1 messages waiting, the oldest for 0 s (limit 0.2 s)")
+        assert problem.startswith("ingest stuck: 1 message waiting, the oldest for 0 s (limit 0.2 s)")
         assert "failed attempts to store, the last: OperationalError" in problem
         down["yes"] = False
         assert worker.flush(timeout=5)

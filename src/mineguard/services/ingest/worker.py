@@ -44,10 +44,11 @@ class IngestStatus:
             return "the ingest worker has stopped: sensor readings are not being stored — restart the service"
         if self.lag_s is None or self.lag_s <= stuck_s:
             return None
+        waiting = f"{self.waiting} message{'' if self.waiting == 1 else 's'} waiting"
         why = f"; {self.consecutive_failures} failed attempts to store, the last: {self.last_error}"
         return (
-            f"ingest stuck: {self.waiting} messages waiting, the oldest for {self.lag_s:.0f} s (limit "
-            f"{stuck_s:g} s){why if self.consecutive_failures else ''}"
+            f"ingest stuck: {waiting}, the oldest for {self.lag_s:.0f} s (limit {stuck_s:g} s)"
+            f"{why if self.consecutive_failures else ''}"
         )
 
     def to_json(self) -> dict[str, Any]:
