@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mineguard.services.timestamps import MAX_SKEW_S
+
 
 class Settings(BaseSettings):
     """``MINEGUARD_DATABASE_URL`` selects PostgreSQL (``postgresql+psycopg://...``); default SQLite."""
@@ -26,6 +28,12 @@ class Settings(BaseSettings):
     notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
     health_check_s: float = Field(default=60.0, gt=0, le=3600)  # sensor health (stale, stuck, drifting, dead)
+    # ingest is stuck when a received reading has waited this long unstored (or the worker died): /health answers
+    # 503 and the ingest-health alert is raised
+    ingest_stuck_s: float = Field(default=60.0, gt=0, le=86_400)
+    max_skew_s: float = Field(
+        default=MAX_SKEW_S, gt=0, le=86_400
+    )  # readings, events, positions this far ahead: refused
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
     risk_model: str = "trend"  # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt
     # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most

@@ -16,9 +16,9 @@ from mineguard.services.ingest.local_broker import BrokerUnavailable, LocalBroke
 from mineguard.services.ingest.mqtt import MqttCommunicator, MqttError
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.storage.db import session_factory
-from mineguard.services.storage.models import SensorReading
+from mineguard.services.storage.models import RejectedPayload, SensorReading
 
-from .conftest import NOW, reading
+from .conftest import NOW, POISON, reading
 
 SITE = "sample-coal-mine"
 
@@ -133,3 +133,37 @@ def test_unacknowledged_messages_come_back_after_a_crash(broker: LocalBroker, en
     finally:
         worker.stop()
         revived.stop()
+
+
+def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, session) -> None:
+    """Issue 13: a reading whose time cannot be converted to UTC, published (QoS 1) between good
+    ones, is refused alone with its reason and payload kept; every good reading is stored."""
+    sessions = session_factory(engine)
+    consumer = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-poison")
+    worker = IngestWorker(consumer, sessions, site_id=SITE, batch_size=50, source="mqtt", clock=lambda: NOW)
+    producer = MqttCommunicator(broker.host, broker.port, client_id="gateway-poison")
+    worker.start()
+    consumer.start()
+    producer.start()
+    topic = topic_for(SITE, "ch4-1101-t", "methane")
+
+    def stored() -> tuple[int, list[tuple[str, str | None, int | None, str]]]:
+        with sessions() as s:
+            rejects = [(r.reason, r.device_id, r.seq, r.payload) for r in s.scalars(select(RejectedPayload))]
+            return s.scalar(select(func.count()).select_from(SensorReading)), rejects
+
+    try:
+        for seq in range(100):
+            producer.publish(topic, _payload(seq))
+        producer.publish(topic_for(SITE, "co-belt", "co"), json.dumps(POISON).encode())
+        for seq in range(100, 200):
+            producer.publish(topic, _payload(seq))
+        assert producer.wait_published(10)
+        assert _wait(lambda: stored()[0] == 200 and len(stored()[1]) == 1), stored()[0]
+        ((reason, device_id, seq, payload),) = stored()[1]
+        assert (reason, device_id, seq, json.loads(payload)) == ("invalid_schema", "co-belt", 3000100, POISON)
+        assert worker.status().waiting == 0
+    finally:
+        producer.stop()
+        worker.stop()
+        consumer.stop()

@@ -4,6 +4,10 @@ Every ``period_s`` the job assesses each sensor that has reported at least once 
 never reported is not commissioned yet, not dead) from its recent readings: stale, stuck,
 drifting or dead raises an alert ``sensor-health:<device>`` (dead is critical — the area is
 unmonitored; the others are warnings), and a healthy verdict resolves it.
+
+Ingest itself is watched the same way (:func:`check_ingest_health`): when received readings wait
+unstored longer than ``stuck_s`` or the ingest worker has died, every sensor falls silent at
+once, so a critical ``ingest-health:<site>`` alert is raised, and resolved when ingest recovers.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.store import commissioned_sensors, recent_readings
+from mineguard.services.ingest.worker import IngestStatus
 from mineguard.services.rules.regulation import Severity
 from mineguard.services.sensing.health import assess_health
 
@@ -24,6 +29,8 @@ ACTIONS = {
     "dead": "send someone to check the sensor now; treat {zone} as unmonitored",
     "stuck": "check the sensor head",
     "drifting": "calibrate the sensor against a hand-held instrument",
+    "ingest_stalled": "check the ingest service and its database; until ingest recovers no sensor reading reaches "
+    "the alarms — monitor the mine with hand-held instruments",
 }
 
 
@@ -53,3 +60,35 @@ def check_sensor_health(sessions: sessionmaker[Session], now: datetime, *, windo
             if change is not None:
                 changes.append(change)
     return changes
+
+
+def check_ingest_health(
+    sessions: sessionmaker[Session],
+    status: IngestStatus,
+    now: datetime,
+    *,
+    stuck_s: float,
+    site_id: str,
+    policy: EscalationPolicy | None = None,
+) -> list[book.AlertChange]:
+    """Raise (or update) the critical ``ingest-health:<site_id>`` alert while ``status`` is stuck;
+    resolve it once ingest has recovered. Needs a working database to record the alert; while the
+    database itself is down, ``GET /api/v1/health`` (503) is the signal."""
+    key, problem = f"ingest-health:{site_id}", status.problem(stuck_s)
+    with sessions() as session, session.begin():
+        if problem is None:
+            change = book.condition_cleared(session, key, now, "ingest recovered")
+        else:
+            change = book.raise_or_update(
+                session,
+                key=key,
+                rule_id="ingest-health",
+                severity=Severity.CRITICAL,
+                t=now,
+                subject_id=site_id,
+                title="Ingest stalled: sensor readings are not being stored",
+                message=f"{problem} — {ACTIONS['ingest_stalled']}",
+                policy=policy or EscalationPolicy(),
+                evidence={"status": "ingest_stalled", **status.to_json()},
+            )
+    return [] if change is None else [change]

@@ -13,7 +13,7 @@ from mineguard.risk import load_risk_model
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
-from mineguard.services.alerts.health_job import check_sensor_health
+from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.api.context import ServiceContext
@@ -28,6 +28,7 @@ from mineguard.services.api.routes import (
     events,
     faces,
     gateways,
+    health,
     help,
     readings,
     sensitivity,
@@ -72,15 +73,32 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ctx.pipeline = pipeline
         ctx.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
         source = "mqtt" if settings.mqtt_url else "bus"
-        ctx.ingest = IngestWorker(ctx.bus, ctx.sessions, site_id=ctx.site_id, source=source,
-                                  on_report=lambda report: pipeline.observe_readings(report.accepted))  # fmt: skip
+        ctx.ingest = IngestWorker(
+            ctx.bus,
+            ctx.sessions,
+            site_id=ctx.site_id,
+            source=source,
+            max_skew_s=settings.max_skew_s,
+            on_report=lambda report: pipeline.observe_readings(report.accepted),
+        )
         ticker = Ticker(lambda: pipeline.tick(utc_now()), settings.tick_s)
 
         def health_round() -> None:
             for change in check_sensor_health(ctx.sessions, utc_now()):
                 on_change(change)
 
-        health = Ticker(health_round, settings.health_check_s, name="mineguard-sensor-health")
+        sensor_health = Ticker(health_round, settings.health_check_s, name="mineguard-sensor-health")
+
+        def ingest_round() -> None:
+            status = ctx.ingest.status()
+            changes = check_ingest_health(
+                ctx.sessions, status, utc_now(), stuck_s=settings.ingest_stuck_s, site_id=ctx.site_id
+            )
+            for change in changes:
+                on_change(change)
+
+        ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
+        ingest_health = Ticker(ingest_round, ingest_period_s, name="mineguard-ingest-health")
 
         def risk_round() -> None:
             for change in check_risk(ctx.sessions, utc_now(), model=risk_model):
@@ -90,13 +108,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
-        health.start()
+        sensor_health.start()
+        ingest_health.start()
         risk.start()
         try:
             yield
         finally:
             ticker.stop()
-            health.stop()
+            sensor_health.stop()
+            ingest_health.stop()
             risk.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
@@ -109,17 +129,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in ROUTERS:
+    for module in (health, *ROUTERS):
         declare_error_responses(module.router)
         app.include_router(module.router)
-
-    @app.get("/api/v1/health", tags=["health"], summary="Liveness and database check (no login)")
-    def health() -> dict:
-        with app.state.ctx.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__, "site": booted.site_id}
-
-    declare_error_responses(app.router)
     return app
 
 

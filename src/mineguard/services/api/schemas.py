@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mineguard.services.auth.roles import Role
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("timestamp needs a time zone — e.g. 2026-11-22T08:00:00Z")
-    return value.astimezone(UTC)
+from mineguard.services.timestamps import IsoTime
 
 
 def _finite(value: float) -> float:
@@ -24,7 +19,6 @@ def _finite(value: float) -> float:
     return value
 
 
-AwareTime = Annotated[datetime, AfterValidator(_aware)]
 Metres = Annotated[float, Field(ge=-5000, le=5000), AfterValidator(_finite)]
 
 
@@ -123,7 +117,7 @@ class DeviceOut(TrackedOut):
 
 
 class PositionIn(In):
-    t: AwareTime
+    t: IsoTime
     x_m: Metres
     y_m: Metres
     z_m: Metres
@@ -216,7 +210,7 @@ class PairIn(In):
 
 class TagReadingIn(In):
     barcode: str = Field(max_length=64)
-    t: AwareTime
+    t: IsoTime
     x_m: Metres
     y_m: Metres
     z_m: Metres
@@ -235,6 +229,7 @@ class TagOutcomeOut(Out):
     asset_id: str | None
     zone_id: str | None
     motion: str | None
+    refused: str | None = Field(default=None, description="why this fix was refused (nothing of it applied)")
 
 
 # --- help and audit
@@ -268,6 +263,28 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+
+
+# --- health
+class IngestHealthOut(Out):
+    running: bool = Field(description="the ingest worker is alive")
+    waiting: int = Field(description="readings received and not yet stored")
+    lag_s: float | None = Field(description="how long the oldest waiting reading has waited; null when none waits")
+    consecutive_failures: int = Field(description="failed attempts to store since the last success")
+    last_error: str | None
+    last_stored_at: datetime | None = Field(description="when the worker last stored something (server clock)")
+    accepted: int = Field(description="readings the worker stored since the service started")
+
+
+class HealthOut(Out):
+    status: Literal["ok", "unhealthy"]
+    version: str
+    site: str
+    reason: str | None = Field(description="why it is unhealthy; null when ok")
+    database: Literal["ok", "unreachable"]
+    ingest: IngestHealthOut | None = Field(description="null before the ingest worker has started")
+    last_reading_at: datetime | None = Field(description="measurement time of the newest stored sensor reading")
+    last_reading_age_s: float | None = Field(description="seconds since last_reading_at")
 
 
 # --- sensor readings

@@ -33,15 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mineguard.services.ingest.schema import ID_PATTERN, IsoTime, describe
+from mineguard.services.ingest.schema import ID_PATTERN, describe
 from mineguard.services.ingest.store import record_rejections
-from mineguard.services.ingest.validate import Rejection, RejectReason, payload_bytes
+from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error, payload_bytes
 from mineguard.services.storage.models import Asset, Device, SourceEvent, Zone
+from mineguard.services.timestamps import MAX_SKEW_S, IsoTime, clock_skew
 
 MAX_EVENTS = 500
 MAX_ATTRIBUTES_BYTES = 4096
 LABEL_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
-MAX_SKEW_S = 300.0
 
 
 class EventSource(StrEnum):
@@ -137,7 +137,9 @@ def parse_events(body: bytes) -> list[Any] | Rejection:
     return obj
 
 
-def store_events(session: Session, items: list[Any], *, source: str, now: datetime) -> EventReport:
+def store_events(
+    session: Session, items: list[Any], *, source: str, now: datetime, max_skew_s: float = MAX_SKEW_S
+) -> EventReport:
     """Validate, de-duplicate and store each event on its own; refused ones go to ``rejected_payloads``."""
     report = EventReport()
     valid: list[tuple[int, EventIn, bytes]] = []
@@ -147,6 +149,8 @@ def store_events(session: Session, items: list[Any], *, source: str, now: dateti
             valid.append((index, EventIn.model_validate(item), raw))
         except ValidationError as exc:
             report.rejected.append(Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), raw=raw))
+        except Exception as exc:  # a check that raises refuses this event alone, never the batch
+            report.rejected.append(internal_error(index, exc, raw))
     device_zone = dict(session.execute(select(Device.id, Device.zone_id)
                                        .where(Device.id.in_({e.device_id for _, e, _ in valid if e.device_id})))
                        .all())  # fmt: skip
@@ -157,7 +161,7 @@ def store_events(session: Session, items: list[Any], *, source: str, now: dateti
         set(session.scalars(select(SourceEvent.dedupe_key).where(SourceEvent.dedupe_key.in_(keys)))) if keys else set()
     )
     for index, event, raw in valid:
-        problem = _check(event, device_zone, zones, assets, now)
+        problem = _check(event, device_zone, zones, assets, now, max_skew_s)
         if problem is not None:
             reason, detail = problem
             report.rejected.append(Rejection(index, reason, detail, event.device_id, raw=raw))
@@ -184,8 +188,9 @@ def _key(event: EventIn) -> str:
     return f"{event.device_id or event.source.value}:{event.event_id}"
 
 
-def _check(event: EventIn, device_zone: dict[str, str | None], zones: set[str], assets: set[str],
-           now: datetime) -> tuple[RejectReason, str] | None:  # fmt: skip
+def _check(
+    event: EventIn, device_zone: dict[str, str | None], zones: set[str], assets: set[str], now: datetime, skew_s: float
+) -> tuple[RejectReason, str] | None:
     if event.device_id is not None and event.device_id not in device_zone:
         return RejectReason.UNKNOWN_DEVICE, (f"device_id {event.device_id!r} is not a device of this site — register "
                                              "it in the site file (devices:) or leave device_id out")  # fmt: skip
@@ -194,8 +199,5 @@ def _check(event: EventIn, device_zone: dict[str, str | None], zones: set[str], 
     if event.asset_id is not None and event.asset_id not in assets:
         return RejectReason.INVALID_SCHEMA, (f"asset_id {event.asset_id!r} is not a person or machine of this site — "
                                              "see /api/v1/assets, or leave asset_id out")  # fmt: skip
-    ahead = (event.t - now).total_seconds()
-    if ahead > MAX_SKEW_S:
-        return RejectReason.CLOCK_SKEW, (f"t {event.t.isoformat()} is {ahead:.0f} s ahead of the server clock (limit "
-                                         f"{MAX_SKEW_S:g} s) — synchronise the sender's clock (NTP)")  # fmt: skip
-    return None
+    skew = clock_skew(event.t, now, skew_s)
+    return (RejectReason.CLOCK_SKEW, skew) if skew else None

@@ -13,7 +13,8 @@ One reading is a JSON object (UTF-8), nothing more and nothing less::
   re-sent reading is stored once. It must never go back, also across restarts: a counter that
   restarts at 0 collides with stored readings (persist it, or use the reading time in ms).
 - ``t`` is when the sensor measured, not when it was sent; stored as UTC. Readings more than
-  ``max_skew_s`` (300 s) ahead of the server clock are refused.
+  ``max_skew_s`` (300 s) ahead of the server clock are refused, and so are times outside
+  1900..9000 or without a zone (``mineguard.services.timestamps``).
 - ``value`` is stored converted to the kind's canonical unit (``units.CANONICAL_UNITS``), with
   the raw value and unit kept; values outside the kind's physical span are refused.
 - A single reading's JSON is at most 64 KiB.
@@ -28,35 +29,15 @@ and kind must equal the payload's. Levels may not contain ``/``, ``+`` or ``#``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from mineguard.services.timestamps import IsoTime
 
 MAX_BATCH = 1000
 MAX_PAYLOAD_BYTES = 64 * 1024
 SEQ_MAX = 2**63 - 1  # BIGINT
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # no '/', '+', '#': ids are MQTT topic levels
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
-TIME_EXAMPLE = "2026-11-22T06:00:00Z"
-
-
-def _iso_string(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"must be an ISO-8601 string with a time zone, e.g. {TIME_EXAMPLE!r}")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value[:40]!r} is not ISO-8601 — write it like {TIME_EXAMPLE!r}") from None
-
-
-def _aware_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"timestamp needs a time zone — e.g. {TIME_EXAMPLE!r} or '2026-11-22T14:00:00+08:00'")
-    return value.astimezone(UTC)
-
-
-IsoTime = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_aware_utc)]
 
 
 class Reading(BaseModel):

@@ -35,6 +35,7 @@ from mineguard.services.ingest.validate import (
     Rejection,
     RejectReason,
     check_reading,
+    internal_error,
     out_of_order,
     out_of_order_detail,
     parse_reading,
@@ -42,6 +43,7 @@ from mineguard.services.ingest.validate import (
     stored_payload,
 )
 from mineguard.services.storage.models import Device, RejectedPayload, SensorReading
+from mineguard.services.timestamps import MAX_SKEW_S
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 StoredKey = tuple[str, int]
@@ -90,7 +92,7 @@ class IngestReport:
 
 
 def ingest(session: Session, payloads: Sequence[Payload], *, source: str, now: datetime,
-           max_bytes: int = MAX_PAYLOAD_BYTES, max_skew_s: float = 300.0,
+           max_bytes: int = MAX_PAYLOAD_BYTES, max_skew_s: float = MAX_SKEW_S,
            expected: Sequence[tuple[str, str] | None] | None = None) -> IngestReport:  # fmt: skip
     """Validate, de-duplicate and store ``payloads`` (raw JSON bytes/text or parsed objects).
 
@@ -107,8 +109,12 @@ def ingest(session: Session, payloads: Sequence[Payload], *, source: str, now: d
     for index, payload in enumerate(payloads):
         raw = payload_bytes(payload)
         claim = expected[index] if expected is not None else None
-        outcome = parse_reading(index, raw, parsed=payload if isinstance(payload, dict) else None,
-                                max_bytes=max_bytes, expected=claim)  # fmt: skip
+        try:
+            outcome = parse_reading(
+                index, raw, parsed=payload if isinstance(payload, dict) else None, max_bytes=max_bytes, expected=claim
+            )
+        except Exception as exc:  # a check that raises refuses this payload alone, never the batch
+            outcome = internal_error(index, exc, raw)
         if isinstance(outcome, Rejection):
             report.rejections.append(outcome)
         else:
@@ -116,7 +122,10 @@ def ingest(session: Session, payloads: Sequence[Payload], *, source: str, now: d
     devices = load_devices(session, {reading.device_id for _, reading, _ in parsed})
     candidates: list[Candidate] = []
     for index, reading, raw in parsed:
-        outcome = check_reading(index, reading, raw, devices.get(reading.device_id), now=now, max_skew_s=max_skew_s)
+        try:
+            outcome = check_reading(index, reading, raw, devices.get(reading.device_id), now=now, max_skew_s=max_skew_s)
+        except Exception as exc:
+            outcome = internal_error(index, exc, raw, reading.device_id, reading.seq)
         (report.rejections if isinstance(outcome, Rejection) else candidates).append(outcome)
 
     unique = _drop_repeats_within_batch(candidates, report)
@@ -156,6 +165,11 @@ def load_devices(session: Session, device_ids: set[str]) -> dict[str, DeviceInfo
 def commissioned_sensors(session: Session) -> list[Device]:
     """Sensors that have reported at least once (a sensor that never did is not commissioned yet, not dead)."""
     return list(session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None))))
+
+
+def newest_reading_time(session: Session) -> datetime | None:
+    """The measurement time of the newest stored sensor reading (from the live rows, a small table)."""
+    return session.scalar(select(func.max(Device.updated_at)).where(Device.kind == "sensor"))
 
 
 def recent_readings(session: Session, device_id: str, since: datetime) -> list[tuple[datetime, float]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,9 @@ from pydantic import ValidationError
 
 from mineguard.services.ingest.schema import ID_PATTERN, SEQ_MAX, Reading, describe
 from mineguard.services.ingest.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
+from mineguard.services.timestamps import clock_skew
 
+log = logging.getLogger(__name__)
 Payload = bytes | str | dict[str, Any]
 STORED_PAYLOAD_BYTES = 64 * 1024
 
@@ -35,6 +38,7 @@ class RejectReason(StrEnum):
     DUPLICATE = "duplicate"  # only a *conflicting* duplicate; an identical re-send is just counted
     CLOCK_SKEW = "clock_skew"
     OVERSIZED = "oversized"
+    INTERNAL_ERROR = "internal_error"  # checking or storing this payload raised: kept, refused alone, logged
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,19 @@ class Rejection:
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "reason": self.reason.value, "detail": self.detail,
                 "device_id": self.device_id, "seq": self.seq}  # fmt: skip
+
+
+def internal_error(
+    index: int | None, exc: BaseException, raw: bytes, device_id: str | None = None, seq: int | None = None
+) -> Rejection:
+    """The rejection of a payload whose checks or storage raised: it is refused alone (never its
+    batch), kept among the rejects with its raw bytes, and the traceback is logged."""
+    log.error("payload %s refused: processing it raised %s", index, type(exc).__name__, exc_info=exc)
+    detail = (
+        f"processing this payload failed inside MineGuard ({type(exc).__name__}: {str(exc)[:200]}) — it is "
+        "kept among the rejects; report it with the payload, the rest of its batch was stored"
+    )
+    return Rejection(index, RejectReason.INTERNAL_ERROR, detail, device_id, seq, raw)
 
 
 @dataclass(frozen=True)
@@ -177,10 +194,9 @@ def check_reading(index: int, reading: Reading, raw: bytes, device: DeviceInfo |
                       f"{reading.unit!r} — send {device.unit!r}")  # fmt: skip
     else:
         value, unit = reading.value, reading.unit
-    ahead = (reading.t - now).total_seconds()
-    if ahead > max_skew_s:
-        return reject(RejectReason.CLOCK_SKEW, f"t {reading.t.isoformat()} is {ahead:.0f} s ahead of the server clock "
-                      f"(limit {max_skew_s:g} s) — synchronise the device or gateway clock (NTP)")  # fmt: skip
+    skew = clock_skew(reading.t, now, max_skew_s)
+    if skew:
+        return reject(RejectReason.CLOCK_SKEW, skew)
     return Candidate(index, reading, value, unit, raw)
 
 

@@ -11,15 +11,56 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.ingest.bus import ROOT, Ack, Communicator, TopicError, parse_topic
 from mineguard.services.ingest.store import IngestReport, ingest, record_rejections
-from mineguard.services.ingest.validate import Rejection, RejectReason
+from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error
+from mineguard.services.storage.db import is_transient
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import MAX_SKEW_S
 
 log = logging.getLogger(__name__)
+Message = tuple[str, bytes, float, Ack]  # topic, payload, when it arrived (monotonic s), acknowledge
+
+
+@dataclass(frozen=True)
+class IngestStatus:
+    """A snapshot of an :class:`IngestWorker` (``GET /api/v1/health``, the ingest-health alert)."""
+
+    running: bool  # the worker thread is alive
+    waiting: int  # messages received and not yet stored
+    lag_s: float | None  # how long the oldest waiting message has waited; None when none waits
+    consecutive_failures: int  # failed attempts to store since the last success
+    last_error: str | None  # the last failure, while failures go on
+    last_stored_at: datetime | None  # when the worker last committed something (server clock)
+    accepted: int  # readings stored since start
+
+    def problem(self, stuck_s: float) -> str | None:
+        """Why ingest is stuck (worker gone, or a message waiting over ``stuck_s``); None when it is not."""
+        if not self.running:
+            return "the ingest worker has stopped: sensor readings are not being stored — restart the service"
+        if self.lag_s is None or self.lag_s <= stuck_s:
+            return None
+        waiting = f"{self.waiting} message{'' if self.waiting == 1 else 's'} waiting"
+        why = f"; {self.consecutive_failures} failed attempts to store, the last: {self.last_error}"
+        return (
+            f"ingest stuck: {waiting}, the oldest for {self.lag_s:.0f} s (limit {stuck_s:g} s)"
+            f"{why if self.consecutive_failures else ''}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "waiting": self.waiting,
+            "lag_s": None if self.lag_s is None else round(self.lag_s, 3),
+            "consecutive_failures": self.consecutive_failures,
+            "last_error": self.last_error,
+            "last_stored_at": self.last_stored_at.isoformat() if self.last_stored_at else None,
+            "accepted": self.accepted,
+        }
 
 
 @dataclass
@@ -43,21 +84,35 @@ class IngestWorker:
     ``batch_size`` readings or ``max_delay_ms`` after the first one waits, each in its own session.
 
     A payload whose device or kind differs from its topic's is rejected ``invalid_schema``. When
-    the database fails, the batch is kept and retried every ``retry_s`` seconds (nothing is
-    dropped while the process runs).
+    the database is away (:func:`~mineguard.services.storage.db.is_transient`), the batch is kept
+    and retried every ``retry_s`` seconds (nothing is dropped while the process runs). When a
+    batch fails for any other reason, its messages are stored one by one, and one that still
+    fails is refused ``internal_error`` (kept among the rejects) and acknowledged.
     """
 
-    def __init__(self, bus: Communicator, sessions: sessionmaker[Session], *, site_id: str, batch_size: int = 500,
-                 max_delay_ms: float = 50.0, source: str = "bus", max_skew_s: float = 300.0, retry_s: float = 1.0,
-                 clock: Callable[[], datetime] = utc_now,
-                 on_report: Callable[[IngestReport], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bus: Communicator,
+        sessions: sessionmaker[Session],
+        *,
+        site_id: str,
+        batch_size: int = 500,
+        max_delay_ms: float = 50.0,
+        source: str = "bus",
+        max_skew_s: float = MAX_SKEW_S,
+        retry_s: float = 1.0,
+        clock: Callable[[], datetime] = utc_now,
+        on_report: Callable[[IngestReport], None] | None = None,
+    ) -> None:
         self.bus, self.sessions, self.site_id = bus, sessions, site_id
         self.batch_size, self.max_delay_s, self.source = batch_size, max_delay_ms / 1000, source
         self.max_skew_s, self.retry_s, self.clock, self.on_report = max_skew_s, retry_s, clock, on_report
         self.pattern = f"{ROOT}/{site_id}/+/+"
         self.totals = IngestTotals()
-        self._buffer: list[tuple[str, bytes, float, Ack]] = []
+        self._buffer: list[Message] = []
         self._in_flight = 0
+        self._in_flight_since: float | None = None  # when the oldest message of the batch being stored arrived
+        self._failures, self._last_error, self._last_stored_at = 0, None, None
         self._stopping = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -87,7 +142,7 @@ class IngestWorker:
             if len(self._buffer) == 1 or len(self._buffer) >= self.batch_size:  # start the clock / batch full
                 self._cond.notify_all()
 
-    def _next_batch(self) -> list[tuple[str, bytes, float, Ack]] | None:
+    def _next_batch(self) -> list[Message] | None:
         with self._cond:
             self._cond.wait_for(lambda: self._buffer or self._stopping)
             if not self._buffer:
@@ -99,28 +154,89 @@ class IngestWorker:
                     break
                 self._cond.wait(remaining)
             batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
-            self._in_flight = len(batch)
+            self._in_flight, self._in_flight_since = len(batch), batch[0][2]
             return batch
+
+    def status(self) -> IngestStatus:
+        """What the worker is doing now: messages waiting, the oldest one's wait, failures in a row."""
+        with self._cond:
+            waiting = len(self._buffer) + self._in_flight
+            received = [
+                t for t in (self._in_flight_since, self._buffer[0][2] if self._buffer else None) if t is not None
+            ]
+            lag_s = time.monotonic() - min(received) if received else None
+            failures, last_error, last_stored_at = self._failures, self._last_error, self._last_stored_at
+        running = self._thread is not None and self._thread.is_alive()
+        return IngestStatus(running, waiting, lag_s, failures, last_error, last_stored_at, self.totals.accepted)
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
-            try:
-                self._store(batch)
-            except Exception:
-                with self._cond:
-                    self._buffer[:0], self._in_flight = batch, 0
-                    stopping = self._stopping
-                if stopping:
-                    log.exception("ingest failed while stopping: %d readings NOT stored", len(self._buffer))
-                    return
-                log.exception("ingest of %d readings failed; retrying in %g s", len(batch), self.retry_s)
-                time.sleep(self.retry_s)
-                continue
+            left = self._store_isolating(batch)
             with self._cond:
-                self._in_flight = 0
+                self._buffer[:0], self._in_flight, self._in_flight_since = left, 0, None
+                stopping = self._stopping
                 self._cond.notify_all()
+            if not left:
+                continue
+            if stopping:
+                log.error("ingest failed while stopping: %d readings NOT stored", len(self._buffer))
+                return
+            log.warning("storing %d readings failed (%s); retrying in %g s", len(left), self._last_error, self.retry_s)
+            time.sleep(self.retry_s)
 
-    def _store(self, batch: list[tuple[str, bytes, float, Ack]]) -> None:
+    def _store_isolating(self, batch: list[Message]) -> list[Message]:
+        """Store ``batch``; the messages still to store afterwards (kept and retried: the database is away).
+
+        When the batch fails for a reason other than the database being away, each message is
+        stored on its own, and one that still fails is refused ``internal_error`` (kept with its
+        payload) and acknowledged: a poison message never blocks the stream behind it.
+        """
+        try:
+            self._store(batch)
+        except Exception as exc:
+            self._failed(exc)
+            if is_transient(exc):
+                return batch
+            log.exception("storing a batch of %d messages failed; storing them one by one", len(batch))
+        else:
+            return []
+        for i, message in enumerate(batch):
+            try:
+                self._store([message])
+            except Exception as exc:
+                if is_transient(exc):
+                    self._failed(exc)
+                    return batch[i:]
+                try:
+                    self._refuse(message, exc)
+                except Exception as again:  # the reject cannot be stored either: keep the message
+                    self._failed(again)
+                    return batch[i:]
+        return []
+
+    def _failed(self, exc: BaseException) -> None:
+        with self._cond:
+            self._failures += 1
+            self._last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+
+    def _stored(self) -> None:
+        with self._cond:
+            self._failures, self._last_error, self._last_stored_at = 0, None, utc_now()
+
+    def _refuse(self, message: Message, exc: Exception) -> None:
+        topic, payload, _, ack = message
+        try:
+            device_id: str | None = parse_topic(topic).device_id
+        except TopicError:
+            device_id = None
+        rejection = internal_error(None, exc, payload, device_id)
+        with self.sessions() as session, session.begin():
+            record_rejections(session, [rejection], source=self.source, now=self.clock())
+        self.totals.rejected[rejection.reason.value] += 1
+        self._stored()
+        ack()
+
+    def _store(self, batch: list[Message]) -> None:
         payloads: list[bytes] = []
         expected: list[tuple[str, str]] = []
         bad_topics: list[Rejection] = []
@@ -138,6 +254,7 @@ class IngestWorker:
                             expected=expected)  # fmt: skip
             record_rejections(session, bad_topics, source=self.source, now=now)
         self.totals.add(report, bad_topics)
+        self._stored()
         for *_, ack in batch:  # only now may a durable transport forget the messages
             ack()
         if self.on_report is not None:

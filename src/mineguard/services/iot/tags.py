@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mineguard.services.audit import log as audit
 from mineguard.services.storage.models import Asset, Device, Site
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import MAX_SKEW_S
 from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.motion import MotionState, classify_motion
 from mineguard.services.twin.sensitivity import motion_limits
@@ -72,16 +73,34 @@ class TagOutcome:
     reason: str | None
 
 
-def apply_tag_reading(session: Session, graph: ZoneGraph, site: Site, *, gateway_id: str, barcode: str,
-                      t: datetime, xyz: tuple[float, float, float], accel_g: np.ndarray | None = None,
-                      rate_hz: float | None = None) -> TagOutcome:  # fmt: skip
-    """Move the tag and its wearer; classify the accelerometer chunk if one came with it."""
+def apply_tag_reading(
+    session: Session,
+    graph: ZoneGraph,
+    site: Site,
+    *,
+    gateway_id: str,
+    barcode: str,
+    t: datetime,
+    xyz: tuple[float, float, float],
+    accel_g: np.ndarray | None = None,
+    rate_hz: float | None = None,
+    now: datetime | None = None,
+    max_skew_s: float = MAX_SKEW_S,
+) -> TagOutcome:
+    """Move the tag and its wearer; classify the accelerometer chunk if one came with it.
+
+    With ``now``, a fix more than ``max_skew_s`` ahead of it raises
+    :class:`~mineguard.services.timestamps.ClockSkewError` before anything is written."""
     tag = tag_by_barcode(session, barcode)
-    tag_moved = update_position(session, graph, "device", tag.id, t, xyz, source=f"gateway:{gateway_id}")
+    tag_moved = update_position(
+        session, graph, "device", tag.id, t, xyz, source=f"gateway:{gateway_id}", now=now, max_skew_s=max_skew_s
+    )
     if tag.paired_asset_id is None:
         return TagOutcome(barcode, None, tag_moved, None, False, None)
     asset_id = tag.paired_asset_id
-    moved = update_position(session, graph, "asset", asset_id, t, xyz, source=f"tag:{barcode}")
+    moved = update_position(
+        session, graph, "asset", asset_id, t, xyz, source=f"tag:{barcode}", now=now, max_skew_s=max_skew_s
+    )
     if accel_g is None:
         return TagOutcome(barcode, asset_id, moved, None, False, None)
     asset = session.get(Asset, asset_id)

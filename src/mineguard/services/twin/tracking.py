@@ -1,9 +1,10 @@
 """Live position and state of assets and devices, with their time history (seed 004 §3.1.1).
 
-Every update is appended to the history; the live row changes only when the update is newer
-than what it holds, so late (out-of-order) data fills the history without moving the dot on
-the map backwards. Queries answer "where was X at time t" and "who was in zone Z between t1
-and t2" from the history.
+Every update is appended to the history; the live row changes only when the update is not
+older than what it holds, so late (out-of-order) data fills the history without moving the dot
+on the map backwards. Fixes from outside are checked against the server clock first
+(``now``): one from the future would otherwise hold the live row for good. Queries answer
+"where was X at time t" and "who was in zone Z between t1 and t2" from the history.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from mineguard.services.storage.models import Asset, Device, PositionRecord, StateRecord, Zone
+from mineguard.services.timestamps import MAX_SKEW_S, ClockSkewError, clock_skew
 from mineguard.services.twin.graph import ZoneGraph
 
 EntityKind = Literal["asset", "device"]
@@ -60,15 +62,35 @@ class PositionUpdate:
         return self.live and self.zone_id != self.previous_zone_id
 
 
-def update_position(session: Session, graph: ZoneGraph, kind: EntityKind, entity_id: str, t: datetime,
-                    xyz: tuple[float, float, float], source: str = "api") -> PositionUpdate:  # fmt: skip
+def update_position(
+    session: Session,
+    graph: ZoneGraph,
+    kind: EntityKind,
+    entity_id: str,
+    t: datetime,
+    xyz: tuple[float, float, float],
+    source: str = "api",
+    *,
+    now: datetime | None = None,
+    max_skew_s: float = MAX_SKEW_S,
+) -> PositionUpdate:
+    """Append the fix to the history; move the live row when the fix is not older than it.
+
+    With ``now`` (fixes from outside: the API, gateways) a fix more than ``max_skew_s`` ahead of
+    ``now`` raises :class:`ClockSkewError` before anything is written, and a live row that is
+    itself that far ahead (written before this check existed) no longer holds the dot back.
+    """
+    if now is not None and (skew := clock_skew(t, now, max_skew_s)):
+        raise ClockSkewError(skew)
     entity = get_entity(session, kind, entity_id)
     x, y, z = (float(v) for v in xyz)
     zone_id = graph.locate(x, y, z)
     session.add(PositionRecord(entity_kind=kind, entity_id=entity_id, t=t, x=x, y=y, z=z, zone_id=zone_id,
                                source=source))  # fmt: skip
     previous = entity.zone_id
-    live = entity.updated_at is None or t >= entity.updated_at
+    held = entity.updated_at
+    from_the_future = held is not None and now is not None and clock_skew(held, now, max_skew_s) is not None
+    live = held is None or t >= held or from_the_future
     if live:
         entity.x, entity.y, entity.z, entity.zone_id, entity.updated_at = x, y, z, zone_id, t
     return PositionUpdate(kind, entity_id, t, x, y, z, zone_id, previous, live)

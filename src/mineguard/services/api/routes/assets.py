@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query
 
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import AssetOut, AwareTime, PositionIn, PositionOut
+from mineguard.services.api.schemas import AssetOut, PositionIn, PositionOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Asset, User
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import ClockSkewError, IsoTime
 from mineguard.services.twin.tracking import NotFound, get_entity, history, position_at, update_position
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -56,14 +57,20 @@ def get_asset(asset_id: str, unit: UnitDep, user: UserDep) -> Asset:
 
 
 @router.get("/{asset_id}/position", response_model=PositionOut | None, summary="Where was the asset at time t")
-def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: AwareTime | None = Query(None)):
+def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: IsoTime | None = Query(None)):
     visible_asset(unit, user, asset_id)
     return position_at(unit.session, "asset", asset_id, at or utc_now())
 
 
 @router.get("/{asset_id}/history", response_model=list[PositionOut])
-def asset_history(asset_id: str, unit: UnitDep, user: UserDep, start: AwareTime | None = Query(None),
-                  end: AwareTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000)) -> list:  # fmt: skip
+def asset_history(
+    asset_id: str,
+    unit: UnitDep,
+    user: UserDep,
+    start: IsoTime | None = Query(None),
+    end: IsoTime | None = Query(None),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> list:
     visible_asset(unit, user, asset_id)
     end = end or utc_now()
     start = start or end - timedelta(hours=12)
@@ -77,8 +84,14 @@ def asset_history(asset_id: str, unit: UnitDep, user: UserDep, start: AwareTime 
 def post_position(asset_id: str, body: PositionIn, unit: UnitDep,
                   user: User = require(Permission.MANAGE_DEVICES)) -> PositionOut:  # fmt: skip
     asset = get_entity(unit.session, "asset", asset_id)
-    update = update_position(unit.session, unit.ctx.graph, "asset", asset_id, body.t, (body.x_m, body.y_m, body.z_m),
-                             source=f"user:{user.username}")  # fmt: skip
+    xyz, source, skew_s = (body.x_m, body.y_m, body.z_m), f"user:{user.username}", unit.ctx.settings.max_skew_s
+    now = utc_now()
+    try:
+        update = update_position(
+            unit.session, unit.ctx.graph, "asset", asset_id, body.t, xyz, source=source, now=now, max_skew_s=skew_s
+        )
+    except ClockSkewError as exc:
+        raise ApiError(422, f"the request is not valid: {exc}", [str(exc)]) from None
     if update.live:
         unit.emit(position_event(asset, update))
     return PositionOut(t=update.t, x=update.x, y=update.y, z=update.z, zone_id=update.zone_id,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.readings import raw_body
-from mineguard.services.api.schemas import AwareTime, EventReportOut, SourceEventOut, batch_request_body
+from mineguard.services.api.schemas import EventReportOut, SourceEventOut, batch_request_body
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
@@ -28,6 +28,7 @@ from mineguard.services.ingest.store import record_rejections
 from mineguard.services.ingest.validate import Rejection
 from mineguard.services.storage.models import SourceEvent, User
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import IsoTime
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -44,7 +45,7 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
     if isinstance(items, Rejection):
         record_rejections(unit.session, [items], source=sender.source, now=now)
         return JSONResponse(error_body(422, items.detail), status_code=422)  # the reject row still commits
-    report = store_events(unit.session, items, source=sender.source, now=now)
+    report = store_events(unit.session, items, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     for event in report.accepted:
         unit.emit(TwinEvent("event", {"id": event.id, "signal": event.signal_key, "t": event.t.isoformat(),
                                       "zone_id": event.zone_id, "asset_id": event.asset_id},
@@ -57,8 +58,8 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
 @router.get("", response_model=list[SourceEventOut], summary="Events in a time window, newest first")
 def list_events(unit: UnitDep, source: EventSource | None = Query(None),
                 label: str | None = Query(None, max_length=48), zone_id: str | None = Query(None, max_length=64),
-                asset_id: str | None = Query(None, max_length=64), start: AwareTime | None = Query(None),
-                end: AwareTime | None = Query(None), limit: int = Query(100, ge=1, le=1000),
+                asset_id: str | None = Query(None, max_length=64), start: IsoTime | None = Query(None),
+                end: IsoTime | None = Query(None), limit: int = Query(100, ge=1, le=1000),
                 user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
     end = end or utc_now()
     start = start or end - timedelta(hours=12)

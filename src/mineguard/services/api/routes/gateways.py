@@ -23,6 +23,8 @@ from mineguard.services.api.schemas import (
 )
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
+from mineguard.services.ingest.store import record_rejections
+from mineguard.services.ingest.validate import Rejection, RejectReason
 from mineguard.services.iot import commands as cmd
 from mineguard.services.iot.gateways import (
     GatewayStateError,
@@ -33,6 +35,8 @@ from mineguard.services.iot.gateways import (
 )
 from mineguard.services.iot.tags import apply_tag_reading
 from mineguard.services.storage.models import Asset, Gateway, Site, User
+from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import ClockSkewError
 
 router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
 Manage = require(Permission.MANAGE_DEVICES)
@@ -100,17 +104,37 @@ def ack(command_id: int, body: AckIn, gateway: GatewayDep, unit: UnitDep) -> Com
 
 @router.post("/{gateway_id}/readings", response_model=list[TagOutcomeOut], summary="(gateway) tag readings batch")
 def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[TagOutcomeOut]:
+    """One outcome per fix, in order. A fix more than ``max_skew_s`` ahead of the server clock is
+    refused alone (``refused`` says why; kept among the rejects as ``clock_skew``), the rest applied."""
     site = unit.session.get(Site, unit.ctx.site_id)
-    outcomes = []
+    now, skew_s = utc_now(), unit.ctx.settings.max_skew_s
+    outcomes, refused = [], []
     for i, reading in enumerate(body.readings):
         if reading.accel_g is not None and reading.rate_hz is None:
             raise ApiError(422, f"readings[{i}]: accel_g needs rate_hz (samples per second)")
         accel = np.asarray(reading.accel_g, dtype=float) if reading.accel_g is not None else None
         xyz = (reading.x_m, reading.y_m, reading.z_m)
         try:
-            outcome = apply_tag_reading(unit.session, unit.ctx.graph, site, gateway_id=gateway.device_id,
-                                        barcode=reading.barcode, t=reading.t, xyz=xyz, accel_g=accel,
-                                        rate_hz=reading.rate_hz)  # fmt: skip
+            outcome = apply_tag_reading(
+                unit.session,
+                unit.ctx.graph,
+                site,
+                gateway_id=gateway.device_id,
+                barcode=reading.barcode,
+                t=reading.t,
+                xyz=xyz,
+                accel_g=accel,
+                rate_hz=reading.rate_hz,
+                now=now,
+                max_skew_s=skew_s,
+            )
+        except ClockSkewError as exc:  # this fix alone: nothing of it was written
+            why = f"readings[{i}].{exc}"
+            refused.append(Rejection(i, RejectReason.CLOCK_SKEW, why, raw=reading.model_dump_json().encode()))
+            outcomes.append(
+                TagOutcomeOut(barcode=reading.barcode, asset_id=None, zone_id=None, motion=None, refused=why)
+            )
+            continue
         except ValueError as exc:
             raise ApiError(422, f"readings[{i}]: {exc}") from None
         except KeyError as exc:
@@ -125,4 +149,5 @@ def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[Ta
                                     asset_id=asset.id, crew=asset.crew))  # fmt: skip
         outcomes.append(TagOutcomeOut(barcode=outcome.barcode, asset_id=outcome.asset_id,
                                       zone_id=outcome.position.zone_id, motion=outcome.motion))  # fmt: skip
+    record_rejections(unit.session, refused, source=f"http:{gateway.device_id}", now=now)
     return outcomes

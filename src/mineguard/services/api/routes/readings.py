@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.schemas import (
-    AwareTime,
     IngestReportOut,
     ReadingOut,
     ReadingStatsOut,
@@ -36,6 +35,7 @@ from mineguard.services.ingest.store import ingest, record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import IsoTime
 from mineguard.services.twin.tracking import get_entity
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
@@ -58,7 +58,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     if isinstance(batch, Rejection):
         record_rejections(unit.session, [batch], source=sender.source, now=now)
         return JSONResponse(error_body(422, batch.detail), status_code=422)  # the reject row still commits
-    report = ingest(unit.session, batch, source=sender.source, now=now)
+    report = ingest(unit.session, batch, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
     if unit.ctx.pipeline is not None and report.accepted:
@@ -67,8 +67,8 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
 
 
 @router.get("", response_model=list[ReadingOut], summary="One sensor's readings in a time window (oldest first)")
-def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: AwareTime | None = Query(None),
-                  end: AwareTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000),
+def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: IsoTime | None = Query(None),
+                  end: IsoTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000),
                   user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
     get_entity(unit.session, "device", device_id)
     end = end or utc_now()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import AwareTime, PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
+from mineguard.services.api.schemas import PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import User, Zone
 from mineguard.services.storage.types import utc_now
+from mineguard.services.timestamps import IsoTime
 from mineguard.services.twin import tracking
 from mineguard.services.twin.sensitivity import update_zone_limits
 from mineguard.services.twin.tracking import occupants, staff_counts
@@ -50,8 +52,13 @@ def set_limits(zone_id: str, body: ZoneLimitsIn, unit: UnitDep,
 
 
 @router.get("/{zone_id}/occupants", response_model=list[PresenceOut], summary="Who was in the zone between t1 and t2")
-def zone_occupants(zone_id: str, unit: UnitDep, start: AwareTime = Query(), end: AwareTime | None = Query(None),
-                   user: User = require(Permission.VIEW_CREW)) -> list[PresenceOut]:  # fmt: skip
+def zone_occupants(
+    zone_id: str,
+    unit: UnitDep,
+    start: Annotated[IsoTime, Query()],
+    end: IsoTime | None = Query(None),
+    user: User = require(Permission.VIEW_CREW),
+) -> list[PresenceOut]:  # a bare `start: IsoTime = Query()` would lose IsoTime's validator in FastAPI
     tracking.get_zone(unit.session, zone_id)
     end_t: datetime = end or utc_now()
     if end_t < start:

@@ -1,0 +1,147 @@
+"""The ingest worker under hostile input and a failing database (issue 13): a poison message is
+refused alone and the stream behind it goes on; a database that is away keeps everything; the
+status snapshot shows the lag and says when ingest is stuck."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from mineguard.services.ingest import worker as worker_module
+from mineguard.services.ingest.bus import InProcessBus, topic_for
+from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.storage.db import session_factory
+from mineguard.services.storage.models import RejectedPayload, SensorReading
+
+from .conftest import NOW, POISON, reading
+
+SITE = "sample-coal-mine"
+METHANE = topic_for(SITE, "ch4-1101-t", "methane")
+
+
+def _run(sessions, publish, **kwargs) -> IngestWorker:
+    bus = InProcessBus()
+    worker = IngestWorker(bus, sessions, site_id=SITE, clock=lambda: NOW, **kwargs)
+    worker.start()
+    bus.start()
+    try:
+        publish(bus)
+        assert bus.drain(timeout=10) and worker.flush(timeout=20)
+    finally:
+        worker.stop()
+        bus.stop()
+    return worker
+
+
+def _counts(sessions) -> tuple[int, list[RejectedPayload]]:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(SensorReading)), list(s.scalars(select(RejectedPayload)))
+
+
+def test_a_poison_reading_is_refused_alone_and_the_stream_goes_on(engine, session) -> None:
+    sessions = session_factory(engine)
+    poison = json.dumps(POISON).encode()
+
+    def publish(bus: InProcessBus) -> None:
+        for seq in range(50):
+            bus.publish(METHANE, json.dumps(reading(seq)).encode())
+        bus.publish(topic_for(SITE, "co-belt", "co"), poison)
+        for seq in range(50, 100):
+            bus.publish(METHANE, json.dumps(reading(seq)).encode())
+
+    worker = _run(sessions, publish, batch_size=500, max_delay_ms=50)
+    stored, rejects = _counts(sessions)
+    assert stored == 100 and worker.totals.accepted == 100
+    (reject,) = rejects
+    assert (reject.reason, reject.device_id, reject.seq) == ("invalid_schema", "co-belt", 3000100)
+    assert "t: 9999-12-31T23:59:59-14:00 is out of range" in reject.detail and reject.payload == poison.decode()
+
+
+def test_a_message_whose_storage_raises_is_refused_alone(engine, session, monkeypatch) -> None:
+    """Whatever makes storing one message fail (here: the store raises for seq 7), it is refused
+    ``internal_error`` with its payload kept, and every other message of its batch is stored."""
+    sessions = session_factory(engine)
+    real_ingest = worker_module.ingest
+
+    def ingest_failing_on_seq_7(session, payloads, **kwargs):
+        if any(json.loads(p)["seq"] == 7 for p in payloads):
+            raise ValueError("cannot store seq 7")
+        return real_ingest(session, payloads, **kwargs)
+
+    monkeypatch.setattr(worker_module, "ingest", ingest_failing_on_seq_7)
+
+    def publish(bus: InProcessBus) -> None:
+        for seq in range(20):
+            bus.publish(METHANE, json.dumps(reading(seq)).encode())
+
+    worker = _run(sessions, publish, batch_size=500, max_delay_ms=50)
+    stored, rejects = _counts(sessions)
+    assert stored == 19 and worker.totals.accepted == 19
+    (reject,) = rejects
+    assert (reject.reason, reject.device_id, reject.source) == ("internal_error", "ch4-1101-t", "bus")
+    assert "ValueError: cannot store seq 7" in reject.detail and json.loads(reject.payload)["seq"] == 7
+    status = worker.status()
+    assert (status.waiting, status.lag_s, status.consecutive_failures) == (0, None, 0)
+    assert dict(worker.totals.rejected) == {"internal_error": 1}
+
+
+def test_while_the_database_is_away_nothing_is_refused_or_lost(sqlite_engine) -> None:
+    sessions = session_factory(sqlite_engine)
+    outage = {"left": 3}
+
+    def flaky_sessions():
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("BEGIN", {}, ConnectionRefusedError("database is down"))
+        return sessions()
+
+    def publish(bus: InProcessBus) -> None:
+        for seq in range(5):
+            payload = reading(seq, device_id="dust-1101", kind="dust", value=2.0, unit="mg/m3")
+            bus.publish(topic_for(SITE, "dust-1101", "dust"), json.dumps(payload).encode())
+
+    worker = _run(flaky_sessions, publish, batch_size=10, max_delay_ms=5, retry_s=0.01, source="bus:outage")
+    assert outage["left"] == 0 and worker.totals.accepted == 5 and not worker.totals.rejected
+    with sessions() as s:
+        assert s.scalar(select(func.count()).where(SensorReading.source == "bus:outage")) == 5
+        assert s.scalar(select(func.count()).where(RejectedPayload.source == "bus:outage")) == 0
+
+
+def test_status_shows_the_lag_and_says_when_ingest_is_stuck(sqlite_engine) -> None:
+    sessions = session_factory(sqlite_engine)
+    down = {"yes": True}
+
+    def failing_sessions():
+        if down["yes"]:
+            raise OperationalError("BEGIN", {}, ConnectionRefusedError("database is down"))
+        return sessions()
+
+    bus = InProcessBus()
+    worker = IngestWorker(
+        bus, failing_sessions, site_id=SITE, max_delay_ms=5, retry_s=0.02, clock=lambda: NOW, source="bus:stuck"
+    )
+    worker.start()
+    bus.start()
+    try:
+        payload = reading(1, device_id="temp-1101", kind="temperature", value=24.0, unit="degC")
+        bus.publish(topic_for(SITE, "temp-1101", "temperature"), json.dumps(payload).encode())
+        assert bus.drain(timeout=5)
+        time.sleep(0.4)
+        status = worker.status()
+        assert status.running and status.waiting == 1 and status.lag_s >= 0.3 and status.consecutive_failures >= 2
+        assert status.problem(stuck_s=60) is None  # lagging, not yet stuck
+        problem = status.problem(stuck_s=0.2)
+        assert problem.startswith("ingest stuck: 1 message waiting, the oldest for 0 s (limit 0.2 s)")
+        assert "failed attempts to store, the last: OperationalError" in problem
+        down["yes"] = False
+        assert worker.flush(timeout=5)
+        recovered = worker.status()
+        assert (recovered.waiting, recovered.lag_s, recovered.consecutive_failures) == (0, None, 0)
+        assert recovered.last_stored_at is not None and recovered.problem(stuck_s=0.2) is None
+    finally:
+        worker.stop()
+        bus.stop()
+    assert "the ingest worker has stopped" in worker.status().problem(stuck_s=60)
