@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,11 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
     mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed
+    # at start, check that the broker keeps what it queues for us while we are down (ingest/broker_check.py):
+    # warn (log a WARNING, in the background), strict (refuse to start unless shown fine), off
+    mqtt_check: Literal["warn", "strict", "off"] = "warn"
+    mqtt_check_messages: int = Field(default=1000, ge=1, le=1_000_000)  # the probe sends one more than this
+    mqtt_check_timeout_s: float = Field(default=5.0, gt=0, le=60)
     face_images_dir: Path | None = None  # enrolment images in <dir>/<person_id>/; face erasure deletes them
     notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks

@@ -38,7 +38,8 @@ from mineguard.services.api.routes import (
 from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
-from mineguard.services.ingest.transport import make_transport
+from mineguard.services.ingest.broker_check import StartupCheck, broker_health
+from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ctx.broker_check = broker_startup_check(settings)
+        if ctx.broker_check is not None:
+            ctx.broker_check.start()  # strict: raises here, before anything else has started
         dispatcher = load_dispatcher(settings.notifiers_file, ctx.sessions) if settings.notifiers_file else None
 
         def on_change(change: AlertChange) -> None:
@@ -115,9 +119,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def health() -> dict:
         with app.state.ctx.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__, "site": booted.site_id}
+        mqtt = broker_health(app.state.ctx.broker_check)
+        return {"status": "ok", "version": __version__, "site": booted.site_id, "mqtt": mqtt}
 
     return app
+
+
+def broker_startup_check(settings: Settings) -> StartupCheck | None:
+    """The start-up check that the MQTT broker keeps our queue (``MINEGUARD_MQTT_CHECK``); None on the bus."""
+    if not settings.mqtt_url:
+        return None
+    return StartupCheck(
+        settings.mqtt_check,
+        **mqtt_address(settings.mqtt_url),
+        messages=settings.mqtt_check_messages,
+        timeout_s=settings.mqtt_check_timeout_s,
+    )
 
 
 def load_incident_evidence(settings: Settings) -> IncidentEvidence | None:
