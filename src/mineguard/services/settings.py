@@ -37,5 +37,11 @@ class Settings(BaseSettings):
     # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most
     # similar past MSHA incidents as evidence["similar_incidents"]; None: alerts carry no similar past incidents
     incident_index: Path | None = None
+    # the audit log's HMAC key, outside the database; None: audit.key next to the SQLite database (var/ for a
+    # server database), created on first start with mode 600 — keep a copy off the machine
+    audit_key_file: Path | None = None
+    # signed checkpoints of the audit log's head; None: audit-anchors.jsonl next to the key's default place
+    audit_anchor_file: Path | None = None
+    audit_anchor_s: float = Field(default=300.0, gt=0, le=86400)  # checkpoint schedule (also after each commit)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

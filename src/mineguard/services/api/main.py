@@ -90,17 +90,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 on_change(change)
 
         risk = Ticker(risk_round, settings.risk_check_s, name="mineguard-risk")
+        anchor = Ticker(lambda: booted.seal.checkpoint(ctx.engine), settings.audit_anchor_s, name="mineguard-audit")
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
         health.start()
         risk.start()
+        anchor.start()
         try:
             yield
         finally:
             ticker.stop()
             health.stop()
             risk.stop()
+            anchor.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
             if dispatcher is not None:

@@ -268,6 +268,11 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    cause: str | None = None  # tampered | wrong_key | no_key
+    key_id: str | None = None  # the key the chain was checked with
+    legacy_entries: int = 0  # unkeyed entries written before the key (a prefix of the chain)
+    anchors_checked: int = 0  # checkpoints outside the database the log was compared with
+    warnings: list[str] = []
 
 
 # --- sensor readings
