@@ -78,11 +78,11 @@ class AuditSeal:
         """Append the current head to the anchor file if it moved on; returns the anchored seq."""
         if self.key is None or self.anchors is None:
             return None
-        with engine.connect() as connection:
-            head = connection.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
-        if head is None or head.seq == 0:
-            return None
-        with self._lock:
+        with self._lock:  # read and write under one lock: a slower thread never sees its older head as a rewind
+            with engine.connect() as connection:
+                head = connection.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+            if head is None or head.seq == self._anchored:
+                return None
             if head.seq < self._anchored:
                 log.error(
                     "audit log head went back from seq %d to %d — entries were deleted from the end; run "
@@ -90,8 +90,6 @@ class AuditSeal:
                     self._anchored,
                     head.seq,
                 )
-                return None
-            if head.seq == self._anchored:
                 return None
             self.anchors.write(self.key, head.seq, head.hash, utc_now().isoformat())
             self._anchored = head.seq
