@@ -25,6 +25,21 @@ from mineguard.services.storage.local_postgres import (
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The audit key and checkpoint file of every service started here, in a temporary folder.
+
+    Their default place is next to a SQLite database, but ``var/`` of the working directory for
+    PostgreSQL: the tests must not write there. Checkpoints name their database, so one file serves all.
+    """
+    folder = tmp_path_factory.mktemp("audit")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MINEGUARD_AUDIT_KEY_FILE", str(folder / "audit.key"))
+    patch.setenv("MINEGUARD_AUDIT_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
+    yield folder
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A ``postgresql+psycopg://`` URL of a server's maintenance database on loopback."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -26,19 +27,26 @@ def cmd_site_validate(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from mineguard.services.audit.log import verify
+    from mineguard.services.audit.seal import AuditSeal
     from mineguard.services.settings import Settings
     from mineguard.services.storage.db import has_schema, make_engine, session_factory
 
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
+    given = {"database_url": args.database_url, "audit_key_file": args.key_file, "audit_anchor_file": args.anchor_file}
+    settings = Settings(**{name: value for name, value in given.items() if value})
     engine = make_engine(settings.database_url)
     try:
         if not has_schema(engine):
-            raise ValueError(f"no MineGuard database at {engine.url.render_as_string(hide_password=True)} — "
-                             "pass --database-url or set MINEGUARD_DATABASE_URL")  # fmt: skip
+            raise ValueError(
+                f"no MineGuard database at {engine.url.render_as_string(hide_password=True)} — "
+                "pass --database-url or set MINEGUARD_DATABASE_URL"
+            )
+        seal = AuditSeal.from_settings(settings, create=False)  # an unreadable key file: a clear error, exit 2
         with session_factory(engine)() as session:
-            report = verify(session)
+            report = verify(session, seal=seal)
     finally:
         engine.dispose()
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(report.format())
     return 0 if report.ok else 1
 
@@ -52,6 +60,20 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     audit = groups.add_parser("audit", help="the tamper-evident event log")
     commands = audit.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
-    p = commands.add_parser("verify", help="check the hash chain; exit 1 and name the first bad entry if tampered")
+    p = commands.add_parser(
+        "verify",
+        help="check the keyed hash chain against its checkpoints; exit 1 and name the first bad entry if tampered",
+    )
     p.add_argument("--database-url", help="default: MINEGUARD_DATABASE_URL or sqlite:///var/mineguard.db")
+    p.add_argument(
+        "--key-file",
+        type=Path,
+        help="the audit HMAC key; default: MINEGUARD_AUDIT_KEY_FILE or "
+        "audit.key next to the SQLite database (var/audit.key)",
+    )
+    p.add_argument(
+        "--anchor-file",
+        type=Path,
+        help="the signed checkpoints; default: MINEGUARD_AUDIT_ANCHOR_FILE or audit-anchors.jsonl next to the key",
+    )
     p.set_defaults(func=cmd_audit_verify)

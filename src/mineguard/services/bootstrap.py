@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.services.audit.seal import AuditSeal
 from mineguard.services.auth.passwords import new_secret
 from mineguard.services.auth.roles import Role
 from mineguard.services.auth.users import create_user
@@ -28,6 +29,7 @@ class Booted:
     graph: ZoneGraph
     site_id: str
     admin_password: str | None  # set only when it was generated now
+    seal: AuditSeal  # the audit log's key and checkpoint file, attached to ``sessions``
 
 
 def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
@@ -35,6 +37,8 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
     engine = engine or make_engine(settings.database_url)
     migrate(engine)
     sessions = session_factory(engine)
+    seal = AuditSeal.from_settings(settings)  # a missing key file is created here; an unreadable one stops start
+    seal.attach(sessions)
     generated = None
     with transaction(sessions) as session:
         sync_site(session, site)
@@ -45,4 +49,5 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
             log.warning("created super-manager %r%s", settings.admin_username,
                         f" with password {password!r} — change it" if generated else "")  # fmt: skip
         graph = graph_from_db(session)
-    return Booted(engine, sessions, graph, site.id, generated)
+    seal.checkpoint(engine)  # the head at start (for a legacy log: the cut-over to the key)
+    return Booted(engine, sessions, graph, site.id, generated, seal)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
     mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed
+    # at start, check that the broker keeps what it queues for us while we are down (ingest/broker_check.py):
+    # warn (log a WARNING, in the background), strict (refuse to start unless shown fine), off
+    mqtt_check: Literal["warn", "strict", "off"] = "warn"
+    mqtt_check_messages: int = Field(default=1000, ge=1, le=1_000_000)  # the probe sends one more than this
+    mqtt_check_timeout_s: float = Field(default=5.0, gt=0, le=60)
     face_images_dir: Path | None = None  # enrolment images in <dir>/<person_id>/; face erasure deletes them
     notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
@@ -39,5 +45,11 @@ class Settings(BaseSettings):
     # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most
     # similar past MSHA incidents as evidence["similar_incidents"]; None: alerts carry no similar past incidents
     incident_index: Path | None = None
+    # the audit log's HMAC key, outside the database; None: audit.key next to the SQLite database (var/ for a
+    # server database), created on first start with mode 600 — keep a copy off the machine
+    audit_key_file: Path | None = None
+    # signed checkpoints of the audit log's head; None: audit-anchors.jsonl next to the key's default place
+    audit_anchor_file: Path | None = None
+    audit_anchor_s: float = Field(default=300.0, gt=0, le=86400)  # checkpoint schedule (also after each commit)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -52,6 +52,9 @@ def test_alert_reaches_a_webhook_and_is_recorded(tmp_path: Path) -> None:
                 time.sleep(0.05)
             assert _Hook.received and "withdraw people from Longwall face 1101" in _Hook.received[0]["message"]
             alert_id = _Hook.received[0]["alert_id"]
+            raised = client.get("/api/v1/audit", params={"action": "alert.raised"}, headers=headers).json()
+            entry = next(e for e in raised if e["subject"] == f"alert:{alert_id}")
+            assert _Hook.received[0]["audit"] == {"seq": entry["seq"], "hash": entry["hash"]}  # a copy off the box
             deadline = time.monotonic() + 10
             kinds: list[str] = []
             while "notified" not in kinds and time.monotonic() < deadline:

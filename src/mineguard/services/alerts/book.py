@@ -40,12 +40,17 @@ class AlertChange:
     alert: Alert
     kind: str  # raised | updated | escalated | acknowledged | resolved
     rung: str | None = None  # who is to be told (escalation rung), when someone is
+    audit: tuple[int, str] | None = None  # the audit log entry of this change (seq, hash): notices carry it
 
 
-def _history(session: Session, alert: Alert, t: datetime, kind: str, actor: str, detail: dict[str, Any]) -> None:
+def _history(
+    session: Session, alert: Alert, t: datetime, kind: str, actor: str, detail: dict[str, Any]
+) -> tuple[int, str] | None:
+    """Record the change in the alert's history and the audit log; returns the audit head after it."""
     session.add(AlertEvent(alert_id=alert.id, t=t, kind=kind, actor=actor, detail=detail))
     audit.append(session, actor=actor, action=f"alert.{kind}", subject=f"alert:{alert.id}",
                  payload={"key": alert.key, "severity": alert.severity, "state": alert.state, **detail})  # fmt: skip
+    return audit.head(session)
 
 
 def active_alert(session: Session, key: str) -> Alert | None:
@@ -66,8 +71,8 @@ def raise_or_update(session: Session, *, key: str, rule_id: str, severity: Sever
                       next_escalation_at=None if timeout is None else t + timedelta(seconds=timeout))  # fmt: skip
         session.add(alert)
         session.flush()
-        _history(session, alert, t, "raised", "system", {"message": message})
-        return AlertChange(alert, "raised", policy.rung(0))
+        mark = _history(session, alert, t, "raised", "system", {"message": message})
+        return AlertChange(alert, "raised", policy.rung(0), mark)
     rose = Severity(alert.severity).rank < severity.rank
     alert.condition_active, alert.updated_at, alert.updates = True, t, alert.updates + 1
     alert.message, alert.evidence, alert.title = message, _merge_evidence(alert.evidence, evidence), title
@@ -77,8 +82,8 @@ def raise_or_update(session: Session, *, key: str, rule_id: str, severity: Sever
     if alert.state == "open":  # a worse condition restarts the clock at the current rung
         timeout = policy.timeout(severity)
         alert.next_escalation_at = None if timeout is None else t + timedelta(seconds=timeout)
-    _history(session, alert, t, "updated", "system", {"severity": str(severity), "message": message})
-    return AlertChange(alert, "updated", policy.rung(alert.escalation_level))
+    mark = _history(session, alert, t, "updated", "system", {"severity": str(severity), "message": message})
+    return AlertChange(alert, "updated", policy.rung(alert.escalation_level), mark)
 
 
 KEPT_EVIDENCE = ("similar_incidents",)  # attached once when raised (alerts/evidence.py); updates keep it
@@ -105,8 +110,8 @@ def acknowledge(session: Session, alert_id: int, *, actor: str, t: datetime, not
         raise AlertStateError(f"alert {alert_id} is {alert.state} — only an open alert can be acknowledged")
     alert.state, alert.acknowledged_by, alert.acknowledged_at = "acknowledged", actor, t
     alert.next_escalation_at, alert.updated_at = None, t
-    _history(session, alert, t, "acknowledged", actor, {"note": note} if note else {})
-    return AlertChange(alert, "acknowledged")
+    mark = _history(session, alert, t, "acknowledged", actor, {"note": note} if note else {})
+    return AlertChange(alert, "acknowledged", audit=mark)
 
 
 def resolve(session: Session, alert_id: int, *, actor: str, t: datetime, resolution: str) -> AlertChange:
@@ -119,8 +124,8 @@ def resolve(session: Session, alert_id: int, *, actor: str, t: datetime, resolut
 def _resolve(session: Session, alert: Alert, t: datetime, actor: str, resolution: str) -> AlertChange:
     alert.state, alert.resolved_by, alert.resolved_at, alert.resolution = "resolved", actor, t, resolution
     alert.condition_active, alert.next_escalation_at, alert.updated_at = False, None, t
-    _history(session, alert, t, "resolved", actor, {"resolution": resolution})
-    return AlertChange(alert, "resolved")
+    mark = _history(session, alert, t, "resolved", actor, {"resolution": resolution})
+    return AlertChange(alert, "resolved", audit=mark)
 
 
 def escalate_due(session: Session, t: datetime, policy: EscalationPolicy = DEFAULT_POLICY) -> list[AlertChange]:
@@ -136,8 +141,9 @@ def escalate_due(session: Session, t: datetime, policy: EscalationPolicy = DEFAU
         alert.next_escalation_at = None if top or timeout is None else t + timedelta(seconds=timeout)
         rung = policy.rung(alert.escalation_level)
         if not top:
-            _history(session, alert, t, "escalated", "system", {"to": rung, "level": alert.escalation_level})
-            changes.append(AlertChange(alert, "escalated", rung))
+            detail = {"to": rung, "level": alert.escalation_level}
+            mark = _history(session, alert, t, "escalated", "system", detail)
+            changes.append(AlertChange(alert, "escalated", rung, mark))
     return changes
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.events import EventHub
+from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
@@ -26,3 +27,4 @@ class ServiceContext:
     bus: Communicator | None = None
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
+    broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down

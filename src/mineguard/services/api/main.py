@@ -40,7 +40,8 @@ from mineguard.services.api.routes import (
 from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
-from mineguard.services.ingest.transport import make_transport
+from mineguard.services.ingest.broker_check import StartupCheck
+from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
@@ -60,6 +61,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ctx.broker_check = broker_startup_check(settings)
+        if ctx.broker_check is not None:
+            ctx.broker_check.start()  # strict: raises here, before anything else has started
         dispatcher = load_dispatcher(settings.notifiers_file, ctx.sessions) if settings.notifiers_file else None
 
         def on_change(change: AlertChange) -> None:
@@ -105,12 +109,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 on_change(change)
 
         risk = Ticker(risk_round, settings.risk_check_s, name="mineguard-risk")
+        anchor = Ticker(lambda: booted.seal.checkpoint(ctx.engine), settings.audit_anchor_s, name="mineguard-audit")
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
         sensor_health.start()
         ingest_health.start()
         risk.start()
+        anchor.start()
         try:
             yield
         finally:
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             sensor_health.stop()
             ingest_health.stop()
             risk.stop()
+            anchor.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
             if dispatcher is not None:
@@ -133,6 +140,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         declare_error_responses(module.router)
         app.include_router(module.router)
     return app
+
+
+def broker_startup_check(settings: Settings) -> StartupCheck | None:
+    """The start-up check that the MQTT broker keeps our queue (``MINEGUARD_MQTT_CHECK``); None on the bus."""
+    if not settings.mqtt_url:
+        return None
+    return StartupCheck(
+        settings.mqtt_check,
+        **mqtt_address(settings.mqtt_url),
+        messages=settings.mqtt_check_messages,
+        timeout_s=settings.mqtt_check_timeout_s,
+    )
 
 
 def load_incident_evidence(settings: Settings) -> IncidentEvidence | None:

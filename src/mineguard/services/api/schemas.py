@@ -263,6 +263,11 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    cause: str | None = None  # tampered | wrong_key | no_key
+    key_id: str | None = None  # the key the chain was checked with
+    legacy_entries: int = 0  # unkeyed entries written before the key (a prefix of the chain)
+    anchors_checked: int = 0  # checkpoints outside the database the log was compared with
+    warnings: list[str] = []
 
 
 # --- health
@@ -285,6 +290,7 @@ class HealthOut(Out):
     ingest: IngestHealthOut | None = Field(description="null before the ingest worker has started")
     last_reading_at: datetime | None = Field(description="measurement time of the newest stored sensor reading")
     last_reading_age_s: float | None = Field(description="seconds since last_reading_at")
+    mqtt: dict[str, Any] = Field(description="the transport and the MQTT broker check made at start")
 
 
 # --- sensor readings

@@ -1,6 +1,11 @@
 """A throw-away Mosquitto broker on loopback (Debian ``mosquitto``), for tests, benchmarks and
-trying the MQTT transport without setting a broker up. Persistence is on, so a restart keeps the
-queued QoS 1 messages of persistent sessions, as a production broker configured for it does."""
+trying the MQTT transport without setting a broker up.
+
+It runs the shipped broker settings (:data:`~.broker_check.SHIPPED_CONFIG`: persistence on, no
+queue limit, ...) with only the port, folders and log file changed, so the tests prove the file
+that production brokers are told to use. ``settings`` overrides single lines, e.g.
+``{"max_queued_messages": "100"}`` for a stock-like broker that drops what it cannot queue.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from mineguard.services.ingest.broker_check import SHIPPED_CONFIG
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -27,16 +34,31 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def broker_config(text: str, settings: dict[str, str]) -> str:
+    """``text`` (a mosquitto.conf) with the first line of each setting in ``settings`` replaced (or appended)."""
+    lines, left = [], dict(settings)
+    for line in text.splitlines():
+        key = line.split(maxsplit=1)[0] if line.strip() and not line.lstrip().startswith("#") else None
+        if key in left:
+            line = f"{key} {left.pop(key)}"
+        elif key in settings:  # a repeated setting (log_dest): keep only ours
+            continue
+        lines.append(line)
+    return "\n".join([*lines, *(f"{key} {value}" for key, value in left.items())]) + "\n"
+
+
 class LocalBroker:
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, settings: dict[str, str] | None = None) -> None:
         self.folder, self.port, self.host = folder, port, "127.0.0.1"
         self.config = folder / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {folder}/\nautosave_interval 1\nmax_queued_messages 0\n"
-            f"log_dest file {folder}/mosquitto.log\n"
-            + ("user root\n" if os.geteuid() == 0 else "")  # else it drops to 'mosquitto', who cannot write here
-        )
+        local = {
+            "listener": f"{port} 127.0.0.1",
+            "persistence_location": f"{folder}/",
+            "log_dest": f"file {folder}/mosquitto.log",
+        }
+        if os.geteuid() == 0:
+            local["user"] = "root"  # else it drops to 'mosquitto', who cannot write here
+        self.config.write_text(broker_config(SHIPPED_CONFIG.read_text(), {**local, **(settings or {})}))
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 10.0) -> None:
@@ -68,9 +90,9 @@ class LocalBroker:
 
 
 @contextmanager
-def local_broker() -> Iterator[LocalBroker]:
+def local_broker(settings: dict[str, str] | None = None) -> Iterator[LocalBroker]:
     folder = Path(tempfile.mkdtemp(prefix="mineguard-mqtt-"))
-    broker = LocalBroker(folder, _free_port())
+    broker = LocalBroker(folder, _free_port(), settings)
     try:
         broker.start()
         yield broker

@@ -12,14 +12,24 @@ class TransportConfigError(ValueError):
     """The broker URL cannot be used; the message shows the expected form."""
 
 
+def mqtt_address(mqtt_url: str) -> dict:
+    """``host``, ``port``, ``username``, ``password`` of an ``mqtt://`` URL."""
+    parsed = urlparse(mqtt_url)
+    if parsed.scheme != "mqtt" or not parsed.hostname:
+        raise TransportConfigError(
+            f"MQTT URL {mqtt_url!r} is not valid — use mqtt://host:1883 (or mqtt://user:password@host:1883)"
+        )
+    return {
+        "host": parsed.hostname,
+        "port": parsed.port or 1883,
+        "username": parsed.username,
+        "password": parsed.password,
+    }
+
+
 def make_transport(mqtt_url: str | None, *, client_id: str) -> Communicator:
     if not mqtt_url:
         return InProcessBus()
     from mineguard.services.ingest.mqtt import MqttCommunicator
 
-    parsed = urlparse(mqtt_url)
-    if parsed.scheme != "mqtt" or not parsed.hostname:
-        raise TransportConfigError(f"MQTT URL {mqtt_url!r} is not valid — use mqtt://host:1883 "
-                                   "(or mqtt://user:password@host:1883)")  # fmt: skip
-    return MqttCommunicator(parsed.hostname, parsed.port or 1883, client_id=client_id, username=parsed.username,
-                            password=parsed.password)  # fmt: skip
+    return MqttCommunicator(**mqtt_address(mqtt_url), client_id=client_id)

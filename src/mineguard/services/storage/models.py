@@ -195,7 +195,7 @@ class HelpCall(Base):
 
 
 class AuditEntry(Base):
-    """One row of the hash-chained event log; ``hash = sha256(prev_hash + canonical row)``."""
+    """One row of the hash-chained event log; ``hash = HMAC(key, prev_hash + canonical row)`` (``audit.log``)."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -206,6 +206,7 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)  # None: legacy unkeyed sha256
 
 
 class AuditHead(Base):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -85,3 +86,21 @@ def test_wants_filters_by_rung_severity_and_kind() -> None:
     assert default.wants(_notice())
     assert not default.wants(_notice(severity=Severity.INFO))
     assert not default.wants(_notice(kind="resolved", rung=None))
+
+
+def test_notices_carry_the_audit_entry_of_their_change() -> None:
+    """Every channel carries the audit log entry (seq, hash) of the change: copies of the chain's head off the box."""
+    from mineguard.services.alerts.notifiers.email import body_of
+    from mineguard.services.alerts.notifiers.sms import sms_text
+    from mineguard.services.alerts.notifiers.webhook import body_of as webhook_body
+
+    digest = "9f" * 32
+    notice = _notice(
+        audit_seq=42, audit_hash=digest, message="CH4 1.6 % at P3-N2 — withdraw people", severity=Severity.CRITICAL
+    )
+    assert json.loads(webhook_body(notice))["audit"] == {"seq": 42, "hash": digest}
+    assert f"Audit: audit log seq 42, hash {digest}" in body_of(notice)
+    assert sms_text(notice) == "[CRITICAL] CH4 1.6 % at P3-N2 — withdraw people audit#42:9f9f9f9f9f9f"
+    long = _notice(audit_seq=42, audit_hash=digest, message="word " * 30)
+    assert "audit#" not in sms_text(long)  # the safety text never gives way to it
+    assert "audit" not in _notice().to_dict()

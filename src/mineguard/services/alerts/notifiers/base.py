@@ -13,7 +13,7 @@ import json
 import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -43,20 +43,30 @@ class Notice:
     zone_id: str | None = None
     rung: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    audit_seq: int | None = None  # the audit log entry of this change: a copy of the chain's head off the machine
+    audit_hash: str | None = None
 
     @classmethod
     def from_change(cls, change: Any, t: datetime) -> Notice:
         """Copy what notifiers need from a :class:`~mineguard.services.alerts.book.AlertChange`."""
         alert = change.alert
-        return cls(alert_id=int(alert.id), kind=str(change.kind), severity=Severity(alert.severity),
+        notice = cls(alert_id=int(alert.id), kind=str(change.kind), severity=Severity(alert.severity),
                    title=str(alert.title), message=str(alert.message), t=t, zone_id=alert.zone_id,
                    rung=change.rung, evidence=dict(alert.evidence or {}))  # fmt: skip
+        seq, hash_ = getattr(change, "audit", None) or (None, None)
+        return replace(notice, audit_seq=seq, audit_hash=hash_)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``t`` in ISO 8601; evidence values that JSON cannot hold become text)."""
-        return {"alert_id": self.alert_id, "kind": self.kind, "severity": str(self.severity), "title": self.title,
+        body = {"alert_id": self.alert_id, "kind": self.kind, "severity": str(self.severity), "title": self.title,
                 "message": self.message, "zone_id": self.zone_id, "rung": self.rung, "t": self.t.isoformat(),
                 "evidence": json.loads(json.dumps(self.evidence, default=str))}  # fmt: skip
+        audit = {"audit": {"seq": self.audit_seq, "hash": self.audit_hash}} if self.audit_seq is not None else {}
+        return {**body, **audit}
+
+    def audit_line(self) -> str | None:
+        """``audit log seq N, hash H``: compare it with ``mineguard audit verify`` / ``GET /api/v1/audit``."""
+        return None if self.audit_seq is None else f"audit log seq {self.audit_seq}, hash {self.audit_hash}"
 
     def evidence_lines(self) -> list[str]:
         return [f"{key}: {value}" for key, value in sorted(self.evidence.items())]

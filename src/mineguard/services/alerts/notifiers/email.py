@@ -54,6 +54,8 @@ def body_of(notice: Notice) -> str:
         lines.append(f"For: {notice.rung}")
     if notice.evidence:
         lines += ["", "Evidence:", *(f"  {line}" for line in notice.evidence_lines())]
+    if notice.audit_line():
+        lines += ["", f"Audit: {notice.audit_line()}"]
     return "\n".join(lines) + "\n"
 
 

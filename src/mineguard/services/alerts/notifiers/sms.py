@@ -2,7 +2,8 @@
 
 A text message holds 160 characters, so the text is cut to fit with "…". Alert messages read
 "<what happened> — <what to do>"; when the whole does not fit, the action goes first so that it
-survives the cut: "[CRITICAL] <action> — <what happened…>".
+survives the cut: "[CRITICAL] <action> — <what happened…>". When room is left, the text ends with
+the audit log entry of the change, " audit#<seq>:<first 12 hex of its hash>" (a copy off the machine).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def sms_text(notice: Notice, limit: int = 160) -> str:
     message = " ".join(notice.message.split())
     whole = prefix + message
     if len(whole) <= limit:
-        return whole
+        return _with_audit(whole, notice, limit)
     if DASH in message:
         what, action = message.split(DASH, 1)
         first = prefix + action.strip()
@@ -59,6 +60,14 @@ def sms_text(notice: Notice, limit: int = 160) -> str:
             return first + DASH + cut(what.strip(), limit - len(first) - len(DASH))
         return cut(first, limit)
     return cut(whole, limit)
+
+
+def _with_audit(text: str, notice: Notice, limit: int) -> str:
+    """``text`` and " audit#<seq>:<hash prefix>" when that still fits: the safety message never gives way."""
+    if notice.audit_seq is None:
+        return text
+    tail = f" audit#{notice.audit_seq}:{(notice.audit_hash or '')[:12]}"
+    return text + tail if len(text) + len(tail) <= limit else text
 
 
 @register_notifier("sms")

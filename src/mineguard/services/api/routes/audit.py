@@ -22,6 +22,15 @@ def list_entries(unit: UnitDep, limit: int = Query(100, ge=1, le=5000), action: 
 
 @router.get("/verify", response_model=AuditVerifyOut)
 def verify(unit: UnitDep, user: User = View) -> AuditVerifyOut:
-    report = audit.verify(unit.session)
-    return AuditVerifyOut(ok=report.ok, entries=report.entries, first_bad_seq=report.first_bad_seq,
-                          problem=report.problem)  # fmt: skip
+    report = audit.verify(unit.session)  # with the service's key and checkpoint file
+    return AuditVerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        first_bad_seq=report.first_bad_seq,
+        problem=report.problem,
+        cause=report.cause,
+        key_id=report.key_id,
+        legacy_entries=report.legacy,
+        anchors_checked=report.anchors,
+        warnings=list(report.warnings),
+    )

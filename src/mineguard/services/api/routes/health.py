@@ -18,6 +18,7 @@ from mineguard import __version__
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.deps import get_ctx
 from mineguard.services.api.schemas import HealthOut, IngestHealthOut
+from mineguard.services.ingest.broker_check import broker_health
 from mineguard.services.ingest.store import newest_reading_time
 from mineguard.services.storage.types import utc_now
 
@@ -47,5 +48,6 @@ def health(ctx: Annotated[ServiceContext, Depends(get_ctx)]) -> JSONResponse:
         ingest=IngestHealthOut(**status.to_json()) if status is not None else None,
         last_reading_at=last_reading,
         last_reading_age_s=None if last_reading is None else round(max(0.0, (now - last_reading).total_seconds()), 3),
+        mqtt=broker_health(ctx.broker_check),
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if problems else 200)
