@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: str | None = Field(default=None, repr=False)  # None: generated and logged once
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
+    stream_recheck_s: float = Field(default=5.0, gt=0, le=300)  # live streams: revocations made elsewhere close them
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)

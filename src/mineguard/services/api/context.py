@@ -1,13 +1,14 @@
-"""What the running service holds: settings, database, zone graph and the live event hub."""
+"""What the running service holds: settings, database, zone graph, the live event hub and open streams."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.api.open_streams import OpenStreams
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
@@ -26,3 +27,7 @@ class ServiceContext:
     bus: Communicator | None = None
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
+    streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
+
+    def __post_init__(self) -> None:
+        self.streams = OpenStreams(self.sessions, self.settings.stream_recheck_s)

@@ -7,7 +7,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from mineguard.services.api.deps import UnitDep, UserDep, _bearer
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.open_streams import LOG_IN_AGAIN
 from mineguard.services.api.schemas import LoginIn, TokenOut, UserOut
+from mineguard.services.auth.passwords import digest_secret
 from mineguard.services.auth.users import AuthError, issue_token, revoke_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -24,7 +26,10 @@ def login(body: LoginIn, unit: UnitDep) -> TokenOut:
 
 @router.post("/logout", status_code=204, summary="Revoke the token used for this call")
 def logout(user: UserDep, unit: UnitDep, credentials: HTTPAuthorizationCredentials = Depends(_bearer)) -> None:
+    """Revoke the token; live streams opened with it are closed (code 4401) once this has committed."""
     revoke_token(unit.session, credentials.credentials)
+    digest = digest_secret(credentials.credentials)
+    unit.after(lambda: unit.ctx.streams.close_token(digest, f"token revoked (logged out) — {LOG_IN_AGAIN}"))
 
 
 @router.get("/me", response_model=UserOut, summary="The logged-in user")
