@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.open_streams import OpenStreams
+from mineguard.services.auth.throttle import LoginGuard
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
@@ -28,6 +29,8 @@ class ServiceContext:
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
     streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
+    logins: LoginGuard = field(init=False)  # failed-login back-off and the bound on concurrent password checks
 
     def __post_init__(self) -> None:
         self.streams = OpenStreams(self.sessions, self.settings.stream_recheck_s)
+        self.logins = LoginGuard.from_settings(self.settings)
