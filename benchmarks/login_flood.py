@@ -244,6 +244,19 @@ the admin logging in from another address during the flood, retrying after each 
 `Retry-After` says.
 
 {table}
+
+- `unbounded` is the login path before issue 13 item 8: every request takes a worker thread for
+  its argon2 hash, so with more flooding connections (64) than worker threads (40) /health waits
+  for a thread behind the hashes (only a handful of /health samples completed in the window).
+- `check bound only`: at most `MINEGUARD_LOGIN_CONCURRENT_CHECKS` hashes at once (half the cores:
+  1 here); waiting logins are held on the event loop, taking turns by client address (16 waiting
+  per address at most, the rest refused), so worker threads stay free and a legitimate user at
+  another address gets a turn after about one hash per flooding address.
+- `defaults`: in addition each flooding address backs off after 20 failures (5 s, doubling to
+  60 s); refused logins cost no hash and are answered after a 1 s tarpit
+  (`MINEGUARD_LOGIN_REFUSAL_DELAY_S`), which is why so few 429s per second come back.
+- The machine was shared with other sessions during the run (see the load average); compare
+  each row's flood figures with its quiet ones rather than across runs.
 """
 
 
