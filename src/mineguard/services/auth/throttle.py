@@ -13,9 +13,9 @@ Logins waiting for a check wait on the event loop, not in a worker thread, takin
 by client address (at most ``waiting_per_address`` each and ``max_waiting`` in all; a login that
 finds no room, or gets no turn within ``wait_s``, is refused): a flood from a few addresses cannot
 starve other requests of threads, nor a legitimate user at another address of a turn, and a
-flooding connection is held while it waits instead of coming back at once. Refusals are answered
-after ``refusal_delay_s`` (a tarpit on the event loop, no thread), so a client that ignores
-``Retry-After`` cannot turn cheap refusals into a request flood.
+flooding connection is held while it waits instead of coming back at once. The login route answers
+refusals after ``MINEGUARD_LOGIN_REFUSAL_DELAY_S`` (a tarpit on the event loop, no thread), so a
+client that ignores ``Retry-After`` cannot turn cheap refusals into a request flood.
 
 The counters live in this process's memory (one service node; a restart forgets them). Each table
 keeps at most ``max_keys`` keys, dropping the one whose last failure is oldest, so an attacker
