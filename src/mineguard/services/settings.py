@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,18 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: str | None = Field(default=None, repr=False)  # None: generated and logged once
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
+    # login throttling (in-process, per node): past N failures a username or client address waits first_lock_s,
+    # doubling per further failure up to max_lock_s — short, so a locked-out operator gets back in within a minute
+    login_account_failures: int = Field(default=5, ge=1)  # failed logins per username before it must wait
+    login_address_failures: int = Field(default=20, ge=1)  # failed logins per client address before it must wait
+    login_lock_s: float = Field(default=5.0, gt=0, le=3600)
+    login_max_lock_s: float = Field(default=60.0, gt=0, le=3600)
+    login_failure_window_s: float = Field(default=900.0, gt=0)  # failures older than this are forgotten
+    login_tracked_keys: int = Field(default=10_000, ge=10)  # usernames (and addresses) remembered, at most
+    # password hashes at once (default: half the CPU cores); a login beyond them gets 429 at once, not a queue
+    login_concurrent_checks: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1)
+    login_refusal_delay_s: float = Field(default=1.0, ge=0, le=10)  # a refused login is answered this much later
+    stream_recheck_s: float = Field(default=5.0, gt=0, le=300)  # live streams: revocations made elsewhere close them
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)

@@ -1,13 +1,15 @@
-"""What the running service holds: settings, database, zone graph and the live event hub."""
+"""What the running service holds: settings, database, zone graph, the live event hub and open streams."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.api.open_streams import OpenStreams
+from mineguard.services.auth.throttle import LoginGuard
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
@@ -28,3 +30,9 @@ class ServiceContext:
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
+    streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
+    logins: LoginGuard = field(init=False)  # failed-login back-off and the bound on concurrent password checks
+
+    def __post_init__(self) -> None:
+        self.streams = OpenStreams(self.sessions, self.settings.stream_recheck_s)
+        self.logins = LoginGuard.from_settings(self.settings)

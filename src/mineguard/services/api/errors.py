@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, problems: list[str] | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.problems = status, message, problems or []
+        self.headers = headers  # e.g. Retry-After on 429
 
 
 def error_body(status: int, message: str, problems: list[str] | None = None) -> dict:
@@ -48,7 +51,7 @@ def _describe(error: dict) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, exc.message, exc.problems), status_code=exc.status)
+        return JSONResponse(error_body(exc.status, exc.message, exc.problems), exc.status, headers=exc.headers)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

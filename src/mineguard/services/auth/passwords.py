@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def dummy_password_hash() -> str:
+    """A hash of a random password with the service's parameters, made once: checking a password against
+    it costs what checking a real user's costs (login answers in the same time for unknown users)."""
+    return _hasher.hash(new_secret())
 
 
 def new_secret() -> str:

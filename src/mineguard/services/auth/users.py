@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mineguard.services.audit import log as audit
-from mineguard.services.auth.passwords import digest_secret, hash_password, new_secret, verify_password
+from mineguard.services.auth.passwords import (
+    digest_secret,
+    dummy_password_hash,
+    hash_password,
+    new_secret,
+    verify_password,
+)
 from mineguard.services.auth.roles import Role
 from mineguard.services.storage.models import ApiToken, Asset, User
 from mineguard.services.storage.types import utc_now
@@ -55,8 +62,12 @@ def change_role(session: Session, user: User, role: Role, *, actor: str) -> User
 
 
 def issue_token(session: Session, username: str, password: str, ttl_s: int) -> IssuedToken:
+    """A new token for a right username and password. An unknown or disabled user costs the same password
+    check (against a dummy hash), so the answer time does not tell which usernames exist."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    usable = user is not None and user.active
+    matches = verify_password(user.password_hash if usable else dummy_password_hash(), password)
+    if not (usable and matches):
         raise AuthError("wrong username or password")
     token = new_secret()
     expires = utc_now() + timedelta(seconds=ttl_s)
@@ -66,7 +77,8 @@ def issue_token(session: Session, username: str, password: str, ttl_s: int) -> I
     return IssuedToken(token, expires, user)
 
 
-def user_for_token(session: Session, token: str) -> User:
+def token_holder(session: Session, token: str) -> tuple[ApiToken, User]:
+    """The stored token and its active user; AuthError says why a token is unusable."""
     row = session.get(ApiToken, digest_secret(token))
     if row is None:
         raise AuthError("unknown or revoked token — log in again at POST /api/v1/auth/token")
@@ -75,7 +87,21 @@ def user_for_token(session: Session, token: str) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise AuthError("account disabled — ask a super-manager")
-    return user
+    return row, user
+
+
+def user_for_token(session: Session, token: str) -> User:
+    return token_holder(session, token)[1]
+
+
+def tokens_in_use(session: Session, digests: Collection[str]) -> dict[str, tuple[ApiToken, User]]:
+    """The stored tokens among ``digests`` (SHA-256 digests) with their users, in one query; a revoked
+    token is missing from the answer. Expiry and ``User.active`` are left to the caller."""
+    if not digests:
+        return {}
+    query = select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    rows = session.execute(query.where(ApiToken.token_hash.in_(list(digests))))
+    return {token.token_hash: (token, user) for token, user in rows}
 
 
 def revoke_token(session: Session, token: str) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.open_streams import SCOPE_CHANGED
 from mineguard.services.api.schemas import RoleIn, UserIn, UserOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.users import UserConflict, change_role, create_user
@@ -38,4 +39,7 @@ def set_role(user_id: int, body: RoleIn, unit: UnitDep, user: User = Manage) -> 
         raise NotFound(f"user {user_id} does not exist — list users at GET /api/v1/users")
     if target.id == user.id and body.role != user.role:
         raise ApiError(409, "you cannot change your own role — ask another super-manager")
+    if body.role != target.role:  # what the user may see changes: their live streams reconnect for the new scope
+        reason = f"your role changed to {body.role} — reconnect to /api/v1/stream for the new scope"
+        unit.after(lambda: unit.ctx.streams.close_user(target.id, SCOPE_CHANGED, reason))
     return change_role(unit.session, target, body.role, actor=user.username)
