@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from mineguard.services.alerts import book
-from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas import AckAlertIn, AlertEventOut, AlertOut, ResolveAlertIn
 from mineguard.services.auth.roles import Permission
@@ -15,6 +15,7 @@ from mineguard.services.storage.models import Alert, User
 from mineguard.services.storage.types import utc_now
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+AlertId = db_id(Alert.id)
 
 
 def alert_event(change: book.AlertChange) -> TwinEvent:
@@ -38,17 +39,19 @@ def list_alerts(unit: UnitDep, state: str | None = Query(None, pattern="^(open|a
 
 
 @router.get("/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Alert:
+def get_alert(alert_id: AlertId, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Alert:
     return book.get_alert(unit.session, alert_id)
 
 
 @router.get("/{alert_id}/history", response_model=list[AlertEventOut])
-def alert_history(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list:
+def alert_history(alert_id: AlertId, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list:
     return book.history_of(unit.session, alert_id)
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
-def acknowledge(alert_id: int, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)) -> Alert:
+def acknowledge(
+    alert_id: AlertId, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)
+) -> Alert:
     try:
         change = book.acknowledge(unit.session, alert_id, actor=user.username, t=utc_now(), note=body.note)
     except book.AlertStateError as exc:
@@ -58,7 +61,7 @@ def acknowledge(alert_id: int, body: AckAlertIn, unit: UnitDep, user: User = req
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
-def resolve(alert_id: int, body: ResolveAlertIn, unit: UnitDep,
+def resolve(alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep,
             user: User = require(Permission.RESOLVE_ALERTS)) -> Alert:  # fmt: skip
     try:
         change = book.resolve(unit.session, alert_id, actor=user.username, t=utc_now(), resolution=body.resolution)
