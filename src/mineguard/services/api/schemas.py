@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from mineguard.services.auth.roles import Role
 
@@ -391,7 +391,7 @@ class ResolveAlertIn(In):
 
 # --- face gallery (issue #5)
 MAX_FACE_EMBEDDINGS = 50  # per request
-FaceVector = Annotated[list[Number], Field(min_length=1, max_length=4096)]
+FaceVector = Annotated[list[StrictFloat], Field(min_length=1, max_length=4096)]  # NaN/inf: prepare_embeddings says
 FaceImageRef = Annotated[str, Field(min_length=1, max_length=300)]
 
 
