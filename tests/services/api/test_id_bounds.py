@@ -56,10 +56,15 @@ def test_largest_id_is_a_plain_404(shared_api: Api, method: str, template: str, 
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/alerts?limit=99999999999999999999", "/api/v1/audit?limit=99999999999999999999",
-     "/api/v1/events?limit=-1", "/api/v1/readings/rejects?limit=99999999999999999999",
-     "/api/v1/readings?device_id=ch4-1101-t&limit=0", "/api/v1/assets/miner-001/history?limit=99999999999999999999"],
-)  # fmt: skip
+    [
+        "/api/v1/alerts?limit=99999999999999999999",
+        "/api/v1/audit?limit=99999999999999999999",
+        "/api/v1/events?limit=-1",
+        "/api/v1/readings/rejects?limit=99999999999999999999",
+        "/api/v1/readings?device_id=ch4-1101-t&limit=0",
+        "/api/v1/assets/miner-001/history?limit=99999999999999999999",
+    ],
+)
 def test_out_of_range_limit_is_422(shared_api: Api, path: str) -> None:
     response = shared_api.call("super_manager", "GET", path)
     assert response.status_code == 422 and "limit" in response.json()["error"]["message"], response.text

@@ -50,9 +50,20 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
     report = store_events(unit.session, items, source=sender.source, now=now)
     scopes = stream_scopes(unit.session, (event.asset_id for event in report.accepted))
     for event in report.accepted:
-        unit.emit(TwinEvent("event", {"id": event.id, "signal": event.signal_key, "t": event.t.isoformat(),
-                                      "zone_id": event.zone_id, "asset_id": event.asset_id},
-                            permission=Permission.VIEW_CREW, **scopes.get(event.asset_id or "", {})))  # fmt: skip
+        unit.emit(
+            TwinEvent(
+                "event",
+                {
+                    "id": event.id,
+                    "signal": event.signal_key,
+                    "t": event.t.isoformat(),
+                    "zone_id": event.zone_id,
+                    "asset_id": event.asset_id,
+                },
+                permission=Permission.VIEW_CREW,
+                **scopes.get(event.asset_id or "", {}),
+            )
+        )
     if unit.ctx.pipeline is not None and report.accepted:
         unit.after(lambda: unit.ctx.pipeline.observe_events(report.accepted))
     return report.to_json()

@@ -31,9 +31,19 @@ def call_help(body: HelpIn, unit: UnitDep, user: User = Help) -> HelpCall:
     unit.session.flush()
     audit.append(unit.session, actor=user.username, action="help.called", subject=f"help:{row.id}",
                  payload={"zone_id": zone_id, "asset_id": body.asset_id, "message": body.message})  # fmt: skip
-    unit.emit(TwinEvent("help.called", {"id": row.id, "zone_id": zone_id, "asset_id": body.asset_id,
-                                        "message": body.message, "called_by": user.username},
-                        **stream_scopes(unit.session, [body.asset_id]).get(body.asset_id or "", {})))  # fmt: skip
+    unit.emit(
+        TwinEvent(
+            "help.called",
+            {
+                "id": row.id,
+                "zone_id": zone_id,
+                "asset_id": body.asset_id,
+                "message": body.message,
+                "called_by": user.username,
+            },
+            **stream_scopes(unit.session, [body.asset_id]).get(body.asset_id or "", {}),
+        )
+    )
     return row
 
 
