@@ -164,6 +164,11 @@ def test_the_stream_scopes_events_about_people(mine: Api) -> None:
         assert mine.call("manager", "POST", "/api/v1/events", json={"events": events}).status_code == 200
         first = ws.receive_json()
         assert first["type"] == "event" and first["data"]["asset_id"] == "miner-002", first
+        for person in ("miner-006", "miner-002"):
+            called = mine.call("manager", "POST", "/api/v1/help", json={"message": "down", "asset_id": person})
+            assert called.status_code == 201
+        help_call = ws.receive_json()
+        assert help_call["type"] == "help.called" and help_call["data"]["asset_id"] == "miner-002", help_call
 
 
 def _zone_of(api: Api, person: str) -> str:
