@@ -20,10 +20,10 @@ def test_camera_events_are_stored_listed_and_raise_the_combined_alert(api: Api) 
     camera_box = {"X-Gateway-Id": "gw-faces", "X-Gateway-Secret": secret}
     pipeline = api.client.app.state.ctx.pipeline
     t0 = utc_now()  # the service ticks every second on the wall clock: past signals would go stale (max_age_s 5)
-    for i in range(5):  # a miner without a helmet, 45 m from face 1101, seen every second for 5 s
+    for i in range(5):  # a crew-a miner (the supervisor's crew) without a helmet, 45 m from face 1101, every second
         t = t0 + timedelta(seconds=i)
         pipeline.observe_signal("danger.approach", t, 45.0, "face_1101")
-        body = {"events": [_event(t, event_id=f"frame-{i}", asset_id="miner-004"), _event(t, label="Bad")]}
+        body = {"events": [_event(t, event_id=f"frame-{i}", asset_id="miner-002"), _event(t, label="Bad")]}
         response = api.client.post("/api/v1/events", json=body, headers=camera_box)
         assert response.status_code == 200, response.text
         report = response.json()
@@ -41,7 +41,7 @@ def test_camera_events_are_stored_listed_and_raise_the_combined_alert(api: Api) 
     window = {"end": (t0 + timedelta(seconds=10)).isoformat()}
     listed = api.call("supervisor", "GET", "/api/v1/events", params={"label": "no_helmet", **window}).json()
     assert len(listed) == 5 and listed[0]["t"] > listed[-1]["t"]  # newest first
-    assert listed[0]["zone_id"] == "face_gate_1101" and listed[0]["asset_id"] == "miner-004"
+    assert listed[0]["zone_id"] == "face_gate_1101" and listed[0]["asset_id"] == "miner-002"
     assert listed[0]["bbox"] == [200.0, 150.0, 290.0, 410.0] and listed[0]["confidence"] == 0.87
     assert api.call("supervisor", "GET", "/api/v1/events", params={"zone_id": "main_roadway", **window}).json() == []
     rejects = api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "invalid_schema"}).json()

@@ -109,3 +109,35 @@ def test_unknown_people_and_bad_vectors_are_refused_with_the_reason(api: Api) ->
     assert api.call("manager", "GET", "/api/v1/faces").json()["people"][0]["embeddings"] == 2  # nothing more stored
     unknown = api.call("super_manager", "DELETE", "/api/v1/faces/nobody")
     assert unknown.status_code == 404 and "GET /api/v1/faces" in unknown.json()["error"]["message"]
+
+
+def test_image_refs_are_plain_file_names_in_the_persons_gallery_folder(api: Api, tmp_path: Path) -> None:
+    api.client.app.state.ctx.settings.face_images_dir = tmp_path
+    (tmp_path / "miner-001").mkdir()
+    (tmp_path / "miner-001" / "link.jpg").symlink_to("/etc/passwd")
+    hostile = [
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "miner-001/../miner-002/a.jpg",
+        "miner-002/a.jpg",
+        "a/b.jpg",
+        "..",
+        "miner-001/..",
+        "a\\b.jpg",
+        "a\x00.jpg",
+        "C:evil.jpg",
+        "new\nline.jpg",
+        "link.jpg",
+    ]
+    for ref in hostile:
+        body = {"embeddings": VECTORS, "image_refs": ["front.jpg", ref]}
+        response = api.call("manager", "POST", "/api/v1/faces/miner-001/embeddings", json=body)
+        assert response.status_code == 422, (ref, response.text)
+        message = response.json()["error"]["message"]
+        assert "image_refs" in message and "e.g. 'front.jpg'" in message, (ref, message)
+    assert api.call("manager", "GET", "/api/v1/faces").json()["people"] == []  # nothing stored
+
+    body = {"embeddings": VECTORS, "image_refs": ["front.jpg", "miner-001/left side.jpg"]}
+    assert api.call("manager", "POST", "/api/v1/faces/miner-001/embeddings", json=body).status_code == 201
+    people = api.call("manager", "GET", "/api/v1/faces").json()["people"]
+    assert people[0]["image_refs"] == ["miner-001/front.jpg", "miner-001/left side.jpg"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import BigInteger
 from sqlalchemy.orm import Session
 
 from mineguard.services.api.context import ServiceContext
@@ -53,6 +54,18 @@ def get_unit(ctx: Annotated[ServiceContext, Depends(get_ctx)]) -> Iterator[Unit]
 
 
 UnitDep = Annotated[Unit, Depends(get_unit, scope="function")]
+
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1  # INTEGER and BIGINT on PostgreSQL; SQLite overflows past INT64_MAX
+
+
+def db_id(column: Any) -> Any:
+    """The path parameter type of an id stored in ``column``: a whole number from 1 to the largest
+    its SQL type holds on every backend, so an out-of-range id is a 422 naming the parameter, never a
+    database error (SQLite overflows, PostgreSQL refuses). Every integer id in a route path uses it."""
+    high = INT64_MAX if isinstance(column.type, BigInteger) else INT32_MAX
+    return Annotated[int, Path(ge=1, le=high, description=f"a row id: a whole number from 1 to {high}")]
+
+
 _bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
 
 

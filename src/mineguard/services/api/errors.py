@@ -8,6 +8,8 @@ before they are read (413).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -79,45 +81,81 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(500, "internal error — it was logged; please report it"), 500)
 
 
-class BodySizeLimit:
-    """ASGI middleware refusing bodies over ``max_bytes`` with 413, by header or while streaming."""
+@dataclass(frozen=True)
+class Refusal:
+    """A request body refused for its size: who sent it where, and how big it was (never the body)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    method: str
+    path: str
+    client: str | None
+    gateway_id: str | None  # the X-Gateway-Id header as sent: not authenticated (the body was never read)
+    size: int | None  # the declared Content-Length, or the bytes read before a chunked body passed the limit
+    chunked: bool
+    limit: int
+
+
+class BodySizeLimit:
+    """ASGI middleware refusing bodies over ``max_bytes`` with 413: by Content-Length before anything
+    is read, or while streaming (chunked bodies) as soon as the limit is passed. After the 413 the
+    route sees a disconnected client and whatever it answers is dropped, so every route gives 413.
+    ``on_refused`` is told of each refusal; it runs on the event loop and must return at once."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, on_refused: Callable[[Refusal], None] | None = None) -> None:
+        self.app, self.max_bytes, self.on_refused = app, max_bytes, on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", []))
-        declared = headers.get(b"content-length")
+        declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+            await self._refuse(scope, send, int(declared) if declared.isdigit() else None, chunked=False)
             return
-        seen = 0
+        seen, refused, started = 0, False, False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, send, seen, chunked=True)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if not refused:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
 
-    async def _refuse(self, send: Send) -> None:
+        try:
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not refused:
+                raise
+            log.debug("route gave up on a body cut off at %d bytes", seen, exc_info=True)
+
+    async def _refuse(self, scope: Scope, send: Send, size: int | None, *, chunked: bool) -> None:
         response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes — send smaller batches"),
                                 status_code=413)  # fmt: skip
         await response({"type": "http"}, _no_receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+        if self.on_refused is None:
+            return
+        headers = dict(scope.get("headers", []))
+        client = scope.get("client")
+        gateway = headers.get(b"x-gateway-id")
+        claimed = gateway.decode("latin-1")[:64] if gateway is not None else None
+        where = (scope.get("method", ""), scope.get("path", ""), client[0] if client else None)
+        refusal = Refusal(*where, claimed, size, chunked, self.max_bytes)
+        try:
+            self.on_refused(refusal)
+        except Exception:  # recording is best effort: the 413 is already out
+            log.exception("could not record a refused body")
 
 
 async def _no_receive() -> Message:

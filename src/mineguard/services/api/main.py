@@ -18,6 +18,7 @@ from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
+from mineguard.services.api.refusals import RefusalLog
 from mineguard.services.api.responses import declare_error_responses
 from mineguard.services.api.routes import (
     alerts,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     evidence = load_incident_evidence(settings)  # likewise a bad incident-index folder
     booted = bootstrap(settings, engine)
     ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
+    refusals = RefusalLog(ctx.sessions)  # oversized ingest bodies, kept as rejects
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
         risk = Ticker(risk_round, settings.risk_check_s, name="mineguard-risk")
         anchor = Ticker(lambda: booted.seal.checkpoint(ctx.engine), settings.audit_anchor_s, name="mineguard-audit")
+        refusals.start()
         ctx.ingest.start()
         ctx.bus.start()
         ticker.start()
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             anchor.stop()
             ctx.bus.stop()  # stop taking messages, then store what is buffered
             ctx.ingest.stop()
+            refusals.stop()
             if dispatcher is not None:
                 dispatcher.stop()
 
@@ -135,7 +139,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.ctx = ctx
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, on_refused=refusals)
     for module in (health, *ROUTERS):
         declare_error_responses(module.router)
         app.include_router(module.router)

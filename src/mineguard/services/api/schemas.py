@@ -1,5 +1,10 @@
 """Request and response bodies. Requests forbid unknown fields; units are in the field names
-(``_m``, ``_s``, ``_g``) or carried explicitly (:class:`QuantityIn`)."""
+(``_m``, ``_s``, ``_g``) or carried explicitly (:class:`QuantityIn`).
+
+Numbers and booleans in requests are strict, the one way: a number field takes a JSON number
+(:data:`Number`, :class:`~pydantic.StrictInt`), a boolean field ``true``/``false``
+(:class:`~pydantic.StrictBool`). ``false`` is not 0, ``"3"`` is not 3, ``1`` is not ``true``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from mineguard.services.auth.roles import Role
 from mineguard.services.timestamps import IsoTime
@@ -19,7 +24,8 @@ def _finite(value: float) -> float:
     return value
 
 
-Metres = Annotated[float, Field(ge=-5000, le=5000), AfterValidator(_finite)]
+Number = Annotated[float, Field(strict=True), AfterValidator(_finite)]  # a finite JSON number (an int is fine)
+Metres = Annotated[Number, Field(ge=-5000, le=5000)]
 
 
 class In(BaseModel):
@@ -79,8 +85,8 @@ class ZoneOut(Out):
 
 
 class ZoneLimitsIn(In):
-    staff_limit: int | None = Field(default=None, ge=0, le=10_000)
-    danger: bool | None = None
+    staff_limit: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    danger: StrictBool | None = None
 
 
 class SyncRecordOut(Out):
@@ -141,7 +147,7 @@ class PresenceOut(Out):
 # --- thresholds
 class QuantityIn(In):
     key: Literal["noise_g", "freefall_g", "fall_impact_g", "fall_still_s", "faint_still_s"]
-    value: Annotated[float, AfterValidator(_finite)]
+    value: Number
     unit: str = Field(max_length=16)
 
 
@@ -157,10 +163,10 @@ class GatewayRegistrationOut(Out):
 
 
 class GatewayConfigIn(In):
-    scan_window_s: float | None = Field(default=None, gt=0, le=3600)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    altitude_m: float | None = Field(default=None, ge=-5000, le=9000)
+    scan_window_s: Number | None = Field(default=None, gt=0, le=3600)
+    latitude: Number | None = Field(default=None, ge=-90, le=90)
+    longitude: Number | None = Field(default=None, ge=-180, le=180)
+    altitude_m: Number | None = Field(default=None, ge=-5000, le=9000)
     data_destination: str | None = Field(default=None, pattern=r"^(mineguard|mqtt|mqtts|http|https)://\S{1,250}$")
 
 
@@ -180,7 +186,7 @@ class GatewayOut(Out):
 class CommandIn(In):
     command: str = Field(max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float = Field(default=60.0, gt=0, le=86_400)
+    timeout_s: Number = Field(default=60.0, gt=0, le=86_400)
 
 
 class CommandOut(Out):
@@ -198,14 +204,14 @@ class CommandOut(Out):
 
 
 class AckIn(In):
-    ok: bool
+    ok: StrictBool
     result: dict[str, Any] = Field(default_factory=dict)
 
 
 class PairIn(In):
     barcode: str = Field(pattern=r"^[0-9A-Za-z-]{4,64}$")
     asset_id: str = Field(max_length=64)
-    force: bool = False
+    force: StrictBool = False
 
 
 class TagReadingIn(In):
@@ -214,10 +220,10 @@ class TagReadingIn(In):
     x_m: Metres
     y_m: Metres
     z_m: Metres
-    accel_g: list[Annotated[list[Annotated[float, Field(ge=-64, le=64)]], Field(min_length=3, max_length=3)]] | None = (
-        Field(default=None, max_length=6000)
-    )
-    rate_hz: float | None = Field(default=None, gt=0, le=1000)
+    accel_g: (
+        list[Annotated[list[Annotated[Number, Field(ge=-64, le=64)]], Field(min_length=3, max_length=3)]] | None
+    ) = Field(default=None, max_length=6000)
+    rate_hz: Number | None = Field(default=None, gt=0, le=1000)
 
 
 class TagReadingsIn(In):
@@ -408,7 +414,7 @@ class ResolveAlertIn(In):
 
 # --- face gallery (issue #5)
 MAX_FACE_EMBEDDINGS = 50  # per request
-FaceVector = Annotated[list[float], Field(min_length=1, max_length=4096)]
+FaceVector = Annotated[list[StrictFloat], Field(min_length=1, max_length=4096)]  # NaN/inf: prepare_embeddings says
 FaceImageRef = Annotated[str, Field(min_length=1, max_length=300)]
 
 

@@ -102,6 +102,44 @@ def enrol_embeddings(session: Session, person_id: str, embeddings: np.ndarray, *
     return len(rows)
 
 
+def gallery_image_refs(person_id: str, refs: list[str], image_root: Path | None = None) -> list[str]:
+    """The image refs a client sends, checked: each names one file of the person's gallery folder
+    ``<image_root>/<person_id>/`` — a plain file name (``front.jpg``), or the same name under the
+    person's folder (``<person_id>/front.jpg``) — and is stored as ``<person_id>/<name>``.
+
+    Refused with ValueError naming the ref: path separators, ``..``, absolute paths, drive letters,
+    NUL and control characters, and (with ``image_root``) a name that resolves outside the folder,
+    e.g. through a symbolic link. This is what the HTTP API accepts; Python callers of
+    :func:`enrol_embeddings` may keep refs anywhere (their owner deletes those).
+    """
+    folder = image_root / person_id if image_root is not None else None
+    checked = []
+    for i, ref in enumerate(refs):
+        name = ref.removeprefix(f"{person_id}/")
+        problem = _not_a_plain_name(name)
+        if problem is None and folder is not None and not (folder / name).resolve().is_relative_to(folder.resolve()):
+            problem = "it resolves outside the gallery folder"
+        if problem is None and len(person_id) + 1 + len(name) > MAX_IMAGE_REF:
+            problem = f"it is longer than {MAX_IMAGE_REF - len(person_id) - 1} characters"
+        if problem is not None:
+            where = f"image_refs[{i}]: {ref[:60]!r} is not a plain file name in {person_id}'s gallery folder"
+            raise ValueError(f"{where} ({problem}) — send the image's file name alone, e.g. 'front.jpg'")
+        checked.append(f"{person_id}/{name}")
+    return checked
+
+
+def _not_a_plain_name(name: str) -> str | None:
+    if name in ("", ".", ".."):
+        return "it is empty, '.' or '..'"
+    if "/" in name or "\\" in name:
+        return "it has a path separator"
+    if ":" in name:
+        return "it has a ':' (a drive or stream name)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "it has a NUL or control character"
+    return None
+
+
 def erase_person(session: Session, person_id: str, *, actor: str, image_root: Path | None = None) -> Erasure:
     """Delete every embedding row and stored image of ``person_id``; audited when anything was removed.
 

@@ -1,4 +1,8 @@
-"""Alerts: list, read with history, acknowledge (anyone on the ladder), resolve (supervisor up)."""
+"""Alerts: list, read with history, acknowledge (anyone on the ladder), resolve (supervisor up).
+
+An alert about a person (its ``subject_id`` is a person, or a tag they wear) follows the person's
+visibility (``services/auth/scope.py``): left out of the list, 403 on the alert itself.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from mineguard.services.alerts import book
-from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas import AckAlertIn, AlertEventOut, AlertOut, ResolveAlertIn
 from mineguard.services.auth.roles import Permission
+from mineguard.services.auth.scope import SCOPE_RULE, device_visible, may_see_subject, person_visible
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Alert, User
 from mineguard.services.storage.types import utc_now
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+AlertId = db_id(Alert.id)
 
 
 def alert_event(change: book.AlertChange) -> TwinEvent:
@@ -29,7 +35,8 @@ def alert_event(change: book.AlertChange) -> TwinEvent:
 def list_alerts(unit: UnitDep, state: str | None = Query(None, pattern="^(open|acknowledged|resolved|active)$"),
                 limit: int = Query(200, ge=1, le=2000),
                 user: User = require(Permission.VIEW_MAP)) -> list[Alert]:  # fmt: skip
-    query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    query = select(Alert).where(person_visible(user, Alert.subject_id), device_visible(user, Alert.subject_id))
+    query = query.order_by(Alert.id.desc()).limit(limit)
     if state == "active":
         query = query.where(Alert.state.in_(book.ACTIVE))
     elif state:
@@ -38,17 +45,30 @@ def list_alerts(unit: UnitDep, state: str | None = Query(None, pattern="^(open|a
 
 
 @router.get("/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Alert:
-    return book.get_alert(unit.session, alert_id)
+def get_alert(alert_id: AlertId, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Alert:
+    return visible_alert(unit, user, alert_id)
+
+
+def visible_alert(unit, user: User, alert_id: int) -> Alert:
+    """The alert, or 403 when it is about a person outside the caller's scope."""
+    alert = book.get_alert(unit.session, alert_id)
+    if not may_see_subject(unit.session, user, alert.subject_id):
+        about = f"role {user.role} may not see alert {alert_id}: it is about a person outside your scope"
+        raise ApiError(403, f"{about} — {SCOPE_RULE}")
+    return alert
 
 
 @router.get("/{alert_id}/history", response_model=list[AlertEventOut])
-def alert_history(alert_id: int, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list:
+def alert_history(alert_id: AlertId, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list:
+    visible_alert(unit, user, alert_id)
     return book.history_of(unit.session, alert_id)
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
-def acknowledge(alert_id: int, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)) -> Alert:
+def acknowledge(
+    alert_id: AlertId, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)
+) -> Alert:
+    visible_alert(unit, user, alert_id)
     try:
         change = book.acknowledge(unit.session, alert_id, actor=user.username, t=utc_now(), note=body.note)
     except book.AlertStateError as exc:
@@ -58,8 +78,9 @@ def acknowledge(alert_id: int, body: AckAlertIn, unit: UnitDep, user: User = req
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
-def resolve(alert_id: int, body: ResolveAlertIn, unit: UnitDep,
+def resolve(alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep,
             user: User = require(Permission.RESOLVE_ALERTS)) -> Alert:  # fmt: skip
+    visible_alert(unit, user, alert_id)
     try:
         change = book.resolve(unit.session, alert_id, actor=user.username, t=utc_now(), resolution=body.resolution)
     except book.AlertStateError as exc:

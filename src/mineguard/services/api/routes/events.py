@@ -5,7 +5,9 @@ registered gateway (``X-Gateway-Id`` + ``X-Gateway-Secret``: a camera box, a fac
 manager's bearer token. Each event is accepted, counted as a duplicate (same ``event_id`` from
 the same device) or refused on its own; refused ones are kept in ``/readings/rejects``. Accepted
 events feed the rule engine as ``<source>.<label>`` signals in their zone and go out on the live
-stream. ``GET /api/v1/events`` lists them, newest first.
+stream. ``GET /api/v1/events`` lists them, newest first. Events about a person (by ``asset_id``,
+or from a tag the person wears) follow the person's visibility (``services/auth/scope.py``), in the
+list and on the stream.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.readings import raw_body
 from mineguard.services.api.schemas import EventReportOut, SourceEventOut, batch_request_body
 from mineguard.services.auth.roles import Permission
+from mineguard.services.auth.scope import device_visible, person_visible, stream_scopes
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
 from mineguard.services.ingest.store import record_rejections
@@ -46,10 +49,22 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
         record_rejections(unit.session, [items], source=sender.source, now=now)
         return JSONResponse(error_body(422, items.detail), status_code=422)  # the reject row still commits
     report = store_events(unit.session, items, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
+    scopes = stream_scopes(unit.session, (event.asset_id for event in report.accepted))
     for event in report.accepted:
-        unit.emit(TwinEvent("event", {"id": event.id, "signal": event.signal_key, "t": event.t.isoformat(),
-                                      "zone_id": event.zone_id, "asset_id": event.asset_id},
-                            permission=Permission.VIEW_CREW))  # fmt: skip
+        unit.emit(
+            TwinEvent(
+                "event",
+                {
+                    "id": event.id,
+                    "signal": event.signal_key,
+                    "t": event.t.isoformat(),
+                    "zone_id": event.zone_id,
+                    "asset_id": event.asset_id,
+                },
+                permission=Permission.VIEW_CREW,
+                **scopes.get(event.asset_id or "", {}),
+            )
+        )
     if unit.ctx.pipeline is not None and report.accepted:
         unit.after(lambda: unit.ctx.pipeline.observe_events(report.accepted))
     return report.to_json()
@@ -70,4 +85,5 @@ def list_events(unit: UnitDep, source: EventSource | None = Query(None),
                            (SourceEvent.zone_id, zone_id), (SourceEvent.asset_id, asset_id)):  # fmt: skip
         if wanted is not None:
             query = query.where(column == wanted)
+    query = query.where(person_visible(user, SourceEvent.asset_id), device_visible(user, SourceEvent.device_id))
     return list(unit.session.scalars(query.order_by(SourceEvent.t.desc(), SourceEvent.id.desc()).limit(limit)))

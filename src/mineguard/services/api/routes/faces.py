@@ -6,6 +6,9 @@ for a person asset of the site, checked and normalised as the ML core does
 (``mineguard.faces.gallery.prepare_embeddings``). ``GET /api/v1/faces/gallery`` gives a
 registered gateway (``X-Gateway-Id`` + ``X-Gateway-Secret``) or a manager every row, so a
 terminal identifies locally with ``mineguard.faces.identify.Identifier``.
+Each of the optional ``image_refs`` names one file of the person's gallery folder: a plain file name
+(``front.jpg``, or ``<person_id>/front.jpg``), stored as ``<person_id>/front.jpg``; a path out of the
+folder (``../x``, ``/etc/passwd``, a separator, NUL) is a 422.
 ``DELETE /api/v1/faces/{person_id}`` (super-manager) erases every embedding of the person and
 their stored images (``MINEGUARD_FACE_IMAGES_DIR/<person_id>/``). Enrolment and erasure are in
 the audit log (``face.enrolled``, ``face.erased``).
@@ -34,6 +37,7 @@ from mineguard.services.identity.store import (
     enrolled_people,
     erase_person,
     gallery_dim,
+    gallery_image_refs,
     gallery_rows,
 )
 from mineguard.services.storage.models import Asset, User
@@ -69,8 +73,11 @@ def enrol(person_id: str, body: FaceEmbeddingsIn, unit: UnitDep,
     if len(lengths) > 1:
         raise ApiError(422, f"embeddings have different lengths {lengths} — every one needs the gallery's dimension")
     try:
-        added = enrol_embeddings(unit.session, person_id, body.embeddings, actor=user.username,
-                                 source=f"http:user:{user.username}", image_refs=body.image_refs)  # fmt: skip
+        refs = body.image_refs and gallery_image_refs(person_id, body.image_refs, unit.ctx.settings.face_images_dir)
+        source = f"http:user:{user.username}"
+        added = enrol_embeddings(
+            unit.session, person_id, body.embeddings, actor=user.username, source=source, image_refs=refs
+        )
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     return FaceEnrolmentOut(person_id=person_id, added=added, embeddings=count_embeddings(unit.session, person_id),

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from mineguard.services.api.deps import GatewayDep, UnitDep, require
+from mineguard.services.api.deps import GatewayDep, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.routes.assets import position_event
 from mineguard.services.api.schemas import (
@@ -34,11 +34,12 @@ from mineguard.services.iot.gateways import (
     register_gateway,
 )
 from mineguard.services.iot.tags import apply_tag_reading
-from mineguard.services.storage.models import Asset, Gateway, Site, User
+from mineguard.services.storage.models import Asset, Gateway, GatewayCommand, Site, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import ClockSkewError
 
 router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
+CommandId = db_id(GatewayCommand.id)
 Manage = require(Permission.MANAGE_DEVICES)
 
 
@@ -94,7 +95,7 @@ def poll(gateway: GatewayDep, unit: UnitDep) -> list:
 
 
 @router.post("/{gateway_id}/commands/{command_id}/ack", response_model=CommandOut, summary="(gateway) report result")
-def ack(command_id: int, body: AckIn, gateway: GatewayDep, unit: UnitDep) -> CommandOut:
+def ack(command_id: CommandId, body: AckIn, gateway: GatewayDep, unit: UnitDep) -> CommandOut:
     try:
         row = cmd.acknowledge(unit.session, gateway, command_id, ok=body.ok, result=body.result)
     except cmd.CommandError as exc:

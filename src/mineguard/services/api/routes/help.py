@@ -9,6 +9,7 @@ from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.schemas import HelpIn, HelpOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.roles import Permission
+from mineguard.services.auth.scope import person_visible, stream_scopes
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import HelpCall, User
 from mineguard.services.twin.tracking import get_entity, get_zone
@@ -30,11 +31,23 @@ def call_help(body: HelpIn, unit: UnitDep, user: User = Help) -> HelpCall:
     unit.session.flush()
     audit.append(unit.session, actor=user.username, action="help.called", subject=f"help:{row.id}",
                  payload={"zone_id": zone_id, "asset_id": body.asset_id, "message": body.message})  # fmt: skip
-    unit.emit(TwinEvent("help.called", {"id": row.id, "zone_id": zone_id, "asset_id": body.asset_id,
-                                        "message": body.message, "called_by": user.username}))  # fmt: skip
+    unit.emit(
+        TwinEvent(
+            "help.called",
+            {
+                "id": row.id,
+                "zone_id": zone_id,
+                "asset_id": body.asset_id,
+                "message": body.message,
+                "called_by": user.username,
+            },
+            **stream_scopes(unit.session, [body.asset_id]).get(body.asset_id or "", {}),
+        )
+    )
     return row
 
 
 @router.get("", response_model=list[HelpOut])
 def list_help(unit: UnitDep, user: User = Help) -> list[HelpCall]:
-    return list(unit.session.scalars(select(HelpCall).order_by(HelpCall.id.desc()).limit(200)))
+    query = select(HelpCall).where(person_visible(user, HelpCall.asset_id))  # calls about people in the caller's scope
+    return list(unit.session.scalars(query.order_by(HelpCall.id.desc()).limit(200)))

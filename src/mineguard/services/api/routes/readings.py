@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
+from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas import (
     IngestReportOut,
     ReadingOut,
@@ -36,7 +37,6 @@ from mineguard.services.ingest.validate import Rejection, RejectReason, parse_ba
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import IsoTime
-from mineguard.services.twin.tracking import get_entity
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
 Manage = require(Permission.MANAGE_DEVICES)
@@ -70,7 +70,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
 def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: IsoTime | None = Query(None),
                   end: IsoTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000),
                   user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
-    get_entity(unit.session, "device", device_id)
+    visible_device(unit.session, user, device_id)  # a tag worn by someone outside the caller's scope: 403
     end = end or utc_now()
     start = start or end - timedelta(hours=12)
     if end < start:

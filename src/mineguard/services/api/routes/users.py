@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import SCOPE_CHANGED
 from mineguard.services.api.schemas import RoleIn, UserIn, UserOut
@@ -15,6 +15,7 @@ from mineguard.services.storage.models import User
 from mineguard.services.twin.tracking import NotFound
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
+UserId = db_id(User.id)
 Manage = require(Permission.MANAGE_USERS)
 
 
@@ -33,7 +34,7 @@ def add_user(body: UserIn, unit: UnitDep, user: User = Manage) -> User:
 
 
 @router.put("/{user_id}/role", response_model=UserOut)
-def set_role(user_id: int, body: RoleIn, unit: UnitDep, user: User = Manage) -> User:
+def set_role(user_id: UserId, body: RoleIn, unit: UnitDep, user: User = Manage) -> User:
     target = unit.session.get(User, user_id)
     if target is None:
         raise NotFound(f"user {user_id} does not exist — list users at GET /api/v1/users")

@@ -1,0 +1,77 @@
+"""Bodies over ``max_body_bytes`` are a 413 on every route, chunked or not, and an oversized body
+sent to an ingest route is kept as a reject (reason ``oversized``: its size and origin, not the body)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from .conftest import Api
+
+LIMIT = 200_000  # the api fixture's max_body_bytes
+TEN_MB = 10 * 1024 * 1024
+
+
+def _chunked(total: int = TEN_MB, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """A body without Content-Length: httpx sends a generator with Transfer-Encoding: chunked."""
+    sent = 0
+    while sent < total:
+        yield b" " * chunk
+        sent += chunk
+
+
+ROUTES = [
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/users"),
+    ("PUT", "/api/v1/sensitivity"),
+    ("PATCH", "/api/v1/zones/face_1101/limits"),
+    ("POST", "/api/v1/readings"),
+    ("POST", "/api/v1/events"),
+    ("POST", "/api/v1/faces/miner-002/embeddings"),
+    ("POST", "/api/v1/alerts/1/ack"),
+    ("POST", "/api/v1/gateways/gw-faces/readings"),
+]
+
+
+def test_a_chunked_body_over_the_limit_is_413_on_every_route(api: Api) -> None:
+    json_type = {"Content-Type": "application/json"}
+    for method, path in ROUTES:
+        response = api.call("super_manager", method, path, content=_chunked(), headers=json_type)
+        assert response.request.headers.get("transfer-encoding") == "chunked"
+        assert response.status_code == 413, (path, response.text)
+        assert "send smaller batches" in response.json()["error"]["message"]
+    small = json.dumps({"username": "admin", "password": "super-secret-1"}).encode()
+    response = api.client.post("/api/v1/auth/token", content=iter([small[:10], small[10:]]), headers=json_type)
+    assert response.status_code == 200, response.text  # a chunked body under the limit still goes through
+
+
+def test_an_oversized_ingest_body_is_counted_and_kept_without_its_body(api: Api) -> None:
+    big = b'{"readings": [' + b" " * TEN_MB + b"]}"
+    manager = {**api.headers("manager"), "Content-Type": "application/json"}
+    assert api.client.post("/api/v1/readings", content=big, headers=manager).status_code == 413
+    assert api.client.post("/api/v1/events", content=_chunked(), headers=manager).status_code == 413
+    gateway = {"X-Gateway-Id": "gw-faces", "X-Gateway-Secret": "whatever"}
+    assert api.client.post("/api/v1/gateways/gw-faces/readings", content=big, headers=gateway).status_code == 413
+    assert api.client.post("/api/v1/auth/token", content=big).status_code == 413  # not an ingest route
+
+    stats = _stats_when(api, oversized=3)
+    assert stats["rejected_by_reason"]["oversized"] == 3 and stats["readings"] == 0
+    rejects = api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "oversized"}).json()
+    assert len(rejects) == 3
+    assert all(r["payload"] == "" and not r["truncated"] and r["source"].startswith("http:addr:") for r in rejects)
+    details = sorted(r["detail"] for r in rejects)
+    assert any("POST /api/v1/events: body (chunked) cut off after" in d for d in details)
+    assert any(f"POST /api/v1/readings: body of {len(big)} bytes, over the {LIMIT}-byte limit" in d for d in details)
+    claimed = "X-Gateway-Id 'gw-faces' (not authenticated)"
+    assert any("/gateways/gw-faces/readings" in d and claimed in d for d in details)
+
+
+def _stats_when(api: Api, *, oversized: int, timeout_s: float = 10.0) -> dict:
+    """The reading stats once ``oversized`` refusals are counted (they are written by a background thread)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        stats = api.call("manager", "GET", "/api/v1/readings/stats").json()
+        if stats["rejected_by_reason"]["oversized"] >= oversized or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.05)
