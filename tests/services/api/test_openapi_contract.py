@@ -79,7 +79,7 @@ def test_error_answers_carry_the_error_body_schema(shared_api):
     spec = shared_api.client.get("/openapi.json").json()
     for method, template, operation in _operations(spec):
         for status, answer in operation["responses"].items():
-            if int(status) >= 400:
+            if int(status) >= 400 and (template, status) != ("/api/v1/health", "503"):  # health: its own body
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, template, status)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from mineguard.services.alerts import book
 from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas import AckAlertIn, AlertEventOut, AlertOut, ResolveAlertIn
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import SCOPE_RULE, device_visible, may_see_subject, person_visible
@@ -65,6 +66,7 @@ def alert_history(alert_id: AlertId, unit: UnitDep, user: User = require(Permiss
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
+@raises(409)
 def acknowledge(
     alert_id: AlertId, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)
 ) -> Alert:
@@ -78,6 +80,7 @@ def acknowledge(
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
+@raises(409)
 def resolve(alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep,
             user: User = require(Permission.RESOLVE_ALERTS)) -> Alert:  # fmt: skip
     visible_alert(unit, user, alert_id)

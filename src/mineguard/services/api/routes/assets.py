@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas import AssetOut, PositionIn, PositionOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
@@ -45,6 +46,7 @@ def list_assets(unit: UnitDep, user: UserDep) -> list[Asset]:
 
 
 @router.get("/me", response_model=AssetOut, summary="The caller's own person asset")
+@raises(404)
 def my_asset(unit: UnitDep, user: UserDep) -> Asset:
     if user.asset_id is None:
         raise NotFound(f"user {user.username} is not linked to a person — a super-manager sets asset_id")
@@ -52,17 +54,20 @@ def my_asset(unit: UnitDep, user: UserDep) -> Asset:
 
 
 @router.get("/{asset_id}", response_model=AssetOut)
+@raises(403)
 def get_asset(asset_id: str, unit: UnitDep, user: UserDep) -> Asset:
     return visible_asset(unit, user, asset_id)
 
 
 @router.get("/{asset_id}/position", response_model=PositionOut | None, summary="Where was the asset at time t")
+@raises(403)
 def asset_position_at(asset_id: str, unit: UnitDep, user: UserDep, at: IsoTime | None = Query(None)):
     visible_asset(unit, user, asset_id)
     return position_at(unit.session, "asset", asset_id, at or utc_now())
 
 
 @router.get("/{asset_id}/history", response_model=list[PositionOut])
+@raises(403)
 def asset_history(
     asset_id: str,
     unit: UnitDep,

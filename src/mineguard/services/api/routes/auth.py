@@ -19,6 +19,7 @@ from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.deps import UnitDep, UserDep, _bearer
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import LOG_IN_AGAIN
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas import LoginIn, TokenOut, UserOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.passwords import digest_secret
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 
 @router.post("/token", response_model=TokenOut, summary="Log in with username and password")
+@raises(401, 429)
 async def login(body: LoginIn, request: Request) -> TokenOut:
     """Async on purpose: a refused or waiting login holds no worker thread; only the password check
     (and its database work) runs in one, at most ``login_concurrent_checks`` at once."""

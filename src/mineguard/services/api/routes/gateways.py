@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.deps import GatewayDep, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.assets import position_event
 from mineguard.services.api.schemas import (
     AckIn,
@@ -57,6 +58,7 @@ def list_gateways(unit: UnitDep, user: User = Manage) -> list[Gateway]:
 
 @router.post("/{gateway_id}/register", response_model=GatewayRegistrationOut, status_code=201,
              summary="Register (or re-key) a gateway; returns its secret once")  # fmt: skip
+@raises(409)
 def register(gateway_id: str, unit: UnitDep, user: User = Manage) -> GatewayRegistrationOut:
     registration = _state_errors(register_gateway, unit.session, gateway_id, actor=user.username)
     unit.emit(TwinEvent("gateway.registered", {"gateway_id": gateway_id}, permission=Permission.MANAGE_DEVICES))
@@ -64,12 +66,14 @@ def register(gateway_id: str, unit: UnitDep, user: User = Manage) -> GatewayRegi
 
 
 @router.put("/{gateway_id}/config", response_model=GatewayOut, summary="Scan window, geo-location, destination")
+@raises(409)
 def configure(gateway_id: str, body: GatewayConfigIn, unit: UnitDep, user: User = Manage) -> Gateway:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return _state_errors(configure_gateway, unit.session, gateway_id, changes, actor=user.username)
 
 
 @router.post("/{gateway_id}/commands", response_model=CommandOut, status_code=201)
+@raises(409)
 def send_command(gateway_id: str, body: CommandIn, unit: UnitDep, user: User = Manage) -> CommandOut:
     gateway = _state_errors(get_gateway, unit.session, gateway_id)
     row = _state_errors(cmd.queue_command, unit.session, gateway, body.command, body.args, actor=user.username,
@@ -78,6 +82,7 @@ def send_command(gateway_id: str, body: CommandIn, unit: UnitDep, user: User = M
 
 
 @router.get("/{gateway_id}/commands", response_model=list[CommandOut], summary="Command history")
+@raises(409)
 def list_commands(gateway_id: str, unit: UnitDep, user: User = Manage) -> list:
     _state_errors(get_gateway, unit.session, gateway_id)
     return cmd.command_history(unit.session, gateway_id)
@@ -95,6 +100,7 @@ def poll(gateway: GatewayDep, unit: UnitDep) -> list:
 
 
 @router.post("/{gateway_id}/commands/{command_id}/ack", response_model=CommandOut, summary="(gateway) report result")
+@raises(409)
 def ack(command_id: CommandId, body: AckIn, gateway: GatewayDep, unit: UnitDep) -> CommandOut:
     try:
         row = cmd.acknowledge(unit.session, gateway, command_id, ok=body.ok, result=body.result)

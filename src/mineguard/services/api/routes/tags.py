@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas import DeviceOut, PairIn
 from mineguard.services.auth.roles import Permission
 from mineguard.services.iot.tags import PairingError, pair_tag, unpair_tag
@@ -22,6 +23,7 @@ def list_tags(unit: UnitDep, user: User = Manage) -> list[Device]:
 
 
 @router.post("/pair", response_model=DeviceOut)
+@raises(409)
 def pair(body: PairIn, unit: UnitDep, user: User = Manage) -> Device:
     try:
         return pair_tag(unit.session, body.barcode, body.asset_id, actor=user.username, force=body.force)

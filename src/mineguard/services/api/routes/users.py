@@ -8,6 +8,7 @@ from sqlalchemy import select
 from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import SCOPE_CHANGED
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas import RoleIn, UserIn, UserOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.users import UserConflict, change_role, create_user
@@ -25,6 +26,7 @@ def list_users(unit: UnitDep, user: User = Manage) -> list[User]:
 
 
 @router.post("", response_model=UserOut, status_code=201)
+@raises(409)
 def add_user(body: UserIn, unit: UnitDep, user: User = Manage) -> User:
     try:
         return create_user(unit.session, username=body.username, password=body.password, role=body.role,
@@ -34,6 +36,7 @@ def add_user(body: UserIn, unit: UnitDep, user: User = Manage) -> User:
 
 
 @router.put("/{user_id}/role", response_model=UserOut)
+@raises(409)
 def set_role(user_id: UserId, body: RoleIn, unit: UnitDep, user: User = Manage) -> User:
     target = unit.session.get(User, user_id)
     if target is None:
