@@ -33,6 +33,7 @@ from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.storage.local_postgres import create_database, local_postgres
+from results_file import write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 SITE = "sample-coal-mine"
@@ -178,13 +179,16 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        text = RESULTS.read_text() if RESULTS.is_file() else "# Platform results\n"
-        marker = "\n## Ingestion with rules"
-        text = text.split(marker)[0].rstrip() + "\n" + SECTION.format(
-            readings=args.readings, excursions=args.excursions, table=table,
-            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")  # fmt: skip
-        RESULTS.write_text(text)
+        write_section(
+            RESULTS,
+            SECTION.format(
+                readings=args.readings,
+                excursions=args.excursions,
+                table=table,
+                date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            ),
+        )
         print(f"wrote {RESULTS}")
 
 

@@ -32,6 +32,7 @@ from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.local_postgres import create_database, local_postgres
 from mineguard.services.twin import tracking
 from mineguard.services.twin.loader import graph_from_db
+from results_file import write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 BARCODES = [f"69012345000{i}{c}" for i, c in zip(range(1, 7), "185296", strict=True)]
@@ -121,7 +122,7 @@ def main() -> None:
     if args.write:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        RESULTS.write_text(RESULTS_TEMPLATE.format(date=date, machine=machine, seconds=args.seconds, table=table))
+        write_section(RESULTS, RESULTS_TEMPLATE.format(date=date, machine=machine, seconds=args.seconds, table=table))
         print(f"wrote {RESULTS}")
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import httpx
 
+from results_file import write_section
+
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 ADMIN_PASSWORD = "bench-admin-password"
 OFF = str(10**9)
@@ -210,10 +212,6 @@ def main() -> None:
     table = "\n".join([header, *(row(name, r) for name, r in results.items())])
     print(table)
     if args.write:
-        text = RESULTS.read_text() if RESULTS.is_file() else "# Platform results\n"
-        marker = "\n## Login flood"
-        before, _, after = text.partition(marker)
-        rest = after[after.find("\n## ") :] if "\n## " in after else ""  # keep the sections after ours
         section = SECTION.format(
             command=f".venv/bin/python benchmarks/login_flood.py --seconds {args.seconds:g} --processes "
             f"{args.processes} --threads {args.threads} --write",
@@ -227,7 +225,7 @@ def main() -> None:
             f"Python {platform.python_version()}, load average "
             f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} at the end",
         )
-        RESULTS.write_text(before.rstrip() + "\n" + section + rest)
+        write_section(RESULTS, section)
         print(f"wrote {RESULTS}")
 
 

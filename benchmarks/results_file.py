@@ -1,0 +1,39 @@
+"""Write one benchmark's section of a shared results file without touching the others' sections."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_HEADING = re.compile(r"^#{1,6} ")
+
+
+def _sections(lines: list[str]) -> list[int]:
+    """Indexes of the heading lines outside fenced code blocks."""
+    starts, fenced = [], False
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and _HEADING.match(line):
+            starts.append(i)
+    return starts
+
+
+def replace_section(text: str, section: str) -> str:
+    """``text`` with the section whose heading is ``section``'s first line replaced by ``section``
+    (up to the next heading), or with ``section`` appended when there is none."""
+    heading = section.strip().splitlines()[0]
+    lines = text.splitlines()
+    starts = _sections(lines)
+    for n, start in enumerate(starts):
+        if lines[start].strip() == heading.strip():
+            end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+            new = [*lines[:start], *section.strip().splitlines(), "", *lines[end:]]
+            return "\n".join(new).rstrip() + "\n"
+    return text.rstrip() + "\n\n" + section.strip() + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or add) ``section`` in the file at ``path``, creating the file if needed."""
+    text = path.read_text() if path.is_file() else ""
+    path.write_text(replace_section(text, section).lstrip("\n"))

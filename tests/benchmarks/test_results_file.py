@@ -1,0 +1,53 @@
+"""benchmarks/results_file.py: one benchmark's section is replaced, the others' are kept."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results_file.py"
+_SPEC = importlib.util.spec_from_file_location("results_file", _PATH)
+results_file = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(results_file)
+
+TEXT = """# Top: positions
+
+old positions
+
+## Ingestion
+
+old ingestion
+```bash
+# a comment in a code block is not a heading
+```
+
+## Login flood
+
+old login
+"""
+
+
+def test_a_middle_section_is_replaced_and_the_rest_kept():
+    new = results_file.replace_section(TEXT, "## Ingestion\n\nnew ingestion\n")
+    assert "new ingestion" in new and "old ingestion" not in new
+    assert "old positions" in new and "old login" in new
+    assert new.index("new ingestion") < new.index("## Login flood")
+
+
+def test_the_top_section_is_replaced_without_dropping_later_ones():
+    new = results_file.replace_section(TEXT, "# Top: positions\n\nnew positions")
+    assert "new positions" in new and "old positions" not in new
+    assert "## Ingestion" in new and "## Login flood" in new
+
+
+def test_a_code_comment_does_not_end_a_section():
+    new = results_file.replace_section(TEXT, "## Ingestion\n\nnew ingestion\n")
+    assert "a comment in a code block" not in new
+
+
+def test_a_missing_section_is_appended_and_a_missing_file_created(tmp_path):
+    assert results_file.replace_section(TEXT, "## New\n\nx").endswith("## New\n\nx\n")
+    path = tmp_path / "r.md"
+    results_file.write_section(path, "## New\n\nx")
+    results_file.write_section(path, "## New\n\ny")
+    assert path.read_text() == "## New\n\ny\n"
