@@ -53,8 +53,9 @@ SENSORS = {  # device: (kind, unit, normal value)
 
 def _payload(device: str, seq: int, t: datetime, value: float) -> bytes:
     kind, unit, _ = SENSORS[device]
-    return json.dumps({"device_id": device, "kind": kind, "seq": seq, "t": t.isoformat(), "value": value,
-                       "unit": unit}).encode()  # fmt: skip
+    return json.dumps(
+        {"device_id": device, "kind": kind, "seq": seq, "t": t.isoformat(), "value": value, "unit": unit}
+    ).encode()
 
 
 class Rig:
@@ -66,8 +67,9 @@ class Rig:
         self.evaluated: dict[tuple[str, int], float] = {}
         self.pipeline = AlertPipeline.for_site(self.booted.sessions, on_change=self._on_change)
         self.bus = InProcessBus(maxsize=200_000)
-        self.worker = IngestWorker(self.bus, self.booted.sessions, site_id=SITE, batch_size=2000, max_delay_ms=20,
-                                   on_report=self._on_report)  # fmt: skip
+        self.worker = IngestWorker(
+            self.bus, self.booted.sessions, site_id=SITE, batch_size=2000, max_delay_ms=20, on_report=self._on_report
+        )
         self.worker.start()
         self.bus.start()
         self.seq = dict.fromkeys(SENSORS, 0)
@@ -154,9 +156,14 @@ def run(url: str, args: argparse.Namespace) -> dict[str, float]:
         alert_ms, reading_ms = latency(rig, args.excursions, start + timedelta(hours=1), args.readings)
     finally:
         rig.close()
-    return {"readings/s": rate, "alert p50 ms": pct(alert_ms, 50), "alert p99 ms": pct(alert_ms, 99),
-            "alerts": len(alert_ms), "reading p50 ms": pct(reading_ms, 50),
-            "reading p99 ms": pct(reading_ms, 99)}  # fmt: skip
+    return {
+        "readings/s": rate,
+        "alert p50 ms": pct(alert_ms, 50),
+        "alert p99 ms": pct(alert_ms, 99),
+        "alerts": len(alert_ms),
+        "reading p50 ms": pct(reading_ms, 50),
+        "reading p99 ms": pct(reading_ms, 99),
+    }
 
 
 def main() -> None:
@@ -174,8 +181,12 @@ def main() -> None:
         results["PostgreSQL 15 (loopback, fsync off)"] = run(create_database(server, "bench_ingest"), args)
     columns = ["readings/s", "alert p50 ms", "alert p99 ms", "alerts", "reading p50 ms", "reading p99 ms"]
     lines = ["| backend | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(f"{r[c]:.0f}" if c != "alerts" else f"{r[c]:.0f}/{args.excursions}"
-                                           for c in columns) + " |" for name, r in results.items()]  # fmt: skip
+    lines += [
+        f"| {name} | "
+        + " | ".join(f"{r[c]:.0f}" if c != "alerts" else f"{r[c]:.0f}/{args.excursions}" for c in columns)
+        + " |"
+        for name, r in results.items()
+    ]
     table = "\n".join(lines)
     print(table)
     if args.write:

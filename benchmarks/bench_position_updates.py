@@ -71,8 +71,9 @@ def bench_api(app, client: TestClient, batch: int, seconds: float) -> tuple[int,
             clock += timedelta(milliseconds=100)
             x, y, z = next(points)
             readings.append({"barcode": next(tags), "t": clock.isoformat(), "x_m": x, "y_m": y, "z_m": z})
-        response = client.post("/api/v1/gateways/gw-roadways/readings", json={"readings": readings},
-                               headers={"X-Gateway-Secret": secret})  # fmt: skip
+        response = client.post(
+            "/api/v1/gateways/gw-roadways/readings", json={"readings": readings}, headers={"X-Gateway-Secret": secret}
+        )
         assert response.status_code == 200, response.text
         done += batch
     return done, time.perf_counter() - t0

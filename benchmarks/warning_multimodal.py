@@ -77,14 +77,28 @@ def _labels(data) -> FusionInputs:
 
 def _alarm(comp: AlarmComparison) -> dict:
     m, r, lead = comp.model, comp.rule, comp.lead
-    return {"threshold": comp.threshold, "budget_per_day": comp.budget_per_day, "events": m.n_events,
-            "detected": m.detected, "median_ttd_s": m.median_time_to_detect_s, "false_alarms": m.false_alarms,
-            "fa_per_day": m.false_alarms_per_day, "rule_detected": r.detected,
-            "rule_median_ttd_s": r.median_time_to_detect_s, "rule_fa_per_day": r.false_alarms_per_day,
-            "rule_false_alarms": r.false_alarms, "days": m.days,
-            "both": lead.both, "earlier": lead.earlier, "later": lead.later, "same": lead.same,
-            "only_model": lead.only_model, "only_rule": lead.only_rule, "median_lead_s": lead.median_lead_s,
-            "mean_lead_s": lead.mean_lead_s}  # fmt: skip
+    return {
+        "threshold": comp.threshold,
+        "budget_per_day": comp.budget_per_day,
+        "events": m.n_events,
+        "detected": m.detected,
+        "median_ttd_s": m.median_time_to_detect_s,
+        "false_alarms": m.false_alarms,
+        "fa_per_day": m.false_alarms_per_day,
+        "rule_detected": r.detected,
+        "rule_median_ttd_s": r.median_time_to_detect_s,
+        "rule_fa_per_day": r.false_alarms_per_day,
+        "rule_false_alarms": r.false_alarms,
+        "days": m.days,
+        "both": lead.both,
+        "earlier": lead.earlier,
+        "later": lead.later,
+        "same": lead.same,
+        "only_model": lead.only_model,
+        "only_rule": lead.only_rule,
+        "median_lead_s": lead.median_lead_s,
+        "mean_lead_s": lead.mean_lead_s,
+    }
 
 
 def score(name: str, predict_fn, sets, sims, *, epochs_info: dict) -> dict:
@@ -122,23 +136,38 @@ def run_one(name: str, sets, sims, text_vectors, args) -> dict:
     else:
         norm = Normaliser.fit(train)
         inputs = {id(d): make_inputs(d, v, norm) for d, v in zip(sets, text_vectors, strict=True)}
-        cfg = FusionConfig(n_channels=len(train.channels), n_vision=len(train.vision_labels), text_dim=text_dim,
-                           window_steps=train.sensors.shape[1], modalities=modalities,
-                           **OVERRIDES.get(name, ({}, {}))[0])  # fmt: skip
-        tc = TrainConfig(epochs=args.epochs, modality_dropout=dropout, seed=args.seed, patience=args.patience,
-                         **OVERRIDES.get(name, ({}, {}))[1])  # fmt: skip
+        cfg = FusionConfig(
+            n_channels=len(train.channels),
+            n_vision=len(train.vision_labels),
+            text_dim=text_dim,
+            window_steps=train.sensors.shape[1],
+            modalities=modalities,
+            **OVERRIDES.get(name, ({}, {}))[0],
+        )
+        tc = TrainConfig(
+            epochs=args.epochs,
+            modality_dropout=dropout,
+            seed=args.seed,
+            patience=args.patience,
+            **OVERRIDES.get(name, ({}, {}))[1],
+        )
         show = lambda row: log.info("%s %s", name, {k: round(v, 4) for k, v in row.items()})  # noqa: E731
-        run = train_fusion(inputs[id(train)], inputs[id(val)], cfg, tc, normaliser=norm, text_embedder=text_name,
-                           on_epoch=show)  # fmt: skip
+        run = train_fusion(
+            inputs[id(train)], inputs[id(val)], cfg, tc, normaliser=norm, text_embedder=text_name, on_epoch=show
+        )
 
         def fn(data, drop):
             p = predict(run.model, inputs[id(data)], drop=drop)
             return p.hazard, p.risk
 
         best = run.history[run.best_epoch - 1] if run.best_epoch else {}
-        info = {"fit_s": time.monotonic() - tic, "best_epoch": run.best_epoch, "epochs_run": len(run.history),
-                "val_hazard_macro_f1": best.get("val_hazard_macro_f1", math.nan),
-                "params": sum(p.numel() for p in run.model.parameters())}  # fmt: skip
+        info = {
+            "fit_s": time.monotonic() - tic,
+            "best_epoch": run.best_epoch,
+            "epochs_run": len(run.history),
+            "val_hazard_macro_f1": best.get("val_hazard_macro_f1", math.nan),
+            "params": sum(p.numel() for p in run.model.parameters()),
+        }
         result = score(name, fn, sets, sims, epochs_info=info)
     result["label"] = label
     return result
@@ -184,16 +213,23 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
     ]
     for r in order:
         t = results[r]["test"]["full"]
-        lines.append(f"| {results[r]['label']} | {_f(t['hazard_accuracy'])} | {_f(t['hazard_macro_f1'])} | "
-                     f"{_f(t['risk_accuracy'])} | {_f(t['risk_macro_f1'])} | {_f(t['alarm_recall'])} | "
-                     f"{_f(results[r].get('val_hazard_macro_f1', math.nan))} | "
-                     f"{results[r].get('best_epoch', '-')} / {results[r].get('epochs_run', '-')} | "
-                     f"{results[r]['fit_s']:.0f} |")  # fmt: skip
-    lines += ["", "## A modality removed at test time (hazard macro-F1 / risk macro-F1)", "",
-              "The same trained model, with one stream lost for every test window (a sensor outage, a camera blind "
-              "spot, no text). \"-\" where the model never used that stream.", "",
-              "| model | all present | without sensors | without vision | without text |",
-              "|---|---|---|---|---|"]  # fmt: skip
+        lines.append(
+            f"| {results[r]['label']} | {_f(t['hazard_accuracy'])} | {_f(t['hazard_macro_f1'])} | "
+            f"{_f(t['risk_accuracy'])} | {_f(t['risk_macro_f1'])} | {_f(t['alarm_recall'])} | "
+            f"{_f(results[r].get('val_hazard_macro_f1', math.nan))} | "
+            f"{results[r].get('best_epoch', '-')} / {results[r].get('epochs_run', '-')} | "
+            f"{results[r]['fit_s']:.0f} |"
+        )
+    lines += [
+        "",
+        "## A modality removed at test time (hazard macro-F1 / risk macro-F1)",
+        "",
+        "The same trained model, with one stream lost for every test window (a sensor outage, a camera blind "
+        'spot, no text). "-" where the model never used that stream.',
+        "",
+        "| model | all present | without sensors | without vision | without text |",
+        "|---|---|---|---|---|",
+    ]
     for r in order:
         t, mods = results[r]["test"], RUNS[r][1]
         cells = [f"{_f(t['full']['hazard_macro_f1'])} / {_f(t['full']['risk_macro_f1'])}"]
@@ -202,23 +238,30 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
             cells.append(f"{_f(x['hazard_macro_f1'])} / {_f(x['risk_macro_f1'])}" if m in mods else "-")
         lines.append(f"| {results[r]['label']} | " + " | ".join(cells) + " |")
     for k, what in (("k1", "alarm on one window over the threshold"), ("k2", "alarm on two windows in a row")):
-        lines += ["", f"## Alarm level against the threshold rule ({what})", "",
-                  "An event is a hazard episode; detected at the first alarm at/after the onset; a false alarm is an "
-                  "alarm in normal time (re-counted every 10 min it stays on). The model's threshold is chosen on "
-                  "the validation episodes as the lowest whose false alarms/day do not exceed the rule's there "
-                  f"({rule['budget_per_day']:.1f}/day), then applied to the test episodes ({rule['days']:.2f} days). "
-                  "Lead = rule detection time - model detection time, over events both detect.", "",
-                  "| alarms | events detected | median time to detect (s) | false alarms / day | earlier / same / "
-                  "later than rule | median (mean) lead (s) | only this / only rule |", "|---|---|---|---|---|---|---|",
-                  f"| threshold rule | {rule['rule_detected']}/{rule['events']} | "
-                  f"{_f(rule['rule_median_ttd_s'], '{:.0f}')} | {rule['rule_fa_per_day']:.1f} | - | - | - |",
-                  ]  # fmt: skip
+        lines += [
+            "",
+            f"## Alarm level against the threshold rule ({what})",
+            "",
+            "An event is a hazard episode; detected at the first alarm at/after the onset; a false alarm is an "
+            "alarm in normal time (re-counted every 10 min it stays on). The model's threshold is chosen on "
+            "the validation episodes as the lowest whose false alarms/day do not exceed the rule's there "
+            f"({rule['budget_per_day']:.1f}/day), then applied to the test episodes ({rule['days']:.2f} days). "
+            "Lead = rule detection time - model detection time, over events both detect.",
+            "",
+            "| alarms | events detected | median time to detect (s) | false alarms / day | earlier / same / "
+            "later than rule | median (mean) lead (s) | only this / only rule |",
+            "|---|---|---|---|---|---|---|",
+            f"| threshold rule | {rule['rule_detected']}/{rule['events']} | "
+            f"{_f(rule['rule_median_ttd_s'], '{:.0f}')} | {rule['rule_fa_per_day']:.1f} | - | - | - |",
+        ]
         for r in order:
             a = results[r]["alarm"][k]
-            lines.append(f"| {results[r]['label']} (p >= {a['threshold']:.3f}) | {a['detected']}/{a['events']} | "
-                         f"{_f(a['median_ttd_s'], '{:.0f}')} | {a['fa_per_day']:.1f} | {a['earlier']} / {a['same']} / "
-                         f"{a['later']} | {_f(a['median_lead_s'], '{:.0f}')} ({_f(a['mean_lead_s'], '{:.0f}')}) | "
-                         f"{a['only_model']} / {a['only_rule']} |")  # fmt: skip
+            lines.append(
+                f"| {results[r]['label']} (p >= {a['threshold']:.3f}) | {a['detected']}/{a['events']} | "
+                f"{_f(a['median_ttd_s'], '{:.0f}')} | {a['fa_per_day']:.1f} | {a['earlier']} / {a['same']} / "
+                f"{a['later']} | {_f(a['median_lead_s'], '{:.0f}')} ({_f(a['mean_lead_s'], '{:.0f}')}) | "
+                f"{a['only_model']} / {a['only_rule']} |"
+            )
     notes = meta.get("notes") or [
         "What these tables say, and what they do not, is written in "
         "[warning.md](warning.md#multimodal-fusion-on-simulated-episodes)."
@@ -260,8 +303,9 @@ def main() -> None:
     narratives = narratives_by_hazard(text_dir)
     seeds = (args.seed, args.seed + 1000, args.seed + 2000)
     counts = (args.train_episodes, args.eval_episodes, args.eval_episodes)
-    sims: list[SimulatedEpisodes] = [build_multimodal_set_with_rule(n, seed=s, narratives=narratives)
-                                     for n, s in zip(counts, seeds, strict=True)]  # fmt: skip
+    sims: list[SimulatedEpisodes] = [
+        build_multimodal_set_with_rule(n, seed=s, narratives=narratives) for n, s in zip(counts, seeds, strict=True)
+    ]
     sets = [s.data for s in sims]
     embedder = get_text_embedder(args.text, **(MINILM if args.text == "minilm" else {}))
     embedder.fit([t for t in sets[0].texts if t])
@@ -269,14 +313,20 @@ def main() -> None:
     test = sets[2]
     meta = {
         "command": "python benchmarks/warning_multimodal.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": describe(args.threads),
-        "sizes": counts, "seeds": seeds, "windows": [len(d) for d in sets],
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": describe(args.threads),
+        "sizes": counts,
+        "seeds": seeds,
+        "windows": [len(d) for d in sets],
         "duration_min": sets[0].episodes[0].duration_s / 60,
-        "text": args.text, "epochs": args.epochs, "patience": args.patience, "seed": args.seed,
+        "text": args.text,
+        "epochs": args.epochs,
+        "patience": args.patience,
+        "seed": args.seed,
         "narratives": ", ".join(f"{h} {len(v)}" for h, v in narratives.items()) + " real MSHA narratives per hazard",
         "test_hazards": ", ".join(f"{h} {int((test.hazard == i).sum()):,}" for i, h in enumerate(HAZARDS)),
         "test_risks": ", ".join(f"{r} {int((test.risk == i).sum()):,}" for i, r in enumerate(RISK_LEVELS)),
-    }  # fmt: skip
+    }
     meta_path.write_text(json.dumps(meta, indent=2))
     with threadpool_limits(args.threads):
         for name in args.runs.split(","):

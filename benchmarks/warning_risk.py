@@ -89,12 +89,19 @@ def evaluate(model, trajectories: list[Trajectory], args: argparse.Namespace) ->
     for g, c in enumerate(checks):
         scored = ~np.isnan(c["p"]) & ~np.isnan(c["future"]) & (c["last"] < 1.0)
         p.append(c["p"][scored]), y.append(c["future"][scored] >= 1.0), group.append(np.full(scored.sum(), g))
-    return {"p": np.concatenate(p), "y": np.concatenate(y), "group": np.concatenate(group), "checks": checks,
-            "us_per_check": 1e6 * (time.perf_counter() - started) / n_checks, "n_checks": n_checks}  # fmt: skip
+    return {
+        "p": np.concatenate(p),
+        "y": np.concatenate(y),
+        "group": np.concatenate(group),
+        "checks": checks,
+        "us_per_check": 1e6 * (time.perf_counter() - started) / n_checks,
+        "n_checks": n_checks,
+    }
 
 
-def alarm_events(checks: list[dict], trajectories: list[Trajectory], raise_p: float,
-                 clear_p: float) -> dict[str, dict[str, list]]:  # fmt: skip
+def alarm_events(
+    checks: list[dict], trajectories: list[Trajectory], raise_p: float, clear_p: float
+) -> dict[str, dict[str, list]]:
     """Per event kind: crossings, missed (0/1), leads (s), warnings on never-crossing trajectories, their days."""
     per_event: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for c, traj in zip(checks, trajectories, strict=True):
@@ -131,8 +138,10 @@ def bootstrap(results: dict[str, dict], n: int, seed: int = 0) -> dict[str, tupl
             continue  # a resample with one class only (small test sets)
         d_brier.append(brier(a["p"][ia], a["y"][ia]) - brier(b["p"][ib], b["y"][ib]))
         d_auc.append(roc_auc(a["p"][ia], a["y"][ia]) - roc_auc(b["p"][ib], b["y"][ib]))
-    return {k: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) for k, v in
-            (("brier", d_brier), ("auc", d_auc))}  # fmt: skip
+    return {
+        k: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
+        for k, v in (("brier", d_brier), ("auc", d_auc))
+    }
 
 
 def alarm_row(label: str, events: dict[str, dict[str, list]], kinds: tuple[str, ...]) -> list[str]:
@@ -143,8 +152,13 @@ def alarm_row(label: str, events: dict[str, dict[str, list]], kinds: tuple[str, 
     days = sum(sum(events[k]["days"]) for k in kinds)
     quiet = sum(len(events[k]["false"]) for k in kinds)
     lead = f"{np.median(leads):.1f} ({np.percentile(leads, 10):.1f}-{np.percentile(leads, 90):.1f})" if leads else "-"
-    return [label, f"{crossings - missed} / {crossings}" if crossings else "-", lead,
-            f"{false} on {quiet}" if quiet else "-", f"{false / days:.1f}" if days else "-"]  # fmt: skip
+    return [
+        label,
+        f"{crossings - missed} / {crossings}" if crossings else "-",
+        lead,
+        f"{false} on {quiet}" if quiet else "-",
+        f"{false / days:.1f}" if days else "-",
+    ]
 
 
 def main() -> None:
@@ -178,16 +192,28 @@ def main() -> None:
 
     y = results["trend"]["y"]
     base = brier(np.full(y.size, y.mean()), y)
-    score_rows = [[name, str(r["p"].size), f"{r['y'].mean():.3f}", f"{brier(r['p'], r['y']):.4f}",
-                   f"{1 - brier(r['p'], r['y']) / base:.3f}", f"{roc_auc(r['p'], r['y']):.3f}",
-                   f"{r['us_per_check']:.0f}"] for name, r in results.items()]  # fmt: skip
+    score_rows = [
+        [
+            name,
+            str(r["p"].size),
+            f"{r['y'].mean():.3f}",
+            f"{brier(r['p'], r['y']):.4f}",
+            f"{1 - brier(r['p'], r['y']) / base:.3f}",
+            f"{roc_auc(r['p'], r['y']):.3f}",
+            f"{r['us_per_check']:.0f}",
+        ]
+        for name, r in results.items()
+    ]
     calib = []
     for lo, hi in itertools.pairwise(BINS):
         row = [f"{lo:.1f}-{hi:.1f}"]
         for r in results.values():
             sel = (r["p"] >= lo) & ((r["p"] < hi) if hi < 1 else (r["p"] <= hi))
-            row += [str(int(sel.sum())), f"{r['p'][sel].mean():.3f}" if sel.any() else "-",
-                    f"{r['y'][sel].mean():.3f}" if sel.any() else "-"]  # fmt: skip
+            row += [
+                str(int(sel.sum())),
+                f"{r['p'][sel].mean():.3f}" if sel.any() else "-",
+                f"{r['y'][sel].mean():.3f}" if sel.any() else "-",
+            ]
         calib.append(row)
     events = {name: alarm_events(r["checks"], test, args.raise_p, args.clear_p) for name, r in results.items()}
     alarm_rows = []
@@ -198,27 +224,60 @@ def main() -> None:
     for raise_p in SWEEP:
         clear_p = min(args.clear_p, raise_p / 2)
         for name, r in results.items():
-            row = alarm_row(f"{name}, raise_p {raise_p:g} / clear_p {clear_p:g}",
-                            alarm_events(r["checks"], test, raise_p, clear_p), EVENTS)  # fmt: skip
+            row = alarm_row(
+                f"{name}, raise_p {raise_p:g} / clear_p {clear_p:g}",
+                alarm_events(r["checks"], test, raise_p, clear_p),
+                EVENTS,
+            )
             sweep_rows.append(row)
     kinds = {k: sum(t.event == k for t in test) for k in EVENTS}
     n_cross = sum(t.first_crossing_s is not None for t in test)
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
     text = REPORT.format(
-        command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), machine=machine_start,
-        machine_end=describe(args.threads), wall=f"{time.perf_counter() - wall:.0f}", a=args.train_seed,
-        b=args.test_seed, n_train=args.train_series, n_test=args.test_series, m=m, every=args.every_s,
-        kinds=", ".join(f"{k} {v}" for k, v in kinds.items()), n_cross=n_cross, raise_p=args.raise_p,
-        clear_p=args.clear_p, n_boot=args.bootstrap,
-        scores=table(["model", "scored checks", "positive rate", "Brier", "Brier skill vs base rate", "ROC-AUC",
-                      "us / check"], score_rows),
-        ci_brier="{:+.4f} to {:+.4f}".format(*ci["brier"]), ci_auc="{:+.3f} to {:+.3f}".format(*ci["auc"]),
+        command=command,
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine_start,
+        machine_end=describe(args.threads),
+        wall=f"{time.perf_counter() - wall:.0f}",
+        a=args.train_seed,
+        b=args.test_seed,
+        n_train=args.train_series,
+        n_test=args.test_series,
+        m=m,
+        every=args.every_s,
+        kinds=", ".join(f"{k} {v}" for k, v in kinds.items()),
+        n_cross=n_cross,
+        raise_p=args.raise_p,
+        clear_p=args.clear_p,
+        n_boot=args.bootstrap,
+        scores=table(
+            ["model", "scored checks", "positive rate", "Brier", "Brier skill vs base rate", "ROC-AUC", "us / check"],
+            score_rows,
+        ),
+        ci_brier="{:+.4f} to {:+.4f}".format(*ci["brier"]),
+        ci_auc="{:+.3f} to {:+.3f}".format(*ci["auc"]),
         calib=table(["p bin", *(f"{n} {c}" for n in results for c in ("n", "mean p", "observed"))], calib),
-        alarms=table(["trajectories: model", "crossings warned", "lead, min: median (p10-p90)",
-                      "warnings on never-crossing", "false alarms / sensor-day"], alarm_rows),
-        sweep=table(["model, thresholds", "crossings warned", "lead, min: median (p10-p90)",
-                     "warnings on never-crossing", "false alarms / sensor-day"], sweep_rows),
-    )  # fmt: skip
+        alarms=table(
+            [
+                "trajectories: model",
+                "crossings warned",
+                "lead, min: median (p10-p90)",
+                "warnings on never-crossing",
+                "false alarms / sensor-day",
+            ],
+            alarm_rows,
+        ),
+        sweep=table(
+            [
+                "model, thresholds",
+                "crossings warned",
+                "lead, min: median (p10-p90)",
+                "warnings on never-crossing",
+                "false alarms / sensor-day",
+            ],
+            sweep_rows,
+        ),
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

@@ -51,8 +51,11 @@ from mineguard.warning.seismic import (
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "sensors" / "seismic_bumps" / "seismic-bumps-dev.csv"
 RATES = (0.05, 0.10, 0.20)
-RULE_SCORES = {"rule: ghazard (a..d ordinal)": "ghazard", "rule: seismic (a..d)": "seismic",
-               "rule: seismoacoustic (a..d)": "seismoacoustic"}  # fmt: skip
+RULE_SCORES = {
+    "rule: ghazard (a..d ordinal)": "ghazard",
+    "rule: seismic (a..d)": "seismic",
+    "rule: seismoacoustic (a..d)": "seismoacoustic",
+}
 RULE_ALARMS = {
     "rule: ghazard >= b": ("ghazard", "b"),
     "rule: ghazard >= c": ("ghazard", "c"),
@@ -67,12 +70,31 @@ MODELS = {  # row label: (registry name, kwargs, stochastic)
 }
 # Published operating points, seismic-bumps ARFF header (donors Sikora & Wróbel): stratified 10-fold CV
 # repeated 10 times on all 2,584 shifts; Acc.1 = sensitivity, Acc.0 = specificity, in %.
-PUBLISHED = [("q-ModLEM (entropy-RSS)", 56.35, 81.90), ("q-ModLEM (entropy-Corr.)", 50.65, 85.15),
-             ("NaiveBayes (Weka)", 39.41, 90.08), ("RandomForest -I 100 (Weka)", 4.88, 99.31)]  # fmt: skip
-SCORE_HEADER = ["model", "runs", "ROC-AUC", "ROC-AUC 95 % CI (seed 0)", "PR-AUC",
-                *(f"recall @ {100 * r:g} % FAR" for r in RATES)]  # fmt: skip
-ALARM_HEADER = ["alarms", "runs", "events detected", "FAR (test negatives)", "false alarms / day", "false-alarm runs",
-                "mean lead (shifts)", "earlier / same / later than rule", "only this / only rule"]  # fmt: skip
+PUBLISHED = [
+    ("q-ModLEM (entropy-RSS)", 56.35, 81.90),
+    ("q-ModLEM (entropy-Corr.)", 50.65, 85.15),
+    ("NaiveBayes (Weka)", 39.41, 90.08),
+    ("RandomForest -I 100 (Weka)", 4.88, 99.31),
+]
+SCORE_HEADER = [
+    "model",
+    "runs",
+    "ROC-AUC",
+    "ROC-AUC 95 % CI (seed 0)",
+    "PR-AUC",
+    *(f"recall @ {100 * r:g} % FAR" for r in RATES),
+]
+ALARM_HEADER = [
+    "alarms",
+    "runs",
+    "events detected",
+    "FAR (test negatives)",
+    "false alarms / day",
+    "false-alarm runs",
+    "mean lead (shifts)",
+    "earlier / same / later than rule",
+    "only this / only rule",
+]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -157,8 +179,16 @@ def rule_rows(d: Split) -> tuple[list[list[str]], list[list[str]]]:
     for label, column in RULE_SCORES.items():
         s = hazard_level(d.test, column=column)
         row = score_row(s, y_te)
-        scores.append([label, "1", f"{row['roc_auc']:.3f}", bootstrap_auc(s, y_te), f"{row['pr_auc']:.3f}",
-                       *(f"{row[f'recall@{r:g}']:.3f}" for r in RATES)])  # fmt: skip
+        scores.append(
+            [
+                label,
+                "1",
+                f"{row['roc_auc']:.3f}",
+                bootstrap_auc(s, y_te),
+                f"{row['pr_auc']:.3f}",
+                *(f"{row[f'recall@{r:g}']:.3f}" for r in RATES),
+            ]
+        )
     alarms = []
     for label, (column, level) in RULE_ALARMS.items():
         a = rule_alarm(d.test, at_least=level, column=column)
@@ -200,8 +230,11 @@ def protocol_rows(d: Split) -> tuple[list[str], list[list[str]]]:
     folds = StratifiedKFold(n_splits=10, shuffle=True, random_state=0).split(np.zeros(len(y_all)), y_all)
     folds = list(folds)
     rows = []
-    for label, name in (("rule: ghazard (a..d ordinal)", "rule"), ("logistic regression (balanced)", "logistic"),
-                        ("gradient boosting (balanced weights)", "boosting")):  # fmt: skip
+    for label, name in (
+        ("rule: ghazard (a..d ordinal)", "rule"),
+        ("logistic regression (balanced)", "logistic"),
+        ("gradient boosting (balanced weights)", "boosting"),
+    ):
         if name == "rule":
             timed = hazard_level(d.test)
         else:
@@ -217,8 +250,15 @@ def protocol_rows(d: Split) -> tuple[list[str], list[list[str]]]:
             pooled[te_idx] = model.predict_score(enc.transform(test))
         for protocol, s, y in (("time-ordered test", timed, d.test.labels), ("stratified 10-fold CV", pooled, y_all)):
             row = score_row(s, y, rates)
-            rows.append([label, protocol, f"{row['roc_auc']:.3f}", f"{row['pr_auc']:.3f}",
-                         *(f"{row[f'recall@{r:g}']:.3f}" for r in rates)])  # fmt: skip
+            rows.append(
+                [
+                    label,
+                    protocol,
+                    f"{row['roc_auc']:.3f}",
+                    f"{row['pr_auc']:.3f}",
+                    *(f"{row[f'recall@{r:g}']:.3f}" for r in rates),
+                ]
+            )
     return header, rows
 
 
@@ -244,23 +284,42 @@ def main() -> None:
     published = [[m, f"{sens / 100:.4f}", f"{spec / 100:.4f}", f"{1 - spec / 100:.4f}"] for m, sens, spec in PUBLISHED]
 
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
-    split_rows = [[name, f"{s.start}-{s.stop - 1}", str(p.labels.size), str(int(p.labels.sum())),
-                   f"{p.labels.mean():.3f}"]
-                  for name, s, p in (("train", parts.train, d.train), ("validation", parts.val, d.val),
-                                     ("test", parts.test, d.test))]  # fmt: skip
+    split_rows = [
+        [name, f"{s.start}-{s.stop - 1}", str(p.labels.size), str(int(p.labels.sum())), f"{p.labels.mean():.3f}"]
+        for name, s, p in (
+            ("train", parts.train, d.train),
+            ("validation", parts.val, d.val),
+            ("test", parts.test, d.test),
+        )
+    ]
     text = REPORT.format(
-        command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), machine=machine_start,
-        machine_end=describe(args.threads), data=args.data.name, n=len(d.shifts), n_pos=int(d.shifts.labels.sum()),
+        command=command,
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine_start,
+        machine_end=describe(args.threads),
+        data=args.data.name,
+        n=len(d.shifts),
+        n_pos=int(d.shifts.labels.sum()),
         data_table=table(["part", "rows", "shifts", "hazardous", "positive rate"], split_rows),
-        scores=table(SCORE_HEADER, rule_scores + scores), alarms=table(ALARM_HEADER, rule_alarms + alarms),
-        matched=f"{100 * matched_rate:.1f}", days=f"{d.test.labels.size / 3:.0f}",
-        cv=table(protocol_header, protocol), seeds=args.seeds, features=d.X_tr.shape[1],
-        published=table(["published method (ARFF header table)", "sensitivity (recall)", "specificity",
-                         "FAR = 1 - specificity"], published),
+        scores=table(SCORE_HEADER, rule_scores + scores),
+        alarms=table(ALARM_HEADER, rule_alarms + alarms),
+        matched=f"{100 * matched_rate:.1f}",
+        days=f"{d.test.labels.size / 3:.0f}",
+        cv=table(protocol_header, protocol),
+        seeds=args.seeds,
+        features=d.X_tr.shape[1],
+        published=table(
+            ["published method (ARFF header table)", "sensitivity (recall)", "specificity", "FAR = 1 - specificity"],
+            published,
+        ),
         epochs="; ".join(f"{k}: {v}" for k, v in best_epochs.items()),
-        rate_train=pct(d.train.labels.mean()), rate_val=pct(y_va.mean()), rate_test=pct(d.test.labels.mean()),
-        pos_val=int(y_va.sum()), pos_test=int(d.test.labels.sum()), test_pct=pct(args.test_frac, 0),
-    )  # fmt: skip
+        rate_train=pct(d.train.labels.mean()),
+        rate_val=pct(y_va.mean()),
+        rate_test=pct(d.test.labels.mean()),
+        pos_val=int(y_va.sum()),
+        pos_test=int(d.test.labels.sum()),
+        test_pct=pct(args.test_frac, 0),
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

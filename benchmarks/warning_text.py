@@ -111,8 +111,9 @@ def features(d: Dataset, label: str, split: IncidentSplit) -> tuple[np.ndarray, 
 def evaluate(d: Dataset, split: IncidentSplit, C: float | str = 1.0) -> dict[str, dict[str, float]]:
     """Per model row: accuracy, macro_f1, p@k (and per-class F1 under "f1:<class>")."""
     labels = d.incidents.labels
-    y_tr, y_te = merge_rare_classes([labels[i] for i in split.train], [labels[i] for i in split.test],
-                                    min_count=MIN_TRAIN, other=d.other)  # fmt: skip
+    y_tr, y_te = merge_rare_classes(
+        [labels[i] for i in split.train], [labels[i] for i in split.test], min_count=MIN_TRAIN, other=d.other
+    )
     base = majority_baseline(y_tr, y_te)
     rows = {"majority class": {"accuracy": base.accuracy, "macro_f1": base.macro_f1}}
     rows["chance (random ranking)"] = {f"p@{k}": chance_precision(y_te, y_tr) for k in KS}
@@ -129,8 +130,9 @@ def evaluate(d: Dataset, split: IncidentSplit, C: float | str = 1.0) -> dict[str
 
 def protocol_rows(d: Dataset, seeds: int) -> tuple[list[list[str]], list[list[str]], dict]:
     runs = {"time-ordered": [evaluate(d, time_split(d.incidents))]}
-    runs[f"stratified, {seeds} seeds"] = [evaluate(d, stratified_split(d.incidents.labels, seed=s))
-                                          for s in range(seeds)]  # fmt: skip
+    runs[f"stratified, {seeds} seeds"] = [
+        evaluate(d, stratified_split(d.incidents.labels, seed=s)) for s in range(seeds)
+    ]
     cls_rows, ret_rows = [], []
     for protocol, results in runs.items():
         for model in results[0]:
@@ -158,13 +160,13 @@ def split_rows(d: Dataset) -> list[list[str]]:
 def per_class_rows(d: Dataset, result: dict) -> list[list[str]]:
     split = time_split(d.incidents)
     labels = d.incidents.labels
-    y_tr, y_te = merge_rare_classes([labels[i] for i in split.train], [labels[i] for i in split.test],
-                                    min_count=MIN_TRAIN, other=d.other)  # fmt: skip
+    y_tr, y_te = merge_rare_classes(
+        [labels[i] for i in split.train], [labels[i] for i in split.test], min_count=MIN_TRAIN, other=d.other
+    )
     n_tr, n_te = Counter(y_tr), Counter(y_te)
     rows = []
     for c in sorted(n_tr, key=lambda c: -n_tr[c]):
-        rows.append([c, str(n_tr[c]), str(n_te[c]),
-                     *(f"{result[e].get(f'f1:{c}', 0.0):.2f}" for e in d.embedders)])  # fmt: skip
+        rows.append([c, str(n_tr[c]), str(n_te[c]), *(f"{result[e].get(f'f1:{c}', 0.0):.2f}" for e in d.embedders)])
     return rows
 
 
@@ -172,16 +174,19 @@ def c_rows(d: Dataset) -> list[list[str]]:
     split = time_split(d.incidents)
     rows = []
     for label in d.embedders:
-        cells = [evaluate(Dataset(d.name, d.incidents, d.other, [label], d.cached), split, C=C)[label]
-                 for C in (0.1, 1.0, 10.0, "cv")]  # fmt: skip
+        cells = [
+            evaluate(Dataset(d.name, d.incidents, d.other, [label], d.cached), split, C=C)[label]
+            for C in (0.1, 1.0, 10.0, "cv")
+        ]
         text = [f"{r['accuracy']:.3f} / {r['macro_f1']:.3f}" for r in cells]
         text[-1] += f" (C = {cells[-1]['chosen_C']:g})"
         rows.append([d.name, label, *text])
     return rows
 
 
-def worked_example(everything: IncidentSet, embedders: dict[str, object],
-                   cached: dict[str, np.ndarray]) -> tuple[str, str]:  # fmt: skip
+def worked_example(
+    everything: IncidentSet, embedders: dict[str, object], cached: dict[str, np.ndarray]
+) -> tuple[str, str]:
     parts, summary = [], []
     for label, embedder in embedders.items():
         if label in cached:
@@ -191,13 +196,31 @@ def worked_example(everything: IncidentSet, embedders: dict[str, object],
         for hazard, alert in ALERTS.items():
             found = index.search(alert, k=3, excerpt_words=30)
             hits = sum(f.hazard == hazard for f in found)
-            summary.append([f"{hazard}: {alert}", label, f"{hits} / {len(found)}",
-                            "; ".join(f"{f.accident_class} ({f.hazard}, {f.score:.2f})" for f in found)])  # fmt: skip
+            summary.append(
+                [
+                    f"{hazard}: {alert}",
+                    label,
+                    f"{hits} / {len(found)}",
+                    "; ".join(f"{f.accident_class} ({f.hazard}, {f.score:.2f})" for f in found),
+                ]
+            )
             if hazard == "gas":
-                rows = [[str(f.rank), f"{f.score:.3f}", f.accident_class, str(f.hazard), str(f.date),
-                         f"{f.mine} — `{f.key}`", f.excerpt.replace("|", "/")] for f in found]  # fmt: skip
-                parts.append(f"**{label}**\n\n" + table(["rank", "cosine", "MSHA class", "hazard", "date",
-                                                          "mine — key", "excerpt"], rows))  # fmt: skip
+                rows = [
+                    [
+                        str(f.rank),
+                        f"{f.score:.3f}",
+                        f.accident_class,
+                        str(f.hazard),
+                        str(f.date),
+                        f"{f.mine} — `{f.key}`",
+                        f.excerpt.replace("|", "/"),
+                    ]
+                    for f in found
+                ]
+                parts.append(
+                    f"**{label}**\n\n"
+                    + table(["rank", "cosine", "MSHA class", "hazard", "date", "mine — key", "excerpt"], rows)
+                )
     return "\n\n".join(parts), table(["alert", "embedder", "top-3 of the alert's hazard", "top-3"], summary)
 
 
@@ -230,10 +253,18 @@ def main() -> None:
     for d, raw in ((fatal, reports), (accidents, sample_all)):
         words = [len(t.split()) for t in d.incidents.texts]
         dates = [x.date for x in d.incidents.incidents]
-        data_rows.append([d.name, str(len(raw) + raw.skipped_empty), str(raw.skipped_empty),
-                          str(len(raw) - len(d.incidents)), str(len(d.incidents)), str(len(set(d.incidents.labels))),
-                          f"{min(dates)} .. {max(dates)}",
-                          f"{np.median(words):.0f} ({min(words)}-{max(words)})"])  # fmt: skip
+        data_rows.append(
+            [
+                d.name,
+                str(len(raw) + raw.skipped_empty),
+                str(raw.skipped_empty),
+                str(len(raw) - len(d.incidents)),
+                str(len(d.incidents)),
+                str(len(set(d.incidents.labels))),
+                f"{min(dates)} .. {max(dates)}",
+                f"{np.median(words):.0f} ({min(words)}-{max(words)})",
+            ]
+        )
 
     cls, ret, per_class, c_table = [], [], {}, []
     for d in (fatal, accidents):
@@ -245,8 +276,10 @@ def main() -> None:
         print(table(["data", "protocol", "model", "accuracy", "macro-F1"], c), flush=True)
 
     everything = IncidentSet(reports.incidents + sample.incidents, "both")
-    example_embedders = {"TF-IDF": get_text_embedder("tfidf"),
-                         "MiniLM, mean of 200-word chunks": minilm["MiniLM, mean of 200-word chunks"]}  # fmt: skip
+    example_embedders = {
+        "TF-IDF": get_text_embedder("tfidf"),
+        "MiniLM, mean of 200-word chunks": minilm["MiniLM, mean of 200-word chunks"],
+    }
     label = "MiniLM, mean of 200-word chunks"
     cached = {label: np.concatenate([fatal.cached[label], accidents.cached[label]])}
     methane, alerts = worked_example(everything, example_embedders, cached)
@@ -254,24 +287,59 @@ def main() -> None:
 
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
     text = REPORT.format(
-        command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), wall=f"{time.perf_counter() - t0:.0f}",
-        machine=machine_start, machine_end=describe(args.threads), seeds=args.seeds, seeds_m1=args.seeds - 1,
+        command=command,
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        wall=f"{time.perf_counter() - t0:.0f}",
+        machine=machine_start,
+        machine_end=describe(args.threads),
+        seeds=args.seeds,
+        seeds_m1=args.seeds - 1,
         min_train=MIN_TRAIN,
-        data=table(["data", "rows", "empty narrative (skipped)", "class unknown (dropped)", "used", "classes",
-                    "dates", "words: median (range)"], data_rows),
-        splits=table(["data", "train (dates)", "test (dates)", "classes after merging",
-                      f"merged into Other (< {MIN_TRAIN} train, or test only)"],
-                     split_rows(fatal) + split_rows(accidents)),
+        data=table(
+            [
+                "data",
+                "rows",
+                "empty narrative (skipped)",
+                "class unknown (dropped)",
+                "used",
+                "classes",
+                "dates",
+                "words: median (range)",
+            ],
+            data_rows,
+        ),
+        splits=table(
+            [
+                "data",
+                "train (dates)",
+                "test (dates)",
+                "classes after merging",
+                f"merged into Other (< {MIN_TRAIN} train, or test only)",
+            ],
+            split_rows(fatal) + split_rows(accidents),
+        ),
         cls=table(["data", "protocol", "model", "accuracy", "macro-F1"], cls),
         ret=table(["data", "protocol", "index / query embedding", *(f"P@{k}" for k in KS)], ret),
-        per_class_fatal=per_class[fatal.name], per_class_sample=per_class[accidents.name],
-        c_table=table(["data", "embedder", "C = 0.1", "C = 1 (reported)", "C = 10",
-                       "C by 3-fold CV inside train (chosen)"], c_table),
-        timing="; ".join([f"model load {load_s:.0f} s"] + [f"{d.name} ({len(d.incidents)} texts), {k}: {v:.0f} s"
-                                                           for d in (fatal, accidents) for k, v in d.seconds.items()]),
-        n_all=len(everything), methane=methane, alerts=alerts, alert=ALERTS["gas"],
+        per_class_fatal=per_class[fatal.name],
+        per_class_sample=per_class[accidents.name],
+        c_table=table(
+            ["data", "embedder", "C = 0.1", "C = 1 (reported)", "C = 10", "C by 3-fold CV inside train (chosen)"],
+            c_table,
+        ),
+        timing="; ".join(
+            [f"model load {load_s:.0f} s"]
+            + [
+                f"{d.name} ({len(d.incidents)} texts), {k}: {v:.0f} s"
+                for d in (fatal, accidents)
+                for k, v in d.seconds.items()
+            ]
+        ),
+        n_all=len(everything),
+        methane=methane,
+        alerts=alerts,
+        alert=ALERTS["gas"],
         hazards=", ".join(f"{h}: {hazard_counts[h]}" for h in ("none", "gas", "fire", "belt", "roof", "ppe")),
-    )  # fmt: skip
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

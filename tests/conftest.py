@@ -27,5 +27,6 @@ def tiny_helmets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """data.yaml of a generated 64 px helmet / no_helmet set: 24 train, 8 val, 8 test images."""
     from mineguard.data.synthetic import generate_helmet_dataset
 
-    return generate_helmet_dataset(tmp_path_factory.mktemp("tiny") / "set", n_train=24, n_val=8, n_test=8,
-                                   img_size=64, seed=3)  # fmt: skip
+    return generate_helmet_dataset(
+        tmp_path_factory.mktemp("tiny") / "set", n_train=24, n_val=8, n_test=8, img_size=64, seed=3
+    )

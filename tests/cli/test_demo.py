@@ -32,8 +32,20 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -> None:
     port, url = _free_port(), f"sqlite:///{tmp_path / 'demo.db'}"
-    argv = [sys.executable, "-m", "mineguard", "demo", "--duration", str(TIMELINE_S / SPEED + 3), "--speed",
-            str(SPEED), "--port", str(port), "--database-url", url]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "mineguard",
+        "demo",
+        "--duration",
+        str(TIMELINE_S / SPEED + 3),
+        "--speed",
+        str(SPEED),
+        "--port",
+        str(port),
+        "--database-url",
+        url,
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")), daemon=True)
@@ -82,8 +94,9 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     finally:
         engine.dispose()
     assert gas.severity == "emergency" and "evacuate Face 1101" in gas.message
-    assert events and {(e.source, e.label, e.device_id) for e in events} == {("vision", "no_helmet",
-                                                                               "cam-face-gate-1101")}  # fmt: skip
+    assert events and {(e.source, e.label, e.device_id) for e in events} == {
+        ("vision", "no_helmet", "cam-face-gate-1101")
+    }
 
 
 def test_bad_options_get_a_clear_error(capsys) -> None:

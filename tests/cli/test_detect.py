@@ -17,8 +17,12 @@ TINY = ["--img-size", "64", "--batch-size", "8", "--workers", "0", "--warmup-epo
 
 
 def test_info_prints_params_and_gflops_in_a_real_process() -> None:
-    done = subprocess.run([sys.executable, "-m", "mineguard", "detect", "info", "yolov10n", "--json"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "mineguard", "detect", "info", "yolov10n", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout)
     assert 2.2e6 < info["params_inference"] < 2.4e6
@@ -34,23 +38,56 @@ def test_info_human_readable(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.fixture(scope="module")
 def trained(tiny_helmets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("cli") / "run"
-    code = main(["detect", "train", "--data", str(tiny_helmets), "--model", "yolov10n", "--epochs", "2",
-                 "--out", str(run), *TINY])  # fmt: skip
+    code = main(
+        [
+            "detect",
+            "train",
+            "--data",
+            str(tiny_helmets),
+            "--model",
+            "yolov10n",
+            "--epochs",
+            "2",
+            "--out",
+            str(run),
+            *TINY,
+        ]
+    )
     assert code == 0
     return run
 
 
 def test_train_writes_weights_metrics_and_plots(trained: Path) -> None:
-    for name in ("best.pt", "last.pt", "results.csv", "metrics_test.json", "loss_curves.png",
-                 "pr_curves_test.png", "confusion_matrix_test.png", "predictions_test.png"):  # fmt: skip
+    for name in (
+        "best.pt",
+        "last.pt",
+        "results.csv",
+        "metrics_test.json",
+        "loss_curves.png",
+        "pr_curves_test.png",
+        "confusion_matrix_test.png",
+        "predictions_test.png",
+    ):
         assert (trained / name).is_file(), name
     summary = json.loads((trained / "metrics_test.json").read_text())
     assert summary["images"] == 8 and set(summary["metrics"]["per_class"]) == {"helmet", "no_helmet"}
 
 
 def test_val_on_a_split(trained: Path, tiny_helmets: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["detect", "val", "--weights", str(trained / "best.pt"), "--data", str(tiny_helmets),
-                 "--split", "val", "--out", str(tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "detect",
+            "val",
+            "--weights",
+            str(trained / "best.pt"),
+            "--data",
+            str(tiny_helmets),
+            "--split",
+            "val",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     assert "mAP50-95" in capsys.readouterr().out
     assert (tmp_path / "metrics_val.json").is_file()
@@ -62,8 +99,10 @@ def test_predict_a_folder(trained: Path, tmp_path: Path, capsys: pytest.CaptureF
     for i in range(2):
         cv2.imwrite(str(src / f"cam{i}.jpg"), np.full((72, 96, 3), 60 + i, np.uint8))
     out = tmp_path / "pred"
-    assert main(["detect", "predict", str(src), "--weights", str(trained / "best.pt"), "--out", str(out),
-                 "--conf", "0.0"]) == 0  # fmt: skip
+    assert (
+        main(["detect", "predict", str(src), "--weights", str(trained / "best.pt"), "--out", str(out), "--conf", "0.0"])
+        == 0
+    )
     lines = (out / "predictions.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[0])["detections"]
     assert (out / "cam0.jpg").is_file()
@@ -79,8 +118,19 @@ def test_resume_extends_a_run(trained: Path, tmp_path: Path) -> None:
 
 
 def test_ablate_two_rows_and_reuse(tiny_helmets: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    args = ["detect", "ablate", "--data", str(tiny_helmets), "--epochs", "1", "--out", str(tmp_path),
-            "--rows", "baseline,ca", *TINY]  # fmt: skip
+    args = [
+        "detect",
+        "ablate",
+        "--data",
+        str(tiny_helmets),
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--rows",
+        "baseline,ca",
+        *TINY,
+    ]
     assert main(args) == 0
     table = (tmp_path / "ablation.md").read_text()
     assert "| baseline |" in table and "| ca |" in table
@@ -90,8 +140,12 @@ def test_ablate_two_rows_and_reuse(tiny_helmets: Path, tmp_path: Path, capsys: p
 
 
 def test_kfold(tiny_helmets: Path, tmp_path: Path) -> None:
-    assert main(["detect", "kfold", "--data", str(tiny_helmets), "--k", "2", "--epochs", "1",
-                 "--out", str(tmp_path), *TINY]) == 0  # fmt: skip
+    assert (
+        main(
+            ["detect", "kfold", "--data", str(tiny_helmets), "--k", "2", "--epochs", "1", "--out", str(tmp_path), *TINY]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "kfold.json").read_text())
     assert set(result["folds"]) == {"fold_0", "fold_1", "mean", "std"}
 

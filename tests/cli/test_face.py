@@ -45,8 +45,28 @@ def faces(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def weights(faces: Path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    rc = main(["face", "train", "--data", str(faces / "train"), "--out", str(out), "--width", "0.125",
-               "--img-size", "64", "--epochs", "8", "--batch-size", "8", "--lr", "0.05", "--threads", "2"])  # fmt: skip
+    rc = main(
+        [
+            "face",
+            "train",
+            "--data",
+            str(faces / "train"),
+            "--out",
+            str(out),
+            "--width",
+            "0.125",
+            "--img-size",
+            "64",
+            "--epochs",
+            "8",
+            "--batch-size",
+            "8",
+            "--lr",
+            "0.05",
+            "--threads",
+            "2",
+        ]
+    )
     assert rc == 0
     assert (out / "best.pt").is_file() and len((out / "log.csv").read_text().splitlines()) == 9
     return out / "best.pt"
@@ -56,8 +76,22 @@ def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path,
     gallery = tmp_path / "gallery"
     for person in range(PEOPLE):
         photos = [str(faces / "train" / f"miner-{person}" / f"{k}.png") for k in range(3)]
-        assert main(["face", "enrol", *photos, "--person", f"miner-{person}", "--weights", str(weights),
-                     "--gallery", str(gallery)]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "face",
+                    "enrol",
+                    *photos,
+                    "--person",
+                    f"miner-{person}",
+                    "--weights",
+                    str(weights),
+                    "--gallery",
+                    str(gallery),
+                ]
+            )
+            == 0
+        )
     out = capsys.readouterr().out
     assert "enrolled miner-3: 3 photo(s)" in out and "4 people in all" in out
     assert len(list((gallery / "images" / "miner-0").iterdir())) == 3  # the photos are kept with the gallery
@@ -66,28 +100,74 @@ def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path,
     assert (
         main(["face", "identify", *probes, "--weights", str(weights), "--gallery", str(gallery), "--threshold", "-1"])
         == 0
-    )  # fmt: skip  (accept anyone: closed-set)
+    )  # accept anyone: closed-set
     lines = capsys.readouterr().out.splitlines()
     named = [line.split(": ")[1].split()[0] for line in lines]
     assert sum(n == f"miner-{p}" for p, n in enumerate(named)) >= PEOPLE - 1, lines
 
-    assert main(["face", "identify", probes[0], "--weights", str(weights), "--gallery", str(gallery),
-                 "--threshold", "1.01"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["face", "identify", probes[0], "--weights", str(weights), "--gallery", str(gallery), "--threshold", "1.01"]
+        )
+        == 0
+    )
     assert "unknown (nearest" in capsys.readouterr().out  # above any score: never forced onto a miner
 
-    assert main(["face", "identify", probes[1], "--weights", str(weights), "--gallery", str(gallery),
-                 "--threshold", "-1", "--camera", "cam-face-gate-1101"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "face",
+                "identify",
+                probes[1],
+                "--weights",
+                str(weights),
+                "--gallery",
+                str(gallery),
+                "--threshold",
+                "-1",
+                "--camera",
+                "cam-face-gate-1101",
+            ]
+        )
+        == 0
+    )
     event = json.loads(capsys.readouterr().out)
     from mineguard.services.ingest.events import EventIn
 
     parsed = EventIn.model_validate(event)  # the platform's event schema
     assert parsed.signal_key == "face.identified" and parsed.device_id == "cam-face-gate-1101" and parsed.asset_id
 
-    rc = main(["face", "verify", probes[2], "--person", "miner-2", "--weights", str(weights), "--gallery",
-               str(gallery), "--threshold", "-1"])  # fmt: skip
+    rc = main(
+        [
+            "face",
+            "verify",
+            probes[2],
+            "--person",
+            "miner-2",
+            "--weights",
+            str(weights),
+            "--gallery",
+            str(gallery),
+            "--threshold",
+            "-1",
+        ]
+    )
     assert rc == 0 and "ACCEPTED as miner-2" in capsys.readouterr().out
-    rc = main(["face", "verify", probes[2], "--person", "miner-2", "--weights", str(weights), "--gallery",
-               str(gallery), "--threshold", "1.01"])  # fmt: skip
+    rc = main(
+        [
+            "face",
+            "verify",
+            probes[2],
+            "--person",
+            "miner-2",
+            "--weights",
+            str(weights),
+            "--gallery",
+            str(gallery),
+            "--threshold",
+            "1.01",
+        ]
+    )
     assert rc == 1 and "REJECTED" in capsys.readouterr().out
 
     assert main(["face", "erase", "--person", "miner-1", "--gallery", str(gallery)]) == 0
@@ -132,8 +212,10 @@ def test_eval_on_att_orl_writes_the_threshold(weights: Path, shared_data: Path, 
     copy = tmp_path / "w.pt"
     copy.write_bytes(weights.read_bytes())
     results = tmp_path / "r.json"
-    assert main(["face", "eval", "--weights", str(copy), "--data", str(orl), "--levels", "none",
-                 "--json", str(results)]) == 0  # fmt: skip
+    assert (
+        main(["face", "eval", "--weights", str(copy), "--data", str(orl), "--levels", "none", "--json", str(results)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| none |" in out and (tmp_path / "threshold.json").is_file()
     saved = json.loads(results.read_text())

@@ -28,8 +28,10 @@ def test_site_validate_sample(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_site_validate_names_key_and_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "site.yaml"
-    bad.write_text("id: x\nname: y\nzones:\n  - {id: a, name: A, kind: tunnel, path: [[0, 0, 0]], "
-                   "cross_section_m2: 4, colour: red}\n")  # fmt: skip
+    bad.write_text(
+        "id: x\nname: y\nzones:\n  - {id: a, name: A, kind: tunnel, path: [[0, 0, 0]], "
+        "cross_section_m2: 4, colour: red}\n"
+    )
     assert main(["site", "validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "zones[0].kind" in err and "'roadway'" in err
@@ -40,8 +42,9 @@ def test_site_validate_names_key_and_fix(tmp_path: Path, capsys: pytest.CaptureF
     assert "line" in capsys.readouterr().err
 
 
-def test_users_add_then_audit_verify_catches_an_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_users_add_then_audit_verify_catches_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'mg.db'}"
     monkeypatch.setenv("MINEGUARD_NEW_PASSWORD", "a-long-password")
     monkeypatch.setenv("MINEGUARD_ADMIN_PASSWORD", "admin-password")
@@ -71,10 +74,18 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_serve_answers_http_and_streams_over_websocket(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "MINEGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "MINEGUARD_ADMIN_PASSWORD": "admin-password"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "mineguard", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "MINEGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "MINEGUARD_ADMIN_PASSWORD": "admin-password",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mineguard", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

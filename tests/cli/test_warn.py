@@ -34,9 +34,25 @@ def rising_csv(tmp_path_factory) -> Path:
 
 def test_forecast_prints_skill_and_the_forecast(rising_csv, tmp_path, capsys):
     out = tmp_path / "f.json"
-    code = main(["warn", "forecast", str(rising_csv), "--columns", "field1=methane,field2=temperature",
-                 "--target", "methane", "--model", "trend", "--input-steps", "20", "--horizons", "2,6",
-                 "--json", str(out)])  # fmt: skip
+    code = main(
+        [
+            "warn",
+            "forecast",
+            str(rising_csv),
+            "--columns",
+            "field1=methane,field2=temperature",
+            "--target",
+            "methane",
+            "--model",
+            "trend",
+            "--input-steps",
+            "20",
+            "--horizons",
+            "2,6",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "trend vs persistence" in text and "methane: now" in text
@@ -82,13 +98,17 @@ def msha_text(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("text")
     (root / "msha_fatality_reports").mkdir()
     (root / "msha_accidents_sample").mkdir()
-    header = ("report-key|report-url|accidnet-classification|location|mine-type|mine-controller|mined-mineral|"
-              "incident-date|location-processed|state|f-p-desc-of-accident")  # fmt: skip
+    header = (
+        "report-key|report-url|accidnet-classification|location|mine-type|mine-controller|mined-mineral|"
+        "incident-date|location-processed|state|f-p-desc-of-accident"
+    )
     rows = [header]
     for k, (label, words) in enumerate(CLASSES.items()):
         for j in range(3):
-            rows.append(f"/r/{k}-{j}|https://example.invalid/{k}-{j}|{label}|Mine {k}|Coal|Co|Coal|"
-                        f"2015-0{j + 1}-1{k}T10:00:00-05:00|X|WV|report {j}: {words}")  # fmt: skip
+            rows.append(
+                f"/r/{k}-{j}|https://example.invalid/{k}-{j}|{label}|Mine {k}|Coal|Co|Coal|"
+                f"2015-0{j + 1}-1{k}T10:00:00-05:00|X|WV|report {j}: {words}"
+            )
     (root / "msha_fatality_reports" / "base_fatality_reports.csv").write_text("\n".join(rows) + "\n")
     sample = ["MINE_ID,OPERATOR_NAME,ACCIDENT_DT,CLASSIFICATION,NARRATIVE,COAL_METAL_IND"]
     for k, (label, words) in enumerate(CLASSES.items()):
@@ -99,14 +119,46 @@ def msha_text(tmp_path_factory) -> Path:
 
 def test_train_fusion_then_eval_against_the_rule(msha_text, tmp_path, capsys):
     model = tmp_path / "fusion.pt"
-    code = main(["warn", "train", "fusion", "--text-data", str(msha_text), "--episodes", "12", "--val-episodes", "6",
-                 "--epochs", "1", "--d-model", "16", "--out", str(model), "--threads", "1"])  # fmt: skip
+    code = main(
+        [
+            "warn",
+            "train",
+            "fusion",
+            "--text-data",
+            str(msha_text),
+            "--episodes",
+            "12",
+            "--val-episodes",
+            "6",
+            "--epochs",
+            "1",
+            "--d-model",
+            "16",
+            "--out",
+            str(model),
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "epoch   1" in out and f"saved {model}" in out and model.is_file()
     report = tmp_path / "eval.json"
-    code = main(["warn", "eval", str(model), "--text-data", str(msha_text), "--episodes", "6", "--json", str(report),
-                 "--threads", "1"])  # fmt: skip
+    code = main(
+        [
+            "warn",
+            "eval",
+            str(model),
+            "--text-data",
+            str(msha_text),
+            "--episodes",
+            "6",
+            "--json",
+            str(report),
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "threshold rule:" in out and "without vision" in out
@@ -151,8 +203,20 @@ def test_index_then_similar_finds_the_gas_narrative_first(msha_text, tmp_path, c
     text = capsys.readouterr().out
     assert "indexed 24 past incidents of 12 MSHA classes" in text  # 18 reports + 6 sample rows; case differs
     assert f"MINEGUARD_INCIDENT_INDEX={out} mineguard serve" in text and (out / "index.json").is_file()
-    assert main(["warn", "similar", "Methane heading for its limit at the face, fan stopped", "--index", str(out),
-                 "-k", "2"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "warn",
+                "similar",
+                "Methane heading for its limit at the face, fan stopped",
+                "--index",
+                str(out),
+                "-k",
+                "2",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("2 of 24 past incidents most similar")
     assert lines[1].startswith(" 1. ") and "IGNITION OR EXPLOSION OF GAS OR DUST" in lines[1].upper()
@@ -179,7 +243,29 @@ def test_train_and_eval_fusion_on_the_real_msha_text(shared_data, tmp_path, caps
     """The real narratives as the text modality (TF-IDF), a few simulated episodes: runs end to end."""
     model = tmp_path / "fusion.pt"
     text = str(shared_data / "text")
-    assert main(["warn", "train", "fusion", "--text-data", text, "--episodes", "8", "--val-episodes", "4",
-                 "--epochs", "1", "--d-model", "16", "--out", str(model), "--threads", "1"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "warn",
+                "train",
+                "fusion",
+                "--text-data",
+                text,
+                "--episodes",
+                "8",
+                "--val-episodes",
+                "4",
+                "--epochs",
+                "1",
+                "--d-model",
+                "16",
+                "--out",
+                str(model),
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert main(["warn", "eval", str(model), "--text-data", text, "--episodes", "4", "--threads", "1"]) == 0
     assert "threshold rule:" in capsys.readouterr().out

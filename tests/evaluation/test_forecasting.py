@@ -52,5 +52,7 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="forecaster failed"):
         forecast_errors(np.zeros((1, 1, 1)), np.full((1, 1, 1), np.nan))
     with pytest.raises(ValueError, match="different tables"):
-        skill(forecast_errors(np.zeros((1, 1, 1)), np.zeros((1, 1, 1))),
-              forecast_errors(np.zeros((1, 2, 1)), np.zeros((1, 2, 1))))  # fmt: skip
+        skill(
+            forecast_errors(np.zeros((1, 1, 1)), np.zeros((1, 1, 1))),
+            forecast_errors(np.zeros((1, 2, 1)), np.zeros((1, 2, 1))),
+        )

@@ -81,9 +81,12 @@ def test_no_face(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "reason", "words"),
-    [(128, "flat", "contrast (grey-level std) 0.0 < 15"), (5, "too_dark", "mean grey level 5.0 < 40"),
-     (250, "too_bright", "mean grey level 250.0 > 220")],
-)  # fmt: skip
+    [
+        (128, "flat", "contrast (grey-level std) 0.0 < 15"),
+        (5, "too_dark", "mean grey level 5.0 < 40"),
+        (250, "too_bright", "mean grey level 250.0 > 220"),
+    ],
+)
 def test_unusable_frame_says_why_no_face(tmp_path: Path, value: int, reason: str, words: str) -> None:
     uniform = np.full((112, 92), value, np.uint8)
     err = _fail(tmp_path / "frame.pgm", uniform, reason)

@@ -100,8 +100,10 @@ def test_coal_dust_transform(draw_face) -> None:
     transform = CoalDust(severity=(0.2, 0.9), p=0.5, seed=11)
     outputs = [transform(face) for _ in range(8)]
     assert any(np.array_equal(o, face) for o in outputs) and any(not np.array_equal(o, face) for o in outputs)
-    assert np.array_equal(CoalDust("light", p=1.0)(face, rng=np.random.default_rng(2)),
-                          CoalDust("light", p=1.0)(face, rng=np.random.default_rng(2)))  # fmt: skip
+    assert np.array_equal(
+        CoalDust("light", p=1.0)(face, rng=np.random.default_rng(2)),
+        CoalDust("light", p=1.0)(face, rng=np.random.default_rng(2)),
+    )
     assert repr(CoalDust("light", p=0.3)) == "CoalDust(level='light', p=0.3)"
     with pytest.raises(ValueError, match="exactly one of level"):
         CoalDust()

@@ -28,9 +28,17 @@ def _payload(*, in_channels: int = 1, seed: int = 0) -> dict:
     kwargs = {"width": 0.125}
     model = get_model("dsr-inception", num_classes=3, in_channels=in_channels, **kwargs)
     config = FaceTrainConfig(model_kwargs=kwargs, img_size=IMG_SIZE, in_channels=in_channels, epochs=1)
-    return {"model_name": "dsr-inception", "model_config": {"num_classes": 3, "in_channels": in_channels, **kwargs},
-            "model": model.state_dict(), "train_config": config.dump(), "class_names": ["a", "b", "c"], "epoch": 0,
-            "val_acc": 0.5, "centers": torch.zeros(3, EMBED_DIM), "img_size": IMG_SIZE}  # fmt: skip
+    return {
+        "model_name": "dsr-inception",
+        "model_config": {"num_classes": 3, "in_channels": in_channels, **kwargs},
+        "model": model.state_dict(),
+        "train_config": config.dump(),
+        "class_names": ["a", "b", "c"],
+        "epoch": 0,
+        "val_acc": 0.5,
+        "centers": torch.zeros(3, EMBED_DIM),
+        "img_size": IMG_SIZE,
+    }
 
 
 @pytest.fixture(scope="module")

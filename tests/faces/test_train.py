@@ -48,8 +48,15 @@ def face_items(tmp_path_factory: pytest.TempPathFactory, draw_face: DrawFace) ->
 
 
 def _config(out: Path, **kw: object) -> FaceTrainConfig:
-    base = {"model": "dsr-inception", "model_kwargs": {"width": 0.125}, "img_size": 64, "epochs": 2,
-            "batch_size": 8, "threads": 1, "out_dir": str(out)}  # fmt: skip
+    base = {
+        "model": "dsr-inception",
+        "model_kwargs": {"width": 0.125},
+        "img_size": 64,
+        "epochs": 2,
+        "batch_size": 8,
+        "threads": 1,
+        "out_dir": str(out),
+    }
     return FaceTrainConfig(**{**base, **kw})
 
 

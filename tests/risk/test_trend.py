@@ -8,8 +8,14 @@ import pytest
 from mineguard.risk import TrendModel, get_risk_model, list_risk_models
 
 
-def ramp(minutes: float = 5.0, every_s: float = 10.0, start: float = 0.5, per_min: float = 0.05, noise: float = 0.0,
-         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def ramp(
+    minutes: float = 5.0,
+    every_s: float = 10.0,
+    start: float = 0.5,
+    per_min: float = 0.05,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     t = 1_800_000_000.0 + np.arange(0.0, minutes * 60 + 1e-9, every_s)
     y = start + per_min * (t - t[0]) / 60.0 + np.random.default_rng(seed).normal(0.0, noise, t.size)
     return t, y

@@ -17,8 +17,9 @@ from mineguard.runtime.predictor import Predictor, annotate, list_images
 @pytest.fixture(scope="module")
 def weights(tiny_helmets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pred") / "run"
-    config = load_train_config({"data": str(tiny_helmets), "out_dir": str(out), "epochs": 1, "img_size": 64,
-                                "batch_size": 8, "workers": 0})  # fmt: skip
+    config = load_train_config(
+        {"data": str(tiny_helmets), "out_dir": str(out), "epochs": 1, "img_size": 64, "batch_size": 8, "workers": 0}
+    )
     return Trainer(config).fit().best_checkpoint
 
 

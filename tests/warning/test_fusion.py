@@ -40,8 +40,12 @@ def config(**kw) -> FusionConfig:
 
 def batch(b: int = 4, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(b, T, S, generator=g), torch.ones(b, T, S), torch.rand(b, T, V, generator=g),
-            torch.randn(b, D, generator=g))  # fmt: skip
+    return (
+        torch.randn(b, T, S, generator=g),
+        torch.ones(b, T, S),
+        torch.rand(b, T, V, generator=g),
+        torch.randn(b, D, generator=g),
+    )
 
 
 def test_outputs_have_one_logit_per_class_with_any_modalities_missing():
@@ -91,8 +95,13 @@ def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="vision_pool"):
         FusionConfig(n_channels=S, n_vision=V, text_dim=D, window_steps=T, d_model=16, n_heads=2, vision_pool=3)
     with pytest.raises(ValueError, match="windows of 8 steps"):
-        CrossModalFusion(config())(torch.zeros(1, 4, S), torch.ones(1, 4, S), torch.zeros(1, 4, V), torch.zeros(1, D),
-                                   torch.ones(1, 3, dtype=torch.bool))  # fmt: skip
+        CrossModalFusion(config())(
+            torch.zeros(1, 4, S),
+            torch.ones(1, 4, S),
+            torch.zeros(1, 4, V),
+            torch.zeros(1, D),
+            torch.ones(1, 3, dtype=torch.bool),
+        )
 
 
 def test_modality_dropout_never_removes_every_modality_and_never_adds_one():
@@ -140,10 +149,20 @@ def toy_set(n_episodes: int = 40, seed: int = 0) -> MultimodalSet:
             episode.append(e)
             t_s.append(60.0 * (w + 1))
     return MultimodalSet(
-        np.asarray(sensors, np.float32), np.asarray(vision, np.float32), tuple(texts), np.asarray(present),
-        np.asarray(hazard), np.asarray(risk), np.asarray(episode), np.asarray(t_s), ("ch4", "co", "vib"),
-        ("person", "no_helmet"), 5.0, 300.0, tuple(infos),
-    )  # fmt: skip
+        np.asarray(sensors, np.float32),
+        np.asarray(vision, np.float32),
+        tuple(texts),
+        np.asarray(present),
+        np.asarray(hazard),
+        np.asarray(risk),
+        np.asarray(episode),
+        np.asarray(t_s),
+        ("ch4", "co", "vib"),
+        ("person", "no_helmet"),
+        5.0,
+        300.0,
+        tuple(infos),
+    )
 
 
 class BagOfLetters:
@@ -180,8 +199,9 @@ def test_a_small_train_and_eval_learns_the_toy_hazard_and_survives_save_load(tmp
     emb = BagOfLetters()
     ins = [make_inputs(d, embed_texts(d.texts, emb), norm) for d in (train, val, test)]
     cfg = FusionConfig(n_channels=S, n_vision=V, text_dim=D, window_steps=T, d_model=16, n_heads=2, vision_pool=2)
-    run = train_fusion(ins[0], ins[1], cfg, TrainConfig(epochs=12, batch_size=32, lr=3e-3), normaliser=norm,
-                       text_embedder="letters")  # fmt: skip
+    run = train_fusion(
+        ins[0], ins[1], cfg, TrainConfig(epochs=12, batch_size=32, lr=3e-3), normaliser=norm, text_embedder="letters"
+    )
     scores = evaluate(predict(run.model, ins[2]), ins[2])
     assert scores["hazard_accuracy"] > 0.85, scores
     no_sensors = evaluate(predict(run.model, ins[2], drop=("sensors",)), ins[2])
@@ -197,7 +217,9 @@ def test_a_small_train_and_eval_learns_the_toy_hazard_and_survives_save_load(tmp
 def test_load_fusion_rejects_missing_and_foreign_files(tmp_path):
     with pytest.raises(CheckpointError, match="warn train"):
         load_fusion(tmp_path / "none.pt")
-    torch.save({"kind": "something else", "config": {}, "state": {}, "center": 0, "scale": 0, "text_embedder": ""},
-               tmp_path / "other.pt")  # fmt: skip
+    torch.save(
+        {"kind": "something else", "config": {}, "state": {}, "center": 0, "scale": 0, "text_embedder": ""},
+        tmp_path / "other.pt",
+    )
     with pytest.raises(ValueError, match="not a MineGuard fusion model"):
         load_fusion(tmp_path / "other.pt")

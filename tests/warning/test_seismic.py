@@ -36,11 +36,15 @@ def generated_rows(n: int, *, seed: int = 0) -> list[dict[str, object]]:
         seismic = "ab"[int(rng.random() < 0.3)]
         logit = -3.0 + 1.5 * (np.log(gpuls) - 5.5) + 1.0 * (seismic == "b")
         row: dict[str, object] = {
-            "seismic": seismic, "seismoacoustic": "abc"[rng.integers(0, 3)], "shift": "WN"[rng.integers(0, 2)],
-            "genergy": float(np.round(rng.lognormal(10, 1.5))), "gpuls": gpuls,
-            "gdenergy": float(rng.integers(-90, 200)), "gdpuls": float(rng.integers(-90, 200)),
+            "seismic": seismic,
+            "seismoacoustic": "abc"[rng.integers(0, 3)],
+            "shift": "WN"[rng.integers(0, 2)],
+            "genergy": float(np.round(rng.lognormal(10, 1.5))),
+            "gpuls": gpuls,
+            "gdenergy": float(rng.integers(-90, 200)),
+            "gdpuls": float(rng.integers(-90, 200)),
             "ghazard": "ab"[int(rng.random() < 0.1)],
-        }  # fmt: skip
+        }
         counts = rng.poisson(0.5, 4)
         row |= {f"nbumps{k}": int(c) for k, c in zip((2, 3, 4, 5), counts, strict=True)}
         row |= {"nbumps": int(counts.sum()), "nbumps6": 0, "nbumps7": 0, "nbumps89": 0}

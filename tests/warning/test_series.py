@@ -40,8 +40,7 @@ def write_csv(path: Path, rows: list[str]) -> Path:
 
 
 def test_loads_the_columns_and_sorts_rows(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "s.csv", ["2022-08-02T09:10:24+00:00,2,1.5,",
-                                          "2022-08-02T09:09:54+00:00,1,1.0,7"])  # fmt: skip
+    path = write_csv(tmp_path / "s.csv", ["2022-08-02T09:10:24+00:00,2,1.5,", "2022-08-02T09:09:54+00:00,1,1.0,7"])
     series = load_sensor_csv(path, columns={"field1": "co", "field2": "no2"})
     assert series.names == ("co", "no2") and series.n_reordered == 2
     assert series.t_s[1] - series.t_s[0] == 30.0
@@ -66,8 +65,7 @@ def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(SeriesError, match="no such file"):
         load_sensor_csv(tmp_path / "absent.csv")
     with pytest.raises(SeriesError, match=r"column\(s\) \['field3'\] missing"):
-        load_sensor_csv(write_csv(tmp_path / "s.csv", ["2022-08-02T09:09:54+00:00,1,1,2"]),
-                        columns={"field3": "pm2_5"})  # fmt: skip
+        load_sensor_csv(write_csv(tmp_path / "s.csv", ["2022-08-02T09:09:54+00:00,1,1,2"]), columns={"field3": "pm2_5"})
     with pytest.raises(SeriesError, match="no data rows"):
         load_sensor_csv(write_csv(tmp_path / "e.csv", []), columns={"field1": "co"})
     assert len(DIGIT_FIELDS) == 7

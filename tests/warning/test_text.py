@@ -54,9 +54,20 @@ CORPUS = [  # (class, narrative): a tiny hand-made corpus, three classes
 
 
 def incidents(start: dt.date = dt.date(2010, 1, 1)) -> list[Incident]:
-    return [Incident(key=f"r{i}", date=start + dt.timedelta(days=30 * i), accident_class=c, text=t,
-                     mine=f"Mine {i}, WV", mineral="Coal (Bituminous)", mine_type="Coal", source="tiny.csv",
-                     url=f"https://example.org/r{i}") for i, (c, t) in enumerate(CORPUS)]  # fmt: skip
+    return [
+        Incident(
+            key=f"r{i}",
+            date=start + dt.timedelta(days=30 * i),
+            accident_class=c,
+            text=t,
+            mine=f"Mine {i}, WV",
+            mineral="Coal (Bituminous)",
+            mine_type="Coal",
+            source="tiny.csv",
+            url=f"https://example.org/r{i}",
+        )
+        for i, (c, t) in enumerate(CORPUS)
+    ]
 
 
 def write_fatality(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = FATALITY_COLUMNS) -> Path:
@@ -66,11 +77,17 @@ def write_fatality(path: Path, rows: list[dict[str, str]], columns: tuple[str, .
 
 
 def fatality_row(i: int, **changes: str) -> dict[str, str]:
-    row = {"report-key": f"/fatality-{i}", "report-url": f"https://www.msha.gov/fatality-{i}",
-           "accidnet-classification": "Powered Haulage", "location": "Buckhorn Mine, Washington",
-           "mine-type": "Metal and Non-Metal", "mine-controller": "Kinross", "mined-mineral": "Gold Ore",
-           "incident-date": f"2016-12-{i + 1:02d}T14:56:00-05:00",
-           "f-p-desc-of-accident": f"a truck ran over {i}"}  # fmt: skip
+    row = {
+        "report-key": f"/fatality-{i}",
+        "report-url": f"https://www.msha.gov/fatality-{i}",
+        "accidnet-classification": "Powered Haulage",
+        "location": "Buckhorn Mine, Washington",
+        "mine-type": "Metal and Non-Metal",
+        "mine-controller": "Kinross",
+        "mined-mineral": "Gold Ore",
+        "incident-date": f"2016-12-{i + 1:02d}T14:56:00-05:00",
+        "f-p-desc-of-accident": f"a truck ran over {i}",
+    }
     return row | changes
 
 
@@ -83,8 +100,12 @@ def test_load_fatality_reports_skips_and_counts_empty_narratives(tmp_path: Path)
     assert len(got) == 2 and got.skipped_empty == 1
     first = got[0]
     assert (first.key, first.date, first.accident_class) == ("/fatality-0", dt.date(2016, 12, 1), "Powered Haulage")
-    assert (first.mine, first.mineral, first.mine_type, first.source) == ("Buckhorn Mine, Washington", "Gold Ore",
-                                                                          "Metal and Non-Metal", "f.csv")  # fmt: skip
+    assert (first.mine, first.mineral, first.mine_type, first.source) == (
+        "Buckhorn Mine, Washington",
+        "Gold Ore",
+        "Metal and Non-Metal",
+        "f.csv",
+    )
     assert got.texts == ["a truck ran over 0", "a truck ran over 2"]
 
 
@@ -122,8 +143,10 @@ def test_bad_fatality_files(tmp_path: Path) -> None:
 def test_load_accident_sample_dates(tmp_path: Path) -> None:
     header = "MINE_ID,OPERATOR_NAME,ACCIDENT_DT,CLASSIFICATION,NARRATIVE,COAL_METAL_IND\n"
     path = tmp_path / "s.csv"
-    path.write_text(header + '100003,Lhoist ,40982,POWERED HAULAGE,"Skid steer pinned him, badly.",M\n'
-                    "7,Op,03/26/2012,FIRE,Dozer burned.,C\n8,Op,40983,OTHER,,C\n")  # fmt: skip
+    path.write_text(
+        header + '100003,Lhoist ,40982,POWERED HAULAGE,"Skid steer pinned him, badly.",M\n'
+        "7,Op,03/26/2012,FIRE,Dozer burned.,C\n8,Op,40983,OTHER,,C\n"
+    )
     got = load_accident_sample(path)
     assert [x.date for x in got.incidents] == [dt.date(2012, 3, 14), dt.date(2012, 3, 26)] and got.skipped_empty == 1
     assert (got[0].key, got[0].mine, got[0].mine_type) == ("s.csv:2", "mine 100003 (Lhoist)", "Metal and Non-Metal")
@@ -215,8 +238,14 @@ def test_tfidf_equals_sklearn_and_handles_blank_text() -> None:
 def test_minilm_embedder() -> None:
     torch.set_num_threads(1)
     emb = get_text_embedder("minilm", chunk_words=8)
-    X = emb.fit([]).transform(["methane ignited at the longwall face", "an explosion of methane gas at the face",
-                               "he slipped on the stairs to the office", ""])  # fmt: skip
+    X = emb.fit([]).transform(
+        [
+            "methane ignited at the longwall face",
+            "an explosion of methane gas at the face",
+            "he slipped on the stairs to the office",
+            "",
+        ]
+    )
     assert X.shape == (4, 384) == (4, emb.dim) and X.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(X[:3], axis=1), 1.0, atol=1e-5)
     assert not X[3].any()

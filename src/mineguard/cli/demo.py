@@ -30,13 +30,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if app.state.admin_password:
                 print(f"super-manager 'admin' password: {app.state.admin_password!r}", file=sys.stderr)
             print(f"MineGuard API on http://127.0.0.1:{args.port} (docs at /docs)", file=sys.stderr)
-        print(f"simulating the sample mine at speed {args.speed:g} (scenario timeline {TIMELINE_S:.0f} simulated s, "
-              f"database {database_url})", file=sys.stderr)  # fmt: skip
+        print(
+            f"simulating the sample mine at speed {args.speed:g} (scenario timeline {TIMELINE_S:.0f} simulated s, "
+            f"database {database_url})",
+            file=sys.stderr,
+        )
 
     stop = threading.Event()
     try:
-        summary = run_demo(args.duration, database_url=database_url, port=args.port, speed=args.speed,
-                           seed=args.seed, stop=stop, on_ready=ready)  # fmt: skip
+        summary = run_demo(
+            args.duration,
+            database_url=database_url,
+            port=args.port,
+            speed=args.speed,
+            seed=args.seed,
+            stop=stop,
+            on_ready=ready,
+        )
     except KeyboardInterrupt:  # pragma: no cover - interactive
         stop.set()
         return 130
@@ -49,8 +59,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(groups: argparse._SubParsersAction) -> None:
     p = groups.add_parser("demo", help="run the simulated mine and its four scenarios against the platform")
-    p.add_argument("--duration", type=float, help="wall seconds to run (default: until Ctrl-C); the scenario "
-                   "timeline takes 150 / speed s")  # fmt: skip
+    p.add_argument(
+        "--duration",
+        type=float,
+        help="wall seconds to run (default: until Ctrl-C); the scenario timeline takes 150 / speed s",
+    )
     p.add_argument("--port", type=int, help="also serve the API on this port while the demo runs")
     p.add_argument("--database-url", help="sqlite:///file.db or postgresql://... (default: a fresh temporary SQLite)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the simulation (default 0)")

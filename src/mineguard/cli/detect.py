@@ -14,9 +14,17 @@ from mineguard.cli import detect_demo
 from mineguard.models import list_models
 
 TRAIN_FLAGS = {
-    "epochs": int, "img_size": int, "batch_size": int, "lr0": float, "device": str, "workers": int,
-    "seed": int, "warmup_epochs": float, "max_train_images": int, "nominal_batch": int,
-}  # fmt: skip
+    "epochs": int,
+    "img_size": int,
+    "batch_size": int,
+    "lr0": float,
+    "device": str,
+    "workers": int,
+    "seed": int,
+    "warmup_epochs": float,
+    "max_train_images": int,
+    "nominal_batch": int,
+}
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -60,8 +68,7 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ablate", help="seed 001 Table 6: baseline, +CA, +CA+DyHead, +CA+DyHead+EIoU")
     _add_train_args(p, with_model=False)
-    p.add_argument("--rows", default="baseline,ca,ca_dyhead,ca_dyhead_eiou",
-                   help="comma-separated subset of the rows")  # fmt: skip
+    p.add_argument("--rows", default="baseline,ca,ca_dyhead,ca_dyhead_eiou", help="comma-separated subset of the rows")
     p.add_argument("--eval-split", default="test")
     p.set_defaults(func=cmd_ablate)
 
@@ -132,10 +139,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"model": args.model, **profile.to_dict()}))
         return 0
-    print(f"{args.model}: {profile.params_inference / 1e6:.3f} M parameters at inference "
-          f"({profile.params_total / 1e6:.3f} M with the one-to-many training branch), "
-          f"{profile.gflops:.2f} GFLOPs at {args.img_size} px, {profile.size_mb:.2f} MB fp32, "
-          f"{args.num_classes} classes")  # fmt: skip
+    print(
+        f"{args.model}: {profile.params_inference / 1e6:.3f} M parameters at inference "
+        f"({profile.params_total / 1e6:.3f} M with the one-to-many training branch), "
+        f"{profile.gflops:.2f} GFLOPs at {args.img_size} px, {profile.size_mb:.2f} MB fp32, "
+        f"{args.num_classes} classes"
+    )
     return 0
 
 
@@ -152,8 +161,9 @@ def _train_and_report(values: dict[str, Any], eval_split: str, resume: Path | No
         config = load_train_config(values, source="training settings")
     summary = Trainer(config, resume_from=resume).fit()
     print(f"trained {summary.epochs_run} epochs; best epoch {summary.best_epoch} -> {summary.best_checkpoint}")
-    report = evaluate_checkpoint(summary.best_checkpoint, config.data, split=eval_split,
-                                 out_dir=summary.run_dir, device=config.device)  # fmt: skip
+    report = evaluate_checkpoint(
+        summary.best_checkpoint, config.data, split=eval_split, out_dir=summary.run_dir, device=config.device
+    )
     print(report.result.metrics.summary())
     print(f"metrics: {report.metrics_path}\nplots: {', '.join(str(p) for p in report.plots)}")
     return report.summary
@@ -172,8 +182,14 @@ def cmd_val(args: argparse.Namespace) -> int:
     from mineguard.engine.report import evaluate_checkpoint
 
     _threads(args)
-    report = evaluate_checkpoint(args.weights, args.data, split=args.split, out_dir=args.out or args.weights.parent,
-                                 img_size=args.img_size, device=args.device)  # fmt: skip
+    report = evaluate_checkpoint(
+        args.weights,
+        args.data,
+        split=args.split,
+        out_dir=args.out or args.weights.parent,
+        img_size=args.img_size,
+        device=args.device,
+    )
     print(report.result.metrics.summary())
     print(f"{report.summary['ms_per_image']} ms/image on {report.summary['device']}")
     print(f"metrics: {report.metrics_path}\nplots: {', '.join(str(p) for p in report.plots)}")
@@ -190,12 +206,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for path in images:
         dets = predictor.predict_file(path)
         annotate(path, dets, predictor.names, args.out / path.name)
-        lines.append(json.dumps({
-            "image": str(path),
-            "detections": [{"class": predictor.names[c], "confidence": round(float(s), 4),
-                            "xyxy": [round(float(v), 1) for v in box]}
-                           for box, c, s in zip(dets.xyxy, dets.class_id, dets.confidence, strict=True)],
-        }))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {
+                    "image": str(path),
+                    "detections": [
+                        {
+                            "class": predictor.names[c],
+                            "confidence": round(float(s), 4),
+                            "xyxy": [round(float(v), 1) for v in box],
+                        }
+                        for box, c, s in zip(dets.xyxy, dets.class_id, dets.confidence, strict=True)
+                    ],
+                }
+            )
+        )
         print(
             f"{path.name}: "
             + (

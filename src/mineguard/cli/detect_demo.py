@@ -33,14 +33,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    data_yaml = generate_helmet_dataset(args.out / "dataset", n_train=args.train_images, n_val=32, n_test=48,
-                                        img_size=args.img_size, seed=0)  # fmt: skip
+    data_yaml = generate_helmet_dataset(
+        args.out / "dataset", n_train=args.train_images, n_val=32, n_test=48, img_size=args.img_size, seed=0
+    )
     print(f"generated dataset: {data_yaml}")
-    config = load_train_config({
-        "model": args.model, "data": str(data_yaml), "out_dir": str(args.out / "train"),
-        "img_size": args.img_size, "epochs": args.epochs, "batch_size": 8, "nominal_batch": 8,
-        "lr0": 0.01, "warmup_epochs": 1, "workers": 0,
-    }, source="demo")  # fmt: skip
+    config = load_train_config(
+        {
+            "model": args.model,
+            "data": str(data_yaml),
+            "out_dir": str(args.out / "train"),
+            "img_size": args.img_size,
+            "epochs": args.epochs,
+            "batch_size": 8,
+            "nominal_batch": 8,
+            "lr0": 0.01,
+            "warmup_epochs": 1,
+            "workers": 0,
+        },
+        source="demo",
+    )
     summary = Trainer(config).fit()
     report = evaluate_checkpoint(summary.best_checkpoint, data_yaml, split="test", out_dir=args.out / "train")
     print(report.result.metrics.summary())

@@ -47,8 +47,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--gallery", type=Path, required=True, help="gallery folder (created if missing)")
     p.set_defaults(func=cmd_enrol)
 
-    for name, helptext in (("identify", "who is in each image (a gallery miner or unknown)"),
-                           ("verify", "is each image the named miner (1:1)")):  # fmt: skip
+    for name, helptext in (
+        ("identify", "who is in each image (a gallery miner or unknown)"),
+        ("verify", "is each image the named miner (1:1)"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("images", nargs="+", type=Path)
         p.add_argument("--weights", type=Path, required=True)
@@ -95,10 +97,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         val += [(p, label) for p in mine[:keep]]
         train += [(p, label) for p in mine[keep:]]
     kwargs = {"width": args.width} if args.width is not None else {}
-    config = FaceTrainConfig(model=args.model, model_kwargs=kwargs, img_size=args.img_size, epochs=args.epochs,
-                             batch_size=args.batch_size, lr0=args.lr, dust_p=args.dust_p, init_from=args.init_from,
-                             freeze_stages=args.freeze_stages, seed=args.seed, threads=args.threads,
-                             out_dir=str(args.out))  # fmt: skip
+    config = FaceTrainConfig(
+        model=args.model,
+        model_kwargs=kwargs,
+        img_size=args.img_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr0=args.lr,
+        dust_p=args.dust_p,
+        init_from=args.init_from,
+        freeze_stages=args.freeze_stages,
+        seed=args.seed,
+        threads=args.threads,
+        out_dir=str(args.out),
+    )
     best = FaceTrainer(config).fit(train, val, people)
     print(f"trained {args.model} on {len(train)} images of {len(people)} people ({len(val)} for validation)")
     print(f"weights: {best}  log: {args.out / 'log.csv'}")
@@ -121,8 +133,10 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     crops = [preparer.load(path) for path in args.images]  # every photo must pass before any is stored
     gallery = NpzGallery(args.gallery)
     gallery.add(args.person, embedder.embed([c.image for c in crops]), images=args.images)
-    print(f"enrolled {args.person}: {len(crops)} photo(s); the gallery holds {gallery.count(args.person)} "
-          f"for them and {len(gallery.people())} people in all")  # fmt: skip
+    print(
+        f"enrolled {args.person}: {len(crops)} photo(s); the gallery holds {gallery.count(args.person)} "
+        f"for them and {len(gallery.people())} people in all"
+    )
     return 0
 
 
@@ -131,8 +145,10 @@ def _threshold(args: argparse.Namespace) -> float:
         return args.threshold
     path = args.weights.parent / THRESHOLD_FILE
     if not path.is_file():
-        raise ValueError(f"no open-set threshold: pass --threshold, or run `mineguard face eval --weights "
-                         f"{args.weights} --data <validation faces>` to choose one (writes {path})")  # fmt: skip
+        raise ValueError(
+            f"no open-set threshold: pass --threshold, or run `mineguard face eval --weights "
+            f"{args.weights} --data <validation faces>` to choose one (writes {path})"
+        )
     return float(json.loads(path.read_text())["threshold"])
 
 
@@ -197,19 +213,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ValueError(f"--levels: unknown level(s) {bad} — use some of {', '.join(LEVELS)}")
     embedder = _embedder(args.weights)
     protocol = make_protocol(load_att_orl(args.data), seed=args.seed)
-    results = [evaluate_faces(protocol, embedder.embed, level=lv, seed=args.seed, size=embedder.img_size)
-               for lv in levels]  # fmt: skip
+    results = [
+        evaluate_faces(protocol, embedder.embed, level=lv, seed=args.seed, size=embedder.img_size) for lv in levels
+    ]
     print("| dust | rank-1 | precision | recall | F1 | false accepts | TAR@FAR1% | threshold |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.level} | {r.rank1:.3f} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | "
-              f"{r.false_accept_rate:.3f} | {r.tar_at_far1:.3f} | {r.threshold:.3f} |")  # fmt: skip
+        print(
+            f"| {r.level} | {r.rank1:.3f} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | "
+            f"{r.false_accept_rate:.3f} | {r.tar_at_far1:.3f} | {r.threshold:.3f} |"
+        )
     clean = next((r for r in results if r.level == "none"), results[0])
     threshold_path = args.weights.parent / THRESHOLD_FILE
-    threshold_path.write_text(json.dumps({"threshold": clean.threshold, "chosen_on": "att_orl validation probes",
-                                          "level": clean.level, "seed": args.seed}, indent=1))  # fmt: skip
+    threshold_path.write_text(
+        json.dumps(
+            {
+                "threshold": clean.threshold,
+                "chosen_on": "att_orl validation probes",
+                "level": clean.level,
+                "seed": args.seed,
+            },
+            indent=1,
+        )
+    )
     print(f"open-set threshold {clean.threshold:.3f} (chosen on validation probes) written to {threshold_path}")
     if args.json:
-        args.json.write_text(json.dumps({"protocol": json.loads(protocol.to_json()),
-                                         "results": [r.to_dict() for r in results]}, indent=1))  # fmt: skip
+        args.json.write_text(
+            json.dumps(
+                {"protocol": json.loads(protocol.to_json()), "results": [r.to_dict() for r in results]}, indent=1
+            )
+        )
     return 0

@@ -17,9 +17,16 @@ from pathlib import Path
 def _settings(args: argparse.Namespace):
     from mineguard.services.settings import Settings
 
-    overrides = {k: v for k, v in {"database_url": args.database_url, "site_file": getattr(args, "site", None),
-                                   "host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items()
-                 if v is not None}  # fmt: skip
+    overrides = {
+        k: v
+        for k, v in {
+            "database_url": args.database_url,
+            "site_file": getattr(args, "site", None),
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }.items()
+        if v is not None
+    }
     return Settings(**overrides)
 
 
@@ -31,8 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app = create_app(settings)
     if app.state.admin_password:
-        print(f"created super-manager '{settings.admin_username}' with password {app.state.admin_password!r} — "
-              "store it now, it is not shown again", file=sys.stderr)  # fmt: skip
+        print(
+            f"created super-manager '{settings.admin_username}' with password {app.state.admin_password!r} — "
+            "store it now, it is not shown again",
+            file=sys.stderr,
+        )
     print(f"MineGuard API on http://{settings.host}:{settings.port} (docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
@@ -47,8 +57,15 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     booted = bootstrap(_settings(args))
     try:
         with booted.sessions() as session, session.begin():
-            user = create_user(session, username=args.username, password=password, role=Role(args.role),
-                               crew=args.crew, asset_id=args.asset, actor="cli")  # fmt: skip
+            user = create_user(
+                session,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                crew=args.crew,
+                asset_id=args.asset,
+                actor="cli",
+            )
             print(f"created {user.role} {user.username}")
     except UserConflict as exc:
         raise ValueError(str(exc)) from None

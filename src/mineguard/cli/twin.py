@@ -17,9 +17,11 @@ def cmd_site_validate(args: argparse.Namespace) -> int:
     kinds: dict[str, int] = {}
     for device in site.devices:
         kinds[device.kind] = kinds.get(device.kind, 0) + 1
-    print(f"{args.file}: OK — site {site.id!r}: {len(site.zones)} zones "
-          f"({sum(z.danger for z in site.zones)} danger), {len(site.links)} links, {len(site.assets)} assets, "
-          f"devices {', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}")  # fmt: skip
+    print(
+        f"{args.file}: OK — site {site.id!r}: {len(site.zones)} zones "
+        f"({sum(z.danger for z in site.zones)} danger), {len(site.links)} links, {len(site.assets)} assets, "
+        f"devices {', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}"
+    )
     if lonely:
         print(f"warning: zones with no links (unreachable on the map): {', '.join(lonely)}")
     return 0

@@ -60,24 +60,35 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     windows = make_windows(grid, input_steps=args.input_steps, horizons=horizons, targets=targets)
     split = split_by_time(windows) if len(windows) else None
     if split is None or min(len(split.train), len(split.val), len(split.test)) == 0:
-        raise ValueError(f"{args.csv}: too little gap-free history for train/val/test windows of {args.input_steps} "
-                         f"steps ({len(windows)} windows) — use fewer --input-steps or a longer series")  # fmt: skip
+        raise ValueError(
+            f"{args.csv}: too little gap-free history for train/val/test windows of {args.input_steps} "
+            f"steps ({len(windows)} windows) — use fewer --input-steps or a longer series"
+        )
     model = get_forecaster(model_name).fit(split.train, split.val)
     reference = forecast_errors(split.test.y, get_forecaster("persistence").fit(split.train).predict(split.test))
     errors = forecast_errors(split.test.y, model.predict(split.test))
     sk = skill(errors, reference)
     minutes = [h * args.step_s / 60 for h in horizons]
     test_from = dt.datetime.fromtimestamp(split.test_start_s, dt.UTC)
-    print(f"{args.csv.name}: {len(series.t_s):,} readings, {len(windows):,} windows; test split from "
-          f"{test_from:%Y-%m-%d %H:%M} UTC ({len(split.test):,} windows)")  # fmt: skip
+    print(
+        f"{args.csv.name}: {len(series.t_s):,} readings, {len(windows):,} windows; test split from "
+        f"{test_from:%Y-%m-%d %H:%M} UTC ({len(split.test):,} windows)"
+    )
     print(f"{model_name} vs persistence on the test split (ratio < 1 = better):")
     for k, name in enumerate(targets):
-        cells = "  ".join(f"+{m:g} min MAE x{sk.mae_ratio[h, k]:.2f} RMSE x{sk.rmse_ratio[h, k]:.2f}"
-                          for h, m in enumerate(minutes))  # fmt: skip
+        cells = "  ".join(
+            f"+{m:g} min MAE x{sk.mae_ratio[h, k]:.2f} RMSE x{sk.rmse_ratio[h, k]:.2f}" for h, m in enumerate(minutes)
+        )
         print(f"  {name}: {cells}")
-    result: dict = {"model": model_name, "csv": str(args.csv), "horizons_min": minutes, "targets": targets,
-                    "mae_ratio": sk.mae_ratio.tolist(), "rmse_ratio": sk.rmse_ratio.tolist(),
-                    "forecast": None}  # fmt: skip
+    result: dict = {
+        "model": model_name,
+        "csv": str(args.csv),
+        "horizons_min": minutes,
+        "targets": targets,
+        "mae_ratio": sk.mae_ratio.tolist(),
+        "rmse_ratio": sk.rmse_ratio.tolist(),
+        "forecast": None,
+    }
     live = latest_window(grid, input_steps=args.input_steps, horizons=horizons, targets=targets)
     if live is None:
         print("no forecast now: the latest window has missing readings (a gap at the end of the series)")

@@ -29,8 +29,13 @@ def _default_text_dir() -> Path:
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="the cross-modal fusion model on simulated episodes with real MSHA text")
     p.add_argument("--out", type=Path, default=Path("runs/warn/fusion.pt"))
-    p.add_argument("--text-data", type=Path, default=None, help="folder with msha_fatality_reports/ and "
-                   "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)")  # fmt: skip
+    p.add_argument(
+        "--text-data",
+        type=Path,
+        default=None,
+        help="folder with msha_fatality_reports/ and "
+        "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)",
+    )
     p.add_argument("--episodes", type=int, default=300, help="training episodes (30 min each)")
     p.add_argument("--val-episodes", type=int, default=100)
     p.add_argument("--text", default="tfidf", help="text embedder: tfidf or minilm")
@@ -60,8 +65,10 @@ def _narratives(text_dir: Path | None) -> dict[str, list[str]]:
 
     folder = text_dir or _default_text_dir()
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
-                                "msha_fatality_reports/ and msha_accidents_sample/")  # fmt: skip
+        raise FileNotFoundError(
+            f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
+            "msha_fatality_reports/ and msha_accidents_sample/"
+        )
     narratives = narratives_by_hazard(folder)
     empty = [h for h, texts in narratives.items() if not texts]
     if empty:
@@ -109,27 +116,45 @@ def cmd_train(args: argparse.Namespace) -> int:
     vectors = [embed_texts(d.texts, embedder) for d in (train, val)]
     norm = Normaliser.fit(train)
     inputs = [make_inputs(d, v, norm) for d, v in zip((train, val), vectors, strict=True)]
-    config = FusionConfig(n_channels=len(train.channels), n_vision=len(train.vision_labels),
-                          text_dim=vectors[0].shape[1], window_steps=train.sensors.shape[1], d_model=args.d_model,
-                          modalities=modalities)  # fmt: skip
-    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, modality_dropout=args.modality_dropout,
-                     seed=args.seed)  # fmt: skip
-    print(f"training on {len(train):,} windows of {args.episodes} simulated episodes "
-          f"(val {len(val):,} windows of {args.val_episodes}); modalities {', '.join(modalities)}")  # fmt: skip
+    config = FusionConfig(
+        n_channels=len(train.channels),
+        n_vision=len(train.vision_labels),
+        text_dim=vectors[0].shape[1],
+        window_steps=train.sensors.shape[1],
+        d_model=args.d_model,
+        modalities=modalities,
+    )
+    tc = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, modality_dropout=args.modality_dropout, seed=args.seed
+    )
+    print(
+        f"training on {len(train):,} windows of {args.episodes} simulated episodes "
+        f"(val {len(val):,} windows of {args.val_episodes}); modalities {', '.join(modalities)}"
+    )
 
     def show(row: dict) -> None:
-        print(f"  epoch {row['epoch']:>3}: loss {row['train_loss']:.3f}, val hazard macro-F1 "
-              f"{row['val_hazard_macro_f1']:.3f}, risk macro-F1 {row['val_risk_macro_f1']:.3f}")  # fmt: skip
+        print(
+            f"  epoch {row['epoch']:>3}: loss {row['train_loss']:.3f}, val hazard macro-F1 "
+            f"{row['val_hazard_macro_f1']:.3f}, risk macro-F1 {row['val_risk_macro_f1']:.3f}"
+        )
 
     run = train_fusion(inputs[0], inputs[1], config, tc, normaliser=norm, text_embedder=args.text, on_epoch=show)
     pred = predict(run.model, inputs[1])
     threshold, budget = choose_threshold(pred.hazard_score, val, val_sim.rule_alarms_s)
     run.embedder = embedder
-    run.metrics = {"val": evaluate(pred, inputs[1]), "alarm_threshold": threshold, "rule_fa_per_day_val": budget,
-                   "seed": args.seed, "episodes": args.episodes, "val_episodes": args.val_episodes}  # fmt: skip
+    run.metrics = {
+        "val": evaluate(pred, inputs[1]),
+        "alarm_threshold": threshold,
+        "rule_fa_per_day_val": budget,
+        "seed": args.seed,
+        "episodes": args.episodes,
+        "val_episodes": args.val_episodes,
+    }
     path = save_fusion(run, args.out)
-    print(f"best epoch {run.best_epoch}; alarm threshold {threshold:.3f} (the rule's {budget:.1f} false alarms/day "
-          f"on validation); saved {path}\nevaluate it on fresh episodes: mineguard warn eval {path}")  # fmt: skip
+    print(
+        f"best epoch {run.best_epoch}; alarm threshold {threshold:.3f} (the rule's {budget:.1f} false alarms/day "
+        f"on validation); saved {path}\nevaluate it on fresh episodes: mineguard warn eval {path}"
+    )
     return 0
 
 
@@ -148,8 +173,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = sim.data
     inputs = make_inputs(data, embed_texts(data.texts, run.embedder), run.normaliser)
     used = run.model.config.modalities
-    results: dict = {"model": str(args.model), "episodes": args.episodes, "seed": seed, "windows": len(data),
-                     "episode_hazards": [e.hazard for e in data.episodes]}  # fmt: skip
+    results: dict = {
+        "model": str(args.model),
+        "episodes": args.episodes,
+        "seed": seed,
+        "windows": len(data),
+        "episode_hazards": [e.hazard for e in data.episodes],
+    }
     print(f"{args.model}: {args.episodes} fresh simulated episodes (seed {seed}), {len(data):,} windows")
     print(f"{'modalities':<22} {'hazard acc':>10} {'hazard F1':>10} {'risk acc':>9} {'risk F1':>8}")
     full = predict(run.model, inputs)
@@ -157,24 +187,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
         scores = evaluate(predict(run.model, inputs, drop=drop) if drop else full, inputs)
         name = "all used" if not drop else f"without {drop[0]}"
         results[name] = scores
-        print(f"{name:<22} {scores['hazard_accuracy']:>10.3f} {scores['hazard_macro_f1']:>10.3f} "
-              f"{scores['risk_accuracy']:>9.3f} {scores['risk_macro_f1']:>8.3f}")  # fmt: skip
+        print(
+            f"{name:<22} {scores['hazard_accuracy']:>10.3f} {scores['hazard_macro_f1']:>10.3f} "
+            f"{scores['risk_accuracy']:>9.3f} {scores['risk_macro_f1']:>8.3f}"
+        )
     threshold = float(metrics.get("alarm_threshold", 0.5))
-    comp = compare_with_rule(full.hazard_score, data, sim.rule_alarms_s, threshold,
-                             float(metrics.get("rule_fa_per_day_val", np.nan)))  # fmt: skip
+    comp = compare_with_rule(
+        full.hazard_score, data, sim.rule_alarms_s, threshold, float(metrics.get("rule_fa_per_day_val", np.nan))
+    )
     m, r, lead = comp.model, comp.rule, comp.lead
     print(f"alarm level over {m.days:.2f} simulated days, {m.n_events} hazard episodes:")
-    print(f"  threshold rule: {r.detected}/{r.n_events} detected, median {r.median_time_to_detect_s:.0f} s after "
-          f"onset, {r.false_alarms_per_day:.1f} false alarms/day")  # fmt: skip
-    print(f"  fusion (p >= {threshold:.3f}): {m.detected}/{m.n_events} detected, median "
-          f"{m.median_time_to_detect_s:.0f} s after onset, {m.false_alarms_per_day:.1f} false alarms/day")  # fmt: skip
-    print(f"  versus the rule: earlier on {lead.earlier}, later on {lead.later} of {lead.both} both caught "
-          f"(median lead {lead.median_lead_s:.0f} s); only fusion {lead.only_model}, "
-          f"only rule {lead.only_rule}")  # fmt: skip
-    results["alarm"] = {"threshold": threshold, "model_detected": m.detected, "rule_detected": r.detected,
-                        "events": m.n_events, "model_fa_per_day": m.false_alarms_per_day,
-                        "rule_fa_per_day": r.false_alarms_per_day, "median_lead_s": lead.median_lead_s,
-                        "earlier": lead.earlier, "later": lead.later}  # fmt: skip
+    print(
+        f"  threshold rule: {r.detected}/{r.n_events} detected, median {r.median_time_to_detect_s:.0f} s after "
+        f"onset, {r.false_alarms_per_day:.1f} false alarms/day"
+    )
+    print(
+        f"  fusion (p >= {threshold:.3f}): {m.detected}/{m.n_events} detected, median "
+        f"{m.median_time_to_detect_s:.0f} s after onset, {m.false_alarms_per_day:.1f} false alarms/day"
+    )
+    print(
+        f"  versus the rule: earlier on {lead.earlier}, later on {lead.later} of {lead.both} both caught "
+        f"(median lead {lead.median_lead_s:.0f} s); only fusion {lead.only_model}, "
+        f"only rule {lead.only_rule}"
+    )
+    results["alarm"] = {
+        "threshold": threshold,
+        "model_detected": m.detected,
+        "rule_detected": r.detected,
+        "events": m.n_events,
+        "model_fa_per_day": m.false_alarms_per_day,
+        "rule_fa_per_day": r.false_alarms_per_day,
+        "median_lead_s": lead.median_lead_s,
+        "earlier": lead.earlier,
+        "later": lead.later,
+    }
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, default=float))

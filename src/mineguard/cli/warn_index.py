@@ -20,8 +20,13 @@ DEFAULT_OUT = Path("runs/warn/incidents")
 
 def add_index_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="build the similar-incident index from the MSHA narratives (alert evidence)")
-    p.add_argument("--text-data", type=Path, default=None, help="folder with msha_fatality_reports/ and "
-                   "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)")  # fmt: skip
+    p.add_argument(
+        "--text-data",
+        type=Path,
+        default=None,
+        help="folder with msha_fatality_reports/ and "
+        "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)",
+    )
     p.add_argument("--embedder", default="tfidf", help="text embedder: tfidf (default) or minilm")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"index folder to write (default {DEFAULT_OUT})")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (minilm)")
@@ -31,8 +36,12 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
 def add_similar_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("similar", help="the past incidents most similar to a text, from a saved index")
     p.add_argument("text", help='alert text, e.g. "Methane heading for its limit at the face; fan stopped"')
-    p.add_argument("--index", type=Path, default=DEFAULT_OUT, help=f"folder written by `mineguard warn index` "
-                   f"(default {DEFAULT_OUT})")  # fmt: skip
+    p.add_argument(
+        "--index",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"folder written by `mineguard warn index` (default {DEFAULT_OUT})",
+    )
     p.add_argument("-k", type=int, default=3, help="how many incidents (default 3)")
     p.add_argument("--min-score", type=float, default=0.0, help="least cosine similarity shown (default 0)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (minilm)")
@@ -54,8 +63,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     folder = args.text_data or _default_text_dir()
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
-                                "msha_fatality_reports/ and msha_accidents_sample/")  # fmt: skip
+        raise FileNotFoundError(
+            f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
+            "msha_fatality_reports/ and msha_accidents_sample/"
+        )
     embedder = get_text_embedder(args.embedder)  # an unknown name fails before the files are read
     _threads(args.embedder, args.threads)
     sources = [load_fatality_reports(folder / FATALITY_FILE), load_accident_sample(folder / SAMPLE_FILE)]
@@ -65,8 +76,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     path = index.save(args.out)
     for full, kept in zip(sources, known, strict=True):
         dropped = len(full) - len(kept)
-        print(f"{Path(full.source).name}: {len(kept):,} incidents ({dropped:,} without a known class left out, "
-              f"{full.skipped_empty:,} empty narratives skipped)")  # fmt: skip
+        print(
+            f"{Path(full.source).name}: {len(kept):,} incidents ({dropped:,} without a known class left out, "
+            f"{full.skipped_empty:,} empty narratives skipped)"
+        )
     classes = Counter(index.labels).most_common(3)
     print(
         f"indexed {len(index):,} past incidents of {len(set(index.labels))} MSHA classes (most: "
@@ -83,14 +96,17 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError(f"-k {args.k}: ask for at least one incident")
     if not (args.index / "index.json").is_file():
-        raise FileNotFoundError(f"{args.index}: no incident index there — build one with "
-                                f"`mineguard warn index --out {args.index}`")  # fmt: skip
+        raise FileNotFoundError(
+            f"{args.index}: no incident index there — build one with `mineguard warn index --out {args.index}`"
+        )
     index = IncidentIndex.load(args.index)
     _threads(index.embedder.name, args.threads)
     found = index.search(args.text, args.k, min_score=args.min_score)
     if not found:
-        print(f"no past incident in {args.index} ({len(index):,} incidents) shares anything with this text "
-              f"(cosine > {args.min_score:g}) — try other words")  # fmt: skip
+        print(
+            f"no past incident in {args.index} ({len(index):,} incidents) shares anything with this text "
+            f"(cosine > {args.min_score:g}) — try other words"
+        )
         return 0
     print(f"{len(found)} of {len(index):,} past incidents most similar to the text ({index.embedder.name}):")
     for x in found:

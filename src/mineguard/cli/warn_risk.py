@@ -43,17 +43,20 @@ def cmd_train_risk(args: argparse.Namespace) -> int:
     from mineguard.risk.learned import LearnedRiskConfig
     from mineguard.risk.trajectories import train_learned_risk
 
-    config = LearnedRiskConfig(window_s=args.window_s, horizon_s=args.horizon_s,
-                               min_span_s=min(120.0, args.window_s))  # fmt: skip
+    config = LearnedRiskConfig(window_s=args.window_s, horizon_s=args.horizon_s, min_span_s=min(120.0, args.window_s))
     torch.set_num_threads(args.threads)
     model, m = train_learned_risk(args.series, seed=args.seed, epochs=args.epochs, config=config)
     path = model.save(args.out)
-    print(f"trained the learned risk model on {args.series} simulated trajectories (seed {args.seed}): "
-          f"{m.n_train:,} train / {m.n_val:,} validation windows, best epoch {m.best_epoch} of {m.epochs_run}, "
-          f"{m.seconds:.0f} s")  # fmt: skip
-    print(f"validation: pinball loss {m.val_loss:.4f} (limit units), 10-90 % interval coverage {m.val_coverage:.2f} "
-          f"(0.80 if calibrated), Brier {m.val_brier:.4f} for 'past the limit in {args.horizon_s / 60:g} min' "
-          f"(positive rate {m.val_positive_rate:.2f})")  # fmt: skip
+    print(
+        f"trained the learned risk model on {args.series} simulated trajectories (seed {args.seed}): "
+        f"{m.n_train:,} train / {m.n_val:,} validation windows, best epoch {m.best_epoch} of {m.epochs_run}, "
+        f"{m.seconds:.0f} s"
+    )
+    print(
+        f"validation: pinball loss {m.val_loss:.4f} (limit units), 10-90 % interval coverage {m.val_coverage:.2f} "
+        f"(0.80 if calibrated), Brier {m.val_brier:.4f} for 'past the limit in {args.horizon_s / 60:g} min' "
+        f"(positive rate {m.val_positive_rate:.2f})"
+    )
     print(f"saved {path}")
     print(f"use it: MINEGUARD_RISK_MODEL={path} mineguard serve  (or risk_model='{path}' in the settings)")
     return 0

@@ -40,26 +40,33 @@ def train_row(values: dict[str, Any], run_dir: Path, eval_split: str) -> dict[st
             LOGGER.info("%s: training finished earlier (%d epochs), evaluating", run_dir, done)
     if resume is not None or not (run_dir / "best.pt").is_file():
         Trainer(config, resume_from=resume).fit()
-    report = evaluate_checkpoint(run_dir / "best.pt", config.data, split=eval_split, out_dir=run_dir,
-                                 device=config.device)  # fmt: skip
+    report = evaluate_checkpoint(
+        run_dir / "best.pt", config.data, split=eval_split, out_dir=run_dir, device=config.device
+    )
     return report.summary
 
 
 def _row_numbers(summary: dict[str, Any]) -> dict[str, float]:
     m = summary["metrics"]
     return {
-        "precision": m["precision"], "recall": m["recall"], "mAP50": m["map50"], "mAP50-95": m["map50_95"],
-        "params_M": summary["params_inference"] / 1e6, "GFLOPs_640": summary["gflops_640"],
+        "precision": m["precision"],
+        "recall": m["recall"],
+        "mAP50": m["map50"],
+        "mAP50-95": m["map50_95"],
+        "params_M": summary["params_inference"] / 1e6,
+        "GFLOPs_640": summary["gflops_640"],
         "ms_per_image": summary["ms_per_image"],
-    }  # fmt: skip
+    }
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table with one line per row name."""
     lines = ["| row | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for name, values in rows.items():
-        cells = [f"{values[c]:.4f}" if c in ("precision", "recall", "mAP50", "mAP50-95") else f"{values[c]:.2f}"
-                 for c in COLUMNS]  # fmt: skip
+        cells = [
+            f"{values[c]:.4f}" if c in ("precision", "recall", "mAP50", "mAP50-95") else f"{values[c]:.2f}"
+            for c in COLUMNS
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -77,8 +84,9 @@ def run_ablation(
     for row, (model, kwargs) in rows.items():
         row_values = {**values, "model": model, "model_kwargs": {**values.get("model_kwargs", {}), **kwargs}}
         results[row] = _row_numbers(train_row(row_values, out_dir / row, eval_split))
-    (out_dir / "ablation.json").write_text(json.dumps({"settings": values, "split": eval_split,
-                                                       "rows": results}, indent=2))  # fmt: skip
+    (out_dir / "ablation.json").write_text(
+        json.dumps({"settings": values, "split": eval_split, "rows": results}, indent=2)
+    )
     table = format_table(results)
     (out_dir / "ablation.md").write_text(table + "\n")
     return table

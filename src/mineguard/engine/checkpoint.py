@@ -23,9 +23,13 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def read_checkpoint(path: str | Path, *, required: tuple[str, ...] = ("model_name", "model_config", "model"),
-                    kind: str = "detector",
-                    missing_hint: str = "pass the best.pt or last.pt of a training run") -> dict[str, Any]:  # fmt: skip
+def read_checkpoint(
+    path: str | Path,
+    *,
+    required: tuple[str, ...] = ("model_name", "model_config", "model"),
+    kind: str = "detector",
+    missing_hint: str = "pass the best.pt or last.pt of a training run",
+) -> dict[str, Any]:
     """The checkpoint dict at ``path``, with the ``required`` keys of a MineGuard ``kind`` checkpoint."""
     path = Path(path)
     if not path.is_file():

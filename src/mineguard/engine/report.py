@@ -51,8 +51,10 @@ def evaluate_checkpoint(
     spec = load_data_yaml(data)
     names = list(ckpt.get("names") or spec.names)
     if list(spec.names) != names:
-        raise ValueError(f"{data}: classes {list(spec.names)} differ from the model's {names} — "
-                         "evaluate on a dataset with the same class list")  # fmt: skip
+        raise ValueError(
+            f"{data}: classes {list(spec.names)} differ from the model's {names} — "
+            "evaluate on a dataset with the same class list"
+        )
     key = split if split in spec.splits else {"val": "valid", "valid": "val"}.get(split, split)
     if key not in spec.splits:
         raise ValueError(f"{data}: no '{split}' split — available: {', '.join(spec.splits)}")
@@ -61,14 +63,21 @@ def evaluate_checkpoint(
     result = validate(model, dataset, names, batch_size=batch_size, device=dev)
     profile = profile_model(model, img_size=size)
     summary = {
-        "weights": str(weights), "model": ckpt["model_name"], "data": str(data), "split": split,
-        "images": len(dataset), "img_size": size, "device": str(dev), "torch_threads": torch.get_num_threads(),
+        "weights": str(weights),
+        "model": ckpt["model_name"],
+        "data": str(data),
+        "split": split,
+        "images": len(dataset),
+        "img_size": size,
+        "device": str(dev),
+        "torch_threads": torch.get_num_threads(),
         "ms_per_image": round(result.seconds_per_image * 1000, 2),
-        "params_inference": profile.params_inference, "params_total": profile.params_total,
+        "params_inference": profile.params_inference,
+        "params_total": profile.params_total,
         "gflops_at_img_size": round(profile.gflops, 3),
         "gflops_640": round(profile_model(model, img_size=640).gflops, 3),
         "metrics": result.metrics.to_dict(),
-    }  # fmt: skip
+    }
     metrics_path = out_dir / f"metrics_{split}.json"
     metrics_path.write_text(json.dumps(summary, indent=2))
     plots = [
@@ -77,9 +86,15 @@ def evaluate_checkpoint(
     ]
     sample = list(range(min(16, len(dataset))))
     images = [cv2.cvtColor(cv2.imread(str(dataset.image_paths[i])), cv2.COLOR_BGR2RGB) for i in sample]
-    plots.append(plot_sample_predictions(images, [result.predictions[i] for i in sample],
-                                         [result.ground_truths[i] for i in sample], names,
-                                         out_dir / f"predictions_{split}.png"))  # fmt: skip
+    plots.append(
+        plot_sample_predictions(
+            images,
+            [result.predictions[i] for i in sample],
+            [result.ground_truths[i] for i in sample],
+            names,
+            out_dir / f"predictions_{split}.png",
+        )
+    )
     results_csv = Path(weights).parent / "results.csv"
     if results_csv.is_file():
         plots.append(plot_loss_curves(results_csv, out_dir / "loss_curves.png"))

@@ -85,15 +85,26 @@ class Trainer:
         train_paths = list(spec.splits["train"])[: config.max_train_images]
         val_paths = list(spec.splits.get("val") or spec.splits.get("valid") or [])
         a = config.augment
-        augment = AugmentConfig(flip=a.flip, crop=a.crop, brightness=a.brightness,
-                                brightness_gain=a.brightness_gain, blur=a.blur, mosaic=a.mosaic)  # fmt: skip
-        self.train_set = DetectionDataset(train_paths, self.names, img_size=config.img_size, augment=augment,
-                                          seed=config.seed)  # fmt: skip
+        augment = AugmentConfig(
+            flip=a.flip,
+            crop=a.crop,
+            brightness=a.brightness,
+            brightness_gain=a.brightness_gain,
+            blur=a.blur,
+            mosaic=a.mosaic,
+        )
+        self.train_set = DetectionDataset(
+            train_paths, self.names, img_size=config.img_size, augment=augment, seed=config.seed
+        )
         self.val_set = DetectionDataset(val_paths, self.names, img_size=config.img_size) if val_paths else None
         for ds, split in ((self.train_set, "train"), (self.val_set, "val")):
             if ds is not None and (ds.issues or ds.skipped):
-                LOGGER.warning("%s: %d label issues, %d images skipped (run 'mineguard data validate')",
-                               split, len(ds.issues), len(ds.skipped))  # fmt: skip
+                LOGGER.warning(
+                    "%s: %d label issues, %d images skipped (run 'mineguard data validate')",
+                    split,
+                    len(ds.issues),
+                    len(ds.skipped),
+                )
         if len(self.train_set) == 0:
             raise ValueError(f"{config.data}: the train split has no usable images")
         self.model_config = {"num_classes": len(self.names), **config.model_kwargs}
@@ -104,17 +115,23 @@ class Trainer:
         generator = torch.Generator().manual_seed(self.config.seed + epoch)
         self.train_set.set_epoch(epoch)
         return DataLoader(
-            self.train_set, batch_size=self.config.batch_size, shuffle=True, generator=generator,
-            num_workers=self.config.workers, collate_fn=collate_detection, drop_last=False,
+            self.train_set,
+            batch_size=self.config.batch_size,
+            shuffle=True,
+            generator=generator,
+            num_workers=self.config.workers,
+            collate_fn=collate_detection,
+            drop_last=False,
             persistent_workers=False,
-        )  # fmt: skip
+        )
 
     def fit(self) -> TrainSummary:
         cfg = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "config.json").write_text(json.dumps(cfg.dump(), indent=2))
-        optimizer = build_sgd(self.model, lr=cfg.lr0, momentum=cfg.momentum, nesterov=cfg.nesterov,
-                              weight_decay=cfg.weight_decay)  # fmt: skip
+        optimizer = build_sgd(
+            self.model, lr=cfg.lr0, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay
+        )
         ema = ModelEMA(self.model, decay=cfg.ema_decay) if cfg.ema else None
         use_amp = cfg.amp and self.device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -133,8 +150,9 @@ class Trainer:
         batches = math.ceil(len(self.train_set) / cfg.batch_size)
         accumulate = max(round(cfg.nominal_batch / cfg.batch_size), 1)
         total_iterations = batches * cfg.epochs
-        warmup_iterations = min(max(round(cfg.warmup_epochs * batches), 100 if cfg.warmup_epochs else 0),
-                                total_iterations // 2)  # fmt: skip
+        warmup_iterations = min(
+            max(round(cfg.warmup_epochs * batches), 100 if cfg.warmup_epochs else 0), total_iterations // 2
+        )
         csv_path = self.run_dir / "results.csv"
         last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
         epoch = start_epoch - 1
@@ -142,8 +160,14 @@ class Trainer:
             self.model.train()
             sums = dict.fromkeys(LOSS_TERMS, 0.0)
             started = time.time()
-            bar = tqdm(self._loader(epoch), total=batches, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                       dynamic_ncols=True, leave=False, disable=None)  # fmt: skip
+            bar = tqdm(
+                self._loader(epoch),
+                total=batches,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                dynamic_ncols=True,
+                leave=False,
+                disable=None,
+            )
             optimizer.zero_grad(set_to_none=True)
             for i, batch in enumerate(bar):
                 iteration = epoch * batches + i
@@ -177,24 +201,38 @@ class Trainer:
             row = {"epoch": epoch + 1, **{f"train/{k}": sums[k] / batches for k in LOSS_TERMS}}
             result = None
             if self.val_set is not None and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
-                result = validate(eval_model, self.val_set, self.names, batch_size=cfg.batch_size,
-                                  device=self.device)  # fmt: skip
+                result = validate(eval_model, self.val_set, self.names, batch_size=cfg.batch_size, device=self.device)
                 m = result.metrics
-                row |= {"metrics/precision": float(m.mean_precision), "metrics/recall": float(m.mean_recall),
-                        "metrics/mAP50": float(m.map50), "metrics/mAP50-95": float(m.map50_95)}  # fmt: skip
+                row |= {
+                    "metrics/precision": float(m.mean_precision),
+                    "metrics/recall": float(m.mean_recall),
+                    "metrics/mAP50": float(m.map50),
+                    "metrics/mAP50-95": float(m.map50_95),
+                }
             row |= {"lr": optimizer.param_groups[0]["lr"], "time_s": round(time.time() - started, 1)}
             self._append_csv(csv_path, row)
-            LOGGER.info("epoch %d/%d %s", epoch + 1, cfg.epochs,
-                        " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"))  # fmt: skip
+            LOGGER.info(
+                "epoch %d/%d %s",
+                epoch + 1,
+                cfg.epochs,
+                " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"),
+            )
             score = fitness(result) if result is not None else -float(sum(row[f"train/{k}"] for k in LOSS_TERMS))
             payload = {
-                "model_name": cfg.model, "model_config": self.model_config, "names": self.names,
-                "model": eval_model.state_dict(), "model_raw": self.model.state_dict(),
-                "optimizer": optimizer.state_dict(), "ema_updates": ema.updates if ema else None,
-                "epoch": epoch, "step": step, "best_fitness": max(best_fitness, score),
+                "model_name": cfg.model,
+                "model_config": self.model_config,
+                "names": self.names,
+                "model": eval_model.state_dict(),
+                "model_raw": self.model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "ema_updates": ema.updates if ema else None,
+                "epoch": epoch,
+                "step": step,
+                "best_fitness": max(best_fitness, score),
                 "best_epoch": epoch if score > best_fitness else best_epoch,
-                "train_config": cfg.dump(), "img_size": cfg.img_size,
-            }  # fmt: skip
+                "train_config": cfg.dump(),
+                "img_size": cfg.img_size,
+            }
             save_checkpoint(last_path, payload)
             if score > best_fitness:
                 best_fitness, best_epoch = score, epoch

@@ -46,8 +46,9 @@ def predict_dataset(
     import time
 
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                        collate_fn=collate_detection)  # fmt: skip
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate_detection
+    )
     predictions: list[Detections] = []
     elapsed = 0.0
     for batch in loader:
@@ -71,8 +72,7 @@ def validate(
     workers: int = 0,
 ) -> ValidationResult:
     """Predict every image and evaluate against its labels (COCO 101-point mAP)."""
-    predictions, spi = predict_dataset(model, dataset, batch_size=batch_size, device=device, conf=conf,
-                                       workers=workers)  # fmt: skip
+    predictions, spi = predict_dataset(model, dataset, batch_size=batch_size, device=device, conf=conf, workers=workers)
     truths = [dataset.load_ground_truth(i) for i in range(len(dataset))]
     metrics = evaluate_detections(predictions, truths, names)
     return ValidationResult(metrics, predictions, truths, spi)

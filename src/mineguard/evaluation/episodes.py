@@ -73,8 +73,9 @@ def _merge(runs: Sequence[tuple[float, float]], refractory_s: float) -> list[flo
     return out
 
 
-def window_alarm_runs(scores: np.ndarray, episode: np.ndarray, t_s: np.ndarray, threshold: float, *,
-                      consecutive: int = 1) -> dict[int, list[tuple[float, float]]]:  # fmt: skip
+def window_alarm_runs(
+    scores: np.ndarray, episode: np.ndarray, t_s: np.ndarray, threshold: float, *, consecutive: int = 1
+) -> dict[int, list[tuple[float, float]]]:
     """Per episode, the (start, end) window times of each run of alarms (score >= threshold for
     ``consecutive`` windows in a row; the alarm comes up at the last of them)."""
     if consecutive < 1:
@@ -102,8 +103,9 @@ def window_alarm_runs(scores: np.ndarray, episode: np.ndarray, t_s: np.ndarray, 
     return runs
 
 
-def score_runs(runs: Mapping[int, Sequence[tuple[float, float]]], episodes: Sequence[EpisodeInfo], *,
-               refractory_s: float = 600.0) -> EpisodeAlarmReport:  # fmt: skip
+def score_runs(
+    runs: Mapping[int, Sequence[tuple[float, float]]], episodes: Sequence[EpisodeInfo], *, refractory_s: float = 600.0
+) -> EpisodeAlarmReport:
     """Score alarm runs ((start, end) times per episode id; a point alarm is (t, t)) against ``episodes``."""
     if refractory_s <= 0:
         raise ValueError(f"refractory_s must be > 0, got {refractory_s}")
@@ -135,16 +137,28 @@ def versus(model: EpisodeAlarmReport, rule: EpisodeAlarmReport) -> LeadVersus:
     both = ~np.isnan(m) & ~np.isnan(r)
     lead = r[both] - m[both]
     return LeadVersus(
-        both=int(both.sum()), earlier=int((lead > 0).sum()), same=int((lead == 0).sum()), later=int((lead < 0).sum()),
-        only_model=int((~np.isnan(m) & np.isnan(r)).sum()), only_rule=int((np.isnan(m) & ~np.isnan(r)).sum()),
+        both=int(both.sum()),
+        earlier=int((lead > 0).sum()),
+        same=int((lead == 0).sum()),
+        later=int((lead < 0).sum()),
+        only_model=int((~np.isnan(m) & np.isnan(r)).sum()),
+        only_rule=int((np.isnan(m) & ~np.isnan(r)).sum()),
         median_lead_s=float(np.median(lead)) if lead.size else math.nan,
         mean_lead_s=float(lead.mean()) if lead.size else math.nan,
-    )  # fmt: skip
+    )
 
 
-def threshold_within_budget(scores: np.ndarray, episode: np.ndarray, t_s: np.ndarray,
-                            episodes: Sequence[EpisodeInfo], budget_per_day: float, *, consecutive: int = 1,
-                            refractory_s: float = 600.0, grid: int = 400) -> float:  # fmt: skip
+def threshold_within_budget(
+    scores: np.ndarray,
+    episode: np.ndarray,
+    t_s: np.ndarray,
+    episodes: Sequence[EpisodeInfo],
+    budget_per_day: float,
+    *,
+    consecutive: int = 1,
+    refractory_s: float = 600.0,
+    grid: int = 400,
+) -> float:
     """The lowest threshold (most events caught) whose false alarms per day stay within ``budget_per_day``
     (choose it on validation episodes, then apply it to the test episodes), searched over ``grid``
     quantiles of the scores; above every score if none fits. False alarms fall (almost always) as

@@ -163,8 +163,9 @@ def align_face(
     side = min(box.w, box.h) * (1.0 + 2.0 * margin)
     # source -> output: rotate about the box centre, then move the square's corner to 0 and scale to `size`.
     rotation = np.vstack([cv2.getRotationMatrix2D((cx, cy), angle, 1.0), [0.0, 0.0, 1.0]])
-    to_output = np.array([[size / side, 0.0, -(cx - side / 2) * size / side],
-                          [0.0, size / side, -(cy - side / 2) * size / side]])  # fmt: skip
+    to_output = np.array(
+        [[size / side, 0.0, -(cx - side / 2) * size / side], [0.0, size / side, -(cy - side / 2) * size / side]]
+    )
     matrix = to_output @ rotation
     face = cv2.warpAffine(grey, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return AlignedFace(face, box, float(angle), eyes is not None, eyes)

@@ -95,8 +95,10 @@ class HaarFaceDetector:
         min_neighbors: int = 5,
     ) -> None:
         if min_size < 1 or scale_factor <= 1.0 or min_neighbors < 0:
-            raise ValueError(f"need min_size >= 1, scale_factor > 1, min_neighbors >= 0; "
-                             f"got {min_size}, {scale_factor}, {min_neighbors}")  # fmt: skip
+            raise ValueError(
+                f"need min_size >= 1, scale_factor > 1, min_neighbors >= 0; "
+                f"got {min_size}, {scale_factor}, {min_neighbors}"
+            )
         file = Path(cascade) if Path(cascade).is_file() else Path(cv2.data.haarcascades) / cascade
         self._cascade = cv2.CascadeClassifier(str(file))
         if self._cascade.empty():
@@ -160,8 +162,9 @@ def _explain_no_face(image: np.ndarray, min_size: int, path: str | None) -> None
     """Raise a more useful reason than "no_face" when the whole image is unusable."""
     h, w = image.shape[:2]
     if min(h, w) < min_size:
-        raise FaceImageError("too_small", f"image is {w}x{h} px, smaller than the {min_size} px face the "
-                             "detector needs", path=path)  # fmt: skip
+        raise FaceImageError(
+            "too_small", f"image is {w}x{h} px, smaller than the {min_size} px face the detector needs", path=path
+        )
     report = check_quality(image, gates=QualityGates(min_side_px=1, min_blur=0.0))
     if report.reasons:  # gate order: too_dark, too_bright, flat (the size and blur gates are switched off)
         reason = report.reasons[0]

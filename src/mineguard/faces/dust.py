@@ -66,8 +66,10 @@ def _smudges(height: int, width: int, severity: float, rng: np.random.Generator)
         blob = np.zeros((height, width), np.float32)
         cx = round((fx + rng.normal(0, 0.03)) * width)
         cy = round((fy + rng.normal(0, 0.02)) * height)
-        axes = (max(1, int(side * rng.uniform(0.06, 0.10) * (0.6 + severity))),
-                max(1, int(side * rng.uniform(0.03, 0.06) * (0.6 + severity))))  # fmt: skip
+        axes = (
+            max(1, int(side * rng.uniform(0.06, 0.10) * (0.6 + severity))),
+            max(1, int(side * rng.uniform(0.03, 0.06) * (0.6 + severity))),
+        )
         cv2.ellipse(blob, (cx, cy), axes, float(rng.uniform(-30, 30)), 0, 360, 1.0, -1)
         sigma = max(0.8, 0.35 * axes[1])
         blob = cv2.GaussianBlur(blob, (0, 0), sigma) * (severity * rng.uniform(0.55, 0.95))

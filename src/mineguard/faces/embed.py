@@ -22,8 +22,12 @@ from mineguard.models import get_model
 
 def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """The model (eval mode, CPU) and the checkpoint dict; a clear error for anything else."""
-    ckpt = read_checkpoint(path, required=("model_name", "model_config", "model", "class_names", "img_size"),
-                           kind="face", missing_hint="pass the best.pt of `mineguard face train`")  # fmt: skip
+    ckpt = read_checkpoint(
+        path,
+        required=("model_name", "model_config", "model", "class_names", "img_size"),
+        kind="face",
+        missing_hint="pass the best.pt of `mineguard face train`",
+    )
     model = get_model(ckpt["model_name"], **ckpt["model_config"])
     try:
         model.load_state_dict(ckpt["model"])
@@ -42,8 +46,9 @@ class FaceEmbedder:
     @classmethod
     def from_checkpoint(cls, path: str | Path, **kw: Any) -> FaceEmbedder:
         model, ckpt = load_face_checkpoint(path)
-        return cls(model, img_size=int(ckpt["img_size"]), in_channels=int(ckpt["model_config"].get("in_channels", 1)),
-                   **kw)  # fmt: skip
+        return cls(
+            model, img_size=int(ckpt["img_size"]), in_channels=int(ckpt["model_config"].get("in_channels", 1)), **kw
+        )
 
     @property
     def dim(self) -> int:

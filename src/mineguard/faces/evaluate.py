@@ -60,8 +60,15 @@ def _faces(paths: Sequence[Path], level: str, seed: int, preparer: FacePreparer)
     return [add_coal_dust(img, level=level, seed=seed * 100_003 + i) for i, img in enumerate(images)]
 
 
-def evaluate_faces(protocol: FaceProtocol, embed: EmbedFn, *, level: str = "none", seed: int = 0,
-                   root: str | Path | None = None, size: int = 112) -> FaceEvaluation:  # fmt: skip
+def evaluate_faces(
+    protocol: FaceProtocol,
+    embed: EmbedFn,
+    *,
+    level: str = "none",
+    seed: int = 0,
+    root: str | Path | None = None,
+    size: int = 112,
+) -> FaceEvaluation:
     if level not in LEVELS:
         raise ValueError(f"dust level must be one of {', '.join(LEVELS)}, got {level!r}")
     split = protocol if root is None else FaceProtocol.from_json(protocol.to_json(), root=str(root))
@@ -82,8 +89,10 @@ def evaluate_faces(protocol: FaceProtocol, embed: EmbedFn, *, level: str = "none
     val_known, _, val_known_true = best("val_known", 1)
     val_unknown, _, _ = best("val_unknown", 2)
     threshold = choose_open_set_threshold(
-        [r.score for r in val_known], [r.score for r in val_unknown],
-        known_correct=[r.nearest_id == t for r, t in zip(val_known, val_known_true, strict=True)])  # fmt: skip
+        [r.score for r in val_known],
+        [r.score for r in val_unknown],
+        known_correct=[r.nearest_id == t for r, t in zip(val_known, val_known_true, strict=True)],
+    )
     test_known, known_vecs, known_true = best("test_known", 3)
     test_unknown, unknown_vecs, unknown_true = best("test_unknown", 4)
     results, truth = test_known + test_unknown, known_true + unknown_true
@@ -95,7 +104,18 @@ def evaluate_faces(protocol: FaceProtocol, embed: EmbedFn, *, level: str = "none
     genuine = [matrix[i, column[t]] for i, t in enumerate(truth) if t is not None]
     impostor = [matrix[i, j] for i, t in enumerate(truth) for j, pid in enumerate(people) if pid != t]
     tar, _ = tar_at_far(genuine, impostor, far=0.01)
-    per_person = {pid: (float(pm.precision), float(pm.miss_rate))
-                  for pid, pm in per_person_precision_and_miss(predicted, truth).items()}  # fmt: skip
-    return FaceEvaluation(level, float(threshold), float(rank1), float(scores.precision), float(scores.recall),
-                          float(scores.f1), float(scores.false_accept_rate), float(tar), per_person)  # fmt: skip
+    per_person = {
+        pid: (float(pm.precision), float(pm.miss_rate))
+        for pid, pm in per_person_precision_and_miss(predicted, truth).items()
+    }
+    return FaceEvaluation(
+        level,
+        float(threshold),
+        float(rank1),
+        float(scores.precision),
+        float(scores.recall),
+        float(scores.f1),
+        float(scores.false_accept_rate),
+        float(tar),
+        per_person,
+    )

@@ -15,9 +15,15 @@ from mineguard.faces.detect import FaceBox
 from mineguard.faces.identify import Identification
 
 
-def face_event(result: Identification, *, t: datetime | None = None, device_id: str | None = None,
-               zone_id: str | None = None, box: FaceBox | None = None,
-               event_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+def face_event(
+    result: Identification,
+    *,
+    t: datetime | None = None,
+    device_id: str | None = None,
+    zone_id: str | None = None,
+    box: FaceBox | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
     when = (t or datetime.now(UTC)).astimezone(UTC)
     event: dict[str, Any] = {
         "source": "face",

@@ -46,16 +46,28 @@ def load_image(path: str | PathLike[str]) -> np.ndarray:
     if not file.exists():
         raise FaceImageError("unreadable", "file not found", path=name, fix="check the path and the file name")
     if not file.is_file():
-        raise FaceImageError("unreadable", "is a folder, not an image file", path=name,
-                             fix="pass one image file (PGM/PNG/JPG), not the folder")  # fmt: skip
+        raise FaceImageError(
+            "unreadable",
+            "is a folder, not an image file",
+            path=name,
+            fix="pass one image file (PGM/PNG/JPG), not the folder",
+        )
     try:
         data = np.fromfile(file, dtype=np.uint8)
     except OSError as exc:
-        raise FaceImageError("unreadable", f"cannot be read ({exc.strerror or exc})", path=name,
-                             fix="check the file permissions and that the disk is mounted") from exc  # fmt: skip
+        raise FaceImageError(
+            "unreadable",
+            f"cannot be read ({exc.strerror or exc})",
+            path=name,
+            fix="check the file permissions and that the disk is mounted",
+        ) from exc
     if data.size == 0:
-        raise FaceImageError("unreadable", "empty file (0 bytes)", path=name,
-                             fix="the copy or the camera upload failed: copy the image again")  # fmt: skip
+        raise FaceImageError(
+            "unreadable",
+            "empty file (0 bytes)",
+            path=name,
+            fix="the copy or the camera upload failed: copy the image again",
+        )
     image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR)
     if image is None or image.size == 0:
         raise FaceImageError(

@@ -74,8 +74,16 @@ def preprocess(image: np.ndarray, size: int, in_channels: int = 1) -> torch.Tens
 class FaceDataset(Dataset):
     """``(path, label)`` items of face crops; ``augment`` applies flip/jitter/shift/dust."""
 
-    def __init__(self, items: Sequence[tuple[str, int]], *, size: int, in_channels: int = 1, augment: bool = False,
-                 dust_p: float = 0.0, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        items: Sequence[tuple[str, int]],
+        *,
+        size: int,
+        in_channels: int = 1,
+        augment: bool = False,
+        dust_p: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.items, self.size, self.in_channels, self.augment = list(items), size, in_channels, augment
         preparer = FacePreparer(size=size)  # the same crop as enrolment and identification
         self.images = [preparer.load(path).image for path, _ in self.items]  # small sets: kept in memory
@@ -124,9 +132,11 @@ def build_face_model(config: FaceTrainConfig, num_classes: int) -> nn.Module:
         target = model.state_dict()
         misfit = [k for k, v in state.items() if k not in target or target[k].shape != v.shape]
         if misfit:
-            raise ValueError(f"{config.init_from}: its weights do not fit {config.model!r} {config.model_kwargs} "
-                             f"({len(misfit)} tensors, e.g. {misfit[:3]}) — start from a checkpoint of the same "
-                             "model and width")  # fmt: skip
+            raise ValueError(
+                f"{config.init_from}: its weights do not fit {config.model!r} {config.model_kwargs} "
+                f"({len(misfit)} tensors, e.g. {misfit[:3]}) — start from a checkpoint of the same "
+                "model and width"
+            )
         model.load_state_dict(state, strict=False)
     if config.freeze_stages:
         from mineguard.models.face import freeze_stages
@@ -164,10 +174,12 @@ class FaceTrainer:
         params = [p for p in model.parameters() if p.requires_grad]
         optim = torch.optim.SGD(params, lr=cfg.lr0, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
         g = torch.Generator().manual_seed(cfg.seed)
-        train_set = FaceDataset(train, size=cfg.img_size, in_channels=cfg.in_channels, augment=True,
-                                dust_p=cfg.dust_p, seed=cfg.seed)  # fmt: skip
-        loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                            drop_last=len(train) > cfg.batch_size)  # fmt: skip
+        train_set = FaceDataset(
+            train, size=cfg.img_size, in_channels=cfg.in_channels, augment=True, dust_p=cfg.dust_p, seed=cfg.seed
+        )
+        loader = DataLoader(
+            train_set, batch_size=cfg.batch_size, shuffle=True, generator=g, drop_last=len(train) > cfg.batch_size
+        )
         val_set = FaceDataset(val, size=cfg.img_size, in_channels=cfg.in_channels) if val else None
         self.out.mkdir(parents=True, exist_ok=True)
         log_path = self.out / "log.csv"
@@ -192,14 +204,31 @@ class FaceTrainer:
                     correct += int((logits.argmax(1) == y).sum())
                     seen += len(y)
                 val_acc = accuracy(model, val_set) if val_set is not None else float("nan")
-                row = [epoch, _lr(cfg, epoch), *(sums / max(seen, 1)), correct / max(seen, 1), val_acc,
-                       time.perf_counter() - started]  # fmt: skip
+                row = [
+                    epoch,
+                    _lr(cfg, epoch),
+                    *(sums / max(seen, 1)),
+                    correct / max(seen, 1),
+                    val_acc,
+                    time.perf_counter() - started,
+                ]
                 writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
                 fh.flush()
-                payload = {"model_name": cfg.model, "model_config": {"num_classes": len(class_names),
-                           "in_channels": cfg.in_channels, **cfg.model_kwargs}, "model": model.state_dict(),
-                           "train_config": cfg.dump(), "class_names": class_names, "epoch": epoch,
-                           "val_acc": val_acc, "centers": center.centers.clone(), "img_size": cfg.img_size}  # fmt: skip
+                payload = {
+                    "model_name": cfg.model,
+                    "model_config": {
+                        "num_classes": len(class_names),
+                        "in_channels": cfg.in_channels,
+                        **cfg.model_kwargs,
+                    },
+                    "model": model.state_dict(),
+                    "train_config": cfg.dump(),
+                    "class_names": class_names,
+                    "epoch": epoch,
+                    "val_acc": val_acc,
+                    "centers": center.centers.clone(),
+                    "img_size": cfg.img_size,
+                }
                 save_checkpoint(self.out / "last.pt", payload)
                 score = val_acc if val_set is not None else -float(sums[2])
                 if score > best_acc:

@@ -168,20 +168,34 @@ def build_yolov10(
     if attention_position not in ("before_psa", "after_psa", "after_c2fcib"):
         raise ValueError(f"attention_position '{attention_position}' — choose before_psa, after_psa or after_c2fcib")
     config = {
-        "num_classes": num_classes, "width": width, "depth": depth, "max_channels": max_channels,
-        "attention": attention, "attention_position": attention_position, "dyhead_depth": dyhead_depth,
-        "box_loss": box_loss, "reg_max": reg_max, "max_det": max_det,
-    }  # fmt: skip
+        "num_classes": num_classes,
+        "width": width,
+        "depth": depth,
+        "max_channels": max_channels,
+        "attention": attention,
+        "attention_position": attention_position,
+        "dyhead_depth": dyhead_depth,
+        "box_loss": box_loss,
+        "reg_max": reg_max,
+        "max_det": max_det,
+    }
     backbone = YOLOv10Backbone(
-        width=width, depth=depth, max_channels=max_channels, attention=attention,
+        width=width,
+        depth=depth,
+        max_channels=max_channels,
+        attention=attention,
         attention_position=attention_position,
-    )  # fmt: skip
+    )
     neck = YOLOv10PAN(backbone.channels, depth=depth, attention=attention, attention_position=attention_position)
     strides = (8, 16, 32)
     head = V10DetectHead(
-        neck.channels, num_classes=num_classes, strides=strides, reg_max=reg_max,
-        dyhead_depth=dyhead_depth, max_det=max_det,
-    )  # fmt: skip
+        neck.channels,
+        num_classes=num_classes,
+        strides=strides,
+        reg_max=reg_max,
+        dyhead_depth=dyhead_depth,
+        max_det=max_det,
+    )
     criterion = V10DetectionLoss(num_classes=num_classes, strides=strides, reg_max=reg_max, box_loss=box_loss)
     return YOLOv10Detector(backbone, neck, head, criterion, config)
 

@@ -31,5 +31,12 @@ def learned(*, path: str | Path | None = None) -> RiskModel:
     return LearnedRiskModel.load(path)
 
 
-__all__ = ["RiskAssessment", "RiskModel", "TrendModel", "get_risk_model", "list_risk_models", "load_risk_model",
-           "register_risk_model"]  # fmt: skip
+__all__ = [
+    "RiskAssessment",
+    "RiskModel",
+    "TrendModel",
+    "get_risk_model",
+    "list_risk_models",
+    "load_risk_model",
+    "register_risk_model",
+]

@@ -42,8 +42,9 @@ class RiskModel(Protocol):
     window_s: float
     horizon_s: float
 
-    def assess(self, t_s: np.ndarray, values: np.ndarray, *, limit: float,
-               op: Direction = ">=") -> RiskAssessment | None: ...  # fmt: skip
+    def assess(
+        self, t_s: np.ndarray, values: np.ndarray, *, limit: float, op: Direction = ">="
+    ) -> RiskAssessment | None: ...
 
 
 def finite_series(t_s: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +70,14 @@ def load_risk_model(spec: str | Path) -> RiskModel:
     text = str(spec).strip()
     if text in _RISK_MODELS.names():
         if text == "learned":
-            raise ValueError("risk model 'learned' is read from a file — pass the path of a saved model, e.g. "
-                             "runs/warn/risk.pt (train one with `mineguard warn train risk`)")  # fmt: skip
+            raise ValueError(
+                "risk model 'learned' is read from a file — pass the path of a saved model, e.g. "
+                "runs/warn/risk.pt (train one with `mineguard warn train risk`)"
+            )
         return get_risk_model(text)
     if text.endswith(".pt") or (text and Path(text).exists()):
         return get_risk_model("learned", path=Path(text))
-    raise ValueError(f"unknown risk model '{text}' — pass a registered name ({', '.join(_RISK_MODELS.names())}) "
-                     "or the path of a saved model file (.pt, from `mineguard warn train risk`)")  # fmt: skip
+    raise ValueError(
+        f"unknown risk model '{text}' — pass a registered name ({', '.join(_RISK_MODELS.names())}) "
+        "or the path of a saved model file (.pt, from `mineguard warn train risk`)"
+    )

@@ -127,8 +127,14 @@ def risk_features(t_s: np.ndarray, x: np.ndarray, config: LearnedRiskConfig) -> 
     lags = last - np.interp(t[-1] - np.asarray(LAGS_S), t, x)
     slope, resid_sd = line_fit(t, x)
     gap = float(np.diff(t).max())
-    summary = [span / config.window_s, gap / config.window_s, np.clip(last, -1.0, 3.0), *np.clip(lags, -2.0, 2.0),
-               np.clip(slope, -1.0, 1.0), min(resid_sd, 1.0)]  # fmt: skip
+    summary = [
+        span / config.window_s,
+        gap / config.window_s,
+        np.clip(last, -1.0, 3.0),
+        *np.clip(lags, -2.0, 2.0),
+        np.clip(slope, -1.0, 1.0),
+        min(resid_sd, 1.0),
+    ]
     return np.concatenate([np.clip(shape - last, -2.0, 2.0), summary]).astype(np.float32)
 
 
@@ -140,8 +146,9 @@ def exceedance_probability(x_last: np.ndarray, quantiles: np.ndarray, min_sd: fl
     return np.array([0.5 * math.erfc(v) for v in z.tolist()])
 
 
-def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: tuple[float, ...] = QUANTILES,
-                 reduction: str = "mean") -> torch.Tensor:  # fmt: skip
+def pinball_loss(
+    pred: torch.Tensor, target: torch.Tensor, quantiles: tuple[float, ...] = QUANTILES, reduction: str = "mean"
+) -> torch.Tensor:
     """Pinball (quantile) loss: ``pred`` (B, Q) quantile predictions, ``target`` (B,).
 
     Per element ``max(q * e, (q - 1) * e)`` with ``e = target - pred``; ``reduction`` "mean" or "none" (B, Q).
@@ -157,8 +164,9 @@ class RiskQuantileNet(nn.Module):
 
     def __init__(self, n_features: int, *, hidden: int = 64, act_layer: type[nn.Module] = nn.GELU) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(n_features, hidden), act_layer(), nn.Linear(hidden, hidden), act_layer(),
-                                  nn.Linear(hidden, 3))  # fmt: skip
+        self.body = nn.Sequential(
+            nn.Linear(n_features, hidden), act_layer(), nn.Linear(hidden, hidden), act_layer(), nn.Linear(hidden, 3)
+        )
         self.register_buffer("feature_mean", torch.zeros(n_features))
         self.register_buffer("feature_std", torch.ones(n_features))
         self.register_buffer("target_scale", torch.ones(()))
@@ -176,8 +184,13 @@ class LearnedRiskModel:
 
     name = "learned"
 
-    def __init__(self, config: LearnedRiskConfig | None = None, *, net: RiskQuantileNet | None = None,
-                 training: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: LearnedRiskConfig | None = None,
+        *,
+        net: RiskQuantileNet | None = None,
+        training: dict[str, Any] | None = None,
+    ) -> None:
         self.config = config or LearnedRiskConfig()
         self.net = (net or RiskQuantileNet(self.config.n_features, hidden=self.config.hidden)).eval()
         self.training = dict(training or {})
@@ -195,8 +208,9 @@ class LearnedRiskModel:
         """(B, n_features) from ``risk_features`` -> (B, 3) quantiles of ``x(t + horizon) - x_last``."""
         return self.net(torch.as_tensor(features, dtype=torch.float32)).double().numpy()
 
-    def assess(self, t_s: np.ndarray, values: np.ndarray, *, limit: float,
-               op: Direction = ">=") -> RiskAssessment | None:  # fmt: skip
+    def assess(
+        self, t_s: np.ndarray, values: np.ndarray, *, limit: float, op: Direction = ">="
+    ) -> RiskAssessment | None:
         t, v = finite_series(t_s, values)
         if t.size == 0:
             return None
@@ -210,8 +224,16 @@ class LearnedRiskModel:
         q10, q50, q90 = (float(q) for q in self.predict_quantiles(features[None])[0])
         return self.assessment(t, v, x, (q10, q50, q90), limit=limit, op=op)
 
-    def assessment(self, t: np.ndarray, v: np.ndarray, x: np.ndarray, quantiles: tuple[float, float, float], *,
-                   limit: float, op: Direction) -> RiskAssessment:  # fmt: skip
+    def assessment(
+        self,
+        t: np.ndarray,
+        v: np.ndarray,
+        x: np.ndarray,
+        quantiles: tuple[float, float, float],
+        *,
+        limit: float,
+        op: Direction,
+    ) -> RiskAssessment:
         """The typed result from the predicted quantiles (in ``x`` units) of one history."""
         q10, q50, q90 = quantiles
         x_last = float(x[-1])
@@ -227,25 +249,46 @@ class LearnedRiskModel:
             minutes = (1.0 - x_last) / (q50 / horizon_min)
         else:
             minutes = None
-        return RiskAssessment(self.name, float(v[-1]), rate, self.config.horizon_s, from_relative(x_pred, limit, op),
-                              sd_x * abs(limit), limit, op, probability, minutes)  # fmt: skip
+        return RiskAssessment(
+            self.name,
+            float(v[-1]),
+            rate,
+            self.config.horizon_s,
+            from_relative(x_pred, limit, op),
+            sd_x * abs(limit),
+            limit,
+            op,
+            probability,
+            minutes,
+        )
 
     # --- one file -------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        save_checkpoint(path, {"risk_model": self.name, "format": FORMAT, "model_config": asdict(self.config),
-                               "model": self.net.state_dict(), "training": self.training})  # fmt: skip
+        save_checkpoint(
+            path,
+            {
+                "risk_model": self.name,
+                "format": FORMAT,
+                "model_config": asdict(self.config),
+                "model": self.net.state_dict(),
+                "training": self.training,
+            },
+        )
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> LearnedRiskModel:
         """The model saved at ``path``; ``CheckpointError`` (a ValueError) says what is wrong with the file."""
-        ckpt = read_checkpoint(path, required=("risk_model", "model_config", "model"), kind="risk model",
-                               missing_hint=MISSING_HINT)  # fmt: skip
+        ckpt = read_checkpoint(
+            path, required=("risk_model", "model_config", "model"), kind="risk model", missing_hint=MISSING_HINT
+        )
         if ckpt["risk_model"] != cls.name or ckpt.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: a '{ckpt['risk_model']}' risk model (format {ckpt.get('format')}), "
-                                  f"this version reads '{cls.name}' format {FORMAT} — retrain it")  # fmt: skip
+            raise CheckpointError(
+                f"{path}: a '{ckpt['risk_model']}' risk model (format {ckpt.get('format')}), "
+                f"this version reads '{cls.name}' format {FORMAT} — retrain it"
+            )
         raw = ckpt["model_config"]
         unknown = set(raw) - {f.name for f in fields(LearnedRiskConfig)}
         if unknown:

@@ -106,8 +106,15 @@ def simulate_trajectory(seed: int, index: int, *, duration_s: int = 3600) -> Tra
     signal = level + drift + bump
     t_s = sample_times(rng, duration_s)
     clean = np.interp(t_s, s, signal)
-    return Trajectory(T0 + t_s, clean + rng.normal(0.0, noise_sd, t_s.size), signal.astype(np.float32), float(noise_sd),
-                      event, onset, rate)  # fmt: skip
+    return Trajectory(
+        T0 + t_s,
+        clean + rng.normal(0.0, noise_sd, t_s.size),
+        signal.astype(np.float32),
+        float(noise_sd),
+        event,
+        onset,
+        rate,
+    )
 
 
 def sample_times(rng: np.random.Generator, duration_s: float) -> np.ndarray:
@@ -141,8 +148,9 @@ class RiskSamples:
     series: np.ndarray
 
 
-def risk_samples(trajectories: list[Trajectory], config: LearnedRiskConfig, *, per_series: int = 40,
-                 seed: int = 0) -> RiskSamples:  # fmt: skip
+def risk_samples(
+    trajectories: list[Trajectory], config: LearnedRiskConfig, *, per_series: int = 40, seed: int = 0
+) -> RiskSamples:
     """Up to ``per_series`` (history, future) pairs per trajectory, at random readings with a full horizon ahead."""
     rng = np.random.default_rng(seed)
     feats, targets, lasts, series = [], [], [], []
@@ -179,10 +187,19 @@ class RiskTrainMetrics:
         return asdict(self)
 
 
-def train_learned_risk(n_series: int, *, seed: int = 0, epochs: int = 60, config: LearnedRiskConfig | None = None,
-                       per_series: int = 40, val_frac: float = 0.2, batch_size: int = 256, lr: float = 2e-3,
-                       weight_decay: float = 1e-4,
-                       patience: int = 8) -> tuple[LearnedRiskModel, RiskTrainMetrics]:  # fmt: skip
+def train_learned_risk(
+    n_series: int,
+    *,
+    seed: int = 0,
+    epochs: int = 60,
+    config: LearnedRiskConfig | None = None,
+    per_series: int = 40,
+    val_frac: float = 0.2,
+    batch_size: int = 256,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    patience: int = 8,
+) -> tuple[LearnedRiskModel, RiskTrainMetrics]:
     """Train on ``n_series`` simulated trajectories of set ``seed``; validation on a held-out share of trajectories."""
     config = config or LearnedRiskConfig()
     if n_series < 5 or not 0 < val_frac < 1 or epochs < 1:
@@ -226,12 +243,24 @@ def train_learned_risk(n_series: int, *, seed: int = 0, epochs: int = 60, config
     change = y_va.numpy()
     p = exceedance_probability(samples.x_last[is_val], q, config.min_sd)
     metrics = RiskTrainMetrics(
-        n_series=n_series, n_train=len(X_tr), n_val=len(X_va), epochs_run=epoch, best_epoch=best_epoch,
-        train_loss=train_loss, val_loss=best, val_coverage=float(((change >= q[:, 0]) & (change <= q[:, 2])).mean()),
-        val_brier=float(((p - (future >= 1.0)) ** 2).mean()), val_positive_rate=float((future >= 1.0).mean()),
+        n_series=n_series,
+        n_train=len(X_tr),
+        n_val=len(X_va),
+        epochs_run=epoch,
+        best_epoch=best_epoch,
+        train_loss=train_loss,
+        val_loss=best,
+        val_coverage=float(((change >= q[:, 0]) & (change <= q[:, 2])).mean()),
+        val_brier=float(((p - (future >= 1.0)) ** 2).mean()),
+        val_positive_rate=float((future >= 1.0).mean()),
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
-    model.training = {"data": f"simulated trajectories (mineguard.risk.trajectories), seed {seed}", "seed": seed,
-                      "per_series": per_series, "lr": lr, "weight_decay": weight_decay,
-                      **metrics.as_dict()}  # fmt: skip
+    )
+    model.training = {
+        "data": f"simulated trajectories (mineguard.risk.trajectories), seed {seed}",
+        "seed": seed,
+        "per_series": per_series,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        **metrics.as_dict(),
+    }
     return model, metrics

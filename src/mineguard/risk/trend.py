@@ -26,8 +26,15 @@ from mineguard.risk.base import Direction, RiskAssessment, finite_series, regist
 class TrendModel:
     name = "trend"
 
-    def __init__(self, *, window_s: float = 300.0, horizon_s: float = 600.0, min_samples: int = 5,
-                 min_span_s: float = 120.0, min_sd: float = 0.01) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        window_s: float = 300.0,
+        horizon_s: float = 600.0,
+        min_samples: int = 5,
+        min_span_s: float = 120.0,
+        min_sd: float = 0.01,
+    ) -> None:
         if window_s <= 0 or horizon_s <= 0:
             raise ValueError(f"window_s and horizon_s must be > 0, got {window_s} and {horizon_s}")
         if min_samples < 3:
@@ -37,8 +44,9 @@ class TrendModel:
         self.window_s, self.horizon_s, self.min_samples, self.min_sd = window_s, horizon_s, min_samples, min_sd
         self.min_span_s = min_span_s
 
-    def assess(self, t_s: np.ndarray, values: np.ndarray, *, limit: float,
-               op: Direction = ">=") -> RiskAssessment | None:  # fmt: skip
+    def assess(
+        self, t_s: np.ndarray, values: np.ndarray, *, limit: float, op: Direction = ">="
+    ) -> RiskAssessment | None:
         t, y = finite_series(t_s, values)
         if t.size == 0:
             return None

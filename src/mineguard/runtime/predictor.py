@@ -62,8 +62,16 @@ def annotate(path: Path, detections: Detections, names: list[str], out_path: Pat
         color = palette[int(cls) % len(palette)]
         x1, y1, x2, y2 = (round(float(v)) for v in box)
         cv2.rectangle(image, (x1, y1), (x2, y2), color, 2)
-        cv2.putText(image, f"{names[int(cls)]} {score:.2f}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.45, color, 1, cv2.LINE_AA)  # fmt: skip
+        cv2.putText(
+            image,
+            f"{names[int(cls)]} {score:.2f}",
+            (x1, max(12, y1 - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            color,
+            1,
+            cv2.LINE_AA,
+        )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_path), image)
     return out_path

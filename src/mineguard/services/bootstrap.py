@@ -46,8 +46,11 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
             password = settings.admin_password or new_secret()[:20]
             generated = None if settings.admin_password else password
             create_user(session, username=settings.admin_username, password=password, role=Role.SUPER_MANAGER)
-            log.warning("created super-manager %r%s", settings.admin_username,
-                        f" with password {password!r} — change it" if generated else "")  # fmt: skip
+            log.warning(
+                "created super-manager %r%s",
+                settings.admin_username,
+                f" with password {password!r} — change it" if generated else "",
+            )
         graph = graph_from_db(session)
     seal.checkpoint(engine)  # the head at start (for a legacy log: the cut-over to the key)
     return Booted(engine, sessions, graph, site.id, generated, seal)

@@ -88,8 +88,9 @@ class EWMA:
 
     name = "ewma"
 
-    def __init__(self, *, alpha: float | None = None,
-                 grid: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)) -> None:  # fmt: skip
+    def __init__(
+        self, *, alpha: float | None = None, grid: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+    ) -> None:
         self.alpha, self.grid = alpha, tuple(grid)
         if alpha is not None:
             ewma_weights(2, alpha)  # validates alpha
@@ -100,8 +101,14 @@ class EWMA:
             self.alphas_ = np.full(len(train.targets), self.alpha)
             return self
         series = train.x[:, :, list(train.targets)]  # (N, L, K)
-        mse = np.stack([(((series.transpose(0, 2, 1) @ ewma_weights(train.input_steps, a))[:, None, :] - train.y) ** 2)
-                        .mean(axis=(0, 1)) for a in self.grid])  # fmt: skip
+        mse = np.stack(
+            [
+                (((series.transpose(0, 2, 1) @ ewma_weights(train.input_steps, a))[:, None, :] - train.y) ** 2).mean(
+                    axis=(0, 1)
+                )
+                for a in self.grid
+            ]
+        )
         self.alphas_ = np.array(self.grid)[mse.argmin(axis=0)]
         return self
 
@@ -111,8 +118,7 @@ class EWMA:
         alphas = np.full(len(windows.targets), self.alpha) if self.alpha is not None else self.alphas_
         assert alphas is not None
         series = windows.x[:, :, list(windows.targets)]
-        level = np.stack([series[:, :, k] @ ewma_weights(windows.input_steps, a) for k, a in enumerate(alphas)],
-                         axis=1)  # fmt: skip
+        level = np.stack([series[:, :, k] @ ewma_weights(windows.input_steps, a) for k, a in enumerate(alphas)], axis=1)
         return np.repeat(level[:, None, :], len(windows.horizons), axis=1)
 
 
@@ -169,13 +175,28 @@ class LagGBM:
 
     name = "gbm"
 
-    def __init__(self, *, loss: Literal["absolute_error", "squared_error"] = "absolute_error", levels: bool = False,
-                 max_iter: int = 300, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
-                 min_samples_leaf: int = 40, l2_regularization: float = 1.0, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        loss: Literal["absolute_error", "squared_error"] = "absolute_error",
+        levels: bool = False,
+        max_iter: int = 300,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 31,
+        min_samples_leaf: int = 40,
+        l2_regularization: float = 1.0,
+        seed: int = 0,
+    ) -> None:
         self.levels = levels
-        self.params = dict(loss=loss, max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
-                           min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
-                           random_state=seed)  # fmt: skip
+        self.params = dict(
+            loss=loss,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            max_leaf_nodes=max_leaf_nodes,
+            min_samples_leaf=min_samples_leaf,
+            l2_regularization=l2_regularization,
+            random_state=seed,
+        )
         self.models_: list[list[HistGradientBoostingRegressor]] | None = None
 
     def fit(self, train: Windows, val: Windows | None = None) -> LagGBM:
@@ -216,9 +237,19 @@ class SensorTransformer(nn.Module):
     -> (B, H, K) normalised change of each target sensor at each horizon.
     """
 
-    def __init__(self, n_sensors: int, targets: Sequence[int], n_horizons: int, *, input_steps: int,
-                 patch_steps: int = 10, d_model: int = 32, n_heads: int = 4, n_layers: int = 2,
-                 dropout: float = 0.1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_sensors: int,
+        targets: Sequence[int],
+        n_horizons: int,
+        *,
+        input_steps: int,
+        patch_steps: int = 10,
+        d_model: int = 32,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         if not 1 <= patch_steps <= input_steps:
             raise ValueError(f"patch_steps must be in [1, input_steps={input_steps}], got {patch_steps}")
@@ -255,10 +286,23 @@ class TransformerForecaster:
 
     name = "transformer"
 
-    def __init__(self, *, d_model: int = 32, n_heads: int = 4, n_layers: int = 2, patch_steps: int = 10,
-                 dropout: float = 0.1, epochs: int = 40, patience: int = 5, batch_size: int = 256, lr: float = 2e-3,
-                 weight_decay: float = 1e-4, seed: int = 0, max_seconds: float | None = None,
-                 relative: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        d_model: int = 32,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        patch_steps: int = 10,
+        dropout: float = 0.1,
+        epochs: int = 40,
+        patience: int = 5,
+        batch_size: int = 256,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+        max_seconds: float | None = None,
+        relative: bool = True,
+    ) -> None:
         self.arch = dict(d_model=d_model, n_heads=n_heads, n_layers=n_layers, patch_steps=patch_steps, dropout=dropout)
         self.epochs, self.patience, self.batch_size, self.lr = epochs, patience, batch_size, lr
         self.weight_decay, self.seed, self.max_seconds, self.relative = weight_decay, seed, max_seconds, relative
@@ -283,8 +327,10 @@ class TransformerForecaster:
         assert self.model_ is not None
         self.model_.eval()
         with torch.no_grad():
-            total = sum(float(((self.model_(x[i : i + 2048], day[i : i + 2048]) - y[i : i + 2048]) ** 2).sum())
-                        for i in range(0, len(x), 2048))  # fmt: skip
+            total = sum(
+                float(((self.model_(x[i : i + 2048], day[i : i + 2048]) - y[i : i + 2048]) ** 2).sum())
+                for i in range(0, len(x), 2048)
+            )
         return total / max(y.numel(), 1)
 
     def fit(self, train: Windows, val: Windows | None = None) -> TransformerForecaster:
@@ -299,8 +345,9 @@ class TransformerForecaster:
         self.y_scale_ = np.maximum((train.y - train.last_values[:, None, :]).std(axis=0), 1e-6)  # (H, K)
         torch.manual_seed(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
-        self.model_ = SensorTransformer(len(train.names), train.targets, len(train.horizons),
-                                        input_steps=train.input_steps, **self.arch)  # type: ignore[arg-type]  # fmt: skip
+        self.model_ = SensorTransformer(
+            len(train.names), train.targets, len(train.horizons), input_steps=train.input_steps, **self.arch
+        )  # type: ignore[arg-type]
         optimiser = torch.optim.AdamW(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         (x, day), y = self._inputs(train), self._targets(train)
         (val_x, val_day), val_y = self._inputs(val), self._targets(val)

@@ -56,11 +56,13 @@ class FusionConfig:
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
         if self.window_steps % self.sensor_patch:
-            raise ValueError(f"window_steps ({self.window_steps}) must be a multiple of sensor_patch "
-                             f"({self.sensor_patch})")  # fmt: skip
+            raise ValueError(
+                f"window_steps ({self.window_steps}) must be a multiple of sensor_patch ({self.sensor_patch})"
+            )
         if self.window_steps % self.vision_pool:
-            raise ValueError(f"window_steps ({self.window_steps}) must be a multiple of vision_pool "
-                             f"({self.vision_pool})")  # fmt: skip
+            raise ValueError(
+                f"window_steps ({self.window_steps}) must be a multiple of vision_pool ({self.vision_pool})"
+            )
 
     def as_dict(self) -> dict:
         return {**asdict(self), "modalities": list(self.modalities)}
@@ -117,8 +119,14 @@ class CrossModalFusion(nn.Module):
         used = torch.tensor([m in c.modalities for m in MODALITIES])
         self.register_buffer("used", used, persistent=False)
 
-    def forward(self, sensors: torch.Tensor, observed: torch.Tensor, vision: torch.Tensor, text: torch.Tensor,
-                present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    def forward(
+        self,
+        sensors: torch.Tensor,
+        observed: torch.Tensor,
+        vision: torch.Tensor,
+        text: torch.Tensor,
+        present: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised inputs (see ``fusion_train.Normaliser``): sensors (B, T, S) with 0 where not observed,
         observed (B, T, S) 0/1, vision (B, T, V), text (B, D), present (B, 3) bool.
         Returns hazard logits (B, len(HAZARDS)) and risk logits (B, len(RISK_LEVELS))."""

@@ -35,30 +35,46 @@ class AlarmComparison:
     lead: LeadVersus
 
 
-def rule_report(data: MultimodalSet, rule_alarms_s: Mapping[int, Sequence[float]], *,
-                refractory_s: float = 600.0) -> EpisodeAlarmReport:  # fmt: skip
+def rule_report(
+    data: MultimodalSet, rule_alarms_s: Mapping[int, Sequence[float]], *, refractory_s: float = 600.0
+) -> EpisodeAlarmReport:
     times = {e.id: rule_alarms_s.get(e.id, ()) for e in data.episodes}
     return score_runs(point_runs(times), data.episodes, refractory_s=refractory_s)
 
 
-def model_report(scores: np.ndarray, data: MultimodalSet, threshold: float, *, consecutive: int = 1,
-                 refractory_s: float = 600.0) -> EpisodeAlarmReport:  # fmt: skip
+def model_report(
+    scores: np.ndarray, data: MultimodalSet, threshold: float, *, consecutive: int = 1, refractory_s: float = 600.0
+) -> EpisodeAlarmReport:
     runs = window_alarm_runs(scores, data.episode, data.t_s, threshold, consecutive=consecutive)
     return score_runs(runs, data.episodes, refractory_s=refractory_s)
 
 
-def choose_threshold(val_scores: np.ndarray, val: MultimodalSet, val_rule_alarms_s: Mapping[int, Sequence[float]], *,
-                     consecutive: int = 1, refractory_s: float = 600.0) -> tuple[float, float]:  # fmt: skip
+def choose_threshold(
+    val_scores: np.ndarray,
+    val: MultimodalSet,
+    val_rule_alarms_s: Mapping[int, Sequence[float]],
+    *,
+    consecutive: int = 1,
+    refractory_s: float = 600.0,
+) -> tuple[float, float]:
     """(threshold, budget): the lowest threshold within the rule's false alarms/day on ``val``."""
     budget = rule_report(val, val_rule_alarms_s, refractory_s=refractory_s).false_alarms_per_day
-    threshold = threshold_within_budget(val_scores, val.episode, val.t_s, val.episodes, budget,
-                                        consecutive=consecutive, refractory_s=refractory_s)  # fmt: skip
+    threshold = threshold_within_budget(
+        val_scores, val.episode, val.t_s, val.episodes, budget, consecutive=consecutive, refractory_s=refractory_s
+    )
     return threshold, budget
 
 
-def compare_with_rule(test_scores: np.ndarray, test: MultimodalSet, test_rule_alarms_s: Mapping[int, Sequence[float]],
-                      threshold: float, budget_per_day: float, *, consecutive: int = 1,
-                      refractory_s: float = 600.0) -> AlarmComparison:  # fmt: skip
+def compare_with_rule(
+    test_scores: np.ndarray,
+    test: MultimodalSet,
+    test_rule_alarms_s: Mapping[int, Sequence[float]],
+    threshold: float,
+    budget_per_day: float,
+    *,
+    consecutive: int = 1,
+    refractory_s: float = 600.0,
+) -> AlarmComparison:
     model = model_report(test_scores, test, threshold, consecutive=consecutive, refractory_s=refractory_s)
     rule = rule_report(test, test_rule_alarms_s, refractory_s=refractory_s)
     return AlarmComparison(threshold, budget_per_day, model, rule, versus(model, rule))

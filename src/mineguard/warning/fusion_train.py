@@ -101,11 +101,14 @@ def make_inputs(data: MultimodalSet, text_vectors: np.ndarray, normaliser: Norma
     sensors = np.where(observed, (data.sensors - normaliser.center) / normaliser.scale, 0.0)
     sensors = np.clip(sensors, -50.0, 50.0)
     return FusionInputs(
-        torch.as_tensor(sensors, dtype=torch.float32), torch.as_tensor(observed, dtype=torch.float32),
+        torch.as_tensor(sensors, dtype=torch.float32),
+        torch.as_tensor(observed, dtype=torch.float32),
         torch.as_tensor(np.log1p(np.maximum(data.vision, 0.0)), dtype=torch.float32),
-        torch.as_tensor(text_vectors, dtype=torch.float32), torch.as_tensor(data.present, dtype=torch.bool),
-        torch.as_tensor(data.hazard, dtype=torch.int64), torch.as_tensor(data.risk, dtype=torch.int64),
-    )  # fmt: skip
+        torch.as_tensor(text_vectors, dtype=torch.float32),
+        torch.as_tensor(data.present, dtype=torch.bool),
+        torch.as_tensor(data.hazard, dtype=torch.int64),
+        torch.as_tensor(data.risk, dtype=torch.int64),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,15 +147,28 @@ class Predictions:
         return 1.0 - self.hazard[:, 0]
 
 
-def _loss(model: CrossModalFusion, b: FusionInputs, present: torch.Tensor, w_h: torch.Tensor, w_r: torch.Tensor,
-          risk_weight: float) -> torch.Tensor:  # fmt: skip
+def _loss(
+    model: CrossModalFusion,
+    b: FusionInputs,
+    present: torch.Tensor,
+    w_h: torch.Tensor,
+    w_r: torch.Tensor,
+    risk_weight: float,
+) -> torch.Tensor:
     hazard, risk = model(b.sensors, b.observed, b.vision, b.text, present)
     return F.cross_entropy(hazard, b.hazard, weight=w_h) + risk_weight * F.cross_entropy(risk, b.risk, weight=w_r)
 
 
-def train_fusion(train: FusionInputs, val: FusionInputs, model_config: FusionConfig, config: TrainConfig, *,
-                 normaliser: Normaliser, text_embedder: str,
-                 on_epoch: Callable[[dict], None] | None = None) -> FusionRun:  # fmt: skip
+def train_fusion(
+    train: FusionInputs,
+    val: FusionInputs,
+    model_config: FusionConfig,
+    config: TrainConfig,
+    *,
+    normaliser: Normaliser,
+    text_embedder: str,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> FusionRun:
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = CrossModalFusion(model_config)
@@ -196,8 +212,9 @@ def train_fusion(train: FusionInputs, val: FusionInputs, model_config: FusionCon
 
 
 @torch.no_grad()
-def predict(model: CrossModalFusion, inputs: FusionInputs, *, drop: Sequence[str] = (),
-            batch_size: int = 512) -> Predictions:  # fmt: skip
+def predict(
+    model: CrossModalFusion, inputs: FusionInputs, *, drop: Sequence[str] = (), batch_size: int = 512
+) -> Predictions:
     """Class probabilities; ``drop`` names modalities removed at test time (as if lost)."""
     unknown = set(drop) - set(MODALITIES)
     if unknown:
@@ -232,10 +249,17 @@ def evaluate(pred: Predictions, inputs: FusionInputs) -> dict[str, float]:
 
 def save_fusion(run: FusionRun, path: Path, *, metrics: dict | None = None) -> Path:
     path = Path(path)
-    payload = {"kind": "mineguard.fusion", "config": run.model.config.as_dict(), "state": run.model.state_dict(),
-               "center": torch.as_tensor(run.normaliser.center), "scale": torch.as_tensor(run.normaliser.scale),
-               "text_embedder": run.text_embedder, "best_epoch": run.best_epoch, "history": run.history,
-               "metrics": metrics or run.metrics}  # fmt: skip
+    payload = {
+        "kind": "mineguard.fusion",
+        "config": run.model.config.as_dict(),
+        "state": run.model.state_dict(),
+        "center": torch.as_tensor(run.normaliser.center),
+        "scale": torch.as_tensor(run.normaliser.scale),
+        "text_embedder": run.text_embedder,
+        "best_epoch": run.best_epoch,
+        "history": run.history,
+        "metrics": metrics or run.metrics,
+    }
     if run.embedder is not None:
         payload["text_config"] = run.embedder.config()
         payload["text_state"] = run.embedder.state_arrays()
@@ -259,8 +283,14 @@ def load_fusion(path: Path) -> FusionRun:
     model.load_state_dict(ckpt["state"])
     model.eval()
     normaliser = Normaliser(ckpt["center"].numpy(), ckpt["scale"].numpy())
-    run = FusionRun(model, normaliser, ckpt["text_embedder"], list(ckpt.get("history", [])), ckpt.get("best_epoch", 0),
-                    metrics=dict(ckpt.get("metrics", {})))  # fmt: skip
+    run = FusionRun(
+        model,
+        normaliser,
+        ckpt["text_embedder"],
+        list(ckpt.get("history", [])),
+        ckpt.get("best_epoch", 0),
+        metrics=dict(ckpt.get("metrics", {})),
+    )
     if "text_config" in ckpt:
         from mineguard.warning.text_models import get_text_embedder
 
@@ -269,5 +299,17 @@ def load_fusion(path: Path) -> FusionRun:
     return run
 
 
-__all__ = ["FusionInputs", "FusionRun", "Normaliser", "Predictions", "TrainConfig", "embed_texts",
-           "evaluate", "load_fusion", "make_inputs", "predict", "save_fusion", "train_fusion"]  # fmt: skip
+__all__ = [
+    "FusionInputs",
+    "FusionRun",
+    "Normaliser",
+    "Predictions",
+    "TrainConfig",
+    "embed_texts",
+    "evaluate",
+    "load_fusion",
+    "make_inputs",
+    "predict",
+    "save_fusion",
+    "train_fusion",
+]

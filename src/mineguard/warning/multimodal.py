@@ -90,13 +90,24 @@ class MultimodalSet:
         idx = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index, dtype=np.int64)
         kept = set(self.episode[idx].tolist())
         return MultimodalSet(
-            self.sensors[idx], self.vision[idx], tuple(self.texts[i] for i in idx), self.present[idx],
-            self.hazard[idx], self.risk[idx], self.episode[idx], self.t_s[idx], self.channels, self.vision_labels,
-            self.step_s, self.horizon_s, tuple(e for e in self.episodes if e.id in kept),
-        )  # fmt: skip
+            self.sensors[idx],
+            self.vision[idx],
+            tuple(self.texts[i] for i in idx),
+            self.present[idx],
+            self.hazard[idx],
+            self.risk[idx],
+            self.episode[idx],
+            self.t_s[idx],
+            self.channels,
+            self.vision_labels,
+            self.step_s,
+            self.horizon_s,
+            tuple(e for e in self.episodes if e.id in kept),
+        )
 
-    def split_by_episode(self, fractions: tuple[float, float, float] = (0.6, 0.2, 0.2), *,
-                         seed: int = 0) -> tuple[MultimodalSet, MultimodalSet, MultimodalSet]:  # fmt: skip
+    def split_by_episode(
+        self, fractions: tuple[float, float, float] = (0.6, 0.2, 0.2), *, seed: int = 0
+    ) -> tuple[MultimodalSet, MultimodalSet, MultimodalSet]:
         """Train / val / test with every episode wholly on one side, stratified by the episode's hazard."""
         if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
             raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")

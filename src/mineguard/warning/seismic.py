@@ -45,8 +45,22 @@ CATEGORICAL: dict[str, tuple[str, ...]] = {
     "shift": ("N", "W"),  # preparation, coal-getting
     "ghazard": HAZARD_LEVELS,
 }
-NUMERIC = ("genergy", "gpuls", "gdenergy", "gdpuls", "nbumps", "nbumps2", "nbumps3", "nbumps4", "nbumps5",
-           "nbumps6", "nbumps7", "nbumps89", "energy", "maxenergy")  # fmt: skip
+NUMERIC = (
+    "genergy",
+    "gpuls",
+    "gdenergy",
+    "gdpuls",
+    "nbumps",
+    "nbumps2",
+    "nbumps3",
+    "nbumps4",
+    "nbumps5",
+    "nbumps6",
+    "nbumps7",
+    "nbumps89",
+    "energy",
+    "maxenergy",
+)
 SIGNED = ("gdenergy", "gdpuls")  # deviations (%) from the mean of the 8 previous shifts; the rest are >= 0
 LABEL = "class"
 COLUMNS = (*CATEGORICAL, *NUMERIC, LABEL)
@@ -80,8 +94,10 @@ def load_seismic_bumps(path: str | Path) -> SeismicShifts:
     """
     path = Path(path)
     if not path.is_file():
-        raise DatasetError(f"{path}: file not found — pass the seismic-bumps CSV "
-                           "(e.g. ../shared/data/sensors/seismic_bumps/seismic-bumps-dev.csv)")  # fmt: skip
+        raise DatasetError(
+            f"{path}: file not found — pass the seismic-bumps CSV "
+            "(e.g. ../shared/data/sensors/seismic_bumps/seismic-bumps-dev.csv)"
+        )
     cats: dict[str, list[str]] = {k: [] for k in CATEGORICAL}
     numeric: list[list[float]] = []
     labels: list[int] = []
@@ -90,8 +106,10 @@ def load_seismic_bumps(path: str | Path) -> SeismicShifts:
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in COLUMNS if c not in header]
         if missing:
-            raise DatasetError(f"{path}:1: header lacks {', '.join(repr(c) for c in missing)} — expected the "
-                               f"seismic-bumps columns {', '.join(COLUMNS)}")  # fmt: skip
+            raise DatasetError(
+                f"{path}:1: header lacks {', '.join(repr(c) for c in missing)} — expected the "
+                f"seismic-bumps columns {', '.join(COLUMNS)}"
+            )
         col = {name: header.index(name) for name in COLUMNS}
         for row in reader:
             if not row or all(not v.strip() for v in row):
@@ -111,8 +129,12 @@ def load_seismic_bumps(path: str | Path) -> SeismicShifts:
             labels.append(int(label))
     if not labels:
         raise DatasetError(f"{path}: no data rows after the header")
-    return SeismicShifts({k: np.array(v) for k, v in cats.items()}, np.array(numeric, dtype=np.float64),
-                         np.array(labels, dtype=np.int64), str(path))  # fmt: skip
+    return SeismicShifts(
+        {k: np.array(v) for k, v in cats.items()},
+        np.array(numeric, dtype=np.float64),
+        np.array(labels, dtype=np.int64),
+        str(path),
+    )
 
 
 def _number(text: str, name: str, where: str) -> float:
@@ -233,8 +255,9 @@ class HazardModel(Protocol):
 
     name: str
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
-            y_val: np.ndarray | None = None) -> HazardModel: ...  # fmt: skip
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> HazardModel: ...
 
     def predict_score(self, X: np.ndarray) -> np.ndarray: ...
 
@@ -270,8 +293,9 @@ class LogisticHazard:
     def __init__(self, *, C: float = 1.0, seed: int = 0) -> None:
         self.model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=seed)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
-            y_val: np.ndarray | None = None) -> LogisticHazard:  # fmt: skip
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> LogisticHazard:
         self.model.fit(*_check_xy(X, y))
         return self
 
@@ -286,16 +310,29 @@ class BoostedHazard:
 
     name = "boosting"
 
-    def __init__(self, *, max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 15,
-                 min_samples_leaf: int = 20, l2_regularization: float = 1.0, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        max_iter: int = 200,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 15,
+        min_samples_leaf: int = 20,
+        l2_regularization: float = 1.0,
+        seed: int = 0,
+    ) -> None:
         self.model = HistGradientBoostingClassifier(
-            max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
-            min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization, early_stopping=False,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            max_leaf_nodes=max_leaf_nodes,
+            min_samples_leaf=min_samples_leaf,
+            l2_regularization=l2_regularization,
+            early_stopping=False,
             random_state=seed,
-        )  # fmt: skip
+        )
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
-            y_val: np.ndarray | None = None) -> BoostedHazard:  # fmt: skip
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> BoostedHazard:
         X, y = _check_xy(X, y)
         self.model.fit(X, y, sample_weight=balanced_weights(y))
         return self
@@ -328,10 +365,21 @@ class MLPHazard:
     with validation data it keeps the epoch of lowest validation loss and stops after ``patience``
     epochs without improvement."""
 
-    def __init__(self, *, loss: Literal["weighted_bce", "focal"] = "weighted_bce", hidden: tuple[int, ...] = (32, 16),
-                 dropout: float = 0.1, epochs: int = 300, batch_size: int = 128, lr: float = 1e-3,
-                 weight_decay: float = 1e-4, patience: int = 30, focal_alpha: float | None = None,
-                 focal_gamma: float = 2.0, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        loss: Literal["weighted_bce", "focal"] = "weighted_bce",
+        hidden: tuple[int, ...] = (32, 16),
+        dropout: float = 0.1,
+        epochs: int = 300,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        patience: int = 30,
+        focal_alpha: float | None = None,
+        focal_gamma: float = 2.0,
+        seed: int = 0,
+    ) -> None:
         if loss not in ("weighted_bce", "focal"):
             raise ValueError(f"loss must be 'weighted_bce' or 'focal', got '{loss}'")
         self.name = f"mlp-{loss}"
@@ -349,8 +397,9 @@ class MLPHazard:
         alpha = n_neg / y.size if self.focal_alpha is None else self.focal_alpha
         return lambda logits, t: focal_loss(logits, t, alpha=alpha, gamma=self.focal_gamma)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
-            y_val: np.ndarray | None = None) -> MLPHazard:  # fmt: skip
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> MLPHazard:
         X, y = _check_xy(X, y)
         loss_fn = self._loss_fn(y)
         val = None
@@ -360,16 +409,22 @@ class MLPHazard:
                 torch.from_numpy(np.asarray(y_val, np.float32)),
             )
             if val[0].shape != (val[1].shape[0], X.shape[1]):
-                raise ValueError(f"expected X_val (M, {X.shape[1]}) and y_val (M,), got {tuple(val[0].shape)}, "
-                                 f"{tuple(val[1].shape)}")  # fmt: skip
+                raise ValueError(
+                    f"expected X_val (M, {X.shape[1]}) and y_val (M,), got {tuple(val[0].shape)}, {tuple(val[1].shape)}"
+                )
         with torch.random.fork_rng(devices=[]):  # seeded weights and dropout; the caller's RNG is left alone
             torch.manual_seed(self.seed)
             net = self._train(torch.from_numpy(X), torch.from_numpy(y.astype(np.float32)), loss_fn, val)
         self.net = net.eval()
         return self
 
-    def _train(self, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-               val: tuple[torch.Tensor, torch.Tensor] | None) -> HazardMLP:  # fmt: skip
+    def _train(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        val: tuple[torch.Tensor, torch.Tensor] | None,
+    ) -> HazardMLP:
         net = HazardMLP(x.shape[1], hidden=self.hidden, dropout=self.dropout)
         opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         best, best_state, waited = math.inf, copy.deepcopy(net.state_dict()), 0

@@ -38,8 +38,15 @@ from pathlib import Path
 import numpy as np
 
 # The data README's guess for the DIGIT underground-quarry logger (EU Dig_IT project). UNVERIFIED.
-DIGIT_FIELDS: dict[str, str] = {"field1": "temperature", "field2": "humidity", "field3": "pm2_5", "field4": "pm10",
-                                "field5": "no2", "field6": "co", "field7": "nh4"}  # fmt: skip
+DIGIT_FIELDS: dict[str, str] = {
+    "field1": "temperature",
+    "field2": "humidity",
+    "field3": "pm2_5",
+    "field4": "pm10",
+    "field5": "no2",
+    "field6": "co",
+    "field7": "nh4",
+}
 
 
 class SeriesError(ValueError):
@@ -91,8 +98,9 @@ def _parse_time(text: str, where: str) -> float:
     return stamp.timestamp()
 
 
-def load_sensor_csv(path: str | Path, *, columns: Mapping[str, str] | None = None,
-                    time_column: str = "created_at") -> SensorSeries:  # fmt: skip
+def load_sensor_csv(
+    path: str | Path, *, columns: Mapping[str, str] | None = None, time_column: str = "created_at"
+) -> SensorSeries:
     """Read a ThingSpeak-style CSV (``created_at``, ``field1``..``field7``, ...) into a ``SensorSeries``.
 
     ``columns`` maps file columns to sensor names (default ``DIGIT_FIELDS``, an unverified guess).
@@ -108,8 +116,10 @@ def load_sensor_csv(path: str | Path, *, columns: Mapping[str, str] | None = Non
         header = reader.fieldnames or []
         absent = [c for c in (time_column, *columns) if c not in header]
         if absent:
-            raise SeriesError(f"{path}: column(s) {absent} missing from the header {header} — "
-                              f"is this a ThingSpeak export with '{time_column}' and field columns?")  # fmt: skip
+            raise SeriesError(
+                f"{path}: column(s) {absent} missing from the header {header} — "
+                f"is this a ThingSpeak export with '{time_column}' and field columns?"
+            )
         times: list[float] = []
         rows: list[list[float]] = []
         for record in reader:
@@ -130,8 +140,9 @@ def load_sensor_csv(path: str | Path, *, columns: Mapping[str, str] | None = Non
             rows.append(row)
     if not times:
         raise SeriesError(f"{path}: no data rows under the header")
-    return SensorSeries.from_unsorted(np.array(times), np.array(rows).reshape(len(rows), len(columns)),
-                                      tuple(columns.values()), str(path))  # fmt: skip
+    return SensorSeries.from_unsorted(
+        np.array(times), np.array(rows).reshape(len(rows), len(columns)), tuple(columns.values()), str(path)
+    )
 
 
 @dataclass(frozen=True)
@@ -231,13 +242,20 @@ def report_gaps(series: SensorSeries, grid: RegularSeries) -> GapReport:
     gaps = tuple((float(series.t_s[i]), float(series.t_s[i + 1])) for i in long)
     all_observed = grid.observed.all(axis=1)
     return GapReport(
-        n_readings=int(series.t_s.size), first_s=float(series.t_s[0]), last_s=float(series.t_s[-1]),
-        median_interval_s=float(np.median(dt)) if dt.size else 0.0, n_duplicate_times=int(np.sum(dt == 0)),
-        n_reordered=series.n_reordered, max_fill_s=grid.max_fill_s, gaps=gaps,
-        n_short_gaps=int(np.sum((dt > 1.5 * grid.step_s) & (dt <= grid.max_fill_s))), n_steps=int(grid.values.shape[0]),
-        n_observed_steps=int(all_observed.sum()), n_filled_steps=int((grid.valid.all(axis=1) & ~all_observed).sum()),
+        n_readings=int(series.t_s.size),
+        first_s=float(series.t_s[0]),
+        last_s=float(series.t_s[-1]),
+        median_interval_s=float(np.median(dt)) if dt.size else 0.0,
+        n_duplicate_times=int(np.sum(dt == 0)),
+        n_reordered=series.n_reordered,
+        max_fill_s=grid.max_fill_s,
+        gaps=gaps,
+        n_short_gaps=int(np.sum((dt > 1.5 * grid.step_s) & (dt <= grid.max_fill_s))),
+        n_steps=int(grid.values.shape[0]),
+        n_observed_steps=int(all_observed.sum()),
+        n_filled_steps=int((grid.valid.all(axis=1) & ~all_observed).sum()),
         n_missing_values={name: int((~grid.valid[:, s]).sum()) for s, name in enumerate(grid.names)},
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -303,8 +321,15 @@ class Windows:
         return self.select(np.unique(np.linspace(0, len(self) - 1, max_windows).round().astype(np.int64)))
 
 
-def make_windows(grid: RegularSeries, *, input_steps: int, horizons: Sequence[int], targets: Sequence[str],
-                 stride: int = 1, observed_targets: bool = True) -> Windows:  # fmt: skip
+def make_windows(
+    grid: RegularSeries,
+    *,
+    input_steps: int,
+    horizons: Sequence[int],
+    targets: Sequence[str],
+    stride: int = 1,
+    observed_targets: bool = True,
+) -> Windows:
     """Every window of ``grid`` whose inputs are all valid (observed or short-filled) and whose targets
     are all observed (``observed_targets``; else valid). A window touching a long gap is dropped."""
     horizons = tuple(int(h) for h in horizons)
@@ -329,8 +354,9 @@ def make_windows(grid: RegularSeries, *, input_steps: int, horizons: Sequence[in
     return Windows(x, y, grid.t0_s + grid.step_s * origins, grid.step_s, horizons, grid.names, target_idx)
 
 
-def latest_window(grid: RegularSeries, *, input_steps: int, horizons: Sequence[int],
-                  targets: Sequence[str]) -> Windows | None:  # fmt: skip
+def latest_window(
+    grid: RegularSeries, *, input_steps: int, horizons: Sequence[int], targets: Sequence[str]
+) -> Windows | None:
     """The one window ending at the grid's last step, to forecast live (``y`` is NaN: the future is
     unknown); None when any of its input steps is missing. The path a ``RiskModel`` adapter takes."""
     unknown = [t for t in targets if t not in grid.names]
@@ -363,8 +389,12 @@ class TimeSplit:
     n_dropped: int
 
 
-def split_by_time(windows: Windows, *, fractions: tuple[float, float, float] = (0.7, 0.1, 0.2),
-                  boundaries: tuple[float, float] | None = None) -> TimeSplit:  # fmt: skip
+def split_by_time(
+    windows: Windows,
+    *,
+    fractions: tuple[float, float, float] = (0.7, 0.1, 0.2),
+    boundaries: tuple[float, float] | None = None,
+) -> TimeSplit:
     """Split by time at ``boundaries`` (epoch s) or, by default, at the ``fractions`` quantiles of the
     window origins (fractions of windowable time, so a month with no data counts for nothing)."""
     if len(windows) == 0:

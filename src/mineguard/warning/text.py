@@ -37,8 +37,17 @@ import numpy as np
 
 FATALITY_FILE = Path("msha_fatality_reports") / "base_fatality_reports.csv"
 SAMPLE_FILE = Path("msha_accidents_sample") / "us_data_2000_sample.csv"
-FATALITY_COLUMNS = ("report-key", "report-url", "accidnet-classification", "location", "mine-type",
-                    "mine-controller", "mined-mineral", "incident-date", "f-p-desc-of-accident")  # fmt: skip
+FATALITY_COLUMNS = (
+    "report-key",
+    "report-url",
+    "accidnet-classification",
+    "location",
+    "mine-type",
+    "mine-controller",
+    "mined-mineral",
+    "incident-date",
+    "f-p-desc-of-accident",
+)
 SAMPLE_COLUMNS = ("MINE_ID", "OPERATOR_NAME", "ACCIDENT_DT", "CLASSIFICATION", "NARRATIVE", "COAL_METAL_IND")
 UNKNOWN_CLASSES = frozenset({"no value found", ""})  # the sample's placeholder for a missing classification
 MINE_TYPES = {"C": "Coal", "M": "Metal and Non-Metal"}
@@ -109,16 +118,23 @@ def _rows(path: Path, columns: tuple[str, ...], delimiter: str, hint: str):
         missing = [c for c in columns if c not in header]
         if missing:
             other = "," if delimiter == "|" else "|"
-            sep = f" (the header looks {other!r}-delimited; this file must be {delimiter!r}-delimited)" if (
-                len(header) == 1 and other in header[0]) else ""  # fmt: skip
-            raise TextDataError(f"{path}:1: header lacks {', '.join(repr(c) for c in missing)}{sep} — "
-                                f"expected the columns {', '.join(columns)}")  # fmt: skip
+            sep = (
+                f" (the header looks {other!r}-delimited; this file must be {delimiter!r}-delimited)"
+                if (len(header) == 1 and other in header[0])
+                else ""
+            )
+            raise TextDataError(
+                f"{path}:1: header lacks {', '.join(repr(c) for c in missing)}{sep} — "
+                f"expected the columns {', '.join(columns)}"
+            )
         for row in reader:
             if not row or all(not v.strip() for v in row):
                 continue
             if len(row) != len(header):
-                raise TextDataError(f"{path}:{reader.line_num}: {len(row)} fields but the header has {len(header)} "
-                                    f"— a stray {delimiter!r} in a narrative, or a truncated row?")  # fmt: skip
+                raise TextDataError(
+                    f"{path}:{reader.line_num}: {len(row)} fields but the header has {len(header)} "
+                    f"— a stray {delimiter!r} in a narrative, or a truncated row?"
+                )
             yield reader.line_num, dict(zip(header, row, strict=True))
 
 
@@ -140,11 +156,19 @@ def load_fatality_reports(path: str | Path) -> IncidentSet:
         label = row["accidnet-classification"].strip()
         if not label:
             raise TextDataError(f"{path}:{line}: field 'accidnet-classification' is empty — give the MSHA class")
-        incidents.append(Incident(
-            key=row["report-key"].strip(), date=_iso_date(row["incident-date"], path, line), accident_class=label,
-            text=text, mine=row["location"].strip(), mineral=row["mined-mineral"].strip(),
-            mine_type=row["mine-type"].strip(), source=path.name, url=row["report-url"].strip(),
-        ))  # fmt: skip
+        incidents.append(
+            Incident(
+                key=row["report-key"].strip(),
+                date=_iso_date(row["incident-date"], path, line),
+                accident_class=label,
+                text=text,
+                mine=row["location"].strip(),
+                mineral=row["mined-mineral"].strip(),
+                mine_type=row["mine-type"].strip(),
+                source=path.name,
+                url=row["report-url"].strip(),
+            )
+        )
     if not incidents:
         raise TextDataError(f"{path}: no rows with a narrative ({skipped} empty) — nothing to learn from")
     return IncidentSet(tuple(incidents), str(path), skipped)
@@ -168,12 +192,18 @@ def load_accident_sample(path: str | Path) -> IncidentSet:
             skipped += 1
             continue
         kind = row["COAL_METAL_IND"].strip()
-        incidents.append(Incident(
-            key=f"{path.name}:{line}", date=_sample_date(row["ACCIDENT_DT"], path, line),
-            accident_class=row["CLASSIFICATION"].strip(), text=text,
-            mine=f"mine {row['MINE_ID'].strip()} ({row['OPERATOR_NAME'].strip()})", mineral="",
-            mine_type=MINE_TYPES.get(kind, kind), source=path.name,
-        ))  # fmt: skip
+        incidents.append(
+            Incident(
+                key=f"{path.name}:{line}",
+                date=_sample_date(row["ACCIDENT_DT"], path, line),
+                accident_class=row["CLASSIFICATION"].strip(),
+                text=text,
+                mine=f"mine {row['MINE_ID'].strip()} ({row['OPERATOR_NAME'].strip()})",
+                mineral="",
+                mine_type=MINE_TYPES.get(kind, kind),
+                source=path.name,
+            )
+        )
     if not incidents:
         raise TextDataError(f"{path}: no rows with a narrative ({skipped} empty) — nothing to learn from")
     return IncidentSet(tuple(incidents), str(path), skipped)
@@ -183,8 +213,10 @@ def _iso_date(text: str, path: Path, line: int) -> dt.date:
     try:
         return dt.datetime.fromisoformat(text.strip()).date()  # local date of the incident
     except ValueError:
-        raise TextDataError(f"{path}:{line}: field 'incident-date' = '{text.strip()}' is not a date — "
-                            "expected ISO 8601 like 2016-12-21T14:56:00-05:00") from None  # fmt: skip
+        raise TextDataError(
+            f"{path}:{line}: field 'incident-date' = '{text.strip()}' is not a date — "
+            "expected ISO 8601 like 2016-12-21T14:56:00-05:00"
+        ) from None
 
 
 def _sample_date(text: str, path: Path, line: int) -> dt.date:
@@ -194,8 +226,10 @@ def _sample_date(text: str, path: Path, line: int) -> dt.date:
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
         return dt.datetime.strptime(value, "%m/%d/%Y").date()
     except (ValueError, OverflowError):
-        raise TextDataError(f"{path}:{line}: field 'ACCIDENT_DT' = '{value}' is not a date — expected mm/dd/yyyy "
-                            "or a spreadsheet day number like 40982") from None  # fmt: skip
+        raise TextDataError(
+            f"{path}:{line}: field 'ACCIDENT_DT' = '{value}' is not a date — expected mm/dd/yyyy "
+            "or a spreadsheet day number like 40982"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------- splits
@@ -242,8 +276,9 @@ def stratified_split(labels: Sequence[str], *, test_frac: float = 0.3, seed: int
     return IncidentSplit(np.sort(train), np.sort(test), "stratified")
 
 
-def merge_rare_classes(train_labels: Sequence[str], test_labels: Sequence[str], *, min_count: int = 5,
-                       other: str = "Other") -> tuple[list[str], list[str]]:  # fmt: skip
+def merge_rare_classes(
+    train_labels: Sequence[str], test_labels: Sequence[str], *, min_count: int = 5, other: str = "Other"
+) -> tuple[list[str], list[str]]:
     """Fold classes with fewer than ``min_count`` TRAINING incidents, and test classes never seen in
     training, into ``other`` (the sources' own catch-all: "Other" in the fatality reports, "OTHER" in
     the sample). Decided on the training labels only, so the test never shapes the classes."""
@@ -268,19 +303,41 @@ def merge_rare_classes(train_labels: Sequence[str], test_labels: Sequence[str], 
 #        narratives describe the injury, seldom whether the PPE was worn;
 # none - every other known class. "NO VALUE FOUND" (unknown class) is in no list.
 HAZARD_CLASSES: dict[str, tuple[str, ...]] = {
-    "none": ("electrical", "other", "explosives and breaking agents", "hoisting", "handling material",
-             "handling of materials", "exploding vessels under pressure", "inundation", "drowning",
-             "non-powered haulage", "nonpowered haulage", "hand tools", "handtools (nonpowered)",
-             "disorders (repeated trauma)", "disorders (physical agents)", "stepping or kneeling on object",
-             "dust disease of lungs", "entrapment", "all other occupational illnesses",
-             "occupational skin diseases", "respiratory conditions (toxic agents)", "impoundment"),
+    "none": (
+        "electrical",
+        "other",
+        "explosives and breaking agents",
+        "hoisting",
+        "handling material",
+        "handling of materials",
+        "exploding vessels under pressure",
+        "inundation",
+        "drowning",
+        "non-powered haulage",
+        "nonpowered haulage",
+        "hand tools",
+        "handtools (nonpowered)",
+        "disorders (repeated trauma)",
+        "disorders (physical agents)",
+        "stepping or kneeling on object",
+        "dust disease of lungs",
+        "entrapment",
+        "all other occupational illnesses",
+        "occupational skin diseases",
+        "respiratory conditions (toxic agents)",
+        "impoundment",
+    ),
     "gas": ("ignition or explosion of gas or dust",),
     "fire": ("fire",),
     "belt": ("machinery", "powered haulage"),  # only with a conveyor in the narrative, else "none"
     "roof": ("fall of roof or back", "fall of face, rib, side or highwall", "fall of face/rib/pillar/side/highwall"),
-    "ppe": ("slip or fall of person", "falling, rolling, or sliding rock or material of any kind",
-            "falling/sliding/rolling materials", "striking or bumping"),
-}  # fmt: skip
+    "ppe": (
+        "slip or fall of person",
+        "falling, rolling, or sliding rock or material of any kind",
+        "falling/sliding/rolling materials",
+        "striking or bumping",
+    ),
+}
 CONVEYOR = re.compile(r"\bconveyor|(?<!seat )(?<!safety )\bbelt(?:s|line|lines)?\b", re.IGNORECASE)
 _HAZARD_OF_CLASS = {c: h for h, classes in HAZARD_CLASSES.items() for c in classes}
 

@@ -134,8 +134,9 @@ class MiniLMEmbedder:
     name = "minilm"
     DIM = 384
 
-    def __init__(self, *, chunk_words: int | None = 200, max_chunks: int | None = None, batch_size: int = 32,
-                 device: str = "cpu") -> None:  # fmt: skip
+    def __init__(
+        self, *, chunk_words: int | None = 200, max_chunks: int | None = None, batch_size: int = 32, device: str = "cpu"
+    ) -> None:
         if chunk_words is not None and chunk_words < 1:
             raise ValueError(f"chunk_words must be >= 1 or None (truncate), got {chunk_words}")
         self.chunk_words, self.max_chunks, self.batch_size, self.device = chunk_words, max_chunks, batch_size, device
@@ -179,8 +180,13 @@ class MiniLMEmbedder:
                 pieces.append(piece)
                 owner.append(i)
         if pieces:
-            emb = self.model().encode(pieces, batch_size=self.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
+            emb = self.model().encode(
+                pieces,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             weight = np.array([len(p.split()) for p in pieces], dtype=np.float64)[:, None]
             np.add.at(out, np.array(owner), emb.astype(np.float64) * weight)
         return normalize(out, norm="l2").astype(np.float32)
@@ -219,8 +225,13 @@ def score_classes(y_true: Sequence[str], y_pred: Sequence[str]) -> Classificatio
         raise ValueError(f"need equal, non-empty label lists, got {len(y_true)} and {len(y_pred)}")
     classes = sorted(set(y_true) | set(y_pred))
     per_class = f1_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
-    return ClassificationScores(float(accuracy_score(y_true, y_pred)), float(np.mean(per_class)), len(y_true),
-                                tuple(classes), dict(zip(classes, map(float, per_class), strict=True)))  # fmt: skip
+    return ClassificationScores(
+        float(accuracy_score(y_true, y_pred)),
+        float(np.mean(per_class)),
+        len(y_true),
+        tuple(classes),
+        dict(zip(classes, map(float, per_class), strict=True)),
+    )
 
 
 def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str]) -> ClassificationScores:
@@ -253,8 +264,10 @@ class AccidentClassifier:
         if self.C == "cv":
             smallest = min(Counter(labels).values())
             if smallest < self.folds:
-                raise ValueError(f"C='cv' needs at least {self.folds} training examples of every class "
-                                 f"(the rarest has {smallest}) — merge rare classes first")  # fmt: skip
+                raise ValueError(
+                    f"C='cv' needs at least {self.folds} training examples of every class "
+                    f"(the rarest has {smallest}) — merge rare classes first"
+                )
             folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
             search = GridSearchCV(self._model(1.0), {"C": list(self.C_GRID)}, scoring="f1_macro", cv=folds)
             search.fit(X, list(labels))
@@ -291,8 +304,14 @@ def nearest(index: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray,
     return np.take_along_axis(sims, order, axis=1), order.astype(np.int64)
 
 
-def precision_at_k(query_embeddings: np.ndarray, query_labels: Sequence[str], index_embeddings: np.ndarray,
-                   index_labels: Sequence[str], *, ks: Sequence[int] = (1, 5, 10)) -> dict[int, float]:  # fmt: skip
+def precision_at_k(
+    query_embeddings: np.ndarray,
+    query_labels: Sequence[str],
+    index_embeddings: np.ndarray,
+    index_labels: Sequence[str],
+    *,
+    ks: Sequence[int] = (1, 5, 10),
+) -> dict[int, float]:
     """Mean over queries of the fraction of the k nearest index incidents that share the query's class."""
     if max(ks) > len(index_labels):
         raise ValueError(f"k = {max(ks)} exceeds the {len(index_labels)} indexed incidents")
@@ -358,8 +377,9 @@ class IncidentIndex:
         self.embedder = embedder
 
     @classmethod
-    def build(cls, incidents: Sequence[Incident] | IncidentSet, embedder: TextEmbedder, *,
-              fit: bool = True) -> IncidentIndex:  # fmt: skip
+    def build(
+        cls, incidents: Sequence[Incident] | IncidentSet, embedder: TextEmbedder, *, fit: bool = True
+    ) -> IncidentIndex:
         """Embed ``incidents`` (fitting the embedder on their texts first when ``fit``)."""
         records = incidents.incidents if isinstance(incidents, IncidentSet) else tuple(incidents)
         texts = [x.text for x in records]
@@ -374,8 +394,9 @@ class IncidentIndex:
     def labels(self) -> list[str]:
         return [x.accident_class for x in self.incidents]
 
-    def search(self, query_text: str, k: int = 5, *, min_score: float = 0.0,
-               excerpt_words: int = 40) -> list[SimilarIncident]:  # fmt: skip
+    def search(
+        self, query_text: str, k: int = 5, *, min_score: float = 0.0, excerpt_words: int = 40
+    ) -> list[SimilarIncident]:
         """The k incidents most similar to ``query_text`` with cosine > ``min_score``, best first; [] for a
         blank query or one that shares nothing with the index (a zero embedding)."""
         if not query_text.strip() or not self.incidents:
@@ -386,11 +407,20 @@ class IncidentIndex:
             if score <= min_score:
                 break
             x = self.incidents[i]
-            found.append(SimilarIncident(
-                rank=len(found) + 1, score=float(score), accident_class=x.accident_class,
-                hazard=hazard_of(x.accident_class, x.text), date=x.date, mine=x.mine, key=x.key, url=x.url,
-                source=x.source, excerpt=excerpt(x.text, query_text, words=excerpt_words),
-            ))  # fmt: skip
+            found.append(
+                SimilarIncident(
+                    rank=len(found) + 1,
+                    score=float(score),
+                    accident_class=x.accident_class,
+                    hazard=hazard_of(x.accident_class, x.text),
+                    date=x.date,
+                    mine=x.mine,
+                    key=x.key,
+                    url=x.url,
+                    source=x.source,
+                    excerpt=excerpt(x.text, query_text, words=excerpt_words),
+                )
+            )
         return found
 
     def save(self, path: str | Path) -> Path:
@@ -398,10 +428,11 @@ class IncidentIndex:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         meta = {
-            "format": INDEX_FORMAT, "version": 1,
+            "format": INDEX_FORMAT,
+            "version": 1,
             "embedder": {"name": self.embedder.name, "config": self.embedder.config()},
             "incidents": [dataclasses.asdict(x) | {"date": x.date.isoformat()} for x in self.incidents],
-        }  # fmt: skip
+        }
         (path / "index.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         arrays = {f"embedder.{k}": v for k, v in self.embedder.state_arrays().items()}
         np.savez_compressed(path / "arrays.npz", embeddings=self.embeddings, **arrays)  # TF-IDF rows are mostly 0

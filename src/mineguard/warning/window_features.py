@@ -43,14 +43,16 @@ def sensor_features(sensors: np.ndarray, step_s: float) -> np.ndarray:
     last = sensors[:, -1]
     feats = [
         last,
-        _nan_stat(np.nanmean, sensors, 1), _nan_stat(np.nanmin, sensors, 1), _nan_stat(np.nanmax, sensors, 1),
+        _nan_stat(np.nanmean, sensors, 1),
+        _nan_stat(np.nanmin, sensors, 1),
+        _nan_stat(np.nanmax, sensors, 1),
         _nan_stat(np.nanstd, sensors, 1),
         last - _nan_stat(np.nanmean, sensors[:, -minute - 1 : -minute + 1 or None], 1),
         last - _nan_stat(np.nanmean, sensors[:, : max(1, t // 6)], 1),
         slope / step_s * 60.0,  # per minute
         np.isfinite(sensors).mean(1),
         np.isfinite(sensors[:, -minute:]).mean(1),
-    ]  # fmt: skip
+    ]
     return np.concatenate(feats, axis=1).astype(np.float32)
 
 
@@ -78,8 +80,15 @@ class WindowGBM:
         if self.pca is None:
             raise RuntimeError("fit the baseline before asking for features")
         text = self.pca.transform(text_vectors) * present[:, 2:3]
-        return np.concatenate([sensor_features(sensors, data.step_s), vision_features(vision, data.step_s),
-                               text.astype(np.float32), present.astype(np.float32)], axis=1)  # fmt: skip
+        return np.concatenate(
+            [
+                sensor_features(sensors, data.step_s),
+                vision_features(vision, data.step_s),
+                text.astype(np.float32),
+                present.astype(np.float32),
+            ],
+            axis=1,
+        )
 
     def fit(self, data: MultimodalSet, text_vectors: np.ndarray) -> WindowGBM:
         rows = data.present[:, 2]
@@ -88,13 +97,19 @@ class WindowGBM:
         self.models = {}
         for task, labels, k in (("hazard", data.hazard, len(HAZARDS)), ("risk", data.risk, len(RISK_LEVELS))):
             w = class_weights(labels, k, power=self.power)[labels]
-            model = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=0.1, early_stopping=True,
-                                                   validation_fraction=0.15, random_state=self.seed)  # fmt: skip
+            model = HistGradientBoostingClassifier(
+                max_iter=self.max_iter,
+                learning_rate=0.1,
+                early_stopping=True,
+                validation_fraction=0.15,
+                random_state=self.seed,
+            )
             self.models[task] = model.fit(x, labels, sample_weight=w)
         return self
 
-    def predict_proba(self, data: MultimodalSet, text_vectors: np.ndarray, *,
-                      drop: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def predict_proba(
+        self, data: MultimodalSet, text_vectors: np.ndarray, *, drop: tuple[str, ...] = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(hazard (N, len(HAZARDS)), risk (N, len(RISK_LEVELS))) probabilities."""
         x = self.features(data, text_vectors, drop=drop)
         out = []

@@ -20,8 +20,17 @@ MESSAGE = "Methane 1.2 % in Face 1101, rising 0.1 %/min; fan F2 stopped — evac
 
 
 def _raise(session, t: datetime, severity: str = "critical", message: str = MESSAGE):
-    return book.raise_or_update(session, key=KEY, rule_id="methane-face", severity=severity, title="Methane at face",
-                                message=message, t=t, zone_id="face_1101", evidence={"methane_pct": 1.2})  # fmt: skip
+    return book.raise_or_update(
+        session,
+        key=KEY,
+        rule_id="methane-face",
+        severity=severity,
+        title="Methane at face",
+        message=message,
+        t=t,
+        zone_id="face_1101",
+        evidence={"methane_pct": 1.2},
+    )
 
 
 def test_one_condition_is_one_alert_that_updates(session) -> None:
@@ -38,8 +47,16 @@ def test_one_condition_is_one_alert_that_updates(session) -> None:
 def test_an_update_replaces_the_evidence_but_keeps_the_similar_incidents(session) -> None:
     raised = _raise(session, T0, "warning")
     raised.alert.evidence = {**raised.alert.evidence, "similar_incidents": [{"rank": 1}]}
-    book.raise_or_update(session, key=KEY, rule_id="methane-face", severity="warning", title="Methane at face",
-                         message=MESSAGE, t=T0 + timedelta(seconds=10), evidence={"methane_pct": 1.3})  # fmt: skip
+    book.raise_or_update(
+        session,
+        key=KEY,
+        rule_id="methane-face",
+        severity="warning",
+        title="Methane at face",
+        message=MESSAGE,
+        t=T0 + timedelta(seconds=10),
+        evidence={"methane_pct": 1.3},
+    )
     assert raised.alert.evidence == {"methane_pct": 1.3, "similar_incidents": [{"rank": 1}]}
 
 
@@ -86,8 +103,15 @@ def test_manual_resolution_and_errors(session) -> None:
 
 
 def test_info_never_escalates_and_everything_is_audited(session) -> None:
-    info = book.raise_or_update(session, key="co-belt:health", rule_id="sensor-health", severity=Severity.INFO,
-                                title="CO sensor stale", message="co-belt: no reading for 10 min", t=T0)  # fmt: skip
+    info = book.raise_or_update(
+        session,
+        key="co-belt:health",
+        rule_id="sensor-health",
+        severity=Severity.INFO,
+        title="CO sensor stale",
+        message="co-belt: no reading for 10 min",
+        t=T0,
+    )
     assert info.alert.next_escalation_at is None
     assert book.escalate_due(session, T0 + timedelta(days=1), EscalationPolicy()) == []
     alert = _raise(session, T0).alert

@@ -36,12 +36,22 @@ def test_alert_reaches_a_webhook_and_is_recorded(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     notifiers = tmp_path / "notifiers.yaml"
     notifiers.write_text(f"- type: webhook\n  name: control-room\n  url: http://127.0.0.1:{server.server_port}/hook\n")
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", admin_password="admin-password",
-                        notifiers_file=notifiers)  # fmt: skip
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", admin_password="admin-password", notifiers_file=notifiers
+    )
     app = create_app(settings)
     start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [{"device_id": "ch4-1101-t", "kind": "methane", "seq": i, "value": round(0.4 + 0.1 * i, 2), "unit": "%",
-                 "t": (start + timedelta(seconds=5 * i)).isoformat()} for i in range(16)]  # fmt: skip
+    readings = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": i,
+            "value": round(0.4 + 0.1 * i, 2),
+            "unit": "%",
+            "t": (start + timedelta(seconds=5 * i)).isoformat(),
+        }
+        for i in range(16)
+    ]
     try:
         with TestClient(app) as client:
             token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "admin-password"})

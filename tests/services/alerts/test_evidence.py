@@ -28,16 +28,34 @@ NARRATIVES = {
 
 @pytest.fixture(scope="module")
 def index() -> IncidentIndex:
-    incidents = [Incident(key=f"r{i}", date=dt.date(2010, 1, i + 1), accident_class=label, text=text,
-                          mine=f"Mine {i}, WV", mineral="Coal", mine_type="Coal", source="hand-made")
-                 for i, (label, text) in enumerate(NARRATIVES.items())]  # fmt: skip
+    incidents = [
+        Incident(
+            key=f"r{i}",
+            date=dt.date(2010, 1, i + 1),
+            accident_class=label,
+            text=text,
+            mine=f"Mine {i}, WV",
+            mineral="Coal",
+            mine_type="Coal",
+            source="hand-made",
+        )
+        for i, (label, text) in enumerate(NARRATIVES.items())
+    ]
     return IncidentIndex.build(incidents, get_text_embedder("tfidf"))
 
 
 def _raise(session, title: str, message: str, severity: str = "warning"):
-    return book.raise_or_update(session, key="risk:ch4-1101-t", rule_id="risk.methane", severity=severity, t=T0,
-                                title=title, message=message, zone_id="face_1101",
-                                evidence={"probability": 0.93})  # fmt: skip
+    return book.raise_or_update(
+        session,
+        key="risk:ch4-1101-t",
+        rule_id="risk.methane",
+        severity=severity,
+        t=T0,
+        title=title,
+        message=message,
+        zone_id="face_1101",
+        evidence={"probability": 0.93},
+    )
 
 
 def _stored(sessions, alert_id: int) -> dict:
@@ -47,8 +65,11 @@ def _stored(sessions, alert_id: int) -> dict:
 
 def test_a_new_methane_alert_carries_the_methane_ignition_first(engine, session, index) -> None:
     sessions = session_factory(engine)
-    change = _raise(session, "Methane heading for its limit in Longwall face 1101",
-                    "Methane 0.82 % rising 0.05 %/min; the auxiliary fan stopped — increase ventilation")  # fmt: skip
+    change = _raise(
+        session,
+        "Methane heading for its limit in Longwall face 1101",
+        "Methane 0.82 % rising 0.05 %/min; the auxiliary fan stopped — increase ventilation",
+    )
     session.commit()  # the raising transaction commits before the change is published
     IncidentEvidence(index).attach(sessions, change)
     stored = _stored(sessions, change.alert.id)
@@ -114,8 +135,17 @@ def test_load_reads_a_saved_index_and_rejects_a_bad_folder(index, tmp_path) -> N
 
 def test_an_alert_gone_before_the_search_is_logged(engine, index, caplog) -> None:
     sessions = session_factory(engine)
-    ghost = Alert(id=999, key="x", rule_id="r", severity="warning", state="open", title="Methane at face",
-                  message="methane ignited, fan stopped", evidence={}, opened_at=T0,
-                  updated_at=T0 + timedelta(seconds=1))  # fmt: skip
+    ghost = Alert(
+        id=999,
+        key="x",
+        rule_id="r",
+        severity="warning",
+        state="open",
+        title="Methane at face",
+        message="methane ignited, fan stopped",
+        evidence={},
+        opened_at=T0,
+        updated_at=T0 + timedelta(seconds=1),
+    )
     IncidentEvidence(index).attach(sessions, book.AlertChange(ghost, "raised", "operator"))
     assert "alert 999 is gone" in caplog.text and ghost.evidence == {}

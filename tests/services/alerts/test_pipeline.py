@@ -28,7 +28,10 @@ def test_default_rules_cover_the_sample_site_with_citations() -> None:
     rules = {r.id: r for r in default_rules(["working_face", "airway", "roadway"])}
     face = rules["methane.working_face"]
     assert [(lv.severity.value, lv.threshold) for lv in face.levels] == [
-        ("warning", 1.0), ("critical", 1.5), ("emergency", 2.0)]  # fmt: skip
+        ("warning", 1.0),
+        ("critical", 1.5),
+        ("emergency", 2.0),
+    ]
     assert all("煤矿" in lv.source for lv in face.levels[:2])
     assert rules["o2.roadway"].op == "<="
 
@@ -39,8 +42,9 @@ def test_methane_build_up_raises_escalates_and_clears(engine, session) -> None:
     spike = _series([0.4, 0.4, 1.8, 0.4, 0.4])
     assert pipeline.observe_readings(spike) == []  # one sample over the limit is not a hazard
     rising = [0.4 + 0.1 * i for i in range(16)]  # 0.4 → 1.9 % over 75 s
-    build_up = [Reading("ch4-1101-t", "methane", T0 + timedelta(minutes=5, seconds=5 * i), v)
-                for i, v in enumerate(rising)]  # fmt: skip
+    build_up = [
+        Reading("ch4-1101-t", "methane", T0 + timedelta(minutes=5, seconds=5 * i), v) for i, v in enumerate(rising)
+    ]
     raised = pipeline.observe_readings(build_up)
     assert [c.kind for c in raised] == ["raised", "updated"]
     alert = raised[-1].alert

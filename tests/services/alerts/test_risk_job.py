@@ -31,8 +31,10 @@ def test_methane_rise_warns_before_the_limit_and_resolves_at_it(engine, session)
     ]
     alert = changes[0].alert
     assert alert.severity == "warning" and alert.zone_id == "face_1101"
-    assert alert.message.startswith("Methane 0.742 % in Longwall face 1101, rising 0.05 %/min; trend forecast: the 1 % "
-                                    "limit in about 5 min (p = 1.00 within 10 min) — increase ventilation")  # fmt: skip
+    assert alert.message.startswith(
+        "Methane 0.742 % in Longwall face 1101, rising 0.05 %/min; trend forecast: the 1 % "
+        "limit in about 5 min (p = 1.00 within 10 min) — increase ventilation"
+    )
     assert alert.evidence["limit"] == 1.0 and alert.evidence["limit_level"] == "warning"
     assert "第四百九十八条" in alert.evidence["limit_source"]  # the regulation clause of the 1.0 % limit
     assert check_risk(sessions, NOW, model=model) == []  # same readings: no second alert, no update

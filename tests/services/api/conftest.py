@@ -87,8 +87,14 @@ def raise_test_alert(app, key: str = "methane-face:face_1101"):
     from mineguard.services.storage.types import utc_now
 
     with app.state.ctx.sessions() as session, session.begin():
-        change = book.raise_or_update(session, key=key, rule_id="methane-face", severity="critical",
-                                      title="Methane at Face 1101", t=utc_now(), zone_id="face_1101",
-                                      message="Methane 1.2 % in Face 1101, rising 0.1 %/min; fan F2 stopped — "
-                                      "evacuate Face 1101")  # fmt: skip
+        change = book.raise_or_update(
+            session,
+            key=key,
+            rule_id="methane-face",
+            severity="critical",
+            title="Methane at Face 1101",
+            t=utc_now(),
+            zone_id="face_1101",
+            message="Methane 1.2 % in Face 1101, rising 0.1 %/min; fan F2 stopped — evacuate Face 1101",
+        )
         return change.alert.id

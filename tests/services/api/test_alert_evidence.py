@@ -25,19 +25,41 @@ NARRATIVES = {
 
 
 def _index(folder: Path) -> Path:
-    incidents = [Incident(key=f"r{i}", date=dt.date(2012, 3, i + 1), accident_class=label, text=text,
-                          mine=f"Mine {i}, WV", mineral="Coal", mine_type="Coal", source="hand-made")
-                 for i, (label, text) in enumerate(NARRATIVES.items())]  # fmt: skip
+    incidents = [
+        Incident(
+            key=f"r{i}",
+            date=dt.date(2012, 3, i + 1),
+            accident_class=label,
+            text=text,
+            mine=f"Mine {i}, WV",
+            mineral="Coal",
+            mine_type="Coal",
+            source="hand-made",
+        )
+        for i, (label, text) in enumerate(NARRATIVES.items())
+    ]
     return IncidentIndex.build(incidents, get_text_embedder("tfidf")).save(folder)
 
 
 def test_a_methane_alert_from_readings_carries_the_methane_ignition(tmp_path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", admin_password=ADMIN_PASSWORD,
-                        incident_index=_index(tmp_path / "incidents"))  # fmt: skip
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        admin_password=ADMIN_PASSWORD,
+        incident_index=_index(tmp_path / "incidents"),
+    )
     app = create_app(settings)
     start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [{"device_id": "ch4-1101-t", "kind": "methane", "seq": i, "value": round(0.4 + 0.1 * i, 2),
-                 "unit": "%", "t": (start + timedelta(seconds=5 * i)).isoformat()} for i in range(16)]  # fmt: skip
+    readings = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": i,
+            "value": round(0.4 + 0.1 * i, 2),
+            "unit": "%",
+            "t": (start + timedelta(seconds=5 * i)).isoformat(),
+        }
+        for i in range(16)
+    ]
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {login(client, 'admin', ADMIN_PASSWORD)}"}
         with client.websocket_connect(f"/api/v1/stream?token={headers['Authorization'][7:]}") as ws:

@@ -17,8 +17,12 @@ def test_acknowledge_then_resolve(api) -> None:
         assert event["type"] == "alert.acknowledged" and event["data"]["id"] == alert_id
     again = api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/ack", json={})
     assert again.status_code == 409 and "only an open alert" in again.json()["error"]["message"]
-    assert api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/resolve",
-                    json={"resolution": "fan restarted"}).status_code == 403  # fmt: skip
+    assert (
+        api.call(
+            "operator", "POST", f"/api/v1/alerts/{alert_id}/resolve", json={"resolution": "fan restarted"}
+        ).status_code
+        == 403
+    )
     resolved = api.call(
         "supervisor", "POST", f"/api/v1/alerts/{alert_id}/resolve", json={"resolution": "fan restarted"}
     )
@@ -38,8 +42,17 @@ def test_readings_posted_over_http_raise_an_alert_on_the_stream(api) -> None:
     from datetime import UTC, datetime, timedelta
 
     start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [{"device_id": "ch4-1101-t", "kind": "methane", "seq": i, "value": round(0.4 + 0.1 * i, 2),
-                 "unit": "%", "t": (start + timedelta(seconds=5 * i)).isoformat()} for i in range(16)]  # fmt: skip
+    readings = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": i,
+            "value": round(0.4 + 0.1 * i, 2),
+            "unit": "%",
+            "t": (start + timedelta(seconds=5 * i)).isoformat(),
+        }
+        for i in range(16)
+    ]
     with api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['operator']}") as ws:
         ws.receive_json()
         response = api.call("manager", "POST", "/api/v1/readings", json={"readings": readings})

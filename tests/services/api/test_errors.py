@@ -14,8 +14,13 @@ def _error(response) -> str:
 
 
 def test_malformed_json(api) -> None:
-    response = api.call("super_manager", "PUT", "/api/v1/sensitivity", content=b'{"changes": [',
-                        headers={"Content-Type": "application/json"})  # fmt: skip
+    response = api.call(
+        "super_manager",
+        "PUT",
+        "/api/v1/sensitivity",
+        content=b'{"changes": [',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 422 and "not valid JSON" in _error(response)
 
 
@@ -40,9 +45,14 @@ def test_wrong_units_types_and_fields(shared_api, body: dict, expected: str) -> 
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/zones/no_such_zone", "/api/v1/assets/miner-999", "/api/v1/devices/nope",
-     "/api/v1/assets/miner-999/history", "/api/v1/zones/nowhere/occupants?start=2026-11-22T00:00:00Z"],
-)  # fmt: skip
+    [
+        "/api/v1/zones/no_such_zone",
+        "/api/v1/assets/miner-999",
+        "/api/v1/devices/nope",
+        "/api/v1/assets/miner-999/history",
+        "/api/v1/zones/nowhere/occupants?start=2026-11-22T00:00:00Z",
+    ],
+)
 def test_unknown_ids_are_404_with_a_pointer(shared_api, path: str) -> None:
     response = shared_api.call("manager", "GET", path)
     assert response.status_code == 404
@@ -58,8 +68,20 @@ def test_naive_timestamp_and_out_of_range_coordinates(api) -> None:
 
 
 def test_oversized_request(api) -> None:
-    big = {"readings": [{"barcode": "6901234500011", "t": "2026-11-22T06:00:00Z", "x_m": 1, "y_m": 0, "z_m": 0,
-                         "accel_g": [[0.0, 0.0, 1.0]] * 6000, "rate_hz": 50}] * 3}  # fmt: skip
+    big = {
+        "readings": [
+            {
+                "barcode": "6901234500011",
+                "t": "2026-11-22T06:00:00Z",
+                "x_m": 1,
+                "y_m": 0,
+                "z_m": 0,
+                "accel_g": [[0.0, 0.0, 1.0]] * 6000,
+                "rate_hz": 50,
+            }
+        ]
+        * 3
+    }
     response = api.client.post("/api/v1/gateways/gw-faces/readings", json=big)
     assert response.status_code == 413 and "smaller batches" in _error(response)
 

@@ -11,8 +11,15 @@ from .conftest import Api
 
 
 def _event(t, **change) -> dict:
-    return {"source": "vision", "label": "no_helmet", "t": t.isoformat(), "device_id": "cam-face-gate-1101",
-            "confidence": 0.87, "bbox": [200, 150, 290, 410], **change}  # fmt: skip
+    return {
+        "source": "vision",
+        "label": "no_helmet",
+        "t": t.isoformat(),
+        "device_id": "cam-face-gate-1101",
+        "confidence": 0.87,
+        "bbox": [200, 150, 290, 410],
+        **change,
+    }
 
 
 def test_camera_events_are_stored_listed_and_raise_the_combined_alert(api: Api) -> None:
@@ -55,6 +62,7 @@ def test_whole_body_errors_are_kept(api: Api) -> None:
     assert too_many.status_code == 422 and "split the batch" in too_many.json()["error"]["message"]
     rejects = api.call("manager", "GET", "/api/v1/readings/rejects").json()
     assert {r["reason"] for r in rejects} == {"malformed_json", "oversized"}
-    bad_window = api.call("supervisor", "GET", "/api/v1/events", params={"start": "2026-11-22T07:00:00Z",
-                                                                       "end": "2026-11-22T06:00:00Z"})  # fmt: skip
+    bad_window = api.call(
+        "supervisor", "GET", "/api/v1/events", params={"start": "2026-11-22T07:00:00Z", "end": "2026-11-22T06:00:00Z"}
+    )
     assert bad_window.status_code == 422 and "swap them" in bad_window.json()["error"]["message"]

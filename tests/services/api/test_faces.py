@@ -29,7 +29,9 @@ def test_enrol_list_fetch_identify_and_erase(api: Api, tmp_path: Path) -> None:
     listed = api.call("manager", "GET", "/api/v1/faces").json()
     assert listed["dim"] == 4
     assert [(p["person_id"], p["embeddings"], p["image_refs"]) for p in listed["people"]] == [
-        ("miner-001", 2, ["miner-001/front.jpg", "miner-001/left.jpg"]), ("miner-002", 1, [])]  # fmt: skip
+        ("miner-001", 2, ["miner-001/front.jpg", "miner-001/left.jpg"]),
+        ("miner-002", 1, []),
+    ]
 
     secret = api.call("manager", "POST", "/api/v1/gateways/gw-faces/register").json()["secret"]
     terminal = {"X-Gateway-Id": "gw-faces", "X-Gateway-Secret": secret}
@@ -68,9 +70,12 @@ def test_enrol_list_fetch_identify_and_erase(api: Api, tmp_path: Path) -> None:
 def test_who_may_call_what(api: Api) -> None:
     body = {"embeddings": VECTORS}
     for role in ("operator", "supervisor"):
-        for method, path, kwargs in [("GET", "/api/v1/faces", {}), ("GET", "/api/v1/faces/gallery", {}),
-                                     ("POST", "/api/v1/faces/miner-001/embeddings", {"json": body}),
-                                     ("DELETE", "/api/v1/faces/miner-001", {})]:  # fmt: skip
+        for method, path, kwargs in [
+            ("GET", "/api/v1/faces", {}),
+            ("GET", "/api/v1/faces/gallery", {}),
+            ("POST", "/api/v1/faces/miner-001/embeddings", {"json": body}),
+            ("DELETE", "/api/v1/faces/miner-001", {}),
+        ]:
             response = api.call(role, method, path, **kwargs)
             assert response.status_code == 403, (role, method, path, response.text)
             assert f"role {role} may not" in response.json()["error"]["message"]

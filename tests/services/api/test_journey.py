@@ -20,8 +20,15 @@ BARCODE = "6901234500011"
 def _reading(graph: ZoneGraph, zone: str, minute: int, kind: str = "walking") -> dict:
     x, y, z = graph.point_along(zone, 0.5)
     accel = np.round(generate_accel(kind, seconds=8.4, rate_hz=25.0, seed=minute), 4).tolist()
-    return {"barcode": BARCODE, "t": (T0 + timedelta(minutes=minute)).isoformat(), "x_m": x, "y_m": y, "z_m": z,
-            "accel_g": accel, "rate_hz": 25.0}  # fmt: skip
+    return {
+        "barcode": BARCODE,
+        "t": (T0 + timedelta(minutes=minute)).isoformat(),
+        "x_m": x,
+        "y_m": y,
+        "z_m": z,
+        "accel_g": accel,
+        "rate_hz": 25.0,
+    }
 
 
 def test_a_shift_underground(api) -> None:
@@ -45,16 +52,25 @@ def test_a_shift_underground(api) -> None:
     # where was he at 06:25? (between the pit-bottom fix at 06:20 and the roadway fix at 06:30)
     at = api.call("manager", "GET", "/api/v1/assets/miner-001/position", params={"at": "2026-11-22T06:25:00Z"})
     assert at.status_code == 200 and at.json()["zone_id"] == "pit_bottom"
-    history = api.call("manager", "GET", "/api/v1/assets/miner-001/history",
-                       params={"start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()})  # fmt: skip
+    history = api.call(
+        "manager",
+        "GET",
+        "/api/v1/assets/miner-001/history",
+        params={"start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()},
+    )
     assert [h["zone_id"] for h in history.json()] == [*ROUTE, "face_1101"]
 
     # who was in the main roadway between 06:00 and 07:00? Li Wei, from 06:30 to 06:40
-    occupants = api.call("supervisor", "GET", "/api/v1/zones/main_roadway/occupants",
-                         params={"start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()})  # fmt: skip
+    occupants = api.call(
+        "supervisor",
+        "GET",
+        "/api/v1/zones/main_roadway/occupants",
+        params={"start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()},
+    )
     assert occupants.status_code == 200
-    assert occupants.json() == [{"entity_id": "miner-001", "start": "2026-11-22T06:30:00Z",
-                                 "end": "2026-11-22T06:40:00Z"}]  # fmt: skip
+    assert occupants.json() == [
+        {"entity_id": "miner-001", "start": "2026-11-22T06:30:00Z", "end": "2026-11-22T06:40:00Z"}
+    ]
 
     # the operator sees himself, fallen at the face; his supervisor sees him too; crew-b's data is not his
     me = api.call("operator", "GET", "/api/v1/assets/me").json()
@@ -79,13 +95,20 @@ def test_a_shift_underground(api) -> None:
     assert abs(allowed.json()["values"]["fall_impact_g"] - 3.0) < 1e-3
 
     # the manager sounds the alarm through the gateway; the gateway polls and acknowledges
-    queued = api.call("manager", "POST", "/api/v1/gateways/gw-faces/commands",
-                      json={"command": "sound_alarm", "args": {"seconds": 60, "pattern": "evacuate"}})  # fmt: skip
+    queued = api.call(
+        "manager",
+        "POST",
+        "/api/v1/gateways/gw-faces/commands",
+        json={"command": "sound_alarm", "args": {"seconds": 60, "pattern": "evacuate"}},
+    )
     assert queued.status_code == 201 and queued.json()["status"] == "queued"
     polled = api.client.post("/api/v1/gateways/gw-faces/commands/poll", headers=secret).json()
     assert [c["command"] for c in polled] == ["sound_alarm"] and polled[0]["status"] == "delivered"
-    acked = api.client.post(f"/api/v1/gateways/gw-faces/commands/{polled[0]['id']}/ack", headers=secret,
-                            json={"ok": True, "result": {"siren": "on"}})  # fmt: skip
+    acked = api.client.post(
+        f"/api/v1/gateways/gw-faces/commands/{polled[0]['id']}/ack",
+        headers=secret,
+        json={"ok": True, "result": {"siren": "on"}},
+    )
     assert acked.json()["status"] == "acknowledged"
     commands = api.call("manager", "GET", "/api/v1/gateways/gw-faces/commands").json()
     assert commands[0]["status"] == "acknowledged"
@@ -94,8 +117,15 @@ def test_a_shift_underground(api) -> None:
     verify = api.call("manager", "GET", "/api/v1/audit/verify").json()
     assert verify["ok"] and verify["first_bad_seq"] is None
     actions = {e["action"] for e in api.call("manager", "GET", "/api/v1/audit", params={"limit": 500}).json()}
-    assert {"site.loaded", "user.created", "gateway.registered", "tag.paired", "person.fall_or_faint",
-            "help.called", "threshold.changed"} <= actions  # fmt: skip
+    assert {
+        "site.loaded",
+        "user.created",
+        "gateway.registered",
+        "tag.paired",
+        "person.fall_or_faint",
+        "help.called",
+        "threshold.changed",
+    } <= actions
 
 
 def test_sync_feed_and_zone_limits(api) -> None:

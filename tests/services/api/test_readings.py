@@ -11,39 +11,63 @@ T = "2026-11-22T06:00:{:02d}Z"
 
 
 def _reading(seq: int, **change) -> dict:
-    return {"device_id": "ch4-1101-t", "kind": "methane", "seq": seq, "t": T.format(seq), "value": 0.4, "unit": "%",
-            **change}  # fmt: skip
+    return {
+        "device_id": "ch4-1101-t",
+        "kind": "methane",
+        "seq": seq,
+        "t": T.format(seq),
+        "value": 0.4,
+        "unit": "%",
+        **change,
+    }
 
 
 def test_gateway_posts_a_mixed_batch_and_reads_back(api: Api) -> None:
     secret = api.call("manager", "POST", "/api/v1/gateways/gw-faces/register").json()["secret"]
     gateway = {"X-Gateway-Id": "gw-faces", "X-Gateway-Secret": secret}
-    batch = [_reading(1), _reading(2, value=5000, unit="ppm"), _reading(3, value=180), _reading(4, kind="co"),
-             {"device_id": "ch4-1101-t", "seq": 5}, "junk", _reading(1)]  # fmt: skip
+    batch = [
+        _reading(1),
+        _reading(2, value=5000, unit="ppm"),
+        _reading(3, value=180),
+        _reading(4, kind="co"),
+        {"device_id": "ch4-1101-t", "seq": 5},
+        "junk",
+        _reading(1),
+    ]
     response = api.client.post("/api/v1/readings", json={"readings": batch}, headers=gateway)
     assert response.status_code == 200, response.text
     report = response.json()
     assert (report["accepted"], report["duplicates"], report["rejected"]) == (2, 1, 4)
     assert report["rejected_by_reason"] == {"invalid_schema": 2, "out_of_range": 1, "wrong_kind": 1}
     assert [(r["index"], r["reason"], r["seq"]) for r in report["rejects"]] == [
-        (2, "out_of_range", 3), (3, "wrong_kind", 4), (4, "invalid_schema", 5),
-        (5, "invalid_schema", None)]  # fmt: skip
+        (2, "out_of_range", 3),
+        (3, "wrong_kind", 4),
+        (4, "invalid_schema", 5),
+        (5, "invalid_schema", None),
+    ]
     assert "t: required — add it" in report["rejects"][2]["detail"]
 
     again = api.client.post("/api/v1/readings", content=json.dumps(batch[:2]), headers=gateway)  # a bare array
     assert again.status_code == 200 and (again.json()["accepted"], again.json()["duplicates"]) == (0, 2)
 
-    history = api.call("supervisor", "GET", "/api/v1/readings",
-                       params={"device_id": "ch4-1101-t", "start": T.format(0), "end": T.format(59)})  # fmt: skip
+    history = api.call(
+        "supervisor",
+        "GET",
+        "/api/v1/readings",
+        params={"device_id": "ch4-1101-t", "start": T.format(0), "end": T.format(59)},
+    )
     assert history.status_code == 200, history.text
     assert [(r["seq"], r["value"], r["unit"], r["raw_value"], r["raw_unit"], r["source"]) for r in history.json()] == [
-        (1, 0.4, "%", 0.4, "%", "http:gw-faces"), (2, 0.5, "%", 5000, "ppm", "http:gw-faces")]  # fmt: skip
+        (1, 0.4, "%", 0.4, "%", "http:gw-faces"),
+        (2, 0.5, "%", 5000, "ppm", "http:gw-faces"),
+    ]
     device = api.call("manager", "GET", "/api/v1/devices/ch4-1101-t").json()
     assert device["state"] == {"value": 0.5, "unit": "%", "t": "2026-11-22T06:00:02+00:00", "seq": 2}
 
     rejects = api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "wrong_kind"}).json()
     assert [(r["reason"], r["device_id"], r["seq"], r["source"]) for r in rejects] == [
-        ("wrong_kind", "ch4-1101-t", 4, "http:gw-faces")]  # fmt: skip
+        ("wrong_kind", "ch4-1101-t", 4, "http:gw-faces")
+    ]
     assert json.loads(rejects[0]["payload"]) == batch[3] and "send kind 'methane'" in rejects[0]["detail"]
     stats = api.call("manager", "GET", "/api/v1/readings/stats").json()
     assert stats["readings"] == 2 and stats["rejected"] == 4
@@ -53,11 +77,13 @@ def test_gateway_posts_a_mixed_batch_and_reads_back(api: Api) -> None:
 def test_who_may_post(api: Api) -> None:
     body = {"readings": [_reading(10)]}
     secret = api.call("manager", "POST", "/api/v1/gateways/gw-roadways/register").json()["secret"]
-    wrong = api.client.post("/api/v1/readings", json=body, headers={"X-Gateway-Id": "gw-roadways",
-                                                                    "X-Gateway-Secret": secret + "x"})  # fmt: skip
+    wrong = api.client.post(
+        "/api/v1/readings", json=body, headers={"X-Gateway-Id": "gw-roadways", "X-Gateway-Secret": secret + "x"}
+    )
     assert wrong.status_code == 401 and "missing or wrong X-Gateway-Secret" in wrong.json()["error"]["message"]
-    unregistered = api.client.post("/api/v1/readings", json=body, headers={"X-Gateway-Id": "gw-pit-bottom",
-                                                                           "X-Gateway-Secret": secret})  # fmt: skip
+    unregistered = api.client.post(
+        "/api/v1/readings", json=body, headers={"X-Gateway-Id": "gw-pit-bottom", "X-Gateway-Secret": secret}
+    )
     assert unregistered.status_code == 401
     # with X-Gateway-Id the gateway check alone decides, even beside a manager's token
     mixed = api.call("manager", "POST", "/api/v1/readings", json=body, headers={"X-Gateway-Id": "gw-roadways"})
@@ -76,20 +102,28 @@ def test_who_may_post(api: Api) -> None:
 
 
 def test_a_body_that_is_not_a_batch_is_422_and_kept(api: Api) -> None:
-    cases = [(b'{"readings": [', "body is not valid JSON"), (b'{"reading": []}', "body is an object with keys"),
-             (json.dumps([_reading(1)] * 1001).encode(), "batch has 1001 readings, at most 1000")]  # fmt: skip
+    cases = [
+        (b'{"readings": [', "body is not valid JSON"),
+        (b'{"reading": []}', "body is an object with keys"),
+        (json.dumps([_reading(1)] * 1001).encode(), "batch has 1001 readings, at most 1000"),
+    ]
     for body, message in cases:
         response = api.call("manager", "POST", "/api/v1/readings", content=body)
         assert response.status_code == 422 and message in response.json()["error"]["message"]
     rejects = api.call("manager", "GET", "/api/v1/readings/rejects").json()
     assert [(r["reason"], r["source"]) for r in rejects] == [("invalid_schema", "http:user:mgr")] * 2 + [
-        ("malformed_json", "http:user:mgr")]  # fmt: skip
+        ("malformed_json", "http:user:mgr")
+    ]
     assert rejects[-1]["payload"] == '{"readings": ['
     empty = api.call("manager", "POST", "/api/v1/readings", content=b"[]")
     assert empty.status_code == 200 and empty.json()["accepted"] == 0
     unknown = api.call("manager", "GET", "/api/v1/readings", params={"device_id": "nope"})
     assert unknown.status_code == 404 and "GET /api/v1/devices" in unknown.text
-    backwards = api.call("manager", "GET", "/api/v1/readings",
-                         params={"device_id": "ch4-1101-t", "start": T.format(9), "end": T.format(1)})  # fmt: skip
+    backwards = api.call(
+        "manager",
+        "GET",
+        "/api/v1/readings",
+        params={"device_id": "ch4-1101-t", "start": T.format(9), "end": T.format(1)},
+    )
     assert backwards.status_code == 422 and "swap them" in backwards.text
     assert api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "bad"}).status_code == 422

@@ -22,8 +22,13 @@ MATRIX = [
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
     ("GET", "/api/v1/auth/me", "/api/v1/auth/me", None, ALL),
     ("GET", "/api/v1/users", "/api/v1/users", None, SUPER),
-    ("POST", "/api/v1/users", "/api/v1/users", {"username": "new-user", "password": "long-enough", "role": "operator"},
-     SUPER),
+    (
+        "POST",
+        "/api/v1/users",
+        "/api/v1/users",
+        {"username": "new-user", "password": "long-enough", "role": "operator"},
+        SUPER,
+    ),
     ("PUT", "/api/v1/users/{user_id}/role", "/api/v1/users/2/role", {"role": "operator"}, SUPER),
     ("GET", "/api/v1/zones", "/api/v1/zones", None, ALL),
     ("GET", "/api/v1/zones/sync", "/api/v1/zones/sync", None, MANAGER_UP),
@@ -35,44 +40,93 @@ MATRIX = [
     ("GET", "/api/v1/assets/{asset_id}", "/api/v1/assets/miner-001", None, ALL),
     ("GET", "/api/v1/assets/{asset_id}/position", "/api/v1/assets/miner-001/position", None, ALL),
     ("GET", "/api/v1/assets/{asset_id}/history", "/api/v1/assets/miner-001/history", None, ALL),
-    ("POST", "/api/v1/assets/{asset_id}/position", "/api/v1/assets/miner-001/position",
-     {"t": T, "x_m": 100, "y_m": 0, "z_m": -400}, MANAGER_UP),
+    (
+        "POST",
+        "/api/v1/assets/{asset_id}/position",
+        "/api/v1/assets/miner-001/position",
+        {"t": T, "x_m": 100, "y_m": 0, "z_m": -400},
+        MANAGER_UP,
+    ),
     ("GET", "/api/v1/devices", "/api/v1/devices", None, SUPERVISOR_UP),
     ("GET", "/api/v1/devices/{device_id}", "/api/v1/devices/ch4-1101-t", None, SUPERVISOR_UP),
     ("GET", "/api/v1/gateways", "/api/v1/gateways", None, MANAGER_UP),
     ("POST", "/api/v1/gateways/{gateway_id}/register", "/api/v1/gateways/gw-roadways/register", None, MANAGER_UP),
-    ("PUT", "/api/v1/gateways/{gateway_id}/config", "/api/v1/gateways/gw-faces/config", {"scan_window_s": 3},
-     MANAGER_UP),
-    ("POST", "/api/v1/gateways/{gateway_id}/commands", "/api/v1/gateways/gw-faces/commands", {"command": "rescan"},
-     MANAGER_UP),
+    (
+        "PUT",
+        "/api/v1/gateways/{gateway_id}/config",
+        "/api/v1/gateways/gw-faces/config",
+        {"scan_window_s": 3},
+        MANAGER_UP,
+    ),
+    (
+        "POST",
+        "/api/v1/gateways/{gateway_id}/commands",
+        "/api/v1/gateways/gw-faces/commands",
+        {"command": "rescan"},
+        MANAGER_UP,
+    ),
     ("GET", "/api/v1/gateways/{gateway_id}/commands", "/api/v1/gateways/gw-faces/commands", None, MANAGER_UP),
-    ("GET", "/api/v1/gateways/{gateway_id}/config/current", "/api/v1/gateways/gw-faces/config/current", None,
-     GATEWAY),
+    ("GET", "/api/v1/gateways/{gateway_id}/config/current", "/api/v1/gateways/gw-faces/config/current", None, GATEWAY),
     ("POST", "/api/v1/gateways/{gateway_id}/commands/poll", "/api/v1/gateways/gw-faces/commands/poll", None, GATEWAY),
-    ("POST", "/api/v1/gateways/{gateway_id}/commands/{command_id}/ack", "/api/v1/gateways/gw-faces/commands/1/ack",
-     {"ok": True}, GATEWAY),
-    ("POST", "/api/v1/gateways/{gateway_id}/readings", "/api/v1/gateways/gw-faces/readings",
-     {"readings": [{"barcode": "6901234500011", "t": T, "x_m": 100, "y_m": 0, "z_m": -400}]}, GATEWAY),
-    ("POST", "/api/v1/readings", "/api/v1/readings", {"readings": [{"device_id": "ch4-1101-t", "kind": "methane",
-     "seq": 1, "t": T, "value": 0.5, "unit": "%"}]}, MANAGER_UP),
+    (
+        "POST",
+        "/api/v1/gateways/{gateway_id}/commands/{command_id}/ack",
+        "/api/v1/gateways/gw-faces/commands/1/ack",
+        {"ok": True},
+        GATEWAY,
+    ),
+    (
+        "POST",
+        "/api/v1/gateways/{gateway_id}/readings",
+        "/api/v1/gateways/gw-faces/readings",
+        {"readings": [{"barcode": "6901234500011", "t": T, "x_m": 100, "y_m": 0, "z_m": -400}]},
+        GATEWAY,
+    ),
+    (
+        "POST",
+        "/api/v1/readings",
+        "/api/v1/readings",
+        {"readings": [{"device_id": "ch4-1101-t", "kind": "methane", "seq": 1, "t": T, "value": 0.5, "unit": "%"}]},
+        MANAGER_UP,
+    ),
     ("GET", "/api/v1/readings", f"/api/v1/readings?device_id=ch4-1101-t&start={T}", None, SUPERVISOR_UP),
     ("GET", "/api/v1/readings/rejects", "/api/v1/readings/rejects", None, MANAGER_UP),
     ("GET", "/api/v1/readings/stats", "/api/v1/readings/stats", None, MANAGER_UP),
-    ("POST", "/api/v1/events", "/api/v1/events", {"events": [{"source": "vision", "label": "no_helmet", "t": T,
-     "device_id": "cam-face-gate-1101"}]}, MANAGER_UP),
+    (
+        "POST",
+        "/api/v1/events",
+        "/api/v1/events",
+        {"events": [{"source": "vision", "label": "no_helmet", "t": T, "device_id": "cam-face-gate-1101"}]},
+        MANAGER_UP,
+    ),
     ("GET", "/api/v1/events", "/api/v1/events", None, SUPERVISOR_UP),
     ("GET", "/api/v1/faces", "/api/v1/faces", None, MANAGER_UP),
-    ("POST", "/api/v1/faces/{person_id}/embeddings", "/api/v1/faces/miner-002/embeddings",
-     {"embeddings": [[0.6, 0.8, 0.0]]}, MANAGER_UP),
+    (
+        "POST",
+        "/api/v1/faces/{person_id}/embeddings",
+        "/api/v1/faces/miner-002/embeddings",
+        {"embeddings": [[0.6, 0.8, 0.0]]},
+        MANAGER_UP,
+    ),
     ("GET", "/api/v1/faces/gallery", "/api/v1/faces/gallery", None, MANAGER_UP),
     ("DELETE", "/api/v1/faces/{person_id}", "/api/v1/faces/miner-002", None, SUPER),
     ("GET", "/api/v1/tags", "/api/v1/tags", None, MANAGER_UP),
-    ("POST", "/api/v1/tags/pair", "/api/v1/tags/pair", {"barcode": "6901234500028", "asset_id": "miner-002"},
-     MANAGER_UP),
+    (
+        "POST",
+        "/api/v1/tags/pair",
+        "/api/v1/tags/pair",
+        {"barcode": "6901234500028", "asset_id": "miner-002"},
+        MANAGER_UP,
+    ),
     ("DELETE", "/api/v1/tags/{barcode}/pair", "/api/v1/tags/6901234500035/pair", None, MANAGER_UP),
     ("GET", "/api/v1/sensitivity", "/api/v1/sensitivity", None, ALL),
-    ("PUT", "/api/v1/sensitivity", "/api/v1/sensitivity", {"changes": [{"key": "noise_g", "value": 0.06, "unit": "g"}]},
-     SUPER),
+    (
+        "PUT",
+        "/api/v1/sensitivity",
+        "/api/v1/sensitivity",
+        {"changes": [{"key": "noise_g", "value": 0.06, "unit": "g"}]},
+        SUPER,
+    ),
     ("POST", "/api/v1/help", "/api/v1/help", {"message": "test call", "zone_id": "face_1101"}, SUPERVISOR_UP),
     ("GET", "/api/v1/help", "/api/v1/help", None, SUPERVISOR_UP),
     ("GET", "/api/v1/audit", "/api/v1/audit", None, MANAGER_UP),
@@ -81,9 +135,14 @@ MATRIX = [
     ("GET", "/api/v1/alerts/{alert_id}", "/api/v1/alerts/1", None, ALL),
     ("GET", "/api/v1/alerts/{alert_id}/history", "/api/v1/alerts/1/history", None, ALL),
     ("POST", "/api/v1/alerts/{alert_id}/ack", "/api/v1/alerts/1/ack", {"note": "seen"}, ALL),
-    ("POST", "/api/v1/alerts/{alert_id}/resolve", "/api/v1/alerts/1/resolve", {"resolution": "fan restarted"},
-     SUPERVISOR_UP),
-]  # fmt: skip
+    (
+        "POST",
+        "/api/v1/alerts/{alert_id}/resolve",
+        "/api/v1/alerts/1/resolve",
+        {"resolution": "fan restarted"},
+        SUPERVISOR_UP,
+    ),
+]
 ROLES = ["operator", "supervisor", "manager", "super_manager"]
 
 
@@ -110,9 +169,15 @@ def test_route_x_role(shared_api: Api, method: str, template: str, path: str, bo
         return
     assert client.request(method, path, json=body).status_code == 401
     for role in ROLES:
-        token = login(client, ROLE_USERS[role]["username"] if role != "super_manager" else "admin",
-                      "password-1" if role != "super_manager" else ADMIN_PASSWORD) if template.endswith("logout") \
-            else shared_api.tokens[role]  # fmt: skip
+        token = (
+            login(
+                client,
+                ROLE_USERS[role]["username"] if role != "super_manager" else "admin",
+                "password-1" if role != "super_manager" else ADMIN_PASSWORD,
+            )
+            if template.endswith("logout")
+            else shared_api.tokens[role]
+        )
         response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
         if role in allowed:
             assert response.status_code not in (401, 403), f"{role}: {response.text}"

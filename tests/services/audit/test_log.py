@@ -48,8 +48,9 @@ def test_append_chains_entries(factory: sessionmaker[Session]) -> None:
         for row in rows:
             assert len(row.hash) == 64
             assert row.t.tzinfo is not None
-            assert row.hash == entry_hash(row.prev_hash, row.seq, row.t, row.actor, row.action, row.subject,
-                                          row.payload)  # fmt: skip
+            assert row.hash == entry_hash(
+                row.prev_hash, row.seq, row.t, row.actor, row.action, row.subject, row.payload
+            )
         head = session.get(AuditHead, 1)
         assert (head.seq, head.hash) == (3, rows[2].hash)
         assert [e.seq for e in recent(session)] == [3, 2, 1]

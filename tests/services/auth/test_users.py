@@ -28,8 +28,9 @@ MACHINES_AND_MATERIALS = ["belt-b1", "fan-f2", "roof-bolts-lot7", "shearer-1101"
 
 
 def test_tokens_issue_expire_revoke_and_disabled_users(session) -> None:
-    alice = create_user(session, username="alice", password=PASSWORD, role=Role.OPERATOR, crew="crew-a",
-                        asset_id="miner-001")  # fmt: skip
+    alice = create_user(
+        session, username="alice", password=PASSWORD, role=Role.OPERATOR, crew="crew-a", asset_id="miner-001"
+    )
     assert alice.id is not None and alice.active and alice.password_hash != PASSWORD
     assert verify_password(alice.password_hash, PASSWORD)
 
@@ -56,8 +57,9 @@ def test_tokens_issue_expire_revoke_and_disabled_users(session) -> None:
     session.commit()
     assert session.get(ApiToken, digest_secret(expired.token)) is None
     assert {row.token_hash for row in session.scalars(select(ApiToken))} == {
-        digest_secret(issued.token), digest_secret(fresh.token)
-    }  # fmt: skip
+        digest_secret(issued.token),
+        digest_secret(fresh.token),
+    }
 
     revoke_token(session, fresh.token)
     with pytest.raises(AuthError, match="unknown or revoked token"):
@@ -74,11 +76,13 @@ def test_tokens_issue_expire_revoke_and_disabled_users(session) -> None:
 
 
 def test_create_user_conflicts_and_role_change_audit(session) -> None:
-    bob = create_user(session, username="bob", password=PASSWORD, role=Role.SUPERVISOR, crew="crew-b",
-                      actor="root")  # fmt: skip
+    bob = create_user(session, username="bob", password=PASSWORD, role=Role.SUPERVISOR, crew="crew-b", actor="root")
     [created] = recent(session, action="user.created")
-    assert (created.actor, created.subject, created.payload) == ("root", "user:bob", {"role": "supervisor",
-                                                                 "crew": "crew-b", "asset_id": None})  # fmt: skip
+    assert (created.actor, created.subject, created.payload) == (
+        "root",
+        "user:bob",
+        {"role": "supervisor", "crew": "crew-b", "asset_id": None},
+    )
 
     with pytest.raises(UserConflict, match=r"user 'bob' exists — choose another username"):
         create_user(session, username="bob", password=PASSWORD, role=Role.OPERATOR)
@@ -94,8 +98,11 @@ def test_create_user_conflicts_and_role_change_audit(session) -> None:
     session.commit()
     assert session.get(User, bob.id).role == "manager"
     [changed] = recent(session, action="user.role_changed")
-    assert (changed.actor, changed.subject, changed.payload) == ("root", "user:bob",
-                                                                 {"from": "supervisor", "to": "manager"})  # fmt: skip
+    assert (changed.actor, changed.subject, changed.payload) == (
+        "root",
+        "user:bob",
+        {"from": "supervisor", "to": "manager"},
+    )
     assert verify(session).ok
 
 
@@ -143,8 +150,9 @@ def scoped_session(tmp_path_factory: pytest.TempPathFactory):
         "super-manager",
     ],
 )
-def test_visible_assets_and_may_see_per_role(scoped_session, role: Role, crew: str | None, asset_id: str | None,
-                                             expected: list[str] | str) -> None:  # fmt: skip
+def test_visible_assets_and_may_see_per_role(
+    scoped_session, role: Role, crew: str | None, asset_id: str | None, expected: list[str] | str
+) -> None:
     session, everything = scoped_session
     user = User(username="viewer", role=role, crew=crew, asset_id=asset_id)  # transient: no password needed
     visible = [asset.id for asset in session.scalars(visible_assets(user))]
@@ -157,7 +165,13 @@ def test_scope_query_on_both_backends(session) -> None:
     supervisor = User(username="sup", role=Role.SUPERVISOR, crew="crew-b", asset_id=None)
     operator = User(username="op", role=Role.OPERATOR, crew="crew-b", asset_id="miner-005")
     assert [a.id for a in session.scalars(visible_assets(supervisor))] == [
-        "belt-b1", "fan-f2", "miner-004", "miner-005", "miner-006", "roof-bolts-lot7", "shearer-1101"
-    ]  # fmt: skip
+        "belt-b1",
+        "fan-f2",
+        "miner-004",
+        "miner-005",
+        "miner-006",
+        "roof-bolts-lot7",
+        "shearer-1101",
+    ]
     assert [a.id for a in session.scalars(visible_assets(operator))] == ["miner-005"]
     assert len(session.scalars(visible_assets(User(username="m", role=Role.MANAGER))).all()) == 10

@@ -55,8 +55,10 @@ def test_is_a_gallery_store_and_round_trips_float32_exactly(sessions: sessionmak
 
     enrolled = _audit(sessions, "face.enrolled")
     assert [(e.actor, e.subject, e.payload["embeddings"], e.payload["total"]) for e in enrolled] == [
-        ("enrol-station", "asset:XW-01", 3, 3), ("enrol-station", "asset:s12", 1, 1),
-        ("enrol-station", "asset:XW-01", 2, 5)]  # fmt: skip
+        ("enrol-station", "asset:XW-01", 3, 3),
+        ("enrol-station", "asset:s12", 1, 1),
+        ("enrol-station", "asset:XW-01", 2, 5),
+    ]
 
 
 def test_refuses_what_the_ml_core_refuses_and_stores_nothing(sessions: sessionmaker[Session]) -> None:
@@ -108,7 +110,8 @@ def test_erase_removes_rows_and_images_of_that_person_only(sessions: sessionmake
 
     erased = _audit(sessions, "face.erased")
     assert [(e.actor, e.subject, e.payload) for e in erased] == [
-        ("admin", "asset:XW-01", {"embeddings": 3, "image_files": 2, "image_refs_outside": 1})]  # fmt: skip
+        ("admin", "asset:XW-01", {"embeddings": 3, "image_files": 2, "image_refs_outside": 1})
+    ]
     assert gallery.erase("XW-01", actor="admin") == 0  # nothing left: no new audit entry
     assert gallery.erase("../XW-02", actor="admin") == 0 and gallery.erase("..", actor="admin") == 0
     assert (root / "XW-02" / "a.png").is_file() and len(_audit(sessions, "face.erased")) == 1

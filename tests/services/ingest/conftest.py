@@ -23,12 +23,25 @@ POISON = {
 }
 
 
-def reading(seq: int, *, device_id: str = "ch4-1101-t", kind: str = "methane", value: float = 0.42, unit: str = "%",
-            t: datetime | str | None = None) -> dict:  # fmt: skip
+def reading(
+    seq: int,
+    *,
+    device_id: str = "ch4-1101-t",
+    kind: str = "methane",
+    value: float = 0.42,
+    unit: str = "%",
+    t: datetime | str | None = None,
+) -> dict:
     """A valid reading of the sample site's face methane sensor; ``t`` defaults to ``seq`` seconds after 07:00."""
     when = t if t is not None else T0 + timedelta(seconds=seq)
-    return {"device_id": device_id, "kind": kind, "seq": seq, "t": when if isinstance(when, str) else when.isoformat(),
-            "value": value, "unit": unit}  # fmt: skip
+    return {
+        "device_id": device_id,
+        "kind": kind,
+        "seq": seq,
+        "t": when if isinstance(when, str) else when.isoformat(),
+        "value": value,
+        "unit": unit,
+    }
 
 
 @pytest.fixture(scope="module")

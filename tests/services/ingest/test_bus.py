@@ -144,8 +144,7 @@ def test_stop_delivers_what_is_queued_then_refuses() -> None:
 
 def test_ingest_worker_end_to_end(engine, session) -> None:
     bus = InProcessBus()
-    worker = IngestWorker(bus, session_factory(engine), site_id=SITE, batch_size=25, max_delay_ms=20,
-                          clock=lambda: NOW)  # fmt: skip
+    worker = IngestWorker(bus, session_factory(engine), site_id=SITE, batch_size=25, max_delay_ms=20, clock=lambda: NOW)
     worker.start()
     bus.start()
     for seq in range(60):
@@ -159,7 +158,10 @@ def test_ingest_worker_end_to_end(engine, session) -> None:
     bus.stop()
     totals = worker.totals
     assert (totals.accepted, totals.duplicates, dict(totals.rejected)) == (
-        60, 1, {"invalid_schema": 1, "malformed_json": 1})  # fmt: skip
+        60,
+        1,
+        {"invalid_schema": 1, "malformed_json": 1},
+    )
     assert totals.batches >= 3  # at most 25 readings a batch
     with session_factory(engine)() as s:
         assert s.scalar(select(func.count()).select_from(SensorReading)) == 60
@@ -179,8 +181,16 @@ def test_ingest_worker_keeps_a_batch_while_the_database_is_down(sqlite_engine) -
         return sessions()
 
     bus = InProcessBus()
-    worker = IngestWorker(bus, flaky_sessions, site_id=SITE, batch_size=10, max_delay_ms=5, retry_s=0.01,
-                          clock=lambda: NOW, source="bus:test")  # fmt: skip
+    worker = IngestWorker(
+        bus,
+        flaky_sessions,
+        site_id=SITE,
+        batch_size=10,
+        max_delay_ms=5,
+        retry_s=0.01,
+        clock=lambda: NOW,
+        source="bus:test",
+    )
     worker.start()
     bus.start()
     for seq in range(5):

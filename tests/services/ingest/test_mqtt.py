@@ -71,8 +71,9 @@ def test_no_broker_is_a_clear_error() -> None:
 def test_worker_ingests_over_mqtt_and_survives_a_broker_restart(broker: LocalBroker, engine, session) -> None:
     sessions = session_factory(engine)
     consumer = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-test-1")
-    worker = IngestWorker(consumer, sessions, site_id=SITE, batch_size=50, max_delay_ms=20, source="mqtt",
-                          clock=lambda: NOW)  # fmt: skip
+    worker = IngestWorker(
+        consumer, sessions, site_id=SITE, batch_size=50, max_delay_ms=20, source="mqtt", clock=lambda: NOW
+    )
     producer = MqttCommunicator(broker.host, broker.port, client_id="gateway-test-1")
     worker.start()
     consumer.start()
@@ -119,8 +120,9 @@ def test_unacknowledged_messages_come_back_after_a_crash(broker: LocalBroker, en
     producer.stop()
 
     revived = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-crash")
-    worker = IngestWorker(revived, sessions, site_id=SITE, batch_size=10, max_delay_ms=20, source="mqtt",
-                          clock=lambda: NOW)  # fmt: skip
+    worker = IngestWorker(
+        revived, sessions, site_id=SITE, batch_size=10, max_delay_ms=20, source="mqtt", clock=lambda: NOW
+    )
     worker.start()
     revived.start()
     try:

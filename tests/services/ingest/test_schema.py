@@ -11,15 +11,26 @@ from pydantic import ValidationError
 from mineguard.services.ingest import schema
 from mineguard.services.ingest.schema import MAX_BATCH, Reading, ReadingBatch, describe
 
-GOOD = {"device_id": "ch4-1101-t", "kind": "methane", "seq": 1042, "t": "2026-11-22T14:00:00.250+08:00",
-        "value": 0.42, "unit": "%"}  # fmt: skip
+GOOD = {
+    "device_id": "ch4-1101-t",
+    "kind": "methane",
+    "seq": 1042,
+    "t": "2026-11-22T14:00:00.250+08:00",
+    "value": 0.42,
+    "unit": "%",
+}
 
 
 def test_a_reading_parses_to_utc() -> None:
     reading = Reading.model_validate_json(json.dumps(GOOD))
     assert reading.t == datetime(2026, 11, 22, 6, 0, 0, 250_000, tzinfo=UTC) and reading.t.tzinfo == UTC
     assert (reading.device_id, reading.kind, reading.seq, reading.value, reading.unit) == (
-        "ch4-1101-t", "methane", 1042, 0.42, "%")  # fmt: skip
+        "ch4-1101-t",
+        "methane",
+        1042,
+        0.42,
+        "%",
+    )
     assert Reading.model_validate({**GOOD, "value": 1}).value == 1.0  # a JSON integer is a number
     assert Reading.model_validate({**GOOD, "t": "2026-11-22T06:00:00Z"}).t == datetime(2026, 11, 22, 6, tzinfo=UTC)
 
@@ -73,8 +84,13 @@ def test_several_problems_are_all_reported() -> None:
     with pytest.raises(ValidationError) as caught:
         Reading.model_validate({"device_id": "ch4-1101-t", "seq": -5})
     problems = describe(caught.value).split("; ")
-    assert problems == ["kind: required — add it", "seq: Input should be greater than or equal to 0",
-                        "t: required — add it", "value: required — add it", "unit: required — add it"]  # fmt: skip
+    assert problems == [
+        "kind: required — add it",
+        "seq: Input should be greater than or equal to 0",
+        "t: required — add it",
+        "value: required — add it",
+        "unit: required — add it",
+    ]
 
 
 def test_batch_holds_at_most_1000() -> None:

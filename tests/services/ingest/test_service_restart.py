@@ -34,8 +34,13 @@ def _free_port() -> int:
 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "mineguard", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mineguard", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
@@ -71,8 +76,14 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(tmp_path: Path)
 
         def publish_all() -> None:
             for seq in range(N):
-                payload = {"device_id": DEVICE, "kind": "methane", "seq": seq, "value": 0.3 + (seq % 7) / 100,
-                           "unit": "%", "t": (start + timedelta(milliseconds=100 * seq)).isoformat()}  # fmt: skip
+                payload = {
+                    "device_id": DEVICE,
+                    "kind": "methane",
+                    "seq": seq,
+                    "value": 0.3 + (seq % 7) / 100,
+                    "unit": "%",
+                    "t": (start + timedelta(milliseconds=100 * seq)).isoformat(),
+                }
                 gateway.publish(topic_for(SITE, DEVICE, "methane"), json.dumps(payload).encode())
                 time.sleep(0.001)
 

@@ -28,8 +28,10 @@ DEVICES = [
 
 def _batch(n: int, start: int = 0) -> list[dict]:
     """``n`` readings spread over three sensors, seq and t increasing per sensor."""
-    return [reading(start + i // 3, device_id=d, kind=k, unit=u, value=v + i % 7 * 0.01)
-            for i, (d, k, u, v) in ((i, DEVICES[i % 3]) for i in range(n))]  # fmt: skip
+    return [
+        reading(start + i // 3, device_id=d, kind=k, unit=u, value=v + i % 7 * 0.01)
+        for i, (d, k, u, v) in ((i, DEVICES[i % 3]) for i in range(n))
+    ]
 
 
 def test_round_trip_and_rejects_kept_as_received(engine, session: Session) -> None:
@@ -43,7 +45,14 @@ def test_round_trip_and_rejects_kept_as_received(engine, session: Session) -> No
         assert [r.id for r in rows] == [a.id for a in report.accepted]
         first = rows[0]
         assert (first.device_id, first.kind, first.seq, first.value, first.unit, first.flags, first.source) == (
-            "ch4-1101-t", "methane", 0, 0.4, "%", [], "http:gw-faces")  # fmt: skip
+            "ch4-1101-t",
+            "methane",
+            0,
+            0.4,
+            "%",
+            [],
+            "http:gw-faces",
+        )
         assert first.t == T0 and first.t.tzinfo == UTC and first.received_at == NOW
         with_nul, oversized, not_json = fresh.scalars(select(RejectedPayload).order_by(RejectedPayload.id))
         assert (with_nul.reason, with_nul.payload_encoding) == ("malformed_json", "base64")

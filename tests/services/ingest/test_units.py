@@ -47,8 +47,12 @@ def test_known_answers(kind: str, value: float, unit: str, expected: float) -> N
 @pytest.mark.parametrize(
     ("kind", "unit", "message"),
     [
-        ("co", "mg/m3", r"co in 'mg/m3' cannot be converted: mass concentration needs the air temperature and "
-                        r"pressure to become ppm — send one of: ppm, ppb"),
+        (
+            "co",
+            "mg/m3",
+            r"co in 'mg/m3' cannot be converted: mass concentration needs the air temperature and "
+            r"pressure to become ppm — send one of: ppm, ppb",
+        ),
         ("no2", "mg/m³", r"needs the air temperature"),
         ("h2s", "mg/m3", r"send one of: ppm, ppb"),
         ("methane", "%LEL", r"lower explosive limit is 4\.4 % or 5 % vol .* send one of: %, %vol, ppm"),
@@ -56,7 +60,7 @@ def test_known_answers(kind: str, value: float, unit: str, expected: float) -> N
         ("roof_pressure", "mpa", r"'mpa' is not a known unit — send one of: MPa, kPa, bar, psi"),  # case matters
         ("water_level", "m", r"no canonical unit for sensor kind 'water_level' — known kinds: methane, co"),
     ],
-)  # fmt: skip
+)
 def test_refusals_name_the_accepted_units(kind: str, unit: str, message: str) -> None:
     with pytest.raises(UnitError, match=message):
         to_canonical(kind, 1.0, unit)
@@ -73,11 +77,24 @@ def test_every_kind_has_its_canonical_unit_a_conversion_and_a_span() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "value", "inside"),
-    [("methane", 0.0, True), ("methane", 100.0, True), ("methane", 100.01, False), ("methane", -0.1, False),
-     ("o2", 20.9, True), ("co", 10_001, False), ("temperature", -50, True), ("temperature", -51, False),
-     ("temperature", 200.5, False), ("wind_speed", 51, False), ("dust", 5000, True), ("roof_pressure", 250, False),
-     ("vibration", 1e4, False), ("humidity", 101, False), ("water_level", 1e9, True)],
-)  # fmt: skip
+    [
+        ("methane", 0.0, True),
+        ("methane", 100.0, True),
+        ("methane", 100.01, False),
+        ("methane", -0.1, False),
+        ("o2", 20.9, True),
+        ("co", 10_001, False),
+        ("temperature", -50, True),
+        ("temperature", -51, False),
+        ("temperature", 200.5, False),
+        ("wind_speed", 51, False),
+        ("dust", 5000, True),
+        ("roof_pressure", 250, False),
+        ("vibration", 1e4, False),
+        ("humidity", 101, False),
+        ("water_level", 1e9, True),
+    ],
+)
 def test_physical_spans(kind: str, value: float, inside: bool) -> None:
     problem = out_of_span(kind, value)
     assert (problem is None) == inside

@@ -36,14 +36,18 @@ CASES = [
     (RejectReason.UNKNOWN_DEVICE, reading(3, device_id="ch4-9999"), "device 'ch4-9999' does not exist", 3),
     (RejectReason.UNKNOWN_DEVICE, reading(3, device_id="gw-faces"), "is a gateway, not a sensor", 3),
     (RejectReason.WRONG_KIND, reading(3, kind="co"), "is a methane sensor but the reading says kind 'co'", 3),
-    (RejectReason.WRONG_UNIT, reading(3, device_id="co-belt", kind="co", unit="mg/m3"),
-     "co in 'mg/m3' cannot be converted: mass concentration needs the air temperature", 3),
+    (
+        RejectReason.WRONG_UNIT,
+        reading(3, device_id="co-belt", kind="co", unit="mg/m3"),
+        "co in 'mg/m3' cannot be converted: mass concentration needs the air temperature",
+        3,
+    ),
     (RejectReason.WRONG_UNIT, reading(3, unit="lel"), "send one of: %, %vol, ppm", 3),
     (RejectReason.OUT_OF_RANGE, reading(3, value=120), "methane 120 % is outside the physical span 0..100 %", 3),
     (RejectReason.OUT_OF_RANGE, reading(3, value=2_000_000, unit="ppm"), "methane 200 % is outside", 3),
     (RejectReason.CLOCK_SKEW, reading(3, t=NOW + timedelta(minutes=10)), "is 600 s ahead of the server clock", 3),
     (RejectReason.OVERSIZED, OVERSIZED, f"payload is {len(OVERSIZED)} bytes, over the 65536-byte limit", None),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -68,10 +72,16 @@ def test_each_reject_reason_is_stored_with_what_to_fix(db: Session, reason, payl
 
 
 def test_methane_ppm_is_stored_as_percent_with_the_raw_value(db: Session) -> None:
-    report = ingest(db, [reading(1, value=5000, unit="ppm"), reading(1, device_id="temp-1101", kind="temperature",
-                                                                    value=212, unit="degF"),
-                         reading(1, device_id="roof-1101", kind="roof_pressure", value=1500, unit="kPa")],
-                    source="test", now=NOW)  # fmt: skip
+    report = ingest(
+        db,
+        [
+            reading(1, value=5000, unit="ppm"),
+            reading(1, device_id="temp-1101", kind="temperature", value=212, unit="degF"),
+            reading(1, device_id="roof-1101", kind="roof_pressure", value=1500, unit="kPa"),
+        ],
+        source="test",
+        now=NOW,
+    )
     assert report.rejected == 0
     rows = {row.device_id: row for row in _rows(db)}
     methane = rows["ch4-1101-t"]
@@ -127,8 +137,10 @@ def test_conflicting_duplicate_is_rejected_and_the_stored_value_kept(db: Session
     details = [r.detail for r in report.rejections]
     assert details[0].startswith("conflicting duplicate: ch4-1101-t seq 1 already holds methane 0.4 %")
     assert "this payload says methane 0.9 %" in details[0] and "never reuse a seq" in details[0]
-    assert [(r.reason, r.seq, r.device_id) for r in _rejects(db)] == [("duplicate", 1, "ch4-1101-t"),
-                                                                       ("duplicate", 2, "ch4-1101-t")]  # fmt: skip
+    assert [(r.reason, r.seq, r.device_id) for r in _rejects(db)] == [
+        ("duplicate", 1, "ch4-1101-t"),
+        ("duplicate", 2, "ch4-1101-t"),
+    ]
     assert [(r.seq, r.value) for r in _rows(db)] == [(1, 0.4), (2, 0.5)]
 
 
@@ -152,8 +164,13 @@ def test_live_state_follows_the_newest_reading_only(db: Session) -> None:
 
 
 def test_topic_claims_must_match_the_payload(db: Session) -> None:
-    report = ingest(db, [reading(1), reading(2)], source="bus", now=NOW,
-                    expected=[("ch4-1101-t", "methane"), ("ch4-1102-t", "methane")])  # fmt: skip
+    report = ingest(
+        db,
+        [reading(1), reading(2)],
+        source="bus",
+        now=NOW,
+        expected=[("ch4-1101-t", "methane"), ("ch4-1102-t", "methane")],
+    )
     assert [a.seq for a in report.accepted] == [1]
     (rejection,) = report.rejections
     assert rejection.reason == RejectReason.INVALID_SCHEMA
@@ -175,8 +192,13 @@ def test_a_kind_without_a_canonical_unit_keeps_the_site_unit(db: Session) -> Non
 def test_now_must_be_aware(db: Session) -> None:
     with pytest.raises(ValueError, match="now has no time zone"):
         ingest(db, [reading(1)], source="test", now=NOW.replace(tzinfo=None))
-    assert ingest(db, [], source="test", now=NOW).to_json() == {"accepted": 0, "duplicates": 0, "rejected": 0,
-                                                               "rejected_by_reason": {}, "rejects": []}  # fmt: skip
+    assert ingest(db, [], source="test", now=NOW).to_json() == {
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": 0,
+        "rejected_by_reason": {},
+        "rejects": [],
+    }
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,9 @@ def test_command_lifecycle(session) -> None:
         acknowledge(session, gateway, reboot.id, ok=True)
 
     assert [(c.command, c.status) for c in command_history(session, "gw-roadways")] == [
-        ("reboot", "failed"), ("sound_alarm", "acknowledged")
-    ]  # fmt: skip
+        ("reboot", "failed"),
+        ("sound_alarm", "acknowledged"),
+    ]
     assert command_history(session, "gw-faces") == []
 
 
@@ -110,5 +111,7 @@ def test_unacknowledged_commands_time_out(session) -> None:
         acknowledge(session, gateway, late.id, ok=True)
     session.commit()
     assert [(c.command, c.status) for c in command_history(session, "gw-pit-bottom")] == [
-        ("reboot", "timed_out"), ("set_scan_window", "delivered"), ("rescan", "timed_out")
-    ]  # fmt: skip
+        ("reboot", "timed_out"),
+        ("set_scan_window", "delivered"),
+        ("rescan", "timed_out"),
+    ]

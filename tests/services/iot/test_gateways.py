@@ -63,23 +63,35 @@ def test_register_rotate_and_authenticate(session) -> None:
 
 def test_configure_bumps_version_audits_and_queues_push(session) -> None:
     register_gateway(session, "gw-faces", actor="boss")
-    gateway = configure_gateway(session, "gw-faces", {"scan_window_s": 2.5, "latitude": 39.91, "longitude": 116.4},
-                                actor="chief")  # fmt: skip
+    gateway = configure_gateway(
+        session, "gw-faces", {"scan_window_s": 2.5, "latitude": 39.91, "longitude": 116.4}, actor="chief"
+    )
     assert gateway.config_version == 2
     session.commit()
     [entry] = recent(session, action="gateway.configured")
     assert (entry.actor, entry.subject) == ("chief", "gateway:gw-faces")
     assert entry.payload == {
-        "config_version": 2, "scan_window_s": {"from": 5.0, "to": 2.5},
-        "latitude": {"from": None, "to": 39.91}, "longitude": {"from": None, "to": 116.4},
-    }  # fmt: skip
+        "config_version": 2,
+        "scan_window_s": {"from": 5.0, "to": 2.5},
+        "latitude": {"from": None, "to": 39.91},
+        "longitude": {"from": None, "to": 116.4},
+    }
     [push] = command_history(session, "gw-faces")
-    assert (push.command, push.args, push.status, push.created_by) == ("push_config", {"config_version": 2},
-                                                                       "queued", "chief")  # fmt: skip
+    assert (push.command, push.args, push.status, push.created_by) == (
+        "push_config",
+        {"config_version": 2},
+        "queued",
+        "chief",
+    )
     assert gateway_config(gateway) == {
-        "gateway_id": "gw-faces", "config_version": 2, "scan_window_s": 2.5, "latitude": 39.91,
-        "longitude": 116.4, "altitude_m": None, "data_destination": "mineguard://local",
-    }  # fmt: skip
+        "gateway_id": "gw-faces",
+        "config_version": 2,
+        "scan_window_s": 2.5,
+        "latitude": 39.91,
+        "longitude": 116.4,
+        "altitude_m": None,
+        "data_destination": "mineguard://local",
+    }
 
     # the same values again change nothing: no new version, audit entry or command
     configure_gateway(session, "gw-faces", {"scan_window_s": 2.5, "latitude": 39.91}, actor="chief")
@@ -91,12 +103,16 @@ def test_configure_bumps_version_audits_and_queues_push(session) -> None:
     assert gateway.config_version == 3
     assert [c.args for c in command_history(session, "gw-faces")] == [{"config_version": 3}, {"config_version": 2}]
 
-    with pytest.raises(GatewayStateError, match=r"unknown gateway setting\(s\) \['colour'\] — use "
-                       + ", ".join(CONFIG_FIELDS)):  # fmt: skip
+    with pytest.raises(
+        GatewayStateError, match=r"unknown gateway setting\(s\) \['colour'\] — use " + ", ".join(CONFIG_FIELDS)
+    ):
         configure_gateway(session, "gw-faces", {"colour": "red", "scan_window_s": 9.0}, actor="chief")
     assert gateway.scan_window_s == 2.5 and gateway.config_version == 3  # nothing applied
-    with pytest.raises(GatewayStateError, match=r"gateway 'gw-roadways' is not registered — POST "
-                       r"/api/v1/gateways/gw-roadways/register"):  # fmt: skip
+    with pytest.raises(
+        GatewayStateError,
+        match=r"gateway 'gw-roadways' is not registered — POST "
+        r"/api/v1/gateways/gw-roadways/register",
+    ):
         configure_gateway(session, "gw-roadways", {"scan_window_s": 1.0}, actor="chief")
     with pytest.raises(NotFound, match=r"gateway 'gw-nowhere' does not exist"):
         get_gateway(session, "gw-nowhere")

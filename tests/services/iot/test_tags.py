@@ -67,16 +67,30 @@ def test_readings_move_the_wearer_and_classify_motion(session) -> None:
     pair_tag(session, TAG1, "miner-001", actor="boss")
 
     def reading(barcode: str, seconds: float, xyz: tuple[float, float, float], kind: str | None, seed: int = 0):
-        accel = None if kind is None else generate_accel(kind, seconds=8.4 if kind == "fall" else 10, rate_hz=RATE,
-                                                         seed=seed)  # fmt: skip
-        return apply_tag_reading(session, graph, site, gateway_id="gw-roadways", barcode=barcode,
-                                 t=T0 + timedelta(seconds=seconds), xyz=xyz, accel_g=accel, rate_hz=RATE)  # fmt: skip
+        accel = (
+            None
+            if kind is None
+            else generate_accel(kind, seconds=8.4 if kind == "fall" else 10, rate_hz=RATE, seed=seed)
+        )
+        return apply_tag_reading(
+            session,
+            graph,
+            site,
+            gateway_id="gw-roadways",
+            barcode=barcode,
+            t=T0 + timedelta(seconds=seconds),
+            xyz=xyz,
+            accel_g=accel,
+            rate_hz=RATE,
+        )
 
     walk = reading(TAG1, 0, ROAD, "walking")
     assert (walk.barcode, walk.asset_id, walk.motion, walk.motion_changed) == (TAG1, "miner-001", "moving", True)
     assert (walk.position.zone_id, walk.position.previous_zone_id, walk.position.live) == (
-        "main_roadway", "surface_gate", True
-    )  # fmt: skip
+        "main_roadway",
+        "surface_gate",
+        True,
+    )
     miner = session.get(Asset, "miner-001")
     assert (miner.x, miner.y, miner.z, miner.zone_id) == (*ROAD, "main_roadway")
     assert miner.state["motion"] == "moving" and miner.state["still_for_s"] == 0.0
@@ -111,8 +125,10 @@ def test_readings_move_the_wearer_and_classify_motion(session) -> None:
     lone = reading(TAG2, 0, ROAD, "fall")
     assert (lone.asset_id, lone.motion, lone.motion_changed) == (None, None, False)
     assert (lone.position.entity_kind, lone.position.entity_id, lone.position.zone_id) == (
-        "device", "tag-0002", "main_roadway"
-    )  # fmt: skip
+        "device",
+        "tag-0002",
+        "main_roadway",
+    )
     nobody = session.get(Asset, "miner-002")
     assert (nobody.zone_id, nobody.updated_at, nobody.state) == ("surface_gate", None, {})
 
@@ -135,10 +151,20 @@ def test_late_reading_does_not_clear_a_fall(session) -> None:
     pair_tag(session, TAG1, "miner-001", actor="boss")
     fall_g = generate_accel("fall", seconds=8.4, rate_hz=RATE)
     walk_g = generate_accel("walking", seconds=10, rate_hz=RATE)
-    fall = apply_tag_reading(session, graph, site, gateway_id="gw-roadways", barcode=TAG1,
-                             t=T0 + timedelta(seconds=20), xyz=ROAD, accel_g=fall_g, rate_hz=RATE)  # fmt: skip
+    fall = apply_tag_reading(
+        session,
+        graph,
+        site,
+        gateway_id="gw-roadways",
+        barcode=TAG1,
+        t=T0 + timedelta(seconds=20),
+        xyz=ROAD,
+        accel_g=fall_g,
+        rate_hz=RATE,
+    )
     assert fall.motion == "fall_or_faint"
-    late = apply_tag_reading(session, graph, site, gateway_id="gw-roadways", barcode=TAG1, t=T0,
-                             xyz=ROAD, accel_g=walk_g, rate_hz=RATE)  # fmt: skip
+    late = apply_tag_reading(
+        session, graph, site, gateway_id="gw-roadways", barcode=TAG1, t=T0, xyz=ROAD, accel_g=walk_g, rate_hz=RATE
+    )
     assert late.position.live is False
     assert session.get(Asset, "miner-001").state["motion"] == "fall_or_faint"

@@ -58,8 +58,10 @@ def test_stuck_detected_but_not_zero_gas_or_short_runs() -> None:
 
 
 def test_gap_flags_next_sample_and_lists_interval() -> None:
-    t = np.array(["2024-05-01T00:00:00", "2024-05-01T00:00:10", "2024-05-01T00:05:00", "2024-05-01T00:05:10"],
-                 dtype="datetime64[ms]")  # fmt: skip
+    t = np.array(
+        ["2024-05-01T00:00:00", "2024-05-01T00:00:10", "2024-05-01T00:05:00", "2024-05-01T00:05:10"],
+        dtype="datetime64[ms]",
+    )
     res = cleanse(t, np.array([0.3, 0.3, 0.31, 0.3]), "methane", CleanseSpec(gap_s=60))
     assert res.flags == [[], [], ["after_gap"], []]
     assert res.gaps.dtype == np.dtype("datetime64[ms]")

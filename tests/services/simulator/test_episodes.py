@@ -21,8 +21,14 @@ from mineguard.services.simulator.sensors import PROFILES
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, MultimodalSet
 
 NARRATIVES = {h: [f"{h} record {i}: hand-made stand-in for an MSHA narrative" for i in range(4)] for h in HAZARDS}
-CLEAN = {"glitches_per_hour": 0.0, "p_drift_fault": 0.0, "false_events_per_hour": 0.0, "p_sensor_outage": 0.0,
-         "p_camera_blind": 0.0, "p_camera_outage": 0.0}  # fmt: skip
+CLEAN = {
+    "glitches_per_hour": 0.0,
+    "p_drift_fault": 0.0,
+    "false_events_per_hour": 0.0,
+    "p_sensor_outage": 0.0,
+    "p_camera_blind": 0.0,
+    "p_camera_outage": 0.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +123,9 @@ def test_gas_rule_alarm_follows_the_true_crossing(clean) -> None:
 def test_rule_false_alarms_come_from_glitches_and_camera_errors(clean) -> None:
     assert all(not clean.rule_alarms_s[e.id] for e in clean.data.episodes if e.hazard == "none")
     assert clean.rule_false_alarms_per_day() == 0.0
-    noisy = build_multimodal_set_with_rule(10, seed=4, narratives=NARRATIVES, glitches_per_hour=20.0,
-                                           hazard_mix=(1, 0, 0, 0, 0, 0))  # fmt: skip
+    noisy = build_multimodal_set_with_rule(
+        10, seed=4, narratives=NARRATIVES, glitches_per_hour=20.0, hazard_mix=(1, 0, 0, 0, 0, 0)
+    )
     assert all(e.hazard == "none" and e.onset_s is None for e in noisy.data.episodes)
     assert sum(map(len, noisy.rule_alarms_s.values())) > 10 and noisy.rule_false_alarms_per_day() > 0
     for e in noisy.data.episodes:
@@ -128,8 +135,16 @@ def test_rule_false_alarms_come_from_glitches_and_camera_errors(clean) -> None:
 
 
 def test_presence_masks_match_contents() -> None:
-    data = build_multimodal_set(24, seed=8, narratives=NARRATIVES, p_sensor_outage=0.6, p_camera_blind=0.3,
-                                p_camera_outage=0.5, p_no_text=0.8, text_per_hour=0.0)  # fmt: skip
+    data = build_multimodal_set(
+        24,
+        seed=8,
+        narratives=NARRATIVES,
+        p_sensor_outage=0.6,
+        p_camera_blind=0.3,
+        p_camera_outage=0.5,
+        p_no_text=0.8,
+        text_per_hour=0.0,
+    )
     sensors, vision, text = data.present.T
     assert (~sensors).any() and (~vision).any() and (~text).any() and sensors.any() and vision.any() and text.any()
     assert np.isnan(data.sensors[~sensors]).all()
@@ -141,8 +156,16 @@ def test_presence_masks_match_contents() -> None:
 
 @pytest.mark.parametrize("p_match", [0.0, 0.6, 1.0])
 def test_text_is_a_hint_with_the_match_probability(p_match: float) -> None:
-    data = build_multimodal_set(60, seed=9, narratives=NARRATIVES, p_match=p_match, p_no_text=1.0,
-                                text_per_hour=0.0, duration_s=1500.0, onset_s=(300.0, 1000.0))  # fmt: skip
+    data = build_multimodal_set(
+        60,
+        seed=9,
+        narratives=NARRATIVES,
+        p_match=p_match,
+        p_no_text=1.0,
+        text_per_hour=0.0,
+        duration_s=1500.0,
+        onset_s=(300.0, 1000.0),
+    )
     hits = []
     for e in data.episodes:
         rows = _by_episode(data, e.id)

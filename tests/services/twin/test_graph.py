@@ -57,14 +57,26 @@ def test_at_a_junction_the_nearest_centre_line_wins(xyz: tuple[float, float, flo
 def test_route_is_fewest_hops() -> None:
     # via the belt roadway (4 hops), not the main roadway and the face gate (5 hops)
     assert GRAPH.route("surface_gate", "face_1101") == [
-        "surface_gate", "main_shaft", "pit_bottom", "belt_roadway", "face_1101"
-    ]  # fmt: skip
+        "surface_gate",
+        "main_shaft",
+        "pit_bottom",
+        "belt_roadway",
+        "face_1101",
+    ]
     assert GRAPH.route("face_1101", "surface_gate") == [
-        "face_1101", "belt_roadway", "pit_bottom", "main_shaft", "surface_gate"
-    ]  # fmt: skip
+        "face_1101",
+        "belt_roadway",
+        "pit_bottom",
+        "main_shaft",
+        "surface_gate",
+    ]
     assert GRAPH.route("surface_gate", "refuge_1") == [
-        "surface_gate", "main_shaft", "pit_bottom", "main_roadway", "refuge_1"
-    ]  # fmt: skip
+        "surface_gate",
+        "main_shaft",
+        "pit_bottom",
+        "main_roadway",
+        "refuge_1",
+    ]
     assert GRAPH.route("face_1102", "face_1102") == ["face_1102"]
     assert len(GRAPH.route("refuge_1", "return_airway")) == 4  # refuge, main roadway, a face, return
 
@@ -88,8 +100,10 @@ def _line(zone_id: str, *points: tuple[float, float, float], radius: float = 1.0
 
 
 def test_disconnected_graph_raises_value_error() -> None:
-    graph = ZoneGraph([_line("a", (0, 0, 0), (10, 0, 0)), _line("b", (0, 50, 0), (10, 50, 0)),
-                       _line("c", (10, 0, 0), (20, 0, 0))], [("a", "c")])  # fmt: skip
+    graph = ZoneGraph(
+        [_line("a", (0, 0, 0), (10, 0, 0)), _line("b", (0, 50, 0), (10, 50, 0)), _line("c", (10, 0, 0), (20, 0, 0))],
+        [("a", "c")],
+    )
     assert graph.route("a", "c") == ["a", "c"]
     with pytest.raises(ValueError, match=r"no route from 'a' to 'b' — check the site's links"):
         graph.route("a", "b")

@@ -60,9 +60,16 @@ def test_update_sensitivity_audits_and_refuses_invalid_values(session) -> None:
     assert site.sensitivity == SAMPLE
     assert motion_limits(site) == MotionLimits()
 
-    result = update_sensitivity(session, site, [Quantity("fall_impact_g", 29.41995, "m/s2"),
-                                                Quantity("faint_still_s", 1.5, "min"),
-                                                Quantity("noise_g", 0.05, "g")], actor="boss")  # fmt: skip
+    result = update_sensitivity(
+        session,
+        site,
+        [
+            Quantity("fall_impact_g", 29.41995, "m/s2"),
+            Quantity("faint_still_s", 1.5, "min"),
+            Quantity("noise_g", 0.05, "g"),
+        ],
+        actor="boss",
+    )
     assert result == pytest.approx({**SAMPLE, "fall_impact_g": 3.0, "faint_still_s": 90.0})
     session.commit()
     [entry] = recent(session, action="threshold.changed")
@@ -77,10 +84,12 @@ def test_update_sensitivity_audits_and_refuses_invalid_values(session) -> None:
     bad_changes = [
         ([Quantity("freefall_g", 1.2, "g")], r"freefall_g: Input should be less than 1 — fix the value"),
         ([Quantity("freefall_g", 9.80665, "m/s2")], r"freefall_g: Input should be less than 1"),
-        ([Quantity("noise_g", 0.1, "g"), Quantity("fall_impact_g", 0.9, "g")],
-         r"fall_impact_g: Input should be greater than 1"),
+        (
+            [Quantity("noise_g", 0.1, "g"), Quantity("fall_impact_g", 0.9, "g")],
+            r"fall_impact_g: Input should be greater than 1",
+        ),
         ([Quantity("faint_still_s", 2, "h")], r"use one of s, min"),
-    ]  # fmt: skip
+    ]
     for changes, message in bad_changes:
         with pytest.raises(SettingError, match=message):
             update_sensitivity(session, site, changes, actor="boss")
@@ -102,8 +111,11 @@ def test_update_zone_limits_audits_only_changes(session) -> None:
     update_zone_limits(session, zone, actor="chief", staff_limit=8, danger=False)
     session.commit()
     second, first = recent(session, action="criteria.changed")
-    assert (first.actor, first.subject, first.payload) == ("boss", "zone:face_1101",
-                                                           {"staff_limit": {"from": 12, "to": 8}})  # fmt: skip
+    assert (first.actor, first.subject, first.payload) == (
+        "boss",
+        "zone:face_1101",
+        {"staff_limit": {"from": 12, "to": 8}},
+    )
     assert (second.actor, second.payload) == ("chief", {"danger": {"from": True, "to": False}})
     session.expire_all()
     zone = session.get(Zone, "face_1101")

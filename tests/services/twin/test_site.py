@@ -79,8 +79,9 @@ def test_sample_site_loads_from_a_copied_file_identically(tmp_path: Path) -> Non
 
 
 def test_zone_length_and_radius() -> None:
-    zone = ZoneConfig(id="z", name="Z", kind="roadway", path=[[0, 0, 0], [30, 40, 0], [30, 40, -10]],
-                      cross_section_m2=16)  # fmt: skip
+    zone = ZoneConfig(
+        id="z", name="Z", kind="roadway", path=[[0, 0, 0], [30, 40, 0], [30, 40, -10]], cross_section_m2=16
+    )
     assert zone.length == pytest.approx(60.0)
     assert zone.radius_m == pytest.approx(3.0)  # half of a 4 m square section, plus 1 m
     stated = zone.model_copy(update={"length_m": 75.0})

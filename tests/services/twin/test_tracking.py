@@ -34,8 +34,12 @@ def _at(minutes: float) -> datetime:
 
 def test_positions_history_and_late_data(session) -> None:
     graph = graph_from_db(session)
-    moves = [(0, SURFACE, "surface_gate"), (10, SHAFT, "main_shaft"), (20, ROAD, "main_roadway"),
-             (60, FACE, "face_1101")]  # fmt: skip
+    moves = [
+        (0, SURFACE, "surface_gate"),
+        (10, SHAFT, "main_shaft"),
+        (20, ROAD, "main_roadway"),
+        (60, FACE, "face_1101"),
+    ]
     updates = [update_position(session, graph, "asset", "miner-001", _at(m), xyz, source="test") for m, xyz, _ in moves]
     assert [u.zone_id for u in updates] == [zone for _, _, zone in moves]
     assert [u.previous_zone_id for u in updates] == ["surface_gate", "surface_gate", "main_shaft", "main_roadway"]
@@ -59,8 +63,11 @@ def test_positions_history_and_late_data(session) -> None:
     assert (miner.zone_id, miner.updated_at) == ("face_1101", _at(60))
     assert position_at(session, "asset", "miner-001", _at(7)).zone_id == "pit_bottom"
     assert [(r.t, r.zone_id) for r in history(session, "asset", "miner-001", _at(0), _at(20))] == [
-        (_at(0), "surface_gate"), (_at(5), "pit_bottom"), (_at(10), "main_shaft"), (_at(20), "main_roadway")
-    ]  # fmt: skip
+        (_at(0), "surface_gate"),
+        (_at(5), "pit_bottom"),
+        (_at(10), "main_shaft"),
+        (_at(20), "main_roadway"),
+    ]
     assert history(session, "asset", "miner-002", _at(0), _at(60)) == []
 
     # an update at the same time as the live row is applied (last writer wins)
@@ -126,8 +133,12 @@ def test_state_staff_counts_and_unknown_ids(session) -> None:
     assert miner.state == {"motion": "still", "still_for_s": 0.0}
     assert miner.updated_at == _at(3)
     latest = session.scalars(select(StateRecord).order_by(StateRecord.id.desc())).first()
-    assert (latest.entity_kind, latest.entity_id, latest.t, latest.state) == ("asset", "miner-001", _at(3),
-                                                                              {"motion": "still"})  # fmt: skip
+    assert (latest.entity_kind, latest.entity_id, latest.t, latest.state) == (
+        "asset",
+        "miner-001",
+        _at(3),
+        {"motion": "still"},
+    )
 
     # six people seeded at the surface gate; machines and materials are not staff
     assert staff_counts(session) == {"surface_gate": 6}
@@ -146,5 +157,7 @@ def test_state_staff_counts_and_unknown_ids(session) -> None:
         position_at(session, "asset", "miner-999", _at(1))
     with pytest.raises(NotFound, match="miner-999"):
         history(session, "asset", "miner-999", _at(0), _at(1))
-    assert session.scalar(select(func.count()).select_from(PositionRecord).where(PositionRecord.entity_id ==
-                                                                                 "miner-999")) == 0  # fmt: skip
+    assert (
+        session.scalar(select(func.count()).select_from(PositionRecord).where(PositionRecord.entity_id == "miner-999"))
+        == 0
+    )

@@ -48,8 +48,13 @@ def _history(
 ) -> tuple[int, str] | None:
     """Record the change in the alert's history and the audit log; returns the audit head after it."""
     session.add(AlertEvent(alert_id=alert.id, t=t, kind=kind, actor=actor, detail=detail))
-    audit.append(session, actor=actor, action=f"alert.{kind}", subject=f"alert:{alert.id}",
-                 payload={"key": alert.key, "severity": alert.severity, "state": alert.state, **detail})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action=f"alert.{kind}",
+        subject=f"alert:{alert.id}",
+        payload={"key": alert.key, "severity": alert.severity, "state": alert.state, **detail},
+    )
     return audit.head(session)
 
 
@@ -57,18 +62,39 @@ def active_alert(session: Session, key: str) -> Alert | None:
     return session.scalar(select(Alert).where(Alert.key == key, Alert.state.in_(ACTIVE)).order_by(Alert.id.desc()))
 
 
-def raise_or_update(session: Session, *, key: str, rule_id: str, severity: Severity | str, title: str, message: str,
-                    t: datetime, zone_id: str | None = None, subject_id: str | None = None,
-                    evidence: dict[str, Any] | None = None,
-                    policy: EscalationPolicy = DEFAULT_POLICY) -> AlertChange | None:  # fmt: skip
+def raise_or_update(
+    session: Session,
+    *,
+    key: str,
+    rule_id: str,
+    severity: Severity | str,
+    title: str,
+    message: str,
+    t: datetime,
+    zone_id: str | None = None,
+    subject_id: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    policy: EscalationPolicy = DEFAULT_POLICY,
+) -> AlertChange | None:
     """Raise a new alert for ``key`` or update the active one; None when nothing changed."""
     severity = Severity(severity)
     alert = active_alert(session, key)
     if alert is None:
         timeout = policy.timeout(severity)
-        alert = Alert(key=key, rule_id=rule_id, severity=severity, state="open", title=title, message=message,
-                      zone_id=zone_id, subject_id=subject_id, evidence=evidence or {}, opened_at=t, updated_at=t,
-                      next_escalation_at=None if timeout is None else t + timedelta(seconds=timeout))  # fmt: skip
+        alert = Alert(
+            key=key,
+            rule_id=rule_id,
+            severity=severity,
+            state="open",
+            title=title,
+            message=message,
+            zone_id=zone_id,
+            subject_id=subject_id,
+            evidence=evidence or {},
+            opened_at=t,
+            updated_at=t,
+            next_escalation_at=None if timeout is None else t + timedelta(seconds=timeout),
+        )
         session.add(alert)
         session.flush()
         mark = _history(session, alert, t, "raised", "system", {"message": message})
@@ -131,8 +157,9 @@ def _resolve(session: Session, alert: Alert, t: datetime, actor: str, resolution
 def escalate_due(session: Session, t: datetime, policy: EscalationPolicy = DEFAULT_POLICY) -> list[AlertChange]:
     """Climb one rung for every open alert whose acknowledgement time has passed."""
     changes = []
-    due = select(Alert).where(Alert.state == "open", Alert.next_escalation_at.is_not(None),
-                              Alert.next_escalation_at <= t)  # fmt: skip
+    due = select(Alert).where(
+        Alert.state == "open", Alert.next_escalation_at.is_not(None), Alert.next_escalation_at <= t
+    )
     for alert in session.scalars(due):
         top = alert.escalation_level >= 2
         if not top:

@@ -85,7 +85,12 @@ class IncidentEvidence:
                     return
                 row.evidence = {**(row.evidence or {}), EVIDENCE_KEY: found}  # a new dict: SQLAlchemy sees it
             alert.evidence = {**(alert.evidence or {}), EVIDENCE_KEY: found}
-            log.info("alert %s: %d similar past incidents (best %.2f, %s)", alert.id, len(found), found[0]["score"],
-                     found[0]["accident_class"])  # fmt: skip
+            log.info(
+                "alert %s: %d similar past incidents (best %.2f, %s)",
+                alert.id,
+                len(found),
+                found[0]["score"],
+                found[0]["accident_class"],
+            )
         except Exception:  # evidence is a help: the alert goes out without it
             log.exception("similar incidents for alert %s failed; the alert goes out without them", alert.id)

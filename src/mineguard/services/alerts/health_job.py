@@ -34,8 +34,13 @@ ACTIONS = {
 }
 
 
-def check_sensor_health(sessions: sessionmaker[Session], now: datetime, *, window_s: float = 6 * 3600,
-                        policy: EscalationPolicy | None = None) -> list[book.AlertChange]:  # fmt: skip
+def check_sensor_health(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    window_s: float = 6 * 3600,
+    policy: EscalationPolicy | None = None,
+) -> list[book.AlertChange]:
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
         for device in commissioned_sensors(session):
@@ -52,11 +57,18 @@ def check_sensor_health(sessions: sessionmaker[Session], now: datetime, *, windo
                 action = ACTIONS.get(health.status, "check the sensor").format(zone=device.zone_id or "its area")
                 severity = Severity.CRITICAL if health.status == "dead" else Severity.WARNING
                 change = book.raise_or_update(
-                    session, key=key, rule_id="sensor-health", severity=severity, t=now, zone_id=device.zone_id,
-                    subject_id=device.id, title=f"Sensor {device.id} {health.status}",
-                    message=f"{health.reason} — {action}", policy=policy or EscalationPolicy(),
+                    session,
+                    key=key,
+                    rule_id="sensor-health",
+                    severity=severity,
+                    t=now,
+                    zone_id=device.zone_id,
+                    subject_id=device.id,
+                    title=f"Sensor {device.id} {health.status}",
+                    message=f"{health.reason} — {action}",
+                    policy=policy or EscalationPolicy(),
                     evidence={"status": health.status, "age_s": health.age_s, "slope_per_hour": health.slope_per_hour},
-                )  # fmt: skip
+                )
             if change is not None:
                 changes.append(change)
     return changes

@@ -50,8 +50,16 @@ ACTIONS: dict[tuple[str, Severity], str] = {
     ("vibration", Severity.WARNING): "schedule an inspection of the machine in {zone}",
     ("vibration", Severity.CRITICAL): "stop the machine in {zone} and inspect it",
 }
-NAMES = {"methane": "Methane", "co": "CO", "o2": "Oxygen", "temperature": "Temperature", "wind_speed": "Wind speed",
-         "dust": "Dust", "roof_pressure": "Roof pressure", "vibration": "Vibration"}  # fmt: skip
+NAMES = {
+    "methane": "Methane",
+    "co": "CO",
+    "o2": "Oxygen",
+    "temperature": "Temperature",
+    "wind_speed": "Wind speed",
+    "dust": "Dust",
+    "roof_pressure": "Roof pressure",
+    "vibration": "Vibration",
+}
 
 
 def default_rules(zone_kinds: Iterable[str], kinds: Iterable[str] = SITE_KINDS, **timing: float) -> list[ThresholdRule]:
@@ -84,30 +92,62 @@ def scenario_rules() -> list[CombinedRule]:
         return {"signal": signal, "op": op, "zone": zone, **kw}
 
     rules = [
-        {"id": "gas-rising-fan-stopped", "severity": "emergency", "zone": "face_1101", "for_s": 3, "clear_for_s": 10,
-         "all": [c("methane", "rising", "face_1101", rate_per_min=0.3, window_s=20, max_age_s=10),
-                 c("fan-f2.running", "==", value=False, max_age_s=15)],
-         "action": "evacuate Face 1101 and cut power within 20 m: methane {methane@face_1101} % rising "
-                   "{rate_per_min} %/min with booster fan F2 stopped (inadequate ventilation); restart the fan"},
-        {"id": "no-helmet-danger-zone", "severity": "critical", "zone": "face_gate_1101", "for_s": 2,
-         "clear_for_s": 5,
-         "all": [c("vision.no_helmet", "present", "face_gate_1101", max_age_s=5),
-                 c("danger.approach", "<=", "face_1101", value=50.0, max_age_s=5)],
-         "action": "worker not wearing a safety helmet and approaching Longwall face 1101 (danger zone, "
-                   "{danger.approach@face_1101} m away) — stop them at the gate and correct immediately"},
-        {"id": "belt-drive-fault", "severity": "critical", "zone": "belt_roadway", "for_s": 3, "clear_for_s": 10,
-         "all": [c("vibration", ">=", "belt_roadway", value=4.5, max_age_s=10),
-                 c("belt-b1.bearing_temp", ">=", "belt_roadway", value=75.0, max_age_s=10)],
-         "action": "belt drive B1 abnormal: vibration {vibration@belt_roadway} mm/s with bearing at "
-                   "{belt-b1.bearing_temp@belt_roadway} degC; " + MAINTENANCE_NOTES["belt-b1"]
-                   + " — potential severe fault, stop the belt and inspect the drive bearing now"},
-        {"id": "roof-pressure-vibration", "severity": "critical", "zone": "face_1101", "for_s": 3, "clear_for_s": 10,
-         "all": [c("roof_pressure", "rising", "face_1101", rate_per_min=1.0, window_s=30, max_age_s=10),
-                 c("shearer-1101.vibration", ">=", "face_1101", value=7.1, max_age_s=10)],
-         "action": "collapse risk at Longwall face 1101: roof pressure {roof_pressure@face_1101} MPa rising "
-                   "{rate_per_min} MPa/min with shearer vibration {shearer-1101.vibration@face_1101} mm/s — "
-                   "cease operations and withdraw people now"},
-    ]  # fmt: skip
+        {
+            "id": "gas-rising-fan-stopped",
+            "severity": "emergency",
+            "zone": "face_1101",
+            "for_s": 3,
+            "clear_for_s": 10,
+            "all": [
+                c("methane", "rising", "face_1101", rate_per_min=0.3, window_s=20, max_age_s=10),
+                c("fan-f2.running", "==", value=False, max_age_s=15),
+            ],
+            "action": "evacuate Face 1101 and cut power within 20 m: methane {methane@face_1101} % rising "
+            "{rate_per_min} %/min with booster fan F2 stopped (inadequate ventilation); restart the fan",
+        },
+        {
+            "id": "no-helmet-danger-zone",
+            "severity": "critical",
+            "zone": "face_gate_1101",
+            "for_s": 2,
+            "clear_for_s": 5,
+            "all": [
+                c("vision.no_helmet", "present", "face_gate_1101", max_age_s=5),
+                c("danger.approach", "<=", "face_1101", value=50.0, max_age_s=5),
+            ],
+            "action": "worker not wearing a safety helmet and approaching Longwall face 1101 (danger zone, "
+            "{danger.approach@face_1101} m away) — stop them at the gate and correct immediately",
+        },
+        {
+            "id": "belt-drive-fault",
+            "severity": "critical",
+            "zone": "belt_roadway",
+            "for_s": 3,
+            "clear_for_s": 10,
+            "all": [
+                c("vibration", ">=", "belt_roadway", value=4.5, max_age_s=10),
+                c("belt-b1.bearing_temp", ">=", "belt_roadway", value=75.0, max_age_s=10),
+            ],
+            "action": "belt drive B1 abnormal: vibration {vibration@belt_roadway} mm/s with bearing at "
+            "{belt-b1.bearing_temp@belt_roadway} degC; "
+            + MAINTENANCE_NOTES["belt-b1"]
+            + " — potential severe fault, stop the belt and inspect the drive bearing now",
+        },
+        {
+            "id": "roof-pressure-vibration",
+            "severity": "critical",
+            "zone": "face_1101",
+            "for_s": 3,
+            "clear_for_s": 10,
+            "all": [
+                c("roof_pressure", "rising", "face_1101", rate_per_min=1.0, window_s=30, max_age_s=10),
+                c("shearer-1101.vibration", ">=", "face_1101", value=7.1, max_age_s=10),
+            ],
+            "action": "collapse risk at Longwall face 1101: roof pressure {roof_pressure@face_1101} MPa rising "
+            "{rate_per_min} MPa/min with shearer vibration {shearer-1101.vibration@face_1101} mm/s — "
+            "cease operations and withdraw people now",
+        },
+    ]
     return [CombinedRule.model_validate(rule) for rule in rules]
 
 
@@ -127,8 +167,9 @@ class SiteIndex:
         zones = list(session.scalars(select(Zone)))
         devices = list(session.scalars(select(Device).where(Device.kind == "sensor")))
         units = dict(CANONICAL_UNITS)  # readings are stored in canonical units
-        return cls({z.id: z.name for z in zones}, {z.id: z.kind for z in zones}, {d.id: d.zone_id for d in devices},
-                   units)  # fmt: skip
+        return cls(
+            {z.id: z.name for z in zones}, {z.id: z.kind for z in zones}, {d.id: d.zone_id for d in devices}, units
+        )
 
 
 def describe(transition: RuleTransition, site: SiteIndex, kind: str | None) -> tuple[str, str]:
@@ -153,9 +194,15 @@ def describe(transition: RuleTransition, site: SiteIndex, kind: str | None) -> t
 
 
 class AlertPipeline:
-    def __init__(self, sessions: sessionmaker[Session], rules: list[ThresholdRule | CombinedRule], site: SiteIndex, *,
-                 policy: EscalationPolicy | None = None,
-                 on_change: Callable[[book.AlertChange], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rules: list[ThresholdRule | CombinedRule],
+        site: SiteIndex,
+        *,
+        policy: EscalationPolicy | None = None,
+        on_change: Callable[[book.AlertChange], None] | None = None,
+    ) -> None:
         self.sessions, self.site, self.policy = sessions, site, policy or EscalationPolicy()
         self.engine = RuleEngine(rules, zone_kinds=site.zone_kinds)
         self.kinds = {r.id: r.kind for r in rules if isinstance(r, ThresholdRule)}
@@ -210,9 +257,18 @@ class AlertPipeline:
                     change = book.condition_cleared(session, key, tr.t)
                 else:
                     title, message = describe(tr, self.site, self.kinds.get(tr.rule_id))
-                    change = book.raise_or_update(session, key=key, rule_id=tr.rule_id, severity=tr.severity,
-                                                  title=title, message=message, t=tr.t, zone_id=tr.zone,
-                                                  evidence=_jsonable(tr.evidence), policy=self.policy)  # fmt: skip
+                    change = book.raise_or_update(
+                        session,
+                        key=key,
+                        rule_id=tr.rule_id,
+                        severity=tr.severity,
+                        title=title,
+                        message=message,
+                        t=tr.t,
+                        zone_id=tr.zone,
+                        evidence=_jsonable(tr.evidence),
+                        policy=self.policy,
+                    )
                 if change is not None:
                     changes.append(change)
         self._publish(changes)

@@ -18,9 +18,14 @@ LADDER = ("operator", "supervisor", "manager")
 class EscalationPolicy:
     """Seconds an unacknowledged alert waits at each rung, per severity (None: never escalates)."""
 
-    ack_timeout_s: dict[Severity, float | None] = field(default_factory=lambda: {
-        Severity.INFO: None, Severity.WARNING: 600.0, Severity.CRITICAL: 120.0, Severity.EMERGENCY: 30.0,
-    })  # fmt: skip
+    ack_timeout_s: dict[Severity, float | None] = field(
+        default_factory=lambda: {
+            Severity.INFO: None,
+            Severity.WARNING: 600.0,
+            Severity.CRITICAL: 120.0,
+            Severity.EMERGENCY: 30.0,
+        }
+    )
 
     def timeout(self, severity: Severity | str) -> float | None:
         return self.ack_timeout_s.get(Severity(severity))

@@ -41,9 +41,15 @@ ACTIONS = {
 LABELS = {"co": "CO", "o2": "O2", "roof_pressure": "Roof pressure", "wind_speed": "Wind speed"}
 
 
-def check_risk(sessions: sessionmaker[Session], now: datetime, *, model: RiskModel | None = None,
-               raise_p: float = 0.8, clear_p: float = 0.3,
-               policy: EscalationPolicy | None = None) -> list[book.AlertChange]:  # fmt: skip
+def check_risk(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    model: RiskModel | None = None,
+    raise_p: float = 0.8,
+    clear_p: float = 0.3,
+    policy: EscalationPolicy | None = None,
+) -> list[book.AlertChange]:
     if not 0 < clear_p < raise_p <= 1:
         raise ValueError(f"need 0 < clear_p < raise_p <= 1, got clear_p={clear_p}, raise_p={raise_p}")
     model = model or get_risk_model("trend")
@@ -73,16 +79,30 @@ def check_risk(sessions: sessionmaker[Session], now: datetime, *, model: RiskMod
             else:
                 name = zone.name if zone else (device.zone_id or "its area")
                 change = book.raise_or_update(
-                    session, key=key, rule_id=f"risk.{kind}", severity=Severity.WARNING, t=now,
-                    zone_id=device.zone_id, subject_id=device.id,
+                    session,
+                    key=key,
+                    rule_id=f"risk.{kind}",
+                    severity=Severity.WARNING,
+                    t=now,
+                    zone_id=device.zone_id,
+                    subject_id=device.id,
                     title=f"{LABELS.get(kind, kind.capitalize())} heading for its limit in {name}",
-                    message=describe(kind, name, first.unit, risk), policy=policy or EscalationPolicy(),
-                    evidence={"model": risk.model, "value": risk.value, "rate_per_min": risk.rate_per_min,
-                              "limit": risk.limit, "limit_level": first.level.value, "limit_source": first.source,
-                              "predicted": risk.predicted, "predicted_sd": risk.predicted_sd,
-                              "probability": risk.probability, "horizon_s": risk.horizon_s,
-                              "minutes_to_limit": risk.minutes_to_limit},
-                )  # fmt: skip
+                    message=describe(kind, name, first.unit, risk),
+                    policy=policy or EscalationPolicy(),
+                    evidence={
+                        "model": risk.model,
+                        "value": risk.value,
+                        "rate_per_min": risk.rate_per_min,
+                        "limit": risk.limit,
+                        "limit_level": first.level.value,
+                        "limit_source": first.source,
+                        "predicted": risk.predicted,
+                        "predicted_sd": risk.predicted_sd,
+                        "probability": risk.probability,
+                        "horizon_s": risk.horizon_s,
+                        "minutes_to_limit": risk.minutes_to_limit,
+                    },
+                )
             if change is not None:
                 changes.append(change)
     return changes
@@ -94,6 +114,8 @@ def describe(kind: str, zone_name: str, unit: str, risk: RiskAssessment) -> str:
     minutes = risk.minutes_to_limit
     when = "" if minutes is None else " within a minute" if minutes < 1 else f" in about {minutes:.0f} min"
     action = ACTIONS.get(kind, "check {zone}").format(zone=zone_name)
-    return (f"{label} {risk.value:.3g} {unit} in {zone_name}, {way} {abs(risk.rate_per_min):.2g} {unit}/min; "
-            f"{risk.model} forecast: the {risk.limit:g} {unit} limit{when} (p = {risk.probability:.2f} within "
-            f"{risk.horizon_s / 60:.0f} min) — {action}")  # fmt: skip
+    return (
+        f"{label} {risk.value:.3g} {unit} in {zone_name}, {way} {abs(risk.rate_per_min):.2g} {unit}/min; "
+        f"{risk.model} forecast: the {risk.limit:g} {unit} limit{when} (p = {risk.probability:.2f} within "
+        f"{risk.horizon_s / 60:.0f} min) — {action}"
+    )

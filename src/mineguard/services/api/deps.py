@@ -99,8 +99,9 @@ def viewer_of(user: User) -> Viewer:
 
 
 @raises(401)
-def current_gateway(gateway_id: str, unit: UnitDep,
-                    x_gateway_secret: Annotated[str | None, Header()] = None) -> Gateway:  # fmt: skip
+def current_gateway(
+    gateway_id: str, unit: UnitDep, x_gateway_secret: Annotated[str | None, Header()] = None
+) -> Gateway:
     try:
         return authenticate_gateway(unit.session, gateway_id, x_gateway_secret)
     except GatewayAuthError as exc:
@@ -133,8 +134,11 @@ def gateway_or_manager_to(doing: str) -> Callable[..., Sender]:
             gateway = current_gateway(x_gateway_id, unit, x_gateway_secret)
             return Sender(f"http:{gateway.device_id}")
         if credentials is None:
-            raise ApiError(401, "not logged in — a gateway sends X-Gateway-Id and X-Gateway-Secret; a person sends "
-                           "'Authorization: Bearer <token>' (POST /api/v1/auth/token)")  # fmt: skip
+            raise ApiError(
+                401,
+                "not logged in — a gateway sends X-Gateway-Id and X-Gateway-Secret; a person sends "
+                "'Authorization: Bearer <token>' (POST /api/v1/auth/token)",
+            )
         user = current_user(unit, credentials)
         if not can(user.role, Permission.MANAGE_DEVICES):
             allowed = ", ".join(roles_with(Permission.MANAGE_DEVICES))

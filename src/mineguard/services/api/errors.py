@@ -72,8 +72,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = {404: "no such route — see /docs for the API", 405: "method not allowed on this route — see /docs"}
-        return JSONResponse(error_body(exc.status_code, message.get(exc.status_code, str(exc.detail))),
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))  # fmt: skip
+        return JSONResponse(
+            error_body(exc.status_code, message.get(exc.status_code, str(exc.detail))),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -141,8 +144,9 @@ class BodySizeLimit:
             log.debug("route gave up on a body cut off at %d bytes", seen, exc_info=True)
 
     async def _refuse(self, scope: Scope, send: Send, size: int | None, *, chunked: bool) -> None:
-        response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes — send smaller batches"),
-                                status_code=413)  # fmt: skip
+        response = JSONResponse(
+            error_body(413, f"request body over {self.max_bytes} bytes — send smaller batches"), status_code=413
+        )
         await response({"type": "http"}, _no_receive, send)
         if self.on_refused is None:
             return

@@ -48,8 +48,23 @@ from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 
-ROUTERS = (alerts, auth, users, zones, assets, devices, gateways, readings, events, faces, tags, sensitivity, help,
-           audit, stream)  # fmt: skip
+ROUTERS = (
+    alerts,
+    auth,
+    users,
+    zones,
+    assets,
+    devices,
+    gateways,
+    readings,
+    events,
+    faces,
+    tags,
+    sensitivity,
+    help,
+    audit,
+    stream,
+)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -134,8 +149,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if dispatcher is not None:
                 dispatcher.stop()
 
-    app = FastAPI(title="MineGuard API", version=__version__, lifespan=lifespan,
-                  description="Digital twin of the mine: zones, people, devices, roles and the audit log.")  # fmt: skip
+    app = FastAPI(
+        title="MineGuard API",
+        version=__version__,
+        lifespan=lifespan,
+        description="Digital twin of the mine: zones, people, devices, roles and the audit log.",
+    )
     app.state.ctx = ctx
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
@@ -165,5 +184,7 @@ def load_incident_evidence(settings: Settings) -> IncidentEvidence | None:
     try:
         return IncidentEvidence.load(settings.incident_index)
     except ValueError as e:
-        raise ValueError(f"incident_index (MINEGUARD_INCIDENT_INDEX={settings.incident_index}): {e} — build one "
-                         "with `mineguard warn index --out DIR`") from None  # fmt: skip
+        raise ValueError(
+            f"incident_index (MINEGUARD_INCIDENT_INDEX={settings.incident_index}): {e} — build one "
+            "with `mineguard warn index --out DIR`"
+        ) from None

@@ -37,18 +37,30 @@ class IssuedToken:
     user: User
 
 
-def create_user(session: Session, *, username: str, password: str, role: Role, crew: str | None = None,
-                asset_id: str | None = None, actor: str = "system") -> User:  # fmt: skip
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    crew: str | None = None,
+    asset_id: str | None = None,
+    actor: str = "system",
+) -> User:
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise UserConflict(f"user {username!r} exists — choose another username")
     if asset_id is not None and session.get(Asset, asset_id) is None:
         raise UserConflict(f"asset {asset_id!r} does not exist — link the user to a person in the site file")
-    user = User(username=username, password_hash=hash_password(password), role=Role(role), crew=crew,
-                asset_id=asset_id)  # fmt: skip
+    user = User(username=username, password_hash=hash_password(password), role=Role(role), crew=crew, asset_id=asset_id)
     session.add(user)
     session.flush()
-    audit.append(session, actor=actor, action="user.created", subject=f"user:{username}",
-                 payload={"role": str(role), "crew": crew, "asset_id": asset_id})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action="user.created",
+        subject=f"user:{username}",
+        payload={"role": str(role), "crew": crew, "asset_id": asset_id},
+    )
     return user
 
 
@@ -56,8 +68,13 @@ def change_role(session: Session, user: User, role: Role, *, actor: str) -> User
     old = user.role
     user.role = Role(role)
     session.flush()
-    audit.append(session, actor=actor, action="user.role_changed", subject=f"user:{user.username}",
-                 payload={"from": old, "to": str(role)})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action="user.role_changed",
+        subject=f"user:{user.username}",
+        payload={"from": old, "to": str(role)},
+    )
     return user
 
 

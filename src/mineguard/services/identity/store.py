@@ -72,8 +72,15 @@ def gallery_dim(session: Session) -> int | None:
     return session.scalar(select(FaceEmbedding.dim).limit(1))
 
 
-def enrol_embeddings(session: Session, person_id: str, embeddings: np.ndarray, *, actor: str, source: str,
-                     image_refs: list[str] | None = None) -> int:  # fmt: skip
+def enrol_embeddings(
+    session: Session,
+    person_id: str,
+    embeddings: np.ndarray,
+    *,
+    actor: str,
+    source: str,
+    image_refs: list[str] | None = None,
+) -> int:
     """Add (k, D) or (D,) embeddings of ``person_id``; returns k. Raises ValueError on bad input.
 
     ``image_refs``, when given, has one ref per embedding: the image it was computed from.
@@ -83,22 +90,40 @@ def enrol_embeddings(session: Session, person_id: str, embeddings: np.ndarray, *
     refs: list[str | None] = [None] * len(rows)
     if image_refs:
         if len(image_refs) != len(rows):
-            raise ValueError(f"got {len(image_refs)} image refs for {len(rows)} embeddings — give one per embedding "
-                             "(the image it came from) or none")  # fmt: skip
+            raise ValueError(
+                f"got {len(image_refs)} image refs for {len(rows)} embeddings — give one per embedding "
+                "(the image it came from) or none"
+            )
         too_long = [ref for ref in image_refs if not 0 < len(ref) <= MAX_IMAGE_REF]
         if too_long:
             raise ValueError(f"image refs must be 1 to {MAX_IMAGE_REF} characters; {len(too_long)} are not")
         refs = list(image_refs)
     now, dim = utc_now(), rows.shape[1]
     session.add_all(
-        FaceEmbedding(person_id=person_id, dim=dim, vector=row.astype(_FLOAT32).tobytes(), image_ref=ref,
-                      created_at=now, source=source)
+        FaceEmbedding(
+            person_id=person_id,
+            dim=dim,
+            vector=row.astype(_FLOAT32).tobytes(),
+            image_ref=ref,
+            created_at=now,
+            source=source,
+        )
         for row, ref in zip(rows, refs, strict=True)
-    )  # fmt: skip
+    )
     session.flush()
-    audit.append(session, actor=actor, action="face.enrolled", subject=f"asset:{person_id}",
-                 payload={"embeddings": len(rows), "dim": dim, "image_refs": len(image_refs or []),
-                          "total": count_embeddings(session, person_id), "source": source})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action="face.enrolled",
+        subject=f"asset:{person_id}",
+        payload={
+            "embeddings": len(rows),
+            "dim": dim,
+            "image_refs": len(image_refs or []),
+            "total": count_embeddings(session, person_id),
+            "source": source,
+        },
+    )
     return len(rows)
 
 
@@ -156,8 +181,13 @@ def erase_person(session: Session, person_id: str, *, actor: str, image_root: Pa
     files = _delete_folder(folder) if folder is not None else 0
     erasure = Erasure(person_id, removed, files, outside)
     if erasure.removed_anything:
-        audit.append(session, actor=actor, action="face.erased", subject=f"asset:{person_id}",
-                     payload={"embeddings": removed, "image_files": files, "image_refs_outside": outside})  # fmt: skip
+        audit.append(
+            session,
+            actor=actor,
+            action="face.erased",
+            subject=f"asset:{person_id}",
+            payload={"embeddings": removed, "image_files": files, "image_refs_outside": outside},
+        )
     if outside:
         where = f"outside {folder}" if folder is not None else "(no image_root: no files are deleted)"
         log.info("erased %s; %d image refs %s were left to their owner", person_id, outside, where)
@@ -167,11 +197,15 @@ def erase_person(session: Session, person_id: str, *, actor: str, image_root: Pa
 def enrolled_people(session: Session) -> list[EnrolledPerson]:
     """Everyone enrolled, in enrolment order."""
     query = (
-        select(FaceEmbedding.person_id, func.count(), func.min(FaceEmbedding.created_at),
-               func.max(FaceEmbedding.created_at))
+        select(
+            FaceEmbedding.person_id,
+            func.count(),
+            func.min(FaceEmbedding.created_at),
+            func.max(FaceEmbedding.created_at),
+        )
         .group_by(FaceEmbedding.person_id)
         .order_by(func.min(FaceEmbedding.id))
-    )  # fmt: skip
+    )
     with_refs = select(FaceEmbedding.person_id, FaceEmbedding.image_ref).where(FaceEmbedding.image_ref.is_not(None))
     refs: dict[str, list[str]] = {}
     for pid, ref in session.execute(with_refs.order_by(FaceEmbedding.id)):
@@ -181,22 +215,26 @@ def enrolled_people(session: Session) -> list[EnrolledPerson]:
 
 def gallery_rows(session: Session) -> tuple[np.ndarray, list[str]]:
     """All rows in enrolment order: (N, D) float32 unit vectors and the person id of each row."""
-    rows = session.execute(select(FaceEmbedding.person_id, FaceEmbedding.dim, FaceEmbedding.vector)
-                           .order_by(FaceEmbedding.id)).all()  # fmt: skip
+    rows = session.execute(
+        select(FaceEmbedding.person_id, FaceEmbedding.dim, FaceEmbedding.vector).order_by(FaceEmbedding.id)
+    ).all()
     if not rows:
         return np.zeros((0, 0), dtype=np.float32), []
     dim = rows[0].dim
     broken = [r.person_id for r in rows if r.dim != dim or len(r.vector) != dim * _FLOAT32.itemsize]
     if broken:
-        raise ValueError(f"face_embeddings holds rows that are not {dim} float32 values (people: "
-                         f"{', '.join(sorted(set(broken)))}) — erase and re-enrol them")  # fmt: skip
+        raise ValueError(
+            f"face_embeddings holds rows that are not {dim} float32 values (people: "
+            f"{', '.join(sorted(set(broken)))}) — erase and re-enrol them"
+        )
     matrix = np.frombuffer(b"".join(bytes(r.vector) for r in rows), dtype=_FLOAT32).reshape(len(rows), dim)
     return matrix.astype(np.float32), [r.person_id for r in rows]
 
 
 def person_image_refs(session: Session, person_id: str) -> list[str]:
-    query = select(FaceEmbedding.image_ref).where(FaceEmbedding.person_id == person_id,
-                                                  FaceEmbedding.image_ref.is_not(None))  # fmt: skip
+    query = select(FaceEmbedding.image_ref).where(
+        FaceEmbedding.person_id == person_id, FaceEmbedding.image_ref.is_not(None)
+    )
     return list(session.scalars(query.order_by(FaceEmbedding.id)))
 
 
@@ -215,8 +253,9 @@ class DbGallery:
             which take no actor); :meth:`enrol` and :meth:`erase` name it per call.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], *, image_root: Path | None = None,
-                 actor: str = "system") -> None:  # fmt: skip
+    def __init__(
+        self, sessions: sessionmaker[Session], *, image_root: Path | None = None, actor: str = "system"
+    ) -> None:
         self.sessions = sessions
         self.image_root = Path(image_root) if image_root is not None else None
         self.actor = actor
@@ -230,8 +269,9 @@ class DbGallery:
     def enrol(self, person_id: str, embeddings: np.ndarray, *, actor: str, image_refs: list[str] | None = None) -> int:
         """Add (k, D) or (D,) embeddings of ``person_id`` (audited as ``face.enrolled``); returns k."""
         with transaction(self.sessions) as session:
-            return enrol_embeddings(session, person_id, embeddings, actor=actor, source=f"python:{actor}",
-                                    image_refs=image_refs)  # fmt: skip
+            return enrol_embeddings(
+                session, person_id, embeddings, actor=actor, source=f"python:{actor}", image_refs=image_refs
+            )
 
     def erase(self, person_id: str, *, actor: str) -> int:
         """Remove every embedding and stored image of ``person_id`` (audited as ``face.erased``); returns rows."""

@@ -48,11 +48,16 @@ class Topic:
 
 def topic_for(site_id: str, device_id: str, kind: str) -> str:
     """``mineguard/<site_id>/<device_id>/<kind>``, checking that each part can be a topic level."""
-    for name, value, pattern in (("site_id", site_id, ID_PATTERN), ("device_id", device_id, ID_PATTERN),
-                                 ("kind", kind, KIND_PATTERN)):  # fmt: skip
+    for name, value, pattern in (
+        ("site_id", site_id, ID_PATTERN),
+        ("device_id", device_id, ID_PATTERN),
+        ("kind", kind, KIND_PATTERN),
+    ):
         if not re.fullmatch(pattern, value):
-            raise TopicError(f"{name} {value!r} cannot be a topic level — use letters, digits, '_', '.', ':' or '-' "
-                             "(no '/', '+', '#')")  # fmt: skip
+            raise TopicError(
+                f"{name} {value!r} cannot be a topic level — use letters, digits, '_', '.', ':' or '-' "
+                "(no '/', '+', '#')"
+            )
     return f"{ROOT}/{site_id}/{device_id}/{kind}"
 
 
@@ -127,8 +132,9 @@ class BusFull(RuntimeError):
 class InProcessBus(Communicator):
     """A bounded queue drained by one delivery thread; ``drain(timeout)`` waits until all is delivered."""
 
-    def __init__(self, maxsize: int = 10_000, *, put_timeout_s: float = 5.0, max_attempts: int = 3,
-                 retry_delay_s: float = 0.05) -> None:  # fmt: skip
+    def __init__(
+        self, maxsize: int = 10_000, *, put_timeout_s: float = 5.0, max_attempts: int = 3, retry_delay_s: float = 0.05
+    ) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize)
         self._subscriptions: list[tuple[str, Handler]] = []
         self._lock = threading.Lock()
@@ -150,8 +156,10 @@ class InProcessBus(Communicator):
             self._queue.put((topic, bytes(payload)), timeout=self.put_timeout_s)
         except queue.Full:
             self._done()
-            raise BusFull(f"queue full for {self.put_timeout_s:g} s ({self._queue.maxsize} messages) — the "
-                          "subscribers are behind; publish less often or raise maxsize") from None  # fmt: skip
+            raise BusFull(
+                f"queue full for {self.put_timeout_s:g} s ({self._queue.maxsize} messages) — the "
+                "subscribers are behind; publish less often or raise maxsize"
+            ) from None
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         check_pattern(pattern)

@@ -115,8 +115,13 @@ class EventReport:
     rejected: list[Rejection] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"accepted": len(self.accepted), "duplicates": self.duplicates, "rejected": len(self.rejected),
-                "ids": [e.id for e in self.accepted], "rejects": [r.to_json() for r in self.rejected]}  # fmt: skip
+        return {
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "ids": [e.id for e in self.accepted],
+            "rejects": [r.to_json() for r in self.rejected],
+        }
 
 
 def parse_events(body: bytes) -> list[Any] | Rejection:
@@ -124,16 +129,20 @@ def parse_events(body: bytes) -> list[Any] | Rejection:
     try:
         obj = json.loads(body.decode("utf-8-sig"))
     except (ValueError, RecursionError):
-        return Rejection(None, RejectReason.MALFORMED_JSON, "body is not valid JSON — send {\"events\": [...]}",
-                         raw=body)  # fmt: skip
+        return Rejection(None, RejectReason.MALFORMED_JSON, 'body is not valid JSON — send {"events": [...]}', raw=body)
     if isinstance(obj, dict) and set(obj) == {"events"}:
         obj = obj["events"]
     if not isinstance(obj, list):
-        return Rejection(None, RejectReason.INVALID_SCHEMA, "send {\"events\": [event, ...]} or a JSON array of "
-                         "events", raw=body)  # fmt: skip
+        return Rejection(
+            None, RejectReason.INVALID_SCHEMA, 'send {"events": [event, ...]} or a JSON array of events', raw=body
+        )
     if len(obj) > MAX_EVENTS:
-        return Rejection(None, RejectReason.OVERSIZED, f"{len(obj)} events in one batch, over {MAX_EVENTS} — split "
-                         "the batch", raw=body)  # fmt: skip
+        return Rejection(
+            None,
+            RejectReason.OVERSIZED,
+            f"{len(obj)} events in one batch, over {MAX_EVENTS} — split the batch",
+            raw=body,
+        )
     return obj
 
 
@@ -151,9 +160,11 @@ def store_events(
             report.rejected.append(Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), raw=raw))
         except Exception as exc:  # a check that raises refuses this event alone, never the batch
             report.rejected.append(internal_error(index, exc, raw))
-    device_zone = dict(session.execute(select(Device.id, Device.zone_id)
-                                       .where(Device.id.in_({e.device_id for _, e, _ in valid if e.device_id})))
-                       .all())  # fmt: skip
+    device_zone = dict(
+        session.execute(
+            select(Device.id, Device.zone_id).where(Device.id.in_({e.device_id for _, e, _ in valid if e.device_id}))
+        ).all()
+    )
     zones = set(session.scalars(select(Zone.id)))
     assets = set(session.scalars(select(Asset.id).where(Asset.id.in_({e.asset_id for _, e, _ in valid if e.asset_id}))))
     keys = {_key(e) for _, e, _ in valid if e.event_id}
@@ -171,10 +182,21 @@ def store_events(
             report.duplicates += 1
             continue
         zone_id = event.zone_id or device_zone.get(event.device_id or "")
-        row = SourceEvent(source=event.source.value, label=event.label, t=event.t, received_at=now,
-                          device_id=event.device_id, zone_id=zone_id, asset_id=event.asset_id,
-                          confidence=event.confidence, value=float(event.value), bbox=list(event.bbox or []) or None,
-                          dedupe_key=key, attributes=event.attributes, sender=source)  # fmt: skip
+        row = SourceEvent(
+            source=event.source.value,
+            label=event.label,
+            t=event.t,
+            received_at=now,
+            device_id=event.device_id,
+            zone_id=zone_id,
+            asset_id=event.asset_id,
+            confidence=event.confidence,
+            value=float(event.value),
+            bbox=list(event.bbox or []) or None,
+            dedupe_key=key,
+            attributes=event.attributes,
+            sender=source,
+        )
         session.add(row)
         session.flush()
         if key is not None:
@@ -192,12 +214,16 @@ def _check(
     event: EventIn, device_zone: dict[str, str | None], zones: set[str], assets: set[str], now: datetime, skew_s: float
 ) -> tuple[RejectReason, str] | None:
     if event.device_id is not None and event.device_id not in device_zone:
-        return RejectReason.UNKNOWN_DEVICE, (f"device_id {event.device_id!r} is not a device of this site — register "
-                                             "it in the site file (devices:) or leave device_id out")  # fmt: skip
+        return RejectReason.UNKNOWN_DEVICE, (
+            f"device_id {event.device_id!r} is not a device of this site — register "
+            "it in the site file (devices:) or leave device_id out"
+        )
     if event.zone_id is not None and event.zone_id not in zones:
         return RejectReason.INVALID_SCHEMA, f"zone_id {event.zone_id!r} is not a zone of this site — see /api/v1/zones"
     if event.asset_id is not None and event.asset_id not in assets:
-        return RejectReason.INVALID_SCHEMA, (f"asset_id {event.asset_id!r} is not a person or machine of this site — "
-                                             "see /api/v1/assets, or leave asset_id out")  # fmt: skip
+        return RejectReason.INVALID_SCHEMA, (
+            f"asset_id {event.asset_id!r} is not a person or machine of this site — "
+            "see /api/v1/assets, or leave asset_id out"
+        )
     skew = clock_skew(event.t, now, skew_s)
     return (RejectReason.CLOCK_SKEW, skew) if skew else None

@@ -65,8 +65,9 @@ class LocalBroker:
         binary = shutil.which("mosquitto") or MOSQUITTO
         if not Path(binary).is_file():
             raise BrokerUnavailable("mosquitto is not installed — apt-get install mosquitto (as .ci/run does)")
-        self._process = subprocess.Popen([binary, "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE)  # fmt: skip
+        self._process = subprocess.Popen(
+            [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -33,14 +33,25 @@ class MqttError(RuntimeError):
 
 
 class MqttCommunicator(Communicator):
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str | None = None, qos: int = 1,
-                 keepalive_s: int = 30, username: str | None = None, password: str | None = None,
-                 reconnect_min_s: float = 0.2, reconnect_max_s: float = 5.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        client_id: str | None = None,
+        qos: int = 1,
+        keepalive_s: int = 30,
+        username: str | None = None,
+        password: str | None = None,
+        reconnect_min_s: float = 0.2,
+        reconnect_max_s: float = 5.0,
+    ) -> None:
         self.host, self.port, self.qos = host, port, qos
         persistent = client_id is not None
         self.client_id = client_id or f"mineguard-{uuid.uuid4().hex[:12]}"
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                                   clean_session=not persistent, manual_ack=True)  # fmt: skip
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=not persistent, manual_ack=True
+        )
         if username:
             self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(max(1, round(reconnect_min_s)), max(1, round(reconnect_max_s)))
@@ -63,8 +74,10 @@ class MqttCommunicator(Communicator):
         self._client.loop_start()
         if not self._connected.wait(timeout):
             self._client.loop_stop()
-            raise MqttError(f"no MQTT broker answered at {self.host}:{self.port} within {timeout:g} s — start "
-                            "mosquitto or set the broker address")  # fmt: skip
+            raise MqttError(
+                f"no MQTT broker answered at {self.host}:{self.port} within {timeout:g} s — start "
+                "mosquitto or set the broker address"
+            )
 
     def stop(self) -> None:
         self._client.disconnect()

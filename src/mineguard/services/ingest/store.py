@@ -86,14 +86,25 @@ class IngestReport:
         return dict(sorted(counts.items()))
 
     def to_json(self) -> dict[str, Any]:
-        return {"accepted": len(self.accepted), "duplicates": self.duplicates, "rejected": self.rejected,
-                "rejected_by_reason": self.rejected_by_reason,
-                "rejects": [r.to_json() for r in self.rejections]}  # fmt: skip
+        return {
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejected_by_reason": self.rejected_by_reason,
+            "rejects": [r.to_json() for r in self.rejections],
+        }
 
 
-def ingest(session: Session, payloads: Sequence[Payload], *, source: str, now: datetime,
-           max_bytes: int = MAX_PAYLOAD_BYTES, max_skew_s: float = MAX_SKEW_S,
-           expected: Sequence[tuple[str, str] | None] | None = None) -> IngestReport:  # fmt: skip
+def ingest(
+    session: Session,
+    payloads: Sequence[Payload],
+    *,
+    source: str,
+    now: datetime,
+    max_bytes: int = MAX_PAYLOAD_BYTES,
+    max_skew_s: float = MAX_SKEW_S,
+    expected: Sequence[tuple[str, str] | None] | None = None,
+) -> IngestReport:
     """Validate, de-duplicate and store ``payloads`` (raw JSON bytes/text or parsed objects).
 
     ``source`` names the transport and sender ("http:gw-faces", "bus"); ``now`` is the
@@ -156,10 +167,22 @@ def load_devices(session: Session, device_ids: set[str]) -> dict[str, DeviceInfo
     max_seq_t = (
         select(reading.t).where(reading.device_id == Device.id).order_by(reading.seq.desc()).limit(1).scalar_subquery()
     )
-    query = select(Device.id, Device.kind, Device.sensor_kind, Device.unit, Device.state, Device.updated_at,
-                   max_seq.label("max_seq"), max_seq_t.label("max_seq_t")).where(Device.id.in_(device_ids))  # fmt: skip
-    return {row.id: DeviceInfo(row.id, row.kind, row.sensor_kind, row.unit, row.state or {}, row.updated_at,
-                               row.max_seq, row.max_seq_t) for row in session.execute(query)}  # fmt: skip
+    query = select(
+        Device.id,
+        Device.kind,
+        Device.sensor_kind,
+        Device.unit,
+        Device.state,
+        Device.updated_at,
+        max_seq.label("max_seq"),
+        max_seq_t.label("max_seq_t"),
+    ).where(Device.id.in_(device_ids))
+    return {
+        row.id: DeviceInfo(
+            row.id, row.kind, row.sensor_kind, row.unit, row.state or {}, row.updated_at, row.max_seq, row.max_seq_t
+        )
+        for row in session.execute(query)
+    }
 
 
 def commissioned_sensors(session: Session) -> list[Device]:
@@ -195,8 +218,9 @@ def fetch_stored(session: Session, keys: Sequence[StoredKey]) -> dict[StoredKey,
     return {(device_id, seq): (kind, t, raw_value, raw_unit) for device_id, seq, kind, t, raw_value, raw_unit in rows}
 
 
-def insert_readings(session: Session, candidates: Sequence[Candidate], *, source: str,
-                    now: datetime) -> dict[StoredKey, int]:  # fmt: skip
+def insert_readings(
+    session: Session, candidates: Sequence[Candidate], *, source: str, now: datetime
+) -> dict[StoredKey, int]:
     """INSERT ... ON CONFLICT (device_id, seq) DO NOTHING; the ids of the rows that were new, by key."""
     if not candidates:
         return {}
@@ -209,14 +233,28 @@ def insert_readings(session: Session, candidates: Sequence[Candidate], *, source
         .on_conflict_do_nothing(index_elements=[table.c.device_id, table.c.seq])
         .returning(table.c.id, table.c.device_id, table.c.seq)
     )
-    rows = [{"device_id": c.reading.device_id, "kind": c.reading.kind, "seq": c.reading.seq, "t": c.reading.t,
-             "received_at": now, "value": c.value, "unit": c.unit, "raw_value": c.reading.value,
-             "raw_unit": c.reading.unit, "flags": [], "source": source} for c in candidates]  # fmt: skip
+    rows = [
+        {
+            "device_id": c.reading.device_id,
+            "kind": c.reading.kind,
+            "seq": c.reading.seq,
+            "t": c.reading.t,
+            "received_at": now,
+            "value": c.value,
+            "unit": c.unit,
+            "raw_value": c.reading.value,
+            "raw_unit": c.reading.unit,
+            "flags": [],
+            "source": source,
+        }
+        for c in candidates
+    ]
     return {(row.device_id, row.seq): row.id for row in session.execute(statement, rows)}
 
 
-def update_live_state(session: Session, stored: Sequence[Candidate],
-                      devices: dict[str, DeviceInfo]) -> dict[str, dict[str, Any]]:  # fmt: skip
+def update_live_state(
+    session: Session, stored: Sequence[Candidate], devices: dict[str, DeviceInfo]
+) -> dict[str, dict[str, Any]]:
     """Set each device's live state to its newest stored reading when that is newer than what it holds."""
     newest: dict[str, Candidate] = {}
     for candidate in stored:
@@ -229,8 +267,13 @@ def update_live_state(session: Session, stored: Sequence[Candidate],
         reading, info = candidate.reading, devices[device_id]
         if info.updated_at is not None and reading.t <= info.updated_at:
             continue
-        state = {**info.state, "value": candidate.value, "unit": candidate.unit, "t": reading.t.isoformat(),
-                 "seq": reading.seq}  # fmt: skip
+        state = {
+            **info.state,
+            "value": candidate.value,
+            "unit": candidate.unit,
+            "t": reading.t.isoformat(),
+            "seq": reading.seq,
+        }
         changed = session.execute(
             update(table)
             .where(table.c.id == device_id, or_(table.c.updated_at.is_(None), table.c.updated_at < reading.t))
@@ -251,10 +294,19 @@ def record_rejections(session: Session, rejections: Sequence[Rejection], *, sour
     rows = []
     for rejection in rejections:
         text, encoding, truncated = stored_payload(rejection.raw)
-        rows.append({"received_at": now, "source": source, "reason": rejection.reason.value,
-                     "detail": rejection.detail.replace("\x00", "\\x00"), "device_id": rejection.device_id,
-                     "seq": rejection.seq, "payload": text, "payload_encoding": encoding,
-                     "truncated": truncated})  # fmt: skip
+        rows.append(
+            {
+                "received_at": now,
+                "source": source,
+                "reason": rejection.reason.value,
+                "detail": rejection.detail.replace("\x00", "\\x00"),
+                "device_id": rejection.device_id,
+                "seq": rejection.seq,
+                "payload": text,
+                "payload_encoding": encoding,
+                "truncated": truncated,
+            }
+        )
     session.execute(insert(RejectedPayload.__table__), rows)
 
 
@@ -283,11 +335,14 @@ def _resolve_duplicate(candidate: Candidate, stored: StoredMeasurement | None, r
         report.duplicates += 1
         return True
     r, (kind, t, raw_value, raw_unit) = candidate.reading, stored
-    detail = (f"conflicting duplicate: {r.device_id} seq {r.seq} already holds {kind} {raw_value:g} {raw_unit} "
-              f"at {t.isoformat()}, this payload says {r.kind} {r.value:g} {r.unit} at {r.t.isoformat()} — a device "
-              "must never reuse a seq (persist its counter across restarts)")  # fmt: skip
-    report.rejections.append(Rejection(candidate.index, RejectReason.DUPLICATE, detail, r.device_id, r.seq,
-                                       candidate.raw))  # fmt: skip
+    detail = (
+        f"conflicting duplicate: {r.device_id} seq {r.seq} already holds {kind} {raw_value:g} {raw_unit} "
+        f"at {t.isoformat()}, this payload says {r.kind} {r.value:g} {r.unit} at {r.t.isoformat()} — a device "
+        "must never reuse a seq (persist its counter across restarts)"
+    )
+    report.rejections.append(
+        Rejection(candidate.index, RejectReason.DUPLICATE, detail, r.device_id, r.seq, candidate.raw)
+    )
     return True
 
 
@@ -299,9 +354,16 @@ def _apply_order_rule(fresh: list[Candidate], devices: dict[str, DeviceInfo], re
         r = candidate.reading
         max_seq, max_seq_t = highest[r.device_id]
         if out_of_order(r.seq, r.t, max_seq, max_seq_t):
-            report.rejections.append(Rejection(candidate.index, RejectReason.OUT_OF_ORDER,
-                                               out_of_order_detail(r.seq, r.t, max_seq, max_seq_t),
-                                               r.device_id, r.seq, candidate.raw))  # fmt: skip
+            report.rejections.append(
+                Rejection(
+                    candidate.index,
+                    RejectReason.OUT_OF_ORDER,
+                    out_of_order_detail(r.seq, r.t, max_seq, max_seq_t),
+                    r.device_id,
+                    r.seq,
+                    candidate.raw,
+                )
+            )
             continue
         accepted.append(candidate)
         if max_seq is None or r.seq > max_seq:

@@ -62,23 +62,40 @@ CONVERSIONS: dict[str, dict[str, Conversion]] = {
     "co": _TOXIC_GAS,
     "no2": _TOXIC_GAS,
     "h2s": _TOXIC_GAS,
-    "temperature": {**_DEGC, "degF": Conversion(5 / 9, -32 * 5 / 9), "°F": Conversion(5 / 9, -32 * 5 / 9),
-                    "F": Conversion(5 / 9, -32 * 5 / 9), "K": Conversion(1.0, -273.15)},
-    "wind_speed": {"m/s": _SAME, "m/min": Conversion(1 / 60), "km/h": Conversion(1 / 3.6),
-                   "ft/min": Conversion(0.00508)},
-    "dust": {"mg/m3": _SAME, "mg/m³": _SAME, "ug/m3": Conversion(1e-3), "µg/m3": Conversion(1e-3),
-             "g/m3": Conversion(1e3)},
+    "temperature": {
+        **_DEGC,
+        "degF": Conversion(5 / 9, -32 * 5 / 9),
+        "°F": Conversion(5 / 9, -32 * 5 / 9),
+        "F": Conversion(5 / 9, -32 * 5 / 9),
+        "K": Conversion(1.0, -273.15),
+    },
+    "wind_speed": {
+        "m/s": _SAME,
+        "m/min": Conversion(1 / 60),
+        "km/h": Conversion(1 / 3.6),
+        "ft/min": Conversion(0.00508),
+    },
+    "dust": {
+        "mg/m3": _SAME,
+        "mg/m³": _SAME,
+        "ug/m3": Conversion(1e-3),
+        "µg/m3": Conversion(1e-3),
+        "g/m3": Conversion(1e3),
+    },
     "roof_pressure": {"MPa": _SAME, "kPa": Conversion(1e-3), "bar": Conversion(0.1), "psi": Conversion(0.006894757)},
     "vibration": {"mm/s": _SAME, "in/s": Conversion(25.4)},
     "humidity": {"%RH": _SAME, "%": _SAME},
-}  # fmt: skip
+}
 
 # Units that look convertible but are not without more information; the reason says why.
 NOT_CONVERTIBLE: dict[tuple[str, str], str] = {
-    **{(gas, unit): "mass concentration needs the air temperature and pressure to become ppm"
-       for gas in ("co", "no2", "h2s") for unit in ("mg/m3", "mg/m³")},
+    **{
+        (gas, unit): "mass concentration needs the air temperature and pressure to become ppm"
+        for gas in ("co", "no2", "h2s")
+        for unit in ("mg/m3", "mg/m³")
+    },
     ("methane", "%LEL"): "the lower explosive limit is 4.4 % or 5 % vol depending on the standard",
-}  # fmt: skip
+}
 
 # (low, high) in the canonical unit; outside is physically impossible or an instrument fault.
 PHYSICAL_SPANS: dict[str, tuple[float, float]] = {
@@ -133,5 +150,7 @@ def out_of_span(kind: str, value: float) -> str | None:
     if span is None or span[0] <= value <= span[1]:
         return None
     unit = CANONICAL_UNITS[kind]
-    return (f"{kind} {value:g} {unit} is outside the physical span {span[0]:g}..{span[1]:g} {unit} — "
-            "an instrument fault or a wrong unit; check the sensor and the unit it sends")  # fmt: skip
+    return (
+        f"{kind} {value:g} {unit} is outside the physical span {span[0]:g}..{span[1]:g} {unit} — "
+        "an instrument fault or a wrong unit; check the sensor and the unit it sends"
+    )

@@ -53,8 +53,13 @@ class Rejection:
     raw: bytes = field(default=b"", repr=False)  # the payload as received, for rejected_payloads
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "reason": self.reason.value, "detail": self.detail,
-                "device_id": self.device_id, "seq": self.seq}  # fmt: skip
+        return {
+            "index": self.index,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "device_id": self.device_id,
+            "seq": self.seq,
+        }
 
 
 def internal_error(
@@ -126,13 +131,21 @@ def stored_payload(raw: bytes, limit: int = STORED_PAYLOAD_BYTES) -> tuple[str, 
     return base64.b64encode(chunk).decode("ascii"), "base64", truncated
 
 
-def parse_reading(index: int, raw: bytes, *, parsed: dict[str, Any] | None = None, max_bytes: int,
-                  expected: tuple[str, str] | None = None) -> Reading | Rejection:  # fmt: skip
+def parse_reading(
+    index: int,
+    raw: bytes,
+    *,
+    parsed: dict[str, Any] | None = None,
+    max_bytes: int,
+    expected: tuple[str, str] | None = None,
+) -> Reading | Rejection:
     """Size, JSON and schema checks of ``raw`` (or of ``parsed``, when the transport parsed it already);
     ``expected`` is the (device_id, kind) a transport's topic claims."""
     if len(raw) > max_bytes:
-        detail = (f"payload is {len(raw)} bytes, over the {max_bytes}-byte limit — a reading is one small JSON "
-                  "object; check what the sender puts in it")  # fmt: skip
+        detail = (
+            f"payload is {len(raw)} bytes, over the {max_bytes}-byte limit — a reading is one small JSON "
+            "object; check what the sender puts in it"
+        )
         return Rejection(index, RejectReason.OVERSIZED, detail, raw=raw)
     obj: Any = parsed
     if parsed is None:
@@ -148,9 +161,11 @@ def parse_reading(index: int, raw: bytes, *, parsed: dict[str, Any] | None = Non
     except ValidationError as exc:
         return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
     if expected is not None and (reading.device_id, reading.kind) != expected:
-        detail = (f"topic says device {expected[0]!r} kind {expected[1]!r} but the payload says device "
-                  f"{reading.device_id!r} kind {reading.kind!r} — publish to mineguard/<site_id>/<device_id>/<kind> "
-                  "of the reading itself")  # fmt: skip
+        detail = (
+            f"topic says device {expected[0]!r} kind {expected[1]!r} but the payload says device "
+            f"{reading.device_id!r} kind {reading.kind!r} — publish to mineguard/<site_id>/<device_id>/<kind> "
+            "of the reading itself"
+        )
         return Rejection(index, RejectReason.INVALID_SCHEMA, detail, reading.device_id, reading.seq, raw)
     return reading
 
@@ -165,22 +180,32 @@ def _identity(obj: Any) -> tuple[str | None, int | None]:
     return device_id, seq
 
 
-def check_reading(index: int, reading: Reading, raw: bytes, device: DeviceInfo | None, *, now: datetime,
-                  max_skew_s: float) -> Candidate | Rejection:  # fmt: skip
+def check_reading(
+    index: int, reading: Reading, raw: bytes, device: DeviceInfo | None, *, now: datetime, max_skew_s: float
+) -> Candidate | Rejection:
     """Device, kind, unit, physical span and clock checks; the value is converted to the canonical unit."""
 
     def reject(reason: RejectReason, detail: str) -> Rejection:
         return Rejection(index, reason, detail, reading.device_id, reading.seq, raw)
 
     if device is None:
-        return reject(RejectReason.UNKNOWN_DEVICE, f"device {reading.device_id!r} does not exist — check device_id, "
-                      "or declare the sensor in the site file (devices:)")  # fmt: skip
+        return reject(
+            RejectReason.UNKNOWN_DEVICE,
+            f"device {reading.device_id!r} does not exist — check device_id, "
+            "or declare the sensor in the site file (devices:)",
+        )
     if device.kind != "sensor" or not device.sensor_kind:
-        return reject(RejectReason.UNKNOWN_DEVICE, f"device {reading.device_id!r} is a {device.kind}, not a sensor — "
-                      "only sensors (devices with a sensor_kind) send readings")  # fmt: skip
+        return reject(
+            RejectReason.UNKNOWN_DEVICE,
+            f"device {reading.device_id!r} is a {device.kind}, not a sensor — "
+            "only sensors (devices with a sensor_kind) send readings",
+        )
     if reading.kind != device.sensor_kind:
-        return reject(RejectReason.WRONG_KIND, f"device {device.id!r} is a {device.sensor_kind} sensor but the reading "
-                      f"says kind {reading.kind!r} — send kind {device.sensor_kind!r} for this device")  # fmt: skip
+        return reject(
+            RejectReason.WRONG_KIND,
+            f"device {device.id!r} is a {device.sensor_kind} sensor but the reading "
+            f"says kind {reading.kind!r} — send kind {device.sensor_kind!r} for this device",
+        )
     if reading.kind in CANONICAL_UNITS:
         try:
             value, unit = to_canonical(reading.kind, reading.value, reading.unit), CANONICAL_UNITS[reading.kind]
@@ -190,8 +215,11 @@ def check_reading(index: int, reading: Reading, raw: bytes, device: DeviceInfo |
         if problem:
             return reject(RejectReason.OUT_OF_RANGE, problem)
     elif device.unit and reading.unit != device.unit:  # a kind units.py does not know: the site file's unit
-        return reject(RejectReason.WRONG_UNIT, f"{reading.kind} of {device.id!r} is recorded in {device.unit!r}, not "
-                      f"{reading.unit!r} — send {device.unit!r}")  # fmt: skip
+        return reject(
+            RejectReason.WRONG_UNIT,
+            f"{reading.kind} of {device.id!r} is recorded in {device.unit!r}, not "
+            f"{reading.unit!r} — send {device.unit!r}",
+        )
     else:
         value, unit = reading.value, reading.unit
     skew = clock_skew(reading.t, now, max_skew_s)
@@ -214,9 +242,11 @@ def out_of_order(seq: int, t: datetime, max_seq: int | None, max_seq_t: datetime
 
 
 def out_of_order_detail(seq: int, t: datetime, max_seq: int, max_seq_t: datetime) -> str:
-    return (f"seq {seq} is below the device's highest seq {max_seq} (t {max_seq_t.isoformat()}) but its t "
-            f"{t.isoformat()} is later — the sequence counter went back (restart?); keep seq increasing across "
-            "restarts (persist the counter or use the time in ms)")  # fmt: skip
+    return (
+        f"seq {seq} is below the device's highest seq {max_seq} (t {max_seq_t.isoformat()}) but its t "
+        f"{t.isoformat()} is later — the sequence counter went back (restart?); keep seq increasing across "
+        "restarts (persist the counter or use the time in ms)"
+    )
 
 
 def parse_batch(body: bytes, *, max_batch: int) -> list[Payload] | Rejection:
@@ -237,6 +267,10 @@ def parse_batch(body: bytes, *, max_batch: int) -> list[Payload] | Rejection:
         got = f"an object with keys {sorted(obj)[:10]}" if isinstance(obj, dict) else type(obj).__name__
         return Rejection(None, RejectReason.INVALID_SCHEMA, f"body is {got} — {shape}", raw=body)
     if len(obj) > max_batch:
-        return Rejection(None, RejectReason.INVALID_SCHEMA, f"batch has {len(obj)} readings, at most {max_batch} "
-                         "are taken — split it into smaller batches", raw=body)  # fmt: skip
+        return Rejection(
+            None,
+            RejectReason.INVALID_SCHEMA,
+            f"batch has {len(obj)} readings, at most {max_batch} are taken — split it into smaller batches",
+            raw=body,
+        )
     return [item if isinstance(item, dict) else json.dumps(item).encode() for item in obj]

@@ -250,8 +250,9 @@ class IngestWorker:
             expected.append((parts.device_id, parts.kind))
         now = self.clock()
         with self.sessions() as session, session.begin():
-            report = ingest(session, payloads, source=self.source, now=now, max_skew_s=self.max_skew_s,
-                            expected=expected)  # fmt: skip
+            report = ingest(
+                session, payloads, source=self.source, now=now, max_skew_s=self.max_skew_s, expected=expected
+            )
             record_rejections(session, bad_topics, source=self.source, now=now)
         self.totals.add(report, bad_topics)
         self._stored()

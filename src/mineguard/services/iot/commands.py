@@ -52,8 +52,15 @@ class CommandError(ValueError):
     """A command that cannot be queued or acknowledged; the message says why."""
 
 
-def queue_command(session: Session, gateway: Gateway, command: str, args: dict[str, Any] | None = None, *,
-                  actor: str, timeout_s: float = 60.0) -> GatewayCommand:  # fmt: skip
+def queue_command(
+    session: Session,
+    gateway: Gateway,
+    command: str,
+    args: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    timeout_s: float = 60.0,
+) -> GatewayCommand:
     if command not in COMMANDS:
         raise CommandError(f"unknown command {command!r} — use one of {', '.join(COMMANDS)}")
     try:
@@ -61,8 +68,15 @@ def queue_command(session: Session, gateway: Gateway, command: str, args: dict[s
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors())
         raise CommandError(f"bad arguments for {command}: {problems}") from None
-    row = GatewayCommand(gateway_id=gateway.device_id, command=command, args=checked.model_dump(),
-                         timeout_s=timeout_s, created_by=actor, status="queued", created_at=utc_now())  # fmt: skip
+    row = GatewayCommand(
+        gateway_id=gateway.device_id,
+        command=command,
+        args=checked.model_dump(),
+        timeout_s=timeout_s,
+        created_by=actor,
+        status="queued",
+        created_at=utc_now(),
+    )
     session.add(row)
     session.flush()
     return row
@@ -71,9 +85,11 @@ def queue_command(session: Session, gateway: Gateway, command: str, args: dict[s
 def expire_commands(session: Session, gateway_id: str) -> list[GatewayCommand]:
     now = utc_now()
     expired = []
-    for row in session.scalars(select(GatewayCommand).where(
-        GatewayCommand.gateway_id == gateway_id, GatewayCommand.status.in_(("queued", "delivered"))
-    )):  # fmt: skip
+    for row in session.scalars(
+        select(GatewayCommand).where(
+            GatewayCommand.gateway_id == gateway_id, GatewayCommand.status.in_(("queued", "delivered"))
+        )
+    ):
         if row.created_at + timedelta(seconds=row.timeout_s) < now:
             row.status, row.finished_at = "timed_out", now
             expired.append(row)
@@ -83,10 +99,14 @@ def expire_commands(session: Session, gateway_id: str) -> list[GatewayCommand]:
 def deliver_commands(session: Session, gateway: Gateway, limit: int = 50) -> list[GatewayCommand]:
     """Commands for a polling gateway, oldest first; they become ``delivered``."""
     expire_commands(session, gateway.device_id)
-    rows = list(session.scalars(
-        select(GatewayCommand).where(GatewayCommand.gateway_id == gateway.device_id, GatewayCommand.status == "queued")
-        .order_by(GatewayCommand.id).limit(limit)
-    ))  # fmt: skip
+    rows = list(
+        session.scalars(
+            select(GatewayCommand)
+            .where(GatewayCommand.gateway_id == gateway.device_id, GatewayCommand.status == "queued")
+            .order_by(GatewayCommand.id)
+            .limit(limit)
+        )
+    )
     now = utc_now()
     for row in rows:
         row.status, row.delivered_at = "delivered", now
@@ -94,8 +114,9 @@ def deliver_commands(session: Session, gateway: Gateway, limit: int = 50) -> lis
     return rows
 
 
-def acknowledge(session: Session, gateway: Gateway, command_id: int, *, ok: bool,
-                result: dict[str, Any] | None = None) -> GatewayCommand:  # fmt: skip
+def acknowledge(
+    session: Session, gateway: Gateway, command_id: int, *, ok: bool, result: dict[str, Any] | None = None
+) -> GatewayCommand:
     expire_commands(session, gateway.device_id)
     row = session.get(GatewayCommand, command_id)
     if row is None or row.gateway_id != gateway.device_id:

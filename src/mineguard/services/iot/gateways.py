@@ -48,8 +48,13 @@ def register_gateway(session: Session, device_id: str, *, actor: str) -> Registr
     else:
         gateway.secret_hash, gateway.registered_by, gateway.registered_at = digest_secret(secret), actor, utc_now()
     session.flush()
-    audit.append(session, actor=actor, action="gateway.secret_rotated" if rotated else "gateway.registered",
-                 subject=f"gateway:{device_id}", payload={})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action="gateway.secret_rotated" if rotated else "gateway.registered",
+        subject=f"gateway:{device_id}",
+        payload={},
+    )
     return Registration(gateway, secret)
 
 
@@ -82,12 +87,20 @@ def configure_gateway(session: Session, device_id: str, changes: dict[str, Any],
         setattr(gateway, key, value)
     gateway.config_version += 1
     session.flush()
-    audit.append(session, actor=actor, action="gateway.configured", subject=f"gateway:{device_id}",
-                 payload={"config_version": gateway.config_version, **diff})  # fmt: skip
+    audit.append(
+        session,
+        actor=actor,
+        action="gateway.configured",
+        subject=f"gateway:{device_id}",
+        payload={"config_version": gateway.config_version, **diff},
+    )
     queue_command(session, gateway, "push_config", {"config_version": gateway.config_version}, actor=actor)
     return gateway
 
 
 def gateway_config(gateway: Gateway) -> dict[str, Any]:
-    return {"gateway_id": gateway.device_id, "config_version": gateway.config_version,
-            **{k: getattr(gateway, k) for k in CONFIG_FIELDS}}  # fmt: skip
+    return {
+        "gateway_id": gateway.device_id,
+        "config_version": gateway.config_version,
+        **{k: getattr(gateway, k) for k in CONFIG_FIELDS},
+    }

@@ -29,8 +29,9 @@ class PairingError(ValueError):
 def tag_by_barcode(session: Session, barcode: str) -> Device:
     tag = session.scalar(select(Device).where(Device.barcode == barcode, Device.kind == "tag"))
     if tag is None:
-        raise NotFound(f"no tag with barcode {barcode!r} — scan the barcode printed on the tag, or add the tag "
-                       "to the site file")  # fmt: skip
+        raise NotFound(
+            f"no tag with barcode {barcode!r} — scan the barcode printed on the tag, or add the tag to the site file"
+        )
     return tag
 
 
@@ -43,8 +44,9 @@ def pair_tag(session: Session, barcode: str, asset_id: str, *, actor: str, force
         raise PairingError(f"{asset_id} is a {asset.kind}; wearable tags pair with people — pick a person's id")
     if tag.paired_asset_id and tag.paired_asset_id != asset_id and not force:
         raise PairingError(f"tag {barcode} is paired with {tag.paired_asset_id} — unpair it first or pass force")
-    other = session.scalar(select(Device).where(Device.kind == "tag", Device.paired_asset_id == asset_id,
-                                                Device.id != tag.id))  # fmt: skip
+    other = session.scalar(
+        select(Device).where(Device.kind == "tag", Device.paired_asset_id == asset_id, Device.id != tag.id)
+    )
     if other is not None and not force:
         raise PairingError(f"{asset_id} already wears tag {other.barcode} — unpair it first or pass force")
     if other is not None:
@@ -107,11 +109,20 @@ def apply_tag_reading(
     previous = (asset.state or {}) if asset else {}
     still_before = previous.get("still_for_s", 0.0) if previous.get("motion") in ("still", "fall_or_faint") else 0.0
     reading = classify_motion(accel_g, float(rate_hz or 0.0), motion_limits(site), still_before_s=still_before)
-    changed = update_state(session, "asset", asset_id, t, {"motion": str(reading.state),
-                                                           "still_for_s": round(reading.still_for_s, 2),
-                                                           "motion_reason": reading.reason})  # fmt: skip
+    changed = update_state(
+        session,
+        "asset",
+        asset_id,
+        t,
+        {"motion": str(reading.state), "still_for_s": round(reading.still_for_s, 2), "motion_reason": reading.reason},
+    )
     motion_changed = previous.get("motion") != str(reading.state)
     if motion_changed and reading.state == MotionState.FALL_OR_FAINT:
-        audit.append(session, actor=f"gateway:{gateway_id}", action="person.fall_or_faint", subject=f"asset:{asset_id}",
-                     payload={"zone_id": moved.zone_id, "reason": reading.reason})  # fmt: skip
+        audit.append(
+            session,
+            actor=f"gateway:{gateway_id}",
+            action="person.fall_or_faint",
+            subject=f"asset:{asset_id}",
+            payload={"zone_id": moved.zone_id, "reason": reading.reason},
+        )
     return TagOutcome(barcode, asset_id, moved, str(reading.state), changed and motion_changed, reading.reason)

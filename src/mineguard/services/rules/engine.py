@@ -184,8 +184,9 @@ class RuleEngine:
             self._emit_combined(rule, out)
         return out
 
-    def observe_many(self, observations: Iterable[tuple[str, datetime, Value, str | None]], *,
-                     resolution_s: float = 1.0) -> list[RuleTransition]:  # fmt: skip
+    def observe_many(
+        self, observations: Iterable[tuple[str, datetime, Value, str | None]], *, resolution_s: float = 1.0
+    ) -> list[RuleTransition]:
         """Record ``(signal_key, t, value, zone_id)`` observations in time order. Threshold rules see
         every one; a combined rule whose signals changed is evaluated at most once per
         ``resolution_s`` of observation time and once at the end, which keeps a batch of thousands
@@ -204,8 +205,9 @@ class RuleEngine:
             self._emit_combined(rule, out)
         return out
 
-    def _record(self, signal_key: str, t: datetime, value: Value, zone_id: str | None,
-                out: list[RuleTransition]) -> list[CombinedRule]:  # fmt: skip
+    def _record(
+        self, signal_key: str, t: datetime, value: Value, zone_id: str | None, out: list[RuleTransition]
+    ) -> list[CombinedRule]:
         """Store one observation, step its threshold rules into ``out``; the combined rules it touches."""
         series = self._series.setdefault((signal_key, zone_id), _Series(self._keep_s))
         if not series.add(t, value):

@@ -117,8 +117,17 @@ from mineguard.services.simulator.sensors import (
 )
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, EpisodeInfo, MultimodalSet
 
-CHANNELS: tuple[str, ...] = ("methane", "co", "o2", "temperature", "wind_speed", "dust", "roof_pressure",
-                             "vibration", "bearing_temp")  # fmt: skip
+CHANNELS: tuple[str, ...] = (
+    "methane",
+    "co",
+    "o2",
+    "temperature",
+    "wind_speed",
+    "dust",
+    "roof_pressure",
+    "vibration",
+    "bearing_temp",
+)
 VISION_LABELS: tuple[str, ...] = ("person", "no_helmet", "smoke", "fire")
 ZONE_KIND = "working_face"  # the zone kind whose regulation limits apply
 RISK_FRACTIONS: tuple[float, float, float] = (0.4, 0.7, 1.0)  # elevated, warning, alarm: way from normal to limit
@@ -178,8 +187,10 @@ class EpisodeConfig:
             if value <= 0 or value != int(value):
                 raise ValueError(f"{name} must be a positive whole number of seconds, got {value}")
         if self.stride_s % self.step_s or self.duration_s % self.step_s:
-            raise ValueError(f"stride_s ({self.stride_s}) and duration_s ({self.duration_s}) must be multiples "
-                             f"of step_s ({self.step_s})")  # fmt: skip
+            raise ValueError(
+                f"stride_s ({self.stride_s}) and duration_s ({self.duration_s}) must be multiples "
+                f"of step_s ({self.step_s})"
+            )
         if self.window_steps < 1 or self.window_steps * self.step_s > self.duration_s:
             raise ValueError(f"window_steps x step_s ({self.window_steps} x {self.step_s} s) must fit in duration_s")
         if len(self.hazard_mix) != len(HAZARDS) or min(self.hazard_mix) < 0 or sum(self.hazard_mix) <= 0:
@@ -228,8 +239,9 @@ def alarm_limits() -> tuple[ChannelLimit, ...]:
     return tuple(out)
 
 
-def build_multimodal_set(n_episodes: int, *, seed: int = 0, narratives: Mapping[str, Sequence[str]],
-                         **options: object) -> MultimodalSet:  # fmt: skip
+def build_multimodal_set(
+    n_episodes: int, *, seed: int = 0, narratives: Mapping[str, Sequence[str]], **options: object
+) -> MultimodalSet:
     """``n_episodes`` simulated episodes cut into windows (deterministic for ``seed``).
 
     ``narratives`` maps every name in ``HAZARDS`` to its text records; ``options`` are fields of
@@ -239,8 +251,9 @@ def build_multimodal_set(n_episodes: int, *, seed: int = 0, narratives: Mapping[
     return build_multimodal_set_with_rule(n_episodes, seed=seed, narratives=narratives, **options).data
 
 
-def build_multimodal_set_with_rule(n_episodes: int, *, seed: int = 0, narratives: Mapping[str, Sequence[str]],
-                                   **options: object) -> SimulatedEpisodes:  # fmt: skip
+def build_multimodal_set_with_rule(
+    n_episodes: int, *, seed: int = 0, narratives: Mapping[str, Sequence[str]], **options: object
+) -> SimulatedEpisodes:
     """As :func:`build_multimodal_set`, plus every threshold-rule alarm per episode."""
     names = {f.name for f in fields(EpisodeConfig)}
     if unknown := sorted(set(options) - names):
@@ -259,8 +272,11 @@ def build_multimodal_set_with_rule(n_episodes: int, *, seed: int = 0, narratives
         chunks.append(arrays)
         for plan, times in zip(plans, rule, strict=True):
             after = [t for t in times if plan.onset_s is None or t >= plan.onset_s]
-            infos.append(EpisodeInfo(plan.id, HAZARDS[plan.hazard], plan.onset_s, after[0] if after else None,
-                                     cfg.duration_s, plan.seed))  # fmt: skip
+            infos.append(
+                EpisodeInfo(
+                    plan.id, HAZARDS[plan.hazard], plan.onset_s, after[0] if after else None, cfg.duration_s, plan.seed
+                )
+            )
             alarms[plan.id] = times
     data = _assemble(chunks, cfg, tuple(infos))
     return SimulatedEpisodes(data, alarms, limits)
@@ -291,16 +307,38 @@ class _Plan:
     texts: tuple[str, ...]  # (R,)
 
 
-def _plan_episode(i: int, hazard: int, seed: int, cfg: EpisodeConfig, narratives: tuple[tuple[str, ...], ...],
-                  limits: tuple[ChannelLimit, ...]) -> _Plan:  # fmt: skip
+def _plan_episode(
+    i: int,
+    hazard: int,
+    seed: int,
+    cfg: EpisodeConfig,
+    narratives: tuple[tuple[str, ...], ...],
+    limits: tuple[ChannelLimit, ...],
+) -> _Plan:
     rng = np.random.default_rng(seed)
     n, s, v = cfg.seconds, len(CHANNELS), len(VISION_LABELS)
     t = np.arange(1, n + 1, dtype=float)  # reading k is taken at t[k] seconds
     onset = float(rng.uniform(*cfg.onset_s))  # a pseudo-onset in "none" episodes (text timing only)
-    plan = _Plan(i, hazard, onset if hazard else None, seed, _shearer_schedule(rng, n), np.ones(n, bool),
-                 _loguniform(rng, 0.3, 1.5), _loguniform(rng, 0.02, 0.3), np.zeros((n, s)), np.zeros((n, s)),
-                 np.zeros((n, s)), np.zeros((n, s), bool), np.ones(n, bool), np.zeros((n, v), np.int64),
-                 np.zeros(n, bool), np.zeros(n), np.zeros(0), ())  # fmt: skip
+    plan = _Plan(
+        i,
+        hazard,
+        onset if hazard else None,
+        seed,
+        _shearer_schedule(rng, n),
+        np.ones(n, bool),
+        _loguniform(rng, 0.3, 1.5),
+        _loguniform(rng, 0.02, 0.3),
+        np.zeros((n, s)),
+        np.zeros((n, s)),
+        np.zeros((n, s)),
+        np.zeros((n, s), bool),
+        np.ones(n, bool),
+        np.zeros((n, v), np.int64),
+        np.zeros(n, bool),
+        np.zeros(n),
+        np.zeros(0),
+        (),
+    )
     spans = np.array([lim.span for lim in limits])
     _camera_coverage(plan, rng, t, cfg)
     _HAZARD_KINDS[HAZARDS[hazard]](plan, rng, t, onset, spans)
@@ -348,18 +386,28 @@ def _fire(plan: _Plan, rng: np.random.Generator, t: np.ndarray, onset: float, sp
 
 def _belt(plan: _Plan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
     severity, rise, power = _loguniform(rng, *SEVERITY), _loguniform(rng, *RISE_S), rng.uniform(1.0, 2.0)
-    plan.offsets[:, _C["vibration"]] = severity * rng.uniform(0.8, 1.2) * spans[_C["vibration"]] * _ramp(
-        t, onset, rise, power)  # fmt: skip
-    plan.offsets[:, _C["bearing_temp"]] = severity * rng.uniform(0.8, 1.2) * spans[_C["bearing_temp"]] * _ramp(
-        t, onset + rng.uniform(0.0, 120.0), rise, power)  # fmt: skip
+    plan.offsets[:, _C["vibration"]] = (
+        severity * rng.uniform(0.8, 1.2) * spans[_C["vibration"]] * _ramp(t, onset, rise, power)
+    )
+    plan.offsets[:, _C["bearing_temp"]] = (
+        severity
+        * rng.uniform(0.8, 1.2)
+        * spans[_C["bearing_temp"]]
+        * _ramp(t, onset + rng.uniform(0.0, 120.0), rise, power)
+    )
 
 
 def _roof(plan: _Plan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
     severity, rise, power = _loguniform(rng, *SEVERITY), _loguniform(rng, *RISE_S), rng.uniform(1.0, 2.0)
-    plan.offsets[:, _C["roof_pressure"]] = severity * rng.uniform(0.8, 1.2) * spans[_C["roof_pressure"]] * _ramp(
-        t, onset, rise, power)  # fmt: skip
-    plan.offsets[:, _C["vibration"]] = severity * rng.uniform(0.4, 1.0) * spans[_C["vibration"]] * _ramp(
-        t, onset + rng.uniform(0.0, 300.0), rise, power)  # fmt: skip
+    plan.offsets[:, _C["roof_pressure"]] = (
+        severity * rng.uniform(0.8, 1.2) * spans[_C["roof_pressure"]] * _ramp(t, onset, rise, power)
+    )
+    plan.offsets[:, _C["vibration"]] = (
+        severity
+        * rng.uniform(0.4, 1.0)
+        * spans[_C["vibration"]]
+        * _ramp(t, onset + rng.uniform(0.0, 300.0), rise, power)
+    )
 
 
 def _ppe(plan: _Plan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
@@ -412,8 +460,7 @@ def _passers_by(plan: _Plan, rng: np.random.Generator, cfg: EpisodeConfig) -> No
             plan.events[k : k + burst, _V["smoke"]] += 1
 
 
-def _sensor_faults(plan: _Plan, rng: np.random.Generator, t: np.ndarray, cfg: EpisodeConfig,
-                   spans: np.ndarray) -> None:  # fmt: skip
+def _sensor_faults(plan: _Plan, rng: np.random.Generator, t: np.ndarray, cfg: EpisodeConfig, spans: np.ndarray) -> None:
     n, s = plan.error.shape
     profiles = _channel_profiles()
     plan.error = rng.standard_normal((n, s)) * profiles[:, 1]
@@ -430,8 +477,9 @@ def _sensor_faults(plan: _Plan, rng: np.random.Generator, t: np.ndarray, cfg: Ep
         plan.lost[(t >= start) & (t < start + rng.uniform(120.0, 900.0))] = True
 
 
-def _text_records(rng: np.random.Generator, hazard: int, onset: float, cfg: EpisodeConfig,
-                  narratives: tuple[tuple[str, ...], ...]) -> tuple[np.ndarray, tuple[str, ...]]:  # fmt: skip
+def _text_records(
+    rng: np.random.Generator, hazard: int, onset: float, cfg: EpisodeConfig, narratives: tuple[tuple[str, ...], ...]
+) -> tuple[np.ndarray, tuple[str, ...]]:
     def pick(h: int) -> str:
         return narratives[h][int(rng.integers(len(narratives[h])))]
 
@@ -439,8 +487,10 @@ def _text_records(rng: np.random.Generator, hazard: int, onset: float, cfg: Epis
         return pick(int(rng.integers(len(HAZARDS))))
 
     records = [(0.0, background())] if rng.random() >= cfg.p_no_text else []
-    records += [(float(rng.uniform(0.0, cfg.duration_s)), background())
-                for _ in range(rng.poisson(cfg.text_per_hour * cfg.duration_s / 3600.0))]  # fmt: skip
+    records += [
+        (float(rng.uniform(0.0, cfg.duration_s)), background())
+        for _ in range(rng.poisson(cfg.text_per_hour * cfg.duration_s / 3600.0))
+    ]
     when = float(np.clip(onset + rng.uniform(-120.0, 180.0), 0.0, cfg.duration_s))
     if not hazard:
         text = background()
@@ -455,8 +505,9 @@ def _text_records(rng: np.random.Generator, hazard: int, onset: float, cfg: Epis
 # --- physics over a chunk of episodes, then windows and labels -------------------------------------
 
 
-def _simulate(plans: list[_Plan], cfg: EpisodeConfig,
-              limits: tuple[ChannelLimit, ...]) -> tuple[dict[str, object], list[tuple[float, ...]]]:  # fmt: skip
+def _simulate(
+    plans: list[_Plan], cfg: EpisodeConfig, limits: tuple[ChannelLimit, ...]
+) -> tuple[dict[str, object], list[tuple[float, ...]]]:
     """Step the plans' physics at 1 s; their windows and labels, and each one's rule alarm times."""
     e, n = len(plans), cfg.seconds
     profiles = _channel_profiles()
@@ -515,11 +566,16 @@ def _windows(plans: list[_Plan], cfg: EpisodeConfig, observed: np.ndarray, risk_
     onset = np.array([np.inf if p.onset_s is None else p.onset_s for p in plans])
     hazard = np.where(t_end >= onset[:, None], np.array([p.hazard for p in plans])[:, None], 0)
     has_text = np.array([bool(x) for x in texts]).reshape(e, -1)
-    return {"sensors": sensors.reshape(-1, w, len(CHANNELS)).astype(np.float32),
-            "vision": vision.reshape(-1, w, len(VISION_LABELS)), "texts": texts,
-            "present": np.stack([has_sensors, has_vision, has_text], -1).reshape(-1, len(MODALITIES)),
-            "hazard": hazard.reshape(-1), "risk": risk.reshape(-1).astype(np.int64),
-            "episode": np.repeat([p.id for p in plans], len(ends)), "t_s": np.tile(t_end.astype(float), e)}  # fmt: skip
+    return {
+        "sensors": sensors.reshape(-1, w, len(CHANNELS)).astype(np.float32),
+        "vision": vision.reshape(-1, w, len(VISION_LABELS)),
+        "texts": texts,
+        "present": np.stack([has_sensors, has_vision, has_text], -1).reshape(-1, len(MODALITIES)),
+        "hazard": hazard.reshape(-1),
+        "risk": risk.reshape(-1).astype(np.int64),
+        "episode": np.repeat([p.id for p in plans], len(ends)),
+        "t_s": np.tile(t_end.astype(float), e),
+    }
 
 
 def _assemble(chunks: list[dict[str, object]], cfg: EpisodeConfig, infos: tuple[EpisodeInfo, ...]) -> MultimodalSet:
@@ -528,12 +584,20 @@ def _assemble(chunks: list[dict[str, object]], cfg: EpisodeConfig, infos: tuple[
 
     w, s, v = cfg.window_steps, len(CHANNELS), len(VISION_LABELS)
     return MultimodalSet(
-        cat("sensors", np.zeros((0, w, s), np.float32)), cat("vision", np.zeros((0, w, v), np.float32)),
+        cat("sensors", np.zeros((0, w, s), np.float32)),
+        cat("vision", np.zeros((0, w, v), np.float32)),
         tuple(x for c in chunks for x in c["texts"]),  # type: ignore[attr-defined]
-        cat("present", np.zeros((0, len(MODALITIES)), bool)), cat("hazard", np.zeros(0, np.int64)).astype(np.int64),
-        cat("risk", np.zeros(0, np.int64)), cat("episode", np.zeros(0, np.int64)).astype(np.int64),
-        cat("t_s", np.zeros(0)), CHANNELS, VISION_LABELS, cfg.step_s, cfg.horizon_s, infos,
-    )  # fmt: skip
+        cat("present", np.zeros((0, len(MODALITIES)), bool)),
+        cat("hazard", np.zeros(0, np.int64)).astype(np.int64),
+        cat("risk", np.zeros(0, np.int64)),
+        cat("episode", np.zeros(0, np.int64)).astype(np.int64),
+        cat("t_s", np.zeros(0)),
+        CHANNELS,
+        VISION_LABELS,
+        cfg.step_s,
+        cfg.horizon_s,
+        infos,
+    )
 
 
 # --- small pieces ----------------------------------------------------------------------------------
@@ -595,6 +659,8 @@ def _check_narratives(narratives: Mapping[str, Sequence[str]]) -> tuple[tuple[st
         raise ValueError(f"narratives[{bad[0]!r}] is one string; give a list of text records")
     missing = [h for h in HAZARDS if not [s for s in narratives.get(h, ()) if s]]
     if missing:
-        raise ValueError(f"narratives needs non-empty text lists for every hazard; missing or empty: {missing} "
-                         f"(keys must be {HAZARDS})")  # fmt: skip
+        raise ValueError(
+            f"narratives needs non-empty text lists for every hazard; missing or empty: {missing} "
+            f"(keys must be {HAZARDS})"
+        )
     return tuple(tuple(s for s in narratives[h] if s) for h in HAZARDS)

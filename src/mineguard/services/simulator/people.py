@@ -77,8 +77,16 @@ def _portion(points: np.ndarray, start: float, end: float) -> np.ndarray:
 class Walker:
     """One miner walking a route at ``speed_mps``; ``step(dt)`` moves them and returns a fix."""
 
-    def __init__(self, graph: ZoneGraph, plan: Plan, barcode: str, *, gateways: dict[str, np.ndarray],
-                 speed_mps: float = WALK_MPS, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: ZoneGraph,
+        plan: Plan,
+        barcode: str,
+        *,
+        gateways: dict[str, np.ndarray],
+        speed_mps: float = WALK_MPS,
+        seed: int = 0,
+    ) -> None:
         self.graph, self.plan, self.barcode, self.gateways = graph, plan, barcode, gateways
         self.speed, self.rng, self.seed = speed_mps, np.random.default_rng(seed), seed
         self.route = graph.route(plan.start_zone, plan.goal_zone)
@@ -134,5 +142,7 @@ def make_walkers(site: SiteConfig, graph: ZoneGraph, plans=DEFAULT_PLANS, *, see
     """One walker per plan; miners wear the site's tags in order (tag-0001 on miner-001, ...)."""
     tags = [d for d in site.devices if d.kind == "tag"]
     gateways = {d.id: np.asarray(d.position, dtype=float) for d in site.devices if d.kind == "gateway" and d.position}
-    return [Walker(graph, plan, tags[i].barcode or tags[i].id, gateways=gateways, seed=seed + i)
-            for i, plan in enumerate(plans)]  # fmt: skip
+    return [
+        Walker(graph, plan, tags[i].barcode or tags[i].id, gateways=gateways, seed=seed + i)
+        for i, plan in enumerate(plans)
+    ]

@@ -146,8 +146,9 @@ class _Clock:
         return not self.stopped.is_set()
 
 
-def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed: int,
-           stop: threading.Event | None) -> DemoSummary:  # fmt: skip
+def _drive(
+    app, settings: Settings, duration_s: float | None, speed: float, seed: int, stop: threading.Event | None
+) -> DemoSummary:
     ctx = app.state.ctx
     pipeline, bus, sessions, graph = ctx.pipeline, ctx.bus, ctx.sessions, ctx.graph
     site = load_site(settings.site_file)
@@ -157,8 +158,9 @@ def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed
     with sessions() as session, session.begin():
         for walker in walkers:
             pair_tag(session, walker.barcode, walker.plan.asset_id, actor="simulator", force=True)
-    cameras = {d.id: (d.zone, np.asarray(d.position, dtype=float)) for d in site.devices
-               if d.kind == "camera" and d.position}  # fmt: skip
+    cameras = {
+        d.id: (d.zone, np.asarray(d.position, dtype=float)) for d in site.devices if d.kind == "camera" and d.position
+    }
     script = ScenarioScript(sensors, graph, {w.plan.asset_id: w for w in walkers}, cameras, seed=seed)
     danger_zones = [z.id for z in site.zones if z.danger]
     clock = _Clock(speed)
@@ -176,8 +178,9 @@ def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed
             trigger_wall[sid] = now
         stamp = now.isoformat()
         for reading in sensors.step(1.0):
-            bus.publish(topic_for(ctx.site_id, reading.device_id, reading.kind),
-                        json.dumps(reading.payload(stamp)).encode())  # fmt: skip
+            bus.publish(
+                topic_for(ctx.site_id, reading.device_id, reading.kind), json.dumps(reading.payload(stamp)).encode()
+            )
             published += 1
         for tm in sensors.telemetry():
             pipeline.observe_signal(tm.key, now, tm.value, tm.zone_id)
@@ -190,8 +193,17 @@ def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed
         with sessions() as session, session.begin():
             site_row = session.get(Site, ctx.site_id)
             for fix in tag_fixes:
-                apply_tag_reading(session, graph, site_row, gateway_id=fix.gateway_id, barcode=fix.barcode, t=now,
-                                  xyz=fix.xyz, accel_g=fix.accel_g, rate_hz=fix.rate_hz)  # fmt: skip
+                apply_tag_reading(
+                    session,
+                    graph,
+                    site_row,
+                    gateway_id=fix.gateway_id,
+                    barcode=fix.barcode,
+                    t=now,
+                    xyz=fix.xyz,
+                    accel_g=fix.accel_g,
+                    rate_hz=fix.rate_hz,
+                )
                 fixes += 1
         for zone_id in danger_zones:
             nearest = min(graph.distance_to(zone_id, *walker.position()) for walker in walkers)
@@ -203,34 +215,76 @@ def _drive(app, settings: Settings, duration_s: float | None, speed: float, seed
     return _summarise(ctx, started, wall_s, float(i), speed, published, sensors.dropped, fixes, vision, trigger_wall)
 
 
-def _summarise(ctx, started: datetime, wall_s: float, sim_s: float, speed: float, published: int, dropped: int,
-               fixes: int, vision: int, trigger_wall: dict[str, datetime]) -> DemoSummary:  # fmt: skip
+def _summarise(
+    ctx,
+    started: datetime,
+    wall_s: float,
+    sim_s: float,
+    speed: float,
+    published: int,
+    dropped: int,
+    fixes: int,
+    vision: int,
+    trigger_wall: dict[str, datetime],
+) -> DemoSummary:
     with ctx.sessions() as session:
         alerts = list(session.scalars(select(Alert).where(Alert.opened_at >= started).order_by(Alert.id)))
         stored = session.scalar(select(func.count()).select_from(SensorReading).where(SensorReading.t >= started))
-        escalations = session.scalar(select(func.count()).select_from(AlertEvent)
-                                     .where(AlertEvent.kind == "escalated", AlertEvent.t >= started))  # fmt: skip
+        escalations = session.scalar(
+            select(func.count()).select_from(AlertEvent).where(AlertEvent.kind == "escalated", AlertEvent.t >= started)
+        )
     by_rule = Counter(a.rule_id for a in alerts)
     by_scenario = Counter(scenario_of(a.rule_id, a.zone_id) or "other" for a in alerts)
     results = []
     for spec in SCENARIOS:
         first = next((a for a in alerts if a.rule_id == spec.rule_id), None)
-        results.append(ScenarioResult(spec.id, spec.title, spec.rule_id, trigger_wall.get(spec.id),
-                                      first.opened_at if first else None, first.severity if first else None,
-                                      first.message if first else None))  # fmt: skip
-    unexpected = [f"{a.severity} {a.rule_id} in {a.zone_id or '-'}: {a.message}" for a in alerts
-                  if a.severity in SEVERE and scenario_of(a.rule_id, a.zone_id) is None]  # fmt: skip
+        results.append(
+            ScenarioResult(
+                spec.id,
+                spec.title,
+                spec.rule_id,
+                trigger_wall.get(spec.id),
+                first.opened_at if first else None,
+                first.severity if first else None,
+                first.message if first else None,
+            )
+        )
+    unexpected = [
+        f"{a.severity} {a.rule_id} in {a.zone_id or '-'}: {a.message}"
+        for a in alerts
+        if a.severity in SEVERE and scenario_of(a.rule_id, a.zone_id) is None
+    ]
     totals = ctx.ingest.totals
-    return DemoSummary(wall_s=wall_s, sim_s=sim_s, speed=speed, readings_published=published, readings_dropped=dropped,
-                       readings_stored=int(stored or 0), duplicates=totals.duplicates, rejects=dict(totals.rejected),
-                       tag_fixes=fixes, vision_events=vision, alerts_by_rule=dict(by_rule),
-                       alerts_by_scenario=dict(by_scenario), scenarios=results, escalations=int(escalations or 0),
-                       unexpected_critical=unexpected)  # fmt: skip
+    return DemoSummary(
+        wall_s=wall_s,
+        sim_s=sim_s,
+        speed=speed,
+        readings_published=published,
+        readings_dropped=dropped,
+        readings_stored=int(stored or 0),
+        duplicates=totals.duplicates,
+        rejects=dict(totals.rejected),
+        tag_fixes=fixes,
+        vision_events=vision,
+        alerts_by_rule=dict(by_rule),
+        alerts_by_scenario=dict(by_scenario),
+        scenarios=results,
+        escalations=int(escalations or 0),
+        unexpected_critical=unexpected,
+    )
 
 
-def run_demo(duration_s: float | None, *, database_url: str, port: int | None = None, speed: float = 1.0,
-             seed: int = 0, host: str = "127.0.0.1", stop: threading.Event | None = None,
-             on_ready=None) -> DemoSummary:  # fmt: skip
+def run_demo(
+    duration_s: float | None,
+    *,
+    database_url: str,
+    port: int | None = None,
+    speed: float = 1.0,
+    seed: int = 0,
+    host: str = "127.0.0.1",
+    stop: threading.Event | None = None,
+    on_ready=None,
+) -> DemoSummary:
     """Run the simulated mine against the real service for ``duration_s`` wall seconds (None: until
     ``stop`` is set). ``port``: serve the API with uvicorn meanwhile; ``on_ready(app)`` is called once
     the service runs (e.g. to print the admin password). Returns the summary."""

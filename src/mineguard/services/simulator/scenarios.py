@@ -43,16 +43,31 @@ class ScenarioSpec:
 
 
 SCENARIOS: tuple[ScenarioSpec, ...] = (
-    ScenarioSpec("gas", "Gas build-up with booster fan F2 stopped", "gas-rising-fan-stopped",
-                 (("methane.working_face", "face_1101"), ("methane.airway", "return_airway"),
-                  ("risk.methane", "face_1101"), ("risk.methane", "return_airway"))),
+    ScenarioSpec(
+        "gas",
+        "Gas build-up with booster fan F2 stopped",
+        "gas-rising-fan-stopped",
+        (
+            ("methane.working_face", "face_1101"),
+            ("methane.airway", "return_airway"),
+            ("risk.methane", "face_1101"),
+            ("risk.methane", "return_airway"),
+        ),
+    ),
     ScenarioSpec("helmet", "Worker without a helmet approaching face 1101", "no-helmet-danger-zone", ()),
-    ScenarioSpec("belt", "Belt drive B1 fault: vibration and bearing temperature", "belt-drive-fault",
-                 (("vibration.roadway", "belt_roadway"), ("co.roadway", "belt_roadway"),
-                  ("risk.vibration", "belt_roadway"))),
-    ScenarioSpec("roof", "Roof pressure rising with vibration at face 1101", "roof-pressure-vibration",
-                 (("roof_pressure.working_face", "face_1101"), ("risk.roof_pressure", "face_1101"))),
-)  # fmt: skip
+    ScenarioSpec(
+        "belt",
+        "Belt drive B1 fault: vibration and bearing temperature",
+        "belt-drive-fault",
+        (("vibration.roadway", "belt_roadway"), ("co.roadway", "belt_roadway"), ("risk.vibration", "belt_roadway")),
+    ),
+    ScenarioSpec(
+        "roof",
+        "Roof pressure rising with vibration at face 1101",
+        "roof-pressure-vibration",
+        (("roof_pressure.working_face", "face_1101"), ("risk.roof_pressure", "face_1101")),
+    ),
+)
 
 
 def scenario_of(rule_id: str, zone_id: str | None) -> str | None:
@@ -110,11 +125,20 @@ class ScenarioScript:
             pos = walker.position()
             if float(np.linalg.norm(pos - where)) <= CAMERA_RANGE_M:
                 x1, y1 = round(float(self._rng.uniform(200, 900)), 1), round(float(self._rng.uniform(150, 300)), 1)
-                events.append({"source": "vision", "label": "no_helmet", "t": now.isoformat(),
-                               "device_id": "cam-face-gate-1101", "zone_id": zone_id, "asset_id": "miner-004",
-                               "confidence": round(float(self._rng.uniform(0.78, 0.95)), 3),
-                               "bbox": [x1, y1, x1 + 90.0, y1 + 260.0], "event_id": f"sim-{now.timestamp() * 1000:.0f}",
-                               "attributes": {"detector": "simulated", "frame": int(sim_t)}})  # fmt: skip
+                events.append(
+                    {
+                        "source": "vision",
+                        "label": "no_helmet",
+                        "t": now.isoformat(),
+                        "device_id": "cam-face-gate-1101",
+                        "zone_id": zone_id,
+                        "asset_id": "miner-004",
+                        "confidence": round(float(self._rng.uniform(0.78, 0.95)), 3),
+                        "bbox": [x1, y1, x1 + 90.0, y1 + 260.0],
+                        "event_id": f"sim-{now.timestamp() * 1000:.0f}",
+                        "attributes": {"detector": "simulated", "frame": int(sim_t)},
+                    }
+                )
                 if self.graph.distance_to("face_1101", *pos) <= DANGER_NEAR_M:
                     self.triggered.setdefault("helmet", sim_t)
         return events

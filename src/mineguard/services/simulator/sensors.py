@@ -46,8 +46,14 @@ class SimReading:
     unit: str
 
     def payload(self, t_iso: str) -> dict:
-        return {"device_id": self.device_id, "kind": self.kind, "seq": self.seq, "t": t_iso,
-                "value": round(self.value, 4), "unit": self.unit}  # fmt: skip
+        return {
+            "device_id": self.device_id,
+            "kind": self.kind,
+            "seq": self.seq,
+            "t": t_iso,
+            "value": round(self.value, 4),
+            "unit": self.unit,
+        }
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,16 @@ def local_postgres(max_connections: int = 200) -> Iterator[str]:
     port = _free_port()
     options = f"-h 127.0.0.1 -p {port} -k {datadir} -F -c max_connections={max_connections}"
     try:
-        subprocess.run([*run_as, bindir / "initdb", "-D", datadir, "-U", "mineguard", "-A", "trust", "-E", "UTF8",
-                        "--no-sync"], check=True, capture_output=True)  # fmt: skip
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", datadir, "-o", options, "-l", datadir / "server.log", "-w",
-                        "start"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*run_as, bindir / "initdb", "-D", datadir, "-U", "mineguard", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*run_as, bindir / "pg_ctl", "-D", datadir, "-o", options, "-l", datadir / "server.log", "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(datadir, ignore_errors=True)
         raise PostgresUnavailable(f"could not start PostgreSQL: {exc.stderr.decode(errors='replace')}") from None

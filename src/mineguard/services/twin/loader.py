@@ -47,18 +47,42 @@ def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> S
             existing_links.add((a, b))
     for asset in site.assets:
         if session.get(Asset, asset.id) is None:
-            session.add(Asset(id=asset.id, site_id=site.id, name=asset.name, kind=asset.kind, crew=asset.crew,
-                              zone_id=asset.zone))  # fmt: skip
+            session.add(
+                Asset(
+                    id=asset.id, site_id=site.id, name=asset.name, kind=asset.kind, crew=asset.crew, zone_id=asset.zone
+                )
+            )
     for device in site.devices:
         if session.get(Device, device.id) is None:
             x, y, z = device.position or (None, None, None)
-            session.add(Device(id=device.id, site_id=site.id, kind=device.kind, zone_id=device.zone, x=x, y=y, z=z,
-                               sensor_kind=device.sensor_kind, unit=device.unit, barcode=device.barcode))  # fmt: skip
+            session.add(
+                Device(
+                    id=device.id,
+                    site_id=site.id,
+                    kind=device.kind,
+                    zone_id=device.zone,
+                    x=x,
+                    y=y,
+                    z=z,
+                    sensor_kind=device.sensor_kind,
+                    unit=device.unit,
+                    barcode=device.barcode,
+                )
+            )
     session.flush()
     if created:
-        audit.append(session, actor=actor, action="site.loaded", subject=f"site:{site.id}",
-                     payload={"zones": len(site.zones), "assets": len(site.assets), "devices": len(site.devices),
-                              "sensitivity": site.sensitivity.model_dump()})  # fmt: skip
+        audit.append(
+            session,
+            actor=actor,
+            action="site.loaded",
+            subject=f"site:{site.id}",
+            payload={
+                "zones": len(site.zones),
+                "assets": len(site.assets),
+                "devices": len(site.devices),
+                "sensitivity": site.sensitivity.model_dump(),
+            },
+        )
     return row
 
 

@@ -47,8 +47,13 @@ def to_canonical(quantity: Quantity) -> float:
 
 def motion_limits(site: Site) -> MotionLimits:
     s = SensitivityConfig.model_validate(site.sensitivity)
-    return MotionLimits(noise_g=s.noise_g, freefall_g=s.freefall_g, fall_impact_g=s.fall_impact_g,
-                        fall_still_s=s.fall_still_s, faint_still_s=s.faint_still_s)  # fmt: skip
+    return MotionLimits(
+        noise_g=s.noise_g,
+        freefall_g=s.freefall_g,
+        fall_impact_g=s.fall_impact_g,
+        fall_still_s=s.fall_still_s,
+        faint_still_s=s.faint_still_s,
+    )
 
 
 def update_sensitivity(session: Session, site: Site, changes: list[Quantity], *, actor: str) -> dict[str, float]:
@@ -57,8 +62,13 @@ def update_sensitivity(session: Session, site: Site, changes: list[Quantity], *,
         new[quantity.key] = to_canonical(quantity)
     try:
         validated = SensitivityConfig.model_validate(new)
-        MotionLimits(noise_g=validated.noise_g, freefall_g=validated.freefall_g, fall_impact_g=validated.fall_impact_g,
-                     fall_still_s=validated.fall_still_s, faint_still_s=validated.faint_still_s)  # fmt: skip
+        MotionLimits(
+            noise_g=validated.noise_g,
+            freefall_g=validated.freefall_g,
+            fall_impact_g=validated.fall_impact_g,
+            fall_still_s=validated.fall_still_s,
+            faint_still_s=validated.faint_still_s,
+        )
     except ValidationError as exc:
         raise SettingError(format_validation_error(exc, "sensitivity")) from None
     except ValueError as exc:
@@ -69,13 +79,13 @@ def update_sensitivity(session: Session, site: Site, changes: list[Quantity], *,
     diff = {k: {"from": old.get(k), "to": v} for k, v in site.sensitivity.items() if old.get(k) != v}
     if not diff:
         return site.sensitivity
-    audit.append(session, actor=actor, action="threshold.changed", subject=f"site:{site.id}:sensitivity",
-                 payload=diff)  # fmt: skip
+    audit.append(session, actor=actor, action="threshold.changed", subject=f"site:{site.id}:sensitivity", payload=diff)
     return site.sensitivity
 
 
-def update_zone_limits(session: Session, zone: Zone, *, actor: str, staff_limit: int | None = None,
-                       danger: bool | None = None) -> Zone:  # fmt: skip
+def update_zone_limits(
+    session: Session, zone: Zone, *, actor: str, staff_limit: int | None = None, danger: bool | None = None
+) -> Zone:
     diff = {}
     if staff_limit is not None and staff_limit != zone.staff_limit:
         diff["staff_limit"] = {"from": zone.staff_limit, "to": staff_limit}

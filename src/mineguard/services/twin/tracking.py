@@ -85,8 +85,9 @@ def update_position(
     entity = get_entity(session, kind, entity_id)
     x, y, z = (float(v) for v in xyz)
     zone_id = graph.locate(x, y, z)
-    session.add(PositionRecord(entity_kind=kind, entity_id=entity_id, t=t, x=x, y=y, z=z, zone_id=zone_id,
-                               source=source))  # fmt: skip
+    session.add(
+        PositionRecord(entity_kind=kind, entity_id=entity_id, t=t, x=x, y=y, z=z, zone_id=zone_id, source=source)
+    )
     previous = entity.zone_id
     held = entity.updated_at
     from_the_future = held is not None and now is not None and clock_skew(held, now, max_skew_s) is not None
@@ -128,8 +129,9 @@ def position_at(session: Session, kind: EntityKind, entity_id: str, t: datetime)
     return session.scalar(query)
 
 
-def history(session: Session, kind: EntityKind, entity_id: str, start: datetime, end: datetime,
-            limit: int = 10_000) -> list[PositionRecord]:  # fmt: skip
+def history(
+    session: Session, kind: EntityKind, entity_id: str, start: datetime, end: datetime, limit: int = 10_000
+) -> list[PositionRecord]:
     get_entity(session, kind, entity_id)
     query = (
         select(PositionRecord)
@@ -151,8 +153,9 @@ class Presence:
     end: datetime
 
 
-def occupants(session: Session, zone_id: str, start: datetime, end: datetime,
-              kind: EntityKind = "asset") -> list[Presence]:  # fmt: skip
+def occupants(
+    session: Session, zone_id: str, start: datetime, end: datetime, kind: EntityKind = "asset"
+) -> list[Presence]:
     """Who was in ``zone_id`` at any time in [start, end], with the periods they were there."""
     if end < start:
         raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()} — swap them")
@@ -170,9 +173,11 @@ def occupants(session: Session, zone_id: str, start: datetime, end: datetime,
         .where(PositionRecord.entity_kind == kind, PositionRecord.zone_id == zone_id)
     )
     entered = select(PositionRecord.entity_id).where(
-        PositionRecord.entity_kind == kind, PositionRecord.zone_id == zone_id,
-        PositionRecord.t >= start, PositionRecord.t <= end,
-    )  # fmt: skip
+        PositionRecord.entity_kind == kind,
+        PositionRecord.zone_id == zone_id,
+        PositionRecord.t >= start,
+        PositionRecord.t <= end,
+    )
     candidates = set(session.scalars(was_in_at_start)) | set(session.scalars(entered))
     presences: list[Presence] = []
     for entity_id in sorted(candidates):
@@ -199,7 +204,8 @@ def occupants(session: Session, zone_id: str, start: datetime, end: datetime,
 def staff_counts(session: Session) -> dict[str, int]:
     """People per zone now (live rows)."""
     rows = session.execute(
-        select(Asset.zone_id, func.count()).where(Asset.kind == "person", Asset.zone_id.is_not(None))
+        select(Asset.zone_id, func.count())
+        .where(Asset.kind == "person", Asset.zone_id.is_not(None))
         .group_by(Asset.zone_id)
-    )  # fmt: skip
+    )
     return {zone_id: count for zone_id, count in rows}

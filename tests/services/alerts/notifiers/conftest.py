@@ -138,6 +138,14 @@ T0 = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 
 @pytest.fixture
 def notice() -> Notice:
-    return Notice(alert_id=7, kind="raised", severity=Severity.CRITICAL, title="Methane high in Panel 3",
-                  message="CH4 1.6 % at P3-N2 — withdraw people from Panel 3 and cut power",
-                  t=T0, zone_id="panel-3", rung="operator", evidence={"ch4_pct": 1.6, "sensor": "P3-N2"})  # fmt: skip
+    return Notice(
+        alert_id=7,
+        kind="raised",
+        severity=Severity.CRITICAL,
+        title="Methane high in Panel 3",
+        message="CH4 1.6 % at P3-N2 — withdraw people from Panel 3 and cut power",
+        t=T0,
+        zone_id="panel-3",
+        rung="operator",
+        evidence={"ch4_pct": 1.6, "sensor": "P3-N2"},
+    )

@@ -22,8 +22,9 @@ class Gate(Notifier):
     type = "gate"
 
     def __init__(self, **config: object) -> None:
-        super().__init__(parse_notifier_config({"type": "webhook", "url": "http://127.0.0.1:9/", "name": "gate",
-                                                **config}))  # fmt: skip
+        super().__init__(
+            parse_notifier_config({"type": "webhook", "url": "http://127.0.0.1:9/", "name": "gate", **config})
+        )
         self.gate = threading.Event()
         self.started = threading.Event()
         self.sent: list[Notice] = []
@@ -39,8 +40,9 @@ def test_retries_until_the_server_answers(http_server, notice, caplog) -> None:
     http_server.statuses = [503, 503, 200]
     seen = []
     with caplog.at_level(logging.WARNING, logger="mineguard.services.alerts.notifiers.dispatch"):
-        dispatcher = Dispatcher([_webhook(http_server.url)], retries=3, backoff_s=0.01,
-                                on_result=lambda *a: seen.append(a))  # fmt: skip
+        dispatcher = Dispatcher(
+            [_webhook(http_server.url)], retries=3, backoff_s=0.01, on_result=lambda *a: seen.append(a)
+        )
         dispatcher.submit(notice)
         assert dispatcher.drain(5)
         dispatcher.stop()
@@ -107,7 +109,10 @@ def test_filters_by_rung_severity_and_kind(http_server, notice) -> None:
         assert dispatcher.submit(replace(notice, kind="resolved", rung=None)) == 1
         assert dispatcher.drain(5)
     assert sorted((name, r.ok) for name, _, r in dispatcher.results) == [
-        ("everyone", True), ("everyone", True), ("managers", True)]  # fmt: skip
+        ("everyone", True),
+        ("everyone", True),
+        ("managers", True),
+    ]
 
 
 def test_full_queue_drops_oldest_low_severity_first_never_critical(notice, caplog) -> None:

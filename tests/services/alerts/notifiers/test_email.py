@@ -8,9 +8,16 @@ from mineguard.services.alerts.notifiers.email import EmailNotifier
 
 
 def test_sends_mail_with_subject_and_evidence(smtp_server, notice: Notice) -> None:
-    cfg = parse_notifier_config({"type": "email", "host": smtp_server.host, "port": smtp_server.port,
-                                 "starttls": False, "from_addr": "mineguard@mine.test",
-                                 "to_addrs": ["shift@mine.test", "boss@mine.test"]})  # fmt: skip
+    cfg = parse_notifier_config(
+        {
+            "type": "email",
+            "host": smtp_server.host,
+            "port": smtp_server.port,
+            "starttls": False,
+            "from_addr": "mineguard@mine.test",
+            "to_addrs": ["shift@mine.test", "boss@mine.test"],
+        }
+    )
     result = EmailNotifier(cfg).send(notice, timeout_s=2)
     assert result.ok, result.detail
     (mail,) = smtp_server.mails
@@ -32,8 +39,16 @@ def test_unreachable_server_raises_for_the_dispatcher_to_retry(notice: Notice) -
     with socket.socket() as s:  # a port with nobody listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = parse_notifier_config({"type": "email", "host": "127.0.0.1", "port": port, "starttls": False,
-                                 "from_addr": "a@mine.test", "to_addrs": ["b@mine.test"]})  # fmt: skip
+    cfg = parse_notifier_config(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": port,
+            "starttls": False,
+            "from_addr": "a@mine.test",
+            "to_addrs": ["b@mine.test"],
+        }
+    )
     try:
         EmailNotifier(cfg).send(notice, timeout_s=1)
     except OSError:

@@ -17,11 +17,29 @@ T = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 
 
 def test_notice_from_change_copies_plain_values() -> None:
-    alert = SimpleNamespace(id=3, key="gas:p3", severity="emergency", state="open", title="Gas", message="CH4 2 %",
-                            zone_id="panel-3", evidence={"ch4_pct": 2.0}, escalation_level=1)  # fmt: skip
+    alert = SimpleNamespace(
+        id=3,
+        key="gas:p3",
+        severity="emergency",
+        state="open",
+        title="Gas",
+        message="CH4 2 %",
+        zone_id="panel-3",
+        evidence={"ch4_pct": 2.0},
+        escalation_level=1,
+    )
     notice = Notice.from_change(SimpleNamespace(alert=alert, kind="escalated", rung="supervisor"), T)
-    assert notice == Notice(alert_id=3, kind="escalated", severity=Severity.EMERGENCY, title="Gas", message="CH4 2 %",
-                            t=T, zone_id="panel-3", rung="supervisor", evidence={"ch4_pct": 2.0})  # fmt: skip
+    assert notice == Notice(
+        alert_id=3,
+        kind="escalated",
+        severity=Severity.EMERGENCY,
+        title="Gas",
+        message="CH4 2 %",
+        t=T,
+        zone_id="panel-3",
+        rung="supervisor",
+        evidence={"ch4_pct": 2.0},
+    )
     alert.evidence["ch4_pct"] = 9.0  # the notice holds its own copy
     assert notice.evidence == {"ch4_pct": 2.0}
     assert notice.to_dict()["t"] == "2026-03-01T06:30:00+00:00"
@@ -68,14 +86,28 @@ def test_config_errors_name_the_problem(data: dict, needle: str) -> None:
 
 
 def _notice(**kw: object) -> Notice:
-    base = {"alert_id": 1, "kind": "raised", "severity": Severity.WARNING, "title": "t", "message": "m", "t": T,
-            "rung": "operator"}  # fmt: skip
+    base = {
+        "alert_id": 1,
+        "kind": "raised",
+        "severity": Severity.WARNING,
+        "title": "t",
+        "message": "m",
+        "t": T,
+        "rung": "operator",
+    }
     return Notice(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def test_wants_filters_by_rung_severity_and_kind() -> None:
-    cfg = parse_notifier_config({"type": "webhook", "url": "http://127.0.0.1/x", "rungs": ["manager"],
-                                 "min_severity": "critical", "kinds": ["escalated"]})  # fmt: skip
+    cfg = parse_notifier_config(
+        {
+            "type": "webhook",
+            "url": "http://127.0.0.1/x",
+            "rungs": ["manager"],
+            "min_severity": "critical",
+            "kinds": ["escalated"],
+        }
+    )
     notifier = build_notifier(cfg)
     assert notifier.wants(_notice(kind="escalated", severity=Severity.CRITICAL, rung="manager"))
     assert notifier.wants(_notice(kind="escalated", severity=Severity.EMERGENCY, rung="manager"))

@@ -30,8 +30,9 @@ def test_long_text_without_action_is_cut_at_a_word(notice: Notice) -> None:
 
 
 def test_posts_json_with_bearer_token(http_server, notice: Notice) -> None:
-    cfg = parse_notifier_config({"type": "sms", "url": http_server.url, "to": ["+27820000001", "+27820000002"],
-                                 "token": "tok-123"})  # fmt: skip
+    cfg = parse_notifier_config(
+        {"type": "sms", "url": http_server.url, "to": ["+27820000001", "+27820000002"], "token": "tok-123"}
+    )
     result = SmsNotifier(cfg).send(notice, timeout_s=2)
     assert result.ok, result.detail
     (request,) = http_server.requests

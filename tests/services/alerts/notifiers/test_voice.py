@@ -51,8 +51,9 @@ def test_without_espeak_skips_once_clearly_and_is_not_retried(monkeypatch, caplo
 @needs_espeak
 def test_renders_a_valid_wav_and_plays_it(tmp_path, notice) -> None:
     check = "import sys, wave; wave.open(sys.argv[1]).close(); open(sys.argv[1] + '.played', 'w').close()"
-    cfg = parse_notifier_config({"type": "voice", "out_dir": str(tmp_path / "voice"),
-                                 "play_command": [sys.executable, "-c", check]})  # fmt: skip
+    cfg = parse_notifier_config(
+        {"type": "voice", "out_dir": str(tmp_path / "voice"), "play_command": [sys.executable, "-c", check]}
+    )
     result = VoiceNotifier(cfg).send(notice, timeout_s=10)
     assert result.ok, result.detail
     (wav,) = (tmp_path / "voice").glob("*.wav")
@@ -64,8 +65,9 @@ def test_renders_a_valid_wav_and_plays_it(tmp_path, notice) -> None:
 @needs_espeak
 @pytest.mark.parametrize("upload", ["multipart", "raw"])
 def test_posts_the_wav_to_the_pa_system(http_server, tmp_path, notice, upload) -> None:
-    cfg = parse_notifier_config({"type": "voice", "out_dir": str(tmp_path), "url": http_server.url,
-                                 "upload": upload, "token": "pa"})  # fmt: skip
+    cfg = parse_notifier_config(
+        {"type": "voice", "out_dir": str(tmp_path), "url": http_server.url, "upload": upload, "token": "pa"}
+    )
     result = VoiceNotifier(cfg).send(notice, timeout_s=10)
     assert result.ok, result.detail
     (request,) = http_server.requests

@@ -17,8 +17,9 @@ def test_signature_known_answer() -> None:
 
 
 def test_posts_signed_json(http_server, notice: Notice) -> None:
-    cfg = parse_notifier_config({"type": "webhook", "url": http_server.url, "secret": "topsecret",
-                                 "headers": {"X-Site": "north"}})  # fmt: skip
+    cfg = parse_notifier_config(
+        {"type": "webhook", "url": http_server.url, "secret": "topsecret", "headers": {"X-Site": "north"}}
+    )
     result = WebhookNotifier(cfg).send(notice, timeout_s=2)
     assert result.ok, result.detail
     (request,) = http_server.requests
@@ -29,10 +30,16 @@ def test_posts_signed_json(http_server, notice: Notice) -> None:
     expected = "sha256=" + hmac.new(b"topsecret", request.body, hashlib.sha256).hexdigest()
     assert request.headers["x-mineguard-signature"] == expected
     assert json.loads(request.body) == {
-        "alert_id": 7, "kind": "raised", "severity": "critical", "title": "Methane high in Panel 3",
-        "message": "CH4 1.6 % at P3-N2 — withdraw people from Panel 3 and cut power", "zone_id": "panel-3",
-        "rung": "operator", "t": "2026-03-01T06:30:00+00:00", "evidence": {"ch4_pct": 1.6, "sensor": "P3-N2"},
-    }  # fmt: skip
+        "alert_id": 7,
+        "kind": "raised",
+        "severity": "critical",
+        "title": "Methane high in Panel 3",
+        "message": "CH4 1.6 % at P3-N2 — withdraw people from Panel 3 and cut power",
+        "zone_id": "panel-3",
+        "rung": "operator",
+        "t": "2026-03-01T06:30:00+00:00",
+        "evidence": {"ch4_pct": 1.6, "sensor": "P3-N2"},
+    }
 
 
 def test_no_secret_no_signature_and_non_2xx_fails(http_server, notice: Notice) -> None:

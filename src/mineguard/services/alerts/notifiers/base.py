@@ -50,17 +50,33 @@ class Notice:
     def from_change(cls, change: Any, t: datetime) -> Notice:
         """Copy what notifiers need from a :class:`~mineguard.services.alerts.book.AlertChange`."""
         alert = change.alert
-        notice = cls(alert_id=int(alert.id), kind=str(change.kind), severity=Severity(alert.severity),
-                   title=str(alert.title), message=str(alert.message), t=t, zone_id=alert.zone_id,
-                   rung=change.rung, evidence=dict(alert.evidence or {}))  # fmt: skip
+        notice = cls(
+            alert_id=int(alert.id),
+            kind=str(change.kind),
+            severity=Severity(alert.severity),
+            title=str(alert.title),
+            message=str(alert.message),
+            t=t,
+            zone_id=alert.zone_id,
+            rung=change.rung,
+            evidence=dict(alert.evidence or {}),
+        )
         seq, hash_ = getattr(change, "audit", None) or (None, None)
         return replace(notice, audit_seq=seq, audit_hash=hash_)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``t`` in ISO 8601; evidence values that JSON cannot hold become text)."""
-        body = {"alert_id": self.alert_id, "kind": self.kind, "severity": str(self.severity), "title": self.title,
-                "message": self.message, "zone_id": self.zone_id, "rung": self.rung, "t": self.t.isoformat(),
-                "evidence": json.loads(json.dumps(self.evidence, default=str))}  # fmt: skip
+        body = {
+            "alert_id": self.alert_id,
+            "kind": self.kind,
+            "severity": str(self.severity),
+            "title": self.title,
+            "message": self.message,
+            "zone_id": self.zone_id,
+            "rung": self.rung,
+            "t": self.t.isoformat(),
+            "evidence": json.loads(json.dumps(self.evidence, default=str)),
+        }
         audit = {"audit": {"seq": self.audit_seq, "hash": self.audit_hash}} if self.audit_seq is not None else {}
         return {**body, **audit}
 
@@ -108,8 +124,11 @@ class Notifier(ABC):
     def wants(self, notice: Notice) -> bool:
         """Whether this channel serves the notice: its kind, severity and rung (None: everyone)."""
         cfg = self.config
-        return (notice.kind in cfg.kinds and Severity(notice.severity) >= cfg.min_severity
-                and (notice.rung is None or notice.rung in cfg.rungs))  # fmt: skip
+        return (
+            notice.kind in cfg.kinds
+            and Severity(notice.severity) >= cfg.min_severity
+            and (notice.rung is None or notice.rung in cfg.rungs)
+        )
 
     @abstractmethod
     def send(self, notice: Notice, *, timeout_s: float = 5.0) -> DeliveryResult:

@@ -50,8 +50,14 @@ class _Lane:
                 self.queue.append(notice)
             self.cond.notify_all()
         if dropped is not None:
-            log.warning("notifier %s: queue full (%d) — dropped %s notice of alert %s (%s)", self.notifier.name,
-                        self.dispatcher.max_queue, dropped.severity, dropped.alert_id, dropped.kind)  # fmt: skip
+            log.warning(
+                "notifier %s: queue full (%d) — dropped %s notice of alert %s (%s)",
+                self.notifier.name,
+                self.dispatcher.max_queue,
+                dropped.severity,
+                dropped.alert_id,
+                dropped.kind,
+            )
             self.dispatcher._record(self.notifier.name, dropped, DeliveryResult(False, "dropped: queue full", 0))
 
     def idle(self) -> bool:
@@ -82,9 +88,16 @@ class Dispatcher:
     ``backoff_s``, ``2 * backoff_s``, … ``timeout_s`` is each try's network/process timeout.
     """
 
-    def __init__(self, notifiers: Iterable[Notifier], *, retries: int = 3, backoff_s: float = 0.5,
-                 timeout_s: float = 5.0, max_queue: int = 1000,
-                 on_result: ResultCallback | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        notifiers: Iterable[Notifier],
+        *,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        timeout_s: float = 5.0,
+        max_queue: int = 1000,
+        on_result: ResultCallback | None = None,
+    ) -> None:
         if retries < 1:
             raise ValueError("retries counts tries in all and must be at least 1")
         self.retries, self.backoff_s, self.timeout_s, self.max_queue = retries, backoff_s, timeout_s, max_queue
@@ -165,13 +178,27 @@ class Dispatcher:
                 break
             if attempt < self.retries:
                 delay = self.backoff_s * 2 ** (attempt - 1)
-                log.warning("notifier %s: alert %s (%s) try %d/%d failed: %s — retrying in %.1fs", notifier.name,
-                            notice.alert_id, notice.kind, attempt, self.retries, result.detail, delay)  # fmt: skip
+                log.warning(
+                    "notifier %s: alert %s (%s) try %d/%d failed: %s — retrying in %.1fs",
+                    notifier.name,
+                    notice.alert_id,
+                    notice.kind,
+                    attempt,
+                    self.retries,
+                    result.detail,
+                    delay,
+                )
                 if self._stopping.wait(delay):
                     break
             else:
-                log.error("notifier %s: alert %s (%s) not delivered after %d tries: %s", notifier.name,
-                          notice.alert_id, notice.kind, attempt, result.detail)  # fmt: skip
+                log.error(
+                    "notifier %s: alert %s (%s) not delivered after %d tries: %s",
+                    notifier.name,
+                    notice.alert_id,
+                    notice.kind,
+                    attempt,
+                    result.detail,
+                )
         self._record(notifier.name, notice, result)
 
     def _record(self, name: str, notice: Notice, result: DeliveryResult) -> None:

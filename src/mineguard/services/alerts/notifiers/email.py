@@ -46,8 +46,13 @@ def subject_of(notice: Notice) -> str:
 
 
 def body_of(notice: Notice) -> str:
-    lines = [notice.message, "", f"Alert: #{notice.alert_id} ({notice.kind})", f"Severity: {notice.severity}",
-             f"Time: {notice.t.isoformat()}"]  # fmt: skip
+    lines = [
+        notice.message,
+        "",
+        f"Alert: #{notice.alert_id} ({notice.kind})",
+        f"Severity: {notice.severity}",
+        f"Time: {notice.t.isoformat()}",
+    ]
     if notice.zone_id:
         lines.append(f"Zone: {notice.zone_id}")
     if notice.rung:

@@ -66,8 +66,14 @@ class VoiceNotifier(Notifier):
         command = [espeak, "-w", str(path), "-s", str(self.config.words_per_minute)]
         if self.config.voice:
             command += ["-v", self.config.voice]
-        run = subprocess.run([*command, "--stdin"], input=speech_of(notice), capture_output=True, text=True,
-                             timeout=timeout_s, check=False)  # fmt: skip
+        run = subprocess.run(
+            [*command, "--stdin"],
+            input=speech_of(notice),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
         if run.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
             raise RuntimeError(f"espeak-ng failed (exit {run.returncode}): {run.stderr.strip()[:200]}")
         return path
@@ -82,11 +88,19 @@ class VoiceNotifier(Notifier):
         path = self.render(notice, espeak, timeout_s)
         done = [f"wav {path}"]
         if self.config.play_command:
-            play = subprocess.run([*self.config.play_command, str(path)], capture_output=True, text=True,
-                                  timeout=max(timeout_s, 60.0), check=False)  # fmt: skip
+            play = subprocess.run(
+                [*self.config.play_command, str(path)],
+                capture_output=True,
+                text=True,
+                timeout=max(timeout_s, 60.0),
+                check=False,
+            )
             if play.returncode != 0:
-                return DeliveryResult(ok=False, detail=f"{self.config.play_command[0]} failed "
-                                      f"(exit {play.returncode}): {play.stderr.strip()[:200]}")  # fmt: skip
+                return DeliveryResult(
+                    ok=False,
+                    detail=f"{self.config.play_command[0]} failed "
+                    f"(exit {play.returncode}): {play.stderr.strip()[:200]}",
+                )
             done.append(f"played with {self.config.play_command[0]}")
         if self.config.url:
             posted = self.post(path, timeout_s)

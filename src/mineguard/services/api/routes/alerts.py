@@ -27,15 +27,28 @@ AlertId = db_id(Alert.id)
 def alert_event(change: book.AlertChange) -> TwinEvent:
     alert = change.alert
     similar = (alert.evidence or {}).get("similar_incidents", [])  # past incidents, when an index is configured
-    return TwinEvent(f"alert.{change.kind}", {"id": alert.id, "severity": alert.severity, "state": alert.state,
-                                             "title": alert.title, "message": alert.message, "zone_id": alert.zone_id,
-                                             "rung": change.rung, "similar_incidents": similar})  # fmt: skip
+    return TwinEvent(
+        f"alert.{change.kind}",
+        {
+            "id": alert.id,
+            "severity": alert.severity,
+            "state": alert.state,
+            "title": alert.title,
+            "message": alert.message,
+            "zone_id": alert.zone_id,
+            "rung": change.rung,
+            "similar_incidents": similar,
+        },
+    )
 
 
 @router.get("", response_model=list[AlertOut])
-def list_alerts(unit: UnitDep, state: str | None = Query(None, pattern="^(open|acknowledged|resolved|active)$"),
-                limit: int = Query(200, ge=1, le=2000),
-                user: User = require(Permission.VIEW_MAP)) -> list[Alert]:  # fmt: skip
+def list_alerts(
+    unit: UnitDep,
+    state: str | None = Query(None, pattern="^(open|acknowledged|resolved|active)$"),
+    limit: int = Query(200, ge=1, le=2000),
+    user: User = require(Permission.VIEW_MAP),
+) -> list[Alert]:
     query = select(Alert).where(person_visible(user, Alert.subject_id), device_visible(user, Alert.subject_id))
     query = query.order_by(Alert.id.desc()).limit(limit)
     if state == "active":
@@ -81,8 +94,9 @@ def acknowledge(
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
 @raises(409)
-def resolve(alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep,
-            user: User = require(Permission.RESOLVE_ALERTS)) -> Alert:  # fmt: skip
+def resolve(
+    alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep, user: User = require(Permission.RESOLVE_ALERTS)
+) -> Alert:
     visible_alert(unit, user, alert_id)
     try:
         change = book.resolve(unit.session, alert_id, actor=user.username, t=utc_now(), resolution=body.resolution)

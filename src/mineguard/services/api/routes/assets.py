@@ -28,16 +28,29 @@ router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 def visible_asset(unit, user: User, asset_id: str) -> Asset:
     asset = get_entity(unit.session, "asset", asset_id)
     if not may_see(user, asset):
-        raise ApiError(403, f"role {user.role} may not see {asset_id} — operators see themselves, supervisors "
-                       "their crew, managers everyone")  # fmt: skip
+        raise ApiError(
+            403,
+            f"role {user.role} may not see {asset_id} — operators see themselves, supervisors "
+            "their crew, managers everyone",
+        )
     return asset
 
 
 def position_event(asset: Asset, update) -> TwinEvent:
-    return TwinEvent("asset.position", {"asset_id": asset.id, "x": update.x, "y": update.y, "z": update.z,
-                                        "zone_id": update.zone_id, "previous_zone_id": update.previous_zone_id,
-                                        "t": update.t.isoformat()},
-                     asset_id=asset.id, crew=asset.crew)  # fmt: skip
+    return TwinEvent(
+        "asset.position",
+        {
+            "asset_id": asset.id,
+            "x": update.x,
+            "y": update.y,
+            "z": update.z,
+            "zone_id": update.zone_id,
+            "previous_zone_id": update.previous_zone_id,
+            "t": update.t.isoformat(),
+        },
+        asset_id=asset.id,
+        crew=asset.crew,
+    )
 
 
 @router.get("", response_model=list[AssetOut], summary="Assets the caller may see")
@@ -84,10 +97,15 @@ def asset_history(
     return history(unit.session, "asset", asset_id, start, end, limit)
 
 
-@router.post("/{asset_id}/position", response_model=PositionOut, status_code=201,
-             summary="Record a position by hand (manual check-in / survey fix)")  # fmt: skip
-def post_position(asset_id: str, body: PositionIn, unit: UnitDep,
-                  user: User = require(Permission.MANAGE_DEVICES)) -> PositionOut:  # fmt: skip
+@router.post(
+    "/{asset_id}/position",
+    response_model=PositionOut,
+    status_code=201,
+    summary="Record a position by hand (manual check-in / survey fix)",
+)
+def post_position(
+    asset_id: str, body: PositionIn, unit: UnitDep, user: User = require(Permission.MANAGE_DEVICES)
+) -> PositionOut:
     asset = get_entity(unit.session, "asset", asset_id)
     xyz, source, skew_s = (body.x_m, body.y_m, body.z_m), f"user:{user.username}", unit.ctx.settings.max_skew_s
     now = utc_now()
@@ -99,5 +117,6 @@ def post_position(asset_id: str, body: PositionIn, unit: UnitDep,
         raise ApiError(422, f"the request is not valid: {exc}", [str(exc)]) from None
     if update.live:
         unit.emit(position_event(asset, update))
-    return PositionOut(t=update.t, x=update.x, y=update.y, z=update.z, zone_id=update.zone_id,
-                       source=f"user:{user.username}")  # fmt: skip
+    return PositionOut(
+        t=update.t, x=update.x, y=update.y, z=update.z, zone_id=update.zone_id, source=f"user:{user.username}"
+    )

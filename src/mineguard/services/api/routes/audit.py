@@ -15,8 +15,12 @@ View = require(Permission.VIEW_AUDIT)
 
 
 @router.get("", response_model=list[AuditEntryOut])
-def list_entries(unit: UnitDep, limit: int = Query(100, ge=1, le=5000), action: str | None = Query(None, max_length=64),
-                 user: User = View) -> list:  # fmt: skip
+def list_entries(
+    unit: UnitDep,
+    limit: int = Query(100, ge=1, le=5000),
+    action: str | None = Query(None, max_length=64),
+    user: User = View,
+) -> list:
     return audit.recent(unit.session, limit, action)
 
 

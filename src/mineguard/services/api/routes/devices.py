@@ -21,8 +21,11 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
 @router.get("", response_model=list[DeviceOut])
-def list_devices(unit: UnitDep, kind: str | None = Query(None, pattern="^(sensor|camera|tag|gateway)$"),
-                 user: User = require(Permission.VIEW_CREW)) -> list[Device]:  # fmt: skip
+def list_devices(
+    unit: UnitDep,
+    kind: str | None = Query(None, pattern="^(sensor|camera|tag|gateway)$"),
+    user: User = require(Permission.VIEW_CREW),
+) -> list[Device]:
     query = visible_devices(user)
     if kind:
         query = query.where(Device.kind == kind)

@@ -39,9 +39,13 @@ _EVENT = EventIn.model_json_schema()
 _BATCH_BODY = batch_request_body("events", _EVENT, MAX_EVENTS)
 
 
-@router.post("", response_model=EventReportOut, summary="(gateway or manager) a batch of camera/face/tag events",
-             openapi_extra={"requestBody": _BATCH_BODY},
-             responses={422: {"description": "not a batch: not JSON, wrong shape or over 500 events"}})  # fmt: skip
+@router.post(
+    "",
+    response_model=EventReportOut,
+    summary="(gateway or manager) a batch of camera/face/tag events",
+    openapi_extra={"requestBody": _BATCH_BODY},
+    responses={422: {"description": "not a batch: not JSON, wrong shape or over 500 events"}},
+)
 def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
     now = utc_now()
     items = parse_events(body)
@@ -71,18 +75,28 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
 
 
 @router.get("", response_model=list[SourceEventOut], summary="Events in a time window, newest first")
-def list_events(unit: UnitDep, source: EventSource | None = Query(None),
-                label: str | None = Query(None, max_length=48), zone_id: str | None = Query(None, max_length=64),
-                asset_id: str | None = Query(None, max_length=64), start: IsoTime | None = Query(None),
-                end: IsoTime | None = Query(None), limit: int = Query(100, ge=1, le=1000),
-                user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
+def list_events(
+    unit: UnitDep,
+    source: EventSource | None = Query(None),
+    label: str | None = Query(None, max_length=48),
+    zone_id: str | None = Query(None, max_length=64),
+    asset_id: str | None = Query(None, max_length=64),
+    start: IsoTime | None = Query(None),
+    end: IsoTime | None = Query(None),
+    limit: int = Query(100, ge=1, le=1000),
+    user: User = require(Permission.VIEW_CREW),
+) -> list:
     end = end or utc_now()
     start = start or end - timedelta(hours=12)
     if end < start:
         raise ApiError(422, "end is before start — swap them")
     query = select(SourceEvent).where(SourceEvent.t >= start, SourceEvent.t <= end)
-    for column, wanted in ((SourceEvent.source, source.value if source else None), (SourceEvent.label, label),
-                           (SourceEvent.zone_id, zone_id), (SourceEvent.asset_id, asset_id)):  # fmt: skip
+    for column, wanted in (
+        (SourceEvent.source, source.value if source else None),
+        (SourceEvent.label, label),
+        (SourceEvent.zone_id, zone_id),
+        (SourceEvent.asset_id, asset_id),
+    ):
         if wanted is not None:
             query = query.where(column == wanted)
     query = query.where(person_visible(user, SourceEvent.asset_id), device_visible(user, SourceEvent.device_id))

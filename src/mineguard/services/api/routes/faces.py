@@ -52,23 +52,36 @@ def list_enrolled(unit: UnitDep, user: User = require(Permission.VIEW_ALL_STAFF)
     return FacePeopleOut(dim=gallery_dim(unit.session), people=people)
 
 
-@router.get("/gallery", response_model=FaceGalleryOut,
-            summary="(face terminal or manager) every embedding and whose it is, to identify at the gate")  # fmt: skip
+@router.get(
+    "/gallery",
+    response_model=FaceGalleryOut,
+    summary="(face terminal or manager) every embedding and whose it is, to identify at the gate",
+)
 def get_gallery(unit: UnitDep, sender: GalleryReader) -> FaceGalleryOut:
     rows, people = gallery_rows(unit.session)
     return FaceGalleryOut(dim=rows.shape[1] if people else None, people=people, embeddings=rows.tolist())
 
 
-@router.post("/{person_id}/embeddings", response_model=FaceEnrolmentOut, status_code=201,
-             summary="(manager) enrol a person's face embeddings (at most 50 per call)",
-             responses={404: {"description": "not a person of this site"},
-                        422: {"description": "wrong dimension, NaN/infinite or all-zero embeddings"}})  # fmt: skip
-def enrol(person_id: str, body: FaceEmbeddingsIn, unit: UnitDep,
-          user: User = require(Permission.MANAGE_DEVICES)) -> FaceEnrolmentOut:  # fmt: skip
+@router.post(
+    "/{person_id}/embeddings",
+    response_model=FaceEnrolmentOut,
+    status_code=201,
+    summary="(manager) enrol a person's face embeddings (at most 50 per call)",
+    responses={
+        404: {"description": "not a person of this site"},
+        422: {"description": "wrong dimension, NaN/infinite or all-zero embeddings"},
+    },
+)
+def enrol(
+    person_id: str, body: FaceEmbeddingsIn, unit: UnitDep, user: User = require(Permission.MANAGE_DEVICES)
+) -> FaceEnrolmentOut:
     asset = unit.session.get(Asset, person_id)
     if asset is None or asset.kind != "person" or asset.site_id != unit.ctx.site_id:
-        raise ApiError(404, f"{person_id!r} is not a person on this site — enrol someone listed at "
-                       "GET /api/v1/assets with kind 'person'")  # fmt: skip
+        raise ApiError(
+            404,
+            f"{person_id!r} is not a person on this site — enrol someone listed at "
+            "GET /api/v1/assets with kind 'person'",
+        )
     lengths = sorted({len(vector) for vector in body.embeddings})
     if len(lengths) > 1:
         raise ApiError(422, f"embeddings have different lengths {lengths} — every one needs the gallery's dimension")
@@ -80,16 +93,19 @@ def enrol(person_id: str, body: FaceEmbeddingsIn, unit: UnitDep,
         )
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
-    return FaceEnrolmentOut(person_id=person_id, added=added, embeddings=count_embeddings(unit.session, person_id),
-                            dim=lengths[0])  # fmt: skip
+    return FaceEnrolmentOut(
+        person_id=person_id, added=added, embeddings=count_embeddings(unit.session, person_id), dim=lengths[0]
+    )
 
 
-@router.delete("/{person_id}", response_model=FaceErasureOut,
-               summary="(super-manager) erase a person's face data: every embedding and stored image",
-               responses={404: {"description": "nothing enrolled for this person"}})  # fmt: skip
+@router.delete(
+    "/{person_id}",
+    response_model=FaceErasureOut,
+    summary="(super-manager) erase a person's face data: every embedding and stored image",
+    responses={404: {"description": "nothing enrolled for this person"}},
+)
 def erase(person_id: str, unit: UnitDep, user: User = require(Permission.MANAGE_USERS)) -> FaceErasureOut:
-    erasure = erase_person(unit.session, person_id, actor=user.username,
-                           image_root=unit.ctx.settings.face_images_dir)  # fmt: skip
+    erasure = erase_person(unit.session, person_id, actor=user.username, image_root=unit.ctx.settings.face_images_dir)
     if not erasure.removed_anything:
         raise ApiError(404, f"nothing enrolled for {person_id!r} — enrolled people are listed at GET /api/v1/faces")
     return FaceErasureOut(erased=erasure.embeddings, image_files=erasure.image_files)

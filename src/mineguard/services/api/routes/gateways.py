@@ -56,8 +56,12 @@ def list_gateways(unit: UnitDep, user: User = Manage) -> list[Gateway]:
     return list(unit.session.scalars(select(Gateway).order_by(Gateway.device_id)))
 
 
-@router.post("/{gateway_id}/register", response_model=GatewayRegistrationOut, status_code=201,
-             summary="Register (or re-key) a gateway; returns its secret once")  # fmt: skip
+@router.post(
+    "/{gateway_id}/register",
+    response_model=GatewayRegistrationOut,
+    status_code=201,
+    summary="Register (or re-key) a gateway; returns its secret once",
+)
 @raises(409)
 def register(gateway_id: str, unit: UnitDep, user: User = Manage) -> GatewayRegistrationOut:
     registration = _state_errors(register_gateway, unit.session, gateway_id, actor=user.username)
@@ -76,8 +80,9 @@ def configure(gateway_id: str, body: GatewayConfigIn, unit: UnitDep, user: User 
 @raises(409)
 def send_command(gateway_id: str, body: CommandIn, unit: UnitDep, user: User = Manage) -> CommandOut:
     gateway = _state_errors(get_gateway, unit.session, gateway_id)
-    row = _state_errors(cmd.queue_command, unit.session, gateway, body.command, body.args, actor=user.username,
-                        timeout_s=body.timeout_s)  # fmt: skip
+    row = _state_errors(
+        cmd.queue_command, unit.session, gateway, body.command, body.args, actor=user.username, timeout_s=body.timeout_s
+    )
     return CommandOut.model_validate(row)
 
 
@@ -151,10 +156,26 @@ def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[Ta
             if outcome.position.live:
                 unit.emit(position_event(asset, outcome.position))
             if outcome.motion_changed:
-                unit.emit(TwinEvent("asset.motion", {"asset_id": asset.id, "motion": outcome.motion,
-                                                     "reason": outcome.reason, "zone_id": asset.zone_id},
-                                    asset_id=asset.id, crew=asset.crew))  # fmt: skip
-        outcomes.append(TagOutcomeOut(barcode=outcome.barcode, asset_id=outcome.asset_id,
-                                      zone_id=outcome.position.zone_id, motion=outcome.motion))  # fmt: skip
+                unit.emit(
+                    TwinEvent(
+                        "asset.motion",
+                        {
+                            "asset_id": asset.id,
+                            "motion": outcome.motion,
+                            "reason": outcome.reason,
+                            "zone_id": asset.zone_id,
+                        },
+                        asset_id=asset.id,
+                        crew=asset.crew,
+                    )
+                )
+        outcomes.append(
+            TagOutcomeOut(
+                barcode=outcome.barcode,
+                asset_id=outcome.asset_id,
+                zone_id=outcome.position.zone_id,
+                motion=outcome.motion,
+            )
+        )
     record_rejections(unit.session, refused, source=f"http:{gateway.device_id}", now=now)
     return outcomes

@@ -29,8 +29,13 @@ def call_help(body: HelpIn, unit: UnitDep, user: User = Help) -> HelpCall:
     row = HelpCall(called_by=user.username, zone_id=zone_id, asset_id=body.asset_id, message=body.message)
     unit.session.add(row)
     unit.session.flush()
-    audit.append(unit.session, actor=user.username, action="help.called", subject=f"help:{row.id}",
-                 payload={"zone_id": zone_id, "asset_id": body.asset_id, "message": body.message})  # fmt: skip
+    audit.append(
+        unit.session,
+        actor=user.username,
+        action="help.called",
+        subject=f"help:{row.id}",
+        payload={"zone_id": zone_id, "asset_id": body.asset_id, "message": body.message},
+    )
     unit.emit(
         TwinEvent(
             "help.called",

@@ -49,9 +49,13 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("", response_model=IngestReportOut, summary="(gateway or manager) a batch of sensor readings",
-             openapi_extra={"requestBody": _BATCH_BODY},
-             responses={422: {"description": "not a batch: not JSON, wrong shape or over 1000 readings"}})  # fmt: skip
+@router.post(
+    "",
+    response_model=IngestReportOut,
+    summary="(gateway or manager) a batch of sensor readings",
+    openapi_extra={"requestBody": _BATCH_BODY},
+    responses={422: {"description": "not a batch: not JSON, wrong shape or over 1000 readings"}},
+)
 def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
     now = utc_now()
     batch = parse_batch(body, max_batch=MAX_BATCH)
@@ -67,9 +71,14 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
 
 
 @router.get("", response_model=list[ReadingOut], summary="One sensor's readings in a time window (oldest first)")
-def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: IsoTime | None = Query(None),
-                  end: IsoTime | None = Query(None), limit: int = Query(1000, ge=1, le=10_000),
-                  user: User = require(Permission.VIEW_CREW)) -> list:  # fmt: skip
+def list_readings(
+    unit: UnitDep,
+    device_id: str = Query(max_length=64),
+    start: IsoTime | None = Query(None),
+    end: IsoTime | None = Query(None),
+    limit: int = Query(1000, ge=1, le=10_000),
+    user: User = require(Permission.VIEW_CREW),
+) -> list:
     visible_device(unit.session, user, device_id)  # a tag worn by someone outside the caller's scope: 403
     end = end or utc_now()
     start = start or end - timedelta(hours=12)
@@ -85,9 +94,13 @@ def list_readings(unit: UnitDep, device_id: str = Query(max_length=64), start: I
 
 
 @router.get("/rejects", response_model=list[RejectedPayloadOut], summary="Refused payloads, newest first")
-def list_rejects(unit: UnitDep, reason: RejectReason | None = Query(None),
-                 device_id: str | None = Query(None, max_length=64), limit: int = Query(50, ge=1, le=500),
-                 user: User = Manage) -> list:  # fmt: skip
+def list_rejects(
+    unit: UnitDep,
+    reason: RejectReason | None = Query(None),
+    device_id: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=500),
+    user: User = Manage,
+) -> list:
     query = select(RejectedPayload).order_by(RejectedPayload.id.desc()).limit(limit)
     if reason is not None:
         query = query.where(RejectedPayload.reason == reason.value)

@@ -29,8 +29,15 @@ def list_users(unit: UnitDep, user: User = Manage) -> list[User]:
 @raises(409)
 def add_user(body: UserIn, unit: UnitDep, user: User = Manage) -> User:
     try:
-        return create_user(unit.session, username=body.username, password=body.password, role=body.role,
-                           crew=body.crew, asset_id=body.asset_id, actor=user.username)  # fmt: skip
+        return create_user(
+            unit.session,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+            crew=body.crew,
+            asset_id=body.asset_id,
+            actor=user.username,
+        )
     except UserConflict as exc:
         raise ApiError(409, str(exc)) from None
 

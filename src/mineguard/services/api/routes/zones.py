@@ -32,9 +32,16 @@ def list_zones(unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> list
 @router.get("/sync", response_model=list[SyncRecordOut], summary="Location name, staff count, procedure id")
 def sync_feed(unit: UnitDep, user: User = require(Permission.VIEW_ALL_STAFF)) -> list[SyncRecordOut]:
     counts = staff_counts(unit.session)
-    return [SyncRecordOut(zone_id=z.id, location_name=z.location_name, staff_count=counts.get(z.id, 0),
-                          staff_limit=z.staff_limit, operating_procedure_id=z.operating_procedure_id)
-            for z in unit.session.scalars(select(Zone).order_by(Zone.id))]  # fmt: skip
+    return [
+        SyncRecordOut(
+            zone_id=z.id,
+            location_name=z.location_name,
+            staff_count=counts.get(z.id, 0),
+            staff_limit=z.staff_limit,
+            operating_procedure_id=z.operating_procedure_id,
+        )
+        for z in unit.session.scalars(select(Zone).order_by(Zone.id))
+    ]
 
 
 @router.get("/{zone_id}", response_model=ZoneOut)
@@ -43,8 +50,9 @@ def read_zone(zone_id: str, unit: UnitDep, user: User = require(Permission.VIEW_
 
 
 @router.patch("/{zone_id}/limits", response_model=ZoneOut, summary="Change staff limit or danger mark")
-def set_limits(zone_id: str, body: ZoneLimitsIn, unit: UnitDep,
-               user: User = require(Permission.SET_THRESHOLDS)) -> Zone:  # fmt: skip
+def set_limits(
+    zone_id: str, body: ZoneLimitsIn, unit: UnitDep, user: User = require(Permission.SET_THRESHOLDS)
+) -> Zone:
     zone = tracking.get_zone(unit.session, zone_id)
     update_zone_limits(unit.session, zone, actor=user.username, staff_limit=body.staff_limit, danger=body.danger)
     unit.emit(TwinEvent("zone.limits", {"zone_id": zone.id, "staff_limit": zone.staff_limit, "danger": zone.danger}))
@@ -64,5 +72,8 @@ def zone_occupants(
     if end_t < start:
         raise ApiError(422, f"end {end_t.isoformat()} is before start {start.isoformat()} — swap them")
     allowed = {asset.id for asset in unit.session.scalars(visible_assets(user))}
-    return [PresenceOut(entity_id=p.entity_id, start=p.start, end=p.end)
-            for p in occupants(unit.session, zone_id, start, end_t) if p.entity_id in allowed]  # fmt: skip
+    return [
+        PresenceOut(entity_id=p.entity_id, start=p.start, end=p.end)
+        for p in occupants(unit.session, zone_id, start, end_t)
+        if p.entity_id in allowed
+    ]
