@@ -27,7 +27,7 @@ import torch
 
 from mineguard.faces.embed import FaceEmbedder
 from mineguard.faces.evaluate import LEVELS, evaluate_faces
-from mineguard.faces.identify import l2_normalise
+from mineguard.faces.gallery import l2_normalise
 from mineguard.faces.protocol import load_att_orl, make_protocol
 from mineguard.faces.train import FaceTrainConfig, FaceTrainer
 

@@ -23,9 +23,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from mineguard.cli.detect import ABLATION_ROWS
 from mineguard.data.remap import HELMET_NAMES, helmet_sources, merge_sources
-from mineguard.engine.ablation import run_ablation
+from mineguard.engine.ablation import ABLATION_ROWS, run_ablation
 
 ROOT = Path(__file__).resolve().parents[1]
 

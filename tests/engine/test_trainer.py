@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from mineguard.engine.checkpoint import CheckpointError, load_model, read_checkpoint
 from mineguard.engine.config import ConfigError, load_train_config
 from mineguard.engine.trainer import LOSS_TERMS, Trainer, resume_config
+from mineguard.models.checkpoint import CheckpointError, load_model, read_checkpoint
 
 FAST = {"img_size": 64, "batch_size": 8, "nominal_batch": 8, "lr0": 0.01, "warmup_epochs": 0, "workers": 0}
 

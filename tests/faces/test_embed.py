@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from mineguard.engine.checkpoint import CheckpointError, save_checkpoint
-from mineguard.faces.embed import FaceEmbedder, load_face_checkpoint
-from mineguard.faces.train import FaceTrainConfig, preprocess
+from mineguard.faces.embed import FaceEmbedder, load_face_checkpoint, preprocess
+from mineguard.faces.train import FaceTrainConfig
 from mineguard.models import get_model
+from mineguard.models.checkpoint import CheckpointError, save_checkpoint
 
 IMG_SIZE = 64
 EMBED_DIM = 128  # DSR-Inception's last stage, 1024 x width 0.125

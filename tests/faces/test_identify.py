@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 from mineguard.evaluation.faces import open_set_prf
-from mineguard.faces.gallery import MemoryGallery
+from mineguard.faces.gallery import MemoryGallery, l2_normalise
 from mineguard.faces.identify import (
     Identifier,
     choose_open_set_threshold,
     choose_threshold,
-    l2_normalise,
 )
 
 D = 16

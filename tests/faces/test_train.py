@@ -13,9 +13,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from mineguard.faces.embed import load_face_checkpoint
+from mineguard.faces.embed import load_face_checkpoint, preprocess
 from mineguard.faces.pipeline import FacePreparer
-from mineguard.faces.train import FaceDataset, FaceTrainConfig, FaceTrainer, build_face_model, preprocess
+from mineguard.faces.train import FaceDataset, FaceTrainConfig, FaceTrainer, build_face_model
 
 LOG_COLUMNS = ["epoch", "lr", "ce", "center", "total", "train_acc", "val_acc", "seconds"]
 PEOPLE = ["p0", "p1", "p2", "p3"]

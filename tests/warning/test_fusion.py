@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mineguard.engine.checkpoint import CheckpointError
+from mineguard.models.checkpoint import CheckpointError
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
 from mineguard.warning.fusion_train import (
     Normaliser,

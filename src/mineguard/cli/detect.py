@@ -233,16 +233,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-ABLATION_ROWS = {
-    "baseline": ("yolov10n", {}),
-    "ca": ("yolov10n-ca", {}),
-    "ca_dyhead": ("yolov10n-ca-dyhead", {}),
-    "ca_dyhead_eiou": ("ca-yolov10n", {}),
-}
-
-
 def cmd_ablate(args: argparse.Namespace) -> int:
-    from mineguard.engine.ablation import run_ablation
+    from mineguard.engine.ablation import ABLATION_ROWS, run_ablation
 
     _threads(args)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]

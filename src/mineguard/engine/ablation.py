@@ -15,13 +15,20 @@ from typing import Any
 
 from mineguard.data.datasets.data_yaml import load_data_yaml
 from mineguard.data.split import write_kfold
-from mineguard.engine.checkpoint import read_checkpoint
 from mineguard.engine.config import load_train_config
 from mineguard.engine.report import evaluate_checkpoint
 from mineguard.engine.trainer import Trainer
+from mineguard.models.checkpoint import read_checkpoint
 
 LOGGER = logging.getLogger(__name__)
 COLUMNS = ("precision", "recall", "mAP50", "mAP50-95", "params_M", "GFLOPs_640", "ms_per_image")
+# seed 001's Table 6 rows: row name -> (model name, builder kwargs)
+ABLATION_ROWS: dict[str, tuple[str, dict[str, Any]]] = {
+    "baseline": ("yolov10n", {}),
+    "ca": ("yolov10n-ca", {}),
+    "ca_dyhead": ("yolov10n-ca-dyhead", {}),
+    "ca_dyhead_eiou": ("ca-yolov10n", {}),
+}
 
 
 def train_row(values: dict[str, Any], run_dir: Path, eval_split: str) -> dict[str, Any]:

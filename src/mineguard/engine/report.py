@@ -11,8 +11,6 @@ import torch
 
 from mineguard.data.datasets.data_yaml import load_data_yaml
 from mineguard.data.datasets.detection import DetectionDataset
-from mineguard.engine.checkpoint import load_model
-from mineguard.engine.trainer import resolve_device
 from mineguard.engine.validator import ValidationResult, validate
 from mineguard.evaluation.plots import (
     plot_confusion_matrix,
@@ -20,7 +18,9 @@ from mineguard.evaluation.plots import (
     plot_pr_curves,
     plot_sample_predictions,
 )
+from mineguard.models.checkpoint import load_model
 from mineguard.models.profile import profile_model
+from mineguard.runtime.inference import resolve_device
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,13 @@ from tqdm import tqdm
 from mineguard.data.datasets.data_yaml import load_data_yaml
 from mineguard.data.datasets.detection import DetectionDataset, collate_detection
 from mineguard.data.transforms import AugmentConfig
-from mineguard.engine.checkpoint import read_checkpoint, save_checkpoint
 from mineguard.engine.config import TrainConfig, load_train_config
 from mineguard.engine.ema import ModelEMA
 from mineguard.engine.optim import build_sgd, cosine_lr, warmup_factor
 from mineguard.engine.validator import ValidationResult, validate
 from mineguard.models import get_model
+from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
+from mineguard.runtime.inference import resolve_device
 
 LOGGER = logging.getLogger(__name__)
 LOSS_TERMS = ("box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo")
@@ -55,12 +56,6 @@ def seed_everything(seed: int, deterministic: bool) -> None:
     if deterministic:
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def fitness(result: ValidationResult) -> float:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
 from mineguard.data.datasets.detection import DetectionDataset, collate_detection
 from mineguard.data.records import Detections
-from mineguard.data.transforms import scale_boxes_to_original
 from mineguard.evaluation.detection import DetectionMetrics, evaluate_detections
+from mineguard.runtime.inference import outputs_to_detections
 
 
 @dataclass(frozen=True)
@@ -21,15 +20,6 @@ class ValidationResult:
     predictions: list[Detections]
     ground_truths: list[Detections]
     seconds_per_image: float
-
-
-def outputs_to_detections(
-    output: torch.Tensor, ratio: float, pad: tuple[float, float], orig_shape: tuple[int, int], conf: float
-) -> Detections:
-    """One image's (K, 6) [x1, y1, x2, y2, score, class] letterboxed output -> ``Detections``."""
-    out = output[output[:, 4] >= conf].detach().float().cpu().numpy()
-    boxes = scale_boxes_to_original(out[:, :4], ratio, pad, orig_shape)
-    return Detections(np.asarray(boxes, np.float32), out[:, 5].astype(np.int64), out[:, 4])
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
 """Alarm-level scores per episode (issue #6): events detected, lead time versus the threshold rule, false alarms/day.
 
-The simulated early-warning set is a collection of episodes (``mineguard.warning.multimodal``): a
-hazard episode has an ``onset_s`` (when the hazard became real); a "none" episode has none.
+The simulated early-warning set is a collection of episodes (``mineguard.warning.multimodal``
+builds them; here an episode is anything with the three fields of ``Episode``): a hazard episode
+has an ``onset_s`` (when the hazard became real); a "none" episode has none.
 An alarm source — a model thresholded on its per-window score, or the threshold rule with its
 raise times — is scored like this:
 
@@ -24,12 +25,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from mineguard.warning.multimodal import EpisodeInfo
-
 DAY_S = 86_400.0
+
+
+class Episode(Protocol):
+    """What alarm-level scoring reads of an episode (``mineguard.warning.multimodal.EpisodeInfo`` is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def onset_s(self) -> float | None: ...  # when the hazard became real; None in a normal episode
+
+    @property
+    def duration_s(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,7 @@ def window_alarm_runs(
 
 
 def score_runs(
-    runs: Mapping[int, Sequence[tuple[float, float]]], episodes: Sequence[EpisodeInfo], *, refractory_s: float = 600.0
+    runs: Mapping[int, Sequence[tuple[float, float]]], episodes: Sequence[Episode], *, refractory_s: float = 600.0
 ) -> EpisodeAlarmReport:
     """Score alarm runs ((start, end) times per episode id; a point alarm is (t, t)) against ``episodes``."""
     if refractory_s <= 0:
@@ -152,7 +165,7 @@ def threshold_within_budget(
     scores: np.ndarray,
     episode: np.ndarray,
     t_s: np.ndarray,
-    episodes: Sequence[EpisodeInfo],
+    episodes: Sequence[Episode],
     budget_per_day: float,
     *,
     consecutive: int = 1,

@@ -15,9 +15,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from mineguard.engine.checkpoint import CheckpointError, read_checkpoint
-from mineguard.faces.train import preprocess
+from mineguard.faces.image import to_grey
 from mineguard.models import get_model
+from mineguard.models.checkpoint import CheckpointError, read_checkpoint
+
+
+def preprocess(image: np.ndarray, size: int, in_channels: int = 1) -> torch.Tensor:
+    """uint8 grey/BGR image -> float tensor (C, size, size) in [0, 1] (grey repeated for 3 channels)."""
+    grey = to_grey(image)
+    if grey.shape != (size, size):
+        import cv2
+
+        grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+    x = torch.from_numpy(np.ascontiguousarray(grey)).float().div_(255.0).unsqueeze(0)
+    return x.expand(in_channels, size, size).contiguous() if in_channels > 1 else x
 
 
 def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:

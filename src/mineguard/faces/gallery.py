@@ -33,9 +33,15 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from mineguard.faces.identify import l2_normalise
-
 logger = logging.getLogger(__name__)
+
+
+def l2_normalise(x: np.ndarray, *, eps: float = 1e-12) -> np.ndarray:
+    """Divide each row (last axis) by its L2 norm; (..., D) -> (..., D) float32. Zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float64)
+    norm = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.maximum(norm, eps)).astype(np.float32)
+
 
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _INDEX_FORMAT = "mineguard-face-gallery"

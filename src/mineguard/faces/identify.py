@@ -12,23 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
 from mineguard.evaluation.faces import threshold_at_far
-
-if TYPE_CHECKING:
-    from mineguard.faces.gallery import GalleryStore
+from mineguard.faces.gallery import GalleryStore, l2_normalise
 
 Aggregate = Literal["max", "mean-template"]
-
-
-def l2_normalise(x: np.ndarray, *, eps: float = 1e-12) -> np.ndarray:
-    """Divide each row (last axis) by its L2 norm; (..., D) -> (..., D) float32. Zero rows stay zero."""
-    x = np.asarray(x, dtype=np.float64)
-    norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return (x / np.maximum(norm, eps)).astype(np.float32)
 
 
 @dataclass(frozen=True)

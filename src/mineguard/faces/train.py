@@ -27,11 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from mineguard.engine.checkpoint import save_checkpoint
-from mineguard.faces.image import to_grey
+from mineguard.faces.embed import load_face_checkpoint, preprocess
 from mineguard.faces.pipeline import FacePreparer
 from mineguard.losses.center import CenterLoss, joint_loss
 from mineguard.models import get_model
+from mineguard.models.checkpoint import save_checkpoint
 
 
 class FaceTrainConfig(BaseModel):
@@ -58,17 +58,6 @@ class FaceTrainConfig(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
-
-
-def preprocess(image: np.ndarray, size: int, in_channels: int = 1) -> torch.Tensor:
-    """uint8 grey/BGR image -> float tensor (C, size, size) in [0, 1] (grey repeated for 3 channels)."""
-    grey = to_grey(image)
-    if grey.shape != (size, size):
-        import cv2
-
-        grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
-    x = torch.from_numpy(np.ascontiguousarray(grey)).float().div_(255.0).unsqueeze(0)
-    return x.expand(in_channels, size, size).contiguous() if in_channels > 1 else x
 
 
 class FaceDataset(Dataset):
@@ -125,8 +114,6 @@ def _lr(config: FaceTrainConfig, epoch: int) -> float:
 def build_face_model(config: FaceTrainConfig, num_classes: int) -> nn.Module:
     model = get_model(config.model, num_classes=num_classes, in_channels=config.in_channels, **config.model_kwargs)
     if config.init_from:
-        from mineguard.faces.embed import load_face_checkpoint
-
         source, _ = load_face_checkpoint(config.init_from)
         state = {k: v for k, v in source.state_dict().items() if not k.startswith("classifier.")}
         target = model.state_dict()

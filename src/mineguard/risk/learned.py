@@ -48,7 +48,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mineguard.engine.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+from mineguard.models.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from mineguard.risk.base import Direction, RiskAssessment, finite_series
 
 QUANTILES = (0.1, 0.5, 0.9)

@@ -11,9 +11,8 @@ import torch
 from mineguard.data.datasets.images import is_image_file, read_rgb
 from mineguard.data.records import Detections
 from mineguard.data.transforms import letterbox
-from mineguard.engine.checkpoint import load_model
-from mineguard.engine.trainer import resolve_device
-from mineguard.engine.validator import outputs_to_detections
+from mineguard.models.checkpoint import load_model
+from mineguard.runtime.inference import outputs_to_detections, resolve_device
 
 
 class Predictor:

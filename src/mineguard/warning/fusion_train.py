@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import f1_score
 
-from mineguard.engine.checkpoint import read_checkpoint, save_checkpoint
+from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, MultimodalSet
 

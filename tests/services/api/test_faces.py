@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mineguard.faces.gallery import MemoryGallery
-from mineguard.faces.identify import Identifier, l2_normalise
+from mineguard.faces.gallery import MemoryGallery, l2_normalise
+from mineguard.faces.identify import Identifier
 
 from .conftest import Api
 
