@@ -50,6 +50,7 @@ from torch.nn import functional as F
 
 from mineguard.models.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from mineguard.risk.base import Direction, RiskAssessment, finite_series
+from mineguard.warning.slope import fit_line
 
 QUANTILES = (0.1, 0.5, 0.9)
 Z_SPREAD = 2.563  # Phi^-1(0.9) - Phi^-1(0.1): (q90 - q10) / Z_SPREAD estimates sd for a normal
@@ -102,15 +103,6 @@ def from_relative(x: float, limit: float, op: Direction) -> float:
     return limit + sign * (x - 1.0) * abs(limit)
 
 
-def line_fit(t_s: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope of ``y`` per minute and the residual sd (``n - 2`` dof) around the line."""
-    dm = (t_s - t_s.mean()) / 60.0
-    dy = y - y.mean()
-    slope = float(dm @ dy) / float(dm @ dm)
-    residual = dy - slope * dm
-    return slope, math.sqrt(float(residual @ residual) / max(y.size - 2, 1))
-
-
 def risk_features(t_s: np.ndarray, x: np.ndarray, config: LearnedRiskConfig) -> np.ndarray | None:
     """Features of one history: ``t_s`` (N,) ascending epoch s, ``x`` (N,) relative to the limit.
 
@@ -125,15 +117,15 @@ def risk_features(t_s: np.ndarray, x: np.ndarray, config: LearnedRiskConfig) -> 
     shape = np.interp(grid, t, x)
     last = float(x[-1])
     lags = last - np.interp(t[-1] - np.asarray(LAGS_S), t, x)
-    slope, resid_sd = line_fit(t, x)
+    line = fit_line((t - t[-1]) / 60.0, x)  # minutes: a slope per minute
     gap = float(np.diff(t).max())
     summary = [
         span / config.window_s,
         gap / config.window_s,
         np.clip(last, -1.0, 3.0),
         *np.clip(lags, -2.0, 2.0),
-        np.clip(slope, -1.0, 1.0),
-        min(resid_sd, 1.0),
+        np.clip(line.slope, -1.0, 1.0),
+        min(line.resid_sd, 1.0),
     ]
     return np.concatenate([np.clip(shape - last, -2.0, 2.0), summary]).astype(np.float32)
 
@@ -241,7 +233,7 @@ class LearnedRiskModel:
         sd_x = max((q90 - q10) / Z_SPREAD, self.config.min_sd)
         probability = 0.5 * math.erfc((1.0 - x_pred) / sd_x / math.sqrt(2.0))  # = exceedance_probability
         recent = t >= t[-1] - self.config.window_s
-        rate, _ = line_fit(t[recent], v[recent])
+        rate = fit_line((t[recent] - t[-1]) / 60.0, v[recent]).slope
         horizon_min = self.config.horizon_s / 60.0
         if x_last >= 1.0:
             minutes: float | None = 0.0

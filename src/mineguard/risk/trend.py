@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from mineguard.risk.base import Direction, RiskAssessment, finite_series, register_risk_model
+from mineguard.warning.slope import fit_line
 
 
 class TrendModel:
@@ -54,16 +55,13 @@ class TrendModel:
         t, y = t[recent], y[recent]
         n = t.size
         x = (t - t[-1]) / 60.0  # minutes, 0 at the latest reading
-        sxx = float(((x - x.mean()) ** 2).sum())
-        if n < self.min_samples or sxx == 0.0 or t[-1] - t[0] < self.min_span_s:
+        line = fit_line(x, y)
+        if n < self.min_samples or line.sxx == 0.0 or t[-1] - t[0] < self.min_span_s:
             return None  # too little history to extrapolate (10 s of noise says nothing about 10 min)
-        slope = float(((x - x.mean()) * (y - y.mean())).sum() / sxx)
-        intercept = float(y.mean() - slope * x.mean())
-        residual = y - (intercept + slope * x)
-        s = math.sqrt(float((residual**2).sum()) / (n - 2))
+        slope = line.slope
         x_h = self.horizon_s / 60.0
-        predicted = intercept + slope * x_h
-        sd = max(s * math.sqrt(1.0 + 1.0 / n + (x_h - x.mean()) ** 2 / sxx), self.min_sd)
+        predicted = line.intercept + slope * x_h
+        sd = max(line.resid_sd * math.sqrt(1.0 + 1.0 / n + (x_h - line.x_mean) ** 2 / line.sxx), self.min_sd)
         z = (limit - predicted) / sd if op == ">=" else (predicted - limit) / sd
         probability = 0.5 * math.erfc(z / math.sqrt(2.0))
         last = float(y[-1])

@@ -2,6 +2,7 @@
 fuse modalities.
 
 Modules: ``series`` (sensor time series: load, regular clock, gaps, windows, time split),
+``slope`` (the one least-squares line: slopes along an axis, a 1-D fit),
 ``forecast`` (forecasters of sensor trajectories), ``seismic`` (hazard-state prediction on the
 seismic-bumps shifts of a Polish coal mine, with the mine's own ``ghazard`` rule as baseline),
 ``text`` + ``text_models`` (MSHA narratives: loaders, embedders, accident-class classifier,

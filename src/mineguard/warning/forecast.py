@@ -34,6 +34,7 @@ from torch import nn
 
 from mineguard.registry import Registry
 from mineguard.warning.series import Windows
+from mineguard.warning.slope import ols_slope
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +140,7 @@ class LinearTrend:
         n = min(self.steps or windows.input_steps, windows.input_steps)
         y = windows.x[:, -n:, list(windows.targets)]  # (N, n, K)
         x = np.arange(n, dtype=float) - (n - 1)  # 0 at the origin
-        xc = x - x.mean()
-        slope = np.einsum("l,nlk->nk", xc, y) / max(float(xc @ xc), 1e-12)
+        slope = ols_slope(x, y, axis=1) if n >= 2 else np.zeros(y[:, 0].shape)  # one step: flat
         intercept = y.mean(axis=1) - slope * x.mean()
         ahead = np.array(windows.horizons, dtype=float)
         return intercept[:, None, :] + ahead[None, :, None] * slope[:, None, :]
@@ -157,8 +157,7 @@ def lag_features(windows: Windows, *, lags: Sequence[int] = (1, 2, 4, 8, 16, 32)
     parts += [x.mean(axis=1) - last, x.std(axis=1), x.min(axis=1) - last, x.max(axis=1) - last]
     n = min(10, L)
     if n >= 2:
-        xc = np.arange(n) - (n - 1) / 2
-        parts.append(np.einsum("l,nls->ns", xc, x[:, -n:, :]) / float(xc @ xc))
+        parts.append(ols_slope(np.arange(n, dtype=float), x[:, -n:, :], axis=1))
     day = 2 * np.pi * (windows.t_origin_s % 86400.0) / 86400.0
     parts += [np.sin(day)[:, None], np.cos(day)[:, None]]
     return np.concatenate(parts, axis=1)

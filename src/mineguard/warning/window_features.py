@@ -21,6 +21,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from mineguard.warning.fusion import class_weights
 from mineguard.warning.multimodal import HAZARDS, RISK_LEVELS, MultimodalSet
+from mineguard.warning.slope import ols_slope
 
 
 def _nan_stat(fn, x: np.ndarray, axis: int) -> np.ndarray:
@@ -34,12 +35,7 @@ def sensor_features(sensors: np.ndarray, step_s: float) -> np.ndarray:
     t = sensors.shape[1]
     minute = max(1, min(round(60.0 / step_s), t - 1))  # short windows: "a minute ago" is the first step
     recent = sensors[:, -max(2, 2 * minute) :]
-    x = np.arange(recent.shape[1], dtype=float)
-    obs = np.isfinite(recent)
-    xm = np.where(obs, x[None, :, None], np.nan)
-    dx = xm - _nan_stat(np.nanmean, xm, 1)[:, None]
-    dy = recent - _nan_stat(np.nanmean, recent, 1)[:, None]
-    slope = _nan_stat(np.nansum, dx * dy, 1) / np.where(obs.sum(1) > 1, _nan_stat(np.nansum, dx * dx, 1), np.nan)
+    slope = ols_slope(np.arange(recent.shape[1], dtype=float), recent, axis=1, nan_policy="omit")  # per step
     last = sensors[:, -1]
     feats = [
         last,

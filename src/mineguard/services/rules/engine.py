@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from mineguard.services.rules.config import CombinedRule, Condition, ThresholdRule
 from mineguard.services.rules.regulation import Severity
+from mineguard.warning.slope import slope_of
 
 State = Literal["raised", "escalated", "deescalated", "cleared"]
 Value = float | bool
@@ -56,15 +57,11 @@ def slope_per_min(samples: Iterable[tuple[datetime, Value]]) -> float | None:
 
 def _slope(ts: list[float], ys: list[float]) -> float | None:
     """Least-squares slope per minute of values ``ys`` at epoch seconds ``ts``."""
-    n = len(ts)
-    if n < 2:
+    if len(ts) < 2:
         return None
     xm = [(x - ts[0]) / 60.0 for x in ts]  # relative times keep the sums well-conditioned
-    mx, my = sum(xm) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xm)
-    if sxx == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in zip(xm, ys, strict=True)) / sxx
+    slope = slope_of(xm, ys)
+    return None if math.isnan(slope) else slope
 
 
 def _readable(v: float) -> str:
