@@ -27,12 +27,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from local_servers import create_database, local_postgres
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
-from mineguard.services.storage.local_postgres import create_database, local_postgres
 from results_file import write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from local_servers import create_database, local_postgres
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
 from mineguard.services.storage.db import session_factory
-from mineguard.services.storage.local_postgres import create_database, local_postgres
 from mineguard.services.twin import tracking
 from mineguard.services.twin.loader import graph_from_db
 from results_file import write_section

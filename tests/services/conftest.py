@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mineguard.services.storage.local_postgres import (
+from local_postgres import (
     PostgresUnavailable,
     create_database,
     drop_database,

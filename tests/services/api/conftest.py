@@ -57,8 +57,8 @@ def api(database_url: str) -> Iterator[Api]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def shared_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    from local_postgres import create_database, drop_database
     from mineguard.services.api.main import create_app
-    from mineguard.services.storage.local_postgres import create_database, drop_database
 
     if request.param == "sqlite":
         url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'db.sqlite'}", None

@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from local_broker import BrokerUnavailable, LocalBroker, local_broker
 from mineguard.services.ingest.broker_check import SHIPPED_CONFIG, BrokerCheckFailed, probe_broker
 from mineguard.services.ingest.bus import topic_for
-from mineguard.services.ingest.local_broker import BrokerUnavailable, LocalBroker, local_broker
 from mineguard.services.ingest.mqtt import MqttCommunicator
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings

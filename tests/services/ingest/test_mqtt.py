@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
+from local_broker import BrokerUnavailable, LocalBroker, local_broker
 from mineguard.services.ingest.bus import topic_for
-from mineguard.services.ingest.local_broker import BrokerUnavailable, LocalBroker, local_broker
 from mineguard.services.ingest.mqtt import MqttCommunicator, MqttError
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.storage.db import session_factory

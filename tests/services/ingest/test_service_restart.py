@@ -19,8 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from local_broker import BrokerUnavailable, local_broker
 from mineguard.services.ingest.bus import topic_for
-from mineguard.services.ingest.local_broker import BrokerUnavailable, local_broker
 from mineguard.services.ingest.mqtt import MqttCommunicator
 from mineguard.services.storage.models import SensorReading
 

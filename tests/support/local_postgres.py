@@ -4,6 +4,11 @@ Used by the tests and benchmarks (and handy to try MineGuard on PostgreSQL witho
 server up): ``initdb`` into a temporary folder, ``pg_ctl start`` on 127.0.0.1 and a free port,
 trust authentication for the local ``mineguard`` role, fsync off. As root, the cluster runs as
 the ``postgres`` user, since PostgreSQL refuses to run as root.
+
+A test helper, not part of the package: ``tests/support/`` is on ``sys.path`` through pytest's
+``pythonpath`` option (pyproject.toml), so tests write ``from local_postgres import ...`` (plain
+modules, no package: with ``--import-mode=importlib`` nothing else puts a tests folder on the path);
+the benchmarks reach it through ``benchmarks/local_servers.py``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """A throw-away Mosquitto broker on loopback (Debian ``mosquitto``), for tests, benchmarks and
 trying the MQTT transport without setting a broker up.
 
-It runs the shipped broker settings (:data:`~.broker_check.SHIPPED_CONFIG`: persistence on, no
-queue limit, ...) with only the port, folders and log file changed, so the tests prove the file
-that production brokers are told to use. ``settings`` overrides single lines, e.g.
+It runs the shipped broker settings (:data:`mineguard.services.ingest.broker_check.SHIPPED_CONFIG`:
+persistence on, no queue limit, ...) with only the port, folders and log file changed, so the tests
+prove the file that production brokers are told to use. ``settings`` overrides single lines, e.g.
 ``{"max_queued_messages": "100"}`` for a stock-like broker that drops what it cannot queue.
+
+A test helper, not part of the package (the shipped ``mosquitto.conf`` stays in
+``mineguard/services/ingest/``): ``tests/support/`` is on ``sys.path`` through pytest's
+``pythonpath`` option (pyproject.toml), so tests write ``from local_broker import ...``.
 """
 
 from __future__ import annotations
