@@ -3,7 +3,12 @@ whole-body errors, and reading back: history, rejects, stats."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+from mineguard.services.api.schemas.readings import ReadingOut
+from mineguard.services.ingest.store import AcceptedReading
+from mineguard.services.storage.models import SensorReading
 
 from .conftest import Api
 
@@ -127,3 +132,12 @@ def test_a_body_that_is_not_a_batch_is_422_and_kept(api: Api) -> None:
     )
     assert backwards.status_code == 422 and "swap them" in backwards.text
     assert api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "bad"}).status_code == 422
+
+
+def test_the_reading_views_name_only_columns_of_the_stored_row() -> None:
+    """ReadingOut (the API answer) and AcceptedReading (what ingest hands the pipeline) are views of one
+    SensorReading row, not second definitions: a field that is not a column of that name fails here."""
+    columns = set(SensorReading.__table__.columns.keys())
+    assert set(ReadingOut.model_fields) <= columns
+    assert {field.name for field in dataclasses.fields(AcceptedReading)} <= columns
+    assert set(ReadingOut.model_fields) | {"id"} == columns  # the API shows the whole row but its internal id

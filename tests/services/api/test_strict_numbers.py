@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 
 from mineguard.services.api import schemas
+from mineguard.services.api.schemas.common import In
 
 from .conftest import Api
 
@@ -96,7 +100,9 @@ def test_whole_numbers_still_do_for_decimal_fields(shared_api: Api) -> None:
 
 def test_every_request_number_and_boolean_is_strict() -> None:
     """A new request field typed plain ``int``, ``float`` or ``bool`` fails here: use StrictInt, Number, StrictBool."""
-    requests = _subclasses(schemas.In)
+    for module in pkgutil.iter_modules(schemas.__path__):  # every resource module, imported by a route or not
+        importlib.import_module(f"{schemas.__name__}.{module.name}")
+    requests = _subclasses(In)
     lax = [f"{model.__name__}: {kind}" for model in requests for kind in _lax_kinds(model.__pydantic_core_schema__)]
     assert len(requests) >= 15 and lax == []
 

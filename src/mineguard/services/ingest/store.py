@@ -52,7 +52,12 @@ StoredMeasurement = tuple[str, datetime, float, str]  # kind, t, raw_value, raw_
 
 @dataclass(frozen=True)
 class AcceptedReading:
-    """A reading stored by this call; ``value``/``unit`` canonical, ``raw_*`` as sent."""
+    """A reading stored by this call; ``value``/``unit`` canonical, ``raw_*`` as sent.
+
+    An in-memory view of the :class:`SensorReading` row just inserted (``id`` is its row id), built
+    without reading it back, for the alert pipeline and the ingest counters. The API's view of a
+    stored row is ``services/api/schemas/readings.py`` ``ReadingOut``; both name only columns of the row.
+    """
 
     id: int
     device_id: str

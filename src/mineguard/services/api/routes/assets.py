@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas import AssetOut, PositionIn, PositionOut
+from mineguard.services.api.schemas.assets import AssetOut, PositionIn, PositionOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.events import TwinEvent

@@ -20,7 +20,8 @@ from mineguard.services.api.deps import UnitDep, UserDep, _bearer
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import LOG_IN_AGAIN
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas import LoginIn, TokenOut, UserOut
+from mineguard.services.api.schemas.auth import LoginIn, TokenOut
+from mineguard.services.api.schemas.users import UserOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.passwords import digest_secret
 from mineguard.services.auth.throttle import Refusal

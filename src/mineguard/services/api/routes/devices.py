@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import DeviceOut
+from mineguard.services.api.schemas.devices import DeviceOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import SCOPE_RULE, may_see_device, visible_devices
 from mineguard.services.storage.models import Device, User

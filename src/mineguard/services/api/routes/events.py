@@ -22,7 +22,8 @@ from sqlalchemy import select
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.readings import raw_body
-from mineguard.services.api.schemas import EventReportOut, SourceEventOut, batch_request_body
+from mineguard.services.api.schemas.common import batch_request_body
+from mineguard.services.api.schemas.events import EventReportOut, SourceEventOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import device_visible, person_visible, stream_scopes
 from mineguard.services.events import TwinEvent

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends
 
 from mineguard.services.api.deps import Sender, UnitDep, gateway_or_manager_to, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import (
+from mineguard.services.api.schemas.faces import (
     FaceEmbeddingsIn,
     FaceEnrolmentOut,
     FaceErasureOut,

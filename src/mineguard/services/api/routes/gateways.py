@@ -12,16 +12,15 @@ from mineguard.services.api.deps import GatewayDep, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.assets import position_event
-from mineguard.services.api.schemas import (
+from mineguard.services.api.schemas.gateways import (
     AckIn,
     CommandIn,
     CommandOut,
     GatewayConfigIn,
     GatewayOut,
     GatewayRegistrationOut,
-    TagOutcomeOut,
-    TagReadingsIn,
 )
+from mineguard.services.api.schemas.tags import TagOutcomeOut, TagReadingsIn
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.store import record_rejections

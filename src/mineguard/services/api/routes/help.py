@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
-from mineguard.services.api.schemas import HelpIn, HelpOut
+from mineguard.services.api.schemas.help import HelpIn, HelpOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import person_visible, stream_scopes

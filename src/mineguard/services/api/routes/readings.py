@@ -22,13 +22,8 @@ from sqlalchemy import func, select
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.devices import visible_device
-from mineguard.services.api.schemas import (
-    IngestReportOut,
-    ReadingOut,
-    ReadingStatsOut,
-    RejectedPayloadOut,
-    batch_request_body,
-)
+from mineguard.services.api.schemas.common import batch_request_body
+from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import MAX_BATCH, Reading

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import SensitivityIn
+from mineguard.services.api.schemas.sensitivity import SensitivityIn
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Site, User

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas import DeviceOut, PairIn
+from mineguard.services.api.schemas.devices import DeviceOut
+from mineguard.services.api.schemas.tags import PairIn
 from mineguard.services.auth.roles import Permission
 from mineguard.services.iot.tags import PairingError, pair_tag, unpair_tag
 from mineguard.services.storage.models import Device, User

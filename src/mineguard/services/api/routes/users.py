@@ -9,7 +9,7 @@ from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import SCOPE_CHANGED
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas import RoleIn, UserIn, UserOut
+from mineguard.services.api.schemas.users import RoleIn, UserIn, UserOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.users import UserConflict, change_role, create_user
 from mineguard.services.storage.models import User

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
-from mineguard.services.api.schemas import PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
+from mineguard.services.api.schemas.zones import PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import visible_assets
 from mineguard.services.events import TwinEvent

@@ -1,0 +1,64 @@
+"""What every resource shares: the ``In``/``Out`` bases, the strict :data:`Number` and :data:`Metres`,
+the base of a tracked entity (asset, device), a refused batch item, and the OpenAPI body of a
+raw-read batch route.
+
+Numbers and booleans in requests are strict, the one way: a number field takes a JSON number
+(:data:`Number`, :class:`~pydantic.StrictInt`), a boolean field ``true``/``false``
+(:class:`~pydantic.StrictBool`). ``false`` is not 0, ``"3"`` is not 3, ``1`` is not ``true``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Number = Annotated[float, Field(strict=True), AfterValidator(_finite)]  # a finite JSON number (an int is fine)
+Metres = Annotated[Number, Field(ge=-5000, le=5000)]
+
+
+class In(BaseModel):
+    """A request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """A response body, read from an ORM row or any object with these attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TrackedOut(Out):
+    id: str
+    kind: str
+    x: float | None
+    y: float | None
+    z: float | None
+    zone_id: str | None
+    state: dict[str, Any]
+    updated_at: datetime | None
+
+
+class RejectOut(Out):
+    index: int | None = Field(description="position in the batch; null for the whole body")
+    reason: str
+    detail: str
+    device_id: str | None
+    seq: int | None
+
+
+def batch_request_body(key: str, item: dict[str, Any], max_items: int) -> dict[str, Any]:
+    """OpenAPI request body of a raw-read batch route: ``{key: [item, ...]}`` or a bare array of items."""
+    array = {"type": "array", "items": item, "maxItems": max_items}
+    wrapped = {"type": "object", "properties": {key: array}, "required": [key], "additionalProperties": False}
+    return {"required": True, "content": {"application/json": {"schema": {"oneOf": [wrapped, array]}}}}
