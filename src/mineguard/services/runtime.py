@@ -1,0 +1,167 @@
+"""The running service's background machinery, built, started and stopped in one place.
+
+``create_app`` only wires: before anything runs it loads the :class:`Models` (an unknown risk
+model name or a bad file or incident-index folder stops start-up there), and its lifespan builds
+one :class:`ServiceRuntime` from the booted service, starts it and stops it. The runtime holds the
+alert pipeline, the transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
+the MQTT broker start-up check and five tickers: the rules ``tick``, sensor health, ingest health,
+the risk job and the audit anchor.
+
+Start: the broker check first (``strict`` raises before anything else has started or loaded), then
+the notifier dispatcher, the API's refusal log, the ingest worker, the transport, the tickers.
+Stop: the tickers; the transport (stop taking messages), then the ingest worker (store what is
+buffered); the refusal log (write what is queued); the dispatcher (deliver what is queued).
+
+Not :mod:`mineguard.runtime` (the detector's inference runtime): this is the service's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mineguard.risk import RiskModel, load_risk_model
+from mineguard.services.alerts.book import AlertChange
+from mineguard.services.alerts.delivery import load_dispatcher
+from mineguard.services.alerts.evidence import IncidentEvidence
+from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
+from mineguard.services.alerts.notifiers.dispatch import Dispatcher
+from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.alerts.risk_job import check_risk
+from mineguard.services.bootstrap import Booted
+from mineguard.services.ingest.broker_check import StartupCheck
+from mineguard.services.ingest.transport import make_transport, mqtt_address
+from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.settings import Settings
+from mineguard.services.storage.types import utc_now
+from mineguard.services.ticker import Ticker
+
+
+class Startable(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class Models:
+    """What the background jobs judge with, loaded once per app before anything runs."""
+
+    risk: RiskModel
+    evidence: IncidentEvidence | None  # similar past incidents for a new alert; None without an index
+
+    @classmethod
+    def load(cls, settings: Settings) -> Models:
+        """ValueError naming the setting and the fix for an unknown risk model or a bad file or folder."""
+        return cls(load_risk_model(settings.risk_model), load_incident_evidence(settings))
+
+
+class ServiceRuntime:
+    """The background services of one run of the app (one lifespan): build, :meth:`start`, :meth:`stop`.
+
+    ``on_alert`` is what the caller does with every alert change after the incident evidence is
+    attached and before the notifiers get it (the API publishes it on the live stream).
+    ``refusals`` is the API's log of refused ingest bodies: started first, stopped after ingest.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        booted: Booted,
+        models: Models,
+        *,
+        on_alert: Callable[[AlertChange], None],
+        refusals: Startable | None = None,
+    ) -> None:
+        self.settings, self.booted, self.models = settings, booted, models
+        self.on_alert, self.refusals = on_alert, refusals
+        self.broker_check = broker_startup_check(settings)
+        self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
+        self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
+        self.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
+        self.ingest = IngestWorker(
+            self.bus,
+            booted.sessions,
+            site_id=booted.site_id,
+            source="mqtt" if settings.mqtt_url else "bus",
+            max_skew_s=settings.max_skew_s,
+            on_report=lambda report: self.pipeline.observe_readings(report.accepted),
+        )
+        ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
+        self.tickers = (  # started in this order and stopped in this order
+            Ticker(lambda: self.pipeline.tick(utc_now()), settings.tick_s),
+            Ticker(self._sensor_health_round, settings.health_check_s, name="mineguard-sensor-health"),
+            Ticker(self._ingest_health_round, ingest_period_s, name="mineguard-ingest-health"),
+            Ticker(self._risk_round, settings.risk_check_s, name="mineguard-risk"),
+            Ticker(lambda: booted.seal.checkpoint(booted.engine), settings.audit_anchor_s, name="mineguard-audit"),
+        )
+
+    def on_change(self, change: AlertChange) -> None:
+        """Every alert change: its similar past incidents, ``on_alert``, then the notifiers (never blocks)."""
+        if self.models.evidence is not None:
+            self.models.evidence.attach(self.booted.sessions, change)  # never raises
+        self.on_alert(change)
+        if self.dispatcher is not None:
+            self.dispatcher.submit_change(change, utc_now())  # returns at once; delivery is in the background
+
+    def start(self) -> None:
+        if self.broker_check is not None:
+            self.broker_check.start()  # strict: raises here, before anything else has started
+        if self.settings.notifiers_file:
+            self.dispatcher = load_dispatcher(self.settings.notifiers_file, self.booted.sessions)
+        if self.refusals is not None:
+            self.refusals.start()
+        self.ingest.start()
+        self.bus.start()
+        for ticker in self.tickers:
+            ticker.start()
+
+    def stop(self) -> None:
+        for ticker in self.tickers:
+            ticker.stop()
+        self.bus.stop()  # stop taking messages, then store what is buffered
+        self.ingest.stop()
+        if self.refusals is not None:
+            self.refusals.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+
+    def _sensor_health_round(self) -> None:
+        for change in check_sensor_health(self.booted.sessions, utc_now()):
+            self.on_change(change)
+
+    def _ingest_health_round(self) -> None:
+        status = self.ingest.status()
+        stuck_s, site_id = self.settings.ingest_stuck_s, self.booted.site_id
+        for change in check_ingest_health(self.booted.sessions, status, utc_now(), stuck_s=stuck_s, site_id=site_id):
+            self.on_change(change)
+
+    def _risk_round(self) -> None:
+        for change in check_risk(self.booted.sessions, utc_now(), model=self.models.risk):
+            self.on_change(change)
+
+
+def broker_startup_check(settings: Settings) -> StartupCheck | None:
+    """The start-up check that the MQTT broker keeps our queue (``MINEGUARD_MQTT_CHECK``); None on the bus."""
+    if not settings.mqtt_url:
+        return None
+    return StartupCheck(
+        settings.mqtt_check,
+        **mqtt_address(settings.mqtt_url),
+        messages=settings.mqtt_check_messages,
+        timeout_s=settings.mqtt_check_timeout_s,
+    )
+
+
+def load_incident_evidence(settings: Settings) -> IncidentEvidence | None:
+    """The similar-incident index of ``settings.incident_index``; None when it is not set."""
+    if settings.incident_index is None:
+        return None
+    try:
+        return IncidentEvidence.load(settings.incident_index)
+    except ValueError as e:
+        raise ValueError(
+            f"incident_index (MINEGUARD_INCIDENT_INDEX={settings.incident_index}): {e} — build one "
+            "with `mineguard warn index --out DIR`"
+        ) from None

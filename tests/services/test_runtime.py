@@ -1,0 +1,132 @@
+"""The app's background services are built, started and stopped by ``services/runtime.py``, in order.
+
+``create_app`` only wires: its lifespan hands everything to one :class:`ServiceRuntime`. These tests
+run the real app (FastAPI ``TestClient`` over ``create_app``) and record what starts and stops when.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mineguard.services import runtime as runtime_module
+from mineguard.services.ingest.broker_check import BrokerCheckFailed
+from mineguard.services.runtime import ServiceRuntime
+from mineguard.services.settings import Settings
+
+TICKERS = [
+    "mineguard-ticker",
+    "mineguard-sensor-health",
+    "mineguard-ingest-health",
+    "mineguard-risk",
+    "mineguard-audit",
+]
+
+
+def _record(log: list[str], name: str, part: object, methods: tuple[str, ...] = ("start", "stop")) -> None:
+    """Wrap ``part.start`` and ``part.stop`` so each call is logged as ``name.start`` / ``name.stop``."""
+    for method in methods:
+        real = getattr(part, method)
+
+        def logged(*args, _real=real, _event=f"{name}.{method}", **kwargs):
+            log.append(_event)
+            return _real(*args, **kwargs)
+
+        setattr(part, method, logged)
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[ServiceRuntime]]:
+    """Every runtime the app builds, with the start and stop of each of its parts logged."""
+    log: list[str] = []
+    built: list[ServiceRuntime] = []
+
+    class Recording(ServiceRuntime):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+            _record(log, "refusals", self.refusals)
+            _record(log, "ingest", self.ingest)
+            _record(log, "bus", self.bus)
+            for ticker in self.tickers:
+                _record(log, ticker._thread.name, ticker)
+
+    real_load = runtime_module.load_dispatcher
+
+    def load_dispatcher(*args, **kwargs):
+        log.append("dispatcher.load")
+        dispatcher = real_load(*args, **kwargs)
+        _record(log, "dispatcher", dispatcher, ("stop",))  # its lanes start when it is built
+        return dispatcher
+
+    monkeypatch.setattr("mineguard.services.api.main.ServiceRuntime", Recording)
+    monkeypatch.setattr(runtime_module, "load_dispatcher", load_dispatcher)
+    return log, built
+
+
+def _notifiers(tmp_path: Path) -> Path:
+    path = tmp_path / "notifiers.yaml"
+    path.write_text("- type: webhook\n  name: control-room\n  url: http://127.0.0.1:9/hook\n", encoding="utf-8")
+    return path
+
+
+def test_the_app_starts_and_stops_its_background_services_in_order(
+    database_url: str, tmp_path: Path, recorded: tuple[list[str], list[ServiceRuntime]]
+) -> None:
+    from mineguard.services.api.main import create_app
+
+    log, built = recorded
+    settings = Settings(database_url=database_url, admin_password="admin-password", notifiers_file=_notifiers(tmp_path))
+    app = create_app(settings)
+    assert (log, built) == ([], [])  # building the app starts nothing
+    with TestClient(app) as client:
+        (runtime,) = built
+        ctx = app.state.ctx
+        assert (ctx.pipeline, ctx.bus, ctx.ingest, ctx.broker_check) == (
+            runtime.pipeline,
+            runtime.bus,
+            runtime.ingest,
+            None,
+        )
+        assert log == ["dispatcher.load", "refusals.start", "ingest.start", "bus.start"] + [
+            f"{t}.start" for t in TICKERS
+        ]
+        health = client.get("/api/v1/health")
+        assert health.status_code == 200 and health.json()["ingest"]["running"], health.text
+        log.clear()
+    app.state.ctx.engine.dispose()
+    assert log == [f"{t}.stop" for t in TICKERS] + ["bus.stop", "ingest.stop", "refusals.stop", "dispatcher.stop"]
+    assert not runtime.ingest.status().running
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_failed_strict_broker_check_starts_and_loads_nothing_else(
+    database_url: str, tmp_path: Path, recorded: tuple[list[str], list[ServiceRuntime]]
+) -> None:
+    from mineguard.services.api.main import create_app
+
+    log, built = recorded
+    settings = Settings(
+        database_url=database_url,
+        admin_password="admin-password",
+        notifiers_file=_notifiers(tmp_path),
+        mqtt_url=f"mqtt://127.0.0.1:{_closed_port()}",
+        mqtt_check="strict",
+        mqtt_check_timeout_s=1.0,
+    )
+    app = create_app(settings)
+    with pytest.raises(BrokerCheckFailed, match="MINEGUARD_MQTT_CHECK=strict"), TestClient(app):
+        pass
+    app.state.ctx.engine.dispose()
+    (runtime,) = built
+    assert log == [] and runtime.dispatcher is None  # no notifier lanes, ingest, transport or ticker started
+    assert runtime.broker_check is not None and runtime.broker_check.result.status != "ok"
