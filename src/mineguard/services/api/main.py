@@ -34,7 +34,7 @@ from mineguard.services.api.routes import (
 from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
-from mineguard.services.runtime import Models, ServiceRuntime
+from mineguard.services.lifecycle import Models, ServiceRuntime
 from mineguard.services.settings import Settings
 
 ROUTERS = (
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app; the database is migrated and the site loaded before it returns.
 
     The background services (alert pipeline, ingest, tickers, notifiers) are built, started and
-    stopped by :class:`~mineguard.services.runtime.ServiceRuntime` in the app's lifespan.
+    stopped by :class:`~mineguard.services.lifecycle.ServiceRuntime` in the app's lifespan.
     """
     settings = settings or Settings()
     models = Models.load(settings)  # a bad risk model or incident index fails here, before anything runs

@@ -1,4 +1,4 @@
-"""The app's background services are built, started and stopped by ``services/runtime.py``, in order.
+"""The app's background services are built, started and stopped by ``services/lifecycle.py``, in order.
 
 ``create_app`` only wires: its lifespan hands everything to one :class:`ServiceRuntime`. These tests
 run the real app (FastAPI ``TestClient`` over ``create_app``) and record what starts and stops when.
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mineguard.services import runtime as runtime_module
+from mineguard.services import lifecycle as runtime_module
 from mineguard.services.ingest.broker_check import BrokerCheckFailed
-from mineguard.services.runtime import ServiceRuntime
+from mineguard.services.lifecycle import ServiceRuntime
 from mineguard.services.settings import Settings
 
 TICKERS = [

@@ -12,7 +12,8 @@ the notifier dispatcher, the API's refusal log, the ingest worker, the transport
 Stop: the tickers; the transport (stop taking messages), then the ingest worker (store what is
 buffered); the refusal log (write what is queued); the dispatcher (deliver what is queued).
 
-Not :mod:`mineguard.runtime` (the detector's inference runtime): this is the service's.
+(Named ``lifecycle``, not ``runtime``, so it is not confused with :mod:`mineguard.runtime`, the
+detector's inference runtime.)
 """
 
 from __future__ import annotations
