@@ -8,12 +8,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from mineguard.services.simulator.episode_config import CHANNELS, VISION_LABELS, EpisodeConfig, alarm_limits
 from mineguard.services.simulator.episodes import (
-    CHANNELS,
-    VISION_LABELS,
-    EpisodeConfig,
     SimulatedEpisodes,
-    alarm_limits,
     build_multimodal_set,
     build_multimodal_set_with_rule,
 )
