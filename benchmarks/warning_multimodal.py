@@ -48,7 +48,7 @@ from mineguard.warning.fusion_train import (
 )
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS
 from mineguard.warning.text import narratives_by_hazard
-from mineguard.warning.text_models import get_text_embedder
+from mineguard.warning.text_embedders import get_text_embedder
 from mineguard.warning.window_features import WindowGBM
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,14 +41,9 @@ from mineguard.warning.text import (
     stratified_split,
     time_split,
 )
-from mineguard.warning.text_models import (
-    AccidentClassifier,
-    IncidentIndex,
-    chance_precision,
-    get_text_embedder,
-    majority_baseline,
-    precision_at_k,
-)
+from mineguard.warning.text_classifier import AccidentClassifier, majority_baseline
+from mineguard.warning.text_embedders import get_text_embedder
+from mineguard.warning.text_index import IncidentIndex, chance_precision, precision_at_k
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "text"

@@ -27,18 +27,9 @@ from mineguard.warning.text import (
     stratified_split,
     time_split,
 )
-from mineguard.warning.text_models import (
-    AccidentClassifier,
-    IncidentIndex,
-    chance_precision,
-    excerpt,
-    get_text_embedder,
-    list_text_embedders,
-    majority_baseline,
-    nearest,
-    precision_at_k,
-    score_classes,
-)
+from mineguard.warning.text_classifier import AccidentClassifier, majority_baseline, score_classes
+from mineguard.warning.text_embedders import get_text_embedder, list_text_embedders
+from mineguard.warning.text_index import IncidentIndex, chance_precision, excerpt, nearest, precision_at_k
 
 CORPUS = [  # (class, narrative): a tiny hand-made corpus, three classes
     ("Fall of Roof or Back", "a large rock fell from the roof between bolts and struck the roof bolter operator"),

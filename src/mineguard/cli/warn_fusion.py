@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         save_fusion,
         train_fusion,
     )
-    from mineguard.warning.text_models import get_text_embedder
+    from mineguard.warning.text_embedders import get_text_embedder
 
     if args.threads:
         torch.set_num_threads(args.threads)

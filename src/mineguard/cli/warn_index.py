@@ -59,7 +59,8 @@ def _threads(embedder: str, threads: int) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from mineguard.warning.text import FATALITY_FILE, SAMPLE_FILE, load_accident_sample, load_fatality_reports
-    from mineguard.warning.text_models import IncidentIndex, get_text_embedder
+    from mineguard.warning.text_embedders import get_text_embedder
+    from mineguard.warning.text_index import IncidentIndex
 
     folder = args.text_data or _default_text_dir()
     if not folder.is_dir():
@@ -91,7 +92,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from mineguard.warning.text_models import IncidentIndex
+    from mineguard.warning.text_index import IncidentIndex
 
     if args.k < 1:
         raise ValueError(f"-k {args.k}: ask for at least one incident")

@@ -32,7 +32,7 @@ from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weigh
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, MultimodalSet
 
 
-class TextEmbedder(Protocol):  # the part of ``mineguard.warning.text_models.TextEmbedder`` used here
+class TextEmbedder(Protocol):  # the part of ``mineguard.warning.text_embedders.TextEmbedder`` used here
     name: str
 
     def fit(self, texts: Sequence[str]) -> TextEmbedder: ...
@@ -292,7 +292,7 @@ def load_fusion(path: Path) -> FusionRun:
         metrics=dict(ckpt.get("metrics", {})),
     )
     if "text_config" in ckpt:
-        from mineguard.warning.text_models import get_text_embedder
+        from mineguard.warning.text_embedders import get_text_embedder
 
         config = {k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["text_config"].items()}
         run.embedder = get_text_embedder(ckpt["text_embedder"], **config).load_state_arrays(ckpt["text_state"])

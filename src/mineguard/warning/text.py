@@ -20,7 +20,8 @@ An alert carries analogous past incidents as evidence; this module reads them. T
 - ``HAZARD_CLASSES`` / ``hazard_of`` / ``narratives_by_hazard``: MineGuard's hazard names mapped to MSHA
   classes, and the real narratives of each.
 
-Embedders, the accident-class classifier and the similar-incident index are in ``text_models``.
+Embedders are in ``text_embedders``, the accident-class classifier in ``text_classifier`` and the
+similar-incident index in ``text_index``.
 """
 
 from __future__ import annotations

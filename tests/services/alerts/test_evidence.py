@@ -14,7 +14,8 @@ from mineguard.services.alerts.evidence import IncidentEvidence
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
 from mineguard.warning.text import Incident
-from mineguard.warning.text_models import IncidentIndex, get_text_embedder
+from mineguard.warning.text_embedders import get_text_embedder
+from mineguard.warning.text_index import IncidentIndex
 
 T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
 NARRATIVES = {

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
 from mineguard.warning.text import Incident
-from mineguard.warning.text_models import IncidentIndex, get_text_embedder
+from mineguard.warning.text_embedders import get_text_embedder
+from mineguard.warning.text_index import IncidentIndex
 
 from .conftest import ADMIN_PASSWORD, login
 

@@ -31,7 +31,7 @@ from mineguard.services.alerts.book import AlertChange
 from mineguard.services.storage.models import Alert
 
 if TYPE_CHECKING:  # the index (numpy, scikit-learn) is imported only when one is configured
-    from mineguard.warning.text_models import IncidentIndex
+    from mineguard.warning.text_index import IncidentIndex
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class IncidentEvidence:
         One query is embedded here, so an embedder that cannot run (``minilm`` without its wheel) fails
         at startup and the first alert does not wait for the model to load.
         """
-        from mineguard.warning.text_models import IncidentIndex
+        from mineguard.warning.text_index import IncidentIndex
 
         evidence = cls(IncidentIndex.load(path), k=k, min_score=min_score)
         evidence.index.embedder.transform(["methane ignition"])
