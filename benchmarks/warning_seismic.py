@@ -41,12 +41,12 @@ from mineguard.warning.seismic import (
     SeismicEncoder,
     SeismicShifts,
     ShiftSplit,
-    get_hazard_model,
     hazard_level,
     load_seismic_bumps,
     rule_alarm,
     shift_split,
 )
+from mineguard.warning.seismic_models import get_hazard_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "sensors" / "seismic_bumps" / "seismic-bumps-dev.csv"

@@ -15,14 +15,12 @@ from mineguard.warning.seismic import (
     COLUMNS,
     NUMERIC,
     SeismicEncoder,
-    balanced_weights,
-    get_hazard_model,
     hazard_level,
-    list_hazard_models,
     load_seismic_bumps,
     rule_alarm,
     shift_split,
 )
+from mineguard.warning.seismic_models import balanced_weights, get_hazard_model, list_hazard_models
 
 FAST = {"logistic": {}, "boosting": {"max_iter": 40}, "mlp": {"epochs": 25, "patience": 10}}
 
