@@ -30,8 +30,9 @@ from threadpoolctl import threadpool_limits
 
 from mineguard.evaluation.forecasting import ForecastErrors, forecast_errors, skill
 from mineguard.warning.forecast import Forecaster, get_forecaster
-from mineguard.warning.series import GapReport, TimeSplit, load_sensor_csv, make_windows, report_gaps, resample
-from mineguard.warning.series import split_by_time as split_windows
+from mineguard.warning.series import GapReport, load_sensor_csv, report_gaps, resample
+from mineguard.warning.series_windows import TimeSplit, make_windows
+from mineguard.warning.series_windows import split_by_time as split_windows
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MINEGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -16,14 +16,14 @@ from mineguard.warning.forecast import (
     LagGBM,
     LinearTrend,
     Persistence,
-    SensorTransformer,
-    TransformerForecaster,
     ewma_weights,
     get_forecaster,
     lag_features,
     list_forecasters,
 )
-from mineguard.warning.series import SensorSeries, TimeSplit, Windows, make_windows, resample, split_by_time
+from mineguard.warning.forecast_transformer import SensorTransformer, TransformerForecaster
+from mineguard.warning.series import SensorSeries, resample
+from mineguard.warning.series_windows import TimeSplit, Windows, make_windows, split_by_time
 
 T0 = 1_660_000_020.0
 

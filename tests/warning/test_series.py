@@ -8,17 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mineguard.warning.series import (
-    DIGIT_FIELDS,
-    SensorSeries,
-    SeriesError,
-    latest_window,
-    load_sensor_csv,
-    make_windows,
-    report_gaps,
-    resample,
-    split_by_time,
-)
+from mineguard.warning.series import DIGIT_FIELDS, SensorSeries, SeriesError, load_sensor_csv, report_gaps, resample
+from mineguard.warning.series_windows import latest_window, make_windows, split_by_time
 
 T0 = 1_660_000_020.0  # a multiple of 30 s
 

@@ -1,11 +1,12 @@
 """``mineguard warn forecast``: forecast a logged sensor series a few minutes ahead, with its skill.
 
 The series (a ThingSpeak-style CSV: ``created_at`` + value columns, e.g. the DIGIT quarry logger)
-is put on a regular grid with explicit gaps (``mineguard.warning.series``), cut into windows,
-split by time (train 70 % / val 10 % / test 20 % of windowable time), and the chosen forecaster is
-fitted on train (val for early stopping). It prints the test-split MAE and RMSE per horizon as a
-ratio to persistence (below 1 = better than "no change"), then the forecast from the latest
-complete window, i.e. what the sensor is expected to read in 1, 3, 5 minutes.
+is put on a regular grid with explicit gaps (``mineguard.warning.series``), cut into windows and
+split by time (``mineguard.warning.series_windows``: train 70 % / val 10 % / test 20 % of
+windowable time), and the chosen forecaster is fitted on train (val for early stopping). It
+prints the test-split MAE and RMSE per horizon as a ratio to persistence (below 1 = better than
+"no change"), then the forecast from the latest complete window, i.e. what the sensor is
+expected to read in 1, 3, 5 minutes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 
 from mineguard.evaluation.forecasting import forecast_errors, skill
 from mineguard.warning.forecast import get_forecaster, list_forecasters
-from mineguard.warning.series import latest_window, load_sensor_csv, make_windows, resample, split_by_time
+from mineguard.warning.series import load_sensor_csv, resample
+from mineguard.warning.series_windows import latest_window, make_windows, split_by_time
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
