@@ -11,16 +11,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from mineguard.evaluation.forecasting import forecast_errors
-from mineguard.warning.forecast import (
-    EWMA,
-    LagGBM,
-    LinearTrend,
-    Persistence,
-    ewma_weights,
-    get_forecaster,
-    lag_features,
-    list_forecasters,
-)
+from mineguard.warning.forecast import get_forecaster, list_forecasters
+from mineguard.warning.forecast_baselines import EWMA, LagGBM, LinearTrend, Persistence, ewma_weights, lag_features
 from mineguard.warning.forecast_transformer import SensorTransformer, TransformerForecaster
 from mineguard.warning.series import SensorSeries, resample
 from mineguard.warning.series_windows import TimeSplit, Windows, make_windows, split_by_time

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mineguard.warning.forecast import check_fitted
+from mineguard.warning.forecast_baselines import check_fitted
 from mineguard.warning.series_windows import Windows
 
 logger = logging.getLogger(__name__)
