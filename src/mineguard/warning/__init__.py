@@ -1,12 +1,14 @@
 """Early warning (seed 003 §3.3): forecast sensor trajectories, predict hazardous states, read incident text,
 fuse modalities.
 
-Modules: ``series`` (sensor time series: load, regular clock, gaps, windows, time split),
-``slope`` (the one least-squares line: slopes along an axis, a 1-D fit),
-``forecast`` (forecasters of sensor trajectories), ``seismic`` (hazard-state prediction on the
-seismic-bumps shifts of a Polish coal mine, with the mine's own ``ghazard`` rule as baseline),
-``text`` + ``text_models`` (MSHA narratives: loaders, embedders, accident-class classifier,
-similar-incident index), ``multimodal`` (the sensor + vision + text set), ``fusion`` +
+Modules: ``series`` (sensor time series: load, regular clock, gaps) + ``series_windows`` (windows,
+time split), ``slope`` (the one least-squares line: slopes along an axis, a 1-D fit),
+``forecast`` (forecasters of sensor trajectories: interface, registry) + ``forecast_baselines``
+(persistence, EWMA, trend, gradient boosting) + ``forecast_transformer``, ``seismic`` (the
+seismic-bumps shifts of a Polish coal mine: loader, split, encoder, the mine's own ``ghazard`` rule
+as baseline) + ``seismic_models`` (learned hazard-state models), ``text`` (MSHA narratives:
+loaders, splits, hazard classes) + ``text_embedders`` + ``text_classifier`` (accident class) +
+``text_index`` (similar incidents), ``multimodal`` (the sensor + vision + text set), ``fusion`` +
 ``fusion_train`` (the cross-modal attention model), ``fusion_eval`` (alarm level against the
 threshold rule) and ``window_features`` (the gradient-boosting baseline). The losses live in
 ``mineguard.losses.focal`` and the alarm-level scores in ``mineguard.evaluation.alarms`` and
