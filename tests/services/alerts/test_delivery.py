@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from alert_inputs import methane_rise
 from mineguard.services.alerts.delivery import NotifierFileError, load_dispatcher
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
+from service_inputs import methane_rise
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alert_inputs import hand_made_incidents
 from mineguard.services.alerts import book
 from mineguard.services.alerts.evidence import IncidentEvidence
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
 from mineguard.warning.text_models import IncidentIndex, get_text_embedder
+from service_inputs import hand_made_incidents
 
 T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
 NARRATIVES = {

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from alert_inputs import hand_made_incidents, methane_rise
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
 from mineguard.warning.text_models import IncidentIndex, get_text_embedder
+from service_inputs import hand_made_incidents, methane_rise
 
 from .conftest import ADMIN_PASSWORD, login
 

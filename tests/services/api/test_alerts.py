@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alert_inputs import methane_rise
+from service_inputs import methane_rise
 
 from .conftest import raise_test_alert
 

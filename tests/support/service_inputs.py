@@ -1,8 +1,9 @@
-"""Inputs that raise alerts, shared by the tests that drive the service end to end: a methane
-build-up posted as readings, and a small hand-made incident index for the alerts' evidence.
+"""Inputs shared by the tests that drive the service end to end: a methane build-up posted as
+readings, a reading whose time cannot be converted to UTC, and hand-made incidents for the alerts'
+evidence.
 
 A test helper, not part of the package: ``tests/support/`` is on ``sys.path`` through pytest's
-``pythonpath`` option (pyproject.toml), so tests write ``from alert_inputs import ...``.
+``pythonpath`` option (pyproject.toml), so tests write ``from service_inputs import ...``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ import datetime as dt
 from datetime import UTC, datetime, timedelta
 
 from mineguard.warning.text import Incident
+
+# issue 13: in UTC this time is in year 10000; converting it raised OverflowError and halted all ingestion
+POISON = {
+    "device_id": "co-belt",
+    "kind": "co",
+    "seq": 3000100,
+    "t": "9999-12-31T23:59:59-14:00",
+    "value": 3,
+    "unit": "ppm",
+}
 
 
 def methane_rise(device_id: str = "ch4-1101-t") -> list[dict]:
