@@ -11,20 +11,18 @@ the forward pass and forward + backward (gradients for input, offset, mask, weig
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
 import shlex
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torchvision.ops import deform_conv2d
 
+from machine_info import describe
 from mineguard.ops.deform import modulated_deform_conv2d
+from results_file import run_report
+from timing import median_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,25 +41,6 @@ IMPLEMENTATIONS: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
-def cpu_name() -> str:
-    """``platform.processor()``, plus the model name from /proc/cpuinfo where there is one."""
-    name = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{name} ({line.split(':', 1)[1].strip()})"
-    return name
-
-
-def machine() -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"cpu `{cpu_name()}`, {os.cpu_count()} logical cores, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads, load average {load}"
-    )
-
-
 def make_inputs(batch: int, channels: int, size: int) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, channels, size, size, generator=g)
@@ -69,17 +48,6 @@ def make_inputs(batch: int, channels: int, size: int) -> tuple[torch.Tensor, ...
     mask = torch.rand(batch, 9, size, size, generator=g)
     weight = torch.randn(channels, channels, 3, 3, generator=g) * 0.05
     return x, offset, mask, weight
-
-
-def median_ms(step: Callable[[], None], *, warmup: int, runs: int) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def bench(batch: int, channels: int, size: int, *, warmup: int, runs: int) -> list[dict[str, object]]:
@@ -138,7 +106,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    before = machine()
+    before = describe(torch.get_num_threads())
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         rows += bench(args.batch, args.channels, size, warmup=args.warmup, runs=args.runs)
@@ -146,22 +114,16 @@ def main() -> None:
     print(table)
 
     command = "python benchmarks/bench_deform_conv.py " + shlex.join(sys.argv[1:])
-    text = "\n".join(
-        [
-            "# Modulated deformable convolution (DCNv2) on CPU",
-            "",
-            f"- command: `{command.strip()}`",
-            f"- date (UTC): {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
-            f"- machine at start: {before}",
-            f"- machine at end: {machine()}",
-            f"- protocol: float32, 3x3, padding 1, stride 1, offsets N(0, 2) px, masks U(0, 1); "
-            f"{args.warmup} warm-up, median of {args.runs} runs; forward under `torch.no_grad`, "
-            "backward computes gradients for input, offset, mask and weight",
-            "",
-            table,
-            "",
-            *([args.note, ""] if args.note else []),
-        ]
+    text = run_report(
+        "Modulated deformable convolution (DCNv2) on CPU",
+        command=command,
+        machine_start=before,
+        machine_end=describe(torch.get_num_threads()),
+        protocol=f"float32, 3x3, padding 1, stride 1, offsets N(0, 2) px, masks U(0, 1); "
+        f"{args.warmup} warm-up, median of {args.runs} runs; forward under `torch.no_grad`, "
+        "backward computes gradients for input, offset, mask and weight",
+        table=table,
+        note=args.note,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -14,54 +14,26 @@ threads can make every operator many times slower.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
 import shlex
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
+from machine_info import describe
 from mineguard.models import get_model
 from mineguard.models.profile import profile_model
+from results_file import run_report
+from timing import median_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("eager", "channels_last")
 
 
-def cpu_name() -> str:
-    """``platform.processor()``, plus the model name from /proc/cpuinfo where there is one."""
-    name = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{name} ({line.split(':', 1)[1].strip()})"
-    return name
-
-
-def machine() -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"cpu `{cpu_name()}`, {os.cpu_count()} logical cores, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads, load average {load}"
-    )
-
-
 @torch.no_grad()
 def time_model(model: torch.nn.Module, image: torch.Tensor, *, warmup: int, runs: int) -> float:
     """Median wall time of one forward pass, in milliseconds."""
-    for _ in range(warmup):
-        model(image)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        model(image)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return median_ms(lambda: model(image), warmup=warmup, runs=runs)
 
 
 def run(models: list[str], sizes: list[int], *, runs: int, warmup: int, num_classes: int) -> list[dict[str, object]]:
@@ -112,27 +84,21 @@ def main() -> None:
     sizes = [320] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 2 if args.quick else args.runs
 
-    before = machine()
+    before = describe(torch.get_num_threads())
     rows = run(args.models.split(","), sizes, runs=runs, warmup=args.warmup, num_classes=args.num_classes)
     table = to_markdown(rows)
     print(table)
 
     command = "python benchmarks/bench_detector_speed.py " + shlex.join(sys.argv[1:])
-    text = "\n".join(
-        [
-            "# Detector inference speed (CPU)",
-            "",
-            f"- command: `{command.strip()}`",
-            f"- date (UTC): {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
-            f"- machine at start: {before}",
-            f"- machine at end: {machine()}",
-            f"- protocol: batch 1, eval, `torch.no_grad`, random input, {args.warmup} warm-up runs, "
-            f"median of {runs} runs; {args.num_classes} classes; GFLOPs from `profile_model` at that input size",
-            "",
-            table,
-            "",
-            *([args.note, ""] if args.note else []),
-        ]
+    text = run_report(
+        "Detector inference speed (CPU)",
+        command=command,
+        machine_start=before,
+        machine_end=describe(torch.get_num_threads()),
+        protocol=f"batch 1, eval, `torch.no_grad`, random input, {args.warmup} warm-up runs, "
+        f"median of {runs} runs; {args.num_classes} classes; GFLOPs from `profile_model` at that input size",
+        table=table,
+        note=args.note,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

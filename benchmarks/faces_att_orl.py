@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from mineguard.faces.evaluate import LEVELS, evaluate_faces
 from mineguard.faces.gallery import l2_normalise
 from mineguard.faces.protocol import load_att_orl, make_protocol
 from mineguard.faces.train import FaceTrainConfig, FaceTrainer
+from timing import median_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = {  # name: (model, model kwargs, dust augmentation probability)
@@ -88,13 +88,7 @@ class DlibEmbedder:
 
 
 def ms_per_face(embedder, face: np.ndarray, repeats: int = 30) -> float:
-    embedder.embed([face])
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        embedder.embed([face])
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return median_ms(lambda: embedder.embed([face]), warmup=1, runs=repeats)
 
 
 def run_one(name: str, args: argparse.Namespace, protocol) -> dict:

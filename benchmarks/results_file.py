@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -37,3 +38,24 @@ def write_section(path: Path, section: str) -> None:
     """Replace (or add) ``section`` in the file at ``path``, creating the file if needed."""
     text = path.read_text() if path.is_file() else ""
     path.write_text(replace_section(text, section).lstrip("\n"))
+
+
+def run_report(
+    title: str, *, command: str, machine_start: str, machine_end: str, protocol: str, table: str, note: str = ""
+) -> str:
+    """A results file of one run: ``title``, the command, the date, the machine before and after, the
+    protocol, the table and an optional note."""
+    lines = [
+        f"# {title}",
+        "",
+        f"- command: `{command.strip()}`",
+        f"- date (UTC): {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
+        f"- machine at start: {machine_start}",
+        f"- machine at end: {machine_end}",
+        f"- protocol: {protocol}",
+        "",
+        table,
+        "",
+        *([note, ""] if note else []),
+    ]
+    return "\n".join(lines)

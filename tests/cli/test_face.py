@@ -137,8 +137,8 @@ def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path,
     parsed = EventIn.model_validate(event)  # the platform's event schema
     assert parsed.signal_key == "face.identified" and parsed.device_id == "cam-face-gate-1101" and parsed.asset_id
 
-    rc = main(
-        [
+    def verify(threshold: str) -> int:
+        argv = [
             "face",
             "verify",
             probes[2],
@@ -148,26 +148,12 @@ def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path,
             str(weights),
             "--gallery",
             str(gallery),
-            "--threshold",
-            "-1",
         ]
-    )
+        return main([*argv, "--threshold", threshold])
+
+    rc = verify("-1")
     assert rc == 0 and "ACCEPTED as miner-2" in capsys.readouterr().out
-    rc = main(
-        [
-            "face",
-            "verify",
-            probes[2],
-            "--person",
-            "miner-2",
-            "--weights",
-            str(weights),
-            "--gallery",
-            str(gallery),
-            "--threshold",
-            "1.01",
-        ]
-    )
+    rc = verify("1.01")
     assert rc == 1 and "REJECTED" in capsys.readouterr().out
 
     assert main(["face", "erase", "--person", "miner-1", "--gallery", str(gallery)]) == 0

@@ -21,21 +21,32 @@ import torch
 
 from mineguard.warning.multimodal import MODALITIES
 
+TEXT_DATA_HELP = (
+    "folder with msha_fatality_reports/ and msha_accidents_sample/ "
+    "(default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)"
+)
 
-def _default_text_dir() -> Path:
-    return Path(os.environ.get("MINEGUARD_SHARED_DATA", "../shared/data")) / "text"
+
+def add_text_data_argument(p: argparse.ArgumentParser, text: str = TEXT_DATA_HELP) -> None:
+    """``--text-data``: the folder of MSHA narratives (read with :func:`text_folder`)."""
+    p.add_argument("--text-data", type=Path, default=None, help=text)
+
+
+def text_folder(given: Path | None) -> Path:
+    """``given``, else ``$MINEGUARD_SHARED_DATA/text`` (``../shared/data/text``); not a folder: FileNotFoundError."""
+    folder = given or Path(os.environ.get("MINEGUARD_SHARED_DATA", "../shared/data")) / "text"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
+            "msha_fatality_reports/ and msha_accidents_sample/"
+        )
+    return folder
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="the cross-modal fusion model on simulated episodes with real MSHA text")
     p.add_argument("--out", type=Path, default=Path("runs/warn/fusion.pt"))
-    p.add_argument(
-        "--text-data",
-        type=Path,
-        default=None,
-        help="folder with msha_fatality_reports/ and "
-        "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)",
-    )
+    add_text_data_argument(p)
     p.add_argument("--episodes", type=int, default=300, help="training episodes (30 min each)")
     p.add_argument("--val-episodes", type=int, default=100)
     p.add_argument("--text", default="tfidf", help="text embedder: tfidf or minilm")
@@ -52,7 +63,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="a saved fusion model on fresh simulated episodes, against the threshold rule")
     p.add_argument("model", type=Path, help="a .pt file written by `mineguard warn train fusion`")
-    p.add_argument("--text-data", type=Path, default=None, help="as for train")
+    add_text_data_argument(p, "as for train")
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--seed", type=int, help="generator seed (default: the training seed + 2000)")
     p.add_argument("--json", type=Path, help="also write the results here")
@@ -63,12 +74,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
 def _narratives(text_dir: Path | None) -> dict[str, list[str]]:
     from mineguard.warning.text import narratives_by_hazard
 
-    folder = text_dir or _default_text_dir()
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
-            "msha_fatality_reports/ and msha_accidents_sample/"
-        )
+    folder = text_folder(text_dir)
     narratives = narratives_by_hazard(folder)
     empty = [h for h, texts in narratives.items() if not texts]
     if empty:

@@ -13,20 +13,14 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from mineguard.cli.warn_fusion import _default_text_dir
+from mineguard.cli.warn_fusion import add_text_data_argument, text_folder
 
 DEFAULT_OUT = Path("runs/warn/incidents")
 
 
 def add_index_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="build the similar-incident index from the MSHA narratives (alert evidence)")
-    p.add_argument(
-        "--text-data",
-        type=Path,
-        default=None,
-        help="folder with msha_fatality_reports/ and "
-        "msha_accidents_sample/ (default: $MINEGUARD_SHARED_DATA/text or ../shared/data/text)",
-    )
+    add_text_data_argument(p)
     p.add_argument("--embedder", default="tfidf", help="text embedder: tfidf (default) or minilm")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"index folder to write (default {DEFAULT_OUT})")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (minilm)")
@@ -62,12 +56,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from mineguard.warning.text_embedders import get_text_embedder
     from mineguard.warning.text_index import IncidentIndex
 
-    folder = args.text_data or _default_text_dir()
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder}: no MSHA text folder — pass --text-data with the folder holding "
-            "msha_fatality_reports/ and msha_accidents_sample/"
-        )
+    folder = text_folder(args.text_data)
     embedder = get_text_embedder(args.embedder)  # an unknown name fails before the files are read
     _threads(args.embedder, args.threads)
     sources = [load_fatality_reports(folder / FATALITY_FILE), load_accident_sample(folder / SAMPLE_FILE)]

@@ -30,7 +30,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,32 +147,25 @@ def load_fatality_reports(path: str | Path) -> IncidentSet:
             classification or an unreadable ``incident-date``; the message names ``file:line`` and the field.
     """
     path = Path(path)
-    incidents, skipped = [], 0
     hint = f"the MSHA fatality reports (e.g. ../shared/data/text/{FATALITY_FILE})"
-    for line, row in _rows(path, FATALITY_COLUMNS, "|", hint):
-        text = row["f-p-desc-of-accident"].strip()
-        if not text:
-            skipped += 1
-            continue
+
+    def incident(row: dict[str, str], line: int, text: str) -> Incident:
         label = row["accidnet-classification"].strip()
         if not label:
             raise TextDataError(f"{path}:{line}: field 'accidnet-classification' is empty — give the MSHA class")
-        incidents.append(
-            Incident(
-                key=row["report-key"].strip(),
-                date=_iso_date(row["incident-date"], path, line),
-                accident_class=label,
-                text=text,
-                mine=row["location"].strip(),
-                mineral=row["mined-mineral"].strip(),
-                mine_type=row["mine-type"].strip(),
-                source=path.name,
-                url=row["report-url"].strip(),
-            )
+        return Incident(
+            key=row["report-key"].strip(),
+            date=_iso_date(row["incident-date"], path, line),
+            accident_class=label,
+            text=text,
+            mine=row["location"].strip(),
+            mineral=row["mined-mineral"].strip(),
+            mine_type=row["mine-type"].strip(),
+            source=path.name,
+            url=row["report-url"].strip(),
         )
-    if not incidents:
-        raise TextDataError(f"{path}: no rows with a narrative ({skipped} empty) — nothing to learn from")
-    return IncidentSet(tuple(incidents), str(path), skipped)
+
+    return _incidents(path, FATALITY_COLUMNS, "|", hint, "f-p-desc-of-accident", incident)
 
 
 def load_accident_sample(path: str | Path) -> IncidentSet:
@@ -185,26 +178,41 @@ def load_accident_sample(path: str | Path) -> IncidentSet:
         TextDataError: as ``load_fatality_reports``, for ``ACCIDENT_DT`` and the sample's columns.
     """
     path = Path(path)
-    incidents, skipped = [], 0
     hint = f"the MSHA accidents sample (e.g. ../shared/data/text/{SAMPLE_FILE})"
-    for line, row in _rows(path, SAMPLE_COLUMNS, ",", hint):
-        text = row["NARRATIVE"].strip()
+
+    def incident(row: dict[str, str], line: int, text: str) -> Incident:
+        kind = row["COAL_METAL_IND"].strip()
+        return Incident(
+            key=f"{path.name}:{line}",
+            date=_sample_date(row["ACCIDENT_DT"], path, line),
+            accident_class=row["CLASSIFICATION"].strip(),
+            text=text,
+            mine=f"mine {row['MINE_ID'].strip()} ({row['OPERATOR_NAME'].strip()})",
+            mineral="",
+            mine_type=MINE_TYPES.get(kind, kind),
+            source=path.name,
+        )
+
+    return _incidents(path, SAMPLE_COLUMNS, ",", hint, "NARRATIVE", incident)
+
+
+def _incidents(
+    path: Path,
+    columns: tuple[str, ...],
+    delimiter: str,
+    hint: str,
+    narrative: str,
+    incident: Callable[[dict[str, str], int, str], Incident],
+) -> IncidentSet:
+    """The incidents of a delimited file, one ``incident(row, line, text)`` per row with a non-empty
+    ``narrative`` column (rows without one are counted as skipped); a file with none is an error."""
+    incidents, skipped = [], 0
+    for line, row in _rows(path, columns, delimiter, hint):
+        text = row[narrative].strip()
         if not text:
             skipped += 1
             continue
-        kind = row["COAL_METAL_IND"].strip()
-        incidents.append(
-            Incident(
-                key=f"{path.name}:{line}",
-                date=_sample_date(row["ACCIDENT_DT"], path, line),
-                accident_class=row["CLASSIFICATION"].strip(),
-                text=text,
-                mine=f"mine {row['MINE_ID'].strip()} ({row['OPERATOR_NAME'].strip()})",
-                mineral="",
-                mine_type=MINE_TYPES.get(kind, kind),
-                source=path.name,
-            )
-        )
+        incidents.append(incident(row, line, text))
     if not incidents:
         raise TextDataError(f"{path}: no rows with a narrative ({skipped} empty) — nothing to learn from")
     return IncidentSet(tuple(incidents), str(path), skipped)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from mineguard.services.alerts.delivery import NotifierFileError, load_dispatcher
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
+from service_inputs import methane_rise
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -40,18 +40,7 @@ def test_alert_reaches_a_webhook_and_is_recorded(tmp_path: Path) -> None:
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", admin_password="admin-password", notifiers_file=notifiers
     )
     app = create_app(settings)
-    start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [
-        {
-            "device_id": "ch4-1101-t",
-            "kind": "methane",
-            "seq": i,
-            "value": round(0.4 + 0.1 * i, 2),
-            "unit": "%",
-            "t": (start + timedelta(seconds=5 * i)).isoformat(),
-        }
-        for i in range(16)
-    ]
+    readings = methane_rise()
     try:
         with TestClient(app) as client:
             token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "admin-password"})

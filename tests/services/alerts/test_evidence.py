@@ -13,9 +13,9 @@ from mineguard.services.alerts import book
 from mineguard.services.alerts.evidence import IncidentEvidence
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
-from mineguard.warning.text import Incident
 from mineguard.warning.text_embedders import get_text_embedder
 from mineguard.warning.text_index import IncidentIndex
+from service_inputs import hand_made_incidents
 
 T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
 NARRATIVES = {
@@ -29,19 +29,7 @@ NARRATIVES = {
 
 @pytest.fixture(scope="module")
 def index() -> IncidentIndex:
-    incidents = [
-        Incident(
-            key=f"r{i}",
-            date=dt.date(2010, 1, i + 1),
-            accident_class=label,
-            text=text,
-            mine=f"Mine {i}, WV",
-            mineral="Coal",
-            mine_type="Coal",
-            source="hand-made",
-        )
-        for i, (label, text) in enumerate(NARRATIVES.items())
-    ]
+    incidents = hand_made_incidents(NARRATIVES, dt.date(2010, 1, 1))
     return IncidentIndex.build(incidents, get_text_embedder("tfidf"))
 
 

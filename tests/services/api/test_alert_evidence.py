@@ -4,7 +4,6 @@ similar past incident; a bad index folder stops the app at startup with a clear 
 from __future__ import annotations
 
 import datetime as dt
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from mineguard.services.api.main import create_app
 from mineguard.services.settings import Settings
-from mineguard.warning.text import Incident
 from mineguard.warning.text_embedders import get_text_embedder
 from mineguard.warning.text_index import IncidentIndex
+from service_inputs import hand_made_incidents, methane_rise
 
 from .conftest import ADMIN_PASSWORD, login
 
@@ -26,19 +25,7 @@ NARRATIVES = {
 
 
 def _index(folder: Path) -> Path:
-    incidents = [
-        Incident(
-            key=f"r{i}",
-            date=dt.date(2012, 3, i + 1),
-            accident_class=label,
-            text=text,
-            mine=f"Mine {i}, WV",
-            mineral="Coal",
-            mine_type="Coal",
-            source="hand-made",
-        )
-        for i, (label, text) in enumerate(NARRATIVES.items())
-    ]
+    incidents = hand_made_incidents(NARRATIVES, dt.date(2012, 3, 1))
     return IncidentIndex.build(incidents, get_text_embedder("tfidf")).save(folder)
 
 
@@ -49,18 +36,7 @@ def test_a_methane_alert_from_readings_carries_the_methane_ignition(tmp_path) ->
         incident_index=_index(tmp_path / "incidents"),
     )
     app = create_app(settings)
-    start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [
-        {
-            "device_id": "ch4-1101-t",
-            "kind": "methane",
-            "seq": i,
-            "value": round(0.4 + 0.1 * i, 2),
-            "unit": "%",
-            "t": (start + timedelta(seconds=5 * i)).isoformat(),
-        }
-        for i in range(16)
-    ]
+    readings = methane_rise()
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {login(client, 'admin', ADMIN_PASSWORD)}"}
         with client.websocket_connect(f"/api/v1/stream?token={headers['Authorization'][7:]}") as ws:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service_inputs import methane_rise
+
 from .conftest import raise_test_alert
 
 
@@ -39,20 +41,7 @@ def test_unknown_alert(api) -> None:
 
 
 def test_readings_posted_over_http_raise_an_alert_on_the_stream(api) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    start = datetime.now(UTC) - timedelta(seconds=90)
-    readings = [
-        {
-            "device_id": "ch4-1101-t",
-            "kind": "methane",
-            "seq": i,
-            "value": round(0.4 + 0.1 * i, 2),
-            "unit": "%",
-            "t": (start + timedelta(seconds=5 * i)).isoformat(),
-        }
-        for i in range(16)
-    ]
+    readings = methane_rise()
     with api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['operator']}") as ws:
         ws.receive_json()
         response = api.call("manager", "POST", "/api/v1/readings", json={"readings": readings})

@@ -17,18 +17,11 @@ from sqlalchemy.exc import OperationalError
 from mineguard.services.ingest.bus import topic_for
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
+from service_inputs import POISON
 
 from .conftest import ADMIN_PASSWORD, Api, login
 
 STUCK_S = 0.5
-POISON = {
-    "device_id": "co-belt",
-    "kind": "co",
-    "seq": 3000100,
-    "t": "9999-12-31T23:59:59-14:00",
-    "value": 3,
-    "unit": "ppm",
-}
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import pytest
 
 from mineguard.services.storage.models import Asset
 from mineguard.services.storage.types import utc_now
+from service_inputs import POISON
 
 from .conftest import Api
 
-POISON_T = "9999-12-31T23:59:59-14:00"  # year 10000 in UTC
-POISON = {"device_id": "co-belt", "kind": "co", "seq": 3000100, "t": POISON_T, "value": 3, "unit": "ppm"}
+POISON_T = POISON["t"]  # year 10000 in UTC
 BAD_TIMES = [POISON_T, "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z", "0.5", "0.0"]
 ROAD, PIT = (395.0, 0.0, -400.0), (15.0, 0.0, -400.0)  # main_roadway, pit_bottom
 # route, other query values, the time parameters it takes

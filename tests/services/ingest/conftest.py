@@ -12,15 +12,6 @@ from sqlalchemy.orm import Session
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
-# issue 13: in UTC this time is in year 10000; converting it raised OverflowError and halted all ingestion
-POISON = {
-    "device_id": "co-belt",
-    "kind": "co",
-    "seq": 3000100,
-    "t": "9999-12-31T23:59:59-14:00",
-    "value": 3,
-    "unit": "ppm",
-}
 
 
 def reading(

@@ -17,8 +17,9 @@ from mineguard.services.ingest.mqtt import MqttCommunicator, MqttError
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import RejectedPayload, SensorReading
+from service_inputs import POISON
 
-from .conftest import NOW, POISON, reading
+from .conftest import NOW, reading
 
 SITE = "sample-coal-mine"
 

@@ -15,8 +15,9 @@ from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import RejectedPayload, SensorReading
+from service_inputs import POISON
 
-from .conftest import NOW, POISON, reading
+from .conftest import NOW, reading
 
 SITE = "sample-coal-mine"
 METHANE = topic_for(SITE, "ch4-1101-t", "methane")

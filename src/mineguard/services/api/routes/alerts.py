@@ -6,6 +6,8 @@ visibility (``services/auth/scope.py``): left out of the list, 403 on the alert 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
@@ -78,18 +80,25 @@ def alert_history(alert_id: AlertId, unit: UnitDep, user: User = require(Permiss
     return book.history_of(unit.session, alert_id)
 
 
+def _change_state(
+    unit, user: User, alert_id: int, apply: Callable[..., book.AlertChange], **detail: str | None
+) -> Alert:
+    """Acknowledge or resolve (``apply``) a visible alert as ``user``; a state that does not allow it is 409."""
+    visible_alert(unit, user, alert_id)
+    try:
+        change = apply(unit.session, alert_id, actor=user.username, t=utc_now(), **detail)
+    except book.AlertStateError as exc:
+        raise ApiError(409, str(exc)) from None
+    unit.emit(alert_event(change))
+    return change.alert
+
+
 @router.post("/{alert_id}/ack", response_model=AlertOut)
 @raises(409)
 def acknowledge(
     alert_id: AlertId, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)
 ) -> Alert:
-    visible_alert(unit, user, alert_id)
-    try:
-        change = book.acknowledge(unit.session, alert_id, actor=user.username, t=utc_now(), note=body.note)
-    except book.AlertStateError as exc:
-        raise ApiError(409, str(exc)) from None
-    unit.emit(alert_event(change))
-    return change.alert
+    return _change_state(unit, user, alert_id, book.acknowledge, note=body.note)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
@@ -97,10 +106,4 @@ def acknowledge(
 def resolve(
     alert_id: AlertId, body: ResolveAlertIn, unit: UnitDep, user: User = require(Permission.RESOLVE_ALERTS)
 ) -> Alert:
-    visible_alert(unit, user, alert_id)
-    try:
-        change = book.resolve(unit.session, alert_id, actor=user.username, t=utc_now(), resolution=body.resolution)
-    except book.AlertStateError as exc:
-        raise ApiError(409, str(exc)) from None
-    unit.emit(alert_event(change))
-    return change.alert
+    return _change_state(unit, user, alert_id, book.resolve, resolution=body.resolution)

@@ -6,10 +6,9 @@ crew, managers everyone. An asset outside the caller's scope answers 403, not it
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Query
 
+from mineguard.services.api.batches import time_window
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
@@ -90,10 +89,7 @@ def asset_history(
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> list:
     visible_asset(unit, user, asset_id)
-    end = end or utc_now()
-    start = start or end - timedelta(hours=12)
-    if end < start:
-        raise ApiError(422, "end is before start — swap them")
+    start, end = time_window(start, end)
     return history(unit.session, "asset", asset_id, start, end, limit)
 
 

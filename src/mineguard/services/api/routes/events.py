@@ -12,23 +12,19 @@ list and on the stream.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
-from mineguard.services.api.errors import ApiError, error_body
-from mineguard.services.api.routes.readings import raw_body
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.events import EventReportOut, SourceEventOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import device_visible, person_visible, stream_scopes
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
-from mineguard.services.ingest.store import record_rejections
 from mineguard.services.ingest.validate import Rejection
 from mineguard.services.storage.models import SourceEvent, User
 from mineguard.services.storage.types import utc_now
@@ -51,8 +47,7 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
     now = utc_now()
     items = parse_events(body)
     if isinstance(items, Rejection):
-        record_rejections(unit.session, [items], source=sender.source, now=now)
-        return JSONResponse(error_body(422, items.detail), status_code=422)  # the reject row still commits
+        return refuse_batch(unit, sender, items, now=now)
     report = store_events(unit.session, items, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     scopes = stream_scopes(unit.session, (event.asset_id for event in report.accepted))
     for event in report.accepted:
@@ -87,10 +82,7 @@ def list_events(
     limit: int = Query(100, ge=1, le=1000),
     user: User = require(Permission.VIEW_CREW),
 ) -> list:
-    end = end or utc_now()
-    start = start or end - timedelta(hours=12)
-    if end < start:
-        raise ApiError(422, "end is before start — swap them")
+    start, end = time_window(start, end)
     query = select(SourceEvent).where(SourceEvent.t >= start, SourceEvent.t <= end)
     for column, wanted in (
         (SourceEvent.source, source.value if source else None),

@@ -12,22 +12,20 @@ as a reject too. A 5xx or lost answer means: send the same batch again (ingest i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
+from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
-from mineguard.services.api.errors import ApiError, error_body
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import MAX_BATCH, Reading
-from mineguard.services.ingest.store import ingest, record_rejections
+from mineguard.services.ingest.store import ingest
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
@@ -38,10 +36,6 @@ Manage = require(Permission.MANAGE_DEVICES)
 
 _READING = Reading.model_json_schema()
 _BATCH_BODY = batch_request_body("readings", _READING, MAX_BATCH)
-
-
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
 
 
 @router.post(
@@ -55,8 +49,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     now = utc_now()
     batch = parse_batch(body, max_batch=MAX_BATCH)
     if isinstance(batch, Rejection):
-        record_rejections(unit.session, [batch], source=sender.source, now=now)
-        return JSONResponse(error_body(422, batch.detail), status_code=422)  # the reject row still commits
+        return refuse_batch(unit, sender, batch, now=now)
     report = ingest(unit.session, batch, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
@@ -75,10 +68,7 @@ def list_readings(
     user: User = require(Permission.VIEW_CREW),
 ) -> list:
     visible_device(unit.session, user, device_id)  # a tag worn by someone outside the caller's scope: 403
-    end = end or utc_now()
-    start = start or end - timedelta(hours=12)
-    if end < start:
-        raise ApiError(422, "end is before start — swap them")
+    start, end = time_window(start, end)
     query = (
         select(SensorReading)
         .where(SensorReading.device_id == device_id, SensorReading.t >= start, SensorReading.t <= end)
