@@ -184,7 +184,7 @@ def test_fusion_bad_input_is_one_clear_line(argv, message, capsys):
 
 
 def test_train_risk_saves_a_model_the_platform_loads(tmp_path, capsys):
-    from mineguard.risk import load_risk_model
+    from mineguard.warning.risk import load_risk_model
 
     path = tmp_path / "risk.pt"
     code = main(["warn", "train", "risk", "--series", "20", "--epochs", "2", "--out", str(path)])

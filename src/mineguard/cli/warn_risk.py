@@ -1,9 +1,9 @@
 """``mineguard warn train risk``: train the learned risk model on simulated trajectories and save it.
 
-The model (``mineguard.risk.learned``) forecasts, from a sensor's last minutes of readings, the
+The model (``mineguard.warning.risk.learned``) forecasts, from a sensor's last minutes of readings, the
 quantiles of where it will be ``--horizon-s`` from now relative to its limit, and hence the
 probability of being past the limit. It is trained on SIMULATED trajectories
-(``mineguard.risk.trajectories``: ramps, exponential approaches, plateaus just below the limit,
+(``mineguard.warning.risk.trajectories``: ramps, exponential approaches, plateaus just below the limit,
 spikes, irregular sampling), split by trajectory for validation. The saved ``.pt`` file is what the
 platform loads through the ``risk_model`` setting (``MINEGUARD_RISK_MODEL=<path>``).
 """
@@ -40,8 +40,8 @@ def cmd_train_risk(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out}: name the file *.pt (a path ending in .pt is what the platform loads)")
     import torch
 
-    from mineguard.risk.learned import LearnedRiskConfig
-    from mineguard.risk.trajectories import train_learned_risk
+    from mineguard.warning.risk.learned import LearnedRiskConfig
+    from mineguard.warning.risk.trajectories import train_learned_risk
 
     config = LearnedRiskConfig(window_s=args.window_s, horizon_s=args.horizon_s, min_span_s=min(120.0, args.window_s))
     torch.set_num_threads(args.threads)

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mineguard.risk import RiskModel, load_risk_model
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
@@ -37,6 +36,7 @@ from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
+from mineguard.warning.risk import RiskModel, load_risk_model
 
 
 class Startable(Protocol):

@@ -10,7 +10,9 @@ as baseline) + ``seismic_models`` (learned hazard-state models), ``text`` (MSHA 
 loaders, splits, hazard classes) + ``text_embedders`` + ``text_classifier`` (accident class) +
 ``text_index`` (similar incidents), ``multimodal`` (the sensor + vision + text set), ``fusion`` +
 ``fusion_train`` (the cross-modal attention model), ``fusion_eval`` (alarm level against the
-threshold rule) and ``window_features`` (the gradient-boosting baseline). The losses live in
+threshold rule), ``window_features`` (the gradient-boosting baseline) and ``risk/`` (will a sensor
+reach its limit soon: the ``RiskModel`` interface and registry, the ``trend`` baseline, the
+``learned`` quantile model and the simulated trajectories it trains on). The losses live in
 ``mineguard.losses.focal`` and the alarm-level scores in ``mineguard.evaluation.alarms`` and
 ``mineguard.evaluation.episodes``.
 """

@@ -4,7 +4,7 @@
     a = mean y - b mean x,   s = sqrt(RSS / (n - 2))
 
 ``ols_slope`` fits every line along one axis of an array at once: the trend risk model and the
-learned one's features (``risk/``, through ``fit_line``), the forecasting baselines and the window
+learned one's features (``warning/risk/``, through ``fit_line``), the forecasting baselines and the window
 features (``warning/forecast.py``, ``warning/window_features.py``) call it. ``fit_line`` adds what a
 prediction interval needs (intercept, residual sd, mean of x, Sxx) for one series. ``slope_of`` is
 the same slope for one short line of Python floats, for the rule engine's rising / falling rates

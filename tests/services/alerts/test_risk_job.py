@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from mineguard.risk import TrendModel
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
+from mineguard.warning.risk import TrendModel
 
 from .conftest import NOW, store_readings
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from mineguard.risk import load_risk_model
-from mineguard.risk.trajectories import train_learned_risk
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.storage.db import session_factory
+from mineguard.warning.risk import load_risk_model
+from mineguard.warning.risk.trajectories import train_learned_risk
 
 from .conftest import NOW, store_readings
 

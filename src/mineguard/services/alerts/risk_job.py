@@ -1,7 +1,7 @@
 """Early warning from a risk model: alert *before* a sensor reaches its limit (seed 003 §3.3).
 
 Every ``period_s`` the job hands each commissioned sensor's readings of the model's window to a
-:class:`~mineguard.risk.RiskModel` (the ``trend`` baseline by default; the learned forecasters of
+:class:`~mineguard.warning.risk.RiskModel` (the ``trend`` baseline by default; the learned forecasters of
 the early-warning issue plug in by name) with the sensor's lowest regulation limit for its zone
 kind. When the probability of being past the limit at the horizon reaches ``raise_p`` while the
 sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
@@ -21,12 +21,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mineguard.risk import RiskAssessment, RiskModel, get_risk_model
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.store import commissioned_sensors, recent_readings
 from mineguard.services.rules.regulation import Severity, defaults_for
 from mineguard.services.storage.models import Zone
+from mineguard.warning.risk import RiskAssessment, RiskModel, get_risk_model
 
 ACTIONS = {
     "methane": "increase ventilation at {zone} and find the source",

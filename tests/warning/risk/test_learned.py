@@ -11,15 +11,15 @@ import pytest
 import torch
 
 from mineguard.cli.warn_risk import add_train_parser
-from mineguard.risk import TrendModel, load_risk_model
-from mineguard.risk.learned import (
+from mineguard.warning.risk import TrendModel, load_risk_model
+from mineguard.warning.risk.learned import (
     LearnedRiskConfig,
     LearnedRiskModel,
     pinball_loss,
     relative_to_limit,
     risk_features,
 )
-from mineguard.risk.trajectories import train_learned_risk
+from mineguard.warning.risk.trajectories import train_learned_risk
 
 T0 = 1_800_000_000.0
 

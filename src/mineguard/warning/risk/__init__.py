@@ -4,13 +4,13 @@
 registered by name (``register_risk_model``, ``get_risk_model``) and ``load_risk_model(spec)`` takes
 a name or the path of a saved model file (what the ``risk_model`` setting holds). ``trend`` is the
 built-in baseline (a linear trend with a prediction interval); ``learned`` is a quantile regressor
-trained on simulated trajectories (``mineguard.risk.learned``, ``mineguard.risk.trajectories``), read
-from its ``.pt`` file.
+trained on simulated trajectories (``learned``, ``trajectories`` in this package), read from its
+``.pt`` file.
 """
 
 from pathlib import Path
 
-from mineguard.risk.base import (
+from mineguard.warning.risk.base import (
     RiskAssessment,
     RiskModel,
     get_risk_model,
@@ -18,7 +18,7 @@ from mineguard.risk.base import (
     load_risk_model,
     register_risk_model,
 )
-from mineguard.risk.trend import TrendModel
+from mineguard.warning.risk.trend import TrendModel
 
 
 @register_risk_model("learned")
@@ -26,7 +26,7 @@ def learned(*, path: str | Path | None = None) -> RiskModel:
     """The learned model saved at ``path``. Imported on use, so the platform loads torch only when it is chosen."""
     if path is None:
         raise ValueError("risk model 'learned' needs path=<saved .pt file> (from `mineguard warn train risk`)")
-    from mineguard.risk.learned import LearnedRiskModel
+    from mineguard.warning.risk.learned import LearnedRiskModel
 
     return LearnedRiskModel.load(path)
 

@@ -1,6 +1,6 @@
 """SIMULATED sensor trajectories relative to a limit, and the training of the learned risk model on them.
 
-Every trajectory lives in the scale-free units of ``mineguard.risk.learned`` (``x = 1`` at the limit,
+Every trajectory lives in the scale-free units of ``mineguard.warning.risk.learned`` (``x = 1`` at the limit,
 past it at ``x >= 1``), so one set serves every sensor kind. Deterministic per ``(seed, index)``.
 Over ``duration_s`` (1 h) a trajectory is the sum of
 
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from mineguard.risk.learned import (
+from mineguard.warning.risk.learned import (
     LearnedRiskConfig,
     LearnedRiskModel,
     RiskQuantileNet,
@@ -256,7 +256,7 @@ def train_learned_risk(
         seconds=time.perf_counter() - started,
     )
     model.training = {
-        "data": f"simulated trajectories (mineguard.risk.trajectories), seed {seed}",
+        "data": f"simulated trajectories (mineguard.warning.risk.trajectories), seed {seed}",
         "seed": seed,
         "per_series": per_series,
         "lr": lr,

@@ -33,7 +33,7 @@ line from the last reading to the median at the horizon (extended past it, as th
 0 when already past the limit, None when that path does not head for it.
 
 Saved as one ``.pt`` file (``save``/``load``): config, state dict (weights and feature normalisation)
-and training metadata. ``mineguard.risk.trajectories.train_learned_risk`` trains one on simulated data.
+and training metadata. ``mineguard.warning.risk.trajectories.train_learned_risk`` trains one on simulated data.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mineguard.models.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from mineguard.risk.base import Direction, RiskAssessment, finite_series
+from mineguard.warning.risk.base import Direction, RiskAssessment, finite_series
 from mineguard.warning.slope import fit_line
 
 QUANTILES = (0.1, 0.5, 0.9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mineguard.risk import TrendModel, get_risk_model, list_risk_models
+from mineguard.warning.risk import TrendModel, get_risk_model, list_risk_models
 
 
 def ramp(

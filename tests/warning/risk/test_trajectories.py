@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mineguard.risk.learned import LearnedRiskConfig
-from mineguard.risk.trajectories import (
+from mineguard.warning.risk.learned import LearnedRiskConfig
+from mineguard.warning.risk.trajectories import (
     EVENT_WEIGHTS,
     EVENTS,
     T0,

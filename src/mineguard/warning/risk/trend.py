@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from mineguard.risk.base import Direction, RiskAssessment, finite_series, register_risk_model
+from mineguard.warning.risk.base import Direction, RiskAssessment, finite_series, register_risk_model
 from mineguard.warning.slope import fit_line
 
 
