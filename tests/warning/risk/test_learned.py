@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import pickletools
+import zipfile
 
 import numpy as np
 import pytest
@@ -116,6 +118,23 @@ def test_save_and_load_give_identical_assessments(trained, saved) -> None:
     t, y = ramp(0.6, 0.03)
     assert loaded.assess(t, y, limit=1.0) == trained.assess(t, y, limit=1.0)
     assert loaded.assess(t, 24 - y, limit=20.0, op="<=") == trained.assess(t, 24 - y, limit=20.0, op="<=")
+
+
+def test_saved_file_names_no_mineguard_class(saved) -> None:
+    """The file holds names, numbers and tensors only, so moving the package (``risk/`` became
+    ``warning/risk/``) or renaming a class never orphans a saved model."""
+    with zipfile.ZipFile(saved) as archive:
+        pickled = archive.read(next(n for n in archive.namelist() if n.endswith("/data.pkl")))
+    modules, strings = [], []
+    for op, arg, _ in pickletools.genops(pickled):
+        if op.name == "GLOBAL":
+            modules.append(arg.split(" ")[0])
+        elif op.name == "STACK_GLOBAL":
+            modules.append(strings[-2])
+        elif isinstance(arg, str):
+            strings.append(arg)
+    assert "torch._utils" in modules  # the scan sees the globals the file does name
+    assert not [m for m in modules if m.split(".")[0] == "mineguard"]
 
 
 def test_bad_files_are_refused_with_the_reason(saved, tmp_path) -> None:
