@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import brier_score_loss
 
 from machine_info import describe
 from mineguard.evaluation.alarms import roc_auc
@@ -120,7 +121,7 @@ def alarm_events(
 
 
 def brier(p: np.ndarray, y: np.ndarray) -> float:
-    return float(((p - y) ** 2).mean())
+    return float(brier_score_loss(y, p))
 
 
 def bootstrap(results: dict[str, dict], n: int, seed: int = 0) -> dict[str, tuple[float, float]]:

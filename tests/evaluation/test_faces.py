@@ -93,5 +93,9 @@ def test_roc_points_known_answer() -> None:
     np.testing.assert_array_equal(roc.thresholds, [np.inf, 0.9, 0.7, 0.6, 0.2])
     np.testing.assert_array_equal(roc.tar, [0.0, 0.5, 0.5, 1.0, 1.0])
     np.testing.assert_array_equal(roc.far, [0.0, 0.0, 0.5, 0.5, 1.0])
+    tied = roc_points([0.5, 0.5, 0.9], [0.5, 0.1])  # a tie across genuine and impostor: one threshold
+    np.testing.assert_array_equal(tied.thresholds, [np.inf, 0.9, 0.5, 0.1])
+    np.testing.assert_allclose(tied.tar, [0.0, 1 / 3, 1.0, 1.0])
+    np.testing.assert_allclose(tied.far, [0.0, 0.0, 0.5, 1.0])
     with pytest.raises(ValueError, match="both genuine and impostor"):
         roc_points([], [0.1])

@@ -33,6 +33,23 @@ def test_mask_and_missing_truth() -> None:
     assert np.isnan(nothing.mae[0, 0]) and np.isnan(nothing.rmse[0, 0]) and nothing.n[0, 0] == 0
 
 
+def test_random_masks_agree_with_masked_means() -> None:
+    """Each cell scores only its own kept, finite windows (checked against masked numpy means)."""
+    rng = np.random.default_rng(0)
+    y_true = rng.normal(size=(40, 3, 4))
+    y_pred = y_true + rng.normal(size=y_true.shape)
+    y_true[rng.random(y_true.shape) < 0.1] = np.nan
+    mask = rng.random(y_true.shape) < 0.7
+    mask[:, 2, 3] = False  # one cell with no windows at all
+    errors = forecast_errors(y_true, y_pred, mask=mask)
+    error = np.where(mask & np.isfinite(y_true), y_pred - y_true, np.nan)
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match="empty slice"):
+        np.testing.assert_allclose(errors.mae, np.nanmean(np.abs(error), axis=0), rtol=1e-12)
+        np.testing.assert_allclose(errors.rmse, np.sqrt(np.nanmean(error**2, axis=0)), rtol=1e-12)
+    np.testing.assert_array_equal(errors.n, np.isfinite(error).sum(axis=0))
+    assert np.isnan(errors.mae[2, 3]) and errors.n[2, 3] == 0
+
+
 def test_skill_ratios() -> None:
     y_true = np.zeros((2, 2, 1))
     reference = forecast_errors(y_true, np.full((2, 2, 1), 2.0))  # MAE = RMSE = 2 everywhere

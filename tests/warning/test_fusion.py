@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,9 @@ import torch
 from mineguard.models.checkpoint import CheckpointError
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
 from mineguard.warning.fusion_train import (
+    FusionInputs,
     Normaliser,
+    Predictions,
     TrainConfig,
     embed_texts,
     evaluate,
@@ -125,6 +129,28 @@ def test_class_weights_known_answers():
     np.testing.assert_allclose(class_weights(np.array([0] * 99 + [1]), 2, cap=10.0), [100 / 198, 10.0], rtol=1e-6)
     with pytest.raises(ValueError, match="n_classes"):
         class_weights(np.array([0, 3]), 2)
+
+
+def _scored(hazard_true, hazard_pred, risk_true, risk_pred) -> dict[str, float]:
+    """``evaluate`` of one-hot predictions against labels; the model inputs are not read."""
+    n = len(hazard_true)
+    inputs = FusionInputs(
+        *(torch.zeros(n, 1) for _ in range(5)), torch.as_tensor(hazard_true), torch.as_tensor(risk_true)
+    )
+    pred = Predictions(np.eye(len(HAZARDS))[hazard_pred], np.eye(len(RISK_LEVELS))[risk_pred])
+    return evaluate(pred, inputs)
+
+
+def test_evaluate_known_answers():
+    alarm = len(RISK_LEVELS) - 1
+    scores = _scored([0, 0, 1, 1], [0, 1, 1, 1], [0, alarm, alarm, alarm], [0, alarm, 0, alarm])
+    assert scores["hazard_accuracy"] == 0.75 and scores["risk_accuracy"] == 0.75
+    assert scores["hazard_macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)  # class 0: P 1 R 1/2; class 1: P 2/3 R 1
+    assert scores["risk_macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert scores["alarm_recall"] == pytest.approx(2 / 3)
+    assert math.isnan(_scored([0], [0], [0], [alarm])["alarm_recall"])  # no alarm rows: nothing to recall
+    empty = _scored(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert set(empty) == set(scores) and all(math.isnan(v) for v in empty.values())
 
 
 def toy_set(n_episodes: int = 40, seed: int = 0) -> MultimodalSet:

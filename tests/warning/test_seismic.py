@@ -20,7 +20,7 @@ from mineguard.warning.seismic import (
     rule_alarm,
     shift_split,
 )
-from mineguard.warning.seismic_models import balanced_weights, get_hazard_model, list_hazard_models
+from mineguard.warning.seismic_models import get_hazard_model, list_hazard_models
 
 FAST = {"logistic": {}, "boosting": {"max_iter": 40}, "mlp": {"epochs": 25, "patience": 10}}
 
@@ -196,10 +196,12 @@ def test_rule_baseline_mapping(tmp_path: Path) -> None:
         hazard_level(shifts, column="shift")
 
 
-def test_balanced_weights() -> None:
-    w = balanced_weights(np.array([0, 0, 0, 1]))
-    np.testing.assert_allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])  # each class sums to n / 2
-    assert w[:3].sum() == pytest.approx(w[3:].sum())
+@pytest.mark.parametrize("name", ["boosting", "logistic"])
+def test_sklearn_models_weigh_both_classes_the_same(name: str) -> None:
+    """No feature to split on, 3 negatives per positive: balanced classes put every score at 0.5, not 0.25."""
+    y = np.array([0, 0, 0, 1] * 10)
+    model = get_hazard_model(name, **({"max_iter": 5} if name == "boosting" else {})).fit(np.zeros((40, 2)), y)
+    np.testing.assert_allclose(model.predict_score(np.zeros((3, 2))), 0.5, atol=1e-6)
 
 
 def test_registry() -> None:

@@ -10,8 +10,8 @@ Two levels:
   ``alarm_report`` counts events detected, false alarms per day, and the lead time of each
   detected event, optionally against a baseline alarm sequence (the threshold rule in use).
 
-Pure numpy; scores follow the "higher = more hazardous" convention and alarms fire on
-``score >= threshold``.
+ROC-AUC and PR-AUC come from scikit-learn, the rest is numpy; scores follow the "higher = more
+hazardous" convention and alarms fire on ``score >= threshold``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def _scores_labels(scores: np.ndarray, labels: np.ndarray, *, need_both: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -38,45 +39,33 @@ def _scores_labels(scores: np.ndarray, labels: np.ndarray, *, need_both: bool = 
     return s, y
 
 
-def _midranks(x: np.ndarray) -> np.ndarray:
-    """1-based ranks of x, tied values sharing the mean of their ranks."""
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)  # rank of the last member of each tie group (values ascending)
-    return (ends - (counts - 1) / 2.0)[inverse]
-
-
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve = P(score of a positive > score of a negative), ties counting 1/2.
+
+    ``sklearn.metrics.roc_auc_score``, after the checks of ``_scores_labels``: one class only
+    raises ``ValueError`` (the area is undefined) where sklearn would warn and return NaN.
 
     Args:
         scores: (N,) finite hazard scores.
         labels: (N,) 0/1, both classes present.
     """
     s, y = _scores_labels(scores, labels)
-    ranks = _midranks(s)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))  # Mann-Whitney U / (n+ n-)
+    return float(roc_auc_score(y, s))
 
 
 def pr_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Average precision: sum_k (R_k - R_{k-1}) P_k over the distinct thresholds, high to low.
 
-    The step-wise area under the precision-recall curve (no interpolation), as
+    The step-wise area under the precision-recall curve (no interpolation),
     ``sklearn.metrics.average_precision_score``; a random score gives about the positive rate.
+    One class only raises ``ValueError`` where sklearn would warn and return 0 (no positives) or 1.
 
     Args:
         scores: (N,) finite hazard scores.
         labels: (N,) 0/1, both classes present.
     """
     s, y = _scores_labels(scores, labels)
-    order = np.argsort(-s, kind="mergesort")
-    s, y = s[order], y[order]
-    last_of_group = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]  # ties share one threshold
-    tp = np.cumsum(y)[last_of_group]
-    alarms = last_of_group + 1
-    precision = tp / alarms
-    recall = tp / y.sum()
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(average_precision_score(y, s))
 
 
 def threshold_at_false_alarm_rate(scores: np.ndarray, labels: np.ndarray, rate: float) -> float:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.metrics import roc_curve
 
 Identity = str | None
 
@@ -191,12 +192,11 @@ def roc_points(
     """FAR and TAR at every distinct score used as a threshold, from (0, 0) at ``+inf`` up to (1, 1).
 
     Both score lists must be non-empty. ``far[i]`` = impostors >= ``thresholds[i]`` / impostors.
+    ``sklearn.metrics.roc_curve`` with ``drop_intermediate=False`` (every distinct score kept).
     """
     genuine, impostor = _scores(genuine_scores, "genuine scores"), _scores(impostor_scores, "impostor scores")
     if genuine.size == 0 or impostor.size == 0:
         raise ValueError("an ROC needs both genuine and impostor scores")
-    thresholds = np.concatenate([[np.inf], np.unique(np.concatenate([genuine, impostor]))[::-1]])
-    g, i = np.sort(genuine), np.sort(impostor)
-    tar = (g.size - np.searchsorted(g, thresholds, side="left")) / g.size
-    far = (i.size - np.searchsorted(i, thresholds, side="left")) / i.size
+    is_genuine = np.r_[np.ones(genuine.size, dtype=bool), np.zeros(impostor.size, dtype=bool)]
+    far, tar, thresholds = roc_curve(is_genuine, np.r_[genuine, impostor], drop_intermediate=False)
     return RocPoints(far=far, tar=tar, thresholds=thresholds)

@@ -9,6 +9,7 @@ and the ratio of a model's error to the reference's error (here persistence, y(t
 a ratio below 1 means better than the reference, above 1 worse (a "relative MAE" / "relative RMSE";
 the RMSE ratio is 1 minus the square root of the MSE skill score). Windows can be left out with a
 boolean ``mask`` (N, H, K); a cell with no windows, or whose reference error is 0, is NaN.
+MAE and RMSE of each cell come from ``sklearn.metrics`` over that cell's scored windows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,12 @@ def forecast_errors(y_true: np.ndarray, y_pred: np.ndarray, *, mask: np.ndarray 
     keep = keep & np.isfinite(y_true)
     if np.any(keep & ~np.isfinite(y_pred)):
         raise ValueError("y_pred has NaN or infinite values where y_true is scored — the forecaster failed")
-    error = np.where(keep, y_pred - y_true, 0.0)
     n = keep.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mae = np.where(n > 0, np.abs(error).sum(axis=0) / n, np.nan)
-        rmse = np.where(n > 0, np.sqrt((error**2).sum(axis=0) / n), np.nan)
+    mae, rmse = np.full(n.shape, np.nan), np.full(n.shape, np.nan)
+    for h, k in zip(*np.nonzero(n), strict=True):  # each cell scores its own windows
+        rows = keep[:, h, k]
+        mae[h, k] = mean_absolute_error(y_true[rows, h, k], y_pred[rows, h, k])
+        rmse[h, k] = root_mean_squared_error(y_true[rows, h, k], y_pred[rows, h, k])
     return ForecastErrors(mae, rmse, n)
 
 

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
@@ -232,18 +232,24 @@ def predict(
     return Predictions(torch.cat(hazards).numpy(), torch.cat(risks).numpy())
 
 
+EVALUATION_KEYS = ("hazard_accuracy", "hazard_macro_f1", "risk_accuracy", "risk_macro_f1", "alarm_recall")
+
+
 def evaluate(pred: Predictions, inputs: FusionInputs) -> dict[str, float]:
-    """Hazard identification and risk-level accuracy / macro-F1 (over the classes present in the labels)."""
+    """Hazard identification and risk-level accuracy / macro-F1 (over the classes present in the labels), and the
+    recall of the alarm risk level; ``sklearn.metrics``, NaN where there is nothing to score."""
     h_true, r_true = inputs.hazard.numpy(), inputs.risk.numpy()
     h_pred, r_pred = pred.hazard.argmax(1), pred.risk.argmax(1)
     alarm = len(RISK_LEVELS) - 1
     alarm_rows = r_true == alarm
+    if h_true.size == 0:
+        return dict.fromkeys(EVALUATION_KEYS, math.nan)
     return {
-        "hazard_accuracy": float((h_pred == h_true).mean()) if h_true.size else math.nan,
+        "hazard_accuracy": float(accuracy_score(h_true, h_pred)),
         "hazard_macro_f1": float(f1_score(h_true, h_pred, labels=np.unique(h_true), average="macro", zero_division=0)),
-        "risk_accuracy": float((r_pred == r_true).mean()) if r_true.size else math.nan,
+        "risk_accuracy": float(accuracy_score(r_true, r_pred)),
         "risk_macro_f1": float(f1_score(r_true, r_pred, labels=np.unique(r_true), average="macro", zero_division=0)),
-        "alarm_recall": float((r_pred[alarm_rows] == alarm).mean()) if alarm_rows.any() else math.nan,
+        "alarm_recall": float(recall_score(alarm_rows, r_pred == alarm)) if alarm_rows.any() else math.nan,
     }
 
 

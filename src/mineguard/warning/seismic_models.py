@@ -54,12 +54,6 @@ def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X, y.astype(np.int64)
 
 
-def balanced_weights(y: np.ndarray) -> np.ndarray:
-    """(N,) sample weights n / (2 n_class): both classes weigh the same in total (sklearn 'balanced')."""
-    counts = np.bincount(y, minlength=2)
-    return (y.size / (2.0 * counts))[y]
-
-
 @register_hazard_model("logistic")
 class LogisticHazard:
     """Logistic regression with class-balanced weights."""
@@ -81,7 +75,7 @@ class LogisticHazard:
 
 @register_hazard_model("boosting")
 class BoostedHazard:
-    """Histogram gradient boosting with class-balanced sample weights (fixed size, no early stopping:
+    """Histogram gradient boosting with class-balanced weights (fixed size, no early stopping:
     sklearn's own early stopping would hold out a random, not time-ordered, slice)."""
 
     name = "boosting"
@@ -103,6 +97,7 @@ class BoostedHazard:
             min_samples_leaf=min_samples_leaf,
             l2_regularization=l2_regularization,
             early_stopping=False,
+            class_weight="balanced",
             random_state=seed,
         )
 
@@ -110,7 +105,7 @@ class BoostedHazard:
         self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
     ) -> BoostedHazard:
         X, y = _check_xy(X, y)
-        self.model.fit(X, y, sample_weight=balanced_weights(y))
+        self.model.fit(X, y)
         return self
 
     def predict_score(self, X: np.ndarray) -> np.ndarray:
