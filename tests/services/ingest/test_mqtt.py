@@ -165,7 +165,7 @@ def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, 
         assert _wait(lambda: stored()[0] == 200 and len(stored()[1]) == 1), stored()[0]
         ((reason, device_id, seq, payload),) = stored()[1]
         assert (reason, device_id, seq, json.loads(payload)) == ("invalid_schema", "co-belt", 3000100, POISON)
-        assert worker.status().waiting == 0
+        assert _wait(lambda: worker.status().waiting == 0)  # the last batch is committed before it leaves in-flight
     finally:
         producer.stop()
         worker.stop()
