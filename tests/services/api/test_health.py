@@ -6,7 +6,6 @@ poison reading on the service's own bus is refused alone."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from mineguard.services.ingest.bus import topic_for
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
+from polling import wait_for
 from service_inputs import POISON
 
 from .conftest import ADMIN_PASSWORD, Api, login
@@ -38,15 +38,6 @@ def watched(database_url: str) -> Iterator[Api]:
         api.tokens["super_manager"] = login(client, "admin", ADMIN_PASSWORD)
         yield api
     app.state.ctx.engine.dispose()
-
-
-def _until(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def _co(seq: int, t: datetime) -> bytes:
@@ -90,7 +81,8 @@ def test_stuck_ingest_answers_503_raises_an_alert_and_recovers(watched: Api) -> 
 
     worker.sessions = database_away  # the worker's database goes away; the API's still answers
     ctx.bus.publish(topic_for(ctx.site_id, "co-belt", "co"), _co(1, utc_now() - timedelta(seconds=1)))
-    stuck = _until(lambda: (r := watched.client.get("/api/v1/health")).status_code == 503 and r)
+    stuck = wait_for(lambda: (r := watched.client.get("/api/v1/health")).status_code == 503 and r, 10.0)
+    assert stuck, "health never turned 503"
     body = stuck.json()
     assert body["status"] == "unhealthy" and body["version"] and body["site"] == ctx.site_id
     assert body["reason"].startswith("ingest stuck: 1 message waiting, the oldest for ")
@@ -102,7 +94,8 @@ def test_stuck_ingest_answers_503_raises_an_alert_and_recovers(watched: Api) -> 
         alerts = watched.call("super_manager", "GET", "/api/v1/alerts", params={"state": state}).json()
         return next((a for a in alerts if a["rule_id"] == "ingest-health"), None)
 
-    alert = _until(lambda: ingest_alert("open"))
+    alert = wait_for(lambda: ingest_alert("open"), 10.0)
+    assert alert, "no open ingest-health alert"
     assert alert["severity"] == "critical" and alert["key"] == f"ingest-health:{ctx.site_id}"
     assert alert["title"] == "Ingest stalled: sensor readings are not being stored"
     assert "1 message waiting" in alert["message"] and "check the ingest service and its database" in alert["message"]
@@ -110,8 +103,9 @@ def test_stuck_ingest_answers_503_raises_an_alert_and_recovers(watched: Api) -> 
 
     worker.sessions = working_sessions  # the database is back: the kept reading is stored, nothing lost
     assert worker.flush(timeout=10)
-    assert _until(lambda: watched.client.get("/api/v1/health").status_code == 200)
-    resolved = _until(lambda: ingest_alert("resolved"))
+    assert wait_for(lambda: watched.client.get("/api/v1/health").status_code == 200, 10.0)
+    resolved = wait_for(lambda: ingest_alert("resolved"), 10.0)
+    assert resolved, "the ingest-health alert was not resolved"
     assert resolved["resolution"] == "ingest recovered"
     assert watched.call("super_manager", "GET", "/api/v1/readings/stats").json()["readings"] == 1
 

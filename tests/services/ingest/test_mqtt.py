@@ -17,6 +17,7 @@ from mineguard.services.ingest.mqtt import MqttCommunicator, MqttError
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import RejectedPayload, SensorReading
+from polling import wait_for
 from service_inputs import POISON
 
 from .conftest import NOW, reading
@@ -31,15 +32,6 @@ def broker() -> Iterator[LocalBroker]:
             yield running
     except BrokerUnavailable as exc:
         pytest.skip(str(exc))
-
-
-def _wait(predicate, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _payload(seq: int) -> bytes:
@@ -57,7 +49,7 @@ def test_publish_subscribe_with_wildcards(broker: LocalBroker) -> None:
         producer.publish(topic_for(SITE, "co-belt", "co"), b"2")  # not matched
         producer.publish(topic_for(SITE, "ch4-return", "methane"), b"3")
         assert producer.wait_published(5)
-        assert _wait(lambda: len(got) == 2, 5)
+        assert wait_for(lambda: len(got) == 2, 5)
         assert [p for _, p in got] == [b"1", b"3"]
     finally:
         consumer.stop()
@@ -89,13 +81,13 @@ def test_worker_ingests_over_mqtt_and_survives_a_broker_restart(broker: LocalBro
         for seq in range(100):
             producer.publish(topic, _payload(seq))
         assert producer.wait_published(10)
-        assert _wait(lambda: stored() == 100), stored()
+        assert wait_for(lambda: stored() == 100), stored()
         broker.restart()  # both clients lose their connection and reconnect on their own
-        assert _wait(lambda: consumer.connected and producer.connected, 20)
+        assert wait_for(lambda: consumer.connected and producer.connected, 20)
         for seq in range(100, 200):
             producer.publish(topic, _payload(seq))
         assert producer.wait_published(10)
-        assert _wait(lambda: stored() == 200), stored()
+        assert wait_for(lambda: stored() == 200), stored()
         assert consumer.connects >= 2
     finally:
         producer.stop()
@@ -128,7 +120,7 @@ def test_unacknowledged_messages_come_back_after_a_crash(broker: LocalBroker, en
     revived.start()
     try:
         with sessions() as s:
-            assert _wait(lambda: s.scalar(select(func.count()).select_from(SensorReading)) == 30)
+            assert wait_for(lambda: s.scalar(select(func.count()).select_from(SensorReading)) == 30)
         time.sleep(0.5)  # redeliveries of anything acknowledged late must not add rows
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(SensorReading)) == 30
@@ -162,10 +154,10 @@ def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, 
         for seq in range(100, 200):
             producer.publish(topic, _payload(seq))
         assert producer.wait_published(10)
-        assert _wait(lambda: stored()[0] == 200 and len(stored()[1]) == 1), stored()[0]
+        assert wait_for(lambda: stored()[0] == 200 and len(stored()[1]) == 1), stored()[0]
         ((reason, device_id, seq, payload),) = stored()[1]
         assert (reason, device_id, seq, json.loads(payload)) == ("invalid_schema", "co-belt", 3000100, POISON)
-        assert _wait(lambda: worker.status().waiting == 0)  # the last batch is committed before it leaves in-flight
+        assert wait_for(lambda: worker.status().waiting == 0)  # the last batch is committed before it leaves in-flight
     finally:
         producer.stop()
         worker.stop()
