@@ -27,7 +27,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mineguard.services.auth.users import tokens_in_use
+from mineguard.services.auth.users import LOG_IN_AGAIN, token_problem, tokens_in_use
 from mineguard.services.storage.models import ApiToken, User
 from mineguard.services.storage.types import utc_now
 
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 TOKEN_UNUSABLE = 4401
 SCOPE_CHANGED = 4409
-LOG_IN_AGAIN = "log in again at POST /api/v1/auth/token"
 MAX_REASON_BYTES = 123  # RFC 6455 §5.5: a close frame's reason fits in 123 bytes
 
 
@@ -61,13 +60,10 @@ class StreamGrant:
 
     def verdict(self, held: tuple[ApiToken, User] | None, now: datetime) -> tuple[int, str] | None:
         """Why the stream must close given the stored token and user (None: revoked); None to keep it."""
-        if held is None:
-            return TOKEN_UNUSABLE, f"token revoked — {LOG_IN_AGAIN}"
-        token, user = held
-        if token.expires_at <= now:
-            return TOKEN_UNUSABLE, f"token expired — {LOG_IN_AGAIN}"
-        if not user.active:
-            return TOKEN_UNUSABLE, "account disabled — ask a super-manager"
+        token, user = held if held is not None else (None, None)
+        problem = token_problem(token, user, now)
+        if problem is not None:
+            return TOKEN_UNUSABLE, problem
         if (str(user.role), user.crew, user.asset_id) != (self.role, self.crew, self.asset_id):
             return SCOPE_CHANGED, "your role or crew changed — reconnect to /api/v1/stream for the new scope"
         return None

@@ -94,17 +94,29 @@ def issue_token(session: Session, username: str, password: str, ttl_s: int) -> I
     return IssuedToken(token, expires, user)
 
 
+LOG_IN_AGAIN = "log in again at POST /api/v1/auth/token"
+
+
+def token_problem(token: ApiToken | None, user: User | None, now: datetime) -> str | None:
+    """Why a stored token (None: unknown or revoked) of ``user`` is unusable at ``now``; None when usable.
+    The one rule for the HTTP bearer check and for the live stream's rechecks."""
+    if token is None:
+        return f"unknown or revoked token — {LOG_IN_AGAIN}"
+    if token.expires_at <= now:
+        return f"token expired — {LOG_IN_AGAIN}"
+    if user is None or not user.active:
+        return "account disabled — ask a super-manager"
+    return None
+
+
 def token_holder(session: Session, token: str) -> tuple[ApiToken, User]:
     """The stored token and its active user; AuthError says why a token is unusable."""
     row = session.get(ApiToken, digest_secret(token))
-    if row is None:
-        raise AuthError("unknown or revoked token — log in again at POST /api/v1/auth/token")
-    if row.expires_at < utc_now():
-        raise AuthError("token expired — log in again at POST /api/v1/auth/token")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        raise AuthError("account disabled — ask a super-manager")
-    return row, user
+    user = session.get(User, row.user_id) if row is not None else None
+    problem = token_problem(row, user, utc_now())
+    if problem is not None:
+        raise AuthError(problem)
+    return row, user  # type: ignore[return-value]
 
 
 def user_for_token(session: Session, token: str) -> User:
