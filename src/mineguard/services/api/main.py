@@ -94,4 +94,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for module in (health, *ROUTERS):
         declare_error_responses(module.router)
         app.include_router(module.router)
+        refusals.watch(module.router.routes)
     return app

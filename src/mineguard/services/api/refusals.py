@@ -14,8 +14,11 @@ import logging
 import queue
 import re
 import threading
+from collections.abc import Iterable
 
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import BaseRoute
 
 from mineguard.services.api.errors import Refusal
 from mineguard.services.ingest.store import record_rejections
@@ -25,22 +28,33 @@ from mineguard.services.storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
-INGEST_ROUTES = re.compile(r"^/api/v1/(readings|events|gateways/[^/]{1,64}/readings)/?$")
+INGEST = {"x-ingest": True}  # ``openapi_extra`` of an ingest route: its refused bodies are kept as rejects
 _STOP = object()
 
 
 class RefusalLog:
-    """Writes the refusals of ingest routes to ``rejected_payloads`` from a thread of its own."""
+    """Writes the refusals of ingest routes (declared with ``openapi_extra={**INGEST, ...}``) to ``rejected_payloads`` from a thread of its own."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_pending: int = 1000, batch: int = 100) -> None:
         self.sessions, self.batch = sessions, batch
         self._pending: queue.Queue = queue.Queue(max_pending)
         self._thread: threading.Thread | None = None
+        self._routes: list[re.Pattern[str]] = []
         self.dropped = 0
+
+    def watch(self, routes: Iterable[BaseRoute]) -> None:
+        """Also keep refusals of those ``routes`` (a router's) that are POST and declared with ``INGEST``."""
+        self._routes += [
+            route.path_regex
+            for route in routes
+            if isinstance(route, APIRoute)
+            and "POST" in route.methods
+            and (route.openapi_extra or {}).get("x-ingest") is True
+        ]
 
     def __call__(self, refusal: Refusal) -> None:
         """Queue ``refusal`` when it is a POST to an ingest route (called on the event loop: never blocks)."""
-        if refusal.method != "POST" or not INGEST_ROUTES.match(refusal.path):
+        if refusal.method != "POST" or not any(route.match(refusal.path) for route in self._routes):
             return
         try:
             self._pending.put_nowait(refusal)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
+from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.events import EventReportOut, SourceEventOut
 from mineguard.services.auth.roles import Permission
@@ -40,7 +41,7 @@ _BATCH_BODY = batch_request_body("events", _EVENT, MAX_EVENTS)
     "",
     response_model=EventReportOut,
     summary="(gateway or manager) a batch of camera/face/tag events",
-    openapi_extra={"requestBody": _BATCH_BODY},
+    openapi_extra={**INGEST, "requestBody": _BATCH_BODY},
     responses={422: {"description": "not a batch: not JSON, wrong shape or over 500 events"}},
 )
 def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mineguard.services.api.deps import GatewayDep, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.assets import position_event
 from mineguard.services.api.schemas.gateways import (
@@ -113,7 +114,12 @@ def ack(command_id: CommandId, body: AckIn, gateway: GatewayDep, unit: UnitDep) 
     return CommandOut.model_validate(row)
 
 
-@router.post("/{gateway_id}/readings", response_model=list[TagOutcomeOut], summary="(gateway) tag readings batch")
+@router.post(
+    "/{gateway_id}/readings",
+    response_model=list[TagOutcomeOut],
+    summary="(gateway) tag readings batch",
+    openapi_extra=INGEST,
+)
 def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[TagOutcomeOut]:
     """One outcome per fix, in order. A fix more than ``max_skew_s`` ahead of the server clock is
     refused alone (``refused`` says why; kept among the rejects as ``clock_skew``), the rest applied."""

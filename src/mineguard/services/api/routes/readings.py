@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
+from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
@@ -42,7 +43,7 @@ _BATCH_BODY = batch_request_body("readings", _READING, MAX_BATCH)
     "",
     response_model=IngestReportOut,
     summary="(gateway or manager) a batch of sensor readings",
-    openapi_extra={"requestBody": _BATCH_BODY},
+    openapi_extra={**INGEST, "requestBody": _BATCH_BODY},
     responses={422: {"description": "not a batch: not JSON, wrong shape or over 1000 readings"}},
 )
 def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
