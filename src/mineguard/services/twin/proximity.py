@@ -181,7 +181,8 @@ def stored_reference(session: Session, tracker: ApproachTracker) -> Reference:
         ).first()
         if row is None:
             return None
-        fix = Fix(row.t, (row.x, row.y, row.z))
+        t, x, y, z = row
+        fix = Fix(t, (x, y, z))
         tracker.record(asset_id, fix)
         return fix
 
