@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +17,7 @@ from mineguard.services.storage.db import make_engine, migrate, session_factory,
 from mineguard.services.storage.models import User
 from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.loader import graph_from_db, sync_site
-from mineguard.services.twin.site import load_site
+from mineguard.services.twin.site import ProximityConfig, load_site
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class Booted:
     site_id: str
     admin_password: str | None  # set only when it was generated now
     seal: AuditSeal  # the audit log's key and checkpoint file, attached to ``sessions``
+    proximity: ProximityConfig = field(default_factory=ProximityConfig)  # who counts as approaching (site file)
 
 
 def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
@@ -53,4 +54,4 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
             )
         graph = graph_from_db(session)
     seal.checkpoint(engine)  # the head at start (for a legacy log: the cut-over to the key)
-    return Booted(engine, sessions, graph, site.id, generated, seal)
+    return Booted(engine, sessions, graph, site.id, generated, seal, site.proximity)

@@ -40,6 +40,8 @@ MATRIX = [
     ("GET", "/api/v1/assets/{asset_id}", "/api/v1/assets/miner-001", None, ALL),
     ("GET", "/api/v1/assets/{asset_id}/position", "/api/v1/assets/miner-001/position", None, ALL),
     ("GET", "/api/v1/assets/{asset_id}/history", "/api/v1/assets/miner-001/history", None, ALL),
+    ("GET", "/api/v1/assets/{asset_id}/state", "/api/v1/assets/miner-001/state", None, ALL),
+    ("GET", "/api/v1/assets/{asset_id}/state/history", "/api/v1/assets/miner-001/state/history", None, ALL),
     (
         "POST",
         "/api/v1/assets/{asset_id}/position",

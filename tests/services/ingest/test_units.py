@@ -37,6 +37,10 @@ from mineguard.services.ingest.units import (
         ("roof_pressure", 250, "bar", 25.0),
         ("vibration", 0.5, "in/s", 12.7),
         ("humidity", 85, "%", 85),
+        ("bearing_temp", 167, "degF", 75.0),
+        ("bearing_temp", 348.15, "K", 75.0),
+        ("running", 1, "on/off", 1.0),
+        ("running", 0, "state", 0.0),
         ("dust", 4, " mg/m3 ", 4),  # surrounding blanks are ignored
     ],
 )
@@ -100,3 +104,12 @@ def test_physical_spans(kind: str, value: float, inside: bool) -> None:
     assert (problem is None) == inside
     if not inside:
         assert f"{kind} {value:g}" in problem and "physical span" in problem and "check the sensor" in problem
+
+
+def test_machine_kinds_have_their_units_and_spans() -> None:
+    assert CANONICAL_UNITS["running"] == "state" and accepted_units("running") == ["state", "on/off"]
+    assert CANONICAL_UNITS["bearing_temp"] == "degC" and "degF" in accepted_units("bearing_temp")
+    assert out_of_span("running", 1.0) is None and out_of_span("running", 0.0) is None
+    assert "outside the physical span 0..1 state" in (out_of_span("running", 2.0) or "")
+    with pytest.raises(UnitError, match=r"running in 'rpm' is not a known unit — send one of: state, on/off"):
+        to_canonical("running", 1500, "rpm")

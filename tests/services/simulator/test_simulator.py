@@ -33,7 +33,10 @@ def test_normal_operation_stays_below_alarm_levels(site) -> None:
     assert max(values["temp-1101"]) < 26.0 and max(values["dust-1101"]) < 4.0
     assert max(values["vib-belt-drive"]) < 4.5 and max(values["roof-1101"]) < 30.0
     assert max(values["co-belt"]) < 24.0 and min(values["o2-main"]) > 20.0
-    assert all(np.std(v) > 0 for v in values.values())  # noisy, never stuck
+    runs = {d.id for d in site.devices if d.sensor_kind == "running"}
+    assert all(np.std(v) > 0 for device, v in values.items() if device not in runs)  # noisy, never stuck
+    assert {device: set(values[device]) for device in runs} == {device: {1.0} for device in runs}  # machines run
+    assert max(values["belt-b1-bearing"]) < 75.0 and max(values["shearer-1101-vib"]) < 4.5
 
 
 def test_fan_stop_makes_face_methane_rise_and_restart_clears_it(site) -> None:
@@ -43,7 +46,8 @@ def test_fan_stop_makes_face_methane_rise_and_restart_clears_it(site) -> None:
     before = field.state.methane["face_1101"]
     field.state.fan_f2_running = False
     for _ in range(25):
-        field.step(1.0)
+        fan = [r.value for r in field.step(1.0) if r.device_id == "fan-f2-run"]
+        assert fan == [0.0]  # the fan's run-state sensor reads it stopped
     rate = (field.state.methane["face_1101"] - before) / 25
     assert 0.02 <= rate <= 0.07  # ~0.03 %/s
     for _ in range(40):
@@ -99,3 +103,17 @@ def test_cli_runs_headless_and_reports(tmp_path, capsys) -> None:
     assert "MineGuard platform demo" in out and "readings:" in out
     assert "[FAIL]" in out and "timeline not reached" in out
     assert rc == 1  # 8 simulated seconds: the scenarios have not happened yet
+
+
+def test_machine_sensors_read_their_machine(site) -> None:
+    field = SensorField(site, seed=2, dropout=0.0)
+    field.state.offsets["belt-b1.bearing_temp"] = 30.0
+    field.state.offsets["shearer-1101.vibration"] = 5.0
+    field.state.shearer_on["face_1101"] = False
+    readings = {r.device_id: r for _ in range(3) for r in field.step(1.0)}
+    assert (
+        readings["belt-b1-bearing"].value == pytest.approx(85.0, abs=1.5) and readings["belt-b1-bearing"].unit == "degC"
+    )
+    assert readings["shearer-1101-run"].value == 0.0 and readings["belt-b1-run"].value == 1.0
+    assert readings["shearer-1101-vib"].value == pytest.approx(5.3, abs=1.0)  # idle 0.3 mm/s plus the offset
+    assert readings["fan-f2-run"].value == 1.0 and readings["fan-f2-run"].unit == "state"

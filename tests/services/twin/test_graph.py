@@ -134,3 +134,13 @@ def test_point_along_single_point_zone_and_locate_near_a_point() -> None:
     assert graph.point_along("sump", 0.7) == [5, 5, -50]
     assert graph.locate(6, 5, -50) == "sump"
     assert graph.locate(8, 5, -50) is None
+
+
+def test_distances_to_agrees_with_distance_to() -> None:
+    from mineguard.services.twin.site import load_site
+
+    graph = ZoneGraph.from_site(load_site())
+    points = np.random.default_rng(0).uniform([-50, -80, -420], [800, 60, 0], size=(40, 3))
+    for zone_id in ("face_1101", "return_airway", "main_shaft"):
+        expected = [graph.distance_to(zone_id, *p) for p in points]
+        assert graph.distances_to(zone_id, points) == pytest.approx(expected, abs=1e-9)

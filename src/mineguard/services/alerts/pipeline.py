@@ -1,8 +1,9 @@
 """Readings and events → rule engine → alert book: the path from a sensor to a person.
 
 :class:`AlertPipeline` keeps one :class:`~mineguard.services.rules.engine.RuleEngine` for the
-site, feeds it every accepted reading (signal key = sensor kind, zone = the sensor's zone) and
-every other signal (fan state, vision and tag events: ``observe_signal``), and turns each rule
+site, feeds it every accepted reading (signal key = sensor kind, zone = the sensor's zone; for a
+sensor mounted on an asset also ``<asset>.<kind>``, a machine's run state or bearing) and every other
+signal (the twin's approach signals, vision and tag events: ``observe_signal``), and turns each rule
 transition into an alert change: ``raised``/``escalated`` raise or update the alert of that
 rule in that zone, ``cleared`` resolves it. ``tick`` re-evaluates stale signals and climbs the
 escalation ladder. Each change is handed to ``on_change`` (live stream, notifiers) after its
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -100,7 +101,7 @@ def scenario_rules() -> list[CombinedRule]:
             "clear_for_s": 10,
             "all": [
                 c("methane", "rising", "face_1101", rate_per_min=0.3, window_s=20, max_age_s=10),
-                c("fan-f2.running", "==", value=False, max_age_s=15),
+                c("fan-f2.running", "==", "return_airway", value=0.0, max_age_s=15),
             ],
             "action": "evacuate Face 1101 and cut power within 20 m: methane {methane@face_1101} % rising "
             "{rate_per_min} %/min with booster fan F2 stopped (inadequate ventilation); restart the fan",
@@ -161,6 +162,7 @@ class SiteIndex:
     zone_kinds: dict[str, str]
     device_zones: dict[str, str | None]
     units: dict[str, str]
+    device_assets: dict[str, str] = field(default_factory=dict)  # sensor -> the asset it is mounted on
 
     @classmethod
     def load(cls, session: Session) -> SiteIndex:
@@ -168,8 +170,24 @@ class SiteIndex:
         devices = list(session.scalars(select(Device).where(Device.kind == "sensor")))
         units = dict(CANONICAL_UNITS)  # readings are stored in canonical units
         return cls(
-            {z.id: z.name for z in zones}, {z.id: z.kind for z in zones}, {d.id: d.zone_id for d in devices}, units
+            {z.id: z.name for z in zones},
+            {z.id: z.kind for z in zones},
+            {d.id: d.zone_id for d in devices},
+            units,
+            {d.id: d.asset_id for d in devices if d.asset_id},
         )
+
+
+def reading_observations(readings: Iterable, site: SiteIndex) -> Iterable[tuple[str, datetime, float, str | None]]:
+    """``(signal, t, value, zone)`` of stored readings in time order: ``<kind>`` in the sensor's zone and,
+    for a sensor mounted on an asset, ``<asset>.<kind>`` there too (a machine's ``<asset>.running``)."""
+    zones, assets = site.device_zones, site.device_assets
+    for r in sorted(readings, key=_time):
+        zone = zones.get(r.device_id)
+        yield r.kind, r.t, r.value, zone
+        asset = assets.get(r.device_id)
+        if asset is not None:
+            yield f"{asset}.{r.kind}", r.t, r.value, zone
 
 
 def describe(transition: RuleTransition, site: SiteIndex, kind: str | None) -> tuple[str, str]:
@@ -223,12 +241,14 @@ class AlertPipeline:
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
         """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``) in time order."""
-        zones = self.site.device_zones
         with self._lock:
-            observations = ((r.kind, r.t, r.value, zones.get(r.device_id)) for r in sorted(readings, key=_time))
-            return self._apply(self.engine.observe_many(observations))
+            return self._apply(self.engine.observe_many(reading_observations(readings, self.site)))
 
-    def observe_signal(self, key: str, t: datetime, value: float | bool, zone_id: str | None = None) -> list:
+    def observe_signal(
+        self, key: str, t: datetime, value: float | bool, zone_id: str | None = None, source: str | None = None
+    ) -> list:
+        """One derived or external signal; ``source`` names the input behind it (``twin:<person id>``) for
+        the engine's evidence, which records it once the engine takes sources."""
         with self._lock:
             return self._apply(self.engine.observe(key, t, value, zone_id))
 

@@ -16,6 +16,7 @@ from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.services.twin.graph import ZoneGraph
+from mineguard.services.twin.proximity import ApproachTracker
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ServiceContext:
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
+    approach: ApproachTracker = field(default_factory=ApproachTracker)  # people's recent fixes, for closing speeds
     streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
     logins: LoginGuard = field(init=False)  # failed-login back-off and the bound on concurrent password checks
 

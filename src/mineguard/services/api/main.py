@@ -36,6 +36,7 @@ from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
 from mineguard.services.lifecycle import Models, ServiceRuntime
 from mineguard.services.settings import Settings
+from mineguard.services.twin.proximity import ApproachTracker
 
 ROUTERS = (
     alerts,
@@ -65,7 +66,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or Settings()
     models = Models.load(settings)  # a bad risk model or incident index fails here, before anything runs
     booted = bootstrap(settings, engine)
-    ctx = ServiceContext(settings, booted.engine, booted.sessions, EventHub(), booted.graph, booted.site_id)
+    ctx = ServiceContext(
+        settings,
+        booted.engine,
+        booted.sessions,
+        EventHub(),
+        booted.graph,
+        booted.site_id,
+        approach=ApproachTracker(booted.proximity),
+    )
     refusals = RefusalLog(ctx.sessions)  # oversized ingest bodies, kept as rejects
 
     @asynccontextmanager

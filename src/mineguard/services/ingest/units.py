@@ -9,12 +9,13 @@ models never guess; the raw value and unit are kept beside them. Conversions are
   air's temperature and pressure (ppm = mg/m3 * 24.45 / M only at 25 degC, 1 atm).
 - methane ``%LEL`` is refused too: the lower explosive limit is 4.4 % vol (IEC 60079-20-1) or
   5 % vol (older tables), so the conversion depends on how the detector was calibrated.
-- temperature: ``degC``; degF -> (F - 32) * 5/9, K -> K - 273.15.
+- temperature, bearing_temp (a machine's bearing): ``degC``; degF -> (F - 32) * 5/9, K -> K - 273.15.
 - wind_speed: ``m/s``; m/min / 60, km/h / 3.6, ft/min * 0.00508.
 - dust: ``mg/m3``; ug/m3 / 1000, g/m3 * 1000.
 - roof_pressure: ``MPa``; kPa / 1000, bar / 10, psi * 0.006894757.
 - vibration (velocity): ``mm/s``; in/s * 25.4.
 - humidity: ``%RH``.
+- running (a machine's run signal): ``state``, 1 = running, 0 = stopped; ``on/off`` is the same scale.
 
 ``PHYSICAL_SPANS`` bound what an instrument can physically report, in canonical units; a value
 outside is an instrument fault (a broken methane head reading 120 %), not a hazard reading.
@@ -36,6 +37,8 @@ CANONICAL_UNITS: dict[str, str] = {
     "roof_pressure": "MPa",
     "vibration": "mm/s",
     "humidity": "%RH",
+    "bearing_temp": "degC",
+    "running": "state",
 }
 
 
@@ -55,6 +58,13 @@ _PPM_TO_PCT = Conversion(1e-4)
 _PPB_TO_PPM = Conversion(1e-3)
 _TOXIC_GAS = {"ppm": _SAME, "ppb": _PPB_TO_PPM}
 _DEGC = {"degC": _SAME, "°C": _SAME, "C": _SAME}
+_TEMPERATURE = {
+    **_DEGC,
+    "degF": Conversion(5 / 9, -32 * 5 / 9),
+    "°F": Conversion(5 / 9, -32 * 5 / 9),
+    "F": Conversion(5 / 9, -32 * 5 / 9),
+    "K": Conversion(1.0, -273.15),
+}
 
 CONVERSIONS: dict[str, dict[str, Conversion]] = {
     "methane": {"%": _SAME, "%vol": _SAME, "ppm": _PPM_TO_PCT},
@@ -62,13 +72,7 @@ CONVERSIONS: dict[str, dict[str, Conversion]] = {
     "co": _TOXIC_GAS,
     "no2": _TOXIC_GAS,
     "h2s": _TOXIC_GAS,
-    "temperature": {
-        **_DEGC,
-        "degF": Conversion(5 / 9, -32 * 5 / 9),
-        "°F": Conversion(5 / 9, -32 * 5 / 9),
-        "F": Conversion(5 / 9, -32 * 5 / 9),
-        "K": Conversion(1.0, -273.15),
-    },
+    "temperature": _TEMPERATURE,
     "wind_speed": {
         "m/s": _SAME,
         "m/min": Conversion(1 / 60),
@@ -85,6 +89,8 @@ CONVERSIONS: dict[str, dict[str, Conversion]] = {
     "roof_pressure": {"MPa": _SAME, "kPa": Conversion(1e-3), "bar": Conversion(0.1), "psi": Conversion(0.006894757)},
     "vibration": {"mm/s": _SAME, "in/s": Conversion(25.4)},
     "humidity": {"%RH": _SAME, "%": _SAME},
+    "bearing_temp": _TEMPERATURE,
+    "running": {"state": _SAME, "on/off": _SAME},
 }
 
 # Units that look convertible but are not without more information; the reason says why.
@@ -110,6 +116,8 @@ PHYSICAL_SPANS: dict[str, tuple[float, float]] = {
     "roof_pressure": (0.0, 200.0),
     "vibration": (0.0, 1_000.0),
     "humidity": (0.0, 100.0),
+    "bearing_temp": (-50.0, 300.0),
+    "running": (0.0, 1.0),
 }
 
 

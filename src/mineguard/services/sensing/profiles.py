@@ -42,6 +42,9 @@ KIND_PROFILES: dict[str, KindProfile] = {
     "roof_pressure": KindProfile((0.0, 80.0), 2.0, False, 0.5, False, "roof pressure"),
     "vibration": KindProfile((0.0, 100.0), 5.0, True, 1.0, True, "vibration"),
     "humidity": KindProfile((0.0, 100.0), 5.0, True, 2.0, False, "humidity"),
+    "bearing_temp": KindProfile((-20.0, 150.0), 5.0, True, 2.0, False, "bearing temperature"),
+    # a run signal holds 0 or 1 for hours and jumps between them: never a spike, never stuck or drifting
+    "running": KindProfile((0.0, 1.0), 2.0, False, float("inf"), True, "run state"),
 }
 
 

@@ -6,13 +6,13 @@ headless through ``TestClient(app)``, or with uvicorn in a thread when ``port`` 
 API, docs and live stream are reachable while the demo runs. Each simulated second:
 
 1. the scenario script sets the machines (fan, shearer, belt) and emits camera events;
-2. every sensor reading is published on ``ctx.bus`` (topic ``mineguard/<site>/<device>/<kind>``)
+2. every sensor reading, the machines' sensors (run state, bearing temperature, shearer
+   vibration) included, is published on ``ctx.bus`` (topic ``mineguard/<site>/<device>/<kind>``)
    stamped with the wall clock, so the ingest clock-skew check passes;
 3. camera events (``vision.no_helmet``) are stored and fed to the rules exactly as
-   ``POST /api/v1/events`` does; machine telemetry (fan state, bearing temperature, shearer
-   vibration) and each danger zone's nearest person (``danger.approach``, metres) go to the
-   alert pipeline as signals;
-4. the miners' tags move (``apply_tag_reading`` in one transaction).
+   ``POST /api/v1/events`` does;
+4. the miners' tags move (``apply_tag_reading`` in one transaction), and the twin derives the
+   approach signals from the committed fixes as the gateway readings route does.
 
 ``speed`` compresses the timeline: one simulated second every ``1 / speed`` wall seconds, while
 readings stay stamped with the wall clock (rates and debounce times in the rules are wall time).
@@ -31,6 +31,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import func, select
 
+from mineguard.services.alerts.approach import feed_approach
 from mineguard.services.ingest.bus import topic_for
 from mineguard.services.ingest.events import store_events
 from mineguard.services.iot.tags import apply_tag_reading, pair_tag
@@ -40,6 +41,7 @@ from mineguard.services.simulator.scenarios import SCENARIOS, TIMELINE_S, Scenar
 from mineguard.services.simulator.sensors import SensorField
 from mineguard.services.storage.models import Alert, AlertEvent, SensorReading, Site
 from mineguard.services.storage.types import utc_now
+from mineguard.services.twin.proximity import Fix, PersonFix
 from mineguard.services.twin.site import load_site
 
 log = logging.getLogger(__name__)
@@ -162,7 +164,6 @@ def _drive(
         d.id: (d.zone, np.asarray(d.position, dtype=float)) for d in site.devices if d.kind == "camera" and d.position
     }
     script = ScenarioScript(sensors, graph, {w.plan.asset_id: w for w in walkers}, cameras, seed=seed)
-    danger_zones = [z.id for z in site.zones if z.danger]
     clock = _Clock(speed)
     if stop is not None:
         clock.stopped = stop
@@ -182,18 +183,17 @@ def _drive(
                 topic_for(ctx.site_id, reading.device_id, reading.kind), json.dumps(reading.payload(stamp)).encode()
             )
             published += 1
-        for tm in sensors.telemetry():
-            pipeline.observe_signal(tm.key, now, tm.value, tm.zone_id)
         if events:  # through the same path as POST /api/v1/events: stored, then to the rules
             with sessions() as session, session.begin():
                 report = store_events(session, events, source="simulator:camera", now=now)
             pipeline.observe_events(report.accepted)
             vision += len(report.accepted)
         tag_fixes = [walker.step(1.0) for walker in walkers]
+        moved = []
         with sessions() as session, session.begin():
             site_row = session.get(Site, ctx.site_id)
             for fix in tag_fixes:
-                apply_tag_reading(
+                outcome = apply_tag_reading(
                     session,
                     graph,
                     site_row,
@@ -205,9 +205,9 @@ def _drive(
                     rate_hz=fix.rate_hz,
                 )
                 fixes += 1
-        for zone_id in danger_zones:
-            nearest = min(graph.distance_to(zone_id, *walker.position()) for walker in walkers)
-            pipeline.observe_signal("danger.approach", now, round(float(nearest), 1), zone_id)
+                if outcome.asset_id is not None and outcome.position.live:
+                    moved.append(PersonFix(outcome.asset_id, Fix(now, fix.xyz)))
+        feed_approach(pipeline, graph, ctx.approach, moved)
     wall_s = time.monotonic() - clock.start
     if hasattr(bus, "drain"):
         bus.drain(10.0)

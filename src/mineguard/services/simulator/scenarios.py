@@ -65,7 +65,11 @@ SCENARIOS: tuple[ScenarioSpec, ...] = (
         "roof",
         "Roof pressure rising with vibration at face 1101",
         "roof-pressure-vibration",
-        (("roof_pressure.working_face", "face_1101"), ("risk.roof_pressure", "face_1101")),
+        (
+            ("roof_pressure.working_face", "face_1101"),
+            ("vibration.working_face", "face_1101"),  # the shearer's own vibration sensor
+            ("risk.roof_pressure", "face_1101"),
+        ),
     ),
 )
 

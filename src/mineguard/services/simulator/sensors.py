@@ -12,9 +12,10 @@ walk (sensor drift, bounded), Gaussian noise and scenario offsets. Each sensor h
 ``seq`` counter; a reading is now and then lost (a dropout: ``seq`` still advances, so the gap is
 visible). Values are in the units of the site file.
 
-Two machine telemetry channels that are not site sensors are also produced, as signals for the
-rule engine: ``belt-b1.bearing_temp`` (degC, belt-drive bearing) and ``shearer-1101.vibration``
-(mm/s, shearer at face 1101).
+Sensors mounted on a machine (``asset`` in the site file) read the machine: its run state
+(``running``: 1 or 0, no noise), a bearing temperature (degC) and a shearer's vibration (mm/s,
+high while it cuts); the pipeline turns them into ``<machine>.<kind>`` signals. Scenario offsets
+of machine channels are keyed ``<machine>.<kind>`` (``belt-b1.bearing_temp``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ METHANE_NOISE: tuple[float, float, float] = (0.008, 0.0005, 0.02)  # noise std, 
 WIND_FAN_STOPPED = 0.6  # m/s in the return of a district whose booster fan is stopped
 DUST_SHEARER_OFF = 0.6  # mg/m3 at a face whose shearer is not cutting
 BEARING_TEMP: tuple[float, float] = (55.0, 0.3)  # degC level and noise std of belt drive B1's bearing
+SHEARER_VIBRATION: tuple[float, float, float] = (3.0, 0.3, 0.2)  # mm/s cutting, idle, noise std
+F2_FAN = "fan-f2"  # the machine whose run state is ``MineState.fan_f2_running``
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,6 @@ class SimReading:
         }
 
 
-@dataclass(frozen=True)
-class Telemetry:
-    """A machine signal for the rule engine (not a site sensor)."""
-
-    key: str
-    zone_id: str | None
-    value: float | bool
-
-
 # (level, noise std, drift step std, drift bound) per kind, in the site's units
 PROFILES: dict[str, tuple[float, float, float, float]] = {
     "co": (3.0, 0.25, 0.01, 0.5),
@@ -84,10 +78,16 @@ class MineState:
     fan_f2_running: bool = True
     shearer_on: dict[str, bool] = field(default_factory=lambda: {"face_1101": True, "face_1102": True})
     methane: dict[str, float] = field(default_factory=lambda: {"face_1101": 0.35, "face_1102": 0.35})
-    offsets: dict[str, float] = field(default_factory=dict)  # device id or telemetry key -> added value
+    offsets: dict[str, float] = field(default_factory=dict)  # device id or ``<machine>.<kind>`` -> added value
 
     def offset(self, key: str) -> float:
         return self.offsets.get(key, 0.0)
+
+    def running(self, machine: str, zone_id: str | None) -> bool:
+        """Fan F2 as the scenario sets it, a face's shearer while it cuts; other machines run."""
+        if machine == F2_FAN:
+            return self.fan_f2_running
+        return self.shearer_on.get(zone_id or "", True)
 
 
 class SensorField:
@@ -131,34 +131,40 @@ class SensorField:
             base = PROFILES[kind][0]
         return base + self.drift[device_id] + st.offset(device_id)
 
+    def machine_value(self, machine: str, kind: str, zone_id: str | None) -> tuple[float, float] | None:
+        """(true value, noise std) of a sensor mounted on ``machine``; None when the kind profiles cover it."""
+        st = self.state
+        if kind == "running":
+            return float(st.running(machine, zone_id)), 0.0
+        if kind == "bearing_temp":
+            return BEARING_TEMP[0] + st.offset(f"{machine}.bearing_temp"), BEARING_TEMP[1]
+        if kind == "vibration" and zone_id in st.shearer_on:  # the shearer of a face
+            cutting, idle, noise = SHEARER_VIBRATION
+            return (cutting if st.shearer_on[zone_id] else idle) + st.offset(f"{machine}.vibration"), noise
+        return None
+
     def step(self, dt: float = 1.0) -> list[SimReading]:
         self.t += dt
         self._step_methane(dt)
         out = []
         for d in self.sensors:
             kind = d.sensor_kind or ""
-            _, noise, drift_step, bound = PROFILES.get(kind, (0.0, 0.01, 0.0, 0.0))
-            if kind == "methane":
-                noise, drift_step, bound = METHANE_NOISE
-            self.drift[d.id] = float(np.clip(self.drift[d.id] + self.rng.normal(0.0, drift_step), -bound, bound))
-            value = self.true_value(d.id, kind, d.zone) + self.rng.normal(0.0, noise)
+            machine = self.machine_value(d.asset, kind, d.zone) if d.asset else None
+            if machine is not None:
+                level, noise = machine
+            else:
+                _, noise, drift_step, bound = PROFILES.get(kind, (0.0, 0.01, 0.0, 0.0))
+                if kind == "methane":
+                    noise, drift_step, bound = METHANE_NOISE
+                self.drift[d.id] = float(np.clip(self.drift[d.id] + self.rng.normal(0.0, drift_step), -bound, bound))
+                level = self.true_value(d.id, kind, d.zone)
+            value = level + (self.rng.normal(0.0, noise) if noise else 0.0)
             self.seq[d.id] += 1
             if self.rng.random() < self.dropout:
                 self.dropped += 1
                 continue
             out.append(SimReading(d.id, kind, self.seq[d.id], max(float(value), 0.0), d.unit or ""))
         return out
-
-    def telemetry(self) -> list[Telemetry]:
-        """Machine signals of this step: fan state, belt bearing temperature, shearer vibration."""
-        st = self.state
-        bearing = BEARING_TEMP[0] + st.offset("belt-b1.bearing_temp") + self.rng.normal(0.0, BEARING_TEMP[1])
-        shearer = (3.0 if st.shearer_on.get("face_1101") else 0.3) + st.offset("shearer-1101.vibration")
-        return [
-            Telemetry("fan-f2.running", None, st.fan_f2_running),
-            Telemetry("belt-b1.bearing_temp", "belt_roadway", round(float(bearing), 2)),
-            Telemetry("shearer-1101.vibration", "face_1101", round(float(shearer + self.rng.normal(0.0, 0.2)), 2)),
-        ]
 
 
 def methane_rate(

@@ -99,6 +99,8 @@ class Device(_Tracked, Base):
     barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
     paired_asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
     paired_at: Mapped[datetime | None] = mapped_column()
+    # the asset a sensor is mounted on: its readings are that machine's state (``twin.asset_state``)
+    asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
 
 
 class PositionRecord(Base):

@@ -75,6 +75,18 @@ class ZoneGraph:
         """Distance in metres from a point to a zone's centre line."""
         return _distance_to_polyline(np.array([x, y, z], dtype=float), self.shapes[zone_id].points)
 
+    def distances_to(self, zone_id: str, points: np.ndarray) -> np.ndarray:
+        """:meth:`distance_to` of many points at once: (N, 3) metres -> (N,) metres."""
+        points = np.asarray(points, dtype=float).reshape(-1, 3)
+        line = self.shapes[zone_id].points
+        if len(line) == 1:
+            return np.linalg.norm(points - line[0], axis=1)
+        a, ab = line[:-1], line[1:] - line[:-1]  # (S, 3)
+        length2 = np.maximum((ab * ab).sum(axis=1), 1e-12)
+        t = np.clip(((points[:, None, :] - a) * ab).sum(axis=2) / length2, 0.0, 1.0)  # (N, S)
+        nearest = a + t[..., None] * ab
+        return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
+
     def route(self, start: str, goal: str) -> list[str]:
         """Fewest-hops list of zone ids from ``start`` to ``goal`` (both included)."""
         for zone_id in (start, goal):

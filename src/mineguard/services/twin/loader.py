@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from mineguard.services.audit import log as audit
 from mineguard.services.storage.models import Asset, Device, Site, Zone, ZoneLink
 from mineguard.services.twin.graph import ZoneGraph, ZoneShape
-from mineguard.services.twin.site import SiteConfig
+from mineguard.services.twin.site import AssetConfig, SiteConfig
 
 _ZONE_FIELDS = ("name", "kind", "cross_section_m2", "danger", "staff_limit", "location_name", "operating_procedure_id")
 
@@ -20,8 +20,9 @@ def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> S
     The file seeds the twin; after the first load the database is the source of truth: rows
     that exist keep their values (live state, history, and settings changed at run time such as
     sensitivities and staff limits), except zone geometry (centre line, length), which follows
-    the file. Starting zones of assets set their live zone but write no position history: the
-    history starts with the first real fix.
+    the file, and which asset a sensor is mounted on. Starting zones of assets set their live zone
+    but write no position history: the history starts with the first real fix. A machine gets its
+    fixed place (``fixed_position``) as its live position unless it already has one.
     """
     row = session.get(Site, site.id)
     created = row is None
@@ -45,15 +46,23 @@ def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> S
         if (a, b) not in existing_links and (b, a) not in existing_links:
             session.add(ZoneLink(zone_a=a, zone_b=b))
             existing_links.add((a, b))
+    graph = ZoneGraph.from_site(site)
     for asset in site.assets:
-        if session.get(Asset, asset.id) is None:
-            session.add(
-                Asset(
-                    id=asset.id, site_id=site.id, name=asset.name, kind=asset.kind, crew=asset.crew, zone_id=asset.zone
-                )
+        db_asset = session.get(Asset, asset.id)
+        if db_asset is None:
+            db_asset = Asset(
+                id=asset.id, site_id=site.id, name=asset.name, kind=asset.kind, crew=asset.crew, zone_id=asset.zone
             )
+            session.add(db_asset)
+        place = fixed_position(asset, graph)
+        if place is not None and db_asset.x is None:  # a machine moved at run time keeps its place
+            db_asset.x, db_asset.y, db_asset.z = place
+    session.flush()
     for device in site.devices:
-        if session.get(Device, device.id) is None:
+        db_device = session.get(Device, device.id)
+        if db_device is not None:
+            db_device.asset_id = device.asset  # what a sensor is mounted on follows the file
+        else:
             x, y, z = device.position or (None, None, None)
             session.add(
                 Device(
@@ -67,6 +76,7 @@ def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> S
                     sensor_kind=device.sensor_kind,
                     unit=device.unit,
                     barcode=device.barcode,
+                    asset_id=device.asset,
                 )
             )
     session.flush()
@@ -84,6 +94,19 @@ def sync_site(session: Session, site: SiteConfig, *, actor: str = "system") -> S
             },
         )
     return row
+
+
+def fixed_position(asset: AssetConfig, graph: ZoneGraph) -> tuple[float, float, float] | None:
+    """A machine's place: its ``position``, else the middle of its zone's centre line; None for others."""
+    if asset.kind != "machine":
+        return None
+    if asset.position is not None:
+        x, y, z = asset.position
+    elif asset.zone is not None:
+        x, y, z = graph.point_along(asset.zone, 0.5)
+    else:
+        return None
+    return float(x), float(y), float(z)
 
 
 def graph_from_db(session: Session) -> ZoneGraph:

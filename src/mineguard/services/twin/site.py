@@ -57,11 +57,21 @@ class ZoneConfig(_Strict):
 
 
 class AssetConfig(_Strict):
+    """A person, machine or material; ``position`` is a machine's fixed place (default: the middle
+    of its zone's centre line). People are where their tags report them."""
+
     id: Identifier
     name: str
     kind: AssetKind
     crew: str | None = None
     zone: Identifier | None = None
+    position: Point | None = None
+
+    @model_validator(mode="after")
+    def _machines_stand(self) -> AssetConfig:
+        if self.kind != "machine" and self.position is not None:
+            raise ValueError(f"only a machine has a fixed 'position', this is a {self.kind} — remove it")
+        return self
 
 
 class DeviceConfig(_Strict):
@@ -72,11 +82,17 @@ class DeviceConfig(_Strict):
     sensor_kind: str | None = None
     unit: str | None = None
     barcode: str | None = None
+    asset: Identifier | None = None  # the asset a sensor is mounted on (a machine's run state, bearing, ...)
 
     @model_validator(mode="after")
     def _sensor_has_kind(self) -> DeviceConfig:
         if self.kind == "sensor" and not self.sensor_kind:
             raise ValueError("a sensor needs 'sensor_kind' (e.g. methane, co, temperature)")
+        if self.asset is not None and self.kind != "sensor":
+            raise ValueError(
+                f"only a sensor is mounted on an asset, this is a {self.kind} — remove 'asset' "
+                "(a tag is paired to its wearer over the API)"
+            )
         return self
 
 
@@ -90,6 +106,19 @@ class SensitivityConfig(_Strict):
     faint_still_s: float = Field(default=60.0, gt=0, le=3600)
 
 
+class ProximityConfig(_Strict):
+    """How the twin derives "a person approaching" from tag positions (alarm thresholds are rules).
+
+    A person counts only with a live fix at most ``max_fix_age_s`` old and within ``max_range_m``
+    of the danger zone or machine; a closing speed compares the current fix with the newest one
+    at least ``min_fix_interval_s`` older (closer fixes make a noisy speed).
+    """
+
+    max_range_m: float = Field(default=300.0, gt=0, le=10_000)
+    max_fix_age_s: float = Field(default=30.0, gt=0, le=3600)
+    min_fix_interval_s: float = Field(default=2.0, ge=0, le=600)
+
+
 class SiteConfig(_Strict):
     id: Identifier
     name: str
@@ -99,6 +128,7 @@ class SiteConfig(_Strict):
     assets: list[AssetConfig] = Field(default_factory=list)
     devices: list[DeviceConfig] = Field(default_factory=list)
     sensitivity: SensitivityConfig = SensitivityConfig()
+    proximity: ProximityConfig = ProximityConfig()
 
     @field_validator("zones", "assets", "devices")
     @classmethod
@@ -127,6 +157,14 @@ class SiteConfig(_Strict):
             ]
         if problems:
             raise ValueError("; ".join(problems) + f" — known zones: {', '.join(sorted(zone_ids))}")
+        asset_ids = {asset.id for asset in self.assets}
+        problems = [
+            f"devices[{i}].asset {device.asset!r} is not an asset id"
+            for i, device in enumerate(self.devices)
+            if device.asset is not None and device.asset not in asset_ids
+        ]
+        if problems:
+            raise ValueError("; ".join(problems) + f" — known assets: {', '.join(sorted(asset_ids)) or 'none'}")
         return self
 
 

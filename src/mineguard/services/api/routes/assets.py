@@ -1,4 +1,5 @@
-"""People, machines and materials: live state, position now, at a time, and history.
+"""People, machines and materials: live state, position now, at a time, and history; a machine's
+state and its history from the sensors mounted on it.
 
 Visibility follows the role (seed 004 §3.1.4): operators see themselves, supervisors their
 crew, managers everyone. An asset outside the caller's scope answers 403, not its data.
@@ -12,13 +13,16 @@ from mineguard.services.api.batches import time_window
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas.assets import AssetOut, PositionIn, PositionOut
+from mineguard.services.api.schemas.assets import AssetOut, AssetStateOut, KindStateOut, PositionIn, PositionOut
+from mineguard.services.api.schemas.readings import ReadingOut
 from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.events import TwinEvent
+from mineguard.services.ingest.schema import KIND_PATTERN
 from mineguard.services.storage.models import Asset, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import ClockSkewError, IsoTime
+from mineguard.services.twin.asset_state import asset_state, mounted_sensors, state_history
 from mineguard.services.twin.tracking import NotFound, get_entity, history, position_at, update_position
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -91,6 +95,46 @@ def asset_history(
     visible_asset(unit, user, asset_id)
     start, end = time_window(start, end)
     return history(unit.session, "asset", asset_id, start, end, limit)
+
+
+@router.get(
+    "/{asset_id}/state", response_model=AssetStateOut, summary="A machine's state: newest reading of each sensor kind"
+)
+@raises(403)
+def get_asset_state(asset_id: str, unit: UnitDep, user: UserDep) -> AssetStateOut:
+    visible_asset(unit, user, asset_id)
+    state = {
+        kind: KindStateOut(value=s.value, unit=s.unit, t=s.t, device_id=s.device_id)
+        for kind, s in asset_state(unit.session, asset_id).items()
+    }
+    return AssetStateOut(asset_id=asset_id, state=state)
+
+
+@router.get(
+    "/{asset_id}/state/history",
+    response_model=list[ReadingOut],
+    summary="The readings of the sensors mounted on the asset in a time window (oldest first)",
+)
+@raises(403)
+def get_asset_state_history(
+    asset_id: str,
+    unit: UnitDep,
+    user: UserDep,
+    kind: str | None = Query(None, pattern=KIND_PATTERN, description="only this sensor kind, e.g. running"),
+    start: IsoTime | None = Query(None),
+    end: IsoTime | None = Query(None),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> list:
+    visible_asset(unit, user, asset_id)
+    if kind is not None:
+        kinds = sorted({d.sensor_kind for d in mounted_sensors(unit.session, asset_id) if d.sensor_kind})
+        if kind not in kinds:
+            problem = (
+                f"query.kind: {kind!r} is not measured on {asset_id} — its sensor kinds: {', '.join(kinds) or 'none'}"
+            )
+            raise ApiError(422, f"the request is not valid: {problem}", [problem])
+    start, end = time_window(start, end)
+    return state_history(unit.session, asset_id, start, end, kind=kind, limit=limit)
 
 
 @router.post(

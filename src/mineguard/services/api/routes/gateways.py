@@ -8,7 +8,8 @@ import numpy as np
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from mineguard.services.api.deps import GatewayDep, UnitDep, db_id, require
+from mineguard.services.alerts.approach import feed_approach
+from mineguard.services.api.deps import GatewayDep, Unit, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.responses import raises
@@ -38,6 +39,7 @@ from mineguard.services.iot.tags import apply_tag_reading
 from mineguard.services.storage.models import Asset, Gateway, GatewayCommand, Site, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import ClockSkewError
+from mineguard.services.twin.proximity import Fix, PersonFix
 
 router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
 CommandId = db_id(GatewayCommand.id)
@@ -122,10 +124,11 @@ def ack(command_id: CommandId, body: AckIn, gateway: GatewayDep, unit: UnitDep) 
 )
 def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[TagOutcomeOut]:
     """One outcome per fix, in order. A fix more than ``max_skew_s`` ahead of the server clock is
-    refused alone (``refused`` says why; kept among the rejects as ``clock_skew``), the rest applied."""
+    refused alone (``refused`` says why; kept among the rejects as ``clock_skew``), the rest applied.
+    Once the batch has committed, the twin derives the approach signals from it, once per batch."""
     site = unit.session.get(Site, unit.ctx.site_id)
     now, skew_s = utc_now(), unit.ctx.settings.max_skew_s
-    outcomes, refused = [], []
+    outcomes, refused, moved = [], [], []
     for i, reading in enumerate(body.readings):
         if reading.accel_g is not None and reading.rate_hz is None:
             raise ApiError(422, f"readings[{i}]: accel_g needs rate_hz (samples per second)")
@@ -160,6 +163,7 @@ def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[Ta
             asset = unit.session.get(Asset, outcome.asset_id)
             if outcome.position.live:
                 unit.emit(position_event(asset, outcome.position))
+                moved.append(PersonFix(asset.id, Fix(reading.t, xyz)))
             if outcome.motion_changed:
                 unit.emit(
                     TwinEvent(
@@ -183,4 +187,13 @@ def readings(body: TagReadingsIn, gateway: GatewayDep, unit: UnitDep) -> list[Ta
             )
         )
     record_rejections(unit.session, refused, source=f"http:{gateway.device_id}", now=now)
+    _derive_after_commit(unit, moved)
     return outcomes
+
+
+def _derive_after_commit(unit: Unit, moved: list[PersonFix]) -> None:
+    """Feed the approach signals of these people's new fixes to the rules once the batch has committed."""
+    ctx = unit.ctx
+    if moved and ctx.pipeline is not None:
+        pipeline, graph, tracker = ctx.pipeline, ctx.graph, ctx.approach
+        unit.after(lambda: feed_approach(pipeline, graph, tracker, moved))
