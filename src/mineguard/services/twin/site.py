@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mineguard.services.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
+
 ZoneKind = Literal["roadway", "working_face", "shaft", "gate", "refuge", "airway", "station"]
 AssetKind = Literal["person", "machine", "material"]
 DeviceKind = Literal["sensor", "camera", "tag", "gateway"]
@@ -72,6 +74,7 @@ class DeviceConfig(_Strict):
     sensor_kind: str | None = None
     unit: str | None = None
     barcode: str | None = None
+    asset: Identifier | None = None  # the asset (machine) the sensor is mounted on
 
     @model_validator(mode="after")
     def _sensor_has_kind(self) -> DeviceConfig:
@@ -99,6 +102,7 @@ class SiteConfig(_Strict):
     assets: list[AssetConfig] = Field(default_factory=list)
     devices: list[DeviceConfig] = Field(default_factory=list)
     sensitivity: SensitivityConfig = SensitivityConfig()
+    rules: RulesConfig = RulesConfig()  # thresholds, combined rules, texts (services/rules/site_rules.py)
 
     @field_validator("zones", "assets", "devices")
     @classmethod
@@ -128,6 +132,21 @@ class SiteConfig(_Strict):
         if problems:
             raise ValueError("; ".join(problems) + f" — known zones: {', '.join(sorted(zone_ids))}")
         return self
+
+    @model_validator(mode="after")
+    def _rules_fit_site(self) -> SiteConfig:
+        problems = validate_against_site(self.rules, self.facts())
+        if problems:
+            raise ValueError("; ".join(f"rules.{problem}" for problem in problems))
+        return self
+
+    def facts(self) -> SiteFacts:
+        """What the site's rules may name (zones, sensor kinds, assets and the sensors on them)."""
+        return SiteFacts.build(
+            ((zone.id, zone.kind) for zone in self.zones),
+            ((d.sensor_kind, d.zone, d.asset) for d in self.devices if d.kind == "sensor" and d.sensor_kind),
+            ((asset.id, asset.kind) for asset in self.assets),
+        )
 
 
 class SiteConfigError(ValueError):
