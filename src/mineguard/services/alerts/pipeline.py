@@ -43,6 +43,7 @@ from mineguard.services.storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
+
 def _time(item) -> datetime:
     return item.t
 
@@ -173,9 +174,7 @@ class AlertPipeline:
     def observe_events(self, events: Iterable[StoredEvent]) -> list[book.AlertChange]:
         """Feed stored source events (camera, face, tag, ...) as ``<source>.<label>`` signals."""
         with self._lock:
-            observations = (
-                (e.signal_key, e.t, e.value, e.zone_id, f"event:{e.id}") for e in sorted(events, key=_time)
-            )
+            observations = ((e.signal_key, e.t, e.value, e.zone_id, f"event:{e.id}") for e in sorted(events, key=_time))
             return self._apply(self.engine.observe_many(observations))
 
     def tick(self, now: datetime) -> list[book.AlertChange]:

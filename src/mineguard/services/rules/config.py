@@ -96,7 +96,9 @@ class ThresholdRule(_Strict):
         target = CANONICAL_UNITS.get(kind)
         if self.unit is None or self.unit == target:
             return self
-        levels = [lv.model_copy(update={"threshold": to_canonical(kind, lv.threshold, self.unit)}) for lv in self.levels]
+        levels = [
+            lv.model_copy(update={"threshold": to_canonical(kind, lv.threshold, self.unit)}) for lv in self.levels
+        ]
         zero = to_canonical(kind, 0.0, self.unit)
         hysteresis = abs(to_canonical(kind, self.clear_hysteresis, self.unit) - zero)  # a width: scale only
         return self.model_copy(update={"levels": levels, "clear_hysteresis": hysteresis, "unit": target})
@@ -158,6 +160,8 @@ class Condition(_Strict):
 
 class CombinedRule(_Strict):
     """``all`` of some conditions and/or ``any`` of others, held ``for_s``, raises ``severity``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
     type: Literal["combined"] = "combined"
     id: str = Field(min_length=1)

@@ -199,7 +199,9 @@ class RuleEngine:
     ) -> list[RuleTransition]:
         """Record one observation and return the transitions it causes (often none)."""
         out: list[RuleTransition] = []
-        for rule in self._record(signal_key, t, value, zone_id, source, out):  # the other combined rules wait for tick()
+        for rule in self._record(
+            signal_key, t, value, zone_id, source, out
+        ):  # the other combined rules wait for tick()
             self._emit_combined(rule, out)
         return out
 

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mineguard.services.rules.config import CombinedRule, ThresholdRule, base_kind
-from mineguard.services.rules.regulation import DEFAULT_THRESHOLDS, Severity
+from mineguard.services.rules.config import CombinedRule, ThresholdRule
+from mineguard.services.rules.regulation import Severity
 
 EVENT_SOURCES = frozenset({"vision", "face", "tag", "operator", "system"})  # ingest/events.py EventSource
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -227,7 +227,7 @@ def validate_against_site(config: RulesConfig, facts: SiteFacts) -> list[RulePro
         if rule.zone_kind is not None and rule.zone_kind not in facts.zone_kinds.values():
             kinds = ", ".join(sorted(set(facts.zone_kinds.values())))
             check(f"thresholds[{i}].zone_kind", f"the site has no zone of kind {rule.zone_kind!r} — it has: {kinds}")
-    defaults = {f"{t.kind}.{t.zone_kind}" for t in DEFAULT_THRESHOLDS} if config.regulation_defaults else set()
+    defaults = {r.id for r in _site_defaults(facts)} if config.regulation_defaults else set()
     for i, rule in enumerate(config.combined):
         if rule.id in defaults:
             check(f"combined[{i}].id", f"{rule.id!r} is the id of a regulation default threshold — rename it")
@@ -273,7 +273,7 @@ class SiteRules:
     rules: list[ThresholdRule | CombinedRule]
     actions: dict[tuple[str, Severity], str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
-    escalation: EscalationConfig = EscalationConfig()
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
 
     def action(self, kind: str | None, severity: Severity) -> str:
         return self.actions.get((kind or "", severity), FALLBACK_ACTION)
@@ -296,6 +296,10 @@ def default_rules(zone_kinds: Iterable[str], kinds: Iterable[str], **timing: flo
     return rules
 
 
+def _site_defaults(facts: SiteFacts) -> list[ThresholdRule]:
+    return default_rules(set(facts.zone_kinds.values()), sorted(facts.sensor_zones))
+
+
 def build_rules(config: RulesConfig, facts: SiteFacts) -> SiteRules:
     """The site's rule list: regulation defaults (replaced by an own threshold of the same id), own
     thresholds, combined rules; raises :class:`RulesError` when the config does not fit the site."""
@@ -305,8 +309,7 @@ def build_rules(config: RulesConfig, facts: SiteFacts) -> SiteRules:
     own = {rule.id: rule.canonical() for rule in config.thresholds}
     rules: list[ThresholdRule | CombinedRule] = []
     if config.regulation_defaults:
-        defaults = default_rules(set(facts.zone_kinds.values()), sorted(facts.sensor_zones))
-        rules += [own.pop(rule.id, rule) for rule in defaults]
+        rules += [own.pop(rule.id, rule) for rule in _site_defaults(facts)]
     rules += [*own.values(), *config.combined]
     actions = {(kind, sev): text for kind, texts in config.actions.items() for sev, text in texts.items()}
     return SiteRules(rules, actions, dict(config.names), config.escalation)
