@@ -99,7 +99,7 @@ class SensorField:
 
     def __init__(self, site: SiteConfig, *, seed: int = 0, dropout: float = 0.01, seq0: int = 0) -> None:
         self.rng = np.random.default_rng(seed)
-        self.sensors = [d for d in site.devices if d.kind == "sensor"]
+        self.sensors = [d for d in site.devices if d.kind == "sensor" and d.asset is None]  # machines: telemetry()
         self.state = MineState()
         self.dropout = dropout
         self.seq = {d.id: seq0 for d in self.sensors}
@@ -155,7 +155,7 @@ class SensorField:
         bearing = BEARING_TEMP[0] + st.offset("belt-b1.bearing_temp") + self.rng.normal(0.0, BEARING_TEMP[1])
         shearer = (3.0 if st.shearer_on.get("face_1101") else 0.3) + st.offset("shearer-1101.vibration")
         return [
-            Telemetry("fan-f2.running", None, st.fan_f2_running),
+            Telemetry("fan-f2.running", "return_airway", 1.0 if st.fan_f2_running else 0.0),
             Telemetry("belt-b1.bearing_temp", "belt_roadway", round(float(bearing), 2)),
             Telemetry("shearer-1101.vibration", "face_1101", round(float(shearer + self.rng.normal(0.0, 0.2)), 2)),
         ]
