@@ -69,6 +69,18 @@ def test_versions_at_start_up(database_url: str, tmp_path: Path) -> None:
     won = _boot(database_url, site_file)
     assert (won.version, won.origin, won.reason) == (3, "file", "the site file's rules changed")
     assert won.rules["names"]["co"] == "Carbon monoxide" and won.rules["thresholds"] == []
+    booted = bootstrap(Settings(database_url=database_url, site_file=site_file, admin_password="boot-test-pw"))
+    with booted.sessions() as session:  # version 1 is the file as loaded (site.loaded); every change is audited
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "rules.changed").order_by(AuditEntry.seq)
+        )
+        changes = [(e.actor, e.payload["version"], e.payload["origin"], e.payload["diff"]) for e in entries]
+    booted.engine.dispose()
+    assert [c[:3] for c in changes] == [
+        ("admin", {"from": 1, "to": 2}, "api"),
+        ("system", {"from": 2, "to": 3}, "file"),
+    ]
+    assert changes[1][3] == {"added": [], "removed": ["co.belt"], "changed": [], "sections": ["names"]}
 
 
 def test_a_stored_version_that_no_longer_fits_the_site_gives_way_to_the_file(database_url: str, tmp_path: Path) -> None:

@@ -24,7 +24,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mineguard.services.ingest.units import CANONICAL_UNITS, UnitError, to_canonical
 from mineguard.services.rules.regulation import Op, Severity, defaults_for
@@ -42,7 +51,7 @@ class Level(_Strict):
     """One level of a threshold rule: ``value <op> threshold`` raises ``severity``."""
 
     severity: Severity
-    threshold: float
+    threshold: float = Field(strict=True)
     source: str | None = None
 
 
@@ -58,9 +67,9 @@ class ThresholdRule(_Strict):
     zone_kind: ZoneKind | None = Field(None, description="only zones of this kind")
     op: Op = ">="
     levels: list[Level] = Field(min_length=1)
-    for_s: float = Field(10.0, ge=0, description="condition must hold this long before a level is raised")
-    clear_hysteresis: float = Field(0.0, ge=0, description="absolute, in the sensor unit")
-    clear_for_s: float = Field(30.0, ge=0, description="value must stay past the clear point this long")
+    for_s: float = Field(10.0, ge=0, strict=True, description="condition must hold this long before a level is raised")
+    clear_hysteresis: float = Field(0.0, ge=0, strict=True, description="absolute, in the sensor unit")
+    clear_for_s: float = Field(30.0, ge=0, strict=True, description="value must stay past the clear point this long")
     action: str | None = None
     unit: str | None = Field(None, description="unit of the thresholds and hysteresis; default: the canonical one")
 
@@ -133,10 +142,10 @@ class Condition(_Strict):
     signal: str = Field(min_length=1)
     zone: str | None = None
     op: ConditionOp
-    value: float | bool | None = None
-    rate_per_min: float | None = Field(None, gt=0)
-    window_s: float = Field(300.0, gt=0)
-    max_age_s: float | None = Field(None, gt=0)
+    value: StrictFloat | StrictBool | None = None
+    rate_per_min: float | None = Field(None, gt=0, strict=True)
+    window_s: float = Field(300.0, gt=0, strict=True)
+    max_age_s: float | None = Field(None, gt=0, strict=True)
 
     @model_validator(mode="after")
     def _check(self) -> Condition:
@@ -169,9 +178,11 @@ class CombinedRule(_Strict):
     all_: list[Condition] = Field(default_factory=list, alias="all")
     any_: list[Condition] = Field(default_factory=list, alias="any")
     zone: str | None = Field(None, description="zone reported on transitions; default: first condition zone")
-    max_age_s: float = Field(60.0, gt=0, description="signals older than this are unknown (condition false)")
-    for_s: float = Field(0.0, ge=0)
-    clear_for_s: float = Field(0.0, ge=0)
+    max_age_s: float = Field(
+        60.0, gt=0, strict=True, description="signals older than this are unknown (condition false)"
+    )
+    for_s: float = Field(0.0, ge=0, strict=True)
+    clear_for_s: float = Field(0.0, ge=0, strict=True)
     action: str | None = None
 
     @model_validator(mode="after")

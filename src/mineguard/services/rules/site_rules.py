@@ -36,6 +36,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -59,7 +60,9 @@ def _default_timeouts() -> dict[Severity, float | None]:
 class EscalationConfig(_Strict):
     """Seconds an unacknowledged alert waits at each rung of the ladder, per severity (null: never climbs)."""
 
-    ack_timeout_s: dict[Severity, float | None] = Field(default_factory=_default_timeouts)
+    ack_timeout_s: dict[Severity, Annotated[float, Field(strict=True)] | None] = Field(
+        default_factory=_default_timeouts
+    )
 
     @field_validator("ack_timeout_s")
     @classmethod
@@ -84,7 +87,7 @@ def _check_template(text: str) -> str:
 class RulesConfig(_Strict):
     """A site's rules: regulation defaults on or off, own thresholds, combined rules, texts, escalation."""
 
-    regulation_defaults: bool = True
+    regulation_defaults: bool = Field(True, strict=True)
     thresholds: list[ThresholdRule] = Field(default_factory=list)
     combined: list[CombinedRule] = Field(default_factory=list)
     actions: dict[str, dict[Severity, str]] = Field(default_factory=dict, description="kind -> severity -> text")

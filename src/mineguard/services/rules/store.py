@@ -1,8 +1,10 @@
 """Versions of a site's rule set in ``rule_versions``: the site file's, and the super-manager's API edits.
 
 Every accepted rule set is a new row with the next version number (1, 2, ...), its origin
-(``file`` or ``api``), who made it, when and why; the newest row is what runs. Each new version
-is written to the audit log with the old and the new rules and a short diff.
+(``file`` or ``api``), who made it, when and why; the newest row is what runs. Each change of
+version is written to the audit log (``rules.changed``) with the old and the new rules and a short
+diff; version 1 changes nothing (it is the site file's rules as first loaded, which ``site.loaded``
+records), so it has no entry of its own.
 
 Which rules apply at start-up (:func:`sync_file_rules`), and why:
 
@@ -71,16 +73,16 @@ def site_facts(session: Session, site_id: str) -> SiteFacts:
     return SiteFacts.from_site_dict(site.config or {})
 
 
-def _diff(old: RulesConfig | None, new: RulesConfig) -> dict[str, list[str]]:
+def _diff(old: RulesConfig, new: RulesConfig) -> dict[str, list[str]]:
     """Rule ids added, removed and changed, and the other sections that changed."""
-    before = {r.id: r for r in (*old.thresholds, *old.combined)} if old is not None else {}
+    before = {r.id: r for r in (*old.thresholds, *old.combined)}
     after = {r.id: r for r in (*new.thresholds, *new.combined)}
     sections = ("regulation_defaults", "actions", "names", "escalation")
     return {
         "added": sorted(after.keys() - before.keys()),
         "removed": sorted(before.keys() - after.keys()),
         "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
-        "sections": [s for s in sections if old is None or getattr(old, s) != getattr(new, s)],
+        "sections": [s for s in sections if getattr(old, s) != getattr(new, s)],
     }
 
 
@@ -108,18 +110,19 @@ def save(
     )
     session.add(row)
     session.flush()
-    old = config_of(previous) if previous is not None else None
+    if previous is None:
+        return row  # the first version: the site file as loaded (see the module docs)
     audit.append(
         session,
         actor=actor,
         action="rules.changed",
         subject=f"site:{site_id}:rules",
         payload={
-            "version": {"from": previous.version if previous else None, "to": number},
+            "version": {"from": previous.version, "to": number},
             "origin": origin,
             "reason": reason,
-            "diff": _diff(old, config),
-            "old": previous.rules if previous else None,
+            "diff": _diff(config_of(previous), config),
+            "old": previous.rules,
             "new": row.rules,
         },
     )
