@@ -40,10 +40,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mineguard.services.ingest.events import EventSource
 from mineguard.services.rules.config import CombinedRule, ThresholdRule
 from mineguard.services.rules.regulation import Severity
 
-EVENT_SOURCES = frozenset({"vision", "face", "tag", "operator", "system"})  # ingest/events.py EventSource
+EVENT_SOURCES = frozenset(source.value for source in EventSource)  # what POST /api/v1/events accepts
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MACHINE_SIGNALS = ("approach", "closing")
 FALLBACK_ACTION = "inspect {zone}"
