@@ -1,4 +1,4 @@
-"""Bring a service up: migrate the schema, load the site, make sure a super-manager exists."""
+"""Bring a service up: migrate the schema, load the site and its rule version, make sure a super-manager exists."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from mineguard.services.audit.seal import AuditSeal
 from mineguard.services.auth.passwords import new_secret
 from mineguard.services.auth.roles import Role
 from mineguard.services.auth.users import create_user
+from mineguard.services.rules.store import sync_file_rules
 from mineguard.services.settings import Settings
 from mineguard.services.storage.db import make_engine, migrate, session_factory, transaction
 from mineguard.services.storage.models import User
@@ -43,6 +44,8 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
     generated = None
     with transaction(sessions) as session:
         sync_site(session, site)
+        rules = sync_file_rules(session, site.id, site.rules)  # the file's rules, unless an API edit is newer
+        log.info("rules version %d (%s) applies", rules.version, rules.origin)
         if session.scalar(select(User).where(User.role == Role.SUPER_MANAGER)) is None:
             password = settings.admin_password or new_secret()[:20]
             generated = None if settings.admin_password else password

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from mineguard.services.alerts.pipeline import AlertPipeline, default_rules
+from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.rules.site_rules import default_rules
 from mineguard.services.storage.db import session_factory
 
 T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
@@ -18,6 +19,7 @@ class Reading:
     kind: str
     t: datetime
     value: float
+    seq: int = 0
 
 
 def _series(values: list[float], step_s: float = 5.0, device: str = "ch4-1101-t") -> list[Reading]:
@@ -25,7 +27,7 @@ def _series(values: list[float], step_s: float = 5.0, device: str = "ch4-1101-t"
 
 
 def test_default_rules_cover_the_sample_site_with_citations() -> None:
-    rules = {r.id: r for r in default_rules(["working_face", "airway", "roadway"])}
+    rules = {r.id: r for r in default_rules(["working_face", "airway", "roadway"], ["methane", "o2"])}
     face = rules["methane.working_face"]
     assert [(lv.severity.value, lv.threshold) for lv in face.levels] == [
         ("warning", 1.0),

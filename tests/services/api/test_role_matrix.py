@@ -129,6 +129,9 @@ MATRIX = [
         {"changes": [{"key": "noise_g", "value": 0.06, "unit": "g"}]},
         SUPER,
     ),
+    ("GET", "/api/v1/rules", "/api/v1/rules", None, SUPER),
+    ("GET", "/api/v1/rules/versions", "/api/v1/rules/versions", None, SUPER),
+    ("PUT", "/api/v1/rules", "/api/v1/rules", {"rules": {}, "expected_version": 999}, SUPER),  # 409: changes nothing
     ("POST", "/api/v1/help", "/api/v1/help", {"message": "test call", "zone_id": "face_1101"}, SUPERVISOR_UP),
     ("GET", "/api/v1/help", "/api/v1/help", None, SUPERVISOR_UP),
     ("GET", "/api/v1/audit", "/api/v1/audit", None, MANAGER_UP),

@@ -91,17 +91,16 @@ def test_threshold_rule_validation():
         ThresholdRule.model_validate({"id": "r", "kind": "co", "zone": "z", "zone_kind": "roadway", "levels": [lv[0]]})
 
 
-def test_rules_config_discriminates_and_checks_ids():
+def test_rules_config_sections_and_unique_ids():
     data = {
-        "rules": [
-            {"type": "threshold", "id": "a", "kind": "co", "levels": [{"severity": "warning", "threshold": 24}]},
-            {"type": "combined", "id": "b", "severity": "critical", "any": [{"signal": "x", "op": "present"}]},
-        ]
+        "thresholds": [{"id": "a", "kind": "co", "levels": [{"severity": "warning", "threshold": 24}]}],
+        "combined": [{"id": "b", "severity": "critical", "any": [{"signal": "x", "op": "present"}]}],
     }
     cfg = RulesConfig.model_validate(data)
-    assert isinstance(cfg.rules[1], CombinedRule) and cfg.rules[1].any_[0].signal == "x"
-    data["rules"][1]["id"] = "a"
-    with pytest.raises(ValidationError, match="duplicate rule id"):
+    assert cfg.regulation_defaults and cfg.combined[0].any_[0].signal == "x"
+    assert cfg.dump()["combined"][0]["any"][0]["signal"] == "x"  # written back under the YAML name
+    data["combined"][0]["id"] = "a"
+    with pytest.raises(ValidationError, match="rule id 'a' is used twice"):
         RulesConfig.model_validate(data)
     with pytest.raises(ValidationError, match="at least one condition"):
         CombinedRule.model_validate({"id": "c", "severity": "warning"})

@@ -3,11 +3,17 @@
 :class:`AlertPipeline` keeps one :class:`~mineguard.services.rules.engine.RuleEngine` for the
 site, feeds it every accepted reading (signal key = sensor kind, zone = the sensor's zone; for a
 sensor mounted on an asset also ``<asset>.<kind>``, a machine's run state or bearing) and every other
-signal (the twin's approach signals, vision and tag events: ``observe_signal``), and turns each rule
+signal (source events, the twin's approach signals: ``observe_signal``), and turns each rule
 transition into an alert change: ``raised``/``escalated`` raise or update the alert of that
 rule in that zone, ``cleared`` resolves it. ``tick`` re-evaluates stale signals and climbs the
 escalation ladder. Each change is handed to ``on_change`` (live stream, notifiers) after its
 transaction commits.
+
+The rules, the response texts and the escalation timeouts are the site's data (the site file's
+``rules:`` section and its API edits, :mod:`mineguard.services.rules.site_rules` and ``store``);
+:meth:`AlertPipeline.replace_rules` swaps them while the service runs. Every observation carries
+its provenance (``reading:<device>#<seq>``, ``event:<id>``), so an alert's evidence names the
+inputs that caused it (``evidence["inputs"]``).
 
 The alert text states the evidence and the action, in the manner of seed 003 §4:
 "Methane 1.62 % in Longwall face 1101 (critical ≥ 1.5 %), rising 0.10 %/min — stop work, cut
@@ -29,127 +35,14 @@ from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.events import StoredEvent
 from mineguard.services.ingest.units import CANONICAL_UNITS
-from mineguard.services.rules.config import CombinedRule, ThresholdRule
+from mineguard.services.rules import store
+from mineguard.services.rules.config import ThresholdRule, base_kind
 from mineguard.services.rules.engine import RuleEngine, RuleTransition
-from mineguard.services.rules.regulation import Severity
-from mineguard.services.storage.models import Device, Zone
+from mineguard.services.rules.site_rules import RulesConfig, SiteFacts, SiteRules, build_rules
+from mineguard.services.storage.models import Alert, Device, Site, Zone
+from mineguard.services.storage.types import utc_now
 
 log = logging.getLogger(__name__)
-
-SITE_KINDS = ("methane", "co", "o2", "temperature", "wind_speed", "dust", "roof_pressure", "vibration")
-ACTIONS: dict[tuple[str, Severity], str] = {
-    ("methane", Severity.WARNING): "stop electric drilling and find the cause; increase ventilation in {zone}",
-    ("methane", Severity.CRITICAL): "stop work, cut power and withdraw people from {zone}",
-    ("methane", Severity.EMERGENCY): "evacuate {zone}; cut power within 20 m",
-    ("co", Severity.WARNING): "find the source in {zone}; self-rescuers ready",
-    ("o2", Severity.WARNING): "check the ventilation of {zone}",
-    ("o2", Severity.EMERGENCY): "withdraw people from {zone} now",
-    ("temperature", Severity.WARNING): "shorten shifts and cool {zone}",
-    ("temperature", Severity.CRITICAL): "stop work in {zone}",
-    ("roof_pressure", Severity.WARNING): "inspect the supports in {zone}",
-    ("roof_pressure", Severity.CRITICAL): "withdraw people from {zone}; roof-fall risk",
-    ("vibration", Severity.WARNING): "schedule an inspection of the machine in {zone}",
-    ("vibration", Severity.CRITICAL): "stop the machine in {zone} and inspect it",
-}
-NAMES = {
-    "methane": "Methane",
-    "co": "CO",
-    "o2": "Oxygen",
-    "temperature": "Temperature",
-    "wind_speed": "Wind speed",
-    "dust": "Dust",
-    "roof_pressure": "Roof pressure",
-    "vibration": "Vibration",
-}
-
-
-def default_rules(zone_kinds: Iterable[str], kinds: Iterable[str] = SITE_KINDS, **timing: float) -> list[ThresholdRule]:
-    """Regulation-cited threshold rules for every (sensor kind, zone kind) of a site."""
-    rules = []
-    for kind in kinds:
-        for zone_kind in sorted(set(zone_kinds)):
-            for op in (None, ">=", "<="):
-                try:
-                    rules.append(ThresholdRule.from_regulation(f"{kind}.{zone_kind}", kind, zone_kind, op=op, **timing))
-                    break
-                except ValueError:
-                    continue
-    return rules
-
-
-MAINTENANCE_NOTES = {
-    "belt-b1": "maintenance log: drive bearing replaced 2026-09-14, 1,900 h ago, after the same vibration and heat",
-}
-
-
-def scenario_rules() -> list[CombinedRule]:
-    """Combined rules for the four scenarios of seed 003 §4 on the sample mine's ids.
-
-    Every condition has a short ``max_age_s``, so a signal that stops arriving (a fan state, a
-    camera event) lets the rule clear instead of holding it.
-    """
-
-    def c(signal: str, op: str, zone: str | None = None, **kw: object) -> dict:
-        return {"signal": signal, "op": op, "zone": zone, **kw}
-
-    rules = [
-        {
-            "id": "gas-rising-fan-stopped",
-            "severity": "emergency",
-            "zone": "face_1101",
-            "for_s": 3,
-            "clear_for_s": 10,
-            "all": [
-                c("methane", "rising", "face_1101", rate_per_min=0.3, window_s=20, max_age_s=10),
-                c("fan-f2.running", "==", "return_airway", value=0.0, max_age_s=15),
-            ],
-            "action": "evacuate Face 1101 and cut power within 20 m: methane {methane@face_1101} % rising "
-            "{rate_per_min} %/min with booster fan F2 stopped (inadequate ventilation); restart the fan",
-        },
-        {
-            "id": "no-helmet-danger-zone",
-            "severity": "critical",
-            "zone": "face_gate_1101",
-            "for_s": 2,
-            "clear_for_s": 5,
-            "all": [
-                c("vision.no_helmet", "present", "face_gate_1101", max_age_s=5),
-                c("danger.approach", "<=", "face_1101", value=50.0, max_age_s=5),
-            ],
-            "action": "worker not wearing a safety helmet and approaching Longwall face 1101 (danger zone, "
-            "{danger.approach@face_1101} m away) — stop them at the gate and correct immediately",
-        },
-        {
-            "id": "belt-drive-fault",
-            "severity": "critical",
-            "zone": "belt_roadway",
-            "for_s": 3,
-            "clear_for_s": 10,
-            "all": [
-                c("vibration", ">=", "belt_roadway", value=4.5, max_age_s=10),
-                c("belt-b1.bearing_temp", ">=", "belt_roadway", value=75.0, max_age_s=10),
-            ],
-            "action": "belt drive B1 abnormal: vibration {vibration@belt_roadway} mm/s with bearing at "
-            "{belt-b1.bearing_temp@belt_roadway} degC; "
-            + MAINTENANCE_NOTES["belt-b1"]
-            + " — potential severe fault, stop the belt and inspect the drive bearing now",
-        },
-        {
-            "id": "roof-pressure-vibration",
-            "severity": "critical",
-            "zone": "face_1101",
-            "for_s": 3,
-            "clear_for_s": 10,
-            "all": [
-                c("roof_pressure", "rising", "face_1101", rate_per_min=1.0, window_s=30, max_age_s=10),
-                c("shearer-1101.vibration", ">=", "face_1101", value=7.1, max_age_s=10),
-            ],
-            "action": "collapse risk at Longwall face 1101: roof pressure {roof_pressure@face_1101} MPa rising "
-            "{rate_per_min} MPa/min with shearer vibration {shearer-1101.vibration@face_1101} mm/s — "
-            "cease operations and withdraw people now",
-        },
-    ]
-    return [CombinedRule.model_validate(rule) for rule in rules]
 
 
 def _time(item) -> datetime:
@@ -178,84 +71,126 @@ class SiteIndex:
         )
 
 
-def reading_observations(readings: Iterable, site: SiteIndex) -> Iterable[tuple[str, datetime, float, str | None]]:
-    """``(signal, t, value, zone)`` of stored readings in time order: ``<kind>`` in the sensor's zone and,
-    for a sensor mounted on an asset, ``<asset>.<kind>`` there too (a machine's ``<asset>.running``)."""
+def reading_observations(readings: Iterable, site: SiteIndex) -> Iterable[tuple[str, datetime, float, str | None, str]]:
+    """``(signal, t, value, zone, source)`` of stored readings in time order: ``<kind>`` in the sensor's
+    zone and, for a sensor mounted on an asset, ``<asset>.<kind>`` there too (a machine's
+    ``<asset>.running``); ``source`` is ``reading:<device>#<seq>``."""
     zones, assets = site.device_zones, site.device_assets
     for r in sorted(readings, key=_time):
-        zone = zones.get(r.device_id)
-        yield r.kind, r.t, r.value, zone
+        zone, source = zones.get(r.device_id), f"reading:{r.device_id}#{r.seq}"
+        yield r.kind, r.t, r.value, zone, source
         asset = assets.get(r.device_id)
         if asset is not None:
-            yield f"{asset}.{r.kind}", r.t, r.value, zone
+            yield f"{asset}.{r.kind}", r.t, r.value, zone, source
 
 
-def describe(transition: RuleTransition, site: SiteIndex, kind: str | None) -> tuple[str, str]:
+def describe(transition: RuleTransition, site: SiteIndex, kind: str | None, texts: SiteRules) -> tuple[str, str]:
     """(title, message) for a transition: the evidence, then the action."""
     zone = site.zone_names.get(transition.zone or "", transition.zone or "the mine")
     evidence = transition.evidence
     if kind is not None and transition.value is not None and not isinstance(transition.value, bool):
-        unit = site.units.get(kind, "")
-        text = f"{NAMES.get(kind, kind)} {transition.value:.2f} {unit} in {zone}"
+        unit = site.units.get(base_kind(kind), "")
+        text = f"{texts.name(kind)} {transition.value:.2f} {unit} in {zone}"
         if "threshold" in evidence:
             text += f" ({transition.severity} {evidence.get('op', '≥').replace('>=', '≥').replace('<=', '≤')} "
             text += f"{evidence['threshold']:g} {unit})"
         rate = evidence.get("rate_per_min")
         if isinstance(rate, float) and abs(rate) >= 0.005:
             text += f", {'rising' if rate > 0 else 'falling'} {abs(rate):.2f} {unit}/min"
-        title = f"{NAMES.get(kind, kind)} {transition.severity} in {zone}"
+        title = f"{texts.name(kind)} {transition.severity} in {zone}"
     else:
         text = f"{transition.rule_id} in {zone}"
         title = f"{transition.rule_id} {transition.severity} in {zone}"
-    action = transition.action or ACTIONS.get((kind or "", transition.severity), "inspect {zone}")
+    action = transition.action or texts.action(kind, transition.severity)
     return title, f"{text} — {action.format(zone=zone)}"
 
 
 class AlertPipeline:
+    """The site's rule engine and the alert book behind it; ``version`` is the rule-set version running."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        rules: list[ThresholdRule | CombinedRule],
+        rules: SiteRules,
         site: SiteIndex,
         *,
+        facts: SiteFacts | None = None,
+        version: int | None = None,
         policy: EscalationPolicy | None = None,
         on_change: Callable[[book.AlertChange], None] | None = None,
     ) -> None:
-        self.sessions, self.site, self.policy = sessions, site, policy or EscalationPolicy()
-        self.engine = RuleEngine(rules, zone_kinds=site.zone_kinds)
-        self.kinds = {r.id: r.kind for r in rules if isinstance(r, ThresholdRule)}
+        self.sessions, self.site, self.facts, self.version = sessions, site, facts, version
+        self._fixed_policy = policy  # given by the caller: kept over the rules' escalation timeouts
+        self.engine = RuleEngine(rules.rules, zone_kinds=site.zone_kinds)
+        self._use(rules)
         self.on_change = on_change
         self._lock = threading.Lock()
         self.changes = 0
 
+    def _use(self, rules: SiteRules) -> None:
+        self.texts = rules
+        self.kinds = {r.id: r.kind for r in rules.rules if isinstance(r, ThresholdRule)}
+        self.policy = self._fixed_policy or EscalationPolicy(dict(rules.escalation.ack_timeout_s))
+
     @classmethod
     def for_site(cls, sessions: sessionmaker[Session], **kw) -> AlertPipeline:
+        """The pipeline of the loaded site, running its newest rule version (else the site file's rules)."""
         with sessions() as session:
             site = SiteIndex.load(session)
-        rules: list[ThresholdRule | CombinedRule] = list(default_rules(set(site.zone_kinds.values())))
-        for rule in scenario_rules():  # only where the site has the zones the rule speaks of
-            zones = {rule.report_zone, *(cond.zone for cond in rule.conditions)} - {None}
-            if zones <= set(site.zone_kinds):
-                rules.append(rule)
-        return cls(sessions, rules, site, **kw)
+            row = session.scalars(select(Site).order_by(Site.loaded_at)).first()
+            if row is None:
+                raise LookupError("no site loaded — start the service with a site file (MINEGUARD_SITE_FILE)")
+            facts = SiteFacts.from_site_dict(row.config or {})
+            current = store.latest(session, row.id)
+            config = store.config_of(current) if current else RulesConfig.model_validate(row.config.get("rules", {}))
+        return cls(sessions, build_rules(config, facts), site, facts=facts, version=current and current.version, **kw)
+
+    def replace_rules(self, config: RulesConfig, *, version: int | None = None) -> list[book.AlertChange]:
+        """Run ``config`` from now on, all or nothing: it is checked against the site first
+        (:class:`~mineguard.services.rules.site_rules.RulesError`, nothing changed). Signal series go
+        on (rates continue) and unchanged rules keep their state; the open alerts of changed or removed
+        rules are resolved ("rule changed in version N"), so the next reading is judged by the new rule."""
+        if self.facts is None:
+            raise ValueError("this pipeline was built without the site's facts — build it with AlertPipeline.for_site")
+        built = build_rules(config, self.facts)
+        engine = RuleEngine(built.rules, zone_kinds=self.site.zone_kinds)
+        with self._lock:
+            dropped = engine.adopt(self.engine)
+            self.engine, self.version = engine, version
+            self._use(built)
+            changes = self._resolve_rules(dropped, f"rule changed in version {version}" if version else "rule changed")
+        self._publish(changes)
+        return changes
+
+    def _resolve_rules(self, rule_ids: list[str], reason: str) -> list[book.AlertChange]:
+        if not rule_ids:
+            return []
+        changes = []
+        with self.sessions() as session, session.begin():
+            query = select(Alert.key).where(Alert.rule_id.in_(rule_ids), Alert.state.in_(book.ACTIVE))
+            for key in session.scalars(query).all():
+                change = book.condition_cleared(session, key, utc_now(), detail=reason)
+                if change is not None:
+                    changes.append(change)
+        return changes
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
-        """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``) in time order."""
+        """Feed stored readings (``device_id``, ``seq``, ``kind``, ``t``, ``value``) in time order."""
         with self._lock:
             return self._apply(self.engine.observe_many(reading_observations(readings, self.site)))
 
     def observe_signal(
         self, key: str, t: datetime, value: float | bool, zone_id: str | None = None, source: str | None = None
     ) -> list:
-        """One derived or external signal; ``source`` names the input behind it (``twin:<person id>``) for
-        the engine's evidence, which records it once the engine takes sources."""
+        """One derived or external signal; ``source`` names the input behind it (``twin:<person id>``)
+        in the alert's evidence."""
         with self._lock:
-            return self._apply(self.engine.observe(key, t, value, zone_id))
+            return self._apply(self.engine.observe(key, t, value, zone_id, source))
 
     def observe_events(self, events: Iterable[StoredEvent]) -> list[book.AlertChange]:
         """Feed stored source events (camera, face, tag, ...) as ``<source>.<label>`` signals."""
         with self._lock:
-            observations = ((e.signal_key, e.t, e.value, e.zone_id) for e in sorted(events, key=_time))
+            observations = ((e.signal_key, e.t, e.value, e.zone_id, f"event:{e.id}") for e in sorted(events, key=_time))
             return self._apply(self.engine.observe_many(observations))
 
     def tick(self, now: datetime) -> list[book.AlertChange]:
@@ -276,7 +211,7 @@ class AlertPipeline:
                 if tr.state == "cleared":
                     change = book.condition_cleared(session, key, tr.t)
                 else:
-                    title, message = describe(tr, self.site, self.kinds.get(tr.rule_id))
+                    title, message = describe(tr, self.site, self.kinds.get(tr.rule_id), self.texts)
                     change = book.raise_or_update(
                         session,
                         key=key,

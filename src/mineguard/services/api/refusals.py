@@ -33,7 +33,8 @@ _STOP = object()
 
 
 class RefusalLog:
-    """Writes the refusals of ingest routes (declared with ``openapi_extra={**INGEST, ...}``) to ``rejected_payloads`` from a thread of its own."""
+    """Writes the refusals of ingest routes (declared ``openapi_extra={**INGEST, ...}``) to ``rejected_payloads``
+    from a thread of its own."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_pending: int = 1000, batch: int = 100) -> None:
         self.sessions, self.batch = sessions, batch

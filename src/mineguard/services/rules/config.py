@@ -5,20 +5,37 @@ has one or more levels; a level is raised once the condition held ``for_s`` seco
 once the value is back past ``threshold -/+ clear_hysteresis`` for ``clear_for_s`` seconds
 (values in the sensor's canonical unit, see :mod:`mineguard.services.ingest.units`).
 
+A threshold rule may state the ``unit`` of its levels (``methane`` in ``ppm``, ``temperature`` in
+``degF``); :meth:`ThresholdRule.canonical` converts them with :mod:`mineguard.services.ingest.units`
+and the engine only ever sees canonical values. An unknown unit is a validation error on ``unit``.
+
 A :class:`CombinedRule` joins :class:`Condition` s over named signals with ``all`` / ``any``::
 
     {"id": "ch4-rising-fan-off", "type": "combined", "severity": "critical",
-     "all": [{"signal": "methane", "zone": "face_1101", "op": "rising", "rate_per_min": 0.05},
-             {"signal": "fan-f2.running", "op": "==", "value": false}],
-     "action": "Withdraw people from {zone}: methane rising {rate_per_min} %/min with fan F2 stopped"}
+     "all": [{"signal": "methane", "zone": "face_a", "op": "rising", "rate_per_min": 0.05},
+             {"signal": "fan-1.running", "zone": "return", "op": "==", "value": 0}],
+     "action": "Withdraw people from {zone}: methane rising {rate_per_min} %/min with fan 1 stopped"}
+
+The site's whole rule set (regulation defaults, thresholds, combined rules, texts, escalation) is
+:class:`mineguard.services.rules.site_rules.RulesConfig`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from mineguard.services.ingest.units import CANONICAL_UNITS, UnitError, to_canonical
 from mineguard.services.rules.regulation import Op, Severity, defaults_for
 
 ZoneKind = Literal["roadway", "working_face", "shaft", "gate", "refuge", "airway", "station"]
@@ -34,7 +51,7 @@ class Level(_Strict):
     """One level of a threshold rule: ``value <op> threshold`` raises ``severity``."""
 
     severity: Severity
-    threshold: float
+    threshold: float = Field(strict=True)
     source: str | None = None
 
 
@@ -43,15 +60,30 @@ class ThresholdRule(_Strict):
 
     type: Literal["threshold"] = "threshold"
     id: str = Field(min_length=1)
-    kind: str = Field(min_length=1, description="sensor kind, e.g. methane (the signal key of its readings)")
+    kind: str = Field(
+        min_length=1, description="signal key: a sensor kind (methane), or <asset>.<kind> for a machine's sensor"
+    )
     zone: str | None = Field(None, description="only this zone id")
     zone_kind: ZoneKind | None = Field(None, description="only zones of this kind")
     op: Op = ">="
     levels: list[Level] = Field(min_length=1)
-    for_s: float = Field(10.0, ge=0, description="condition must hold this long before a level is raised")
-    clear_hysteresis: float = Field(0.0, ge=0, description="absolute, in the sensor unit")
-    clear_for_s: float = Field(30.0, ge=0, description="value must stay past the clear point this long")
+    for_s: float = Field(10.0, ge=0, strict=True, description="condition must hold this long before a level is raised")
+    clear_hysteresis: float = Field(0.0, ge=0, strict=True, description="absolute, in the sensor unit")
+    clear_for_s: float = Field(30.0, ge=0, strict=True, description="value must stay past the clear point this long")
     action: str | None = None
+    unit: str | None = Field(None, description="unit of the thresholds and hysteresis; default: the canonical one")
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, unit: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if unit is None or kind is None:
+            return unit
+        try:
+            to_canonical(base_kind(kind), 0.0, unit)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+        return unit
 
     @model_validator(mode="after")
     def _check(self) -> ThresholdRule:
@@ -66,6 +98,19 @@ class ThresholdRule(_Strict):
             word = "increase" if self.op == ">=" else "decrease"
             raise ValueError(f"with op '{self.op}' the level thresholds must {word} with severity, got {values}")
         return self
+
+    def canonical(self) -> ThresholdRule:
+        """This rule with thresholds and hysteresis in the canonical unit of its kind (itself when already)."""
+        kind = base_kind(self.kind)
+        target = CANONICAL_UNITS.get(kind)
+        if self.unit is None or self.unit == target:
+            return self
+        levels = [
+            lv.model_copy(update={"threshold": to_canonical(kind, lv.threshold, self.unit)}) for lv in self.levels
+        ]
+        zero = to_canonical(kind, 0.0, self.unit)
+        hysteresis = abs(to_canonical(kind, self.clear_hysteresis, self.unit) - zero)  # a width: scale only
+        return self.model_copy(update={"levels": levels, "clear_hysteresis": hysteresis, "unit": target})
 
     @classmethod
     def from_regulation(
@@ -97,10 +142,10 @@ class Condition(_Strict):
     signal: str = Field(min_length=1)
     zone: str | None = None
     op: ConditionOp
-    value: float | bool | None = None
-    rate_per_min: float | None = Field(None, gt=0)
-    window_s: float = Field(300.0, gt=0)
-    max_age_s: float | None = Field(None, gt=0)
+    value: StrictFloat | StrictBool | None = None
+    rate_per_min: float | None = Field(None, gt=0, strict=True)
+    window_s: float = Field(300.0, gt=0, strict=True)
+    max_age_s: float | None = Field(None, gt=0, strict=True)
 
     @model_validator(mode="after")
     def _check(self) -> Condition:
@@ -125,15 +170,19 @@ class Condition(_Strict):
 class CombinedRule(_Strict):
     """``all`` of some conditions and/or ``any`` of others, held ``for_s``, raises ``severity``."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
     type: Literal["combined"] = "combined"
     id: str = Field(min_length=1)
     severity: Severity
     all_: list[Condition] = Field(default_factory=list, alias="all")
     any_: list[Condition] = Field(default_factory=list, alias="any")
     zone: str | None = Field(None, description="zone reported on transitions; default: first condition zone")
-    max_age_s: float = Field(60.0, gt=0, description="signals older than this are unknown (condition false)")
-    for_s: float = Field(0.0, ge=0)
-    clear_for_s: float = Field(0.0, ge=0)
+    max_age_s: float = Field(
+        60.0, gt=0, strict=True, description="signals older than this are unknown (condition false)"
+    )
+    for_s: float = Field(0.0, ge=0, strict=True)
+    clear_for_s: float = Field(0.0, ge=0, strict=True)
     action: str | None = None
 
     @model_validator(mode="after")
@@ -154,16 +203,6 @@ class CombinedRule(_Strict):
 Rule = Annotated[ThresholdRule | CombinedRule, Field(discriminator="type")]
 
 
-class RulesConfig(_Strict):
-    """A site's rule set; rule ids are unique."""
-
-    rules: list[Rule] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique(self) -> RulesConfig:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"duplicate rule id {rule.id!r}")
-            seen.add(rule.id)
-        return self
+def base_kind(signal: str) -> str:
+    """The sensor kind of a signal key: ``methane`` -> ``methane``, ``belt-1.bearing_temp`` -> ``bearing_temp``."""
+    return signal.rsplit(".", 1)[-1]

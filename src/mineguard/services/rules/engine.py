@@ -15,6 +15,11 @@ and tests are deterministic. Semantics (Frigate-like inertia, never one frame):
 
 Rising / falling rates are the least-squares slope of the series over the condition's window, in
 units per minute. Samples older than the series' last one are ignored (out of order).
+
+Provenance: an observation may carry a ``source`` string naming the input it came from
+(``reading:ch4-1-t#1234``, ``event:57``, ``twin:tag-0004``). A threshold transition's evidence
+lists it under ``inputs`` (``[source]``), a combined one maps each condition to the source of
+its signal's latest sample (``{"methane@face_a": "reading:ch4-1-t#1234", ...}``).
 """
 
 from __future__ import annotations
@@ -96,12 +101,14 @@ class _Series:
     def __init__(self, keep_s: float) -> None:
         self.keep_s = keep_s
         self.samples: deque[tuple[float, datetime, Value]] = deque()
+        self.source: str | None = None  # where the newest sample came from
 
-    def add(self, t: datetime, value: Value) -> bool:
+    def add(self, t: datetime, value: Value, source: str | None = None) -> bool:
         ts = t.timestamp()
         if self.samples and ts < self.samples[-1][0]:
             return False
         self.samples.append((ts, t, value))
+        self.source = source
         while ts - self.samples[0][0] > self.keep_s:
             self.samples.popleft()
         return True
@@ -152,7 +159,7 @@ class RuleEngine:
         zone_kinds: Mapping[str, str] | None = None,
         rate_window_s: float = 300.0,
     ) -> None:
-        self.rules = list(rules)
+        self.rules = [r.canonical() if isinstance(r, ThresholdRule) else r for r in rules]
         ids = [r.id for r in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError("rule ids must be unique")
@@ -174,24 +181,45 @@ class RuleEngine:
             for key in dict.fromkeys((c.signal, c.zone) for c in rule.conditions):
                 self._combined_by_signal.setdefault(key, []).append(rule)
 
-    def observe(self, signal_key: str, t: datetime, value: Value, zone_id: str | None = None) -> list[RuleTransition]:
+    def adopt(self, old: RuleEngine) -> list[str]:
+        """Continue where ``old`` stopped: its signal series (rates and combined conditions go on), its
+        clock, and the state of every rule that is identical in both. Returns the ids of ``old``'s rules
+        that changed or are gone; their state is dropped, so the next observation is judged afresh."""
+        mine = {rule.id: rule for rule in self.rules}
+        same = {rule.id for rule in old.rules if mine.get(rule.id) == rule}
+        for series in old._series.values():
+            series.keep_s = self._keep_s
+        self._series, self.now = old._series, old.now
+        self._thr = {key: state for key, state in old._thr.items() if key[0] in same}
+        self._comb = {rule_id: state for rule_id, state in old._comb.items() if rule_id in same}
+        return [rule.id for rule in old.rules if rule.id not in same]
+
+    def observe(
+        self, signal_key: str, t: datetime, value: Value, zone_id: str | None = None, source: str | None = None
+    ) -> list[RuleTransition]:
         """Record one observation and return the transitions it causes (often none)."""
         out: list[RuleTransition] = []
-        for rule in self._record(signal_key, t, value, zone_id, out):  # the other combined rules wait for tick()
+        for rule in self._record(
+            signal_key, t, value, zone_id, source, out
+        ):  # the other combined rules wait for tick()
             self._emit_combined(rule, out)
         return out
 
     def observe_many(
-        self, observations: Iterable[tuple[str, datetime, Value, str | None]], *, resolution_s: float = 1.0
+        self,
+        observations: Iterable[tuple[str, datetime, Value, str | None] | tuple[str, datetime, Value, str | None, str]],
+        *,
+        resolution_s: float = 1.0,
     ) -> list[RuleTransition]:
-        """Record ``(signal_key, t, value, zone_id)`` observations in time order. Threshold rules see
+        """Record ``(signal_key, t, value, zone_id[, source])`` observations in time order. Threshold rules see
         every one; a combined rule whose signals changed is evaluated at most once per
         ``resolution_s`` of observation time and once at the end, which keeps a batch of thousands
         of readings cheap without losing a condition that lasts longer than ``resolution_s``."""
         out: list[RuleTransition] = []
         pending: dict[str, CombinedRule] = {}
-        for signal_key, t, value, zone_id in observations:
-            for rule in self._record(signal_key, t, value, zone_id, out):
+        for obs in observations:
+            source = obs[4] if len(obs) > 4 else None
+            for rule in self._record(obs[0], obs[1], obs[2], obs[3], source, out):
                 last = self._comb.setdefault(rule.id, _CombinedState()).evaluated_at
                 if last is None or (self.now - last).total_seconds() >= resolution_s:  # type: ignore[operator]
                     pending.pop(rule.id, None)
@@ -203,11 +231,17 @@ class RuleEngine:
         return out
 
     def _record(
-        self, signal_key: str, t: datetime, value: Value, zone_id: str | None, out: list[RuleTransition]
+        self,
+        signal_key: str,
+        t: datetime,
+        value: Value,
+        zone_id: str | None,
+        source: str | None,
+        out: list[RuleTransition],
     ) -> list[CombinedRule]:
         """Store one observation, step its threshold rules into ``out``; the combined rules it touches."""
         series = self._series.setdefault((signal_key, zone_id), _Series(self._keep_s))
-        if not series.add(t, value):
+        if not series.add(t, value, source):
             return []
         self.now = t if self.now is None or t > self.now else self.now
         if not isinstance(value, bool):
@@ -267,6 +301,7 @@ class RuleEngine:
                 "clear_hysteresis": rule.clear_hysteresis,
                 "rate_per_min": series.slope(t, self.rate_window_s),
                 "levels": {x.severity.value: x.threshold for x in rule.levels},
+                "inputs": [series.source] if series.source is not None else [],
             }
             if lv.source:
                 evidence["source"] = lv.source
@@ -309,6 +344,7 @@ class RuleEngine:
             return False
         v = last[1]
         evidence[name] = v
+        evidence.setdefault("inputs", {})[name] = series.source  # type: ignore[union-attr]
         if c.op == "present":
             return bool(v)
         if c.op in ("rising", "falling"):

@@ -5,7 +5,8 @@ to ``position_history`` / ``state_history`` so the twin can answer "where was X 
 and "who was in zone Z between t1 and t2". Coordinates are metres in the mine grid. Sensor
 readings go to ``sensor_readings`` (canonical units, one row per device and seq) and whatever
 ingestion refuses to ``rejected_payloads``, so nothing that arrives is lost. Enrolled miners' face
-embeddings go to ``face_embeddings`` (``mineguard.services.identity``).
+embeddings go to ``face_embeddings`` (``mineguard.services.identity``). Each version of a site's
+rule set goes to ``rule_versions`` (``mineguard.services.rules.store``).
 """
 
 from __future__ import annotations
@@ -352,3 +353,23 @@ class FaceEmbedding(Base):
     image_ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     source: Mapped[str] = mapped_column(String(100))  # "http:user:mgr", "python:system"
+
+
+class RuleVersion(Base):
+    """One version of a site's rule set (``services/rules/store.py``): from the site file or an API edit.
+
+    ``rules`` is the whole ``rules:`` section as JSON; ``file_sha256`` (file versions) is the hash
+    of its canonical JSON, so a start-up can tell whether the file's rules changed since.
+    """
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (UniqueConstraint("site_id", "version", name="uq_rule_versions_site_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[dict[str, Any]] = mapped_column()
+    origin: Mapped[str] = mapped_column(String(8))  # "file" | "api"
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mineguard.services.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
+
 ZoneKind = Literal["roadway", "working_face", "shaft", "gate", "refuge", "airway", "station"]
 AssetKind = Literal["person", "machine", "material"]
 DeviceKind = Literal["sensor", "camera", "tag", "gateway"]
@@ -129,6 +131,7 @@ class SiteConfig(_Strict):
     devices: list[DeviceConfig] = Field(default_factory=list)
     sensitivity: SensitivityConfig = SensitivityConfig()
     proximity: ProximityConfig = ProximityConfig()
+    rules: RulesConfig = RulesConfig()  # thresholds, combined rules, texts (services/rules/site_rules.py)
 
     @field_validator("zones", "assets", "devices")
     @classmethod
@@ -166,6 +169,21 @@ class SiteConfig(_Strict):
         if problems:
             raise ValueError("; ".join(problems) + f" — known assets: {', '.join(sorted(asset_ids)) or 'none'}")
         return self
+
+    @model_validator(mode="after")
+    def _rules_fit_site(self) -> SiteConfig:
+        problems = validate_against_site(self.rules, self.facts())
+        if problems:
+            raise ValueError("; ".join(f"rules.{problem}" for problem in problems))
+        return self
+
+    def facts(self) -> SiteFacts:
+        """What the site's rules may name (zones, sensor kinds, assets and the sensors on them)."""
+        return SiteFacts.build(
+            ((zone.id, zone.kind) for zone in self.zones),
+            ((d.sensor_kind, d.zone, d.asset) for d in self.devices if d.kind == "sensor" and d.sensor_kind),
+            ((asset.id, asset.kind) for asset in self.assets),
+        )
 
 
 class SiteConfigError(ValueError):

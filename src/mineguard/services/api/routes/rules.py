@@ -1,0 +1,73 @@
+"""A site's rules (thresholds, combined rules, texts, escalation): read and edited by the super-manager.
+
+``PUT /api/v1/rules`` replaces the whole ``rules`` section, all or nothing: a rule that names a
+sensor kind, zone, zone kind, unit or signal the site lacks answers 422 naming the field
+(``rules.thresholds[0].zone``) and nothing changes; an ``expected_version`` that is not the current
+version answers 409. An accepted set becomes a new version (audited with who, when, the old and
+the new rules) and the alert pipeline runs it from the next reading on, without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from mineguard.services.api.deps import Unit, UnitDep, require
+from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
+from mineguard.services.api.schemas.rules import RulesIn, RulesOut, RuleVersionOut
+from mineguard.services.auth.roles import Permission
+from mineguard.services.events import TwinEvent
+from mineguard.services.rules import store
+from mineguard.services.rules.site_rules import RulesError
+from mineguard.services.storage.models import RuleVersion, Site, User
+
+router = APIRouter(prefix="/api/v1/rules", tags=["thresholds"])
+Super = require(Permission.SET_THRESHOLDS)
+
+
+def _out(unit: Unit, row: RuleVersion) -> dict[str, Any]:
+    pipeline = unit.ctx.pipeline
+    running = pipeline.version if pipeline is not None else None
+    return {**RuleVersionOut.model_validate(row).model_dump(), "rules": row.rules, "running_version": running}
+
+
+@router.get("", response_model=RulesOut, summary="(super-manager) the current rules and their version")
+@raises(404)
+def get_rules(unit: UnitDep, user: User = Super) -> dict[str, Any]:
+    row = store.latest(unit.session, unit.ctx.site_id)
+    if row is None:
+        site = unit.session.get(Site, unit.ctx.site_id)
+        raise ApiError(404, f"no rule version for site {site.id if site else unit.ctx.site_id} — restart the service")
+    return _out(unit, row)
+
+
+@router.put("", response_model=RulesOut, summary="(super-manager) replace the rules: validated, versioned, audited")
+@raises(409)
+def put_rules(body: RulesIn, unit: UnitDep, user: User = Super) -> dict[str, Any]:
+    try:
+        edit = store.edit(
+            unit.session,
+            unit.ctx.site_id,
+            body.rules,
+            actor=user.username,
+            expected_version=body.expected_version,
+            reason=body.reason,
+        )
+    except store.VersionConflict as exc:
+        raise ApiError(409, str(exc)) from None
+    except RulesError as exc:
+        problems = [f"rules.{problem}" for problem in exc.problems]
+        raise ApiError(422, "the rules do not fit the site: " + "; ".join(problems), problems) from None
+    version, pipeline = edit.row.version, unit.ctx.pipeline
+    if pipeline is not None:  # after the commit: the running pipeline takes the new version
+        unit.after(lambda: pipeline.replace_rules(body.rules, version=version))
+    unit.emit(TwinEvent("rules.changed", {"version": version, "actor": user.username}, permission=Permission.VIEW_MAP))
+    out = _out(unit, edit.row)
+    return {**out, "running_version": version if pipeline is not None else out["running_version"]}
+
+
+@router.get("/versions", response_model=list[RuleVersionOut], summary="(super-manager) rule versions, newest first")
+def list_versions(unit: UnitDep, limit: int = Query(100, ge=1, le=1000), user: User = Super) -> list[RuleVersion]:
+    return store.versions(unit.session, unit.ctx.site_id, limit=limit)
