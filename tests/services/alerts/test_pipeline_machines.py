@@ -19,6 +19,7 @@ class Reading:
     kind: str
     t: datetime
     value: float
+    seq: int = 0
 
 
 def _at(seconds: float) -> datetime:
@@ -30,9 +31,9 @@ def test_a_mounted_sensor_feeds_its_kind_and_its_assets_signal(session) -> None:
     assert site.device_assets["fan-f2-run"] == "fan-f2" and "ch4-1101-t" not in site.device_assets
     readings = [Reading("ch4-1101-t", "methane", _at(2), 0.4), Reading("fan-f2-run", "running", _at(1), 0.0)]
     assert list(reading_observations(readings, site)) == [
-        ("running", _at(1), 0.0, "return_airway"),
-        ("fan-f2.running", _at(1), 0.0, "return_airway"),
-        ("methane", _at(2), 0.4, "face_1101"),
+        ("running", _at(1), 0.0, "return_airway", "reading:fan-f2-run#0"),
+        ("fan-f2.running", _at(1), 0.0, "return_airway", "reading:fan-f2-run#0"),
+        ("methane", _at(2), 0.4, "face_1101", "reading:ch4-1101-t#0"),
     ]
 
 
