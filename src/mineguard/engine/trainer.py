@@ -41,7 +41,7 @@ from mineguard.engine.loop import (
 from mineguard.engine.optim import build_sgd, cosine_lr, warmup_factor
 from mineguard.engine.validator import ValidationResult, validate
 from mineguard.models import get_model
-from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
+from mineguard.models.checkpoint import read_checkpoint
 from mineguard.runtime.inference import resolve_device
 
 LOGGER = logging.getLogger(__name__)

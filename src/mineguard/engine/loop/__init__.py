@@ -15,7 +15,7 @@ from mineguard.engine.loop.callbacks import (
     TimeLimit,
     TorchScheduler,
 )
-from mineguard.engine.loop.core import Callback, EpochRecord, Loop, LoopConfig, LoopSummary, Monitor
+from mineguard.engine.loop.core import Callback, EpochRecord, Loop, LoopConfig, LoopSummary, Monitor, index_batches
 from mineguard.engine.loop.seeds import rng_state, seed_everything, seeded, set_rng_state
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Progress",
     "TimeLimit",
     "TorchScheduler",
+    "index_batches",
     "rng_state",
     "seed_everything",
     "seeded",

@@ -151,6 +151,11 @@ class LoopSummary:
     history: tuple[EpochRecord, ...] = field(repr=False)
 
 
+def index_batches(n: int, batch_size: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+    """A shuffled order of ``n`` samples cut into batches of indices (the global torch generator unless given)."""
+    return torch.randperm(n, generator=generator).split(batch_size)
+
+
 class Loop:
     """``Loop(model, optimizer, step, batches=..., config=...).fit()``; see the module docstring."""
 
@@ -270,7 +275,9 @@ class Loop:
                 self._optimizer_step()
             weight = self.batch_size(batch) if self.batch_size is not None else 1
             for key, value in losses.items():
-                sums[key] = sums.get(key, 0.0) + float(value.detach() if isinstance(value, torch.Tensor) else value) * weight
+                sums[key] = (
+                    sums.get(key, 0.0) + float(value.detach() if isinstance(value, torch.Tensor) else value) * weight
+                )
             seen += weight
             self._call("on_batch_end", index, {k: v / seen for k, v in sums.items()})
         if count is None and (index + 1) % cfg.accumulate:
