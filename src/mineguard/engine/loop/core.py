@@ -220,7 +220,11 @@ class Loop:
     def fit(self, *, resume_from: Path | str | Mapping[str, Any] | None = None) -> LoopSummary:
         """Train to ``config.epochs``; ``resume_from``: a checkpoint path (its ``loop`` entry) or a loop state."""
         if resume_from is not None:
-            state = resume_from if isinstance(resume_from, Mapping) else read_checkpoint(Path(resume_from))["loop"]
+            if isinstance(resume_from, Mapping):
+                state = resume_from
+            else:
+                hint = "resume from the last.pt a Checkpoint callback wrote"
+                state = read_checkpoint(resume_from, required=("loop",), kind="resumable", missing_hint=hint)["loop"]
             self.load_state_dict(state)
         started = time.perf_counter()
         self._call("on_fit_start")
