@@ -9,29 +9,39 @@ gradients are accumulated to ``nominal_batch`` images, so ``lr0`` means what it 
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
-import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from mineguard.data.datasets.data_yaml import load_data_yaml
-from mineguard.data.datasets.detection import DetectionDataset, collate_detection
+from mineguard.data.datasets.detection import DetectionBatch, DetectionDataset, collate_detection
 from mineguard.data.transforms import AugmentConfig
 from mineguard.engine.config import TrainConfig, load_train_config
 from mineguard.engine.ema import ModelEMA
+from mineguard.engine.loop import (
+    EMA,
+    Callback,
+    Checkpoint,
+    CsvLog,
+    EpochLog,
+    EpochRecord,
+    Loop,
+    LoopConfig,
+    Monitor,
+    ParamSchedule,
+    Progress,
+    seed_everything,
+)
 from mineguard.engine.optim import build_sgd, cosine_lr, warmup_factor
 from mineguard.engine.validator import ValidationResult, validate
 from mineguard.models import get_model
-from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
+from mineguard.models.checkpoint import read_checkpoint
 from mineguard.runtime.inference import resolve_device
 
 LOGGER = logging.getLogger(__name__)
@@ -47,15 +57,6 @@ class TrainSummary:
     best_epoch: int
     best_fitness: float
     final: ValidationResult | None
-
-
-def seed_everything(seed: int, deterministic: bool) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if deterministic:
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
 
 
 def fitness(result: ValidationResult) -> float:
@@ -128,129 +129,121 @@ class Trainer:
             self.model, lr=cfg.lr0, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay
         )
         ema = ModelEMA(self.model, decay=cfg.ema_decay) if cfg.ema else None
-        use_amp = cfg.amp and self.device.type == "cuda"
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-        start_epoch, best_fitness, best_epoch, step = 0, -1.0, -1, 0
-        if self.resume_from is not None:
-            ckpt = read_checkpoint(self.resume_from)
-            self.model.load_state_dict(ckpt["model_raw"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            if ema is not None and ckpt.get("ema_updates") is not None:
-                ema.module.load_state_dict(ckpt["model"])
-                ema.updates = ckpt["ema_updates"]
-            start_epoch = ckpt["epoch"] + 1
-            best_fitness, best_epoch, step = ckpt["best_fitness"], ckpt["best_epoch"], ckpt["step"]
-            LOGGER.info("resuming %s from epoch %d", self.resume_from, start_epoch)
-
+        eval_model = ema.module if ema is not None else self.model
         batches = math.ceil(len(self.train_set) / cfg.batch_size)
-        accumulate = max(round(cfg.nominal_batch / cfg.batch_size), 1)
         total_iterations = batches * cfg.epochs
         warmup_iterations = min(
             max(round(cfg.warmup_epochs * batches), 100 if cfg.warmup_epochs else 0), total_iterations // 2
         )
-        csv_path = self.run_dir / "results.csv"
-        last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
-        epoch = start_epoch - 1
-        for epoch in range(start_epoch, cfg.epochs):
-            self.model.train()
-            sums = dict.fromkeys(LOSS_TERMS, 0.0)
-            started = time.time()
-            bar = tqdm(
-                self._loader(epoch),
-                total=batches,
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                dynamic_ncols=True,
-                leave=False,
-                disable=None,
-            )
-            optimizer.zero_grad(set_to_none=True)
-            for i, batch in enumerate(bar):
-                iteration = epoch * batches + i
-                lr = cosine_lr(iteration / total_iterations, lr0=cfg.lr0, lrf=cfg.lrf)
-                factor = warmup_factor(iteration, warmup_iterations)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr * factor
-                    group["momentum"] = cfg.warmup_momentum + (cfg.momentum - cfg.warmup_momentum) * factor
-                images = batch.images.to(self.device, non_blocking=True)
-                targets = batch.targets.to(self.device)
-                with torch.autocast(self.device.type, enabled=use_amp):
-                    terms = self.model(images, targets)
-                loss = sum(terms.values()) * images.shape[0]
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}, batch {i}")
-                scaler.scale(loss).backward()
-                if (i + 1) % accumulate == 0 or i + 1 == batches:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-                    scaler.step(optimizer)
-                    scaler.update()
-                    optimizer.zero_grad(set_to_none=True)
-                    step += 1
-                    if ema is not None:
-                        ema.update(self.model)
-                for k in LOSS_TERMS:
-                    sums[k] += float(terms[k].detach())
-                bar.set_postfix({k: f"{sums[k] / (i + 1):.3f}" for k in LOSS_TERMS})
-            bar.close()
-            eval_model = ema.module if ema is not None else self.model
-            row = {"epoch": epoch + 1, **{f"train/{k}": sums[k] / batches for k in LOSS_TERMS}}
-            result = None
-            if self.val_set is not None and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
-                result = validate(eval_model, self.val_set, self.names, batch_size=cfg.batch_size, device=self.device)
-                m = result.metrics
-                row |= {
-                    "metrics/precision": float(m.mean_precision),
-                    "metrics/recall": float(m.mean_recall),
-                    "metrics/mAP50": float(m.map50),
-                    "metrics/mAP50-95": float(m.map50_95),
-                }
-            row |= {"lr": optimizer.param_groups[0]["lr"], "time_s": round(time.time() - started, 1)}
-            self._append_csv(csv_path, row)
-            LOGGER.info(
-                "epoch %d/%d %s",
-                epoch + 1,
-                cfg.epochs,
-                " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"),
-            )
-            score = fitness(result) if result is not None else -float(sum(row[f"train/{k}"] for k in LOSS_TERMS))
-            payload = {
+
+        def schedule(epoch: int, iteration: int) -> dict[str, float]:
+            factor = warmup_factor(iteration, warmup_iterations)
+            lr = cosine_lr(iteration / total_iterations, lr0=cfg.lr0, lrf=cfg.lrf)
+            return {"lr": lr * factor, "momentum": cfg.warmup_momentum + (cfg.momentum - cfg.warmup_momentum) * factor}
+
+        def step(batch: DetectionBatch) -> dict[str, torch.Tensor]:
+            images = batch.images.to(self.device, non_blocking=True)
+            terms = self.model(images, batch.targets.to(self.device))
+            return {"loss": sum(terms.values()) * images.shape[0], **{k: terms[k] for k in LOSS_TERMS}}
+
+        def validate_epoch(epoch: int) -> dict[str, float]:
+            if self.val_set is None or not ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
+                return {}
+            m = validate(eval_model, self.val_set, self.names, batch_size=cfg.batch_size, device=self.device).metrics
+            return {
+                "metrics/precision": float(m.mean_precision),
+                "metrics/recall": float(m.mean_recall),
+                "metrics/mAP50": float(m.map50),
+                "metrics/mAP50-95": float(m.map50_95),
+            }
+
+        def payload(loop: Loop, record: EpochRecord) -> dict[str, Any]:
+            return {
                 "model_name": cfg.model,
                 "model_config": self.model_config,
                 "names": self.names,
                 "model": eval_model.state_dict(),
-                "model_raw": self.model.state_dict(),
-                "optimizer": optimizer.state_dict(),
                 "ema_updates": ema.updates if ema else None,
-                "epoch": epoch,
-                "step": step,
-                "best_fitness": max(best_fitness, score),
-                "best_epoch": epoch if score > best_fitness else best_epoch,
+                "epoch": record.epoch,
+                "step": loop.step,
+                "best_fitness": monitor.best,
+                "best_epoch": monitor.best_epoch if monitor.best_epoch is not None else -1,
                 "train_config": cfg.dump(),
                 "img_size": cfg.img_size,
             }
-            save_checkpoint(last_path, payload)
-            if score > best_fitness:
-                best_fitness, best_epoch = score, epoch
-                save_checkpoint(best_path, {k: v for k, v in payload.items() if k not in ("optimizer", "model_raw")})
-        return TrainSummary(self.run_dir, best_path, last_path, epoch + 1, best_epoch + 1, best_fitness, None)
 
-    @staticmethod
-    def _append_csv(path: Path, row: dict[str, float]) -> None:
-        exists = path.is_file()
-        if exists:
-            with path.open() as f:
-                header = next(csv.reader(f), [])
-            for key in row:
-                if key not in header:
-                    header.append(key)
-        else:
-            header = list(row)
-        rows = list(csv.DictReader(path.open())) if exists else []
-        rows.append({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=header)
-            writer.writeheader()
-            writer.writerows(rows)
+        monitor = Monitor(fitness_of_record, mode="max")
+        checkpoint = Checkpoint(self.run_dir, payload=payload)
+        callbacks: list[Callback] = [ParamSchedule(schedule, every="batch", batches_per_epoch=batches)]
+        if ema is not None:
+            callbacks.append(EMA(ema))
+        callbacks += [
+            Progress(batches, keys=LOSS_TERMS),
+            CsvLog(self.run_dir / "results.csv", row=_results_row),
+            EpochLog("detector", LOGGER),
+            checkpoint,
+        ]
+        loop = Loop(
+            self.model,
+            optimizer,
+            step,
+            batches=self._loader,
+            config=LoopConfig(
+                epochs=cfg.epochs,
+                accumulate=max(round(cfg.nominal_batch / cfg.batch_size), 1),
+                grad_clip=cfg.grad_clip,
+                amp=cfg.amp,
+                device=self.device,
+                check_finite=True,
+            ),
+            validate=validate_epoch,
+            monitor=monitor,
+            callbacks=callbacks,
+        )
+        resume = None
+        if self.resume_from is not None:
+            resume = _loop_state(read_checkpoint(self.resume_from))
+            LOGGER.info("resuming %s from epoch %d", self.resume_from, resume["epoch"] + 1)
+        summary = loop.fit(resume_from=resume)
+        best_epoch = -1 if monitor.best_epoch is None else monitor.best_epoch
+        return TrainSummary(
+            self.run_dir, checkpoint.best, checkpoint.last, summary.epochs_run, best_epoch + 1, monitor.best, None
+        )
+
+
+def fitness_of_record(record: EpochRecord) -> float:
+    """``fitness`` of a validated epoch; without validation, minus the summed training losses."""
+    if "metrics/mAP50" in record.val:
+        return 0.1 * record.val["metrics/mAP50"] + 0.9 * record.val["metrics/mAP50-95"]
+    return -float(sum(record.train[k] for k in LOSS_TERMS))
+
+
+def _results_row(record: EpochRecord) -> dict[str, float]:
+    return {
+        "epoch": record.epoch + 1,
+        **{f"train/{k}": record.train[k] for k in LOSS_TERMS},
+        **record.val,
+        "lr": record.lr,
+        "time_s": round(record.seconds, 1),
+    }
+
+
+def _loop_state(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The loop state of a ``last.pt``; one written before the shared loop carried its parts at the top level."""
+    if "loop" in ckpt:
+        return ckpt["loop"]
+    callbacks = {}
+    if ckpt.get("ema_updates") is not None:
+        callbacks["EMA"] = {"module": ckpt["model"], "updates": ckpt["ema_updates"]}
+    best_epoch = ckpt["best_epoch"]
+    return {
+        "model": ckpt["model_raw"],
+        "optimizer": ckpt["optimizer"],
+        "epoch": ckpt["epoch"],
+        "step": ckpt["step"],
+        "monitor": {"best": ckpt["best_fitness"], "best_epoch": None if best_epoch < 0 else best_epoch, "stale": 0},
+        "callbacks": callbacks,
+    }
 
 
 def resume_config(checkpoint: Path) -> TrainConfig:

@@ -14,9 +14,7 @@ coal dust (``faces.dust.CoalDust``). Best and last checkpoints carry the config 
 
 from __future__ import annotations
 
-import csv
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,11 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from mineguard.engine.loop import Checkpoint, CsvLog, EpochRecord, Loop, LoopConfig, Monitor, ParamSchedule, Progress
 from mineguard.faces.embed import load_face_checkpoint, preprocess
 from mineguard.faces.pipeline import FacePreparer
 from mineguard.losses.center import CenterLoss, joint_loss
 from mineguard.models import get_model
-from mineguard.models.checkpoint import save_checkpoint
 
 
 class FaceTrainConfig(BaseModel):
@@ -168,60 +166,71 @@ class FaceTrainer:
             train_set, batch_size=cfg.batch_size, shuffle=True, generator=g, drop_last=len(train) > cfg.batch_size
         )
         val_set = FaceDataset(val, size=cfg.img_size, in_channels=cfg.in_channels) if val else None
-        self.out.mkdir(parents=True, exist_ok=True)
-        log_path = self.out / "log.csv"
-        best, best_acc = self.out / "best.pt", -math.inf
-        with log_path.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["epoch", "lr", "ce", "center", "total", "train_acc", "val_acc", "seconds"])
-            for epoch in range(cfg.epochs):
-                started = time.perf_counter()
-                for group in optim.param_groups:
-                    group["lr"] = _lr(cfg, epoch)
-                sums, correct, seen = np.zeros(3), 0, 0
-                model.train()  # frozen stages stay in eval mode (FaceClassifier.train)
-                for x, y in loader:
-                    feats = model.embed(x)
-                    logits = model.classifier(feats)
-                    losses = joint_loss(logits, feats, y, center, lam=cfg.center_lambda)
-                    optim.zero_grad(set_to_none=True)
-                    losses["total"].backward()
-                    optim.step()
-                    sums += [float(losses[k].detach()) * len(y) for k in ("ce", "center", "total")]
-                    correct += int((logits.argmax(1) == y).sum())
-                    seen += len(y)
-                val_acc = accuracy(model, val_set) if val_set is not None else float("nan")
-                row = [
-                    epoch,
-                    _lr(cfg, epoch),
-                    *(sums / max(seen, 1)),
-                    correct / max(seen, 1),
-                    val_acc,
-                    time.perf_counter() - started,
-                ]
-                writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
-                fh.flush()
-                payload = {
-                    "model_name": cfg.model,
-                    "model_config": {
-                        "num_classes": len(class_names),
-                        "in_channels": cfg.in_channels,
-                        **cfg.model_kwargs,
-                    },
-                    "model": model.state_dict(),
-                    "train_config": cfg.dump(),
-                    "class_names": class_names,
-                    "epoch": epoch,
-                    "val_acc": val_acc,
-                    "centers": center.centers.clone(),
-                    "img_size": cfg.img_size,
-                }
-                save_checkpoint(self.out / "last.pt", payload)
-                score = val_acc if val_set is not None else -float(sums[2])
-                if score > best_acc:
-                    best_acc = score
-                    save_checkpoint(best, payload)
-        return best
+        counts = {"correct": 0, "seen": 0}
+
+        def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+            x, y = batch
+            feats = model.embed(x)  # model.train(): frozen stages stay in eval mode (FaceClassifier.train)
+            logits = model.classifier(feats)
+            counts["correct"] += int((logits.argmax(1) == y).sum())
+            counts["seen"] += len(y)
+            return joint_loss(logits, feats, y, center, lam=cfg.center_lambda)
+
+        def epoch_batches(epoch: int) -> DataLoader:
+            counts.update(correct=0, seen=0)
+            return loader
+
+        def validate(epoch: int) -> dict[str, float]:
+            train_acc = counts["correct"] / max(counts["seen"], 1)
+            return {"train_acc": train_acc, "val_acc": accuracy(model, val_set) if val_set is not None else math.nan}
+
+        def payload(loop: Loop, record: EpochRecord) -> dict[str, Any]:
+            return {
+                "model_name": cfg.model,
+                "model_config": {"num_classes": len(class_names), "in_channels": cfg.in_channels, **cfg.model_kwargs},
+                "model": model.state_dict(),
+                "train_config": cfg.dump(),
+                "class_names": class_names,
+                "epoch": record.epoch,
+                "val_acc": record.val["val_acc"],
+                "centers": center.centers.clone(),
+                "img_size": cfg.img_size,
+            }
+
+        def score(record: EpochRecord) -> float:
+            return record.val["val_acc"] if val_set is not None else -record.train.get("total", math.nan)
+
+        checkpoint = Checkpoint(self.out, payload=payload, best_without=("loop",))
+        loop = Loop(
+            model,
+            optim,
+            step,
+            batches=epoch_batches,
+            config=LoopConfig(epochs=cfg.epochs, loss_key="total"),
+            validate=validate,
+            monitor=Monitor(score, mode="max"),
+            callbacks=[
+                ParamSchedule(lambda epoch, _: {"lr": _lr(cfg, epoch)}),
+                Progress(len(loader), keys=("ce", "center", "total")),
+                CsvLog(self.out / "log.csv", row=_log_row),
+                checkpoint,
+            ],
+            batch_size=lambda batch: len(batch[1]),
+        )
+        loop.fit()
+        return checkpoint.best
+
+
+def _log_row(record: EpochRecord) -> dict[str, float]:
+    losses = [record.train.get(k, 0.0) for k in ("ce", "center", "total")]
+    return {
+        "epoch": record.epoch,
+        "lr": record.lr,
+        **dict(zip(("ce", "center", "total"), losses, strict=True)),
+        "train_acc": record.val["train_acc"],
+        "val_acc": record.val["val_acc"],
+        "seconds": record.seconds,
+    }
 
 
 @torch.no_grad()

@@ -13,15 +13,25 @@ val=None)``, ``predict(windows) -> (N, H, K)``).
 
 from __future__ import annotations
 
-import copy
 import logging
-import time
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from mineguard.engine.loop import (
+    Callback,
+    EarlyStopping,
+    EpochLog,
+    KeepBest,
+    Loop,
+    LoopConfig,
+    Monitor,
+    TimeLimit,
+    index_batches,
+    seed_everything,
+)
 from mineguard.warning.forecast_baselines import check_fitted
 from mineguard.warning.series_windows import Windows
 
@@ -142,38 +152,41 @@ class TransformerForecaster:
         spread = (train.x - train.x[:, -1:, :]) if self.relative else train.x
         self.x_std_ = np.maximum(spread.std(axis=(0, 1)), 1e-6)
         self.y_scale_ = np.maximum((train.y - train.last_values[:, None, :]).std(axis=0), 1e-6)  # (H, K)
-        torch.manual_seed(self.seed)
+        seed_everything(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
         self.model_ = SensorTransformer(
             len(train.names), train.targets, len(train.horizons), input_steps=train.input_steps, **self.arch
         )  # type: ignore[arg-type]
-        optimiser = torch.optim.AdamW(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        model = self.model_
+        optimiser = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         (x, day), y = self._inputs(train), self._targets(train)
         (val_x, val_day), val_y = self._inputs(val), self._targets(val)
-        best, best_state, stale, start = float("inf"), copy.deepcopy(self.model_.state_dict()), 0, time.monotonic()
-        self.history_ = []
-        for epoch in range(self.epochs):
-            self.model_.train()
-            order, running = torch.randperm(len(x), generator=generator), 0.0
-            for i in range(0, len(x), self.batch_size):
-                batch = order[i : i + self.batch_size]
-                loss = nn.functional.mse_loss(self.model_(x[batch], day[batch]), y[batch])
-                optimiser.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-                optimiser.step()
-                running += float(loss.detach()) * len(batch)
-            val_loss = self._loss(val_x, val_day, val_y)
-            self.history_.append((running / len(x), val_loss))
-            logger.info("transformer epoch %d: train %.4f val %.4f", epoch, running / len(x), val_loss)
-            if val_loss < best:
-                best, best_state, stale, self.best_epoch_ = val_loss, copy.deepcopy(self.model_.state_dict()), 0, epoch
-            else:
-                stale += 1
-            if stale >= self.patience or (self.max_seconds is not None and time.monotonic() - start > self.max_seconds):
-                break
-        self.model_.load_state_dict(best_state)
-        self.model_.eval()
+
+        def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {"loss": nn.functional.mse_loss(model(x[batch], day[batch]), y[batch])}
+
+        callbacks: list[Callback] = [
+            KeepBest(from_start=True),
+            EarlyStopping(self.patience),
+            EpochLog(self.name, logger),
+        ]
+        if self.max_seconds is not None:
+            callbacks.append(TimeLimit(self.max_seconds))
+        monitor = Monitor("val_loss", mode="min")
+        summary = Loop(
+            model,
+            optimiser,
+            step,
+            batches=lambda epoch: index_batches(len(x), self.batch_size, generator),
+            config=LoopConfig(epochs=self.epochs, grad_clip=1.0),
+            validate=lambda epoch: {"val_loss": self._loss(val_x, val_day, val_y)},
+            monitor=monitor,
+            callbacks=callbacks,
+            batch_size=len,
+        ).fit()
+        self.history_ = [(r.train["loss"], r.val["val_loss"]) for r in summary.history]
+        self.best_epoch_ = -1 if monitor.best_epoch is None else monitor.best_epoch
+        model.eval()
         return self
 
     def predict(self, windows: Windows) -> np.ndarray:

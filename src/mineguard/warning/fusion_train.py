@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,18 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
+from mineguard.engine.loop import (
+    EarlyStopping,
+    EpochRecord,
+    KeepBest,
+    Loop,
+    LoopConfig,
+    Monitor,
+    OnEpoch,
+    TorchScheduler,
+    index_batches,
+    seed_everything,
+)
 from mineguard.models.checkpoint import read_checkpoint, save_checkpoint
 from mineguard.warning.fusion import CrossModalFusion, FusionConfig, class_weights, modality_dropout
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, MultimodalSet
@@ -169,7 +180,7 @@ def train_fusion(
     text_embedder: str,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> FusionRun:
-    torch.manual_seed(config.seed)
+    seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = CrossModalFusion(model_config)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -178,36 +189,33 @@ def train_fusion(
     w_h = torch.as_tensor(class_weights(train.hazard.numpy(), len(HAZARDS), power=power))
     w_r = torch.as_tensor(class_weights(train.risk.numpy(), len(RISK_LEVELS), power=power))
     run = FusionRun(model, normaliser, text_embedder)
-    best, best_state, stale, start = -1.0, None, 0, time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        total, n = 0.0, 0
-        for idx in torch.randperm(len(train), generator=gen).split(config.batch_size):
-            b = train.batch(idx)
-            present = modality_dropout(b.present, config.modality_dropout, gen)
-            loss = _loss(model, b, present, w_h, w_r, config.risk_weight)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            total, n = total + float(loss.detach()) * len(idx), n + len(idx)
-        sched.step()
-        scores = evaluate(predict(model, val), val)
-        row = {"epoch": epoch, "train_loss": total / max(n, 1), **{f"val_{k}": v for k, v in scores.items()}}
-        run.history.append(row)
+
+    def step(idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        b = train.batch(idx)
+        present = modality_dropout(b.present, config.modality_dropout, gen)
+        return {"loss": _loss(model, b, present, w_h, w_r, config.risk_weight)}
+
+    def record(epoch: EpochRecord) -> None:
+        row = {"epoch": epoch.epoch + 1, "train_loss": epoch.train.get("loss", 0.0)}
+        run.history.append(row | {f"val_{k}": v for k, v in epoch.val.items()})
         if on_epoch:
-            on_epoch(row)
-        if scores["hazard_macro_f1"] > best:
-            best, stale, run.best_epoch = scores["hazard_macro_f1"], 0, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+            on_epoch(run.history[-1])
+
+    monitor = Monitor("hazard_macro_f1", mode="max")
+    summary = Loop(
+        model,
+        opt,
+        step,
+        batches=lambda epoch: index_batches(len(train), config.batch_size, gen),
+        config=LoopConfig(epochs=config.epochs, grad_clip=5.0),
+        validate=lambda epoch: evaluate(predict(model, val), val),
+        monitor=monitor,
+        callbacks=[TorchScheduler(sched), OnEpoch(record), KeepBest(), EarlyStopping(config.patience)],
+        batch_size=len,
+    ).fit()
+    run.best_epoch = 0 if monitor.best_epoch is None else monitor.best_epoch + 1
     model.eval()
-    run.seconds = time.perf_counter() - start
+    run.seconds = summary.seconds
     return run
 
 

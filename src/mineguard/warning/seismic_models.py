@@ -10,8 +10,6 @@ baseline they are measured against (``hazard_level``, ``rule_alarm``) is in ``se
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Callable
 from typing import Literal, Protocol
 
@@ -21,6 +19,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from mineguard.engine.loop import EarlyStopping, KeepBest, Loop, LoopConfig, Monitor, index_batches, seeded
 from mineguard.losses.focal import focal_loss, weighted_bce
 from mineguard.registry import Registry
 
@@ -183,8 +182,7 @@ class MLPHazard:
                 raise ValueError(
                     f"expected X_val (M, {X.shape[1]}) and y_val (M,), got {tuple(val[0].shape)}, {tuple(val[1].shape)}"
                 )
-        with torch.random.fork_rng(devices=[]):  # seeded weights and dropout; the caller's RNG is left alone
-            torch.manual_seed(self.seed)
+        with seeded(self.seed):  # seeded weights and dropout; the caller's generators are left alone
             net = self._train(torch.from_numpy(X), torch.from_numpy(y.astype(np.float32)), loss_fn, val)
         self.net = net.eval()
         return self
@@ -198,27 +196,26 @@ class MLPHazard:
     ) -> HazardMLP:
         net = HazardMLP(x.shape[1], hidden=self.hidden, dropout=self.dropout)
         opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        best, best_state, waited = math.inf, copy.deepcopy(net.state_dict()), 0
-        self.best_epoch = self.epochs
-        for epoch in range(1, self.epochs + 1):
-            net.train()
-            for idx in torch.randperm(len(y)).split(self.batch_size):
-                opt.zero_grad()
-                loss_fn(net(x[idx]), y[idx]).backward()
-                opt.step()
-            if val is None:
-                continue
+
+        def validate(epoch: int) -> dict[str, float]:
+            assert val is not None
             net.eval()
             with torch.no_grad():
-                val_loss = float(loss_fn(net(val[0]), val[1]))
-            if val_loss < best - 1e-6:
-                best, best_state, waited, self.best_epoch = val_loss, copy.deepcopy(net.state_dict()), 0, epoch
-            else:
-                waited += 1
-                if waited >= self.patience:
-                    break
-        if val is not None:
-            net.load_state_dict(best_state)
+                return {"val_loss": float(loss_fn(net(val[0]), val[1]))}
+
+        monitor = Monitor("val_loss", mode="min", min_delta=1e-6) if val is not None else None
+        callbacks = [KeepBest(from_start=True), EarlyStopping(self.patience)] if val is not None else []
+        Loop(
+            net,
+            opt,
+            lambda idx: {"loss": loss_fn(net(x[idx]), y[idx])},
+            batches=lambda epoch: index_batches(len(y), self.batch_size),
+            config=LoopConfig(epochs=self.epochs),
+            validate=validate if val is not None else None,
+            monitor=monitor,
+            callbacks=callbacks,
+        ).fit()
+        self.best_epoch = self.epochs if monitor is None or monitor.best_epoch is None else monitor.best_epoch + 1
         return net
 
     def predict_score(self, X: np.ndarray) -> np.ndarray:

@@ -25,13 +25,13 @@ three trajectories of ten, one or two silent gaps of 1-5 min. Nothing here is me
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
+from mineguard.engine.loop import EarlyStopping, KeepBest, Loop, LoopConfig, Monitor, index_batches, seed_everything
 from mineguard.warning.risk.learned import (
     LearnedRiskConfig,
     LearnedRiskModel,
@@ -205,7 +205,7 @@ def train_learned_risk(
     if n_series < 5 or not 0 < val_frac < 1 or epochs < 1:
         raise ValueError(f"need n_series >= 5, 0 < val_frac < 1, epochs >= 1; got {n_series}, {val_frac}, {epochs}")
     started = time.perf_counter()
-    torch.manual_seed(seed)
+    seed_everything(seed)
     samples = risk_samples(generate_trajectories(n_series, seed=seed), config, per_series=per_series, seed=seed)
     n_val_series = max(1, round(val_frac * n_series))
     is_val = np.isin(samples.series, np.random.default_rng(seed).permutation(n_series)[:n_val_series])
@@ -218,25 +218,27 @@ def train_learned_risk(
     net.target_scale.fill_(max(float(y_tr.std()), 1e-3))
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
-    best, best_epoch, best_state, train_loss, epoch = float("inf"), 0, copy.deepcopy(net.state_dict()), 0.0, 0
-    for epoch in range(1, epochs + 1):
-        net.train()
-        total = 0.0
-        for idx in torch.randperm(len(X_tr), generator=generator).split(batch_size):
-            loss = pinball_loss(net(X_tr[idx]), y_tr[idx]) / net.target_scale
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
+
+    def validate(epoch: int) -> dict[str, float]:
         net.eval()
         with torch.no_grad():
-            val = float(pinball_loss(net(X_va), y_va))
-        if val < best - 1e-7:
-            best, best_epoch, best_state = val, epoch, copy.deepcopy(net.state_dict())
-            train_loss = total / len(X_tr) * float(net.target_scale)
-        elif epoch - best_epoch >= patience:
-            break
-    net.load_state_dict(best_state)
+            return {"val_loss": float(pinball_loss(net(X_va), y_va))}
+
+    monitor = Monitor("val_loss", mode="min", min_delta=1e-7)
+    summary = Loop(
+        net,
+        optimizer,
+        lambda idx: {"loss": pinball_loss(net(X_tr[idx]), y_tr[idx]) / net.target_scale},
+        batches=lambda epoch: index_batches(len(X_tr), batch_size, generator),
+        config=LoopConfig(epochs=epochs),
+        validate=validate,
+        monitor=monitor,
+        callbacks=[KeepBest(from_start=True), EarlyStopping(patience)],
+        batch_size=len,
+    ).fit()
+    best_record = monitor.best_record
+    train_loss = best_record.train["loss"] * float(net.target_scale) if best_record is not None else 0.0
+    best_epoch = monitor.best_epoch + 1 if monitor.best_epoch is not None else 0
     model = LearnedRiskModel(config, net=net.eval())
     q = model.predict_quantiles(X_va.numpy())
     future = samples.x_last[is_val] + y_va.numpy()
@@ -246,10 +248,10 @@ def train_learned_risk(
         n_series=n_series,
         n_train=len(X_tr),
         n_val=len(X_va),
-        epochs_run=epoch,
+        epochs_run=summary.epochs_run,
         best_epoch=best_epoch,
         train_loss=train_loss,
-        val_loss=best,
+        val_loss=monitor.best,
         val_coverage=float(((change >= q[:, 0]) & (change <= q[:, 2])).mean()),
         val_brier=float(((p - (future >= 1.0)) ** 2).mean()),
         val_positive_rate=float((future >= 1.0).mean()),
