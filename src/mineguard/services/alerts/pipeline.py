@@ -31,6 +31,7 @@ from mineguard.services.ingest.units import CANONICAL_UNITS
 from mineguard.services.rules.config import CombinedRule, ThresholdRule
 from mineguard.services.rules.engine import RuleEngine, RuleTransition
 from mineguard.services.rules.regulation import Severity
+from mineguard.services.sensing.live import RuleFeed
 from mineguard.services.storage.models import Device, Zone
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ class AlertPipeline:
         self.engine = RuleEngine(rules, zone_kinds=site.zone_kinds)
         self.kinds = {r.id: r.kind for r in rules if isinstance(r, ThresholdRule)}
         self.on_change = on_change
+        self.feed = RuleFeed()  # align: per-sensor time order; flagged and late readings held back, counted
         self._lock = threading.Lock()
         self.changes = 0
 
@@ -222,10 +224,11 @@ class AlertPipeline:
         return cls(sessions, rules, site, **kw)
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
-        """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``) in time order."""
+        """Feed stored readings (``device_id``, ``kind``, ``t``, ``value``, ``flags``) in time order; a
+        flagged one, or one older than its sensor's last fed, is held back (``self.feed`` counts them)."""
         zones = self.site.device_zones
         with self._lock:
-            observations = ((r.kind, r.t, r.value, zones.get(r.device_id)) for r in sorted(readings, key=_time))
+            observations = ((r.kind, r.t, r.value, zones.get(r.device_id)) for r in self.feed.admit(readings))
             return self._apply(self.engine.observe_many(observations))
 
     def observe_signal(self, key: str, t: datetime, value: float | bool, zone_id: str | None = None) -> list:

@@ -14,6 +14,7 @@ from mineguard.services.events import EventHub
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
 from mineguard.services.twin.graph import ZoneGraph
 
@@ -29,6 +30,7 @@ class ServiceContext:
     bus: Communicator | None = None
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
+    cleanser: LiveCleanser | None = None  # the one live cleanser (ServiceRuntime's), shared with the ingest worker
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
     streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
     logins: LoginGuard = field(init=False)  # failed-login back-off and the bound on concurrent password checks
