@@ -69,7 +69,7 @@ def check_sensor_health(
                     t=now,
                     zone_id=device.zone_id,
                     subject_id=device.id,
-                    title=f"Sensor {device.id} {health.status}",
+                    title=f"Sensor {device.id} {health.status.replace('_', ' ')}",
                     message=f"{health.reason} — {action}",
                     policy=policy or EscalationPolicy(),
                     evidence={"status": health.status, "age_s": health.age_s, "slope_per_hour": health.slope_per_hour},

@@ -66,6 +66,9 @@ from mineguard.services.sensing.cleanse import CleanseSpec
 from mineguard.services.sensing.profiles import KIND_PROFILES, KindProfile
 
 LiveReading = tuple[str, str, int, datetime, float]  # device_id, kind, seq, t (aware), canonical value
+# plain ints on the hot path (IntFlag arithmetic is several times slower)
+_OUT_OF_RANGE, _SPIKE, _STUCK = int(Flag.OUT_OF_RANGE), int(Flag.SPIKE), int(Flag.STUCK)
+_AFTER_GAP, _NOT_FINITE = int(Flag.AFTER_GAP), int(Flag.NOT_FINITE)
 
 
 @dataclass
@@ -145,24 +148,24 @@ class LiveCleanser:
         pos = bisect.bisect_right(state.times, secs)
         mask, deviated = 0, False
         if not math.isfinite(value):
-            mask = Flag.NOT_FINITE
+            mask = _NOT_FINITE
             state.run_value = state.run_start = math.nan  # a NaN breaks a run, as in the batch cleanser
         else:
             if pos and after_gap(secs - state.times[pos - 1], spec.gap_s):
-                mask |= Flag.AFTER_GAP
+                mask |= _AFTER_GAP
             if prof is not None:
                 flags, deviated = self._profile_flags(state, prof, pos, secs, value)
                 mask |= flags
         if secs > state.last_t:
             state.last_t = secs
         self._remember(state, pos, secs, value, deviated)
-        state.seen[seq] = int(mask)
+        state.seen[seq] = mask
         if len(state.seen) > self.seen:
             state.seen.popitem(last=False)
         self.judged += 1
         if mask:
             self.flagged.update(flag_names(mask))
-        return int(mask)
+        return mask
 
     def _profile_flags(
         self, state: _SensorState, prof: KindProfile, pos: int, secs: float, value: float
@@ -171,17 +174,18 @@ class LiveCleanser:
         spec, mask, deviated = self.spec, 0, False
         low, high = spec.span or prof.span
         if out_of_range(value, low, high):
-            mask |= Flag.OUT_OF_RANGE
+            mask |= _OUT_OF_RANGE
         if not prof.discrete and pos >= spec.spike_min_history:
             before = state.values[:pos]
             median = _median(before)
-            mad = _median([abs(v - median) for v in before])
             min_jump = prof.min_jump if spec.min_jump is None else spec.min_jump
-            deviated = bool(spike(value, median, mad, spec.spike_k, min_jump))
-            previous = state.values[pos - 1]
-            confirms_step = state.deviated[pos - 1] and not spike(value, previous, mad, spec.spike_k, min_jump)
-            if deviated and not confirms_step:
-                mask |= Flag.SPIKE
+            if abs(value - median) > min_jump:  # else no spike whatever the MAD: skip computing it
+                mad = _median([abs(v - median) for v in before])
+                deviated = bool(spike(value, median, mad, spec.spike_k, min_jump))
+                previous = state.values[pos - 1]
+                confirms_step = state.deviated[pos - 1] and not spike(value, previous, mad, spec.spike_k, min_jump)
+                if deviated and not confirms_step:
+                    mask |= _SPIKE
         if spec.stuck_s is not None and prof.fluctuates and not prof.discrete:
             same = unchanged(value, state.run_value, spec.stuck_eps)
             if secs >= state.last_t:  # in order: the run moves on
@@ -192,7 +196,7 @@ class LiveCleanser:
                 held = secs - state.run_start if same and secs >= state.run_start else 0.0
             at_floor = prof.floor_is_normal and unchanged(value, low, spec.stuck_eps)
             if held_too_long(held, spec.stuck_s) and not at_floor:
-                mask |= Flag.STUCK
+                mask |= _STUCK
         return mask, deviated
 
     def _remember(self, state: _SensorState, pos: int, secs: float, value: float, deviated: bool) -> None:
