@@ -160,10 +160,10 @@ def parse_reading(
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
             detail = f"not valid JSON ({why}) — send one UTF-8 JSON object per reading"
             return Rejection(index, RejectReason.MALFORMED_JSON, detail, raw=raw)
-    device_id, seq = _identity(obj)
     try:
         reading = Reading.model_validate(obj)
     except ValidationError as exc:
+        device_id, seq = _identity(obj)  # only a refused payload needs them (to be filed under)
         return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
     if expected is not None and (reading.device_id, reading.kind) != expected:
         detail = (

@@ -68,7 +68,7 @@ from mineguard.services.sensing.profiles import KIND_PROFILES, KindProfile
 LiveReading = tuple[str, str, int, datetime, float]  # device_id, kind, seq, t (aware), canonical value
 # plain ints on the hot path (IntFlag arithmetic is several times slower)
 _OUT_OF_RANGE, _SPIKE, _STUCK = int(Flag.OUT_OF_RANGE), int(Flag.SPIKE), int(Flag.STUCK)
-_AFTER_GAP, _NOT_FINITE = int(Flag.AFTER_GAP), int(Flag.NOT_FINITE)
+_AFTER_GAP, _NOT_FINITE, _BAD = int(Flag.AFTER_GAP), int(Flag.NOT_FINITE), int(BAD_FLAGS)
 
 
 @dataclass
@@ -235,18 +235,18 @@ class RuleFeed:
     _last: dict[str, datetime] = field(default_factory=dict)
 
     def admit(self, readings: Iterable[Any]) -> list[Any]:
-        out = []
+        out, last_of = [], self._last
         for r in sorted(readings, key=_time):
-            if getattr(r, "flags", 0) & BAD_FLAGS:
+            if getattr(r, "flags", 0) & _BAD:
                 self.flagged += 1
                 continue
-            last = self._last.get(r.device_id)
+            last = last_of.get(r.device_id)
             if last is not None and r.t < last:
                 self.late += 1
                 continue
-            self._last[r.device_id] = r.t
-            self.fed += 1
+            last_of[r.device_id] = r.t
             out.append(r)
+        self.fed += len(out)
         return out
 
     def counts(self) -> dict[str, int]:
