@@ -1,8 +1,8 @@
 """Readings/s ingested with rules evaluated on one node, and reading-to-alert latency (issue: platform core II).
 
 For each backend (SQLite file, PostgreSQL loopback) the whole path runs as in the service: JSON
-payloads published on the in-process bus → ingest worker (validation, unit conversion,
-idempotent insert, live device state) → rule engine → alert book. Two figures:
+payloads published on the in-process bus → ingest worker (validation, unit conversion, live
+cleansing, idempotent insert, live device state) → align (rule feed) → rule engine → alert book. Two figures:
 
 - throughput: ``--readings`` normal readings spread over the sample site's 10 sensors, published as
   fast as the bus takes them; readings/s = readings / (time until the last one is stored and
@@ -32,6 +32,7 @@ from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
 from results_file import write_section
 
@@ -68,7 +69,13 @@ class Rig:
         self.pipeline = AlertPipeline.for_site(self.booted.sessions, on_change=self._on_change)
         self.bus = InProcessBus(maxsize=200_000)
         self.worker = IngestWorker(
-            self.bus, self.booted.sessions, site_id=SITE, batch_size=2000, max_delay_ms=20, on_report=self._on_report
+            self.bus,
+            self.booted.sessions,
+            site_id=SITE,
+            batch_size=2000,
+            max_delay_ms=20,
+            on_report=self._on_report,
+            cleanser=LiveCleanser(),  # as in the service: every reading is flagged before it is stored
         )
         self.worker.start()
         self.bus.start()
@@ -210,8 +217,9 @@ Command: `.venv/bin/python benchmarks/bench_ingest.py --readings {readings} --ex
 Date: {date}. Machine: {machine}. Data: generated readings of the sample site's 10 sensors.
 
 Path measured (as in the service, without HTTP): JSON payloads on the in-process bus → ingest
-worker (batches of up to 2,000: validation, unit conversion, idempotent insert, live device state)
-→ rule engine (regulation defaults for every sensor kind and zone kind) → alert book.
+worker (batches of up to 2,000: validation, unit conversion, live cleansing, idempotent insert, live
+device state) → rule feed (time order, flagged readings held back) → rule engine (regulation
+defaults for every sensor kind and zone kind) → alert book.
 
 {table}
 

@@ -91,6 +91,7 @@ def test_the_app_starts_and_stops_its_background_services_in_order(
             runtime.ingest,
             None,
         )
+        assert ctx.cleanser is runtime.cleanser is runtime.ingest.cleanser  # one cleanser: HTTP and bus alike
         assert log == ["dispatcher.load", "refusals.start", "ingest.start", "bus.start"] + [
             f"{t}.start" for t in TICKERS
         ]

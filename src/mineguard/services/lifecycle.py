@@ -3,7 +3,8 @@
 ``create_app`` only wires: before anything runs it loads the :class:`Models` (an unknown risk
 model name or a bad file or incident-index folder stops start-up there), and its lifespan builds
 one :class:`ServiceRuntime` from the booted service, starts it and stops it. The runtime holds the
-alert pipeline, the transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
+alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the ingest worker), the
+transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
 the MQTT broker start-up check and five tickers: the rules ``tick``, sensor health, ingest health,
 the risk job and the audit anchor.
 
@@ -33,6 +34,7 @@ from mineguard.services.bootstrap import Booted
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
@@ -80,6 +82,7 @@ class ServiceRuntime:
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
+        self.cleanser = LiveCleanser()  # every reading is flagged here before it is stored, whichever way it came
         self.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
         self.ingest = IngestWorker(
             self.bus,
@@ -88,6 +91,7 @@ class ServiceRuntime:
             source="mqtt" if settings.mqtt_url else "bus",
             max_skew_s=settings.max_skew_s,
             on_report=lambda report: self.pipeline.observe_readings(report.accepted),
+            cleanser=self.cleanser,
         )
         ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
         self.tickers = (  # started in this order and stopped in this order

@@ -36,3 +36,21 @@ def test_stale_and_stuck_sensors_raise_and_recover(engine, session) -> None:
     with sessions() as s:
         states = {a.subject_id: a.state for a in s.scalars(select(Alert))}
     assert states == {"ch4-1101-t": "open", "temp-1101": "resolved"}
+
+
+def test_a_sensor_reading_outside_its_span_raises_and_recovers(engine, session) -> None:
+    """Flags given at ingest count: 12 % methane (a 0..10 % head, saturated) is stored flagged
+    ``out_of_range`` and raises the sensor-health alert; readings back in span resolve it."""
+    from mineguard.services.sensing import LiveCleanser
+
+    sessions, cleanser = session_factory(engine), LiveCleanser()
+    times = [NOW - timedelta(seconds=30 * i) for i in range(120, 0, -1)]
+    values = [0.3 + 0.01 * (i % 3) for i in range(117)] + [12.0] * 3
+    store_readings(sessions, "ch4-1101-t", "methane", "%", times, values, cleanser=cleanser)
+    (change,) = check_sensor_health(sessions, NOW)
+    assert (change.kind, change.alert.title) == ("raised", "Sensor ch4-1101-t out of range")
+    assert "outside its span 0..10 %" in change.alert.message and change.alert.severity == "warning"
+    fresh = [NOW + timedelta(seconds=30 * i) for i in range(1, 6)]
+    store_readings(sessions, "ch4-1101-t", "methane", "%", fresh, [0.31] * 5, seq0=500, cleanser=cleanser)
+    (resolved,) = check_sensor_health(sessions, NOW + timedelta(seconds=160))
+    assert resolved.kind == "resolved" and resolved.alert.id == change.alert.id

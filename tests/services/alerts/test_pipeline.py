@@ -3,23 +3,12 @@ action, escalates, and resolves when the air clears; a single spike raises nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.rules.site_rules import default_rules
 from mineguard.services.storage.db import session_factory
-
-T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Reading:
-    device_id: str
-    kind: str
-    t: datetime
-    value: float
-    seq: int = 0
+from pipelines import T0, Reading
 
 
 def _series(values: list[float], step_s: float = 5.0, device: str = "ch4-1101-t") -> list[Reading]:

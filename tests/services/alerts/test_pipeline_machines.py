@@ -4,22 +4,11 @@ shearer from real readings; the twin's approach signals enter through ``observe_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from mineguard.services.alerts.pipeline import AlertPipeline, SiteIndex, reading_observations
 from mineguard.services.storage.db import session_factory
-
-T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Reading:
-    device_id: str
-    kind: str
-    t: datetime
-    value: float
-    seq: int = 0
+from pipelines import T0, Reading
 
 
 def _at(seconds: float) -> datetime:

@@ -4,8 +4,7 @@ evidence names the inputs that caused it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,17 +14,7 @@ from mineguard.services.rules.site_rules import RulesConfig, RulesError
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
 from mineguard.services.twin.site import load_site
-
-T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Reading:
-    device_id: str
-    kind: str
-    t: datetime
-    value: float
-    seq: int
+from pipelines import T0, Reading
 
 
 def methane(values: list[float], start_s: float = 0.0, seq0: int = 1, device: str = "ch4-1101-t") -> list[Reading]:

@@ -141,3 +141,52 @@ def test_the_reading_views_name_only_columns_of_the_stored_row() -> None:
     assert set(ReadingOut.model_fields) <= columns
     assert {field.name for field in dataclasses.fields(AcceptedReading)} <= columns
     assert set(ReadingOut.model_fields) | {"id"} == columns  # the API shows the whole row but its internal id
+
+
+def test_flags_and_raw_values_are_visible_and_a_spiky_sensor_raises_health_not_an_alarm(api: Api) -> None:
+    """HTTP ingest runs the service's one cleanser: 3 % methane spikes (sent in ppm) among 0.3 % are
+    stored flagged with their raw value, reach no rule (even rules that fire on one reading), are
+    counted by flag, and the sensor-health job raises ``sensor-health:<device>``, resolved once clean."""
+    from datetime import UTC, datetime, timedelta
+
+    from mineguard.services.alerts.health_job import check_sensor_health
+    from pipelines import instant_pipeline
+
+    ctx = api.client.app.state.ctx
+    changes: list = []
+    ctx.pipeline = instant_pipeline(ctx.sessions, on_change=changes.append)
+    t0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
+
+    def post(seqs, value_of, step_s: float = 1.0) -> None:
+        batch = [
+            _reading(s, t=(t0 + timedelta(seconds=s * step_s)).isoformat(), value=value_of(s), unit="ppm") for s in seqs
+        ]
+        response = api.call("manager", "POST", "/api/v1/readings", json={"readings": batch})
+        assert response.status_code == 200 and response.json()["accepted"] == len(batch), response.text
+
+    spikes = (12, 18, 24)
+    post(range(30), lambda s: 30_000.0 if s in spikes else 3_000.0)
+    window = {"device_id": "ch4-1101-t", "start": t0.isoformat(), "end": (t0 + timedelta(minutes=1)).isoformat()}
+    rows = api.call("supervisor", "GET", "/api/v1/readings", params=window).json()
+    assert [r["seq"] for r in rows if r["flags"]] == list(spikes)
+    assert {(r["flags"] == ["spike"], r["value"], r["unit"], r["raw_value"], r["raw_unit"]) for r in rows} == {
+        (True, 3.0, "%", 30_000.0, "ppm"),
+        (False, 0.3, "%", 3_000.0, "ppm"),
+    }
+    stats = api.call("manager", "GET", "/api/v1/readings/stats").json()
+    assert (stats["readings"], stats["flagged"]) == (30, 3)
+    assert stats["flagged_by_flag"] == {"out_of_range": 0, "spike": 3, "stuck": 0, "after_gap": 0, "not_finite": 0}
+    assert changes == [] and ctx.pipeline.feed.counts() == {"fed": 27, "flagged": 3, "late": 0}
+
+    check_sensor_health(ctx.sessions, t0 + timedelta(seconds=35))
+    (alert,) = api.call("manager", "GET", "/api/v1/alerts", params={"state": "open"}).json()
+    assert (alert["rule_id"], alert["subject_id"], alert["title"]) == (
+        "sensor-health",
+        "ch4-1101-t",
+        "Sensor ch4-1101-t spiky",
+    )
+    post(range(30, 100), lambda s: 3_000.0 + s % 3, step_s=10.0)  # 12 clean minutes, 10 s apart
+    check_sensor_health(ctx.sessions, t0 + timedelta(seconds=995))
+    assert api.call("manager", "GET", "/api/v1/alerts", params={"state": "open"}).json() == []
+    after_silence = api.call("supervisor", "GET", "/api/v1/readings", params={**window, "end": "2026-11-22T06:06:00Z"})
+    assert [(r["seq"], r["flags"]) for r in after_silence.json() if r["flags"]][-1] == (30, ["after_gap"])  # 271 s on

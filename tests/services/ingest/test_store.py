@@ -50,7 +50,7 @@ def test_round_trip_and_rejects_kept_as_received(engine, session: Session) -> No
             0,
             0.4,
             "%",
-            [],
+            0,  # no cleanser passed: stored clean
             "http:gw-faces",
         )
         assert first.t == T0 and first.t.tzinfo == UTC and first.received_at == NOW

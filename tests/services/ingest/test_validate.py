@@ -88,7 +88,7 @@ def test_methane_ppm_is_stored_as_percent_with_the_raw_value(db: Session) -> Non
     assert (methane.value, methane.unit, methane.raw_value, methane.raw_unit) == (0.5, "%", 5000.0, "ppm")
     assert rows["temp-1101"].value == pytest.approx(100.0) and rows["temp-1101"].unit == "degC"
     assert (rows["roof-1101"].value, rows["roof-1101"].unit) == (1.5, "MPa")
-    assert methane.flags == [] and methane.received_at == NOW and methane.t == T0 + timedelta(seconds=1)
+    assert methane.flags == 0 and methane.received_at == NOW and methane.t == T0 + timedelta(seconds=1)
     assert (report.accepted[0].device_id, report.accepted[0].value, report.accepted[0].unit) == ("ch4-1101-t", 0.5, "%")
 
 

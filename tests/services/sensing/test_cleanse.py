@@ -90,3 +90,11 @@ def test_bad_input_says_how_to_fix(t: np.ndarray, v: np.ndarray, match: str) -> 
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError, match="known kinds"):
         cleanse(np.arange(3.0), np.arange(3.0), "radon")
+
+
+def test_discrete_running_state_is_never_a_spike_or_stuck_in_batch_either() -> None:
+    t = np.arange(0.0, 6 * 3600.0, 60.0)
+    values = np.ones(t.size)
+    values[100] = 0.0  # a stop for one minute
+    res = cleanse(t, values, "running")
+    assert not res.mask.any()

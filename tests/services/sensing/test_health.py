@@ -78,3 +78,38 @@ def test_now_must_match_time_type() -> None:
         assess_health(t, np.array([0.4]), 100.0, "methane")
     h = assess_health(t, np.array([0.4]), np.datetime64("2024-05-01T00:01:00"), "methane")
     assert h.status == "ok" and h.age_s == pytest.approx(60)
+
+
+def _flat(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    t = np.arange(0.0, n * 10.0, 10.0)
+    return t, 0.3 + np.random.default_rng(1).normal(0, 0.01, n)
+
+
+def test_a_burst_of_flagged_spikes_is_spiky_and_two_are_not() -> None:
+    from mineguard.services.sensing import Flag
+
+    t, v = _flat()
+    flags = np.zeros(t.size, dtype=np.int64)
+    flags[[50, 53]] = Flag.SPIKE
+    assert assess_health(t, v, t[-1] + 5, "methane", flags=flags).status == "ok"
+    flags[56] = Flag.SPIKE
+    h = assess_health(t, v, t[-1] + 5, "methane", device_id="ch4-7", flags=flags)
+    assert h.status == "spiky" and "3 isolated spikes" in h.reason and "ch4-7" in h.reason
+    later = np.concatenate([t, t[-1] + 10 + np.arange(0.0, 900.0, 10.0)])  # 15 clean minutes after
+    calm = np.concatenate([flags, np.zeros(90, dtype=np.int64)])
+    assert assess_health(later, np.full(later.size, 0.3), later[-1] + 5, "methane", flags=calm).status == "ok"
+
+
+def test_latest_reading_flagged_out_of_range_or_stuck() -> None:
+    from mineguard.services.sensing import Flag
+
+    t, v = _flat()
+    flags = np.zeros(t.size, dtype=np.int64)
+    flags[-1] = Flag.OUT_OF_RANGE
+    v[-1] = 12.0
+    h = assess_health(t, v, t[-1] + 5, "methane", flags=flags)
+    assert h.status == "out_of_range" and "12 %" in h.reason and "0..10" in h.reason
+    flags[-1] = Flag.STUCK
+    assert assess_health(t, v, t[-1] + 5, "methane", flags=flags).status == "stuck"
+    with pytest.raises(ValueError, match="one bitmask per reading"):
+        assess_health(t, v, t[-1] + 5, "methane", flags=flags[:-1])

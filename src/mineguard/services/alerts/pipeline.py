@@ -39,6 +39,7 @@ from mineguard.services.rules import store
 from mineguard.services.rules.config import ThresholdRule, base_kind
 from mineguard.services.rules.engine import RuleEngine, RuleTransition
 from mineguard.services.rules.site_rules import RulesConfig, SiteFacts, SiteRules, build_rules
+from mineguard.services.sensing.live import RuleFeed
 from mineguard.services.storage.models import Alert, Device, Site, Zone
 from mineguard.services.storage.types import utc_now
 
@@ -124,6 +125,7 @@ class AlertPipeline:
         self.engine = RuleEngine(rules.rules, zone_kinds=site.zone_kinds)
         self._use(rules)
         self.on_change = on_change
+        self.feed = RuleFeed()  # align: per-sensor time order; flagged and late readings held back, counted
         self._lock = threading.Lock()
         self.changes = 0
 
@@ -175,9 +177,10 @@ class AlertPipeline:
         return changes
 
     def observe_readings(self, readings: Iterable) -> list[book.AlertChange]:
-        """Feed stored readings (``device_id``, ``seq``, ``kind``, ``t``, ``value``) in time order."""
+        """Feed stored readings (``device_id``, ``seq``, ``kind``, ``t``, ``value``, ``flags``) in time
+        order; a flagged one, or one older than its sensor's last fed, is held back (``self.feed`` counts them)."""
         with self._lock:
-            return self._apply(self.engine.observe_many(reading_observations(readings, self.site)))
+            return self._apply(self.engine.observe_many(reading_observations(self.feed.admit(readings), self.site)))
 
     def observe_signal(
         self, key: str, t: datetime, value: float | bool, zone_id: str | None = None, source: str | None = None

@@ -14,6 +14,7 @@ from mineguard.services.events import EventHub
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
 from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.proximity import ApproachTracker
@@ -30,6 +31,7 @@ class ServiceContext:
     bus: Communicator | None = None
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
+    cleanser: LiveCleanser | None = None  # the one live cleanser (ServiceRuntime's), shared with the ingest worker
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
     approach: ApproachTracker = field(default_factory=ApproachTracker)  # people's recent fixes, for closing speeds
     streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes

@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             settings, booted, models, on_alert=lambda change: ctx.hub.publish(alert_event(change)), refusals=refusals
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
+        ctx.cleanser = runtime.cleanser
         ctx.bus, ctx.ingest = runtime.bus, runtime.ingest
         runtime.start()
         try:

@@ -1,4 +1,11 @@
-"""Store a batch of readings exactly once, and every refused payload with its reason.
+"""Store a batch of readings exactly once, with its cleansing flags, and every refused payload with its reason.
+
+A reading goes validate (:mod:`.validate`) -> convert (:mod:`.units`) -> cleanse -> store here: the
+readings that passed the checks and are new are flagged by the :class:`Cleanser` the caller passes
+(the service's one ``services.sensing.live.LiveCleanser``, shared by the HTTP route and the bus /
+MQTT worker) and stored with the canonical value, the raw value and unit as sent, and the flags
+(a bitmask of ``services.sensing.checks.Flag``; 0 = clean). Align and the rules come after the
+commit (the alert pipeline's ``RuleFeed``).
 
 ``ingest`` runs in the caller's transaction (the caller commits). Per batch it makes a fixed
 number of statements, not one per reading: one SELECT of the devices with their highest stored
@@ -21,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +57,12 @@ StoredKey = tuple[str, int]
 StoredMeasurement = tuple[str, datetime, float, str]  # kind, t, raw_value, raw_unit
 
 
+class Cleanser(Protocol):
+    """The cleanse stage: a flag bitmask per reading ``(device_id, kind, seq, t, canonical value)``."""
+
+    def judge_many(self, readings: Sequence[tuple[str, str, int, datetime, float]]) -> list[int]: ...
+
+
 @dataclass(frozen=True)
 class AcceptedReading:
     """A reading stored by this call; ``value``/``unit`` canonical, ``raw_*`` as sent.
@@ -68,6 +81,7 @@ class AcceptedReading:
     unit: str
     raw_value: float
     raw_unit: str
+    flags: int = 0  # bitmask of services.sensing.checks.Flag
 
 
 @dataclass
@@ -109,12 +123,14 @@ def ingest(
     max_bytes: int = MAX_PAYLOAD_BYTES,
     max_skew_s: float = MAX_SKEW_S,
     expected: Sequence[tuple[str, str] | None] | None = None,
+    cleanser: Cleanser | None = None,
 ) -> IngestReport:
-    """Validate, de-duplicate and store ``payloads`` (raw JSON bytes/text or parsed objects).
+    """Validate, de-duplicate, cleanse and store ``payloads`` (raw JSON bytes/text or parsed objects).
 
     ``source`` names the transport and sender ("http:gw-faces", "bus"); ``now`` is the
     receive time (aware), also the reference for the clock-skew check; ``expected`` gives per
-    payload the (device_id, kind) its transport claims (the MQTT topic), or None.
+    payload the (device_id, kind) its transport claims (the MQTT topic), or None; ``cleanser``
+    flags the new readings (None: stored unflagged — the service always passes its one cleanser).
     """
     if now.tzinfo is None:
         raise ValueError("now has no time zone — pass an aware UTC datetime")
@@ -149,14 +165,15 @@ def ingest(
     stored = fetch_stored(session, [c.key for c in maybe_stored])
     fresh = [c for c in unique if not _resolve_duplicate(c, stored.get(c.key), report)]
     accepted = _apply_order_rule(fresh, devices, report)
-    ids = insert_readings(session, accepted, source=source, now=now)
+    flags = _cleanse(cleanser, accepted)
+    ids = insert_readings(session, accepted, source=source, now=now, flags=flags)
     lost = [c for c in accepted if c.key not in ids]  # a concurrent ingest stored these keys first
     if lost:
         stored = fetch_stored(session, [c.key for c in lost])
         for candidate in lost:
             _resolve_duplicate(candidate, stored.get(candidate.key), report)
     kept = [c for c in accepted if c.key in ids]
-    report.accepted = [_accepted(c, ids[c.key]) for c in kept]
+    report.accepted = [_accepted(c, ids[c.key], flags.get(c.key, 0)) for c in kept]
     report.live = update_live_state(session, kept, devices)
     report.rejections.sort(key=lambda r: -1 if r.index is None else r.index)
     record_rejections(session, report.rejections, source=source, now=now)
@@ -190,26 +207,6 @@ def load_devices(session: Session, device_ids: set[str]) -> dict[str, DeviceInfo
     }
 
 
-def commissioned_sensors(session: Session) -> list[Device]:
-    """Sensors that have reported at least once (a sensor that never did is not commissioned yet, not dead)."""
-    return list(session.scalars(select(Device).where(Device.kind == "sensor", Device.updated_at.is_not(None))))
-
-
-def newest_reading_time(session: Session) -> datetime | None:
-    """The measurement time of the newest stored sensor reading (from the live rows, a small table)."""
-    return session.scalar(select(func.max(Device.updated_at)).where(Device.kind == "sensor"))
-
-
-def recent_readings(session: Session, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
-    """``(t, value)`` of one sensor's stored readings from ``since`` on, oldest first (canonical unit)."""
-    query = (
-        select(SensorReading.t, SensorReading.value)
-        .where(SensorReading.device_id == device_id, SensorReading.t >= since)
-        .order_by(SensorReading.t)
-    )
-    return [(t, value) for t, value in session.execute(query)]
-
-
 def fetch_stored(session: Session, keys: Sequence[StoredKey]) -> dict[StoredKey, StoredMeasurement]:
     """The stored (kind, t, raw_value, raw_unit) of each (device_id, seq) in ``keys`` that exists."""
     if not keys:
@@ -224,9 +221,17 @@ def fetch_stored(session: Session, keys: Sequence[StoredKey]) -> dict[StoredKey,
 
 
 def insert_readings(
-    session: Session, candidates: Sequence[Candidate], *, source: str, now: datetime
+    session: Session,
+    candidates: Sequence[Candidate],
+    *,
+    source: str,
+    now: datetime,
+    flags: dict[StoredKey, int] | None = None,
 ) -> dict[StoredKey, int]:
-    """INSERT ... ON CONFLICT (device_id, seq) DO NOTHING; the ids of the rows that were new, by key."""
+    """INSERT ... ON CONFLICT (device_id, seq) DO NOTHING; the ids of the rows that were new, by key.
+
+    ``flags``: the cleansing bitmask of each reading by key (absent: 0)."""
+    flags = flags or {}
     if not candidates:
         return {}
     dialect = session.get_bind().dialect.name
@@ -249,7 +254,7 @@ def insert_readings(
             "unit": c.unit,
             "raw_value": c.reading.value,
             "raw_unit": c.reading.unit,
-            "flags": [],
+            "flags": flags.get(c.key, 0),
             "source": source,
         }
         for c in candidates
@@ -376,6 +381,18 @@ def _apply_order_rule(fresh: list[Candidate], devices: dict[str, DeviceInfo], re
     return accepted
 
 
-def _accepted(candidate: Candidate, row_id: int) -> AcceptedReading:
+def _cleanse(cleanser: Cleanser | None, candidates: Sequence[Candidate]) -> dict[StoredKey, int]:
+    """The flags of each new reading by key, from ``cleanser`` (nothing when None or all clean)."""
+    if cleanser is None or not candidates:
+        return {}
+    masks = cleanser.judge_many(
+        [(c.reading.device_id, c.reading.kind, c.reading.seq, c.reading.t, c.value) for c in candidates]
+    )
+    return {c.key: mask for c, mask in zip(candidates, masks, strict=True) if mask}
+
+
+def _accepted(candidate: Candidate, row_id: int, flags: int) -> AcceptedReading:
     r = candidate.reading
-    return AcceptedReading(row_id, r.device_id, r.kind, r.seq, r.t, candidate.value, candidate.unit, r.value, r.unit)
+    return AcceptedReading(
+        row_id, r.device_id, r.kind, r.seq, r.t, candidate.value, candidate.unit, r.value, r.unit, flags
+    )

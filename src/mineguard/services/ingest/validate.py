@@ -3,6 +3,10 @@
 Each failed check gives a :class:`Rejection` with a :class:`RejectReason` and a detail that
 says what to fix. The checks that need stored readings (duplicates, out of order) live in
 :mod:`.store`; :func:`out_of_order` states the rule they use.
+
+A value outside the *physical* span of its kind is refused here and kept among the rejects with its
+raw payload. A possible but untrustworthy value (outside the instrument span, a spike, stuck, after a
+gap) is not refused: it is stored and flagged by the live cleanser (``services.sensing.live``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -99,8 +104,8 @@ class Candidate:
     unit: str
     raw: bytes = field(repr=False)
 
-    @property
-    def key(self) -> tuple[str, int]:
+    @cached_property
+    def key(self) -> tuple[str, int]:  # looked up several times per reading on the ingest path: built once
         return self.reading.device_id, self.reading.seq
 
     def same_as(self, kind: str, t: datetime, raw_value: float, raw_unit: str) -> bool:
@@ -155,10 +160,10 @@ def parse_reading(
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
             detail = f"not valid JSON ({why}) — send one UTF-8 JSON object per reading"
             return Rejection(index, RejectReason.MALFORMED_JSON, detail, raw=raw)
-    device_id, seq = _identity(obj)
     try:
         reading = Reading.model_validate(obj)
     except ValidationError as exc:
+        device_id, seq = _identity(obj)  # only a refused payload needs them (to be filed under)
         return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
     if expected is not None and (reading.device_id, reading.kind) != expected:
         detail = (

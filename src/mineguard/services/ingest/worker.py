@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.ingest.bus import ROOT, Ack, Communicator, TopicError, parse_topic
-from mineguard.services.ingest.store import IngestReport, ingest, record_rejections
+from mineguard.services.ingest.store import Cleanser, IngestReport, ingest, record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error
 from mineguard.services.storage.db import is_transient
 from mineguard.services.storage.types import utc_now
@@ -103,8 +103,9 @@ class IngestWorker:
         retry_s: float = 1.0,
         clock: Callable[[], datetime] = utc_now,
         on_report: Callable[[IngestReport], None] | None = None,
+        cleanser: Cleanser | None = None,
     ) -> None:
-        self.bus, self.sessions, self.site_id = bus, sessions, site_id
+        self.bus, self.sessions, self.site_id, self.cleanser = bus, sessions, site_id, cleanser
         self.batch_size, self.max_delay_s, self.source = batch_size, max_delay_ms / 1000, source
         self.max_skew_s, self.retry_s, self.clock, self.on_report = max_skew_s, retry_s, clock, on_report
         self.pattern = f"{ROOT}/{site_id}/+/+"
@@ -251,7 +252,13 @@ class IngestWorker:
         now = self.clock()
         with self.sessions() as session, session.begin():
             report = ingest(
-                session, payloads, source=self.source, now=now, max_skew_s=self.max_skew_s, expected=expected
+                session,
+                payloads,
+                source=self.source,
+                now=now,
+                max_skew_s=self.max_skew_s,
+                expected=expected,
+                cleanser=self.cleanser,
             )
             record_rejections(session, bad_topics, source=self.source, now=now)
         self.totals.add(report, bad_topics)

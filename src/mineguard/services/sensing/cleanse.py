@@ -1,13 +1,13 @@
 """Cleansing a sensor series: flag out-of-range, spikes, stuck values and gaps (seed 003 §3.1).
 
 The paper's cleansing step "removes outliers and noise"; here nothing is removed or changed —
-each sample gets flags (stored in ``sensor_readings.flags``) and models read the ``clean`` view,
-a copy with flagged samples set to NaN. All checks are vectorised over the series.
+each sample gets flags and models read the ``clean`` view, a copy with flagged samples set to NaN.
+All checks are vectorised over the series; the checks themselves live in :mod:`.checks`, shared with
+the live cleanser (:mod:`.live`), which flags each reading as it arrives, before it is stored.
 """
 
 from __future__ import annotations
 
-import enum
 import warnings
 from dataclasses import dataclass, field
 
@@ -15,24 +15,21 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from mineguard.services.sensing._series import check_series, seconds_to_time
+from mineguard.services.sensing.checks import (
+    BAD_FLAGS,
+    FLAG_NAMES,
+    MAD_TO_SIGMA,
+    Flag,
+    after_gap,
+    flag_names,
+    held_too_long,
+    out_of_range,
+    spike,
+    unchanged,
+)
 from mineguard.services.sensing.profiles import KindProfile, profile_for
 
-MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
-
-
-class Flag(enum.IntFlag):
-    """One bit per cleansing flag; ``name.lower()`` is the string stored in ``flags``."""
-
-    OUT_OF_RANGE = 1
-    SPIKE = 2
-    STUCK = 4
-    AFTER_GAP = 8
-    NOT_FINITE = 16
-
-
-FLAG_NAMES: tuple[str, ...] = tuple(f.name.lower() for f in Flag)  # bit order
-# Flags that make a value unusable for models; ``after_gap`` only marks where a gap ended.
-BAD_FLAGS = Flag.OUT_OF_RANGE | Flag.SPIKE | Flag.STUCK | Flag.NOT_FINITE
+__all__ = ["BAD_FLAGS", "FLAG_NAMES", "MAD_TO_SIGMA", "CleanseResult", "CleanseSpec", "Flag", "cleanse"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +37,13 @@ class CleanseSpec:
     """Cleansing settings; ``None`` fields take the kind's :class:`KindProfile` default.
 
     span: (low, high) typical instrument span, canonical unit. spike_window: centred window in
-    samples (odd, >= 3) for the rolling median and MAD. spike_k: how many robust sigmas
-    (1.4826 * MAD) a spike must stand out. min_jump: smallest absolute deviation that can be a
-    spike. stuck_s: how long an unchanged value must last to be ``stuck`` (None: never).
-    stuck_eps: largest change still counted as "unchanged". gap_s: a step between readings
-    longer than this is a gap. profile: replaces the kind's defaults (a new kind, a site tuning).
+    samples (odd, >= 3) for the rolling median and MAD (live: the ``spike_window`` readings before).
+    spike_k: how many robust sigmas (1.4826 * MAD) a spike must stand out. min_jump: smallest
+    absolute deviation that can be a spike. stuck_s: how long an unchanged value must last to
+    be ``stuck`` (None: never). stuck_eps: largest change still counted as "unchanged". gap_s: a step between readings
+    longer than this is a gap (the longest silence expected between two readings of a sensor).
+    profile: replaces the kind's defaults (a new kind, a site tuning). spike_min_history: live
+    only — how many earlier readings the trailing window must hold before a spike can be called.
     """
 
     span: tuple[float, float] | None = None
@@ -55,6 +54,7 @@ class CleanseSpec:
     stuck_eps: float = 1e-9
     gap_s: float = 60.0
     profile: KindProfile | None = None
+    spike_min_history: int = 5
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,8 @@ class CleanseResult:
 
     @property
     def flags(self) -> list[list[str]]:
-        """Per-sample flag names, as stored in ``sensor_readings.flags`` (empty list when clean)."""
-        bits = [(int(f), f.name.lower()) for f in Flag]
-        return [[name for bit, name in bits if m & bit] for m in self.mask.tolist()]
+        """Per-sample flag names, as the API shows ``sensor_readings.flags`` (empty list when clean)."""
+        return [flag_names(m) for m in self.mask.tolist()]
 
     def counts(self) -> dict[str, int]:
         """How many samples carry each flag."""
@@ -107,13 +106,14 @@ def cleanse(t: np.ndarray, values: np.ndarray, kind: str, spec: CleanseSpec | No
     mask = np.zeros(vals.shape, dtype=np.uint8)
     finite = np.isfinite(vals)
     mask[~finite] |= np.uint8(Flag.NOT_FINITE)
-    mask[finite & ((vals < low) | (vals > high))] |= np.uint8(Flag.OUT_OF_RANGE)
-    mask[_spikes(vals, spec.spike_window, spec.spike_k, min_jump)] |= np.uint8(Flag.SPIKE)
-    if spec.stuck_s is not None and prof.fluctuates:
+    mask[finite & out_of_range(vals, low, high)] |= np.uint8(Flag.OUT_OF_RANGE)
+    if not prof.discrete:
+        mask[_spikes(vals, spec.spike_window, spec.spike_k, min_jump)] |= np.uint8(Flag.SPIKE)
+    if spec.stuck_s is not None and prof.fluctuates and not prof.discrete:
         floor = low if prof.floor_is_normal else None
         mask[_stuck(secs, vals, spec.stuck_s, spec.stuck_eps, floor)] |= np.uint8(Flag.STUCK)
     after = np.zeros(vals.shape, dtype=bool)
-    after[1:] = np.diff(secs) > spec.gap_s
+    after[1:] = after_gap(np.diff(secs), spec.gap_s)
     mask[after] |= np.uint8(Flag.AFTER_GAP)
 
     idx = np.flatnonzero(after)
@@ -139,9 +139,8 @@ def _spikes(vals: np.ndarray, window: int, k: float, min_jump: float) -> np.ndar
     if vals.size < 3:
         return np.zeros(vals.shape, dtype=bool)
     med, mad = rolling_median_mad(vals, window)
-    threshold = np.maximum(k * MAD_TO_SIGMA * mad, min_jump)
     with np.errstate(invalid="ignore"):
-        return np.abs(vals - med) > threshold  # NaN compares False
+        return spike(vals, med, mad, k, min_jump)  # NaN compares False
 
 
 def _stuck(secs: np.ndarray, vals: np.ndarray, stuck_s: float, eps: float, floor: float | None) -> np.ndarray:
@@ -149,12 +148,12 @@ def _stuck(secs: np.ndarray, vals: np.ndarray, stuck_s: float, eps: float, floor
     if vals.size < 2:
         return np.zeros(vals.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
-        changed = ~(np.abs(np.diff(vals)) <= eps)  # NaN breaks a run
+        changed = ~unchanged(vals[1:], vals[:-1], eps)  # NaN breaks a run
     run = np.concatenate([[0], np.cumsum(changed)])  # run id per sample
     first = np.flatnonzero(np.concatenate([[True], changed]))
     last = np.concatenate([first[1:] - 1, [vals.size - 1]])
     duration = secs[last] - secs[first]
-    long_run = duration >= stuck_s
+    long_run = held_too_long(duration, stuck_s)
     if floor is not None:
-        long_run &= ~(np.abs(vals[first] - floor) <= eps)
+        long_run &= ~unchanged(vals[first], floor, eps)
     return long_run[run] & np.isfinite(vals)

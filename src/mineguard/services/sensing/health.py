@@ -1,9 +1,12 @@
-"""Sensor health as its own signal: ok, stale, stuck, drifting or dead (seed 003 §3.1).
+"""Sensor health as its own signal: ok, stale, stuck, drifting, spiky, out of range or dead (seed 003 §3.1).
 
 A hazard model fed by a dead methane head sees a calm mine. Health is judged per sensor from its
 own recent readings, and for drift optionally against a reference (a co-located sensor or the
 site median of the same kind) so that a real, mine-wide trend is not blamed on the sensor.
-The reason is written for a control-room operator.
+The reason is written for a control-room operator. With the cleansing ``flags`` the live cleanser
+stored for each reading, a sensor whose latest reading is out of its span or stuck, or whose recent
+readings hold a burst of spikes, is unhealthy too: its values are held back from the rules, so the
+health alert is what tells the control room.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import numpy as np
 
 from mineguard.services.ingest.units import CANONICAL_UNITS
 from mineguard.services.sensing._series import check_series, scalar_seconds
+from mineguard.services.sensing.checks import Flag
 from mineguard.services.sensing.profiles import KindProfile, profile_for
 
-Status = Literal["ok", "stale", "stuck", "drifting", "dead"]
+Status = Literal["ok", "stale", "stuck", "drifting", "spiky", "out_of_range", "dead"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,8 @@ class HealthSpec:
     if every reading in this trailing window is NaN or outside the span -> dead. stuck_s / stuck_eps:
     the latest value unchanged for this long -> stuck (kinds that normally fluctuate only).
     drift_window_s: trailing window for the robust (Theil–Sen) slope; it must be at least half
-    covered by readings. drift_per_hour: slope limit, canonical unit per hour.
+    covered by readings. drift_per_hour: slope limit, canonical unit per hour. spike_burst: this
+    many readings flagged ``spike`` within recent_s -> spiky.
     """
 
     stale_s: float = 300.0
@@ -38,6 +43,7 @@ class HealthSpec:
     stuck_eps: float = 1e-9
     drift_window_s: float = 6 * 3600.0
     drift_per_hour: float | None = None
+    spike_burst: int = 3
     span: tuple[float, float] | None = None
     profile: KindProfile | None = None
 
@@ -80,6 +86,44 @@ def _hours(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+def _flagged(
+    who: str,
+    unit: str,
+    secs: np.ndarray,
+    vals: np.ndarray,
+    now_s: float,
+    flags: np.ndarray | None,
+    spec: HealthSpec,
+    low: float,
+    high: float,
+    age: float,
+) -> SensorHealth | None:
+    """The verdict from the stored cleansing flags, or None when they show nothing wrong."""
+    if flags is None or flags.size == 0:
+        return None
+    latest = int(flags[-1])
+    if latest & Flag.OUT_OF_RANGE:
+        return SensorHealth(
+            "out_of_range",
+            f"{who}: reads {vals[-1]:g} {unit}, outside its span {low:g}..{high:g} {unit} — the value is not "
+            "used by the alarms; recalibrate or replace the sensor head",
+            age,
+        )
+    if latest & Flag.STUCK:
+        return SensorHealth(
+            "stuck", f"{who}: same value {vals[-1]:g} {unit} for too long — not used by the alarms; check the head", age
+        )
+    spikes = int(((flags[secs >= now_s - spec.recent_s] & int(Flag.SPIKE)) != 0).sum())
+    if spikes >= spec.spike_burst:
+        return SensorHealth(
+            "spiky",
+            f"{who}: {spikes} isolated spikes in the last {_hours(spec.recent_s)} — they are not used by the "
+            "alarms; check the sensor head, its cable and connectors for a loose contact or interference",
+            age,
+        )
+    return None
+
+
 def assess_health(
     t: np.ndarray,
     values: np.ndarray,
@@ -89,12 +133,15 @@ def assess_health(
     *,
     device_id: str | None = None,
     reference: tuple[np.ndarray, np.ndarray] | None = None,
+    flags: np.ndarray | None = None,
 ) -> SensorHealth:
     """Health of one sensor at ``now`` from its readings (t sorted, values canonical unit of ``kind``).
 
     Checked in order: dead (never reported, silent > dead_s, or every reading of the last
     recent_s NaN/out of span), stale (silent > stale_s), stuck (latest value unchanged for
-    >= stuck_s on a kind that fluctuates), drifting (|Theil–Sen slope| over drift_window_s >
+    >= stuck_s on a kind that fluctuates, or flagged ``stuck``), out_of_range (with ``flags``, the
+    cleansing bitmask (N,) of each reading: the latest flagged ``out_of_range``), spiky (at least
+    ``spike_burst`` readings of the last recent_s flagged ``spike``), drifting (|Theil–Sen slope| over drift_window_s >
     drift_per_hour and, with a ``reference`` (t, values) of the same kind, |slope - reference
     slope| > drift_per_hour too), else ok.
     """
@@ -107,6 +154,11 @@ def assess_health(
     who = f"{prof.label or kind} sensor" + (f" {device_id}" if device_id else "")
     upto = secs <= now_s
     secs, vals = secs[upto], vals[upto]
+    if flags is not None:
+        flags = np.asarray(flags, dtype=np.int64)
+        if flags.shape != upto.shape:
+            raise ValueError(f"flags has {flags.size} entries for {upto.size} readings — pass one bitmask per reading")
+        flags = flags[upto]
 
     if secs.size == 0:
         return SensorHealth("dead", f"{who}: no readings at all — check power and wiring to the outstation")
@@ -128,6 +180,9 @@ def assess_health(
     if age > spec.stale_s:
         return SensorHealth("stale", f"{who}: last reading {_hours(age)} ago — check the link to the outstation", age)
 
+    flagged = _flagged(who, unit, secs, vals, now_s, flags, spec, low, high, age)
+    if flagged is not None:
+        return flagged
     if prof.fluctuates and np.isfinite(vals[-1]):
         with np.errstate(invalid="ignore"):
             changed = ~(np.abs(vals - vals[-1]) <= spec.stuck_eps)

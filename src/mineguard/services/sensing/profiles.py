@@ -19,7 +19,8 @@ class KindProfile:
     local median that can count as a spike (so noise on a flat line never does). fluctuates:
     whether an unchanged value for hours is suspicious. drift_per_hour: slope above which a slow
     trend is called drift. floor_is_normal: a gas reading pinned at the span floor (0 ppm CO in
-    clean air) is a real, steady value, not a stuck sensor.
+    clean air) is a real, steady value, not a stuck sensor. discrete: the kind takes a few states
+    (a machine's ``running`` 1/0): it is never called a spike or stuck, only out of range or after a gap.
     """
 
     span: tuple[float, float]
@@ -28,6 +29,7 @@ class KindProfile:
     drift_per_hour: float = float("inf")
     floor_is_normal: bool = False
     label: str = ""
+    discrete: bool = False
 
 
 KIND_PROFILES: dict[str, KindProfile] = {
@@ -44,7 +46,7 @@ KIND_PROFILES: dict[str, KindProfile] = {
     "humidity": KindProfile((0.0, 100.0), 5.0, True, 2.0, False, "humidity"),
     "bearing_temp": KindProfile((-20.0, 150.0), 5.0, True, 2.0, False, "bearing temperature"),
     # a run signal holds 0 or 1 for hours and jumps between them: never a spike, never stuck or drifting
-    "running": KindProfile((0.0, 1.0), 2.0, False, float("inf"), True, "run state"),
+    "running": KindProfile((0.0, 1.0), 1.0, False, float("inf"), True, "run state", discrete=True),
 }
 
 

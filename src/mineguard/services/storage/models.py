@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -225,7 +226,9 @@ class SensorReading(Base):
     """One stored sensor reading; ``value``/``unit`` are canonical (``ingest.units``), ``raw_*`` as sent.
 
     ``(device_id, seq)`` is unique: it is the idempotency key that makes re-sent readings a
-    no-op. ``flags`` is empty at ingest; cleansing adds flags (e.g. "spike") later.
+    no-op. ``flags`` is the cleansing verdict given at ingest, a small-int bitmask (0 = clean) of
+    ``services.sensing.checks.Flag``: 1 out_of_range, 2 spike, 4 stuck, 8 after_gap, 16 not_finite —
+    queryable as ``flags & 2 != 0`` on both databases; the API shows it as a list of names.
     """
 
     __tablename__ = "sensor_readings"
@@ -239,7 +242,7 @@ class SensorReading(Base):
     unit: Mapped[str] = mapped_column(String(16))
     raw_value: Mapped[float] = mapped_column(Float)
     raw_unit: Mapped[str] = mapped_column(String(16))
-    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flags: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     source: Mapped[str] = mapped_column(String(100))  # "http:gw-roadways", "http:user:mgr", "bus", "mqtt"
     __table_args__ = (
         UniqueConstraint("device_id", "seq", name="uq_sensor_readings_device_seq"),

@@ -19,7 +19,7 @@ from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.deps import get_ctx
 from mineguard.services.api.schemas.health import HealthOut, IngestHealthOut
 from mineguard.services.ingest.broker_check import broker_health
-from mineguard.services.ingest.store import newest_reading_time
+from mineguard.services.ingest.history import newest_reading_time
 from mineguard.services.storage.types import utc_now
 
 router = APIRouter(prefix="/api/v1/health", tags=["health"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
@@ -28,6 +28,7 @@ from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import MAX_BATCH, Reading
 from mineguard.services.ingest.store import ingest
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
+from mineguard.services.sensing.checks import Flag
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import IsoTime
@@ -51,7 +52,14 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     batch = parse_batch(body, max_batch=MAX_BATCH)
     if isinstance(batch, Rejection):
         return refuse_batch(unit, sender, batch, now=now)
-    report = ingest(unit.session, batch, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
+    report = ingest(
+        unit.session,
+        batch,
+        source=sender.source,
+        now=now,
+        max_skew_s=unit.ctx.settings.max_skew_s,
+        cleanser=unit.ctx.cleanser,
+    )
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
     if unit.ctx.pipeline is not None and report.accepted:
@@ -95,10 +103,22 @@ def list_rejects(
     return list(unit.session.scalars(query))
 
 
-@router.get("/stats", response_model=ReadingStatsOut, summary="Stored readings and rejects by reason")
+@router.get("/stats", response_model=ReadingStatsOut, summary="Stored readings, flagged readings by flag, rejects")
 def reading_stats(unit: UnitDep, user: User = Manage) -> ReadingStatsOut:
-    stored = unit.session.scalar(select(func.count()).select_from(SensorReading)) or 0
+    flags = SensorReading.flags
+    per_flag = [func.sum(case((flags.op("&")(int(flag)) != 0, 1), else_=0)) for flag in Flag]
+    totals = unit.session.execute(
+        select(func.count(), func.sum(case((flags != 0, 1), else_=0)), *per_flag).select_from(SensorReading)
+    ).one()
+    stored, flagged, *by_bit = (int(total or 0) for total in totals)
+    by_flag = {flag.name.lower(): count for flag, count in zip(Flag, by_bit, strict=True)}
     rows = unit.session.execute(select(RejectedPayload.reason, func.count()).group_by(RejectedPayload.reason))
     counts = {reason: count for reason, count in rows}
     by_reason = {reason.value: int(counts.get(reason.value, 0)) for reason in RejectReason}
-    return ReadingStatsOut(readings=stored, rejected=sum(by_reason.values()), rejected_by_reason=by_reason)
+    return ReadingStatsOut(
+        readings=stored,
+        flagged=flagged,
+        flagged_by_flag=by_flag,
+        rejected=sum(by_reason.values()),
+        rejected_by_reason=by_reason,
+    )
