@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from mineguard.services.simulator.scenarios import SCENARIOS, TIMELINE_S
 from mineguard.services.storage.db import make_engine, session_factory
 from mineguard.services.storage.models import Alert, SourceEvent
+from mineguard.sim.scenarios import SCENARIOS, TIMELINE_S
 
 SPEED = 2.0
 

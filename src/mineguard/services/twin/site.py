@@ -72,6 +72,7 @@ class DeviceConfig(_Strict):
     sensor_kind: str | None = None
     unit: str | None = None
     barcode: str | None = None
+    asset: Identifier | None = None  # the machine a sensor is mounted on (issue 14: equipment state as readings)
 
     @model_validator(mode="after")
     def _sensor_has_kind(self) -> DeviceConfig:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mineguard.services.simulator.people import DEFAULT_PLANS, make_walkers
-from mineguard.services.simulator.scenarios import scenario_of
-from mineguard.services.simulator.sensors import SensorField
 from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.site import load_site
+from mineguard.sim.people import DEFAULT_PLANS, make_walkers
+from mineguard.sim.scenarios import scenario_of
+from mineguard.sim.sensors import SensorField
 
 
 @pytest.fixture(scope="module")
