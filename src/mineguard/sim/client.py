@@ -35,8 +35,9 @@ def _detail(response: httpx.Response) -> str:
         return response.text[:300] or response.reason_phrase
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        problems = error.get("problems") or []
-        return "; ".join([str(error.get("message", "")), *map(str, problems)]).strip("; ")
+        message = str(error.get("message", ""))
+        problems = [str(p) for p in error.get("problems") or [] if str(p) not in message]
+        return "; ".join([message, *problems]).strip("; ")
     if isinstance(body, dict) and "detail" in body:
         return str(body["detail"])
     return str(body)[:300]

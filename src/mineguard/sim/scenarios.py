@@ -106,6 +106,6 @@ class ScenarioPlayer:
             "asset_id": seen.person,
             "confidence": round(float(self._rng.uniform(low, high)), 3),
             "bbox": [x1, y1, x1 + 90.0, y1 + 260.0],
-            "event_id": f"sim-{seen.camera}-{now.timestamp() * 1000:.0f}",
+            "event_id": f"sim-{seen.camera}-{now.timestamp() * 1000:.0f}-{int(t)}",
             "attributes": {"detector": "simulated", "frame": int(t)},
         }
