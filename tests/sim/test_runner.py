@@ -3,7 +3,10 @@ summary is what the API answers."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
+from importlib import resources
+from pathlib import Path
 
 from mineguard.cli import main
 from mineguard.sim.publish import BusPublisher
@@ -72,3 +75,14 @@ def test_mineguard_sim_drives_a_running_service_over_http(service, tmp_path, cap
     assert "error: POST /api/v1/auth/token: 401" in capsys.readouterr().err
     assert main([*argv[:-1], str(tmp_path / "absent"), "--duration", "2"]) == 2
     assert "no such password file" in capsys.readouterr().err
+
+
+def test_demo_runs_on_a_site_given_by_file_and_refuses_one_without_a_scenario_file(tmp_path, capsys) -> None:
+    sites = Path(str(resources.files("mineguard.services.twin").joinpath("sites")))
+    shutil.copy(sites / "sample_coal_mine.yaml", tmp_path / "copy.yaml")
+    assert main(["demo", "--site", str(tmp_path / "copy.yaml"), "--duration", "2"]) == 2
+    assert "copy.scenarios.yaml: no scenario file" in capsys.readouterr().err
+    shutil.copy(sites / "sample_coal_mine.scenarios.yaml", tmp_path / "copy.scenarios.yaml")
+    assert main(["demo", "--site", str(tmp_path / "copy.yaml"), "--duration", "2", "--speed", "4"]) == 1
+    out = capsys.readouterr().out
+    assert "site sample-coal-mine, readings over in-process bus" in out and "timeline not reached" in out

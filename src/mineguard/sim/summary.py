@@ -33,7 +33,9 @@ def parse_time(text: str) -> datetime:
 
 
 def _input(item: Any) -> str:
-    """One input as ``reading ch4-1101-t 1.62 % @12:00:03`` (dict) or its text (``reading:ch4-1101-t#12``)."""
+    """One input as ``reading <device> 1.62 % @12:00:03`` (a dict) or its text (``reading:<device>#12``)."""
+    if isinstance(item, list):
+        return ", ".join(_input(x) for x in item)
     if not isinstance(item, dict):
         return str(item).replace(":", " ", 1)
     source = str(item.get("source", ""))

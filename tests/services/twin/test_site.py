@@ -62,7 +62,7 @@ def test_sample_site_has_the_zones_devices_and_assets_asked_for() -> None:
     linked = {end for link in site.links for end in link}
     assert linked == set(zones)
     devices = Counter(device.kind for device in site.devices)
-    assert devices["gateway"] == 3 and devices["camera"] == 3 and devices["tag"] == 6 and devices["sensor"] == 10
+    assert devices["gateway"] == 3 and devices["camera"] == 3 and devices["tag"] == 6 and devices["sensor"] == 15
     assert {d.sensor_kind for d in site.devices if d.kind == "sensor"} >= {"methane", "co", "o2", "temperature"}
     assert all(d.zone in zones for d in site.devices)
     assert all(d.barcode for d in site.devices if d.kind == "tag")
