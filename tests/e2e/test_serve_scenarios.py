@@ -80,7 +80,7 @@ def test_every_scenario_fires_in_serve_fed_over_mqtt_and_http(site_name: str, tm
             with ServiceClient(base, "admin", PASSWORD) as client:
                 duration = sim.script.timeline_s / SPEED + 3
                 summary = run(sim, client, publisher, duration_s=duration, speed=SPEED, seed=0)
-                events = client._call("GET", "/events", params={"limit": 1000})
+                events = client.get("/events", limit=1000)
         finally:
             publisher.close()
     finally:

@@ -43,7 +43,7 @@ def test_tag_fixes_go_through_the_gateway_and_move_the_paired_person(service) ->
         fix = TagFix("miner-004", "6901234500042", "gw-roadways", (400.0, 0.5, -400.0), accel, 25.0)
         outcome = client.post_tag_fixes("gw-roadways", [fix], now.isoformat())
         assert outcome[0]["asset_id"] == "miner-004" and outcome[0]["zone_id"] == "main_roadway"
-        history = client._call("GET", "/assets/miner-004/history")
+        history = client.get("/assets/miner-004/history")
         assert history and history[-1]["x"] == pytest.approx(400.0)
         client.secrets["gw-roadways"] = "wrong"
         with pytest.raises(ServiceError, match=r"401 gateway 'gw-roadways': missing or wrong X-Gateway-Secret"):

@@ -22,7 +22,7 @@ def _readings(seq0: int) -> list[SimReading]:
 def _stored(client, device_id: str, timeout_s: float = 10.0) -> list[dict]:
     deadline = time.monotonic() + timeout_s
     while True:
-        rows = client._call("GET", "/readings", params={"device_id": device_id})
+        rows = client.get("/readings", device_id=device_id)
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.1)

@@ -25,16 +25,16 @@ def test_a_short_run_sends_everything_through_the_real_interfaces(service) -> No
         sensors = sum(1 for d in sim.site.devices if d.kind == "sensor")
         assert summary.readings_published == summary.readings_stored == sensors * steps - summary.readings_dropped
         assert summary.rejects == {} and client.reading_stats()["readings"] == summary.readings_stored
-        fan = client._call("GET", "/readings", params={"device_id": "fan-f2-run", "limit": 200})
+        fan = client.get("/readings", device_id="fan-f2-run", limit=200)
         assert {r["value"] for r in fan} == {0.0, 1.0} and {r["unit"] for r in fan} == {"state"}
         # tag fixes: each miner's, each step, through the gateways; the service tracks them
         assert summary.tag_fixes == len(sim.script.people) * steps
-        history = client._call("GET", "/assets/miner-004/history")
+        history = client.get("/assets/miner-004/history")
         assert len(history) >= steps // 2
-        gateways = client._call("GET", "/gateways")
+        gateways = client.get("/gateways")
         assert {g["device_id"] for g in gateways} == {d.id for d in sim.site.devices if d.kind == "gateway"}
         # camera events: posted once miner-004 is near the face-gate camera, stored by the events API
-        events = client._call("GET", "/events", params={"limit": 500})
+        events = client.get("/events", limit=500)
         assert summary.vision_events == len(events) > 0
         assert {(e["device_id"], e["label"]) for e in events} == {("cam-face-gate-1101", "no_helmet")}
         # the summary: alerts as the API lists them; the gas hazard is real by now, the rest not yet

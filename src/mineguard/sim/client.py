@@ -125,6 +125,10 @@ class ServiceClient:
         return self._call("POST", "/readings", json={"readings": payloads})
 
     # --- reading back
+    def get(self, path: str, **params: Any) -> Any:
+        """``GET /api/v1<path>`` as the logged-in user, e.g. ``get("/events", limit=100)``."""
+        return self._call("GET", path, params=params)
+
     def alerts(self, limit: int = 2000) -> list[dict]:
         return self._call("GET", "/alerts", params={"limit": limit})
 
