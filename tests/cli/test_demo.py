@@ -16,11 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from mineguard.services.simulator.scenarios import SCENARIOS, TIMELINE_S
 from mineguard.services.storage.db import make_engine, session_factory
 from mineguard.services.storage.models import Alert, SourceEvent
+from mineguard.sim.script import load_sim
 
 SPEED = 2.0
+SCRIPT = load_sim().script
+SCENARIOS, TIMELINE_S = SCRIPT.scenarios, SCRIPT.timeline_s
 
 
 def _free_port() -> int:
@@ -84,8 +86,9 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     for spec in SCENARIOS:
         latency = re.search(rf"\[ok\]\s+{spec.id}\s.*, ([0-9.]+) s after the hazard", out)
         assert latency and float(latency.group(1)) <= 10.0, out
-        assert spec.rule_id in seen, (spec.rule_id, sorted(seen))  # visible in the API while the demo ran
+        assert spec.detected_by in seen, (spec.detected_by, sorted(seen))  # visible in the API while the demo ran
     assert any("alert" in line and "raised: gas-rising-fan-stopped" in line for line in log)  # and in the log
+    assert len(re.findall(r"^\s+(inputs|signals in the evidence): ", out, flags=re.M)) == len(SCENARIOS)
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:

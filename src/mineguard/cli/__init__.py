@@ -1,4 +1,4 @@
-"""``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, serve, site, audit).
+"""``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, sim, serve, site, audit).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -11,7 +11,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import data, demo, detect, face, serve, twin, warn
+from mineguard.cli import data, demo, detect, face, serve, sim, twin, warn
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     face.register(groups)
     demo.register(groups)
     serve.register(groups)
+    sim.register(groups)
     twin.register(groups)
     warn.register(groups)
     return parser

@@ -1,71 +1,103 @@
-"""``mineguard demo`` (the main job, ``make demo``): the simulated mine driving the real platform
-(the four scenarios of seed 003 §4).
+"""``mineguard demo`` (the main job, ``make demo``): the platform and the simulated mine playing the
+scenarios of the site's scenario file (the four of seed 003 §4 on the bundled sample).
 
-Headless with ``--duration N``: runs N seconds, prints the summary and exits 0 when every
-scenario raised its alert and nothing else critical fired, else 1. With ``--port P`` the API
-(docs, alerts, live stream) is served meanwhile; without ``--duration`` it runs until Ctrl-C.
+The CLI starts the service itself: ``create_app`` served by uvicorn in a thread on 127.0.0.1 (a
+free port unless ``--port``), on a fresh temporary SQLite unless ``--database-url``. Then the
+simulated mine drives it as any client would: readings over the service's in-process bus (or
+``--mqtt HOST:PORT``, the broker the service then subscribes to), everything else over HTTP as
+the super-manager created at bootstrap. Headless with ``--duration N``: prints the summary and
+exits 0 when every scenario raised its alert and nothing else critical fired, else 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from mineguard.cli.sim import add_run_options, check_pace, drive, host_port
+
+HOST = "127.0.0.1"
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app, host: str, port: int, timeout_s: float = 30.0) -> Iterator[None]:
+    """``app`` served by uvicorn in a thread (its lifespan runs: ingest, alert pipeline, tickers)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="mineguard-demo-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ValueError(f"the API did not start on {host}:{port} — is the port free?")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(15.0)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from mineguard.services.simulator.runner import run_demo
-    from mineguard.services.simulator.scenarios import TIMELINE_S
+    from mineguard.services.api.main import create_app
+    from mineguard.services.settings import Settings
+    from mineguard.sim.client import ServiceClient, ServiceError
+    from mineguard.sim.publish import BusPublisher, MqttPublisher
+    from mineguard.sim.script import load_sim
 
+    check_pace(args)
+    sim = load_sim(args.site)  # a bad site or scenario file stops here, before anything starts
     workdir = None
     database_url = args.database_url
     if database_url is None:  # a fresh database: old open alerts would hide this run's
         workdir = tempfile.TemporaryDirectory(prefix="mineguard-demo-")
         database_url = f"sqlite:///{Path(workdir.name) / 'mineguard-demo.db'}"
-
-    def ready(app) -> None:
-        if args.port is not None:
-            if app.state.admin_password:
-                print(f"super-manager 'admin' password: {app.state.admin_password!r}", file=sys.stderr)
-            print(f"MineGuard API on http://127.0.0.1:{args.port} (docs at /docs)", file=sys.stderr)
-        print(
-            f"simulating the sample mine at speed {args.speed:g} (scenario timeline {TIMELINE_S:.0f} simulated s, "
-            f"database {database_url})",
-            file=sys.stderr,
-        )
-
-    stop = threading.Event()
+    port = args.port or free_port()
+    mqtt_url = f"mqtt://{args.mqtt[0]}:{args.mqtt[1]}" if args.mqtt else None
     try:
-        summary = run_demo(
-            args.duration,
-            database_url=database_url,
-            port=args.port,
-            speed=args.speed,
-            seed=args.seed,
-            stop=stop,
-            on_ready=ready,
-        )
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        stop.set()
-        return 130
+        settings = Settings(database_url=database_url, site_file=args.site, host=HOST, port=port, mqtt_url=mqtt_url)
+        app = create_app(settings)
+        password = app.state.admin_password or settings.admin_password
+        if password is None:
+            raise ValueError(
+                f"{database_url} already has its super-manager and the demo does not know the password — "
+                "set MINEGUARD_ADMIN_PASSWORD, or leave out --database-url for a fresh database"
+            )
+        with serving(app, HOST, port):
+            if args.port is not None:
+                if app.state.admin_password:
+                    print(f"super-manager '{settings.admin_username}' password: {password!r}", file=sys.stderr)
+                print(f"MineGuard API on http://{HOST}:{port} (docs at /docs)", file=sys.stderr)
+            print(f"database {database_url}", file=sys.stderr)
+            with ServiceClient(f"http://{HOST}:{port}", settings.admin_username, password) as client:
+                try:
+                    publisher = MqttPublisher(*args.mqtt) if args.mqtt else BusPublisher(app.state.ctx.bus)
+                except ServiceError as exc:
+                    raise ValueError(str(exc)) from None
+                return drive(sim, client, publisher, args)
     finally:
         if workdir is not None:
             workdir.cleanup()
-    print(summary.format())
-    return 0 if summary.ok else 1
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    p = groups.add_parser("demo", help="run the simulated mine and its four scenarios against the platform")
-    p.add_argument(
-        "--duration",
-        type=float,
-        help="wall seconds to run (default: until Ctrl-C); the scenario timeline takes 150 / speed s",
-    )
-    p.add_argument("--port", type=int, help="also serve the API on this port while the demo runs")
+    p = groups.add_parser("demo", help="run the platform and the simulated mine's scenarios against it")
+    p.add_argument("--port", type=int, help="serve the API on this port (default: a free one)")
     p.add_argument("--database-url", help="sqlite:///file.db or postgresql://... (default: a fresh temporary SQLite)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the simulation (default 0)")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)")
+    p.add_argument("--mqtt", type=host_port, metavar="HOST:PORT", help="readings over this MQTT broker (default: bus)")
+    add_run_options(p)
     p.set_defaults(func=cmd_demo)

@@ -1,7 +1,7 @@
 """``mineguard warn train fusion`` and ``mineguard warn eval``: the cross-modal fusion model (seed 003 §3.2).
 
 Both build SIMULATED episodes with the platform simulator's physics
-(``mineguard.services.simulator.episodes``) and REAL MSHA narratives as the text modality (the
+(``mineguard.sim.episodes``) and REAL MSHA narratives as the text modality (the
 folder with ``msha_fatality_reports/`` and ``msha_accidents_sample/``, by default
 ``$MINEGUARD_SHARED_DATA/text`` or ``../shared/data/text``). ``train`` uses generator seeds
 ``seed`` (train) and ``seed + 1000`` (validation: model selection and the alarm threshold, chosen
@@ -83,7 +83,7 @@ def _narratives(text_dir: Path | None) -> dict[str, list[str]]:
 
 
 def _episodes(n: int, seed: int, narratives: dict[str, list[str]]):
-    from mineguard.services.simulator.episodes import build_multimodal_set_with_rule
+    from mineguard.sim.episodes import build_multimodal_set_with_rule
 
     if n < 1:
         raise ValueError(f"need at least one episode, got {n}")

@@ -1,7 +1,7 @@
 """The multimodal early-warning set (seed 003 §3.1-3.2): windows of sensors, camera events and text.
 
 No public dataset joins sensor streams, camera events and text for one mine, so the set is
-generated from the platform simulator's physics (``mineguard.services.simulator.episodes``) with
+generated from the platform simulator's physics (``mineguard.sim.episodes``) with
 real MSHA narratives as the text modality. Everything measured on it is measured on SIMULATED
 data, and says so.
 

@@ -11,7 +11,7 @@ Over ``duration_s`` (1 h) a trajectory is the sum of
   ``ramp``: linear at 0.005-0.1 limits/min, to the end or stopping after 2-30 min (a plateau);
   ``approach``: exponential approach to an asymptote ``A``, ``x(t) = A + (x0 - A) exp(-(t - onset) / tau)``
   with tau 0.5-15 min, the solution of the simulator's methane ODE ``dCH4/dt = E - k (CH4 - ambient)``
-  (``services/simulator/sensors.py``; ``A = ambient + E / k``, ``tau = 1 / k``); half of them settle
+  (``sim/sensors.py``; ``A = ambient + E / k``, ``tau = 1 / k``); half of them settle
   past the limit (A 1.05-2.0), half plateau just below it (A up to 0.97: the hard negatives);
   ``spike``: 1-3 short bumps (sd 5-40 s) that stay below 0.97, the false-alarm bait;
   ``quiet``: none.

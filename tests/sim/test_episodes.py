@@ -8,13 +8,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mineguard.services.simulator.episode_config import CHANNELS, VISION_LABELS, EpisodeConfig, alarm_limits
-from mineguard.services.simulator.episodes import (
+from mineguard.sim.episode_config import CHANNELS, VISION_LABELS, EpisodeConfig, alarm_limits
+from mineguard.sim.episodes import (
     SimulatedEpisodes,
     build_multimodal_set,
     build_multimodal_set_with_rule,
 )
-from mineguard.services.simulator.sensors import PROFILES
+from mineguard.sim.sensors import PROFILES
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, MultimodalSet
 
 NARRATIVES = {h: [f"{h} record {i}: hand-made stand-in for an MSHA narrative" for i in range(4)] for h in HAZARDS}

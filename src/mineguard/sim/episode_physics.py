@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from mineguard.services.rules.regulation import Severity, defaults_for
-from mineguard.services.simulator.episode_config import (
+from mineguard.sim.episode_config import (
     CHANNEL_INDEX,
     CHANNELS,
     RISK_FRACTIONS,
@@ -23,8 +23,8 @@ from mineguard.services.simulator.episode_config import (
     channel_profiles,
     methane_equilibrium,
 )
-from mineguard.services.simulator.episode_plan import EpisodePlan
-from mineguard.services.simulator.sensors import DUST_SHEARER_OFF, PROFILES, WIND_FAN_STOPPED, methane_rate
+from mineguard.sim.episode_plan import EpisodePlan
+from mineguard.sim.sensors import DUST_SHEARER_OFF, PROFILES, WIND_FAN_STOPPED, methane_rate
 from mineguard.warning.multimodal import MODALITIES, EpisodeInfo, MultimodalSet
 
 

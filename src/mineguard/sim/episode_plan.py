@@ -12,17 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mineguard.services.simulator.episode_config import (
+from mineguard.sim.episode_config import (
+    CAMERA_RANGE_M,
     CHANNEL_INDEX,
     CHANNELS,
+    DANGER_NEAR_M,
     VISION_INDEX,
     VISION_LABELS,
     ChannelLimit,
     EpisodeConfig,
     channel_profiles,
 )
-from mineguard.services.simulator.people import WALK_MPS
-from mineguard.services.simulator.scenarios import CAMERA_RANGE_M, DANGER_NEAR_M
+from mineguard.sim.script import WALK_MPS
 from mineguard.warning.multimodal import HAZARDS
 
 PPE_FAR_M = 200.0  # a no-helmet person this far from the danger zone is at risk fraction 0

@@ -109,9 +109,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from mineguard.services.simulator.episode_config import ChannelLimit, EpisodeConfig, alarm_limits
-from mineguard.services.simulator.episode_physics import assemble_set, simulate
-from mineguard.services.simulator.episode_plan import plan_episode
+from mineguard.sim.episode_config import ChannelLimit, EpisodeConfig, alarm_limits
+from mineguard.sim.episode_physics import assemble_set, simulate
+from mineguard.sim.episode_plan import plan_episode
 from mineguard.warning.multimodal import HAZARDS, EpisodeInfo, MultimodalSet
 
 _CHUNK = 32  # episodes simulated together (the 1 s loops run over time, vectorised over episodes)

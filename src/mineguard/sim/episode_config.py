@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from mineguard.services.rules.regulation import defaults_for
-from mineguard.services.simulator.sensors import AMBIENT_CH4, BEARING_TEMP, METHANE_NOISE, PROFILES, methane_rate
+from mineguard.sim.sensors import AMBIENT_CH4, BEARING_TEMP, METHANE_NOISE, PROFILES, methane_rate
 from mineguard.warning.multimodal import HAZARDS
 
 CHANNELS: tuple[str, ...] = (
@@ -31,7 +31,9 @@ CHANNELS: tuple[str, ...] = (
 VISION_LABELS: tuple[str, ...] = ("person", "no_helmet", "smoke", "fire")
 ZONE_KIND = "working_face"  # the zone kind whose regulation limits apply
 RISK_FRACTIONS: tuple[float, float, float] = (0.4, 0.7, 1.0)  # elevated, warning, alarm: way from normal to limit
-BEARING_LIMIT_C = 75.0  # belt-drive bearing alarm (scenarios.py / the belt-drive-fault rule); no regulation value
+BEARING_LIMIT_C = 75.0  # belt-drive bearing alarm (the belt-drive-fault rule); no regulation value
+CAMERA_RANGE_M = 40.0  # a camera sees a person this close (as the sample site's scenario file)
+DANGER_NEAR_M = 50.0  # a person this close to a danger zone is approaching it (the no-helmet rule's limit)
 CHANNEL_INDEX = {name: i for i, name in enumerate(CHANNELS)}
 VISION_INDEX = {name: i for i, name in enumerate(VISION_LABELS)}
 
@@ -108,7 +110,7 @@ def alarm_limits() -> tuple[ChannelLimit, ...]:
     out = []
     for i, channel in enumerate(CHANNELS):
         if channel == "bearing_temp":
-            source = "ENGINEERING DEFAULT: belt-drive bearing alarm of scenarios.py and the belt-drive-fault rule"
+            source = "ENGINEERING DEFAULT: belt-drive bearing alarm of the belt-drive-fault rule"
             out.append(ChannelLimit(channel, ">=", BEARING_LIMIT_C, float(levels[i]), source))
             continue
         rows = defaults_for(channel, ZONE_KIND, op="<=" if channel == "o2" else ">=")

@@ -1,0 +1,187 @@
+"""The run's summary, built only from what the service answered over its API.
+
+Per scenario: when the hazard became real in the simulation, the first alert of its detecting rule
+(``GET /api/v1/alerts``), the latency between them, and which real inputs caused the alert: the
+alert's ``evidence["inputs"]`` (the readings, events and twin updates the rule engine saw, when the
+service records them), else the signal values the evidence holds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mineguard.sim.script import ScenarioScript
+
+SEVERE = ("critical", "emergency")
+_DERIVED = ("rate_per_min", "levels", "op", "threshold", "clear_hysteresis", "source", "similar_incidents")
+
+
+def _clock(t: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(t)).strftime("%H:%M:%S")
+    except ValueError:
+        return str(t)
+
+
+def parse_time(text: str) -> datetime:
+    """An API timestamp, aware (a naive one is UTC, as the service stores time)."""
+    t = datetime.fromisoformat(text)
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _input(item: Any) -> str:
+    """One input as ``reading <device> 1.62 % @12:00:03`` (a dict) or its text (``reading:<device>#12``)."""
+    if isinstance(item, list):
+        return ", ".join(_input(x) for x in item)
+    if not isinstance(item, dict):
+        return str(item).replace(":", " ", 1)
+    source = str(item.get("source", ""))
+    kind, _, ref = source.partition(":")
+    what = item.get("device_id") or item.get("device") or item.get("signal") or ref.split("#")[0]
+    parts = [item.get("kind") or kind or "input", what]
+    if item.get("value") is not None:
+        parts.append(f"{item['value']:g}" if isinstance(item["value"], float) else str(item["value"]))
+    if item.get("unit"):
+        parts.append(str(item["unit"]))
+    text = " ".join(str(p) for p in parts if p not in (None, ""))
+    return f"{text} @{_clock(item['t'])}" if item.get("t") else text
+
+
+def describe_inputs(evidence: dict[str, Any]) -> str:
+    """The inputs that caused an alert, one line: provenance when present, else the evidence's values."""
+    inputs = evidence.get("inputs")
+    if isinstance(inputs, dict):
+        return "inputs: " + ", ".join(f"{key}: {_input(item)}" for key, item in inputs.items())
+    if isinstance(inputs, list) and inputs:
+        return "inputs: " + ", ".join(_input(item) for item in inputs)
+    values = {
+        key: value
+        for key, value in evidence.items()
+        if key not in _DERIVED and not key.endswith(".rate_per_min") and not isinstance(value, dict | list)
+    }
+    shown = ", ".join(
+        f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}" for key, value in values.items()
+    )
+    return f"signals in the evidence: {shown or 'none'}"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    id: str
+    title: str
+    rule_id: str
+    triggered_at: datetime | None  # when the hazard became real in the simulation (wall clock)
+    alert_at: datetime | None  # opened_at of the first alert of its rule
+    severity: str | None = None
+    message: str | None = None
+    inputs: str | None = None
+
+    @property
+    def detected(self) -> bool:
+        return self.alert_at is not None
+
+    @property
+    def latency_s(self) -> float | None:
+        if self.alert_at is None or self.triggered_at is None:
+            return None
+        return (self.alert_at - self.triggered_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    site: str
+    transport: str
+    wall_s: float
+    sim_s: float
+    timeline_s: float
+    speed: float
+    readings_published: int
+    readings_dropped: int  # simulated dropouts (never sent)
+    readings_stored: int
+    duplicates: int | None  # None: the transport does not report them
+    rejects: dict[str, int]
+    tag_fixes: int
+    vision_events: int
+    alerts_by_rule: dict[str, int]
+    alerts_by_scenario: dict[str, int]
+    scenarios: list[ScenarioResult]
+    escalations: int
+    unexpected_critical: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """The whole scenario timeline was simulated."""
+        return self.sim_s >= self.timeline_s
+
+    @property
+    def ok(self) -> bool:
+        """Every scenario raised its alert and nothing else critical fired."""
+        return all(s.detected for s in self.scenarios) and not self.unexpected_critical
+
+    def format(self) -> str:
+        dup = f"{self.duplicates} duplicates, " if self.duplicates is not None else ""
+        lines = [
+            f"MineGuard platform demo: {self.sim_s:.0f} simulated s in {self.wall_s:.1f} s (speed {self.speed:g}), "
+            f"site {self.site}, readings over {self.transport}",
+            f"  readings: {self.readings_published} published, {self.readings_stored} stored, "
+            f"{dup}{sum(self.rejects.values())} rejected"
+            + (f" {dict(self.rejects)}" if self.rejects else "")
+            + f", {self.readings_dropped} simulated dropouts",
+            f"  tags: {self.tag_fixes} position fixes; camera events: {self.vision_events}",
+            "  scenarios:",
+        ]
+        for s in self.scenarios:
+            if s.detected:
+                lat = f", {s.latency_s:.1f} s after the hazard" if s.latency_s is not None else ""
+                lines.append(f"    [ok]   {s.id:<7} {s.title}: {s.severity} {s.rule_id}{lat}")
+                lines.append(f"           {s.message}")
+                lines.append(f"           {s.inputs}")
+            else:
+                why = "timeline not reached" if s.triggered_at is None else "NO ALERT"
+                lines.append(f"    [FAIL] {s.id:<7} {s.title}: {why}")
+        lines.append("  alerts by rule: " + ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_rule.items())))
+        lines.append(
+            "  alerts by scenario: " + ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_scenario.items()))
+        )
+        lines.append(f"  escalations: {self.escalations}")
+        if self.unexpected_critical:
+            lines.append("  UNEXPECTED critical alerts:")
+            lines += [f"    {text}" for text in self.unexpected_critical]
+        else:
+            lines.append("  unexpected critical alerts: none")
+        lines.append(f"  result: {'OK' if self.ok else 'FAILED'}")
+        return "\n".join(lines)
+
+
+def scenario_results(
+    script: ScenarioScript, alerts: list[dict], triggered: dict[str, datetime]
+) -> tuple[list[ScenarioResult], dict[str, int], dict[str, int], list[str]]:
+    """Per scenario its first alert; alert counts by rule and by scenario; severe alerts of no scenario.
+
+    ``alerts`` are this run's, as ``GET /api/v1/alerts`` answers them, oldest first."""
+    by_rule = Counter(a["rule_id"] for a in alerts)
+    by_scenario = Counter(script.scenario_of(a["rule_id"], a["zone_id"]) or "other" for a in alerts)
+    results = []
+    for spec in script.scenarios:
+        first = next((a for a in alerts if a["rule_id"] == spec.detected_by), None)
+        results.append(
+            ScenarioResult(
+                spec.id,
+                spec.title,
+                spec.detected_by,
+                triggered.get(spec.id),
+                parse_time(first["opened_at"]) if first else None,
+                first["severity"] if first else None,
+                first["message"] if first else None,
+                describe_inputs(first.get("evidence") or {}) if first else None,
+            )
+        )
+    unexpected = [
+        f"{a['severity']} {a['rule_id']} in {a['zone_id'] or '-'}: {a['message']}"
+        for a in alerts
+        if a["severity"] in SEVERE and script.scenario_of(a["rule_id"], a["zone_id"]) is None
+    ]
+    return results, dict(by_rule), dict(by_scenario), unexpected
