@@ -120,3 +120,17 @@ def test_the_timeline_makes_every_hazard_real_and_the_camera_report(sim) -> None
     }
     assert all(e["zone_id"] == "face_gate_1101" and 0.78 <= e["confidence"] <= 0.95 for e in events)
     assert len({e["event_id"] for e in events}) == len(events)
+
+
+def test_each_reading_is_sent_in_its_sensors_unit() -> None:
+    """Pillar Ridge reports section 2 methane in ppm, roof load in kPa, temperature in degF and air
+    velocity in m/min: the simulator sends what those instruments would read."""
+    from importlib import resources
+
+    ridge = load_sim(str(resources.files("mineguard.services.twin").joinpath("sites", "pillar_ridge.yaml")))
+    field = SensorField(ridge.site, ridge.script.world, seed=1, dropout=0.0)
+    sent = {r.device_id: r for _ in range(30) for r in field.step(1.0)}
+    assert (sent["ch4-s2"].unit, sent["roof-s2"].unit, sent["t-s2"].unit) == ("ppm", "kPa", "degF")
+    assert 2000 < sent["ch4-s2"].value < 5000 and 0.2 < sent["ch4-s3"].value < 0.5  # ppm there, % here
+    assert 22_000 < sent["roof-s2"].value < 26_000 and 70 < sent["t-s2"].value < 78
+    assert 140 < sent["air-ret"].value < 175  # 2.6 m/s in m/min

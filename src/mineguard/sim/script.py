@@ -26,10 +26,16 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mineguard.services.twin.site import SAMPLE_SITE, Identifier, SiteConfig, format_validation_error, load_site
+from mineguard.services.twin.site import (
+    SAMPLE_SITE,
+    Identifier,
+    SiteConfig,
+    format_validation_error,
+    load_site,
+    read_yaml,
+)
 
 Seconds = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -278,13 +284,7 @@ def load_script(path: Path | Traversable, site: SiteConfig) -> ScenarioScript:
             f"{source}: no scenario file — the simulated mine needs one beside the site file "
             f"(see {SAMPLE_SITE.removesuffix('.yaml')}.scenarios.yaml in mineguard/services/twin/sites/)"
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScriptError(f"{source}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    script = parse_script(data, source)
+    script = parse_script(read_yaml(path.read_text(encoding="utf-8"), source, ScriptError), source)
     problems = check_against_site(script, site)
     if problems:
         raise ScriptError("\n".join([f"{source}: {len(problems)} problem(s)", *(f"  {p}" for p in problems)]))

@@ -27,6 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from mineguard.services.ingest.units import from_canonical
 from mineguard.services.twin.site import SiteConfig
 from mineguard.sim.script import World
 
@@ -177,7 +178,8 @@ class SensorField:
             if self.rng.random() < self.dropout:
                 self.dropped += 1
                 continue
-            out.append(SimReading(d.id, kind, self.seq[d.id], max(float(value), 0.0), d.unit or ""))
+            sent = from_canonical(kind, max(float(value), 0.0), d.unit) if d.unit else max(float(value), 0.0)
+            out.append(SimReading(d.id, kind, self.seq[d.id], sent, d.unit or ""))
         return out
 
 

@@ -10,6 +10,7 @@ from mineguard.services.ingest.units import (
     PHYSICAL_SPANS,
     UnitError,
     accepted_units,
+    from_canonical,
     out_of_span,
     to_canonical,
 )
@@ -46,6 +47,27 @@ from mineguard.services.ingest.units import (
 )
 def test_known_answers(kind: str, value: float, unit: str, expected: float) -> None:
     assert to_canonical(kind, value, unit) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kind", "canonical", "unit", "expected"),
+    [
+        ("methane", 0.5, "ppm", 5000.0),
+        ("temperature", 25.0, "degF", 77.0),
+        ("wind_speed", 2.5, "m/min", 150.0),
+        ("roof_pressure", 24.0, "kPa", 24000.0),
+        ("bearing_temp", 75.0, "K", 348.15),
+        ("co", 3.0, "ppm", 3.0),
+    ],
+)
+def test_from_canonical_inverts_to_canonical(kind: str, canonical: float, unit: str, expected: float) -> None:
+    assert from_canonical(kind, canonical, unit) == pytest.approx(expected, rel=1e-12)
+    assert to_canonical(kind, from_canonical(kind, canonical, unit), unit) == pytest.approx(canonical, rel=1e-12)
+
+
+def test_from_canonical_refuses_as_to_canonical_does() -> None:
+    with pytest.raises(UnitError, match=r"cannot be converted: mass concentration"):
+        from_canonical("co", 3.0, "mg/m3")
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,9 @@ class Conversion:
     def apply(self, value: float) -> float:
         return value * self.scale + self.offset
 
+    def invert(self, canonical: float) -> float:
+        return (canonical - self.offset) / self.scale
+
 
 _SAME = Conversion(1.0)
 _PPM_TO_PCT = Conversion(1e-4)
@@ -150,6 +153,14 @@ def to_canonical(kind: str, value: float, unit: str) -> float:
     if why:
         raise UnitError(f"{kind} in {unit!r} cannot be converted: {why} — send one of: {accepted}")
     raise UnitError(f"{kind} in {unit!r} is not a known unit — send one of: {accepted}")
+
+
+def from_canonical(kind: str, value: float, unit: str) -> float:
+    """``value`` in the canonical unit of ``kind`` expressed in ``unit`` (methane 0.5 % -> 5000 ppm):
+    the inverse of :func:`to_canonical`, for a client that must send what its instrument would read.
+    Raises :class:`UnitError` as :func:`to_canonical` does."""
+    to_canonical(kind, 0.0, unit)  # the same checks and messages
+    return CONVERSIONS[kind][unit.strip()].invert(value)
 
 
 def out_of_span(kind: str, value: float) -> str | None:

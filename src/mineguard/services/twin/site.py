@@ -235,10 +235,14 @@ def load_site(path: str | Path | None = None) -> SiteConfig:
         if not path.is_file():
             raise SiteConfigError(f"{path}: no such site file — pass the path of a YAML site file")
         text, source = path.read_text(encoding="utf-8"), str(path)
+    return parse_site(read_yaml(text, source, SiteConfigError), source)
+
+
+def read_yaml(text: str, source: str, error: type[ValueError]) -> object:
+    """``text`` parsed as YAML; a syntax error raises ``error`` naming ``source``, line and column."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SiteConfigError(f"{source}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_site(data, source)
+        raise error(f"{source}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
