@@ -32,8 +32,8 @@ from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
-from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
+from mineguard.warning.sensing.live import LiveCleanser
 from results_file import write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"

@@ -18,7 +18,7 @@ import websockets
 
 from mineguard.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src/mineguard/services/twin/sites/sample_coal_mine.yaml"
+SAMPLE = Path(__file__).resolve().parents[2] / "src/mineguard/mine/sites/sample_coal_mine.yaml"
 
 
 def test_site_validate_sample(capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,7 +27,7 @@ from mineguard.sim.script import load_sim
 
 SPEED = 2.0
 PASSWORD = "e2e-admin-password"
-SITES_DIR = Path(str(resources.files("mineguard.services.twin").joinpath("sites")))
+SITES_DIR = Path(str(resources.files("mineguard.mine").joinpath("sites")))
 SITES = sorted(p.name.removesuffix(".scenarios.yaml") + ".yaml" for p in SITES_DIR.glob("*.scenarios.yaml"))
 
 

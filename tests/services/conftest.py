@@ -84,9 +84,9 @@ def engine(database_url: str) -> Iterator:
 @pytest.fixture
 def session(engine) -> Iterator:
     """A session on a migrated database with the sample site loaded (committed)."""
+    from mineguard.mine.site import load_site
     from mineguard.services.storage.db import session_factory
     from mineguard.services.twin.loader import sync_site
-    from mineguard.services.twin.site import load_site
 
     factory = session_factory(engine)
     with factory() as s:

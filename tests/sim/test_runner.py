@@ -78,7 +78,7 @@ def test_mineguard_sim_drives_a_running_service_over_http(service, tmp_path, cap
 
 
 def test_demo_runs_on_a_site_given_by_file_and_refuses_one_without_a_scenario_file(tmp_path, capsys) -> None:
-    sites = Path(str(resources.files("mineguard.services.twin").joinpath("sites")))
+    sites = Path(str(resources.files("mineguard.mine").joinpath("sites")))
     shutil.copy(sites / "sample_coal_mine.yaml", tmp_path / "copy.yaml")
     assert main(["demo", "--site", str(tmp_path / "copy.yaml"), "--duration", "2"]) == 2
     assert "copy.scenarios.yaml: no scenario file" in capsys.readouterr().err

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mineguard.services.twin.site import load_site
+from mineguard.mine.site import load_site
 from mineguard.sim.script import ScriptError, load_script, load_sim, parse_script, scenarios_file
 
-SITES = resources.files("mineguard.services.twin").joinpath("sites")
+SITES = resources.files("mineguard.mine").joinpath("sites")
 
 
 @pytest.fixture(scope="module")

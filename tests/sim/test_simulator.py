@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from mineguard.services.twin.graph import ZoneGraph
+from mineguard.mine.graph import ZoneGraph
 from mineguard.sim.people import make_walkers
 from mineguard.sim.scenarios import ScenarioPlayer
 from mineguard.sim.script import load_sim
@@ -127,7 +127,7 @@ def test_each_reading_is_sent_in_its_sensors_unit() -> None:
     velocity in m/min: the simulator sends what those instruments would read."""
     from importlib import resources
 
-    ridge = load_sim(str(resources.files("mineguard.services.twin").joinpath("sites", "pillar_ridge.yaml")))
+    ridge = load_sim(str(resources.files("mineguard.mine").joinpath("sites", "pillar_ridge.yaml")))
     field = SensorField(ridge.site, ridge.script.world, seed=1, dropout=0.0)
     sent = {r.device_id: r for _ in range(30) for r in field.step(1.0)}
     assert (sent["ch4-s2"].unit, sent["roof-s2"].unit, sent["t-s2"].unit) == ("ppm", "kPa", "degF")

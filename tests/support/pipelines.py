@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.rules.site_rules import SiteRules, default_rules
+from mineguard.mine.units import CANONICAL_UNITS
 from mineguard.services.alerts.pipeline import AlertPipeline, SiteIndex
-from mineguard.services.ingest.units import CANONICAL_UNITS
-from mineguard.services.rules.site_rules import SiteRules, default_rules
 
 T0 = datetime(2026, 11, 22, 6, tzinfo=UTC)
 

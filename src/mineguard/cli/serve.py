@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from mineguard.services.auth.roles import Role
+    from mineguard.mine.roles import Role
     from mineguard.services.auth.users import UserConflict, create_user
     from mineguard.services.bootstrap import bootstrap
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def cmd_site_validate(args: argparse.Namespace) -> int:
-    from mineguard.services.twin.graph import ZoneGraph
-    from mineguard.services.twin.site import load_site
+    from mineguard.mine.graph import ZoneGraph
+    from mineguard.mine.site import load_site
 
     site = load_site(args.file)
     graph = ZoneGraph.from_site(site)

@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.roles import Role
+from mineguard.mine.site import ProximityConfig, load_site
 from mineguard.services.audit.seal import AuditSeal
 from mineguard.services.auth.passwords import new_secret
-from mineguard.services.auth.roles import Role
 from mineguard.services.auth.users import create_user
 from mineguard.services.rules.store import sync_file_rules
 from mineguard.services.settings import Settings
 from mineguard.services.storage.db import make_engine, migrate, session_factory, transaction
 from mineguard.services.storage.models import User
-from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.loader import graph_from_db, sync_site
-from mineguard.services.twin.site import ProximityConfig, load_site
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mineguard.services.auth.roles import Permission, Role, can
+from mineguard.mine.roles import Permission, Role, can
 from mineguard.services.storage.types import utc_now
 
 

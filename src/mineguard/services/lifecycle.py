@@ -34,11 +34,11 @@ from mineguard.services.bootstrap import Booted
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
-from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 from mineguard.warning.risk import RiskModel, load_risk_model
+from mineguard.warning.sensing.live import LiveCleanser
 
 
 class Startable(Protocol):

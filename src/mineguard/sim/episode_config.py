@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from mineguard.services.rules.regulation import defaults_for
+from mineguard.mine.rules.regulation import defaults_for
 from mineguard.sim.sensors import AMBIENT_CH4, BEARING_TEMP, METHANE_NOISE, PROFILES, methane_rate
 from mineguard.warning.multimodal import HAZARDS
 

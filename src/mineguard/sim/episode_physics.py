@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mineguard.services.rules.regulation import Severity, defaults_for
+from mineguard.mine.rules.regulation import Severity, defaults_for
 from mineguard.sim.episode_config import (
     CHANNEL_INDEX,
     CHANNELS,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mineguard.services.twin.graph import ZoneGraph
+from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.site import SiteConfig
 from mineguard.services.twin.motion import generate_accel
-from mineguard.services.twin.site import SiteConfig
 from mineguard.sim.script import PersonPlan
 
 ACCEL_HZ = 25.0

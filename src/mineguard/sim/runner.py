@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from mineguard.services.twin.graph import ZoneGraph
+from mineguard.mine.graph import ZoneGraph
 from mineguard.sim.client import ServiceClient
 from mineguard.sim.people import make_walkers
 from mineguard.sim.publish import Publisher

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import numpy as np
 
-from mineguard.services.twin.graph import ZoneGraph
-from mineguard.services.twin.site import SiteConfig
+from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.site import SiteConfig
 from mineguard.sim.people import Walker
 from mineguard.sim.script import Condition, Ramp, ScenarioScript
 from mineguard.sim.sensors import SensorField

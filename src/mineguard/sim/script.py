@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mineguard.services.twin.site import (
+from mineguard.mine.site import (
     SAMPLE_SITE,
     Identifier,
     SiteConfig,
@@ -271,7 +271,7 @@ def scenarios_file(site_file: str | Path | None) -> Path | Traversable:
     """``<site>.scenarios.yaml`` beside the site file (the bundled sample's when ``site_file`` is None)."""
     if site_file is None:
         name = SAMPLE_SITE.removesuffix(".yaml") + ".scenarios.yaml"
-        return resources.files("mineguard.services.twin").joinpath("sites").joinpath(name)
+        return resources.files("mineguard.mine").joinpath("sites").joinpath(name)
     path = Path(site_file)
     return path.with_name(path.name.removesuffix(".yaml").removesuffix(".yml") + ".scenarios.yaml")
 
@@ -282,7 +282,7 @@ def load_script(path: Path | Traversable, site: SiteConfig) -> ScenarioScript:
     if not path.is_file():
         raise ScriptError(
             f"{source}: no scenario file — the simulated mine needs one beside the site file "
-            f"(see {SAMPLE_SITE.removesuffix('.yaml')}.scenarios.yaml in mineguard/services/twin/sites/)"
+            f"(see {SAMPLE_SITE.removesuffix('.yaml')}.scenarios.yaml in mineguard/mine/sites/)"
         )
     script = parse_script(read_yaml(path.read_text(encoding="utf-8"), source, ScriptError), source)
     problems = check_against_site(script, site)

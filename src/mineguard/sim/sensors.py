@@ -27,8 +27,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from mineguard.services.ingest.units import from_canonical
-from mineguard.services.twin.site import SiteConfig
+from mineguard.mine.site import SiteConfig
+from mineguard.mine.units import from_canonical
 from mineguard.sim.script import World
 
 AMBIENT_CH4 = 0.3  # % vol in the intake air

@@ -1,6 +1,9 @@
-"""Early warning (seed 003 §3.3): forecast sensor trajectories, predict hazardous states, read incident text,
-fuse modalities.
+"""Early warning (seed 003 §3.3), its one home: sense, judge by rules, forecast sensor trajectories,
+predict hazardous states, read incident text, fuse modalities.
 
+Packages: ``sensing/`` (cleansing checks, live cleanser, resampling and alignment onto a clock —
+the one resampling core, used by ``series`` too —, sensor health) and ``rules/`` (the streaming
+``RuleEngine``, the one alarm evaluator, running the rules of the site data in ``mineguard.mine.rules``).
 Modules: ``series`` (sensor time series: load, regular clock, gaps) + ``series_windows`` (windows,
 time split), ``slope`` (the one least-squares line: slopes along an axis, a 1-D fit),
 ``forecast`` (forecasters of sensor trajectories: interface, registry) + ``forecast_baselines``

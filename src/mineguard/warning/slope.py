@@ -8,11 +8,11 @@ learned one's features (``warning/risk/``, through ``fit_line``), the forecastin
 features (``warning/forecast.py``, ``warning/window_features.py``) call it. ``fit_line`` adds what a
 prediction interval needs (intercept, residual sd, mean of x, Sxx) for one series. ``slope_of`` is
 the same slope for one short line of Python floats, for the rule engine's rising / falling rates
-(``services/rules/engine.py``), where array set-up would cost more than the fit.
+(``warning/rules/engine.py``), where array set-up would cost more than the fit.
 
 The slope is in units of ``y`` per unit of ``x``: pass minutes to get a rate per minute. Epoch
 seconds work (means are subtracted first), but times relative to the window keep the sums better
-conditioned. ``services/sensing/health.py`` keeps its Theil-Sen slope (a median of pairwise
+conditioned. ``warning/sensing/health.py`` keeps its Theil-Sen slope (a median of pairwise
 slopes, robust to spikes): a different estimator, not a copy of this one.
 
 Undefined lines are NaN, never an exception: fewer than 2 points, or all ``x`` equal (Sxx = 0).

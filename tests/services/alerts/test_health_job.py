@@ -41,7 +41,7 @@ def test_stale_and_stuck_sensors_raise_and_recover(engine, session) -> None:
 def test_a_sensor_reading_outside_its_span_raises_and_recovers(engine, session) -> None:
     """Flags given at ingest count: 12 % methane (a 0..10 % head, saturated) is stored flagged
     ``out_of_range`` and raises the sensor-health alert; readings back in span resolve it."""
-    from mineguard.services.sensing import LiveCleanser
+    from mineguard.warning.sensing import LiveCleanser
 
     sessions, cleanser = session_factory(engine), LiveCleanser()
     times = [NOW - timedelta(seconds=30 * i) for i in range(120, 0, -1)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from mineguard.mine.rules.site_rules import default_rules
 from mineguard.services.alerts.pipeline import AlertPipeline
-from mineguard.services.rules.site_rules import default_rules
 from mineguard.services.storage.db import session_factory
 from pipelines import T0, Reading
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from mineguard.mine.rules.site_rules import RulesConfig, RulesError
+from mineguard.mine.site import load_site
 from mineguard.services.alerts.pipeline import AlertPipeline
-from mineguard.services.rules.site_rules import RulesConfig, RulesError
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert
-from mineguard.services.twin.site import load_site
 from pipelines import T0, Reading
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from mineguard.services.twin.graph import ZoneGraph
+from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.site import load_site
 from mineguard.services.twin.motion import generate_accel
-from mineguard.services.twin.site import load_site
 
 T0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 ROUTE = ["surface_gate", "main_shaft", "pit_bottom", "main_roadway", "face_gate_1101", "face_1101"]

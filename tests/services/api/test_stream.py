@@ -7,7 +7,7 @@ import time
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from mineguard.services.auth.roles import Role
+from mineguard.mine.roles import Role
 from mineguard.services.events import TwinEvent, Viewer
 
 BODY = {"t": "2026-11-22T06:00:00Z", "x_m": 400, "y_m": 0, "z_m": -400}

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from mineguard.mine.roles import Role
 from mineguard.services.audit.log import recent, verify
 from mineguard.services.auth.passwords import digest_secret, verify_password
-from mineguard.services.auth.roles import Role
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.auth.users import (
     AuthError,
@@ -109,9 +109,9 @@ def test_create_user_conflicts_and_role_change_audit(session) -> None:
 @pytest.fixture(scope="module")
 def scoped_session(tmp_path_factory: pytest.TempPathFactory):
     """The sample site on SQLite, shared read-only by the scope cases (both backends: the next test)."""
+    from mineguard.mine.site import load_site
     from mineguard.services.storage.db import make_engine, migrate, session_factory
     from mineguard.services.twin.loader import sync_site
-    from mineguard.services.twin.site import load_site
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('scope') / 'scope.db'}")
     migrate(engine)

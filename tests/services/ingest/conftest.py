@@ -37,9 +37,9 @@ def reading(
 
 @pytest.fixture(scope="module")
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    from mineguard.mine.site import load_site
     from mineguard.services.storage.db import make_engine, migrate, session_factory
     from mineguard.services.twin.loader import sync_site
-    from mineguard.services.twin.site import load_site
 
     path: Path = tmp_path_factory.mktemp("ingest") / "mineguard.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -17,9 +17,9 @@ from mineguard.services.alerts.health_job import check_sensor_health
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
-from mineguard.services.sensing import Flag, LiveCleanser
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import SensorReading
+from mineguard.warning.sensing import Flag, LiveCleanser
 from pipelines import instant_pipeline
 
 from .conftest import NOW, T0, reading

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from mineguard.mine.rules.site_rules import RulesConfig, RulesError
+from mineguard.mine.site import load_site
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.rules import store
-from mineguard.services.rules.site_rules import RulesConfig, RulesError
 from mineguard.services.settings import Settings
 from mineguard.services.storage.models import AuditEntry
-from mineguard.services.twin.site import load_site
 
 EXTRA = {
     "id": "co.belt",

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mineguard.mine.site import load_site
 from mineguard.services.ingest.store import ingest
 from mineguard.services.storage.models import Asset, Device
 from mineguard.services.twin.asset_state import asset_state, mounted_sensors, running_machines, state_history
 from mineguard.services.twin.loader import sync_site
-from mineguard.services.twin.site import load_site
 from mineguard.services.twin.tracking import NotFound
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_loader_fills_the_mounting_of_an_existing_database_and_keeps_a_moved_mac
 
 
 def test_a_machine_without_a_stated_position_stands_mid_zone(session) -> None:
-    from mineguard.services.twin.graph import ZoneGraph
+    from mineguard.mine.graph import ZoneGraph
     from mineguard.services.twin.loader import fixed_position
 
     site = load_site()

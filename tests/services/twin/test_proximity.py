@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from mineguard.mine.graph import ZoneGraph, ZoneShape
+from mineguard.mine.site import ProximityConfig
 from mineguard.services.ingest.store import ingest
 from mineguard.services.twin.asset_state import PlacedMachine
-from mineguard.services.twin.graph import ZoneGraph, ZoneShape
 from mineguard.services.twin.loader import graph_from_db
 from mineguard.services.twin.proximity import (
     ApproachTracker,
@@ -21,7 +22,6 @@ from mineguard.services.twin.proximity import (
     closing_speed,
     derive,
 )
-from mineguard.services.twin.site import ProximityConfig
 from mineguard.services.twin.tracking import update_position
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

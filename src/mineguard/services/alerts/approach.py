@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from mineguard.mine.graph import ZoneGraph
 from mineguard.services.alerts.pipeline import AlertPipeline
-from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.proximity import ApproachTracker, PersonFix, TwinSignal, derive
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.rules.regulation import Severity
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_flagged_readings
 from mineguard.services.ingest.worker import IngestStatus
-from mineguard.services.rules.regulation import Severity
-from mineguard.services.sensing.health import assess_health
+from mineguard.warning.sensing.health import assess_health
 
 ACTIONS = {
     "stale": "check the sensor's power and link; the area is not being monitored live",

@@ -1,6 +1,6 @@
 """Readings and events → rule engine → alert book: the path from a sensor to a person.
 
-:class:`AlertPipeline` keeps one :class:`~mineguard.services.rules.engine.RuleEngine` for the
+:class:`AlertPipeline` keeps one :class:`~mineguard.warning.rules.engine.RuleEngine` for the
 site, feeds it every accepted reading (signal key = sensor kind, zone = the sensor's zone; for a
 sensor mounted on an asset also ``<asset>.<kind>``, a machine's run state or bearing) and every other
 signal (source events, the twin's approach signals: ``observe_signal``), and turns each rule
@@ -10,7 +10,7 @@ escalation ladder. Each change is handed to ``on_change`` (live stream, notifier
 transaction commits.
 
 The rules, the response texts and the escalation timeouts are the site's data (the site file's
-``rules:`` section and its API edits, :mod:`mineguard.services.rules.site_rules` and ``store``);
+``rules:`` section and its API edits, :mod:`mineguard.mine.rules.site_rules` and ``store``);
 :meth:`AlertPipeline.replace_rules` swaps them while the service runs. Every observation carries
 its provenance (``reading:<device>#<seq>``, ``event:<id>``), so an alert's evidence names the
 inputs that caused it (``evidence["inputs"]``).
@@ -31,17 +31,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.events import StoredEvent
+from mineguard.mine.rules.config import ThresholdRule, base_kind
+from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, SiteRules, build_rules
+from mineguard.mine.units import CANONICAL_UNITS
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
-from mineguard.services.ingest.events import StoredEvent
-from mineguard.services.ingest.units import CANONICAL_UNITS
 from mineguard.services.rules import store
-from mineguard.services.rules.config import ThresholdRule, base_kind
-from mineguard.services.rules.engine import RuleEngine, RuleTransition
-from mineguard.services.rules.site_rules import RulesConfig, SiteFacts, SiteRules, build_rules
-from mineguard.services.sensing.live import RuleFeed
 from mineguard.services.storage.models import Alert, Device, Site, Zone
 from mineguard.services.storage.types import utc_now
+from mineguard.warning.rules.engine import RuleEngine, RuleTransition
+from mineguard.warning.sensing.live import RuleFeed
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class AlertPipeline:
 
     def replace_rules(self, config: RulesConfig, *, version: int | None = None) -> list[book.AlertChange]:
         """Run ``config`` from now on, all or nothing: it is checked against the site first
-        (:class:`~mineguard.services.rules.site_rules.RulesError`, nothing changed). Signal series go
+        (:class:`~mineguard.mine.rules.site_rules.RulesError`, nothing changed). Signal series go
         on (rates continue) and unchanged rules keep their state; the open alerts of changed or removed
         rules are resolved ("rule changed in version N"), so the next reading is judged by the new rule."""
         if self.facts is None:

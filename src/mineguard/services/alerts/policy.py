@@ -2,14 +2,14 @@
 
 An alert that nobody acknowledges within its severity's time climbs one rung and the next
 people are told; acknowledging stops the climb. ``info`` never escalates. Severity is the
-one enum of :mod:`mineguard.services.rules.regulation`, shared by rules and alerts.
+one enum of :mod:`mineguard.mine.rules.regulation`, shared by rules and alerts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mineguard.services.rules.regulation import Severity
+from mineguard.mine.rules.regulation import Severity
 
 LADDER = ("operator", "supervisor", "manager")
 

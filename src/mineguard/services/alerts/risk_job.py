@@ -21,10 +21,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.rules.regulation import Severity, defaults_for
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
-from mineguard.services.rules.regulation import Severity, defaults_for
 from mineguard.services.storage.models import Zone
 from mineguard.warning.risk import RiskAssessment, RiskModel, get_risk_model
 

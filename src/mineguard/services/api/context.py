@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.graph import ZoneGraph
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.open_streams import OpenStreams
 from mineguard.services.auth.throttle import LoginGuard
@@ -14,10 +15,9 @@ from mineguard.services.events import EventHub
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
 from mineguard.services.ingest.worker import IngestWorker
-from mineguard.services.sensing.live import LiveCleanser
 from mineguard.services.settings import Settings
-from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.proximity import ApproachTracker
+from mineguard.warning.sensing.live import LiveCleanser
 
 
 @dataclass

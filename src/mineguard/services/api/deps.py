@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Session
 
+from mineguard.mine.roles import Permission, Role, can, roles_with
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
-from mineguard.services.auth.roles import Permission, Role, can, roles_with
 from mineguard.services.auth.users import AuthError, user_for_token
 from mineguard.services.events import TwinEvent, Viewer
 from mineguard.services.iot.gateways import GatewayAuthError, authenticate_gateway

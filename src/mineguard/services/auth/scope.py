@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from mineguard.services.auth.roles import Permission, can
+from mineguard.mine.roles import Permission, can
 from mineguard.services.storage.models import Asset, Device, User
 
 SCOPE_RULE = "operators see themselves, supervisors their crew, managers everyone"

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.roles import Role
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.passwords import (
     digest_secret,
@@ -17,7 +18,6 @@ from mineguard.services.auth.passwords import (
     new_secret,
     verify_password,
 )
-from mineguard.services.auth.roles import Role
 from mineguard.services.storage.models import ApiToken, Asset, User
 from mineguard.services.storage.types import utc_now
 

@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.events import LABEL_PATTERN, EventSource, StoredEvent
 from mineguard.services.ingest.schema import ID_PATTERN, describe
 from mineguard.services.ingest.store import record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error, payload_bytes
@@ -41,15 +41,6 @@ from mineguard.services.timestamps import MAX_SKEW_S, IsoTime, clock_skew
 
 MAX_EVENTS = 500
 MAX_ATTRIBUTES_BYTES = 4096
-LABEL_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
-
-
-class EventSource(StrEnum):
-    VISION = "vision"  # a camera detector (PPE, fire/smoke, intrusion)
-    FACE = "face"  # face recognition at a gate or camera
-    TAG = "tag"  # a wearable tag (fall or faint, SOS button)
-    OPERATOR = "operator"  # a person reporting through a console or radio
-    SYSTEM = "system"  # another MineGuard job (e.g. a forecast model)
 
 
 class EventIn(BaseModel):
@@ -94,18 +85,6 @@ class EventIn(BaseModel):
     @property
     def signal_key(self) -> str:
         return f"{self.source.value}.{self.label}"
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """An accepted event as the rule engine sees it."""
-
-    id: int
-    signal_key: str
-    t: datetime
-    zone_id: str | None
-    value: bool | float
-    asset_id: str | None
 
 
 @dataclass

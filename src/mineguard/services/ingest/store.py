@@ -2,9 +2,9 @@
 
 A reading goes validate (:mod:`.validate`) -> convert (:mod:`.units`) -> cleanse -> store here: the
 readings that passed the checks and are new are flagged by the :class:`Cleanser` the caller passes
-(the service's one ``services.sensing.live.LiveCleanser``, shared by the HTTP route and the bus /
+(the service's one ``warning.sensing.live.LiveCleanser``, shared by the HTTP route and the bus /
 MQTT worker) and stored with the canonical value, the raw value and unit as sent, and the flags
-(a bitmask of ``services.sensing.checks.Flag``; 0 = clean). Align and the rules come after the
+(a bitmask of ``warning.sensing.checks.Flag``; 0 = clean). Align and the rules come after the
 commit (the alert pipeline's ``RuleFeed``).
 
 ``ingest`` runs in the caller's transaction (the caller commits). Per batch it makes a fixed
@@ -81,7 +81,7 @@ class AcceptedReading:
     unit: str
     raw_value: float
     raw_unit: str
-    flags: int = 0  # bitmask of services.sensing.checks.Flag
+    flags: int = 0  # bitmask of warning.sensing.checks.Flag
 
 
 @dataclass

@@ -6,7 +6,7 @@ says what to fix. The checks that need stored readings (duplicates, out of order
 
 A value outside the *physical* span of its kind is refused here and kept among the rejects with its
 raw payload. A possible but untrustworthy value (outside the instrument span, a spike, stuck, after a
-gap) is not refused: it is stored and flagged by the live cleanser (``services.sensing.live``).
+gap) is not refused: it is stored and flagged by the live cleanser (``warning.sensing.live``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mineguard.mine.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
 from mineguard.services.ingest.schema import ID_PATTERN, SEQ_MAX, Reading, describe
-from mineguard.services.ingest.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
 from mineguard.services.timestamps import clock_skew
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.graph import ZoneGraph
 from mineguard.services.audit import log as audit
 from mineguard.services.storage.models import Asset, Device, Site
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import MAX_SKEW_S
-from mineguard.services.twin.graph import ZoneGraph
 from mineguard.services.twin.motion import MotionState, classify_motion
 from mineguard.services.twin.sensitivity import motion_limits
 from mineguard.services.twin.tracking import NotFound, PositionUpdate, update_position, update_state

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.rules.site_rules import RulesConfig, RulesError, SiteFacts, SiteRules, build_rules
 from mineguard.services.audit import log as audit
-from mineguard.services.rules.site_rules import RulesConfig, RulesError, SiteFacts, SiteRules, build_rules
 from mineguard.services.storage.models import RuleVersion, Site
 
 FILE, API = "file", "api"

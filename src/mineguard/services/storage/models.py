@@ -223,11 +223,11 @@ class AuditHead(Base):
 
 
 class SensorReading(Base):
-    """One stored sensor reading; ``value``/``unit`` are canonical (``ingest.units``), ``raw_*`` as sent.
+    """One stored sensor reading; ``value``/``unit`` are canonical (``mine.units``), ``raw_*`` as sent.
 
     ``(device_id, seq)`` is unique: it is the idempotency key that makes re-sent readings a
     no-op. ``flags`` is the cleansing verdict given at ingest, a small-int bitmask (0 = clean) of
-    ``services.sensing.checks.Flag``: 1 out_of_range, 2 spike, 4 stuck, 8 after_gap, 16 not_finite —
+    ``warning.sensing.checks.Flag``: 1 out_of_range, 2 spike, 4 stuck, 8 after_gap, 16 not_finite —
     queryable as ``flags & 2 != 0`` on both databases; the API shows it as a list of names.
     """
 

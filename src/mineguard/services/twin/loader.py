@@ -6,10 +6,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.graph import ZoneGraph, ZoneShape
+from mineguard.mine.site import AssetConfig, SiteConfig
 from mineguard.services.audit import log as audit
 from mineguard.services.storage.models import Asset, Device, Site, Zone, ZoneLink
-from mineguard.services.twin.graph import ZoneGraph, ZoneShape
-from mineguard.services.twin.site import AssetConfig, SiteConfig
 
 _ZONE_FIELDS = ("name", "kind", "cross_section_m2", "danger", "staff_limit", "location_name", "operating_procedure_id")
 

@@ -9,7 +9,7 @@ After each committed batch of tag fixes the twin derives, for the rule engine:
   the nearest person, and ``<machine>.closing``, that person's closing speed (m/s, > 0 while the
   person gets closer) between a reference fix and the current one.
 
-Who counts is site data (:class:`~mineguard.services.twin.site.ProximityConfig`): a live fix is at
+Who counts is site data (:class:`~mineguard.mine.site.ProximityConfig`): a live fix is at
 most ``max_fix_age_s`` old, a person beyond ``max_range_m`` is near nothing (no signal: the rules'
 ``max_age_s`` then lets a condition go), and the reference fix of a closing speed is the newest at
 least ``min_fix_interval_s`` before the current one. The alarm distances and speeds are rules.
@@ -33,10 +33,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.site import ProximityConfig
 from mineguard.services.storage.models import Asset, PositionRecord, Zone
 from mineguard.services.twin.asset_state import PlacedMachine, running_machines
-from mineguard.services.twin.graph import ZoneGraph
-from mineguard.services.twin.site import ProximityConfig
 
 Xyz = tuple[float, float, float]
 

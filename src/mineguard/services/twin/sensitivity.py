@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from mineguard.mine.site import SensitivityConfig, format_validation_error
 from mineguard.services.audit import log as audit
 from mineguard.services.storage.models import Site, Zone
 from mineguard.services.twin.motion import MotionLimits
-from mineguard.services.twin.site import SensitivityConfig, format_validation_error
 
 STANDARD_GRAVITY = 9.80665
 _CONVERSIONS: dict[str, dict[str, float]] = {

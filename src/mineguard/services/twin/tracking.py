@@ -16,9 +16,9 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from mineguard.mine.graph import ZoneGraph
 from mineguard.services.storage.models import Asset, Device, PositionRecord, StateRecord, Zone
 from mineguard.services.timestamps import MAX_SKEW_S, ClockSkewError, clock_skew
-from mineguard.services.twin.graph import ZoneGraph
 
 EntityKind = Literal["asset", "device"]
 _MODELS: dict[str, type[Asset] | type[Device]] = {"asset": Asset, "device": Device}

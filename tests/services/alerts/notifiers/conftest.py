@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from mineguard.mine.rules.regulation import Severity
 from mineguard.services.alerts.notifiers.base import Notice
-from mineguard.services.rules.regulation import Severity
 
 
 @dataclass

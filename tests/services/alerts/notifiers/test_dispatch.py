@@ -5,11 +5,11 @@ import threading
 import time
 from dataclasses import replace
 
+from mineguard.mine.rules.regulation import Severity
 from mineguard.services.alerts.notifiers.base import DeliveryResult, Notice, Notifier
 from mineguard.services.alerts.notifiers.config import parse_notifier_config
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.notifiers.webhook import WebhookNotifier
-from mineguard.services.rules.regulation import Severity
 
 
 def _webhook(url: str, **extra: object) -> WebhookNotifier:

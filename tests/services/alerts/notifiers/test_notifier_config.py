@@ -7,11 +7,11 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
+from mineguard.mine.rules.regulation import Severity
 from mineguard.services.alerts.notifiers.base import NOTIFIERS, Notice, build_notifier, load_plugins
 from mineguard.services.alerts.notifiers.config import NotifierConfig, build_notifiers, parse_notifier_config
 from mineguard.services.alerts.notifiers.sms import SmsNotifier
 from mineguard.services.alerts.notifiers.webhook import WebhookConfig, WebhookNotifier
-from mineguard.services.rules.regulation import Severity
 
 T = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mineguard.services.rules.regulation import Severity
+from mineguard.mine.rules.regulation import Severity
 
 Rung = Literal["operator", "supervisor", "manager"]
 Kind = Literal["raised", "updated", "escalated", "acknowledged", "resolved"]

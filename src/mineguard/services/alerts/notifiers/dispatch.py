@@ -19,8 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from mineguard.mine.rules.regulation import Severity
 from mineguard.services.alerts.notifiers.base import DeliveryResult, Notice, Notifier
-from mineguard.services.rules.regulation import Severity
 
 log = logging.getLogger(__name__)
 DROPPABLE = (Severity.INFO, Severity.WARNING)

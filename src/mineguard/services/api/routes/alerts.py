@@ -11,12 +11,12 @@ from collections.abc import Callable
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.alerts import book
 from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.alerts import AckAlertIn, AlertEventOut, AlertOut, ResolveAlertIn
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import SCOPE_RULE, device_visible, may_see_subject, person_visible
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Alert, User

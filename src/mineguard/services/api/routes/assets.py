@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.batches import time_window
 from mineguard.services.api.deps import UnitDep, UserDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.assets import AssetOut, AssetStateOut, KindStateOut, PositionIn, PositionOut
 from mineguard.services.api.schemas.readings import ReadingOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import may_see, visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import KIND_PATTERN

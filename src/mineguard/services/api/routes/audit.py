@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.schemas.audit import AuditEntryOut, AuditVerifyOut
 from mineguard.services.audit import log as audit
-from mineguard.services.auth.roles import Permission
 from mineguard.services.storage.models import User
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas.devices import DeviceOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import SCOPE_RULE, may_see_device, visible_devices
 from mineguard.services.storage.models import Device, User
 from mineguard.services.twin.tracking import get_entity

@@ -17,15 +17,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
+from mineguard.mine.events import EventSource
+from mineguard.mine.roles import Permission
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.events import EventReportOut, SourceEventOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import device_visible, person_visible, stream_scopes
 from mineguard.services.events import TwinEvent
-from mineguard.services.ingest.events import MAX_EVENTS, EventIn, EventSource, parse_events, store_events
+from mineguard.services.ingest.events import MAX_EVENTS, EventIn, parse_events, store_events
 from mineguard.services.ingest.validate import Rejection
 from mineguard.services.storage.models import SourceEvent, User
 from mineguard.services.storage.types import utc_now

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import Sender, UnitDep, gateway_or_manager_to, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas.faces import (
@@ -30,7 +31,6 @@ from mineguard.services.api.schemas.faces import (
     FacePeopleOut,
     FacePersonOut,
 )
-from mineguard.services.auth.roles import Permission
 from mineguard.services.identity.store import (
     count_embeddings,
     enrol_embeddings,

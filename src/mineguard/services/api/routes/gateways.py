@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.alerts.approach import feed_approach
 from mineguard.services.api.deps import GatewayDep, Unit, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
@@ -23,7 +24,6 @@ from mineguard.services.api.schemas.gateways import (
     GatewayRegistrationOut,
 )
 from mineguard.services.api.schemas.tags import TagOutcomeOut, TagReadingsIn
-from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.store import record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.schemas.help import HelpIn, HelpOut
 from mineguard.services.audit import log as audit
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import person_visible, stream_scopes
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import HelpCall, User

@@ -17,21 +17,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import case, func, select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import MAX_BATCH, Reading
 from mineguard.services.ingest.store import ingest
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
-from mineguard.services.sensing.checks import Flag
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import IsoTime
+from mineguard.warning.sensing.checks import Flag
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
 Manage = require(Permission.MANAGE_DEVICES)

@@ -13,14 +13,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from mineguard.mine.roles import Permission
+from mineguard.mine.rules.site_rules import RulesError
 from mineguard.services.api.deps import Unit, UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.rules import RulesIn, RulesOut, RuleVersionOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.rules import store
-from mineguard.services.rules.site_rules import RulesError
 from mineguard.services.storage.models import RuleVersion, Site, User
 
 router = APIRouter(prefix="/api/v1/rules", tags=["thresholds"])

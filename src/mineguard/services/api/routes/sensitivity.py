@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas.sensitivity import SensitivityIn
-from mineguard.services.auth.roles import Permission
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import Site, User
 from mineguard.services.twin.sensitivity import UNITS, Quantity, SettingError, update_sensitivity

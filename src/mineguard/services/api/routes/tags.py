@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.devices import DeviceOut
 from mineguard.services.api.schemas.tags import PairIn
-from mineguard.services.auth.roles import Permission
 from mineguard.services.iot.tags import PairingError, pair_tag, unpair_tag
 from mineguard.services.storage.models import Device, User
 

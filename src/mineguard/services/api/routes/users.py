@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import SCOPE_CHANGED
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.users import RoleIn, UserIn, UserOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.users import UserConflict, change_role, create_user
 from mineguard.services.storage.models import User
 from mineguard.services.twin.tracking import NotFound

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.schemas.zones import PresenceOut, SyncRecordOut, ZoneLimitsIn, ZoneOut
-from mineguard.services.auth.roles import Permission
 from mineguard.services.auth.scope import visible_assets
 from mineguard.services.events import TwinEvent
 from mineguard.services.storage.models import User, Zone

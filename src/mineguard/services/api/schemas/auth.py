@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from mineguard.mine.roles import Role
 from mineguard.services.api.schemas.common import In, Out
-from mineguard.services.auth.roles import Role
 
 
 class LoginIn(In):

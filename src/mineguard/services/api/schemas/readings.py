@@ -9,7 +9,7 @@ for the rows it has just written (the row id and values, without reading the row
 (``flags``, ``source``, ``received_at``) and without the internal row id. Each names only columns of
 the row (tests/services/api/test_readings.py checks it).
 
-``flags`` is stored as a bitmask (``services.sensing.checks.Flag``) and shown as the list of its flag
+``flags`` is stored as a bitmask (``warning.sensing.checks.Flag``) and shown as the list of its flag
 names (``[]`` when clean; e.g. ``["spike"]``) beside the canonical ``value``/``unit`` and the
 ``raw_value``/``raw_unit`` as sent.
 """
@@ -22,7 +22,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from mineguard.services.api.schemas.common import Out, RejectOut
-from mineguard.services.sensing.checks import FLAG_NAMES, flag_names
+from mineguard.warning.sensing.checks import FLAG_NAMES, flag_names
 
 
 def _names(flags: object) -> object:

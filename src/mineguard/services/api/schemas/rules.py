@@ -1,4 +1,4 @@
-"""A site's rule set and its versions (``services/rules/site_rules.py``, ``services/rules/store.py``)."""
+"""A site's rule set and its versions (``mine/rules/site_rules.py``, ``services/rules/store.py``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 
+from mineguard.mine.rules.site_rules import RulesConfig
 from mineguard.services.api.schemas.common import In, Out
-from mineguard.services.rules.site_rules import RulesConfig
 
 
 class RulesIn(In):

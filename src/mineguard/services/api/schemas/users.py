@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from mineguard.mine.roles import Role
 from mineguard.services.api.schemas.common import In, Out
-from mineguard.services.auth.roles import Role
 
 
 class UserIn(In):

@@ -1,6 +1,6 @@
 """reading flags: sensor_readings.flags becomes a small-int bitmask of the cleansing flags (issue 14)
 
-The live cleanser flags each reading at ingest (``services.sensing.live``). The JSON list of
+The live cleanser flags each reading at ingest (``warning.sensing.live``). The JSON list of
 names the column held (always empty: nothing wrote flags before) becomes a SMALLINT bitmask,
 0 = clean, so the flags can be counted and filtered in SQL on SQLite and PostgreSQL alike
 (``flags & 2 != 0`` = spike). Any names already stored are carried over bit by bit.
@@ -22,7 +22,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-# The bits as of this revision (services.sensing.checks.Flag); a migration does not import the live code.
+# The bits as of this revision (warning.sensing.checks.Flag); a migration does not import the live code.
 BITS = {"out_of_range": 1, "spike": 2, "stuck": 4, "after_gap": 8, "not_finite": 16}
 
 
