@@ -8,7 +8,8 @@ overnight and for 27 days in August 2022), so every step here is explicit about 
 1. ``load_sensor_csv`` reads ``created_at`` (ISO 8601) and the value columns; bad input raises
    ``SeriesError`` naming the file, line and field. Empty fields are missing readings (NaN).
 2. ``resample`` bins readings onto a regular grid (default 30 s; several readings in one cell are
-   averaged) with a per-step, per-sensor ``observed`` mask. Runs of empty cells are filled by a
+   averaged; the core is ``sensing/align.py``'s ``bin_means`` and ``fill_short_gaps``, centred
+   cells) with a per-step, per-sensor ``observed`` mask. Runs of empty cells are filled by a
    straight line between the flanking readings ONLY when the flanking readings are at most
    ``max_fill_s`` apart (default 90 s: up to two missed 30 s readings); those cells are marked
    ``filled``. Longer gaps stay NaN and are never interpolated.
@@ -30,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from mineguard.warning.sensing.align import bin_means, fill_short_gaps
 
 # The data README's guess for the DIGIT underground-quarry logger (EU Dig_IT project). UNVERIFIED.
 DIGIT_FIELDS: dict[str, str] = {
@@ -172,26 +175,11 @@ def resample(series: SensorSeries, *, step_s: float = 30.0, max_fill_s: float = 
     if series.t_s.size == 0:
         raise SeriesError(f"{series.source or 'the series'} has no readings to resample")
     t0 = math.floor(series.t_s[0] / step_s) * step_s
-    cell = np.floor((series.t_s - t0) / step_s + 0.5).astype(np.int64)
-    n_steps, n_sensors = int(cell[-1]) + 1, len(series.names)
-    sums, counts = np.zeros((n_steps, n_sensors)), np.zeros((n_steps, n_sensors))
-    present = np.isfinite(series.values)
-    np.add.at(sums, cell, np.where(present, series.values, 0.0))
-    np.add.at(counts, cell, present)
+    n_steps = int(np.floor((series.t_s[-1] - t0) / step_s + 0.5)) + 1
+    grid = t0 + step_s * np.arange(n_steps)
+    values, counts = bin_means(series.t_s, series.values, grid, step_s, cells="centred")
     observed = counts > 0
-    values = np.where(observed, sums / np.maximum(counts, 1), np.nan)
-    filled = np.zeros_like(observed)
-    steps = np.arange(n_steps)
-    for s in range(n_sensors):
-        seen = np.flatnonzero(observed[:, s])
-        if seen.size < 2:
-            continue
-        # index of the observed cell at or before / at or after each step (-1 / n_steps where there is none)
-        before = np.maximum.accumulate(np.where(observed[:, s], steps, -1))
-        after = np.minimum.accumulate(np.where(observed[:, s], steps, n_steps)[::-1])[::-1]
-        short = (~observed[:, s]) & (before >= 0) & (after < n_steps) & ((after - before) * step_s <= max_fill_s)
-        filled[:, s] = short
-        values[short, s] = np.interp(steps[short], seen, values[seen, s])
+    filled = fill_short_gaps(values, observed, step_s, max_fill_s)
     return RegularSeries(float(t0), float(step_s), values, observed, filled, series.names, float(max_fill_s))
 
 

@@ -5,6 +5,17 @@ grid, holding the last reading for at most ``max_hold_s`` and giving NaN after t
 visible instead of being papered over. :func:`align` stacks several series on one grid and
 :func:`windows` cuts the (T, S) matrix into model inputs. Grid points are multiples of ``step_s``
 since the epoch, and every grid value uses only readings at or before its time (no look-ahead).
+
+This is the one resampling core (issue 14): :func:`bin_means` (readings to per-cell means and counts,
+vectorised with ``searchsorted``) and :func:`fill_short_gaps` (a straight line across short runs of
+empty cells) also serve ``warning/series.py``. The two callers differ on purpose, and choose:
+
+- cells: ``"trailing"`` (k = ``(grid[k] - step_s, grid[k]]``, no look-ahead: live use, models fed in
+  time order) or ``"centred"`` (k = ``[grid[k] - step_s / 2, grid[k] + step_s / 2)``: offline
+  forecasting data sets, a reading belongs to its nearest grid point);
+- gaps: *hold* the latest value while the latest reading is at most ``max_hold_s`` old (causal,
+  :func:`resample` and :func:`align`) or *fill* a straight line between the flanking observed cells
+  when they are at most ``max_fill_s`` apart (looks ahead; ``series.resample`` only).
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from mineguard.warning.sensing._series import check_series, scalar_seconds, seconds_to_time
 
 Method = Literal["last", "mean"]
+Cells = Literal["trailing", "centred"]
 
 
 def _grid(start: float, end: float, step_s: float) -> np.ndarray:
@@ -47,19 +59,61 @@ def _resample_seconds(
         return out
     if method != "mean":
         raise ValueError(f"method must be 'last' or 'mean', got {method!r}")
-    # Bin k holds readings in (grid[k] - step_s, grid[k]]; an empty bin holds the previous bin mean.
-    bins = np.searchsorted(grid, secs, side="left")
-    inside = (bins < grid.size) & (secs > grid[np.minimum(bins, grid.size - 1)] - step_s)
-    count = np.bincount(bins[inside], minlength=grid.size)
-    total = np.bincount(bins[inside], weights=vals[inside], minlength=grid.size)
-    filled = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = total / count
+    means, count = bin_means(secs, vals, grid, step_s, cells="trailing")
+    filled = count > 0  # an empty bin holds the previous bin mean
     src = np.where(filled, np.arange(grid.size), -1)
     src = np.maximum.accumulate(src)  # index of the latest non-empty bin at or before k
     ok = fresh & (src >= 0)
     out[ok] = means[src[ok]]
     return out
+
+
+def bin_means(
+    secs: np.ndarray, vals: np.ndarray, grid: np.ndarray, step_s: float, *, cells: Cells = "trailing"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(means, counts) of the finite readings in each cell of ``grid``; NaN mean where a cell is empty.
+
+    secs (N,) sorted seconds; vals (N,) or (N, S); grid (T,) ascending seconds, ``step_s`` apart.
+    Returns arrays of shape (T,) or (T, S). Readings outside every cell are ignored.
+    """
+    vals = np.asarray(vals, dtype=np.float64)
+    shape = (grid.size, *vals.shape[1:])
+    total, count = np.zeros(shape), np.zeros(shape)
+    if secs.size and grid.size:
+        last = grid.size - 1
+        if cells == "trailing":
+            bins = np.searchsorted(grid, secs, side="left")
+            inside = (bins <= last) & (secs > grid[np.minimum(bins, last)] - step_s)
+        elif cells == "centred":
+            bins = np.searchsorted(grid - step_s / 2, secs, side="right") - 1
+            inside = (bins >= 0) & (secs < grid[np.clip(bins, 0, last)] + step_s / 2)
+        else:
+            raise ValueError(f"cells must be 'trailing' or 'centred', got {cells!r}")
+        present = np.isfinite(vals[inside])  # NaN readings are not readings
+        np.add.at(total, bins[inside], np.where(present, vals[inside], 0.0))
+        np.add.at(count, bins[inside], present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
+
+
+def fill_short_gaps(values: np.ndarray, observed: np.ndarray, step_s: float, max_fill_s: float) -> np.ndarray:
+    """Fill runs of unobserved cells in place by a straight line between the flanking observed cells,
+    only where those are at most ``max_fill_s`` apart; returns the (T, S) mask of the filled cells.
+
+    values, observed: (T, S). Cells before the first or after the last observed cell stay as they are.
+    """
+    n_steps = values.shape[0]
+    steps = np.arange(n_steps)[:, None]
+    # the observed cell at or before / at or after each step (-1 / n_steps where there is none)
+    before = np.maximum.accumulate(np.where(observed, steps, -1), axis=0)
+    after = np.minimum.accumulate(np.where(observed, steps, n_steps)[::-1], axis=0)[::-1]
+    short = ~observed & (before >= 0) & (after < n_steps) & ((after - before) * step_s <= max_fill_s)
+    lo, hi = np.clip(before, 0, n_steps - 1), np.clip(after, 0, n_steps - 1)
+    v_lo, v_hi = np.take_along_axis(values, lo, axis=0), np.take_along_axis(values, hi, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = (v_hi - v_lo) / (hi - lo) * (steps - lo) + v_lo  # np.interp's formula
+    values[short] = line[short]
+    return short
 
 
 def resample(
