@@ -95,9 +95,9 @@ def _alarm(comp: AlarmComparison) -> dict:
         "later": lead.later,
         "same": lead.same,
         "only_model": lead.only_model,
-        "only_rule": lead.only_rule,
-        "median_lead_s": lead.median_lead_s,
-        "mean_lead_s": lead.mean_lead_s,
+        "only_rule": lead.only_baseline,
+        "median_lead_s": lead.median_gain,
+        "mean_lead_s": lead.mean_gain,
     }
 
 

@@ -21,3 +21,13 @@ def test_register_build_and_list() -> None:
         things.build("c")
     with pytest.raises(ValueError, match="thing 'a' is registered twice"):
         things.register("a")(b)
+
+
+def test_names_by_tag() -> None:
+    things = Registry[int]("thing")
+    things.register("x", task="detect")(lambda: 1)
+    things.register("y", task="face")(lambda: 2)
+    things.register("z")(lambda: 3)
+    assert things.names() == ["x", "y", "z"]
+    assert things.names(task="face") == ["y"]
+    assert things.names(task="none") == []

@@ -10,7 +10,7 @@ from PIL import Image
 
 from mineguard.data.datasets.yolo import load_data_yaml, validate_dataset
 from mineguard.data.errors import DatasetError
-from mineguard.data.remap import HELMET_NAMES, ClassMap, SourceSpec, merge_datasets, merge_sources
+from mineguard.data.remap import HELMET_NAMES, ClassMap, SourceSpec, merge_sources
 
 
 def test_class_map_table() -> None:
@@ -84,15 +84,15 @@ def test_merge_remaps_drops_and_counts(tmp_path: Path) -> None:
 def test_merge_refuses_existing_output_and_overlap(tmp_path: Path) -> None:
     rf = _source(tmp_path / "rf", ["helmet"], {"train/images/a.jpg": "0 0.5 0.5 0.2 0.2\n"}, splits=True)
     sources = [SourceSpec("rf", rf, keep_splits=True)]
-    out = merge_datasets(sources, ["helmet"], tmp_path / "out")
+    out = merge_sources(sources, ["helmet"], tmp_path / "out").data_yaml
     with pytest.raises(DatasetError, match="already exists — choose a new output folder or pass overwrite"):
-        merge_datasets(sources, ["helmet"], tmp_path / "out")
-    assert merge_datasets(sources, ["helmet"], tmp_path / "out", overwrite=True) == out
+        merge_sources(sources, ["helmet"], tmp_path / "out")
+    assert merge_sources(sources, ["helmet"], tmp_path / "out", overwrite=True).data_yaml == out
     with pytest.raises(DatasetError, match="overlaps the source"):
-        merge_datasets(sources, ["helmet"], tmp_path / "rf" / "merged")
+        merge_sources(sources, ["helmet"], tmp_path / "rf" / "merged")
     with pytest.raises(DatasetError, match="must be unique"):
-        merge_datasets([*sources, *sources], ["helmet"], tmp_path / "o2")
+        merge_sources([*sources, *sources], ["helmet"], tmp_path / "o2")
     flat = _source(tmp_path / "flat", ["helmet"], {"images/a.jpg": ""}, splits=False)
     with pytest.raises(DatasetError, match="set keep_splits=False"):
-        merge_datasets([SourceSpec("flat", flat, keep_splits=True)], ["helmet"], tmp_path / "o3")
+        merge_sources([SourceSpec("flat", flat, keep_splits=True)], ["helmet"], tmp_path / "o3")
     assert np.all([p.is_symlink() for p in (tmp_path / "out/train/images").iterdir()])

@@ -98,7 +98,7 @@ def test_alarm_report_known_answer() -> None:
     vs = report.versus_baseline
     assert vs is not None
     assert (vs.both, vs.earlier, vs.same, vs.later, vs.only_model, vs.only_baseline) == (1, 1, 0, 0, 1, 0)
-    assert vs.mean_lead_gain_steps == 2.0
+    assert vs.mean_gain == 2.0
 
 
 def test_missed_event_and_baseline_only() -> None:
@@ -106,7 +106,7 @@ def test_missed_event_and_baseline_only() -> None:
     assert report.detected == 0 and math.isnan(report.lead_steps[0]) and math.isnan(report.mean_lead_steps)
     assert report.false_alarm_runs == 1
     assert report.versus_baseline is not None and report.versus_baseline.only_baseline == 1
-    assert math.isnan(report.versus_baseline.mean_lead_gain_steps)
+    assert math.isnan(report.versus_baseline.mean_gain)
 
 
 def test_empty_sequence() -> None:
@@ -132,3 +132,15 @@ def test_bad_input() -> None:
         alarm_report(np.zeros(3, bool), np.zeros(4, bool))
     with pytest.raises(ValueError, match="bool or 0/1"):
         alarm_report(np.array([0, 2]), np.array([0, 1]))
+
+
+def test_alarm_runs_and_compare_leads() -> None:
+    from mineguard.evaluation.alarms import alarm_runs, compare_leads
+
+    assert alarm_runs(np.array([1, 1, 0, 1, 0, 0, 1], bool)).tolist() == [[0, 1], [3, 3], [6, 6]]
+    assert alarm_runs(np.zeros(0, bool)).shape == (0, 2)
+    vs = compare_leads(np.array([3.0, 1.0, np.nan, 2.0]), np.array([1.0, 1.0, 0.0, np.nan]))
+    assert (vs.both, vs.earlier, vs.same, vs.later, vs.only_model, vs.only_baseline) == (2, 1, 1, 0, 1, 1)
+    assert vs.mean_gain == 1.0 and vs.median_gain == 1.0
+    with pytest.raises(ValueError, match="same events"):
+        compare_leads(np.zeros(2), np.zeros(3))

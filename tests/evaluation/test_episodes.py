@@ -55,8 +55,8 @@ def test_versus_the_rule():
     rule = score_runs(point_runs({0: [500.0]}), EPISODES)
     assert rule.detected == 1 and math.isnan(rule.time_to_detect_s[1])
     lead = versus(model, rule)
-    assert (lead.both, lead.earlier, lead.later, lead.only_model, lead.only_rule) == (1, 1, 0, 1, 0)
-    assert lead.median_lead_s == 150.0 and lead.mean_lead_s == 150.0
+    assert (lead.both, lead.earlier, lead.later, lead.only_model, lead.only_baseline) == (1, 1, 0, 1, 0)
+    assert lead.median_gain == 150.0 and lead.mean_gain == 150.0
     with pytest.raises(ValueError, match="different events"):
         versus(model, score_runs({}, EPISODES[:1]))
 

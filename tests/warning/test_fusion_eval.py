@@ -22,5 +22,5 @@ def test_threshold_from_validation_then_compared_on_test():
     assert comp.model.detected == 4 and comp.model.false_alarms == 0
     assert comp.rule.detected == 4 and comp.rule.false_alarms == 1
     assert comp.model.time_to_detect_s == (60.0, 60.0, 60.0, 60.0)  # the first hazard window ends at 360 s
-    assert comp.lead.earlier == 4 and comp.lead.median_lead_s == 40.0  # the rule alarms at 400 s
+    assert comp.lead.earlier == 4 and comp.lead.median_gain == 40.0  # the rule alarms at 400 s
     assert np.isclose(comp.model.days, comp.rule.days)

@@ -213,8 +213,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     print(
         f"  versus the rule: earlier on {lead.earlier}, later on {lead.later} of {lead.both} both caught "
-        f"(median lead {lead.median_lead_s:.0f} s); only fusion {lead.only_model}, "
-        f"only rule {lead.only_rule}"
+        f"(median lead {lead.median_gain:.0f} s); only fusion {lead.only_model}, "
+        f"only rule {lead.only_baseline}"
     )
     results["alarm"] = {
         "threshold": threshold,
@@ -223,7 +223,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "events": m.n_events,
         "model_fa_per_day": m.false_alarms_per_day,
         "rule_fa_per_day": r.false_alarms_per_day,
-        "median_lead_s": lead.median_lead_s,
+        "median_lead_s": lead.median_gain,
         "earlier": lead.earlier,
         "later": lead.later,
     }

@@ -217,19 +217,6 @@ def merge_sources(
     return summary
 
 
-def merge_datasets(
-    sources: Sequence[SourceSpec],
-    target_names: Sequence[str],
-    out_dir: Path | str,
-    split: Sequence[float] = (0.65, 0.15, 0.2),
-    seed: int = 0,
-    *,
-    overwrite: bool = False,
-) -> Path:
-    """Merge ``sources`` into ``out_dir``; returns the new data.yaml (summary is logged)."""
-    return merge_sources(sources, target_names, out_dir, split, seed, overwrite=overwrite).data_yaml
-
-
 def helmet_sources(helmets_dir: Path | str) -> list[SourceSpec]:
     """The project's helmet sources under ``helmets_dir`` (``../shared/data/helmets``).
 
@@ -250,6 +237,5 @@ __all__ = [
     "MergeSummary",
     "SourceSpec",
     "helmet_sources",
-    "merge_datasets",
     "merge_sources",
 ]

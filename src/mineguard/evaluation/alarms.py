@@ -12,6 +12,14 @@ Two levels:
 
 ROC-AUC and PR-AUC come from scikit-learn, the rest is numpy; scores follow the "higher = more
 hazardous" convention and alarms fire on ``score >= threshold``.
+
+This is the per-step view (one score or alarm per shift, leads in steps). Its sibling
+``mineguard.evaluation.episodes`` is the per-episode view (alarm runs in seconds, refractory
+notifications, false alarms per simulated day); it uses the two pieces both views share, which live
+here: ``alarm_runs`` (the runs of a boolean alarm sequence) and ``compare_leads`` (two alarm
+sources over the same events). The threshold searches differ on purpose:
+``threshold_at_false_alarm_rate`` is exact on the per-step negatives, ``threshold_within_budget``
+(episodes) bisects over score quantiles for a false-alarms-per-day budget.
 """
 
 from __future__ import annotations
@@ -126,15 +134,40 @@ def recall_at_false_alarm_rate(
 
 @dataclass(frozen=True)
 class LeadComparison:
-    """Lead times of a model against a baseline alarm sequence, over the same events."""
+    """Two alarm sources over the same events (``compare_leads``), in the unit of the leads given."""
 
     both: int  # events detected by both
-    earlier: int  # of those, the model's run of alarms started before the baseline's
+    earlier: int  # of those, the model warned before the baseline
     same: int
     later: int
     only_model: int  # detected by the model, missed by the baseline
     only_baseline: int
-    mean_lead_gain_steps: float  # mean of (model lead - baseline lead) over ``both``; NaN if none
+    mean_gain: float  # mean of (model lead - baseline lead) over ``both``; NaN if none
+    median_gain: float
+
+
+def compare_leads(model: np.ndarray, baseline: np.ndarray) -> LeadComparison:
+    """Compare per-event leads (larger = warned earlier; NaN where the event was missed).
+
+    Per step the leads are steps the alarm was already on (``alarm_report``); per episode they are
+    minus the time to detect (``episodes.versus``), so the gain is how much earlier the model warned.
+    """
+    m, b = np.asarray(model, dtype=np.float64), np.asarray(baseline, dtype=np.float64)
+    if m.shape != b.shape:
+        raise ValueError(f"model leads {m.shape} and baseline leads {b.shape} must cover the same events")
+    hit, base_hit = ~np.isnan(m), ~np.isnan(b)
+    both = hit & base_hit
+    gain = m[both] - b[both]
+    return LeadComparison(
+        both=int(both.sum()),
+        earlier=int((gain > 0).sum()),
+        same=int((gain == 0).sum()),
+        later=int((gain < 0).sum()),
+        only_model=int((hit & ~base_hit).sum()),
+        only_baseline=int((~hit & base_hit).sum()),
+        mean_gain=float(gain.mean()) if gain.size else math.nan,
+        median_gain=float(np.median(gain)) if gain.size else math.nan,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,18 +203,17 @@ def _as_bool(name: str, x: np.ndarray) -> np.ndarray:
     return a.astype(bool)
 
 
-def _run_starts(alarms: np.ndarray) -> np.ndarray:
-    """(N,) index of the first step of the alarm run each step belongs to; -1 where no alarm."""
-    starts = np.full(alarms.size, -1)
-    current = -1
-    for i, on in enumerate(alarms):
-        current = (i if current < 0 else current) if on else -1
-        starts[i] = current
-    return starts
+def alarm_runs(on: np.ndarray) -> np.ndarray:
+    """(K, 2) first and last index (inclusive) of each run of consecutive ``True`` in ``on``, in order."""
+    edges = np.diff(np.concatenate(([0], np.asarray(on, dtype=np.int8), [0])))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1], axis=1)
 
 
 def _leads(alarms: np.ndarray, events: np.ndarray) -> np.ndarray:
-    starts = _run_starts(alarms)
+    """Per event step, how many steps its run of alarms had already been on; NaN where no alarm."""
+    starts = np.full(alarms.size, -1)
+    for first, last in alarm_runs(alarms):
+        starts[first : last + 1] = first
     idx = np.flatnonzero(events)
     return np.where(alarms[idx], idx - starts[idx], np.nan).astype(np.float64)
 
@@ -212,9 +244,6 @@ def alarm_report(
     if shifts_per_day <= 0:
         raise ValueError(f"shifts_per_day must be > 0, got {shifts_per_day}")
     leads = _leads(a, e)
-    starts = _run_starts(a)
-    run_has_event = {int(s) for s in starts[e & a]}
-    run_ids = {int(s) for s in starts[a]}
     false_alarms = int((a & ~e).sum())
     days = a.size / shifts_per_day
     comparison = None
@@ -222,26 +251,14 @@ def alarm_report(
         b = _as_bool("baseline", baseline)
         if b.shape != a.shape:
             raise ValueError(f"baseline {b.shape} must have one value per step like alarms {a.shape}")
-        base = _leads(b, e)
-        hit, base_hit = ~np.isnan(leads), ~np.isnan(base)
-        both = hit & base_hit
-        gain = leads[both] - base[both]
-        comparison = LeadComparison(
-            both=int(both.sum()),
-            earlier=int((gain > 0).sum()),
-            same=int((gain == 0).sum()),
-            later=int((gain < 0).sum()),
-            only_model=int((hit & ~base_hit).sum()),
-            only_baseline=int((~hit & base_hit).sum()),
-            mean_lead_gain_steps=float(gain.mean()) if gain.size else math.nan,
-        )
+        comparison = compare_leads(leads, _leads(b, e))
     return AlarmReport(
         n_steps=int(a.size),
         days=float(days),
         n_events=int(e.sum()),
         detected=int((a & e).sum()),
         false_alarms=false_alarms,
-        false_alarm_runs=len(run_ids - run_has_event),
+        false_alarm_runs=sum(not e[first : last + 1].any() for first, last in alarm_runs(a)),
         false_alarms_per_day=false_alarms / days if days else 0.0,
         lead_steps=tuple(float(v) for v in leads),
         versus_baseline=comparison,

@@ -18,6 +18,13 @@ raise times — is scored like this:
   rule detection time - model detection time (positive: the model warned earlier).
 
 Model alarm times are quantised to the window stride (an alarm can only come up at a window end).
+
+This is the per-episode view of alarm scoring; ``mineguard.evaluation.alarms`` is the per-step
+view (one alarm per shift, leads in steps, ROC-AUC and PR-AUC). The runs of a boolean alarm
+sequence (``alarm_runs``) and the comparison of two sources over the same events
+(``compare_leads``, ``LeadComparison``) are theirs, shared; what is this module's own is time:
+runs in seconds, refractory notifications, false alarms per simulated day and the threshold
+search for a false-alarms-per-day budget.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from mineguard.evaluation.alarms import LeadComparison, alarm_runs, compare_leads
 
 DAY_S = 86_400.0
 
@@ -63,18 +72,6 @@ class EpisodeAlarmReport:
         return float(np.median(hit)) if hit else math.nan
 
 
-@dataclass(frozen=True)
-class LeadVersus:
-    both: int
-    earlier: int
-    same: int
-    later: int
-    only_model: int
-    only_rule: int
-    median_lead_s: float  # over events both detect; NaN if none
-    mean_lead_s: float
-
-
 def _merge(runs: Sequence[tuple[float, float]], refractory_s: float) -> list[float]:
     """The notification times of a set of runs: each run re-notifies every ``refractory_s``, and a
     notification within ``refractory_s`` of the previous one is the same alert."""
@@ -100,19 +97,11 @@ def window_alarm_runs(
     for e in np.unique(episode):
         rows = np.flatnonzero(episode == e)
         rows = rows[np.argsort(t_s[rows], kind="stable")]
-        on = scores[rows] >= threshold
-        streak, current = 0, None
-        out: list[tuple[float, float]] = []
-        for r, hit in zip(rows, on, strict=True):
-            streak = streak + 1 if hit else 0
-            if streak >= consecutive:
-                current = (current[0], t_s[r]) if current else (t_s[r], t_s[r])
-            elif current:
-                out.append(current)
-                current = None
-        if current:
-            out.append(current)
-        runs[int(e)] = out
+        runs[int(e)] = [
+            (float(t_s[rows[first + consecutive - 1]]), float(t_s[rows[last]]))
+            for first, last in alarm_runs(scores[rows] >= threshold)
+            if last - first + 1 >= consecutive
+        ]
     return runs
 
 
@@ -143,22 +132,12 @@ def point_runs(times: Mapping[int, Sequence[float]]) -> dict[int, list[tuple[flo
     return {int(e): [(float(t), float(t)) for t in ts] for e, ts in times.items()}
 
 
-def versus(model: EpisodeAlarmReport, rule: EpisodeAlarmReport) -> LeadVersus:
+def versus(model: EpisodeAlarmReport, rule: EpisodeAlarmReport) -> LeadComparison:
+    """Model against the rule over the same events: gain = rule time to detect - model time to detect
+    (positive: the model warned earlier), in seconds; the rule is the baseline."""
     if model.n_events != rule.n_events:
         raise ValueError(f"the two reports cover different events ({model.n_events} vs {rule.n_events})")
-    m, r = np.asarray(model.time_to_detect_s), np.asarray(rule.time_to_detect_s)
-    both = ~np.isnan(m) & ~np.isnan(r)
-    lead = r[both] - m[both]
-    return LeadVersus(
-        both=int(both.sum()),
-        earlier=int((lead > 0).sum()),
-        same=int((lead == 0).sum()),
-        later=int((lead < 0).sum()),
-        only_model=int((~np.isnan(m) & np.isnan(r)).sum()),
-        only_rule=int((np.isnan(m) & ~np.isnan(r)).sum()),
-        median_lead_s=float(np.median(lead)) if lead.size else math.nan,
-        mean_lead_s=float(lead.mean()) if lead.size else math.nan,
-    )
+    return compare_leads(-np.asarray(model.time_to_detect_s), -np.asarray(rule.time_to_detect_s))
 
 
 def threshold_within_budget(

@@ -25,7 +25,7 @@ import torchvision
 from torch import nn
 
 from mineguard.layers.inception import DSInception
-from mineguard.models._registry import register_model
+from mineguard.models.zoo import register_model
 
 FACE_MODELS = ("dsr-inception", "googlenet-face", "vgg16-face", "resnet18-face")
 MIN_SIZE = 32  # five halvings

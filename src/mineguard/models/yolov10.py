@@ -26,7 +26,7 @@ from mineguard.layers.conv import ConvBNAct
 from mineguard.layers.csp import SPPF, C2f, C2fCIB, SCDown
 from mineguard.layers.psa import PSA
 from mineguard.losses.detection import V10DetectionLoss
-from mineguard.models._registry import register_model
+from mineguard.models.zoo import register_model
 
 AttentionPosition = Literal["before_psa", "after_psa", "after_c2fcib"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mineguard.evaluation.alarms import LeadComparison
 from mineguard.evaluation.episodes import (
     EpisodeAlarmReport,
-    LeadVersus,
     point_runs,
     score_runs,
     threshold_within_budget,
@@ -32,7 +32,7 @@ class AlarmComparison:
     budget_per_day: float  # the rule's false alarms per day on validation episodes
     model: EpisodeAlarmReport  # on the test episodes
     rule: EpisodeAlarmReport
-    lead: LeadVersus
+    lead: LeadComparison
 
 
 def rule_report(

@@ -98,7 +98,7 @@ def import_voc(
         images_dir: folder with the images (VOC ``JPEGImages/``).
         out_dir: new YOLO folder.
         names: class names in id order; default: every name found, sorted. An object whose
-            name is not listed is an error (map classes later with ``merge_datasets``).
+            name is not listed is an error (map classes later with ``mineguard.data.remap.merge_sources``).
         copy: copy the images instead of symlinking them.
 
     Returns:
