@@ -55,8 +55,8 @@ def bench(name: str, sizes: list[int], threads: list[int], *, warmup: int, runs:
                     "model": name,
                     "size": size,
                     "threads": n,
-                    "torch": median_ms(lambda p=eager: p.run(x), warmup=warmup, runs=runs),
-                    "onnx": median_ms(lambda p=onnx: p.run(x), warmup=warmup, runs=runs),
+                    "torch": median_ms(lambda p=eager, x=x: p.run(x), warmup=warmup, runs=runs),
+                    "onnx": median_ms(lambda p=onnx, x=x: p.run(x), warmup=warmup, runs=runs),
                     "diff": diff,
                 }
                 rows.append(row)

@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tiny_detectors import tiny_checkpoint
 
 from mineguard.cli import main
+from tiny_detectors import tiny_checkpoint
 
 
 def _predictions(out: Path) -> list[dict]:
