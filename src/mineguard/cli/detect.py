@@ -1,4 +1,4 @@
-"""``mineguard detect info|train|val|predict|ablate|kfold`` — the seed 001 detector."""
+"""``mineguard detect info|train|val|predict|export|ablate|kfold`` — the seed 001 detector."""
 
 from __future__ import annotations
 
@@ -59,12 +59,22 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", help="detect in images (a file or a folder)")
     p.add_argument("source", type=Path)
-    p.add_argument("--weights", type=Path, required=True)
+    p.add_argument("--weights", type=Path, required=True, help="a .pt checkpoint or its .onnx export")
+    p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto", help="auto: onnxruntime for .onnx")
+    p.add_argument("--threads", type=int, help="onnxruntime intra-op (or torch) CPU threads")
     p.add_argument("--conf", type=float, default=0.25)
     p.add_argument("--img-size", type=int)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="torch backend only")
     p.add_argument("--out", type=Path, default=Path("runs/predict"))
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="export a checkpoint to ONNX (end-to-end, NMS-free) for onnxruntime")
+    p.add_argument("--weights", type=Path, required=True, help="a .pt checkpoint of a training run")
+    p.add_argument("--out", type=Path, help="the .onnx file (default: beside the weights)")
+    p.add_argument("--img-size", type=int, help="input size (default: the training size)")
+    p.add_argument("--dynamic-batch", action="store_true", help="a batch dimension of any size (default: 1)")
+    p.add_argument("--opset", type=int, default=19, help="ONNX opset (DyHead's DeformConv needs 19+)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ablate", help="seed 001 Table 6: baseline, +CA, +CA+DyHead, +CA+DyHead+EIoU")
     _add_train_args(p, with_model=False)
@@ -197,9 +207,16 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mineguard.runtime.predictor import Predictor, annotate, list_images
+    from mineguard.runtime.predictor import annotate, list_images, load_predictor
 
-    predictor = Predictor(args.weights, device=args.device, img_size=args.img_size, conf=args.conf)
+    predictor = load_predictor(
+        args.weights,
+        backend=args.backend,
+        threads=args.threads,
+        device=args.device,
+        img_size=args.img_size,
+        conf=args.conf,
+    )
     images = list_images(args.source)
     args.out.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -230,6 +247,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
         )
     (args.out / "predictions.jsonl").write_text("\n".join(lines) + "\n")
     print(f"annotated images and predictions.jsonl in {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from mineguard.runtime.export import export_onnx
+    from mineguard.runtime.onnx_backend import read_metadata
+
+    out = export_onnx(
+        args.weights,
+        args.out or args.weights.with_suffix(".onnx"),
+        img_size=args.img_size,
+        dynamic_batch=args.dynamic_batch,
+        opset=args.opset,
+    )
+    meta = read_metadata(out)
+    batch = "dynamic batch" if meta["dynamic_batch"] else "batch 1"
+    print(
+        f"{meta['model_name']} -> {out} ({out.stat().st_size / 1e6:.2f} MB, {meta['img_size']} px, {batch}, "
+        f"opset {args.opset}, classes: {', '.join(meta['names'])})"
+    )
     return 0
 
 

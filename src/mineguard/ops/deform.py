@@ -3,8 +3,9 @@
 Same maths and offset layout as ``torchvision.ops.deform_conv2d`` (offsets (B, 2K, Ho, Wo) as
 (dy, dx) per kernel tap in row-major order, mask (B, K, Ho, Wo), zero outside the image), but
 built from ``grid_sample`` and one matrix product. On CPU its backward pass is several times
-faster than torchvision's kernel (see ``benchmarks/bench_deform_conv.py``); on CUDA we call
-torchvision. A test checks both agree.
+faster than torchvision's kernel (see ``benchmarks/bench_deform_conv.py``); on CUDA, and while
+the model is traced for ONNX export, we call torchvision, whose one ``deform_conv2d`` op the
+exporter writes as the ONNX ``DeformConv`` node (``mineguard.runtime.export``). A test checks both agree.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def modulated_deform_conv2d(
 
     Returns (B, O, Ho, Wo). No bias, dilation 1, one offset group (as DyHead uses).
     """
-    if x.is_cuda:
+    if x.is_cuda or torch.onnx.is_in_onnx_export():
         return deform_conv2d(x, offset, weight, stride=stride, padding=padding, mask=mask)
     b, c, h, w = x.shape
     out_channels, _, kh, kw = weight.shape

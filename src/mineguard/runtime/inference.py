@@ -1,6 +1,9 @@
-"""What inference needs besides the model: the device to run on and the post-processing of its output.
+"""What inference needs besides the model: the device, the input tensor and the post-processing.
 
-The training engine's validator uses the same two, so training and the runtime score one thing.
+The training engine's validator uses the same post-processing, and both runtime backends (eager
+PyTorch and onnxruntime) share :func:`preprocess` and :func:`outputs_to_detections`, so training,
+the eager predictor and the exported model score one thing. Post-processing is numpy: a torch
+output is moved to numpy first, an onnxruntime output never touches torch.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import numpy as np
 import torch
 
 from mineguard.data.records import Detections
-from mineguard.data.transforms import scale_boxes_to_original
+from mineguard.data.transforms import letterbox, scale_boxes_to_original
 
 
 def resolve_device(name: str) -> torch.device:
@@ -19,10 +22,27 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def preprocess(image: np.ndarray, img_size: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """RGB uint8 (H, W, 3) -> letterboxed (1, 3, S, S) float32 in [0, 1], ratio, pad."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+    boxed, ratio, pad = letterbox(image, img_size)
+    x = np.ascontiguousarray(boxed.transpose(2, 0, 1)[None], dtype=np.float32)
+    x *= np.float32(1 / 255)
+    return x, ratio, pad
+
+
 def outputs_to_detections(
-    output: torch.Tensor, ratio: float, pad: tuple[float, float], orig_shape: tuple[int, int], conf: float
+    output: np.ndarray | torch.Tensor,
+    ratio: float,
+    pad: tuple[float, float],
+    orig_shape: tuple[int, int],
+    conf: float,
 ) -> Detections:
     """One image's (K, 6) [x1, y1, x2, y2, score, class] letterboxed output -> ``Detections``."""
-    out = output[output[:, 4] >= conf].detach().float().cpu().numpy()
+    if isinstance(output, torch.Tensor):
+        output = output.detach().float().cpu().numpy()
+    out = np.asarray(output, np.float32)
+    out = out[out[:, 4] >= conf]
     boxes = scale_boxes_to_original(out[:, :4], ratio, pad, orig_shape)
     return Detections(np.asarray(boxes, np.float32), out[:, 5].astype(np.int64), out[:, 4])

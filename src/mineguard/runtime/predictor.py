@@ -1,8 +1,13 @@
-"""``Predictor``: a trained checkpoint behind one call, image in, typed ``Detections`` out."""
+"""``Predictor``: a trained checkpoint behind one call, image in, typed ``Detections`` out.
+
+``load_predictor`` is the one place the backend is chosen: onnxruntime for an exported .onnx
+(``runtime.onnx_backend``), eager PyTorch for a .pt checkpoint; both return the same ``Detections``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -10,13 +15,18 @@ import torch
 
 from mineguard.data.datasets.images import is_image_file, read_rgb
 from mineguard.data.records import Detections
-from mineguard.data.transforms import letterbox
 from mineguard.models.checkpoint import load_model
-from mineguard.runtime.inference import outputs_to_detections, resolve_device
+from mineguard.runtime.export import export_command
+from mineguard.runtime.inference import outputs_to_detections, preprocess, resolve_device
+from mineguard.runtime.onnx_backend import OnnxPredictor
+
+Backend = Literal["auto", "onnx", "torch"]
 
 
 class Predictor:
     """Run a detector checkpoint on RGB images (H, W, 3) uint8; boxes in original pixels."""
+
+    backend = "torch"
 
     def __init__(
         self, weights: str | Path, *, device: str = "auto", img_size: int | None = None, conf: float = 0.25
@@ -29,16 +39,57 @@ class Predictor:
         self.conf = conf
 
     @torch.no_grad()
+    def run(self, images: np.ndarray) -> np.ndarray:
+        """Raw model output: (B, 3, S, S) float32 in [0, 1] -> (B, K, 6) letterboxed rows."""
+        return self.model(torch.from_numpy(images).to(self.device)).float().cpu().numpy()
+
     def predict(self, image: np.ndarray) -> Detections:
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
-        boxed, ratio, pad = letterbox(image, self.img_size)
-        x = torch.from_numpy(np.ascontiguousarray(boxed.transpose(2, 0, 1))).float().div(255)[None]
-        out = self.model(x.to(self.device))[0]
-        return outputs_to_detections(out, ratio, pad, image.shape[:2], self.conf)
+        x, ratio, pad = preprocess(image, self.img_size)
+        return outputs_to_detections(self.run(x)[0], ratio, pad, image.shape[:2], self.conf)
 
     def predict_file(self, path: Path) -> Detections:
         return self.predict(read_rgb(path))
+
+
+def load_predictor(
+    weights: str | Path,
+    *,
+    backend: Backend = "auto",
+    threads: int | None = None,
+    device: str = "auto",
+    img_size: int | None = None,
+    conf: float = 0.25,
+) -> Predictor | OnnxPredictor:
+    """The predictor for ``weights``: ``auto`` is onnxruntime for a .onnx file, eager for a .pt.
+
+    ``onnx`` with a .pt uses the .onnx beside it, or says which export command makes it;
+    ``torch`` needs the .pt checkpoint. ``threads``: onnxruntime intra-op threads, or torch's.
+    ``img_size`` applies to eager only (an export's input size is fixed in the graph).
+    """
+    weights = Path(weights)
+    if backend not in ("auto", "onnx", "torch"):
+        raise ValueError(f"backend '{backend}' — choose auto, onnx or torch")
+    is_onnx = weights.suffix.lower() == ".onnx"
+    if backend == "torch" and is_onnx:
+        raise ValueError(f"{weights}: the torch backend needs the .pt checkpoint the export was made from")
+    if backend == "onnx" and not is_onnx:
+        onnx_path = weights.with_suffix(".onnx")
+        if not onnx_path.is_file():
+            raise FileNotFoundError(
+                f"{onnx_path}: no ONNX export of {weights} — make it with `{export_command(weights)}`"
+            )
+        weights, is_onnx = onnx_path, True
+    if is_onnx:
+        predictor = OnnxPredictor(weights, threads=threads, conf=conf)
+        if img_size and img_size != predictor.img_size:
+            raise ValueError(
+                f"{weights} was exported at {predictor.img_size} px; "
+                f"re-export with --img-size {img_size} to run at that size"
+            )
+        return predictor
+    if threads:
+        torch.set_num_threads(threads)
+    return Predictor(weights, device=device, img_size=img_size, conf=conf)
 
 
 def list_images(source: Path) -> list[Path]:
