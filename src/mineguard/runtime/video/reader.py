@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -32,7 +32,10 @@ Opener = Callable[[str, str, SourceOptions], FrameSource]
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame as read: ``seq`` counts every frame read from the camera, dropped ones too."""
+    """One frame as read: ``seq`` counts every frame read from the camera, dropped ones too.
+
+    ``time`` is when it was read — for a recording read offline, when it was filmed relative to
+    the opening (frame n at n / fps), since it is read faster than real time."""
 
     camera: str
     seq: int
@@ -86,10 +89,13 @@ class CameraReader:
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera}", daemon=True)
 
     def start(self) -> CameraReader:
-        self._thread.start()
+        """Start reading (once; later calls do nothing)."""
+        if self._thread.ident is None:
+            self._thread.start()
         return self
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0, *, error: str | None = None) -> None:
+        """Stop reading; ``error`` says why when the camera is given up (e.g. its view is wrong)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
@@ -98,6 +104,9 @@ class CameraReader:
         with self._cond:
             if self._state != "ended":
                 self._state = "stopped"
+            if error is not None:
+                self._error = error
+            self._slot = None
 
     @property
     def finished(self) -> bool:
@@ -158,17 +167,21 @@ class CameraReader:
         """Read until the source ends (True for a file or folder) or fails (raises)."""
         started, count = time.monotonic(), 0
         self._set_state("streaming")
-        paced = source.fps if self.realtime and source.kind in ("file", "folder") else None
+        recorded = source.kind in ("file", "folder")
+        paced = source.fps if self.realtime and recorded else None
+        # Offline, a recording is read faster than it was filmed: its frames keep their media time.
+        media_fps = source.fps if not self.realtime and recorded and source.fps else None
+        opened = datetime.now(UTC)
         while not self._stop.is_set():
             rgb = source.read()
             if rgb is None:
-                return source.kind in ("file", "folder")
+                return recorded
             count += 1
-            self._publish(rgb)
+            self._publish(rgb, opened + timedelta(seconds=(count - 1) / media_fps) if media_fps else None)
             pace(paced, started, count)
         return False
 
-    def _publish(self, rgb: np.ndarray) -> None:
+    def _publish(self, rgb: np.ndarray, media_time: datetime | None) -> None:
         with self._cond:
             if not self.realtime:
                 while self._slot is not None and not self._stop.is_set():
@@ -178,7 +191,7 @@ class CameraReader:
             self._read += 1
             self._last_at, self._last_mono = datetime.now(UTC), time.monotonic()
             self._error, self._retry_at = None, None
-            self._slot = Frame(self.camera, self._read, self._last_at, rgb)
+            self._slot = Frame(self.camera, self._read, media_time or self._last_at, rgb)
             self._cond.notify_all()
 
     def _wait_to_retry(self, failures: int, error: str) -> int:
