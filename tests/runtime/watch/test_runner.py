@@ -63,7 +63,8 @@ def test_no_helmet_on_video_raises_with_snapshot_and_clip_then_clears(tmp_path: 
     assert snapshot.shape == (48, 64, 3) and edge[:, 2].mean() > edge[:, 1].mean() + 30
     with av.open(io.BytesIO(evidence.clip_mp4)) as played:
         assert sum(1 for _ in played.decode(video=0)) >= 2
-    assert [s for c, s, _ in sink.healths] == ["streaming", "ended"]
+    states = [s for c, s, _ in sink.healths]  # each change once; "connecting" only if seen before the first frame
+    assert states[-2:] == ["streaming", "ended"] and set(states) <= {"connecting", "streaming", "ended"}
     assert set(stats["cam-1"].mean_ms()) == {"wait_ms", "detect_ms", "track_ms", "rules_ms", "evidence_ms"}
 
 
