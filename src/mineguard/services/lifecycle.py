@@ -19,6 +19,7 @@ detector's inference runtime.)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +32,7 @@ from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.bootstrap import Booted
+from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
@@ -39,6 +41,8 @@ from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 from mineguard.warning.risk import RiskModel, load_risk_model
 from mineguard.warning.sensing.live import LiveCleanser
+
+log = logging.getLogger(__name__)
 
 
 class Startable(Protocol):
@@ -100,6 +104,7 @@ class ServiceRuntime:
             Ticker(self._ingest_health_round, ingest_period_s, name="mineguard-ingest-health"),
             Ticker(self._risk_round, settings.risk_check_s, name="mineguard-risk"),
             Ticker(lambda: booted.seal.checkpoint(booted.engine), settings.audit_anchor_s, name="mineguard-audit"),
+            Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
         )
 
     def on_change(self, change: AlertChange) -> None:
@@ -141,6 +146,13 @@ class ServiceRuntime:
         stuck_s, site_id = self.settings.ingest_stuck_s, self.booted.site_id
         for change in check_ingest_health(self.booted.sessions, status, utc_now(), stuck_s=stuck_s, site_id=site_id):
             self.on_change(change)
+
+    def _evidence_round(self) -> None:
+        limits = {"max_age_days": self.settings.evidence_days, "max_bytes": int(self.settings.evidence_max_mb * 1e6)}
+        with self.booted.sessions() as session, session.begin():
+            dropped = prune_evidence(session, now=utc_now(), **limits)
+        if dropped:
+            log.info("evidence retention: %d file(s) past %g days or %g MB deleted", dropped, *limits.values())
 
     def _risk_round(self) -> None:
         for change in check_risk(self.booted.sessions, utc_now(), model=self.models.risk):

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     login_refusal_delay_s: float = Field(default=1.0, ge=0, le=10)  # a refused login is answered this much later
     stream_recheck_s: float = Field(default=5.0, gt=0, le=300)  # live streams: revocations made elsewhere close them
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # camera evidence (snapshots, clips): kept this many days and within this many MB, checked every evidence_prune_s
+    evidence_days: float = Field(default=30.0, gt=0, le=3650)
+    evidence_max_mb: float = Field(default=2000.0, gt=0)
+    evidence_prune_s: float = Field(default=3600.0, gt=0, le=86_400)
     command_timeout_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = None  # mqtt://host:port — None: the in-process bus (embedded default)
     mqtt_client_id: str = "mineguard-ingest"  # fixed id = persistent session: the broker keeps what we missed

@@ -37,6 +37,7 @@ from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, SiteRules, b
 from mineguard.mine.units import CANONICAL_UNITS
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.evidence.store import media_for_events
 from mineguard.services.rules import store
 from mineguard.services.storage.models import Alert, Device, Site, Zone
 from mineguard.services.storage.types import utc_now
@@ -224,7 +225,7 @@ class AlertPipeline:
                         message=message,
                         t=tr.t,
                         zone_id=tr.zone,
-                        evidence=_jsonable(tr.evidence),
+                        evidence=_with_media(session, _jsonable(tr.evidence)),
                         policy=self.policy,
                     )
                 if change is not None:
@@ -241,6 +242,15 @@ class AlertPipeline:
                     self.on_change(change)
                 except Exception:  # a notifier problem never blocks the alert
                     log.exception("alert change handler failed for alert %s", change.alert.id)
+
+
+def _with_media(session: Session, evidence: dict) -> dict:
+    """Add the snapshots and clips of the camera events behind the alert (``evidence["media"]``)."""
+    inputs = evidence.get("inputs")
+    sources = inputs.values() if isinstance(inputs, dict) else inputs or []
+    event_ids = [int(s[6:]) for s in sources if isinstance(s, str) and s.startswith("event:") and s[6:].isdigit()]
+    media = media_for_events(session, event_ids)
+    return {**evidence, "media": media} if media else evidence
 
 
 def _jsonable(evidence: dict) -> dict:

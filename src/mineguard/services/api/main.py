@@ -20,6 +20,7 @@ from mineguard.services.api.routes import (
     auth,
     devices,
     events,
+    evidence,
     faces,
     gateways,
     health,
@@ -41,6 +42,7 @@ from mineguard.services.twin.proximity import ApproachTracker
 
 ROUTERS = (
     alerts,
+    evidence,
     auth,
     users,
     zones,

@@ -376,3 +376,16 @@ class RuleVersion(Base):
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class EvidenceFile(Base):
+    """A snapshot or clip a camera sent as evidence, stored once by the SHA-256 of its bytes
+    (``services/evidence/store.py``); events point at it from ``attributes.evidence``."""
+
+    __tablename__ = "evidence_files"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sender: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

@@ -1,0 +1,118 @@
+"""Several cameras in one loop: each takes its newest frame in turn; events and camera health go to
+a :class:`Sink`.
+
+A camera that fails never stops the others: its reader reconnects on its own, the runner reports
+each change of its health (``streaming`` → ``reconnecting`` → ``streaming``) to the sink once,
+and an exception in the sink (the service is down) is logged and the frame's events are kept by
+the sink's own queue, not lost by the loop. A file source that reaches its end clears what it
+had raised and leaves the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mineguard.runtime.scene import VisionEvent
+from mineguard.runtime.video import CameraHealth
+from mineguard.runtime.watch.pipeline import CameraWatch, Evidence, Outcome, StageTimes
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    def send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None: ...
+
+    def health(self, health: CameraHealth) -> None: ...
+
+
+@dataclass
+class CameraStats:
+    frames: int = 0
+    events: int = 0
+    error: str | None = None
+    times: list[StageTimes] = field(default_factory=list)
+
+    def mean_ms(self) -> dict[str, float]:
+        if not self.times:
+            return {}
+        names = ("wait_ms", "detect_ms", "track_ms", "rules_ms", "evidence_ms")
+        return {n: sum(getattr(t, n) for t in self.times) / len(self.times) for n in names}
+
+
+class WatchRunner:
+    def __init__(self, watches: Sequence[CameraWatch], sink: Sink, *, keep_times: int = 10_000) -> None:
+        if len({w.camera for w in watches}) != len(watches):
+            raise ValueError("each camera may be watched once; two watches share a camera id")
+        self.watches, self.sink, self.keep_times = list(watches), sink, keep_times
+        self.stats = {w.camera: CameraStats() for w in watches}
+        self._reported: dict[str, str] = {}
+
+    def run(self, stop: threading.Event | None = None, *, max_frames: int | None = None) -> dict[str, CameraStats]:
+        """Watch until ``stop`` is set, every file source has ended, or ``max_frames`` were judged."""
+        stop = stop or threading.Event()
+        for watch in self.watches:
+            watch.reader.start()
+        live = list(self.watches)
+        wait = 0.5 if len(live) == 1 else 0.0
+        done = 0
+        try:
+            while live and not stop.is_set() and (max_frames is None or done < max_frames):
+                progressed = False
+                for watch in list(live):
+                    self._report_health(watch)
+                    try:
+                        outcome = watch.step(wait)
+                    except ValueError as exc:  # SceneError and the like: this camera's view or model is wrong
+                        log.error("%s — camera %r stops, the others go on", exc, watch.camera)
+                        self.stats[watch.camera].error = str(exc)
+                        self._finish(watch, str(exc))
+                        live.remove(watch)
+                        continue
+                    if outcome is not None:
+                        progressed = True
+                        done += 1
+                        self._deliver(outcome)
+                    elif watch.reader.finished:
+                        self._finish(watch)
+                        live.remove(watch)
+                if not progressed:
+                    time.sleep(0.005)
+        finally:
+            for watch in live:
+                self._finish(watch)
+        return self.stats
+
+    def _deliver(self, outcome: Outcome) -> None:
+        stats = self.stats[outcome.camera]
+        stats.frames += 1
+        stats.events += len(outcome.events)
+        if len(stats.times) < self.keep_times:
+            stats.times.append(outcome.times)
+        if outcome.events:
+            self._send(outcome.camera, outcome.events, outcome.evidence)
+
+    def _finish(self, watch: CameraWatch, error: str | None = None) -> None:
+        cleared = watch.close(error)
+        self._report_health(watch)
+        if cleared:
+            self._send(watch.camera, cleared, {})
+
+    def _send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None:
+        try:
+            self.sink.send(camera, events, evidence)
+        except Exception:  # the sink keeps what it could not send; the cameras go on
+            log.exception("camera %r: sending %d event(s) failed", camera, len(events))
+
+    def _report_health(self, watch: CameraWatch) -> None:
+        health = watch.reader.health()
+        if self._reported.get(watch.camera) != health.state:
+            self._reported[watch.camera] = health.state
+            try:
+                self.sink.health(health)
+            except Exception:  # a broken sink must not stop the cameras
+                log.exception("camera %r: reporting health failed", watch.camera)

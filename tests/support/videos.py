@@ -1,0 +1,23 @@
+"""Tiny videos for camera tests: frame i is a flat grey 10*i, so decoded order can be read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def ramp(i: int, size: tuple[int, int] = (48, 64)) -> np.ndarray:
+    return np.full((*size, 3), min(250, 10 * i), np.uint8)
+
+
+def write_video(path: Path, frames: int, fmt: str | None = None) -> Path:
+    """An MPEG-4 clip of ``frames`` 64x48 frames at 10 fps (``fmt`` picks the container)."""
+    with av.open(str(path), "w", format=fmt) as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(ramp(i), format="rgb24")))
+        out.mux(stream.encode())
+    return path
