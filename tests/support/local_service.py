@@ -27,12 +27,13 @@ class Service:
 
 
 @contextmanager
-def local_service(folder: Path, **settings) -> Iterator[Service]:
-    """The service on a free port; ``settings`` override :class:`~mineguard.services.settings.Settings` fields."""
+def local_service(folder: Path, port: int | None = None, **settings) -> Iterator[Service]:
+    """The service on ``port`` (default: a free one); ``settings`` override
+    :class:`~mineguard.services.settings.Settings` fields. The same ``folder`` twice is the same database."""
     from mineguard.services.api.main import create_app
     from mineguard.services.settings import Settings
 
-    port = free_port()
+    port = port or free_port()
     config = Settings(
         database_url=f"sqlite:///{folder / 'service.db'}", admin_password=PASSWORD, host=HOST, port=port, **settings
     )

@@ -12,12 +12,16 @@ def ramp(i: int, size: tuple[int, int] = (48, 64)) -> np.ndarray:
     return np.full((*size, 3), min(250, 10 * i), np.uint8)
 
 
-def write_video(path: Path, frames: int, fmt: str | None = None) -> Path:
-    """An MPEG-4 clip of ``frames`` 64x48 frames at 10 fps (``fmt`` picks the container)."""
+def write_video(path: Path, frames: int, fmt: str | None = None, *, still: bool = False) -> Path:
+    """An MPEG-4 clip of ``frames`` 64x48 frames at 10 fps (``fmt`` picks the container); ``still``:
+    every frame the same textured picture, as a camera looking at an unchanging scene."""
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
     with av.open(str(path), "w", format=fmt) as out:
         stream = out.add_stream("mpeg4", rate=10)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         for i in range(frames):
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(ramp(i), format="rgb24")))
+            picture = scene if still else ramp(i)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
         out.mux(stream.encode())
     return path

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import data, demo, detect, face, serve, sim, twin, warn
+from mineguard.cli import data, demo, detect, face, serve, sim, twin, warn, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.register(groups)
     twin.register(groups)
     warn.register(groups)
+    watch.register(groups)
     return parser
 
 

@@ -95,6 +95,17 @@ def cmd_merge_helmets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_clip(args: argparse.Namespace) -> int:
+    from mineguard.data.demo_clip import make_demo_clip
+
+    frames = args.frames or args.shared / "data" / "frames" / "underground_coalmine"
+    if not frames.is_dir():
+        raise DatasetError(f"{frames}: no such folder — pass --frames or --shared")
+    out = make_demo_clip(frames, args.out, width=args.width, fps=args.fps, hold_s=args.hold_s)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     path = generate_helmet_dataset(
         args.out, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test, img_size=args.img_size, seed=args.seed
@@ -148,6 +159,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--seed", type=int, default=0, help="seed of the shwd_dev split (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier merge in --out")
     p.set_defaults(func=_user_errors(cmd_merge_helmets))
+
+    p = commands.add_parser("demo-clip", help="make the demo camera's clip from still frames (underground_coalmine)")
+    p.add_argument("--out", type=Path, required=True, help="the .mp4 to write")
+    p.add_argument("--frames", type=Path, help="folder of stills (default: the shared underground_coalmine frames)")
+    p.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared folder (default ../shared)")
+    p.add_argument("--width", type=int, default=960)
+    p.add_argument("--fps", type=int, default=10)
+    p.add_argument("--hold-s", type=float, default=1.5, help="seconds each still is shown")
+    p.set_defaults(func=_user_errors(cmd_demo_clip))
 
     p = commands.add_parser("synth", help="generate a small synthetic helmet data set")
     p.add_argument("--out", type=Path, required=True)

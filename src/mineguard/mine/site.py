@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mineguard.mine.cameras import CameraView
 from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
 
 ZoneKind = Literal["roadway", "working_face", "shaft", "gate", "refuge", "airway", "station"]
@@ -85,9 +86,12 @@ class DeviceConfig(_Strict):
     unit: str | None = None
     barcode: str | None = None
     asset: Identifier | None = None  # the asset a sensor is mounted on (a machine's run state, bearing, ...)
+    view: CameraView | None = None  # what a camera watches (mine/cameras.py)
 
     @model_validator(mode="after")
     def _sensor_has_kind(self) -> DeviceConfig:
+        if self.view is not None and self.kind != "camera":
+            raise ValueError(f"only a camera has a 'view', this is a {self.kind} — remove it")
         if self.kind == "sensor" and not self.sensor_kind:
             raise ValueError("a sensor needs 'sensor_kind' (e.g. methane, co, temperature)")
         if self.asset is not None and self.kind != "sensor":
@@ -158,6 +162,12 @@ class SiteConfig(_Strict):
                 for i, item in enumerate(items)
                 if item.zone is not None and item.zone not in zone_ids
             ]
+        problems += [
+            f"devices[{i}].view.regions[{j}].zone {region.zone!r} is not a zone id"
+            for i, device in enumerate(self.devices)
+            for j, region in enumerate(device.view.regions if device.view else [])
+            if region.zone is not None and region.zone not in zone_ids
+        ]
         if problems:
             raise ValueError("; ".join(problems) + f" — known zones: {', '.join(sorted(zone_ids))}")
         asset_ids = {asset.id for asset in self.assets}

@@ -1,0 +1,81 @@
+"""From the site file's cameras to running camera pipelines.
+
+:func:`plan_cameras` picks the cameras to watch (each camera device with a ``view``, or one the
+command line gives a source for) and :func:`build_watch` turns one into a
+:class:`~mineguard.runtime.watch.CameraWatch`: its reader, a tracker, and the scene rules of its
+view checked against the detector's class names. Every problem names the camera and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mineguard.mine.cameras import CameraView
+from mineguard.mine.site import SiteConfig
+from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
+from mineguard.runtime.tracking import ByteTrackConfig, ByteTracker
+from mineguard.runtime.video import CameraReader, SourceOptions
+from mineguard.runtime.watch import CameraWatch, Detector
+
+
+@dataclass(frozen=True)
+class CameraPlan:
+    camera: str
+    zone: str
+    source: str
+    view: CameraView
+
+
+def parse_camera_overrides(items: Sequence[str]) -> dict[str, str]:
+    """``["cam-1=rtsp://...", "cam-2=clip.mp4"]`` → {camera: source}; a clear error otherwise."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        camera, sep, source = item.partition("=")
+        if not sep or not camera or not source:
+            raise ValueError(f"--camera {item!r}: write it as CAMERA_ID=SOURCE (a URL, file, folder or webcam index)")
+        overrides[camera] = source
+    return overrides
+
+
+def plan_cameras(site: SiteConfig, overrides: Mapping[str, str] | None = None) -> list[CameraPlan]:
+    """The cameras to watch: those named in ``overrides`` (with those sources) when there are any,
+    else every camera whose view has a source."""
+    overrides = dict(overrides or {})
+    cameras = {d.id: d for d in site.devices if d.kind == "camera"}
+    unknown = sorted(set(overrides) - set(cameras))
+    if unknown:
+        known = ", ".join(sorted(cameras)) or "none"
+        raise ValueError(f"--camera {', '.join(unknown)}: not a camera of site {site.id!r} (its cameras: {known})")
+    plans = []
+    for camera_id, device in cameras.items():
+        if overrides and camera_id not in overrides:
+            continue
+        if camera_id not in overrides and (device.view is None or device.view.source is None):
+            continue
+        view = device.view or CameraView()
+        source = overrides.get(camera_id) or view.resolved_source(camera_id)
+        plans.append(CameraPlan(camera_id, device.zone, source, view))
+    if not plans:
+        raise ValueError(
+            f"site {site.id!r} has no camera to watch: give a camera a view.source in the site file or pass "
+            "--camera CAMERA_ID=SOURCE"
+        )
+    return plans
+
+
+def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True) -> CameraWatch:
+    view = plan.view
+    regions = [Region(r.name, r.kind, tuple(r.polygon), r.zone) for r in view.regions]
+    rules = SceneRules(
+        class_events=tuple(ClassRule(e.detector_class, e.label, e.min_confidence) for e in view.events),
+        person_classes=tuple(view.person_classes),
+        raise_s=view.raise_s,
+        clear_s=view.clear_s,
+        loiter_s=view.loiter_s,
+    )
+    judge = SceneJudge(plan.camera, plan.zone, list(detector.names), regions, rules)
+    options = SourceOptions(fps=view.fps, rtsp_transport=view.rtsp_transport)
+    reader = CameraReader(plan.camera, plan.source, options, realtime=realtime)
+    tracker = ByteTracker(ByteTrackConfig(frame_rate=view.fps))
+    return CameraWatch(plan.camera, reader, detector, judge, tracker, regions=regions, clip_s=view.clip_s)

@@ -1,0 +1,93 @@
+"""What a camera watches, as site data: its source, the regions drawn on its picture, and which
+detector classes are events (the ``view`` of a camera device in the site file).
+
+Example::
+
+    devices:
+      - id: cam-face-gate-1101
+        kind: camera
+        zone: face_gate_1101
+        view:
+          source: env:CAM_FACE_GATE_URL     # rtsp://user:pass@10.2.0.17/stream1 kept out of the file
+          regions:
+            - {name: belt_reach, kind: danger, polygon: [[400, 260], [640, 260], [640, 480], [400, 480]]}
+          events:
+            - {detector_class: no_helmet, label: no_helmet, min_confidence: 0.4}
+
+``source`` is a stream URL, a video file, a folder of frames or a webcam index; ``env:NAME``
+reads it from the environment when the camera starts, so passwords in camera URLs stay out of
+the site file. Region polygons are pixels of the camera's picture; whether they fit inside it is
+checked when the first frame arrives (the size is not known before).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mineguard.mine.events import LABEL_PATTERN
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegionConfig(_Strict):
+    name: Identifier
+    kind: Literal["restricted", "watch", "danger"]
+    polygon: list[tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]]] = (
+        Field(min_length=3)
+    )
+    zone: Identifier | None = None  # the zone this part of the picture shows, when not the camera's
+
+
+class ClassEventConfig(_Strict):
+    detector_class: str = Field(min_length=1, max_length=64)
+    label: str = Field(pattern=LABEL_PATTERN)
+    min_confidence: float = Field(default=0.25, ge=0, le=1)
+
+
+class CameraView(_Strict):
+    source: str | None = Field(default=None, min_length=1, max_length=2000)
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    fps: float = Field(default=10.0, gt=0, le=240)  # pace of a folder of frames
+    regions: list[RegionConfig] = Field(default_factory=list)
+    events: list[ClassEventConfig] = Field(default_factory=list)
+    person_classes: list[str] = Field(default_factory=lambda: ["person", "helmet", "no_helmet", "head"])
+    raise_s: Seconds = 1.0
+    clear_s: Seconds = 3.0
+    loiter_s: Seconds = 60.0
+    clip_s: Seconds = 5.0
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_names(cls, regions: list[RegionConfig]) -> list[RegionConfig]:
+        names = [r.name for r in regions]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"region name(s) {', '.join(twice)} used twice — give each region its own name")
+        return regions
+
+    @model_validator(mode="after")
+    def _env_source_is_a_name(self) -> CameraView:
+        if self.source and self.source.startswith("env:") and not self.source[4:].isidentifier():
+            raise ValueError(f"source {self.source!r}: after 'env:' give an environment variable name")
+        return self
+
+    def resolved_source(self, camera: str) -> str:
+        """The source to open: ``env:NAME`` read from the environment now (a clear error when unset)."""
+        if not self.source:
+            raise ValueError(
+                f"camera {camera!r}: no view.source in the site file — add one or pass --camera {camera}=SOURCE"
+            )
+        if not self.source.startswith("env:"):
+            return self.source
+        value = os.environ.get(self.source[4:])
+        if not value:
+            raise ValueError(f"camera {camera!r}: view.source names ${self.source[4:]}, which is not set")
+        return value
