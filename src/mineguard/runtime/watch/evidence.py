@@ -26,20 +26,21 @@ REGION_COLOURS = {"restricted": (230, 0, 0), "danger": (255, 170, 0), "watch": (
 
 
 def annotate(
-    rgb: np.ndarray, tracks: Sequence[Track], names: Sequence[str], regions: Sequence[Region] = ()
+    rgb: np.ndarray, tracks: Sequence[Track], names: Sequence[str], regions: Sequence[Region] = (), scale: float = 1.0
 ) -> np.ndarray:
-    """A copy of ``rgb`` with the regions and the tracks drawn on it."""
+    """A copy of ``rgb`` with the regions and the tracks drawn on it; ``scale``: of ``rgb`` to the
+    picture the boxes and polygons were given in (a downscaled clip frame)."""
     out = np.ascontiguousarray(rgb.copy())
     thick = max(1, round(min(out.shape[:2]) / 240))
     for region in regions:
-        points = np.asarray(region.polygon, np.int32).reshape(-1, 1, 2)
+        points = np.round(np.asarray(region.polygon, np.float64) * scale).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(out, [points], True, REGION_COLOURS[region.kind], thick)
         x, y = points[0, 0]
         cv2.putText(
             out, region.name, (int(x) + 3, int(y) + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, REGION_COLOURS[region.kind], 1
         )
     for track in tracks:
-        x1, y1, x2, y2 = (round(float(v)) for v in track.xyxy)
+        x1, y1, x2, y2 = (round(float(v) * scale) for v in track.xyxy)
         colour = PALETTE[track.class_id % len(PALETTE)]
         name = names[track.class_id] if 0 <= track.class_id < len(names) else str(track.class_id)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
@@ -84,10 +85,13 @@ def encode_clip(frames: Sequence[np.ndarray], fps: float) -> bytes:
 class ClipFrame:
     t: datetime
     rgb: np.ndarray
+    tracks: tuple[Track, ...]
+    scale: float
 
 
 class ClipBuffer:
-    """The last ``seconds`` of frames, each downscaled to at most ``max_width`` pixels wide."""
+    """The last ``seconds`` of frames, each downscaled to at most ``max_width`` pixels wide, with
+    their tracks; boxes are drawn only when a clip is made (:meth:`frames`), not on every frame."""
 
     def __init__(self, seconds: float = 5.0, max_width: int = 480) -> None:
         if not seconds > 0:
@@ -95,18 +99,21 @@ class ClipBuffer:
         self.seconds, self.max_width = seconds, max_width
         self._frames: deque[ClipFrame] = deque()
 
-    def add(self, t: datetime, rgb: np.ndarray) -> None:
+    def add(self, t: datetime, rgb: np.ndarray, tracks: Sequence[Track] = ()) -> None:
         height, width = rgb.shape[:2]
+        scale = 1.0
         if width > self.max_width:
-            rgb = cv2.resize(
-                rgb, (self.max_width, round(height * self.max_width / width)), interpolation=cv2.INTER_AREA
-            )
-        self._frames.append(ClipFrame(t, rgb))
+            scale = self.max_width / width
+            rgb = cv2.resize(rgb, (self.max_width, round(height * scale)), interpolation=cv2.INTER_LINEAR)
+        else:
+            rgb = rgb.copy()  # the caller's frame may be reused
+        self._frames.append(ClipFrame(t, rgb, tuple(tracks), scale))
         while self._frames and (t - self._frames[0].t).total_seconds() > self.seconds:
             self._frames.popleft()
 
-    def frames(self) -> list[np.ndarray]:
-        return [f.rgb for f in self._frames]
+    def frames(self, names: Sequence[str] = (), regions: Sequence[Region] = ()) -> list[np.ndarray]:
+        """The buffered frames with their tracks and ``regions`` drawn."""
+        return [annotate(f.rgb, f.tracks, names, regions, f.scale) for f in self._frames]
 
     def fps(self) -> float:
         """The rate the buffered frames arrived at (what a clip should play them back at)."""

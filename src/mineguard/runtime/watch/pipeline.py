@@ -114,18 +114,13 @@ class CameraWatch:
             self._checked_size = size
 
     def _evidence(self, frame: Frame, tracks: list[Track], events: list[VisionEvent]) -> dict[str, Evidence]:
-        raised = [e for e in events if e.raised]
-        if self._clip is None and not raised:
-            return {}
-        drawn = annotate(frame.rgb, tracks, self.detector.names, self.regions)
         if self._clip is not None:
-            self._clip.add(frame.time, drawn)
+            self._clip.add(frame.time, frame.rgb, tracks)
+        raised = [e for e in events if e.raised]
         if not raised:
             return {}
-        snapshot = encode_jpeg(drawn)
-        clip = (
-            encode_clip(self._clip.frames(), self._clip.fps())
-            if self._clip is not None and len(self._clip) > 1
-            else None
-        )
+        snapshot = encode_jpeg(annotate(frame.rgb, tracks, self.detector.names, self.regions))
+        clip = None
+        if self._clip is not None and len(self._clip) > 1:
+            clip = encode_clip(self._clip.frames(self.detector.names, self.regions), self._clip.fps())
         return {e.event_id: Evidence(snapshot, clip) for e in raised}

@@ -1,0 +1,238 @@
+"""Figure: the live camera path end to end — fps and per-stage ms — against Ultralytics on the same clip.
+
+MineGuard: a 720p clip through ``CameraWatch`` (decode on the reader thread, letterbox + model +
+post-processing, ByteTrack, scene rules with one region and one class event, evidence only for
+raised events), every frame judged (offline mode), for each model, input size, thread count and
+backend (eager PyTorch, onnxruntime). Peer: ``ultralytics`` (installed only for this benchmark,
+never a MineGuard dependency) ``model.track(..., tracker="bytetrack.yaml")`` on the same decoded
+frames, YOLOv10n and its newest default nano model, PyTorch and its own ONNX export. Weights are
+untrained on both sides (built from config; nothing is downloaded) — speed does not depend on
+them, but the number of boxes the tracker sees does, so both sides keep boxes above 0.25.
+
+Also measured: this CPU's float32 GEMM rate (a 2048² matmul), from which each model's FLOPs give a
+lower bound on its inference time; cameras per core at 5 fps; resident memory per extra camera.
+
+    YOLO_OFFLINE=1 YOLO_AUTOINSTALL=false .venv/bin/python benchmarks/bench_video.py [--frames 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from machine_info import describe
+from mineguard.data.demo_clip import make_demo_clip
+from mineguard.models import get_model
+from mineguard.models.checkpoint import save_checkpoint
+from mineguard.models.profile import profile_model
+from mineguard.runtime.export import export_onnx
+from mineguard.runtime.predictor import load_predictor
+from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
+from mineguard.runtime.tracking import ByteTracker
+from mineguard.runtime.video import CameraReader, SourceOptions
+from mineguard.runtime.watch import CameraWatch
+from results_file import run_report
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ["helmet", "no_helmet"]
+
+
+def gemm_gflops(threads: int, n: int = 2048, runs: int = 5) -> float:
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(runs):
+        a @ b
+    return 2 * n**3 * runs / (time.perf_counter() - start) / 1e9
+
+
+def checkpoint(folder: Path, name: str) -> Path:
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=len(NAMES)).eval()
+    path = folder / f"{name}.pt"
+    payload = {"model_name": name, "model_config": {"num_classes": 2}, "names": NAMES, "img_size": 640}
+    save_checkpoint(path, {**payload, "model": model.state_dict()})
+    return path
+
+
+def model_gflops(name: str, size: int) -> float:
+    return profile_model(get_model(name, num_classes=len(NAMES)).eval(), img_size=size).gflops
+
+
+def run_mineguard(clip: Path, detector, frames: int, clip_s: float) -> dict[str, float]:
+    region = Region("bay", "restricted", ((640, 360), (1280, 360), (1280, 720), (640, 720)))
+    rules = SceneRules(class_events=(ClassRule("no_helmet", "no_helmet"),), person_classes=tuple(NAMES))
+    judge = SceneJudge("cam", "zone", NAMES, [region], rules)
+    reader = CameraReader("cam", str(clip), SourceOptions(loop=True), realtime=False).start()
+    watch = CameraWatch("cam", reader, detector, judge, ByteTracker(), regions=[region], clip_s=clip_s)
+    watch.step(10)  # warm-up
+    times, start = [], time.perf_counter()
+    for _ in range(frames):
+        times.append(watch.step(10).times)
+    wall = time.perf_counter() - start
+    watch.close()
+    stage = {n: float(np.mean([getattr(t, n) for t in times])) for n in ("wait_ms", "detect_ms", "track_ms", "rules_ms")}
+    stage["evidence_ms"] = float(np.mean([t.evidence_ms for t in times]))
+    return {"fps": frames / wall, **stage}
+
+
+def decoded_frames(clip: Path, count: int) -> list[np.ndarray]:
+    import av
+
+    out = []
+    with av.open(str(clip)) as container:
+        for frame in container.decode(video=0):
+            out.append(frame.to_ndarray(format="bgr24"))  # Ultralytics takes BGR like OpenCV
+            if len(out) == count:
+                break
+    return out
+
+
+def run_peer(weights: str, frames: list[np.ndarray], size: int, threads: int) -> float:
+    from ultralytics import YOLO
+
+    torch.set_num_threads(threads)
+    model = YOLO(weights, task="detect")
+    kw = {"imgsz": size, "device": "cpu", "verbose": False, "conf": 0.25, "persist": True, "tracker": "bytetrack.yaml"}
+    model.track(frames[0], **kw)
+    start = time.perf_counter()
+    for frame in frames:
+        model.track(frame, **kw)
+    return len(frames) / (time.perf_counter() - start)
+
+
+def peer_rows(tmp: Path, frames: list[np.ndarray], sizes: list[int], threads: list[int]) -> list[dict[str, object]]:
+    from ultralytics import YOLO
+
+    rows = []
+    for cfg in ("yolov10n.yaml", "yolo26n.yaml"):
+        for size in sizes:
+            exported = None
+            try:
+                exported = YOLO(cfg).export(format="onnx", imgsz=size, project=str(tmp), name=cfg, simplify=False)
+            except Exception as exc:  # the peer's exporter failing is a result too
+                print(f"ultralytics export of {cfg} at {size} failed: {exc}", flush=True)
+            for n in threads:
+                for backend, weights in (("torch", cfg), ("onnx", exported)):
+                    if weights is None:
+                        continue
+                    fps = run_peer(str(weights), frames, size, n)
+                    row = {"who": f"ultralytics {cfg.removesuffix('.yaml')}", "size": size, "threads": n}
+                    rows.append({**row, "backend": backend, "fps": fps})
+                    print(rows[-1], flush=True)
+    return rows
+
+
+def memory_per_camera_mb(clip: Path, detector, cameras: int = 4, frames: int = 30) -> float:
+    """Growth of the resident set from 1 to ``cameras`` cameras on the clip (readers, trackers, 5 s clip buffers)."""
+
+    def peak_after(n: int) -> float:
+        watches = []
+        for i in range(n):
+            judge = SceneJudge(f"c{i}", "z", NAMES, [], SceneRules())
+            reader = CameraReader(f"c{i}", str(clip), SourceOptions(loop=True), realtime=False).start()
+            watches.append(CameraWatch(f"c{i}", reader, detector, judge, ByteTracker(), clip_s=5.0))
+        for _ in range(frames):
+            for w in watches:
+                w.step(10)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        for w in watches:
+            w.close()
+        return rss
+
+    one = peak_after(1)
+    return (peak_after(cameras) - one) / (cameras - 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="yolov10n,ca-yolov10n")
+    parser.add_argument("--sizes", default="320,640")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--frames", type=int, default=60, help="frames timed per row")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--no-peer", action="store_true", help="skip the Ultralytics rows")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "runtime_video.md")
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+    sizes, threads = [int(s) for s in args.sizes.split(",")], [int(t) for t in args.threads.split(",")]
+    before = describe(torch.get_num_threads())
+    gemm = {n: gemm_gflops(n) for n in threads}
+    print("GEMM GFLOP/s", gemm, flush=True)
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        frames_dir = args.shared / "data" / "frames" / "underground_coalmine"
+        if frames_dir.is_dir():
+            clip = make_demo_clip(frames_dir, tmp / "clip720.mp4", width=1280, hold_s=1.0)
+        else:
+            clip = ROOT / "src" / "mineguard" / "edge" / "demo" / "underground_coalmine.mp4"
+        for name in args.models.split(","):
+            ckpt = checkpoint(tmp, name)
+            for size in sizes:
+                onnx_path = export_onnx(ckpt, tmp / f"{name}_{size}.onnx", img_size=size)
+                bound_ms = {n: model_gflops(name, size) / gemm[n] * 1000 for n in threads}
+                for n in threads:
+                    for backend, weights in (("torch", ckpt), ("onnx", onnx_path)):
+                        detector = load_predictor(weights, backend=backend, threads=n, device="cpu", img_size=size)
+                        torch.set_num_threads(n)
+                        result = run_mineguard(clip, detector, args.frames, clip_s=5.0)
+                        row = {"who": f"mineguard {name}", "size": size, "threads": n, "backend": backend, **result}
+                        rows.append({**row, "bound_ms": bound_ms[n]})
+                        print(rows[-1], flush=True)
+        detector = load_predictor(tmp / f"{args.models.split(',')[0]}_{sizes[0]}.onnx", threads=1)
+        per_camera_mb = memory_per_camera_mb(clip, detector)
+        if not args.no_peer:
+            os.environ.setdefault("YOLO_OFFLINE", "1")
+            os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+            rows += peer_rows(tmp, decoded_frames(clip, args.frames), sizes, threads)
+    table = to_markdown(rows)
+    print(table)
+    extra = f"float32 GEMM (2048²): {', '.join(f'{g:.1f} GFLOP/s on {n} thread(s)' for n, g in gemm.items())}. "
+    extra += f"Resident memory per extra camera (reader, tracker, 5 s clip buffer at 480 px): {per_camera_mb:.1f} MB."
+    text = run_report(
+        "The live camera path: end-to-end fps and per-stage ms, MineGuard vs Ultralytics",
+        command="python benchmarks/bench_video.py " + shlex.join(sys.argv[1:]),
+        machine_start=before,
+        machine_end=describe(torch.get_num_threads()),
+        protocol=f"1280x720 H.264 clip of the 12 underground frames (each held 1 s, slow zoom); {args.frames} frames "
+        "timed after one warm-up, every frame judged; untrained weights on both sides, conf 0.25; "
+        "MineGuard: CameraWatch (ByteTrack, one restricted region, one class event, 5 s clip buffer of "
+        "annotated frames); peer: model.track(tracker=bytetrack.yaml) on frames decoded beforehand",
+        table=table,
+        note=(extra + " " + args.note).strip(),
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"wrote {args.out}")
+
+
+def to_markdown(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| pipeline | px | threads | backend | fps | decode wait ms | detect ms | track ms | rules ms | evidence ms "
+        "| FLOPs bound ms | cameras/core at 5 fps |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "detect_ms" in r:
+            per_frame_ms = 1000 / float(r["fps"]) * int(r["threads"])
+            stages = f"{r['wait_ms']:.1f} | {r['detect_ms']:.1f} | {r['track_ms']:.2f} | {r['rules_ms']:.2f} | "
+            stages += f"{r['evidence_ms']:.1f} | {r['bound_ms']:.1f} | {1000 / (5 * per_frame_ms):.1f}"
+        else:
+            stages = "— | — | — | — | — | — | —"
+        lines.append(f"| {r['who']} | {r['size']} | {r['threads']} | {r['backend']} | {r['fps']:.1f} | {stages} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
