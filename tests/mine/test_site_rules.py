@@ -40,8 +40,22 @@ def combined(*conditions: dict, **kw) -> dict:
     return {"id": "c", "severity": "critical", "all": list(conditions), **kw}
 
 
+def problems_of(config: dict) -> dict[str, str]:
+    """Each problem's message by its key path, in the order found."""
+    return {p.path: p.message for p in validate_against_site(RulesConfig.model_validate(config), FACTS)}
+
+
 def paths(config: dict) -> list[str]:
-    return [p.path for p in validate_against_site(RulesConfig.model_validate(config), FACTS)]
+    return list(problems_of(config))
+
+
+def check_problems(config: dict, expected: dict[str, str]) -> None:
+    """``config``'s problems are exactly at ``expected``'s key paths, in that order, and each message
+    contains the text given there ("" = any message)."""
+    found = problems_of(config)
+    assert list(found) == list(expected)
+    for path, text in expected.items():
+        assert text in found[path], (path, found[path])
 
 
 def test_threshold_units_are_converted_to_canonical() -> None:
@@ -94,20 +108,17 @@ def test_names_the_site_lacks_are_listed_with_their_key_paths() -> None:
         "actions": {"metane": {"warning": "check {zone}"}},
         "names": {"methane": "Methane", "co": "CO"},
     }
-    problems = validate_against_site(RulesConfig.model_validate(config), FACTS)
-    by_path = {p.path: p.message for p in problems}
-    assert list(by_path) == [
-        "thresholds[1].kind",
-        "thresholds[2].zone",
-        "thresholds[3].zone_kind",
-        "thresholds[4].kind",
-        "actions.metane",
-        "names.co",
-    ]
-    assert "known kinds: methane, running, temperature, vibration" in by_path["thresholds[1].kind"]
-    assert "known zones: face_a, gate_a, return, road" in by_path["thresholds[2].zone"]
-    assert "no zone of kind 'shaft'" in by_path["thresholds[3].zone_kind"]
-    assert "asset 'fan-1' has no 'vibration' sensor (its sensors: running)" in by_path["thresholds[4].kind"]
+    check_problems(
+        config,
+        {
+            "thresholds[1].kind": "known kinds: methane, running, temperature, vibration",
+            "thresholds[2].zone": "known zones: face_a, gate_a, return, road",
+            "thresholds[3].zone_kind": "no zone of kind 'shaft'",
+            "thresholds[4].kind": "asset 'fan-1' has no 'vibration' sensor (its sensors: running)",
+            "actions.metane": "",
+            "names.co": "",
+        },
+    )
     with pytest.raises(RulesError) as caught:
         build_rules(RulesConfig.model_validate(config), FACTS)
     assert str(caught.value).startswith("thresholds[1].kind: kind 'smell' is not a sensor kind of the site")
@@ -136,22 +147,20 @@ def test_condition_signals() -> None:
         {"signal": "methane", "zone": "nowhere", "op": ">=", "value": 1},
     ]
     config = {"combined": [combined(ok[0], zone="nowhere", any=bad)]}
-    problems = {p.path: p.message for p in validate_against_site(RulesConfig.model_validate(config), FACTS)}
-    assert list(problems) == [
-        "combined[0].zone",
-        "combined[0].any[0].signal",
-        "combined[0].any[1].signal",
-        "combined[0].any[2].zone",
-        "combined[0].any[3].signal",
-        "combined[0].any[4].signal",
-        "combined[0].any[5].zone",
-        "combined[0].any[6].signal",
-        "combined[0].any[7].zone",
-    ]
-    assert "unknown signal 'fan-2.running'" in problems["combined[0].any[1].signal"]
-    assert "observed in: return" in problems["combined[0].any[2].zone"]
-    assert "asset 'miner-1' has no 'approach' sensor" in problems["combined[0].any[4].signal"]
-    assert "name the zone" in problems["combined[0].any[5].zone"]
+    check_problems(
+        config,
+        {
+            "combined[0].zone": "",
+            "combined[0].any[0].signal": "",
+            "combined[0].any[1].signal": "unknown signal 'fan-2.running'",
+            "combined[0].any[2].zone": "observed in: return",
+            "combined[0].any[3].signal": "",
+            "combined[0].any[4].signal": "asset 'miner-1' has no 'approach' sensor",
+            "combined[0].any[5].zone": "name the zone",
+            "combined[0].any[6].signal": "",
+            "combined[0].any[7].zone": "",
+        },
+    )
 
 
 def test_action_texts_only_fill_the_zone() -> None:
@@ -188,6 +197,11 @@ def test_sample_site_rules_are_data_and_fit_the_site() -> None:
         "no-helmet-danger-zone",
         "belt-drive-fault",
         "roof-pressure-vibration",
+        "no-helmet-at-gate",
+        "restricted-entry-face-1101",
+        "person-near-running-shearer",
+        "camera-down-face-gate-1101",
+        "camera-down-face-1101",
     ]
     assert "maintenance log: drive bearing replaced 2026-09-14" in site.rules.combined[2].action
     assert built.name("o2") == "Oxygen"
