@@ -88,10 +88,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     publisher = MqttPublisher(*args.mqtt) if args.mqtt else BusPublisher(app.state.ctx.bus)
                 except ServiceError as exc:
                     raise ValueError(str(exc)) from None
-                return drive(sim, client, publisher, args)
+                box = (
+                    None
+                    if args.no_camera
+                    else demo_camera(sim.site, f"http://{HOST}:{port}", settings.admin_username, password)
+                )
+                try:
+                    code = drive(sim, client, publisher, args)
+                finally:
+                    if box is not None:
+                        print(camera_summary(box.stop(), client.alerts()))
+                return code
     finally:
         if workdir is not None:
             workdir.cleanup()
+
+
+def demo_camera(site, url: str, username: str, password: str):
+    """The demo's camera box: the site's first camera with a view plays the bundled underground clip
+    through the bundled CC BY helmet model and sends what it sees to the service like a real camera
+    box (HTTP, as the super-manager); None, with the reason printed, when something is missing."""
+    from mineguard.edge.box import DEMO_CLIP, HELMET_MODEL, CameraBox, shipped
+    from mineguard.edge.cameras import CameraPlan, build_watch
+    from mineguard.edge.sink import ServiceSink, login_token
+    from mineguard.runtime.predictor import load_predictor
+
+    model, clip = shipped(HELMET_MODEL, "models"), shipped(DEMO_CLIP, "demo")
+    camera = next((d for d in site.devices if d.kind == "camera" and d.view is not None and d.view.regions), None)
+    if model is None or clip is None or camera is None:
+        missing = "the helmet model" if model is None else "the demo clip" if clip is None else "a camera view"
+        print(f"no demo camera: {missing} is not there", file=sys.stderr)
+        return None
+    watch = build_watch(CameraPlan(camera.id, camera.zone, str(clip), camera.view), load_predictor(model), loop=True)
+    print(
+        f"camera {camera.id}: {clip.name} through {model.name} (regions drawn: {len(camera.view.regions)})",
+        file=sys.stderr,
+    )
+    return CameraBox([watch], ServiceSink(url, token=login_token(url, username, password))).start()
+
+
+def camera_summary(stats: dict, alerts: list[dict]) -> str:
+    lines = ["camera box:"]
+    for camera, s in stats.items():
+        mean = s.mean_ms()
+        lines.append(
+            f"  {camera}: {s.frames} frames judged, {s.events} vision events"
+            + (f", detector {mean['detect_ms']:.0f} ms/frame" if mean else "")
+            + (f" — stopped: {s.error}" if s.error else "")
+        )
+    seen = [a for a in alerts if a.get("evidence", {}).get("media")]
+    for alert in seen:
+        media = alert["evidence"]["media"][0]
+        lines.append(f"  alert {alert['rule_id']} ({alert['severity']}): snapshot {media.get('snapshot')}")
+    if not seen:
+        lines.append("  no alert with camera evidence")
+    return "\n".join(lines)
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -99,5 +150,6 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, help="serve the API on this port (default: a free one)")
     p.add_argument("--database-url", help="sqlite:///file.db or postgresql://... (default: a fresh temporary SQLite)")
     p.add_argument("--mqtt", type=host_port, metavar="HOST:PORT", help="readings over this MQTT broker (default: bus)")
+    p.add_argument("--no-camera", action="store_true", help="leave out the demo camera (the bundled clip and model)")
     add_run_options(p)
     p.set_defaults(func=cmd_demo)

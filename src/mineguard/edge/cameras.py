@@ -64,7 +64,8 @@ def plan_cameras(site: SiteConfig, overrides: Mapping[str, str] | None = None) -
     return plans
 
 
-def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True) -> CameraWatch:
+def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True, loop: bool = False) -> CameraWatch:
+    """``loop``: play a recording again from the start when it ends (the demo's camera)."""
     view = plan.view
     regions = [Region(r.name, r.kind, tuple(r.polygon), r.zone) for r in view.regions]
     rules = SceneRules(
@@ -75,7 +76,7 @@ def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True) 
         loiter_s=view.loiter_s,
     )
     judge = SceneJudge(plan.camera, plan.zone, list(detector.names), regions, rules)
-    options = SourceOptions(fps=view.fps, rtsp_transport=view.rtsp_transport)
+    options = SourceOptions(fps=view.fps, rtsp_transport=view.rtsp_transport, loop=loop)
     reader = CameraReader(plan.camera, plan.source, options, realtime=realtime)
     tracker = ByteTracker(ByteTrackConfig(frame_rate=view.fps))
     return CameraWatch(plan.camera, reader, detector, judge, tracker, regions=regions, clip_s=view.clip_s)

@@ -154,3 +154,15 @@ class ServiceSink:
             named[kind] = response.json()["sha256"]
             self.stats.evidence += 1
         return named
+
+
+def login_token(base_url: str, username: str, password: str, *, timeout_s: float = 10.0) -> str:
+    """A bearer token for ``username`` (``POST /api/v1/auth/token``); a clear error when refused."""
+    response = httpx.post(
+        f"{base_url.rstrip('/')}/api/v1/auth/token",
+        json={"username": username, "password": password},
+        timeout=timeout_s,
+    )
+    if response.status_code != 200:
+        raise ValueError(f"login as {username!r} at {base_url} refused: {response.status_code} {response.text[:200]}")
+    return response.json()["access_token"]
