@@ -21,8 +21,8 @@ def shipped(name: str, folder: str) -> Path | None:
 
 
 class CameraBox:
-    def __init__(self, watches: Sequence[CameraWatch], sink: ServiceSink) -> None:
-        self.runner, self.sink = WatchRunner(watches, sink), sink
+    def __init__(self, watches: Sequence[CameraWatch], sink: ServiceSink, *, max_fps: float | None = None) -> None:
+        self.runner, self.sink = WatchRunner(watches, sink, max_fps=max_fps), sink
         self._stop = threading.Event()
         self._stats: dict[str, CameraStats] = {}
         self._thread = threading.Thread(target=self._run, name="mineguard-camera-box", daemon=True)

@@ -86,3 +86,12 @@ def test_a_broken_sink_does_not_stop_the_camera(tmp_path: Path) -> None:
 
     stats = WatchRunner([watch_of("cam-1", write_video(tmp_path / "a.mp4", 15), clip_s=0)], Down()).run()
     assert stats["cam-1"].frames == 15 and stats["cam-1"].events == 1
+
+
+def test_max_fps_judges_at_most_that_many_frames_a_second(tmp_path: Path) -> None:
+    clip = write_video(tmp_path / "gate.mp4", 30)  # 3 s at 10 fps, played in real time
+    watch = watch_of("cam-1", clip, clip_s=0)
+    watch.reader.realtime = True
+    stats = WatchRunner([watch], ListSink(), max_fps=2.0).run()
+    assert 4 <= stats["cam-1"].frames <= 8  # ~2 a second over ~3 s; the reader dropped the rest
+    assert watch.reader.health().frames_dropped >= 20

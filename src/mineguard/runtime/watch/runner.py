@@ -45,10 +45,18 @@ class CameraStats:
 
 
 class WatchRunner:
-    def __init__(self, watches: Sequence[CameraWatch], sink: Sink, *, keep_times: int = 10_000) -> None:
+    def __init__(
+        self, watches: Sequence[CameraWatch], sink: Sink, *, keep_times: int = 10_000, max_fps: float | None = None
+    ) -> None:
+        """``max_fps``: judge at most this many frames per second per camera (the newest; the rest
+        are dropped by the reader), to leave CPU for other work; None: as fast as frames come."""
         if len({w.camera for w in watches}) != len(watches):
             raise ValueError("each camera may be watched once; two watches share a camera id")
+        if max_fps is not None and not max_fps > 0:
+            raise ValueError(f"max_fps must be > 0, got {max_fps}")
         self.watches, self.sink, self.keep_times = list(watches), sink, keep_times
+        self.min_interval_s = 1.0 / max_fps if max_fps else 0.0
+        self._due: dict[str, float] = {}
         self.stats = {w.camera: CameraStats() for w in watches}
         self._reported: dict[str, str] = {}
 
@@ -65,6 +73,8 @@ class WatchRunner:
                 progressed = False
                 for watch in list(live):
                     self._report_health(watch)
+                    if time.monotonic() < self._due.get(watch.camera, 0.0):
+                        continue
                     try:
                         outcome = watch.step(wait)
                     except ValueError as exc:  # SceneError and the like: this camera's view or model is wrong
@@ -74,6 +84,7 @@ class WatchRunner:
                         live.remove(watch)
                         continue
                     if outcome is not None:
+                        self._due[watch.camera] = time.monotonic() + self.min_interval_s
                         progressed = True
                         done += 1
                         self._deliver(outcome)
