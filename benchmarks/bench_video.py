@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench_onnx_runtime import make_checkpoint
 from machine_info import describe
 from mineguard.data.demo_clip import make_demo_clip
 from mineguard.models import get_model
-from mineguard.models.checkpoint import save_checkpoint
 from mineguard.models.profile import profile_model
 from mineguard.runtime.export import export_onnx
 from mineguard.runtime.predictor import load_predictor
@@ -54,15 +54,6 @@ def gemm_gflops(threads: int, n: int = 2048, runs: int = 5) -> float:
     for _ in range(runs):
         a @ b
     return 2 * n**3 * runs / (time.perf_counter() - start) / 1e9
-
-
-def checkpoint(folder: Path, name: str) -> Path:
-    torch.manual_seed(0)
-    model = get_model(name, num_classes=len(NAMES)).eval()
-    path = folder / f"{name}.pt"
-    payload = {"model_name": name, "model_config": {"num_classes": 2}, "names": NAMES, "img_size": 640}
-    save_checkpoint(path, {**payload, "model": model.state_dict()})
-    return path
 
 
 def model_gflops(name: str, size: int) -> float:
@@ -178,7 +169,7 @@ def main() -> None:
         else:
             clip = ROOT / "src" / "mineguard" / "edge" / "demo" / "underground_coalmine.mp4"
         for name in args.models.split(","):
-            ckpt = checkpoint(tmp, name)
+            ckpt = make_checkpoint(tmp, name)
             for size in sizes:
                 onnx_path = export_onnx(ckpt, tmp / f"{name}_{size}.onnx", img_size=size)
                 bound_ms = {n: model_gflops(name, size) / gemm[n] * 1000 for n in threads}
