@@ -72,8 +72,8 @@ def run_mineguard(clip: Path, detector, frames: int, clip_s: float) -> dict[str,
         times.append(watch.step(10).times)
     wall = time.perf_counter() - start
     watch.close()
-    stage = {n: float(np.mean([getattr(t, n) for t in times])) for n in ("wait_ms", "detect_ms", "track_ms", "rules_ms")}
-    stage["evidence_ms"] = float(np.mean([t.evidence_ms for t in times]))
+    names = ("wait_ms", "detect_ms", "track_ms", "rules_ms", "evidence_ms")
+    stage = {n: float(np.mean([getattr(t, n) for t in times])) for n in names}
     return {"fps": frames / wall, **stage}
 
 
