@@ -199,6 +199,7 @@ def test_sample_site_rules_are_data_and_fit_the_site() -> None:
         "roof-pressure-vibration",
         "no-helmet-at-gate",
         "restricted-entry-face-1101",
+        "person-entering-gassy-face",
         "person-near-running-shearer",
         "camera-down-face-gate-1101",
         "camera-down-face-1101",

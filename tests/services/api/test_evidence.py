@@ -75,3 +75,41 @@ def test_the_alert_raised_by_a_camera_event_links_its_snapshot_and_clip(api: Api
     media = alert["evidence"]["media"]
     assert media and media[0]["snapshot"] == snapshot["url"] and media[0]["clip"] == clip["url"]
     assert api.call("operator", "GET", media[0]["snapshot"]).content == JPEG
+
+
+def test_fused_alert_joins_a_camera_event_and_a_sensor_excursion_in_one_zone(api: Api) -> None:
+    """Someone enters face 1101 on camera while its methane reads 1.2 %: one emergency alert whose
+    evidence names both inputs (the reading and the event) and links the camera's snapshot."""
+    gateway = _gateway(api)
+    snapshot = api.client.post("/api/v1/evidence", content=JPEG, headers=gateway).json()
+    t0 = utc_now()
+    readings = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": i,
+            "t": (t0 + timedelta(seconds=i)).isoformat(),
+            "value": 1.2,
+            "unit": "%",
+        }
+        for i in range(3)
+    ]
+    assert api.client.post("/api/v1/readings", json=readings, headers=gateway).status_code == 200
+    event = {
+        "source": "vision",
+        "label": "restricted_entry",
+        "t": (t0 + timedelta(seconds=2)).isoformat(),
+        "device_id": "cam-face-gate-1101",
+        "zone_id": "face_1101",
+        "event_id": "cam:entry:1",
+        "attributes": {"evidence": {"snapshot": snapshot["sha256"]}},
+    }
+    assert api.client.post("/api/v1/events", json=[event], headers=gateway).json()["accepted"] == 1
+    [fused] = [
+        a for a in api.call("operator", "GET", "/api/v1/alerts").json() if a["rule_id"] == "person-entering-gassy-face"
+    ]
+    assert fused["severity"] == "emergency" and "1.2 %" in fused["message"]
+    inputs = fused["evidence"]["inputs"]
+    assert inputs["methane@face_1101"].startswith("reading:ch4-1101-t#")
+    assert inputs["vision.restricted_entry@face_1101"].startswith("event:")
+    assert fused["evidence"]["media"][0]["snapshot"] == snapshot["url"]
