@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -98,7 +99,7 @@ def test_real_helmet_images_match(shared_data: Path, tmp_path: Path) -> None:
     for name in ("yolov10n", "ca-yolov10n"):
         ckpt = tiny_checkpoint(tmp_path / f"{name}.pt", name, img_size=160)
         onnx = load_predictor(export_onnx(ckpt, tmp_path / f"{name}.onnx"), conf=0.0)
-        eager = load_predictor(ckpt, device="cpu", conf=0.0)
+        eager = load_predictor(ckpt, backend="torch", device="cpu", conf=0.0)
         assert (onnx.backend, eager.backend) == ("onnx", "torch")
         for image in images:
             assert_same_detections(eager.predict(image), onnx.predict(image), box_tol=BOX_TOL * max(image.shape) / 64)
@@ -122,7 +123,12 @@ def test_fixed_batch_export_runs_one_image_at_a_time(fixed: Path, tiny_helmets: 
 def test_backend_choice(fixed: Path) -> None:
     ckpt = fixed.with_suffix(".pt")
     assert isinstance(load_predictor(fixed), OnnxPredictor)  # auto + .onnx
-    assert isinstance(load_predictor(ckpt), Predictor)  # auto + .pt
+    assert isinstance(load_predictor(ckpt), OnnxPredictor)  # auto + .pt with a fresh export beside it
+    assert isinstance(load_predictor(ckpt, backend="torch"), Predictor)
+    assert isinstance(load_predictor(ckpt, img_size=128), Predictor)  # the export is at 64 px: eager at 128
+    later = fixed.stat().st_mtime + 10
+    os.utime(ckpt, (later, later))  # trained further since the export: the stale export is not used
+    assert isinstance(load_predictor(ckpt), Predictor)
     assert isinstance(load_predictor(ckpt, backend="onnx", threads=1), OnnxPredictor)  # the .onnx beside it
     with pytest.raises(ValueError, match=r"needs the \.pt checkpoint"):
         load_predictor(fixed, backend="torch")

@@ -18,7 +18,7 @@ from mineguard.data.records import Detections
 from mineguard.models.checkpoint import load_model
 from mineguard.runtime.export import export_command
 from mineguard.runtime.inference import outputs_to_detections, preprocess, resolve_device
-from mineguard.runtime.onnx_backend import OnnxPredictor
+from mineguard.runtime.onnx_backend import OnnxPredictor, read_metadata
 
 Backend = Literal["auto", "onnx", "torch"]
 
@@ -60,7 +60,9 @@ def load_predictor(
     img_size: int | None = None,
     conf: float = 0.25,
 ) -> Predictor | OnnxPredictor:
-    """The predictor for ``weights``: ``auto`` is onnxruntime for a .onnx file, eager for a .pt.
+    """The predictor for ``weights``: ``auto`` is onnxruntime for a .onnx file, and for a .pt whose
+    export (the .onnx beside it, at least as new, exported at the size asked for) is there; eager
+    PyTorch otherwise — the fallback, and the only choice on a GPU device.
 
     ``onnx`` with a .pt uses the .onnx beside it, or says which export command makes it;
     ``torch`` needs the .pt checkpoint. ``threads``: onnxruntime intra-op threads, or torch's.
@@ -72,6 +74,8 @@ def load_predictor(
     is_onnx = weights.suffix.lower() == ".onnx"
     if backend == "torch" and is_onnx:
         raise ValueError(f"{weights}: the torch backend needs the .pt checkpoint the export was made from")
+    if backend == "auto" and not is_onnx and device in ("auto", "cpu") and _fresh_export(weights, img_size):
+        weights, is_onnx = weights.with_suffix(".onnx"), True
     if backend == "onnx" and not is_onnx:
         onnx_path = weights.with_suffix(".onnx")
         if not onnx_path.is_file():
@@ -90,6 +94,15 @@ def load_predictor(
     if threads:
         torch.set_num_threads(threads)
     return Predictor(weights, device=device, img_size=img_size, conf=conf)
+
+
+def _fresh_export(weights: Path, img_size: int | None) -> bool:
+    onnx_path = weights.with_suffix(".onnx")
+    if not onnx_path.is_file() or onnx_path.stat().st_mtime < weights.stat().st_mtime:
+        return False  # none, or older than the checkpoint (trained further since)
+    if torch.cuda.is_available():
+        return False  # a GPU runs the checkpoint eagerly
+    return img_size is None or read_metadata(onnx_path).get("img_size") == img_size
 
 
 def list_images(source: Path) -> list[Path]:
