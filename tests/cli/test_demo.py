@@ -97,9 +97,17 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     finally:
         engine.dispose()
     assert gas.severity == "emergency" and "evacuate Face 1101" in gas.message
-    assert events and {(e.source, e.label, e.device_id) for e in events} == {
-        ("vision", "no_helmet", "cam-face-gate-1101")
+    kinds = {(e.source, e.label, e.device_id) for e in events}
+    assert ("vision", "no_helmet", "cam-face-gate-1101") in kinds  # the simulated miner at the gate
+    # the demo camera: the bundled clip through the bundled helmet model, over the real API
+    judged = re.search(r"cam-face-gate-1101: (\d+) frames judged, (\d+) vision events", out)
+    assert judged and int(judged.group(1)) >= 10, out
+    assert kinds <= {
+        ("vision", "no_helmet", "cam-face-gate-1101"),
+        ("vision", "restricted_entry", "cam-face-gate-1101"),
     }
+    if int(judged.group(2)):  # how often the weak model finds a far helmet depends on the frames it got to judge
+        assert "alert restricted-entry-face-1101 (critical): snapshot /api/v1/evidence/" in out, out
 
 
 def test_bad_options_get_a_clear_error(capsys) -> None:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from local_service import local_service
 from mineguard.cli.demo import HOST, free_port
-from mineguard.edge.sink import ServiceSink
+from mineguard.edge.sink import ServiceSink, login_token
 from mineguard.runtime.scene import VisionEvent
 from mineguard.runtime.video import CameraHealth
 from mineguard.runtime.watch import Evidence, encode_clip, encode_jpeg
@@ -63,3 +64,17 @@ def test_a_full_queue_drops_the_oldest_and_counts_them() -> None:
     sink.send(CAMERA, [vision_event(i) for i in range(5)], {})
     assert sink.waiting == 3 and sink.stats.dropped == 2
     sink.close()
+
+
+def test_a_managers_token_does_instead_of_gateway_credentials(tmp_path: Path) -> None:
+    with local_service(tmp_path) as service, service.client() as client:
+        sink = ServiceSink(service.url, token=login_token(service.url, service.username, service.password))
+        sink.send(CAMERA, [vision_event(1)], {})
+        sink.close()
+        assert sink.stats.sent == 1 and sink.stats.refused == 0
+        client.login()
+        assert len(client.get("/events", label="no_helmet")) == 1
+        with pytest.raises(ValueError, match="refused: 401"):
+            login_token(service.url, service.username, "not-the-password")
+    with pytest.raises(ValueError, match="a gateway id and its secret, or a manager's token"):
+        ServiceSink("http://127.0.0.1:9", "gw-only")

@@ -142,6 +142,22 @@ def _zone(**edits: Any) -> dict[str, Any]:
             id="2d-point",
         ),
         pytest.param(
+            _site(
+                devices=[{"id": "cam-1", "kind": "camera", "zone": "road", "view": {"tiles": {"cols": 0, "rows": 2}}}]
+            ),
+            r"devices\[0\]\.view\.tiles\.cols: Input should be greater than or equal to 1",
+            id="camera-tiles",
+        ),
+        pytest.param(
+            _site(
+                devices=[
+                    {"id": "cam-1", "kind": "camera", "zone": "road", "view": {"tracker": {"new_track_thresh": 0.2}}}
+                ]
+            ),
+            r"devices\[0\]\.view\.tracker: .*need low_thresh <= track_thresh <= new_track_thresh, got 0\.1, 0\.5, 0\.2",
+            id="camera-tracker-order",
+        ),
+        pytest.param(
             _site(zones=[_zone(id="bad id!"), MINIMAL["zones"][1]], links=[]),
             r"zones\[0\]\.id: String should match pattern",
             id="bad-identifier",

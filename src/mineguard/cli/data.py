@@ -165,8 +165,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--frames", type=Path, help="folder of stills (default: the shared underground_coalmine frames)")
     p.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared folder (default ../shared)")
     p.add_argument("--width", type=int, default=960)
-    p.add_argument("--fps", type=int, default=10)
-    p.add_argument("--hold-s", type=float, default=1.5, help="seconds each still is shown")
+    p.add_argument("--fps", type=int, default=5)
+    p.add_argument("--hold-s", type=float, default=4.0, help="seconds each still is shown")
     p.set_defaults(func=_user_errors(cmd_demo_clip))
 
     p = commands.add_parser("synth", help="generate a small synthetic helmet data set")

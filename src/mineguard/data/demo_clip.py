@@ -25,7 +25,7 @@ def zoom(rgb: np.ndarray, scale: float, size: tuple[int, int]) -> np.ndarray:
 
 
 def make_demo_clip(
-    frames_dir: Path, out: Path, *, width: int = 960, fps: int = 10, hold_s: float = 1.5, max_zoom: float = 1.08
+    frames_dir: Path, out: Path, *, width: int = 960, fps: int = 5, hold_s: float = 4.0, max_zoom: float = 1.08
 ) -> Path:
     import av
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from mineguard.mine.cameras import CameraView
 from mineguard.mine.site import SiteConfig
 from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
+from mineguard.runtime.tiles import TiledDetector, TileGrid
 from mineguard.runtime.tracking import ByteTrackConfig, ByteTracker
 from mineguard.runtime.video import CameraReader, SourceOptions
 from mineguard.runtime.watch import CameraWatch, Detector
@@ -75,8 +76,18 @@ def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True, 
         clear_s=view.clear_s,
         loiter_s=view.loiter_s,
     )
+    if view.tiles is not None:
+        detector = TiledDetector(detector, TileGrid(view.tiles.cols, view.tiles.rows, view.tiles.overlap))
     judge = SceneJudge(plan.camera, plan.zone, list(detector.names), regions, rules)
     options = SourceOptions(fps=view.fps, rtsp_transport=view.rtsp_transport, loop=loop)
     reader = CameraReader(plan.camera, plan.source, options, realtime=realtime)
-    tracker = ByteTracker(ByteTrackConfig(frame_rate=view.fps))
+    thresholds = view.tracker
+    tracker = ByteTracker(
+        ByteTrackConfig(
+            track_thresh=thresholds.track_thresh,
+            low_thresh=thresholds.low_thresh,
+            new_track_thresh=thresholds.new_track_thresh,
+            frame_rate=view.fps,
+        )
+    )
     return CameraWatch(plan.camera, reader, detector, judge, tracker, regions=regions, clip_s=view.clip_s)

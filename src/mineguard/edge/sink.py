@@ -3,7 +3,8 @@
 :class:`ServiceSink` talks to the real API with a gateway's credentials (``X-Gateway-Id`` and
 ``X-Gateway-Secret``, registered by a manager): each raised event's snapshot and clip go first to
 ``POST /api/v1/evidence``, whose content hashes the event then names in
-``attributes.evidence``; the events go to ``POST /api/v1/events``. Camera health becomes the
+``attributes.evidence``; the events go to ``POST /api/v1/events``. A manager's bearer token
+(:func:`login_token`) does instead of gateway credentials: the demo's camera box uses it. Camera health becomes the
 event ``system.camera_down`` (true while the camera is reconnecting, stalled or given up, false
 once it streams again), so a site rule turns it into a camera-health alert like sensor health.
 
@@ -45,14 +46,20 @@ class ServiceSink:
     def __init__(
         self,
         base_url: str,
-        gateway_id: str,
-        secret: str,
+        gateway_id: str | None = None,
+        secret: str | None = None,
         *,
+        token: str | None = None,
         timeout_s: float = 10.0,
         max_queue: int = 10_000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"X-Gateway-Id": gateway_id, "X-Gateway-Secret": secret}
+        if token is not None:
+            headers = {"Authorization": f"Bearer {token}"}
+        elif gateway_id and secret:
+            headers = {"X-Gateway-Id": gateway_id, "X-Gateway-Secret": secret}
+        else:
+            raise ValueError("a camera box needs a gateway id and its secret, or a manager's token")
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
         )

@@ -14,6 +14,10 @@ Example::
           events:
             - {detector_class: no_helmet, label: no_helmet, min_confidence: 0.4}
 
+``tiles: {cols: 2, rows: 2}`` has the detector look at overlapping parts of the picture too
+(people far from a wide-angle camera are a few pixels at the model's input size), at the cost of
+``cols * rows + 1`` inferences a frame.
+
 ``source`` is a stream URL, a video file, a folder of frames or a webcam index; ``env:NAME``
 reads it from the environment when the camera starts, so passwords in camera URLs stay out of
 the site file. Region polygons are pixels of the camera's picture; whether they fit inside it is
@@ -52,6 +56,34 @@ class ClassEventConfig(_Strict):
     min_confidence: float = Field(default=0.25, ge=0, le=1)
 
 
+class TilesConfig(_Strict):
+    """Sliced inference (``runtime/tiles.py``): the detector also sees ``cols`` x ``rows``
+    overlapping tiles of the picture, for people too small in a wide view to find whole."""
+
+    cols: int = Field(ge=1, le=8)
+    rows: int = Field(ge=1, le=8)
+    overlap: float = Field(default=0.2, ge=0, lt=0.9)
+
+
+class TrackerConfig(_Strict):
+    """Score thresholds of the camera's ByteTrack (``runtime/tracking``); the defaults are the
+    paper's, for a strong person detector. A weaker detector (a PPE model on a far, dim view)
+    needs lower ones, or its tracks never start."""
+
+    track_thresh: float = Field(default=0.5, gt=0, le=1)
+    low_thresh: float = Field(default=0.1, ge=0, le=1)
+    new_track_thresh: float = Field(default=0.6, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrackerConfig:
+        if not self.low_thresh <= self.track_thresh <= self.new_track_thresh:
+            raise ValueError(
+                f"tracker: need low_thresh <= track_thresh <= new_track_thresh, got "
+                f"{self.low_thresh}, {self.track_thresh}, {self.new_track_thresh}"
+            )
+        return self
+
+
 class CameraView(_Strict):
     source: str | None = Field(default=None, min_length=1, max_length=2000)
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
@@ -63,6 +95,8 @@ class CameraView(_Strict):
     clear_s: Seconds = 3.0
     loiter_s: Seconds = 60.0
     clip_s: Seconds = 5.0
+    tiles: TilesConfig | None = None
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
 
     @field_validator("regions")
     @classmethod
