@@ -21,7 +21,7 @@ def test_export_then_predict_with_either_backend(tmp_path: Path, capsys: pytest.
     ckpt = tiny_checkpoint(tmp_path / "best.pt", "yolov10n")
     assert main(["detect", "export", "--weights", str(ckpt), "--img-size", "64", "--dynamic-batch"]) == 0
     printed = capsys.readouterr().out
-    assert "yolov10n -> " in printed and "64 px, dynamic batch, opset 19" in printed
+    assert "yolov10n -> " in printed and "input 64x64 (HxW), dynamic batch, opset 19" in printed
     onnx_path = tmp_path / "best.onnx"
     assert onnx_path.is_file()
 
@@ -49,3 +49,13 @@ def test_predict_onnx_backend_without_export_says_how(tmp_path: Path, capsys: py
 def test_export_of_a_missing_checkpoint_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["detect", "export", "--weights", str(tmp_path / "nope.pt")]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_export_for_a_cameras_aspect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ckpt = tiny_checkpoint(tmp_path / "best.pt", "yolov10n")
+    out = tmp_path / "wide.onnx"
+    assert main(["detect", "export", "--weights", str(ckpt), "--shape", "64x128", "--out", str(out)]) == 0
+    assert "input 64x128 (HxW), batch 1" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["detect", "export", "--weights", str(ckpt), "--shape", "64x100"])
+    assert "give HEIGHTxWIDTH in pixels, each a multiple of 32" in capsys.readouterr().err

@@ -34,6 +34,12 @@ def test_letterbox_known_answer() -> None:
     np.testing.assert_allclose(boxes, [[0, 16, 64, 48], [16, 24, 32, 32]], atol=1e-5)
 
 
+def test_letterbox_to_a_rectangle_for_a_wide_camera() -> None:
+    out, ratio, pad = letterbox(_image(540, 960), (192, 320))  # 16:9 at 320: 6 rows of padding, not 140
+    assert out.shape == (192, 320, 3) and ratio == pytest.approx(1 / 3) and pad == (0, 6)
+    assert (out[:6] == 114).all() and (out[186:] == 114).all() and not (out[6:186] == 114).all()
+
+
 def test_letterbox_upscales_tall_image() -> None:
     out, ratio, pad = letterbox(_image(32, 16), 64)
     assert ratio == 2.0 and pad == (16, 0) and out.shape == (64, 64, 3)

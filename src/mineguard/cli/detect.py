@@ -27,6 +27,18 @@ TRAIN_FLAGS = {
 }
 
 
+def input_shape(text: str) -> tuple[int, int]:
+    """``"192x320"`` -> (192, 320): height x width, each a positive multiple of 32."""
+    height, sep, width = text.lower().partition("x")
+    if not sep or not height.isdigit() or not width.isdigit() or int(height) % 32 or int(width) % 32:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give HEIGHTxWIDTH in pixels, each a multiple of 32 (e.g. 192x320 for a 16:9 camera at 320)"
+        )
+    if not (32 <= int(height) <= 4096 and 32 <= int(width) <= 4096):
+        raise argparse.ArgumentTypeError(f"{text!r}: each side must be 32..4096 pixels")
+    return int(height), int(width)
+
+
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("detect", help="train, evaluate and run the miner/PPE detector (seed 001)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
@@ -72,6 +84,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", type=Path, required=True, help="a .pt checkpoint of a training run")
     p.add_argument("--out", type=Path, help="the .onnx file (default: beside the weights)")
     p.add_argument("--img-size", type=int, help="input size (default: the training size)")
+    p.add_argument(
+        "--shape",
+        type=input_shape,
+        metavar="HxW",
+        help="a rectangular input for the cameras' aspect, e.g. 192x320 for 16:9 at 320 (fewer pixels to run)",
+    )
     p.add_argument("--dynamic-batch", action="store_true", help="a batch dimension of any size (default: 1)")
     p.add_argument("--opset", type=int, default=19, help="ONNX opset (DyHead's DeformConv needs 19+)")
     p.set_defaults(func=cmd_export)
@@ -257,14 +275,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = export_onnx(
         args.weights,
         args.out or args.weights.with_suffix(".onnx"),
-        img_size=args.img_size,
+        img_size=args.shape or args.img_size,
         dynamic_batch=args.dynamic_batch,
         opset=args.opset,
     )
     meta = read_metadata(out)
     batch = "dynamic batch" if meta["dynamic_batch"] else "batch 1"
+    height, width = meta["input_hw"]
     print(
-        f"{meta['model_name']} -> {out} ({out.stat().st_size / 1e6:.2f} MB, {meta['img_size']} px, {batch}, "
+        f"{meta['model_name']} -> {out} ({out.stat().st_size / 1e6:.2f} MB, input {height}x{width} (HxW), {batch}, "
         f"opset {args.opset}, classes: {', '.join(meta['names'])})"
     )
     return 0

@@ -71,24 +71,30 @@ class AugmentConfig:
         return cls(**values)
 
 
-def letterbox(image: np.ndarray, size: int, color: int = 114) -> tuple[np.ndarray, float, tuple[int, int]]:
-    """Resize keeping the aspect ratio so the longer side is ``size``, then pad to size x size.
+def letterbox(
+    image: np.ndarray, size: int | tuple[int, int], color: int = 114
+) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """Resize keeping the aspect ratio to fit ``size``, then pad to it.
+
+    ``size`` is a square side or ``(height, width)``: a 16:9 camera at ``(192, 320)`` is a 320x180
+    picture padded by 6 rows, where a square 320 input would pad 140 rows the model must still run on.
 
     Example: a 200x100 (w x h) image to 64 -> ratio 0.32, a 64x32 picture, pad (0, 16).
 
     Returns:
-        image: (size, size, 3) uint8.
+        image: (height, width, 3) uint8.
         ratio: scale applied to the original, new pixels per original pixel.
         pad: (pad_w, pad_h) pixels added on the left and on the top.
     """
+    out_h, out_w = (size, size) if isinstance(size, int) else size
     h, w = image.shape[:2]
-    ratio = min(size / h, size / w)
-    new_w, new_h = max(1, round(w * ratio)), max(1, round(h * ratio))
+    ratio = min(out_h / h, out_w / w)
+    new_w, new_h = min(out_w, max(1, round(w * ratio))), min(out_h, max(1, round(h * ratio)))
     if (new_w, new_h) != (w, h):
         interpolation = cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
         image = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-    pad_w, pad_h = (size - new_w) // 2, (size - new_h) // 2
-    out = np.full((size, size, image.shape[2]), color, dtype=np.uint8)
+    pad_w, pad_h = (out_w - new_w) // 2, (out_h - new_h) // 2
+    out = np.full((out_h, out_w, image.shape[2]), color, dtype=np.uint8)
     out[pad_h : pad_h + new_h, pad_w : pad_w + new_w] = image
     return out, ratio, (pad_w, pad_h)
 

@@ -22,8 +22,8 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def preprocess(image: np.ndarray, img_size: int) -> tuple[np.ndarray, float, tuple[int, int]]:
-    """RGB uint8 (H, W, 3) -> letterboxed (1, 3, S, S) float32 in [0, 1], ratio, pad."""
+def preprocess(image: np.ndarray, img_size: int | tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """RGB uint8 (H, W, 3) -> letterboxed (1, 3, S, S) (or (1, 3, h, w)) float32 in [0, 1], ratio, pad."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
     boxed, ratio, pad = letterbox(image, img_size)

@@ -48,6 +48,7 @@ def _decode(path: Path, props: dict[str, str]) -> dict[str, Any]:
         "model_config": json.loads(props["model_config"]),
         "names": json.loads(props["names"]),
         "img_size": int(props["img_size"]),
+        "input_hw": tuple(json.loads(props["input_hw"])) if "input_hw" in props else (int(props["img_size"]),) * 2,
         "dynamic_batch": json.loads(props["dynamic_batch"]),
         "output": props["output"],
     }
@@ -77,6 +78,7 @@ class OnnxPredictor:
         self.metadata = meta
         self.names: list[str] = list(meta["names"])
         self.img_size: int = meta["img_size"]
+        self.input_hw: tuple[int, int] = meta["input_hw"]
         self.dynamic_batch: bool = meta["dynamic_batch"]
         self.conf = conf
         self._input = self.session.get_inputs()[0].name
@@ -90,12 +92,12 @@ class OnnxPredictor:
         return self.session.run(None, {self._input: images})[0]
 
     def predict(self, image: np.ndarray) -> Detections:
-        x, ratio, pad = preprocess(image, self.img_size)
+        x, ratio, pad = preprocess(image, self.input_hw)
         return outputs_to_detections(self.run(x)[0], ratio, pad, image.shape[:2], self.conf)
 
     def predict_batch(self, images: list[np.ndarray]) -> list[Detections]:
         """Several images in one call (one graph run when the export has a dynamic batch)."""
-        prepared = [preprocess(image, self.img_size) for image in images]
+        prepared = [preprocess(image, self.input_hw) for image in images]
         if not self.dynamic_batch:
             outs = [self.run(x)[0] for x, _, _ in prepared]
         else:

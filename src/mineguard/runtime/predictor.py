@@ -29,8 +29,14 @@ class Predictor:
     backend = "torch"
 
     def __init__(
-        self, weights: str | Path, *, device: str = "auto", img_size: int | None = None, conf: float = 0.25
+        self,
+        weights: str | Path,
+        *,
+        device: str = "auto",
+        img_size: int | tuple[int, int] | None = None,
+        conf: float = 0.25,
     ) -> None:
+        """``img_size``: a square side or (height, width), multiples of 32 (default: the training size)."""
         self.model, ckpt = load_model(weights)
         self.device = resolve_device(device)
         self.model.to(self.device)
