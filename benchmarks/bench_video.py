@@ -39,7 +39,7 @@ from mineguard.runtime.predictor import load_predictor
 from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
 from mineguard.runtime.tracking import ByteTracker
 from mineguard.runtime.video import CameraReader, SourceOptions
-from mineguard.runtime.watch import CameraWatch
+from mineguard.runtime.watch import STAGES, CameraWatch, measure_watch
 from results_file import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,11 @@ def gemm_gflops(threads: int, n: int = 2048, runs: int = 5) -> float:
     return 2 * n**3 * runs / (time.perf_counter() - start) / 1e9
 
 
+def wide_height(size: int) -> int:
+    """The input height that fits a 16:9 picture ``size`` wide, rounded up to the stride (32)."""
+    return -(-size * 9 // (16 * 32)) * 32
+
+
 def model_gflops(name: str, size: int) -> float:
     return profile_model(get_model(name, num_classes=len(NAMES)).eval(), img_size=size).gflops
 
@@ -64,17 +69,13 @@ def run_mineguard(clip: Path, detector, frames: int, clip_s: float) -> dict[str,
     region = Region("bay", "restricted", ((640, 360), (1280, 360), (1280, 720), (640, 720)))
     rules = SceneRules(class_events=(ClassRule("no_helmet", "no_helmet"),), person_classes=tuple(NAMES))
     judge = SceneJudge("cam", "zone", NAMES, [region], rules)
-    reader = CameraReader("cam", str(clip), SourceOptions(loop=True), realtime=False).start()
+    reader = CameraReader("cam", str(clip), SourceOptions(loop=True), realtime=False)
     watch = CameraWatch("cam", reader, detector, judge, ByteTracker(), regions=[region], clip_s=clip_s)
-    watch.step(10)  # warm-up
-    times, start = [], time.perf_counter()
-    for _ in range(frames):
-        times.append(watch.step(10).times)
-    wall = time.perf_counter() - start
-    watch.close()
-    names = ("wait_ms", "detect_ms", "track_ms", "rules_ms", "evidence_ms")
-    stage = {n: float(np.mean([getattr(t, n) for t in times])) for n in names}
-    return {"fps": frames / wall, **stage}
+    try:
+        speed = measure_watch(watch, frames)
+    finally:
+        watch.close()
+    return {"fps": speed.fps, **{stage: getattr(speed, stage) for stage in STAGES}}
 
 
 def decoded_frames(clip: Path, count: int) -> list[np.ndarray]:
@@ -172,14 +173,20 @@ def main() -> None:
             ckpt = make_checkpoint(tmp, name)
             for size in sizes:
                 onnx_path = export_onnx(ckpt, tmp / f"{name}_{size}.onnx", img_size=size)
+                wide = (wide_height(size), size)  # the 16:9 clip's own shape: --shape HxW at export
+                rect_path = export_onnx(ckpt, tmp / f"{name}_{size}_rect.onnx", img_size=wide)
                 bound_ms = {n: model_gflops(name, size) / gemm[n] * 1000 for n in threads}
                 for n in threads:
-                    for backend, weights in (("torch", ckpt), ("onnx", onnx_path)):
-                        detector = load_predictor(weights, backend=backend, threads=n, device="cpu", img_size=size)
+                    runs = (("torch", ckpt, 1.0), ("onnx", onnx_path, 1.0), ("onnx rect", rect_path, wide[0] / size))
+                    for backend, weights, share in runs:
+                        detector = load_predictor(
+                            weights, backend=backend.split()[0], threads=n, device="cpu", img_size=size
+                        )
                         torch.set_num_threads(n)
                         result = run_mineguard(clip, detector, args.frames, clip_s=5.0)
-                        row = {"who": f"mineguard {name}", "size": size, "threads": n, "backend": backend, **result}
-                        rows.append({**row, "bound_ms": bound_ms[n]})
+                        px = size if share == 1.0 else f"{wide[0]}x{wide[1]}"
+                        row = {"who": f"mineguard {name}", "size": px, "threads": n, "backend": backend, **result}
+                        rows.append({**row, "bound_ms": bound_ms[n] * share})
                         print(rows[-1], flush=True)
         detector = load_predictor(tmp / f"{args.models.split(',')[0]}_{sizes[0]}.onnx", threads=1)
         per_camera_mb = memory_per_camera_mb(clip, detector)
@@ -199,7 +206,9 @@ def main() -> None:
         protocol=f"1280x720 H.264 clip of the 12 underground frames (each held 1 s, slow zoom); {args.frames} frames "
         "timed after one warm-up, every frame judged; untrained weights on both sides, conf 0.25; "
         "MineGuard: CameraWatch (ByteTrack, one restricted region, one class event, 5 s clip buffer of "
-        "annotated frames); peer: model.track(tracker=bytetrack.yaml) on frames decoded beforehand",
+        "annotated frames); 'onnx rect' is an export at the clip's 16:9 shape (`mineguard detect export "
+        "--shape 192x320`); peer: model.track(tracker=bytetrack.yaml) on frames decoded beforehand — with "
+        "PyTorch weights it letterboxes to the smallest stride multiple (320x192 too), its ONNX export is square",
         table=table,
         note=(extra + " " + args.note).strip(),
     )
@@ -210,17 +219,17 @@ def main() -> None:
 
 def to_markdown(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| pipeline | px | threads | backend | fps | decode wait ms | detect ms | track ms | rules ms | evidence ms "
-        "| FLOPs bound ms | cameras/core at 5 fps |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| pipeline | px | threads | backend | fps | decode wait ms | letterbox ms | model ms | post ms | track ms "
+        "| rules ms | evidence ms | FLOPs bound ms | cameras/core at 5 fps |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        if "detect_ms" in r:
-            per_frame_ms = 1000 / float(r["fps"]) * int(r["threads"])
-            stages = f"{r['wait_ms']:.1f} | {r['detect_ms']:.1f} | {r['track_ms']:.2f} | {r['rules_ms']:.2f} | "
-            stages += f"{r['evidence_ms']:.1f} | {r['bound_ms']:.1f} | {1000 / (5 * per_frame_ms):.1f}"
+        per_core = float(r["fps"]) / int(r["threads"]) / 5
+        if "inference_ms" in r:
+            stages = " | ".join(f"{float(r[stage]):.2f}" for stage in STAGES)
+            stages += f" | {float(r['bound_ms']):.1f} | {per_core:.1f}"
         else:
-            stages = "— | — | — | — | — | — | —"
+            stages = " | ".join("—" for _ in STAGES) + f" | — | {per_core:.1f}"
         lines.append(f"| {r['who']} | {r['size']} | {r['threads']} | {r['backend']} | {r['fps']:.1f} | {stages} |")
     return "\n".join(lines)
 

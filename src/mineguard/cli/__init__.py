@@ -11,7 +11,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import data, demo, detect, face, serve, sim, twin, warn, watch
+from mineguard.cli import bench, data, demo, detect, face, serve, sim, twin, warn, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     detect.register(groups)
+    bench.register(groups)
     data.register(groups)
     face.register(groups)
     demo.register(groups)

@@ -8,11 +8,26 @@ output is moved to numpy first, an onnxruntime output never touches torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from mineguard.data.records import Detections
 from mineguard.data.transforms import letterbox, scale_boxes_to_original
+
+
+@dataclass(frozen=True)
+class PredictTimes:
+    """Milliseconds of one ``predict``: letterbox, the model, post-processing."""
+
+    preprocess_ms: float
+    inference_ms: float
+    postprocess_ms: float
+
+    @classmethod
+    def between(cls, start: float, prepared: float, ran: float, done: float) -> PredictTimes:
+        return cls(1000.0 * (prepared - start), 1000.0 * (ran - prepared), 1000.0 * (done - ran))
 
 
 def resolve_device(name: str) -> torch.device:

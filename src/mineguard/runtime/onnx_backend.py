@@ -8,6 +8,7 @@ threads (``None``: onnxruntime's default, one per physical core).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 from mineguard.data.datasets.images import read_rgb
 from mineguard.data.records import Detections
 from mineguard.runtime.export import FORMAT_VERSION
-from mineguard.runtime.inference import outputs_to_detections, preprocess
+from mineguard.runtime.inference import PredictTimes, outputs_to_detections, preprocess
 
 
 class OnnxModelError(ValueError):
@@ -81,6 +82,7 @@ class OnnxPredictor:
         self.input_hw: tuple[int, int] = meta["input_hw"]
         self.dynamic_batch: bool = meta["dynamic_batch"]
         self.conf = conf
+        self.last_ms: PredictTimes | None = None  # the last predict's stages
         self._input = self.session.get_inputs()[0].name
 
     def run(self, images: np.ndarray) -> np.ndarray:
@@ -92,8 +94,14 @@ class OnnxPredictor:
         return self.session.run(None, {self._input: images})[0]
 
     def predict(self, image: np.ndarray) -> Detections:
+        start = time.perf_counter()
         x, ratio, pad = preprocess(image, self.input_hw)
-        return outputs_to_detections(self.run(x)[0], ratio, pad, image.shape[:2], self.conf)
+        prepared = time.perf_counter()
+        out = self.run(x)[0]
+        ran = time.perf_counter()
+        detections = outputs_to_detections(out, ratio, pad, image.shape[:2], self.conf)
+        self.last_ms = PredictTimes.between(start, prepared, ran, time.perf_counter())
+        return detections
 
     def predict_batch(self, images: list[np.ndarray]) -> list[Detections]:
         """Several images in one call (one graph run when the export has a dynamic batch)."""

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,7 @@ from mineguard.data.datasets.images import is_image_file, read_rgb
 from mineguard.data.records import Detections
 from mineguard.models.checkpoint import load_model
 from mineguard.runtime.export import export_command
-from mineguard.runtime.inference import outputs_to_detections, preprocess, resolve_device
+from mineguard.runtime.inference import PredictTimes, outputs_to_detections, preprocess, resolve_device
 from mineguard.runtime.onnx_backend import OnnxPredictor, read_metadata
 
 Backend = Literal["auto", "onnx", "torch"]
@@ -43,6 +44,7 @@ class Predictor:
         self.names: list[str] = list(ckpt["names"])
         self.img_size = img_size or int(ckpt.get("img_size", 640))
         self.conf = conf
+        self.last_ms: PredictTimes | None = None  # the last predict's stages
 
     @torch.no_grad()
     def run(self, images: np.ndarray) -> np.ndarray:
@@ -50,8 +52,14 @@ class Predictor:
         return self.model(torch.from_numpy(images).to(self.device)).float().cpu().numpy()
 
     def predict(self, image: np.ndarray) -> Detections:
+        start = time.perf_counter()
         x, ratio, pad = preprocess(image, self.img_size)
-        return outputs_to_detections(self.run(x)[0], ratio, pad, image.shape[:2], self.conf)
+        prepared = time.perf_counter()
+        out = self.run(x)[0]
+        ran = time.perf_counter()
+        detections = outputs_to_detections(out, ratio, pad, image.shape[:2], self.conf)
+        self.last_ms = PredictTimes.between(start, prepared, ran, time.perf_counter())
+        return detections
 
     def predict_file(self, path: Path) -> Detections:
         return self.predict(read_rgb(path))

@@ -1,20 +1,24 @@
 """The live camera path: frames → detections → tracks → vision events with evidence."""
 
 from mineguard.runtime.watch.evidence import ClipBuffer, annotate, encode_clip, encode_jpeg
+from mineguard.runtime.watch.measure import STAGES, PipelineSpeed, measure_watch
 from mineguard.runtime.watch.pipeline import CameraWatch, Detector, Evidence, Outcome, StageTimes
 from mineguard.runtime.watch.runner import CameraStats, Sink, WatchRunner
 
 __all__ = [
+    "STAGES",
     "CameraStats",
     "CameraWatch",
     "ClipBuffer",
     "Detector",
     "Evidence",
     "Outcome",
+    "PipelineSpeed",
     "Sink",
     "StageTimes",
     "WatchRunner",
     "annotate",
     "encode_clip",
     "encode_jpeg",
+    "measure_watch",
 ]
