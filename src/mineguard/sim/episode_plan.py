@@ -137,29 +137,54 @@ def _fire(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: flo
     plan.events[:, VISION_INDEX["fire"]] += flame & (rng.random(len(t)) < rng.uniform(0.2, 0.6))
 
 
-def _belt(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
+def _paired_ramp(
+    plan: EpisodePlan,
+    rng: np.random.Generator,
+    t: np.ndarray,
+    onset: float,
+    spans: np.ndarray,
+    *,
+    lead: str,
+    follow: str,
+    follow_scale: tuple[float, float],
+    follow_delay_s: float,
+) -> None:
+    """One fault seen on two channels: ``lead`` ramps from the onset, ``follow`` (scaled by
+    ``follow_scale`` of the severity) up to ``follow_delay_s`` later, with the same rise and shape."""
     severity, rise, power = _loguniform(rng, *SEVERITY), _loguniform(rng, *RISE_S), rng.uniform(1.0, 2.0)
-    plan.offsets[:, CHANNEL_INDEX["vibration"]] = (
-        severity * rng.uniform(0.8, 1.2) * spans[CHANNEL_INDEX["vibration"]] * _ramp(t, onset, rise, power)
+    first, second = CHANNEL_INDEX[lead], CHANNEL_INDEX[follow]
+    plan.offsets[:, first] = severity * rng.uniform(0.8, 1.2) * spans[first] * _ramp(t, onset, rise, power)
+    scale = rng.uniform(*follow_scale)
+    plan.offsets[:, second] = (
+        severity * scale * spans[second] * _ramp(t, onset + rng.uniform(0.0, follow_delay_s), rise, power)
     )
-    plan.offsets[:, CHANNEL_INDEX["bearing_temp"]] = (
-        severity
-        * rng.uniform(0.8, 1.2)
-        * spans[CHANNEL_INDEX["bearing_temp"]]
-        * _ramp(t, onset + rng.uniform(0.0, 120.0), rise, power)
+
+
+def _belt(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
+    _paired_ramp(
+        plan,
+        rng,
+        t,
+        onset,
+        spans,
+        lead="vibration",
+        follow="bearing_temp",
+        follow_scale=(0.8, 1.2),
+        follow_delay_s=120.0,
     )
 
 
 def _roof(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
-    severity, rise, power = _loguniform(rng, *SEVERITY), _loguniform(rng, *RISE_S), rng.uniform(1.0, 2.0)
-    plan.offsets[:, CHANNEL_INDEX["roof_pressure"]] = (
-        severity * rng.uniform(0.8, 1.2) * spans[CHANNEL_INDEX["roof_pressure"]] * _ramp(t, onset, rise, power)
-    )
-    plan.offsets[:, CHANNEL_INDEX["vibration"]] = (
-        severity
-        * rng.uniform(0.4, 1.0)
-        * spans[CHANNEL_INDEX["vibration"]]
-        * _ramp(t, onset + rng.uniform(0.0, 300.0), rise, power)
+    _paired_ramp(
+        plan,
+        rng,
+        t,
+        onset,
+        spans,
+        lead="roof_pressure",
+        follow="vibration",
+        follow_scale=(0.4, 1.0),
+        follow_delay_s=300.0,
     )
 
 
