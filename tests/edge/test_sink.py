@@ -3,18 +3,24 @@ and camera health stored, nothing lost while the service is away."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from local_service import local_service
 from mineguard.cli.demo import HOST, free_port
+from mineguard.edge.cameras import CameraPlan, build_watch
 from mineguard.edge.sink import ServiceSink, login_token
+from mineguard.mine.cameras import CameraView
+from mineguard.mine.site import SAMPLE_SITE
 from mineguard.runtime.scene import VisionEvent
 from mineguard.runtime.video import CameraHealth
-from mineguard.runtime.watch import Evidence, encode_clip, encode_jpeg
+from mineguard.runtime.watch import Evidence, WatchRunner, encode_clip, encode_jpeg
 
 CAMERA = "cam-face-gate-1101"
 
@@ -78,3 +84,43 @@ def test_a_managers_token_does_instead_of_gateway_credentials(tmp_path: Path) ->
             login_token(service.url, service.username, "not-the-password")
     with pytest.raises(ValueError, match="a gateway id and its secret, or a manager's token"):
         ServiceSink("http://127.0.0.1:9", "gw-only")
+
+
+def test_a_camera_that_cannot_connect_raises_the_sites_camera_down_alert(tmp_path: Path) -> None:
+    """A stream that refuses: the reader reconnects with back-off, the runner reports the camera
+    down, the sink sends ``system.camera_down`` and the site's rule (for_s shortened to 1 s here)
+    becomes a camera-health alert in the service."""
+
+    site = yaml.safe_load((Path(__file__).resolve().parents[2] / "src/mineguard/mine/sites" / SAMPLE_SITE).read_text())
+    for rule in site["rules"]["combined"]:
+        if rule["id"] == "camera-down-face-gate-1101":
+            rule["for_s"] = 1
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(yaml.safe_dump(site))
+
+    class NoBoxes:
+        names = ("helmet", "nohelmet")
+
+        def predict(self, image: np.ndarray) -> None:  # never called: no frame arrives
+            raise AssertionError("no frame should reach the detector")
+
+    refused = f"rtsp://{HOST}:{free_port()}/stream1"  # nothing listens there
+    plan = CameraPlan(CAMERA, "face_gate_1101", refused, CameraView())
+    with local_service(tmp_path, site_file=site_file) as service, service.client() as client:
+        client.login()
+        sink = ServiceSink(service.url, "gw-faces", client.register_gateway("gw-faces"))
+        runner = WatchRunner([build_watch(plan, NoBoxes())], sink)
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline, alerts = time.monotonic() + 30, []
+        while time.monotonic() < deadline and not alerts:
+            time.sleep(0.5)
+            alerts = [a for a in client.alerts() if a["rule_id"] == "camera-down-face-gate-1101"]
+        stop.set()
+        thread.join(10)
+        sink.close()
+        assert alerts, [a["rule_id"] for a in client.alerts()]
+        assert alerts[0]["severity"] == "warning" and "gives no picture" in alerts[0]["message"]
+        down = client.get("/events", label="camera_down")
+        assert down and down[-1]["value"] == 1.0 and down[-1]["attributes"]["state"] == "reconnecting"
