@@ -23,6 +23,7 @@ TICKERS = [
     "mineguard-ingest-health",
     "mineguard-risk",
     "mineguard-audit",
+    "mineguard-evidence",
 ]
 
 
