@@ -111,7 +111,7 @@ def _viewed(unit: UnitDep, user: User, zone: str | None, fmt: str) -> RescueList
         )
     entries = [e for e in rescue_list(session, site, unit.ctx.graph, now) if zone is None or e.zone_id == zone]
     allowed = {asset.id for asset in session.scalars(visible_assets(user))}
-    zone_names = dict(session.execute(select(Zone.id, Zone.name)).tuples().all())
+    zone_names = dict(session.execute(select(Zone.id, Zone.name)).all())
     people = [_person(entry, entry.person.asset.id in allowed, zone_names) for entry in entries]
     counts = Counter((entry.zone_id, entry.zone_name) for entry in entries)
     listing = RescueListOut(
