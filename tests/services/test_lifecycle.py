@@ -23,6 +23,8 @@ TICKERS = [
     "mineguard-ingest-health",
     "mineguard-risk",
     "mineguard-audit",
+    "mineguard-evidence",
+    "mineguard-headcount",
 ]
 
 
