@@ -39,7 +39,7 @@ from mineguard.runtime.predictor import load_predictor
 from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
 from mineguard.runtime.tracking import ByteTracker
 from mineguard.runtime.video import CameraReader, SourceOptions
-from mineguard.runtime.watch import STAGES, CameraWatch, measure_watch
+from mineguard.runtime.watch import STAGES, CameraWatch, WatchRunner, measure_watch
 from results_file import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +125,29 @@ def peer_rows(tmp: Path, frames: list[np.ndarray], sizes: list[int], threads: li
     return rows
 
 
+class NullSink:
+    def send(self, camera, events, evidence) -> None:
+        pass
+
+    def health(self, health) -> None:
+        pass
+
+
+def several_cameras_fps(clip: Path, onnx_path: Path, threads: int, *, batch: bool, cameras: int, frames: int) -> float:
+    """Frames judged per second in all, ``cameras`` cameras of the clip on one detector (a
+    dynamic-batch export), one at a time or detected together each round."""
+    detector = load_predictor(onnx_path, threads=threads)
+    watches = []
+    for i in range(cameras):
+        judge = SceneJudge(f"c{i}", "z", NAMES, [], SceneRules(person_classes=tuple(NAMES)))
+        reader = CameraReader(f"c{i}", str(clip), SourceOptions(loop=True), realtime=False)
+        watches.append(CameraWatch(f"c{i}", reader, detector, judge, ByteTracker(), clip_s=5.0))
+    detector.predict_batch([np.zeros((720, 1280, 3), np.uint8)] * cameras)  # warm-up (the run closes the readers)
+    start = time.perf_counter()
+    stats = WatchRunner(watches, NullSink(), batch=batch).run(max_frames=cameras * frames)
+    return sum(s.frames for s in stats.values()) / (time.perf_counter() - start)
+
+
 def memory_per_camera_mb(clip: Path, detector, cameras: int = 4, frames: int = 30) -> float:
     """Growth of the resident set from 1 to ``cameras`` cameras on the clip (readers, trackers, 5 s clip buffers)."""
 
@@ -190,11 +213,31 @@ def main() -> None:
                         print(rows[-1], flush=True)
         detector = load_predictor(tmp / f"{args.models.split(',')[0]}_{sizes[0]}.onnx", threads=1)
         per_camera_mb = memory_per_camera_mb(clip, detector)
+        first = args.models.split(",")[0]
+        dynamic = export_onnx(
+            make_checkpoint(tmp, first),
+            tmp / "dyn.onnx",
+            img_size=(wide_height(sizes[0]), sizes[0]),
+            dynamic_batch=True,
+        )
+        several = []
+        for n in threads:
+            for batch in (False, True):
+                fps = several_cameras_fps(clip, dynamic, n, batch=batch, cameras=4, frames=args.frames // 2 or 1)
+                several.append({"model": first, "px": sizes[0], "threads": n, "batch": batch, "fps": fps})
+                print(several[-1], flush=True)
         if not args.no_peer:
             os.environ.setdefault("YOLO_OFFLINE", "1")
             os.environ.setdefault("YOLO_AUTOINSTALL", "false")
             rows += peer_rows(tmp, decoded_frames(clip, args.frames), sizes, threads)
-    table = to_markdown(rows)
+    table = to_markdown(rows) + "\n\nFour cameras of the clip on one detector (dynamic-batch 16:9 export), "
+    table += "frames judged per second in all:\n\n"
+    table += "| model | input | threads | detection | fps, 4 cameras | cameras at 5 fps |\n|---|---|---|---|---|---|\n"
+    table += "\n".join(
+        f"| {r['model']} | {wide_height(r['px'])}x{r['px']} | {r['threads']} | "
+        f"{'one batch per round' if r['batch'] else 'camera by camera'} | {r['fps']:.1f} | {r['fps'] / 5:.1f} |"
+        for r in several
+    )
     print(table)
     extra = f"float32 GEMM (2048²): {', '.join(f'{g:.1f} GFLOP/s on {n} thread(s)' for n, g in gemm.items())}. "
     extra += f"Resident memory per extra camera (reader, tracker, 5 s clip buffer at 480 px): {per_camera_mb:.1f} MB."

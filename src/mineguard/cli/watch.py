@@ -37,6 +37,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--offline", action="store_true", help="judge every frame of a recording (no frame is dropped)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames in all")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="detect the cameras' newest frames in one call (needs an export with --dynamic-batch; pays with "
+        "2+ threads)",
+    )
     to = p.add_mutually_exclusive_group(required=True)
     to.add_argument("--url", help="the service, e.g. http://127.0.0.1:8000 (needs --gateway and --secret-file)")
     to.add_argument("--print", dest="print_only", action="store_true", help="print events as JSON lines instead")
@@ -54,7 +60,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        stats = WatchRunner(watches, sink).run(stop, max_frames=args.max_frames)
+        stats = WatchRunner(watches, sink, batch=args.batch).run(stop, max_frames=args.max_frames)
     except KeyboardInterrupt:
         stats = {}
     finally:

@@ -8,6 +8,8 @@ output is moved to numpy first, an onnxruntime output never touches torch.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,19 @@ class PredictTimes:
     @classmethod
     def between(cls, start: float, prepared: float, ran: float, done: float) -> PredictTimes:
         return cls(1000.0 * (prepared - start), 1000.0 * (ran - prepared), 1000.0 * (done - ran))
+
+
+def predict_timed(
+    image: np.ndarray, img_size: int | tuple[int, int], run: Callable[[np.ndarray], np.ndarray], conf: float
+) -> tuple[Detections, PredictTimes]:
+    """One image through letterbox, ``run`` (the backend's raw graph) and post-processing, timed."""
+    start = time.perf_counter()
+    x, ratio, pad = preprocess(image, img_size)
+    prepared = time.perf_counter()
+    out = run(x)[0]
+    ran = time.perf_counter()
+    detections = outputs_to_detections(out, ratio, pad, image.shape[:2], conf)
+    return detections, PredictTimes.between(start, prepared, ran, time.perf_counter())
 
 
 def resolve_device(name: str) -> torch.device:

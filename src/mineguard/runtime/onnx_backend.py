@@ -8,7 +8,6 @@ threads (``None``: onnxruntime's default, one per physical core).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 from mineguard.data.datasets.images import read_rgb
 from mineguard.data.records import Detections
 from mineguard.runtime.export import FORMAT_VERSION
-from mineguard.runtime.inference import PredictTimes, outputs_to_detections, preprocess
+from mineguard.runtime.inference import PredictTimes, outputs_to_detections, predict_timed, preprocess
 
 
 class OnnxModelError(ValueError):
@@ -94,13 +93,7 @@ class OnnxPredictor:
         return self.session.run(None, {self._input: images})[0]
 
     def predict(self, image: np.ndarray) -> Detections:
-        start = time.perf_counter()
-        x, ratio, pad = preprocess(image, self.input_hw)
-        prepared = time.perf_counter()
-        out = self.run(x)[0]
-        ran = time.perf_counter()
-        detections = outputs_to_detections(out, ratio, pad, image.shape[:2], self.conf)
-        self.last_ms = PredictTimes.between(start, prepared, ran, time.perf_counter())
+        detections, self.last_ms = predict_timed(image, self.input_hw, self.run, self.conf)
         return detections
 
     def predict_batch(self, images: list[np.ndarray]) -> list[Detections]:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +17,7 @@ from mineguard.data.datasets.images import is_image_file, read_rgb
 from mineguard.data.records import Detections
 from mineguard.models.checkpoint import load_model
 from mineguard.runtime.export import export_command
-from mineguard.runtime.inference import PredictTimes, outputs_to_detections, preprocess, resolve_device
+from mineguard.runtime.inference import PredictTimes, predict_timed, resolve_device
 from mineguard.runtime.onnx_backend import OnnxPredictor, read_metadata
 
 Backend = Literal["auto", "onnx", "torch"]
@@ -52,13 +51,7 @@ class Predictor:
         return self.model(torch.from_numpy(images).to(self.device)).float().cpu().numpy()
 
     def predict(self, image: np.ndarray) -> Detections:
-        start = time.perf_counter()
-        x, ratio, pad = preprocess(image, self.img_size)
-        prepared = time.perf_counter()
-        out = self.run(x)[0]
-        ran = time.perf_counter()
-        detections = outputs_to_detections(out, ratio, pad, image.shape[:2], self.conf)
-        self.last_ms = PredictTimes.between(start, prepared, ran, time.perf_counter())
+        detections, self.last_ms = predict_timed(image, self.img_size, self.run, self.conf)
         return detections
 
     def predict_file(self, path: Path) -> Detections:

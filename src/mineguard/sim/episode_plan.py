@@ -9,6 +9,7 @@ calibration drift, dropouts, outages), the camera's coverage and events, and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -160,32 +161,8 @@ def _paired_ramp(
     )
 
 
-def _belt(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
-    _paired_ramp(
-        plan,
-        rng,
-        t,
-        onset,
-        spans,
-        lead="vibration",
-        follow="bearing_temp",
-        follow_scale=(0.8, 1.2),
-        follow_delay_s=120.0,
-    )
-
-
-def _roof(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:
-    _paired_ramp(
-        plan,
-        rng,
-        t,
-        onset,
-        spans,
-        lead="roof_pressure",
-        follow="vibration",
-        follow_scale=(0.4, 1.0),
-        follow_delay_s=300.0,
-    )
+_belt = partial(_paired_ramp, lead="vibration", follow="bearing_temp", follow_scale=(0.8, 1.2), follow_delay_s=120.0)
+_roof = partial(_paired_ramp, lead="roof_pressure", follow="vibration", follow_scale=(0.4, 1.0), follow_delay_s=300.0)
 
 
 def _ppe(plan: EpisodePlan, rng: np.random.Generator, t: np.ndarray, onset: float, spans: np.ndarray) -> None:

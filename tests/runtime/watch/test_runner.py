@@ -95,3 +95,38 @@ def test_max_fps_judges_at_most_that_many_frames_a_second(tmp_path: Path) -> Non
     stats = WatchRunner([watch], ListSink(), max_fps=2.0).run()
     assert 4 <= stats["cam-1"].frames <= 8  # ~2 a second over ~3 s; the reader dropped the rest
     assert watch.reader.health().frames_dropped >= 20
+
+
+class BatchGreyDetector(GreyDetector):
+    """The same answers, with ``predict_batch``; counts how many frames each call carried."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def predict(self, image: np.ndarray) -> Detections:
+        self.batches.append(1)  # a camera alone in its round
+        return super().predict(image)
+
+    def predict_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        self.batches.append(len(images))
+        return [super(BatchGreyDetector, self).predict(image) for image in images]
+
+
+def test_cameras_sharing_a_detector_are_detected_in_one_batch(tmp_path: Path) -> None:
+    clip = write_video(tmp_path / "gate.mp4", 20)
+    shared = BatchGreyDetector()
+    outside = Region("bay", "restricted", ((0, 0), (500, 0), (500, 40)))
+    watches = [watch_of(f"cam-{i}", clip) for i in range(3)] + [watch_of("cam-bad", clip, regions=[outside])]
+    for watch in watches:
+        watch.detector = shared
+    sink = ListSink()
+    stats = WatchRunner(watches, sink, batch=True).run()
+    assert [stats[f"cam-{i}"].frames for i in range(3)] == [20, 20, 20]
+    assert max(shared.batches) >= 2  # frames of several cameras went in one call
+    assert sum(shared.batches) == 60  # every judged frame detected once; the bad camera's never
+    assert "outside the 64x48 picture" in stats["cam-bad"].error and stats["cam-bad"].frames == 0
+    for i in range(3):  # the same events as one camera at a time
+        assert [(e.label, e.raised) for c, e, _ in sink.sent if c == f"cam-{i}"] == [
+            ("no_helmet", True),
+            ("no_helmet", False),
+        ]

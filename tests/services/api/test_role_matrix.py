@@ -104,6 +104,8 @@ MATRIX = [
         MANAGER_UP,
     ),
     ("GET", "/api/v1/events", "/api/v1/events", None, SUPERVISOR_UP),
+    ("POST", "/api/v1/evidence", "/api/v1/evidence", None, MANAGER_UP),  # and gateways (camera boxes)
+    ("GET", "/api/v1/evidence/{sha256}", "/api/v1/evidence/" + "0" * 64, None, ALL),
     ("GET", "/api/v1/faces", "/api/v1/faces", None, MANAGER_UP),
     (
         "POST",

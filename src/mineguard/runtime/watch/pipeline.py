@@ -78,13 +78,24 @@ class CameraWatch:
     def step(self, timeout_s: float = 1.0) -> Outcome | None:
         """Judge the newest frame; None when no frame came within ``timeout_s``."""
         start = time.perf_counter()
-        frame = self.reader.next_frame(timeout_s)
+        frame = self.take(timeout_s)
         waited = time.perf_counter()
         if frame is None:
             return None
-        self._check_regions(frame.rgb)
         detections = self.detector.predict(frame.rgb)
-        detected = time.perf_counter()
+        return self.judge_frame(frame, detections, 1000.0 * (waited - start), 1000.0 * (time.perf_counter() - waited))
+
+    def take(self, timeout_s: float = 1.0) -> Frame | None:
+        """The newest frame (its regions checked against its size), or None within ``timeout_s``."""
+        frame = self.reader.next_frame(timeout_s)
+        if frame is not None:
+            self._check_regions(frame.rgb)
+        return frame
+
+    def judge_frame(self, frame: Frame, detections: Detections, wait_ms: float, detect_ms: float) -> Outcome:
+        """Track, judge and keep evidence for a frame whose detections are known (one camera of a
+        batch detected together, or :meth:`step`)."""
+        start = time.perf_counter()
         tracks = self.tracker.update(detections)
         tracked = time.perf_counter()
         events = self.judge.update(frame.time, tracks)
@@ -93,11 +104,7 @@ class CameraWatch:
         done = time.perf_counter()
         self.frames_done += 1
         times = StageTimes(
-            *(
-                1000.0 * (b - a)
-                for a, b in ((start, waited), (waited, detected), (detected, tracked), (tracked, judged))
-            ),
-            1000.0 * (done - judged),
+            wait_ms, detect_ms, 1000.0 * (tracked - start), 1000.0 * (judged - tracked), 1000.0 * (done - judged)
         )
         return Outcome(self.camera, frame, tracks, events, evidence, times)
 

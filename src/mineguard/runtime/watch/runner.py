@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mineguard.runtime.scene import VisionEvent
-from mineguard.runtime.video import CameraHealth
+from mineguard.runtime.video import CameraHealth, Frame
 from mineguard.runtime.watch.pipeline import CameraWatch, Evidence, Outcome, StageTimes
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,24 @@ class CameraStats:
 
 class WatchRunner:
     def __init__(
-        self, watches: Sequence[CameraWatch], sink: Sink, *, keep_times: int = 10_000, max_fps: float | None = None
+        self,
+        watches: Sequence[CameraWatch],
+        sink: Sink,
+        *,
+        keep_times: int = 10_000,
+        max_fps: float | None = None,
+        batch: bool = False,
     ) -> None:
         """``max_fps``: judge at most this many frames per second per camera (the newest; the rest
-        are dropped by the reader), to leave CPU for other work; None: as fast as frames come."""
+        are dropped by the reader), to leave CPU for other work; None: as fast as frames come.
+        ``batch``: each round, the cameras sharing a detector with ``predict_batch`` (an export
+        with ``--dynamic-batch``) are detected in one call — it pays with several inference
+        threads (``docs/results/runtime_video.md``), hardly on one."""
         if len({w.camera for w in watches}) != len(watches):
             raise ValueError("each camera may be watched once; two watches share a camera id")
         if max_fps is not None and not max_fps > 0:
             raise ValueError(f"max_fps must be > 0, got {max_fps}")
-        self.watches, self.sink, self.keep_times = list(watches), sink, keep_times
+        self.watches, self.sink, self.keep_times, self.batch = list(watches), sink, keep_times, batch
         self.min_interval_s = 1.0 / max_fps if max_fps else 0.0
         self._due: dict[str, float] = {}
         self.stats = {w.camera: CameraStats() for w in watches}
@@ -70,33 +79,79 @@ class WatchRunner:
         done = 0
         try:
             while live and not stop.is_set() and (max_frames is None or done < max_frames):
-                progressed = False
+                ready: list[tuple[CameraWatch, Frame, float]] = []
+                outcomes: list[Outcome] = []
                 for watch in list(live):
                     self._report_health(watch)
                     if time.monotonic() < self._due.get(watch.camera, 0.0):
                         continue
                     try:
-                        outcome = watch.step(wait)
+                        if self.batch:
+                            start = time.perf_counter()
+                            frame = watch.take(0.0)
+                            if frame is not None:
+                                ready.append((watch, frame, 1000.0 * (time.perf_counter() - start)))
+                            got = frame is not None
+                        else:
+                            outcome = watch.step(wait)
+                            outcomes += [outcome] if outcome is not None else []
+                            got = outcome is not None
                     except ValueError as exc:  # SceneError and the like: this camera's view or model is wrong
-                        log.error("%s — camera %r stops, the others go on", exc, watch.camera)
-                        self.stats[watch.camera].error = str(exc)
-                        self._finish(watch, str(exc))
-                        live.remove(watch)
+                        self._fail(watch, exc, live)
                         continue
-                    if outcome is not None:
+                    if got:
                         self._due[watch.camera] = time.monotonic() + self.min_interval_s
-                        progressed = True
-                        done += 1
-                        self._deliver(outcome)
                     elif watch.reader.finished:
                         self._finish(watch)
                         live.remove(watch)
-                if not progressed:
+                if ready:
+                    outcomes += self._detect_together(ready, live)
+                for outcome in outcomes:
+                    done += 1
+                    self._deliver(outcome)
+                if not outcomes:
                     time.sleep(0.005)
         finally:
             for watch in live:
                 self._finish(watch)
         return self.stats
+
+    def _detect_together(self, ready: list[tuple[CameraWatch, Frame, float]], live: list[CameraWatch]) -> list[Outcome]:
+        """One ``predict_batch`` per detector shared by several cameras; a camera alone, or a
+        detector without batches, runs on its own. A batch that fails is retried camera by camera,
+        so that the camera at fault is the one that stops."""
+        groups: dict[int, list[tuple[CameraWatch, Frame, float]]] = {}
+        for item in ready:
+            groups.setdefault(id(item[0].detector), []).append(item)
+        outcomes = []
+        for group in groups.values():
+            detector = group[0][0].detector
+            found = None
+            if len(group) > 1 and hasattr(detector, "predict_batch"):
+                start = time.perf_counter()
+                try:
+                    found = detector.predict_batch([frame.rgb for _, frame, _ in group])
+                    each_ms = 1000.0 * (time.perf_counter() - start) / len(group)
+                except ValueError:
+                    found = None
+            for i, (watch, frame, wait_ms) in enumerate(group):
+                try:
+                    if found is None:
+                        start = time.perf_counter()
+                        detections = watch.detector.predict(frame.rgb)
+                        each_ms = 1000.0 * (time.perf_counter() - start)
+                    else:
+                        detections = found[i]
+                    outcomes.append(watch.judge_frame(frame, detections, wait_ms, each_ms))
+                except ValueError as exc:
+                    self._fail(watch, exc, live)
+        return outcomes
+
+    def _fail(self, watch: CameraWatch, exc: Exception, live: list[CameraWatch]) -> None:
+        log.error("%s — camera %r stops, the others go on", exc, watch.camera)
+        self.stats[watch.camera].error = str(exc)
+        self._finish(watch, str(exc))
+        live.remove(watch)
 
     def _deliver(self, outcome: Outcome) -> None:
         stats = self.stats[outcome.camera]
