@@ -144,3 +144,16 @@ def test_distances_to_agrees_with_distance_to() -> None:
     for zone_id in ("face_1101", "return_airway", "main_shaft"):
         expected = [graph.distance_to(zone_id, *p) for p in points]
         assert graph.distances_to(zone_id, points) == pytest.approx(expected, abs=1e-9)
+
+
+def test_nearest_refuge_by_fewest_hops() -> None:
+    graph = ZoneGraph.from_site(load_site())
+    assert graph.nearest("face_1101", ["refuge_1"]) == ["face_1101", "face_gate_1101", "main_roadway", "refuge_1"]
+    assert graph.nearest("refuge_1", ["refuge_1"]) == ["refuge_1"]
+    assert graph.nearest("main_roadway", ["pit_bottom", "refuge_1"]) == [
+        "main_roadway",
+        "pit_bottom",
+    ]  # tie: smaller id
+    assert graph.nearest("face_1101", []) is None
+    with pytest.raises(KeyError, match="unknown zone 'nowhere'"):
+        graph.nearest("nowhere", ["refuge_1"])

@@ -24,6 +24,7 @@ TICKERS = [
     "mineguard-risk",
     "mineguard-audit",
     "mineguard-evidence",
+    "mineguard-headcount",
 ]
 
 

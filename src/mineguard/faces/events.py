@@ -2,8 +2,9 @@
 
 The dict is the wire format of ``POST /api/v1/events`` (``mineguard.services.ingest.events``):
 ``source`` "face", ``label`` "identified" (``asset_id`` = the miner) or "unknown_face", the
-camera as ``device_id``, the match score as ``confidence``. Built here without importing the
-services, so the ML core stays free of web and database code.
+camera as ``device_id``, the match score as ``confidence``; at a check-in gate ``direction`` ("in"
+going underground, "out" coming up) goes to ``attributes.direction`` for the headcount. Built
+here without importing the services, so the ML core stays free of web and database code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from mineguard.faces.detect import FaceBox
 from mineguard.faces.identify import Identification
+from mineguard.mine.headcount import DIRECTIONS
 
 
 def face_event(
@@ -23,6 +25,7 @@ def face_event(
     zone_id: str | None = None,
     box: FaceBox | None = None,
     event_id: str | None = None,
+    direction: str | None = None,
 ) -> dict[str, Any]:
     when = (t or datetime.now(UTC)).astimezone(UTC)
     event: dict[str, Any] = {
@@ -32,6 +35,10 @@ def face_event(
         "confidence": round(min(max(float(result.score), 0.0), 1.0), 4),
         "attributes": {"nearest": result.nearest_id, "score": round(float(result.score), 4)},
     }
+    if direction is not None:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction {direction!r} — use 'in' (going underground) or 'out'")
+        event["attributes"]["direction"] = direction
     optional = {
         "device_id": device_id,
         "zone_id": zone_id,

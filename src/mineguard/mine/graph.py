@@ -107,6 +107,31 @@ class ZoneGraph:
                     queue.append(nxt)
         raise ValueError(f"no route from {start!r} to {goal!r} — check the site's links")
 
+    def nearest(self, start: str, goals: Iterable[str]) -> list[str] | None:
+        """Fewest-hops route from ``start`` to the nearest of ``goals`` (ties: the smaller id).
+
+        None when no goal can be reached."""
+        if start not in self.shapes:
+            raise KeyError(f"unknown zone {start!r} — known: {', '.join(sorted(self.shapes))}")
+        wanted = set(goals)
+        previous: dict[str, str | None] = {start: None}
+        frontier = [start]
+        while frontier:
+            reached = sorted(zone_id for zone_id in frontier if zone_id in wanted)
+            if reached:
+                path = [reached[0]]
+                while previous[path[-1]] is not None:
+                    path.append(previous[path[-1]])  # type: ignore[arg-type]
+                return path[::-1]
+            following: list[str] = []
+            for current in frontier:
+                for nxt in sorted(self.neighbours[current]):
+                    if nxt not in previous:
+                        previous[nxt] = current
+                        following.append(nxt)
+            frontier = following
+        return None
+
     def point_along(self, zone_id: str, fraction: float) -> Sequence[float]:
         """The point at ``fraction`` (0..1) of a zone's centre line, for simulators and tests."""
         points = self.shapes[zone_id].points

@@ -12,12 +12,15 @@ import math
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mineguard.mine.cameras import CameraView
+from mineguard.mine.headcount import HeadcountConfig
 from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
+from mineguard.mine.shifts import ShiftConfig
 
 ZoneKind = Literal["roadway", "working_face", "shaft", "gate", "refuge", "airway", "station"]
 AssetKind = Literal["person", "machine", "material"]
@@ -42,6 +45,7 @@ class ZoneConfig(_Strict):
     cross_section_m2: float = Field(gt=0, le=500)
     length_m: float | None = Field(default=None, gt=0)
     danger: bool = False
+    surface: bool = False  # on the surface (not underground): who is here does not count as underground
     staff_limit: int | None = Field(default=None, ge=0)
     location_name: str | None = None
     operating_procedure_id: str | None = None
@@ -136,6 +140,28 @@ class SiteConfig(_Strict):
     sensitivity: SensitivityConfig = SensitivityConfig()
     proximity: ProximityConfig = ProximityConfig()
     rules: RulesConfig = RulesConfig()  # thresholds, combined rules, texts (mine/rules/site_rules.py)
+    shifts: list[ShiftConfig] = Field(default_factory=list)  # when each crew is due out (mine/shifts.py)
+    headcount: HeadcountConfig | None = None  # gates and mismatch alerts (mine/headcount.py)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name!r} is not a known time zone — use an IANA name such as UTC or Europe/Warsaw"
+            ) from None
+        return name
+
+    @field_validator("shifts")
+    @classmethod
+    def _unique_shift_names(cls, shifts: list[ShiftConfig]) -> list[ShiftConfig]:
+        names = [shift.name for shift in shifts]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"shift name(s) {', '.join(twice)} used twice — give each shift its own name")
+        return shifts
 
     @field_validator("zones", "assets", "devices")
     @classmethod
@@ -178,6 +204,27 @@ class SiteConfig(_Strict):
         ]
         if problems:
             raise ValueError("; ".join(problems) + f" — known assets: {', '.join(sorted(asset_ids)) or 'none'}")
+        return self
+
+    @model_validator(mode="after")
+    def _headcount_fits_site(self) -> SiteConfig:
+        zones = {zone.id: zone for zone in self.zones}
+        crews = {asset.crew for asset in self.assets if asset.crew}
+        problems = [
+            f"shifts[{i}].crews names unknown crew {crew!r} (known: {', '.join(sorted(crews)) or 'none'})"
+            for i, shift in enumerate(self.shifts)
+            for crew in shift.crews
+            if crew not in crews
+        ]
+        for i, gate in enumerate(self.headcount.gates if self.headcount else []):
+            if gate not in zones:
+                problems.append(f"headcount.gates[{i}] {gate!r} is not a zone id")
+            elif zones[gate].kind != "gate":
+                problems.append(f"headcount.gates[{i}] {gate!r} is a {zones[gate].kind}, not a gate")
+        if self.headcount and not any(zone.surface for zone in self.zones):
+            problems.append("headcount needs the surface: mark the surface zones with 'surface: true'")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")

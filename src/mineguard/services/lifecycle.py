@@ -5,8 +5,8 @@ model name or a bad file or incident-index folder stops start-up there), and its
 one :class:`ServiceRuntime` from the booted service, starts it and stops it. The runtime holds the
 alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the ingest worker), the
 transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
-the MQTT broker start-up check and five tickers: the rules ``tick``, sensor health, ingest health,
-the risk job and the audit anchor.
+the MQTT broker start-up check and the tickers: the rules ``tick``, sensor health, ingest health,
+the risk job, the audit anchor, evidence retention and the headcount (who is underground, shift ends).
 
 Start: the broker check first (``strict`` raises before anything else has started or loaded), then
 the notifier dispatcher, the API's refusal log, the ingest worker, the transport, the tickers.
@@ -27,6 +27,7 @@ from typing import Protocol
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
+from mineguard.services.alerts.headcount_job import check_headcount
 from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
@@ -105,6 +106,7 @@ class ServiceRuntime:
             Ticker(self._risk_round, settings.risk_check_s, name="mineguard-risk"),
             Ticker(lambda: booted.seal.checkpoint(booted.engine), settings.audit_anchor_s, name="mineguard-audit"),
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
+            Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
         )
 
     def on_change(self, change: AlertChange) -> None:
@@ -153,6 +155,12 @@ class ServiceRuntime:
             dropped = prune_evidence(session, now=utc_now(), **limits)
         if dropped:
             log.info("evidence retention: %d file(s) past %g days or %g MB deleted", dropped, *limits.values())
+
+    def _headcount_round(self) -> None:
+        for change in check_headcount(
+            self.booted.sessions, self.booted.site_id, utc_now(), policy=self.pipeline.policy
+        ):
+            self.on_change(change)
 
     def _risk_round(self) -> None:
         for change in check_risk(self.booted.sessions, utc_now(), model=self.models.risk):

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_skew_s: float = Field(
         default=MAX_SKEW_S, gt=0, le=86_400
     )  # readings, events, positions this far ahead: refused
+    headcount_check_s: float = Field(default=15.0, gt=0, le=3600)  # who is underground: mismatches, shift ends
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
     risk_model: str = "trend"  # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt
     # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most

@@ -42,6 +42,8 @@ def test_signal_key_and_defaults() -> None:
         ({"value": "yes"}, "value"),
         ({"colour": "red"}, "colour"),
         ({"attributes": {"jpeg": "x" * 5000}}, "keep ids, not images"),
+        ({"attributes": {"direction": "down"}}, 'use "in" (going underground) or "out"'),
+        ({"attributes": {"direction": 1}}, "attributes.direction"),
     ],
 )
 def test_invalid_events_name_the_field(db, change, fragment) -> None:

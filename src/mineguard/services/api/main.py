@@ -26,6 +26,7 @@ from mineguard.services.api.routes import (
     health,
     help,
     readings,
+    rescue,
     rules,
     sensitivity,
     stream,
@@ -42,6 +43,7 @@ from mineguard.services.twin.proximity import ApproachTracker
 
 ROUTERS = (
     alerts,
+    rescue,
     evidence,
     auth,
     users,

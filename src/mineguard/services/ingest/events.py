@@ -15,6 +15,9 @@ One event is a JSON object::
      "event_id": "cam-face-gate-1101:88121", # the sender's id; a re-sent event is stored once
      "attributes": {"frame": 88121}}         # anything else worth keeping, at most 4 KiB as JSON
 
+A face identified at a check-in gate carries ``attributes.direction``: "in" (going underground) or
+"out" (coming up); the headcount (``mine/headcount.py``) reads those passages.
+
 Every accepted event is stored in ``source_events`` and becomes the rule engine's signal
 ``<source>.<label>`` in its zone (e.g. ``vision.no_helmet`` in ``face_gate_1101``), so a combined
 rule such as "no helmet AND near a danger zone" reads a camera exactly as it reads a sensor.
@@ -33,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mineguard.mine.events import LABEL_PATTERN, EventSource, StoredEvent
+from mineguard.mine.headcount import DIRECTIONS
 from mineguard.services.ingest.schema import ID_PATTERN, describe
 from mineguard.services.ingest.store import record_rejections
 from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error, payload_bytes
@@ -80,6 +84,8 @@ class EventIn(BaseModel):
         size = len(json.dumps(v, default=str))
         if size > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"attributes are {size} bytes as JSON, over {MAX_ATTRIBUTES_BYTES} — keep ids, not images")
+        if "direction" in v and v["direction"] not in DIRECTIONS:
+            raise ValueError(f'attributes.direction is {v["direction"]!r} — use "in" (going underground) or "out"')
         return v
 
     @property
