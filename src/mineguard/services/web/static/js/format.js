@@ -1,7 +1,7 @@
 // Words and symbols shared by the views: severity is always an icon and a word, never colour alone.
 
 export const SEVERITY = {
-  emergency: { rank: 4, icon: "⛔", label: "Emergency" },
+  emergency: { rank: 4, icon: "✖", label: "Emergency" },
   critical: { rank: 3, icon: "▲", label: "Critical" },
   warning: { rank: 2, icon: "◆", label: "Warning" },
   info: { rank: 1, icon: "ℹ", label: "Info" },
@@ -14,7 +14,7 @@ export function severityOf(name) {
 /** The control room's four states: raised, escalated (open past its deadline), acknowledged, cleared. */
 export function stateOf(alert) {
   if (alert.state === "resolved") return { key: "cleared", icon: "✓", label: "Cleared" };
-  if (alert.state === "acknowledged") return { key: "acknowledged", icon: "✋", label: "Acknowledged" };
+  if (alert.state === "acknowledged") return { key: "acknowledged", icon: "☑", label: "Acknowledged" };
   if (alert.escalation_level > 0) return { key: "escalated", icon: "⇧", label: `Escalated (rung ${alert.escalation_level})` };
   return { key: "raised", icon: "!", label: "Raised" };
 }
