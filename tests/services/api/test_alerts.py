@@ -51,3 +51,22 @@ def test_readings_posted_over_http_raise_an_alert_on_the_stream(api) -> None:
     active = api.call("operator", "GET", "/api/v1/alerts", params={"state": "active"}).json()
     assert len(active) == 1 and active[0]["severity"] == "critical"
     assert "withdraw people from Longwall face 1101" in active[0]["message"]
+
+
+def test_acknowledge_with_a_reason_keeps_it_in_the_history(api) -> None:
+    alert_id = raise_test_alert(api.client.app)
+    refused = api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/ack", json={"reason": "bored"})
+    assert refused.status_code == 422 and "reason" in refused.text
+    assert api.call("operator", "GET", f"/api/v1/alerts/{alert_id}").json()["state"] == "open"
+    body = {"reason": "false_alarm", "note": "sensor being calibrated"}
+    assert api.call("operator", "POST", f"/api/v1/alerts/{alert_id}/ack", json=body).status_code == 200
+    history = api.call("operator", "GET", f"/api/v1/alerts/{alert_id}/history").json()
+    assert history[-1]["kind"] == "acknowledged" and history[-1]["detail"] == body
+
+
+def test_me_names_the_permissions_of_the_role(api) -> None:
+    operator = api.call("operator", "GET", "/api/v1/auth/me").json()
+    assert operator["role"] == "operator" and "ack_alerts" in operator["permissions"]
+    assert "resolve_alerts" not in operator["permissions"] and "set_thresholds" not in operator["permissions"]
+    supervisor = api.call("supervisor", "GET", "/api/v1/auth/me").json()
+    assert {"ack_alerts", "resolve_alerts"} <= set(supervisor["permissions"])

@@ -130,13 +130,17 @@ def condition_cleared(session: Session, key: str, t: datetime, detail: str = "co
     return _resolve(session, alert, t, "system", detail)
 
 
-def acknowledge(session: Session, alert_id: int, *, actor: str, t: datetime, note: str | None = None) -> AlertChange:
+def acknowledge(
+    session: Session, alert_id: int, *, actor: str, t: datetime, note: str | None = None, reason: str | None = None
+) -> AlertChange:
+    """Acknowledge an open alert; ``reason`` (true_alarm, false_alarm, maintenance) and ``note`` go to its history."""
     alert = get_alert(session, alert_id)
     if alert.state != "open":
         raise AlertStateError(f"alert {alert_id} is {alert.state} — only an open alert can be acknowledged")
     alert.state, alert.acknowledged_by, alert.acknowledged_at = "acknowledged", actor, t
     alert.next_escalation_at, alert.updated_at = None, t
-    mark = _history(session, alert, t, "acknowledged", actor, {"note": note} if note else {})
+    detail = {key: value for key, value in (("reason", reason), ("note", note)) if value}
+    mark = _history(session, alert, t, "acknowledged", actor, detail)
     return AlertChange(alert, "acknowledged", audit=mark)
 
 

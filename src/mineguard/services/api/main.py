@@ -40,6 +40,7 @@ from mineguard.services.events import EventHub
 from mineguard.services.lifecycle import Models, ServiceRuntime
 from mineguard.services.settings import Settings
 from mineguard.services.twin.proximity import ApproachTracker
+from mineguard.services.web.dashboard import mount_dashboard
 
 ROUTERS = (
     alerts,
@@ -111,4 +112,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         declare_error_responses(module.router)
         app.include_router(module.router)
         refusals.watch(module.router.routes)
+    mount_dashboard(app)
     return app

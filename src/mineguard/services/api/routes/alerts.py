@@ -98,7 +98,7 @@ def _change_state(
 def acknowledge(
     alert_id: AlertId, body: AckAlertIn, unit: UnitDep, user: User = require(Permission.ACK_ALERTS)
 ) -> Alert:
-    return _change_state(unit, user, alert_id, book.acknowledge, note=body.note)
+    return _change_state(unit, user, alert_id, book.acknowledge, note=body.note, reason=body.reason)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)

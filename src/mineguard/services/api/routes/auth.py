@@ -21,7 +21,7 @@ from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import LOG_IN_AGAIN
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.auth import LoginIn, TokenOut
-from mineguard.services.api.schemas.users import UserOut
+from mineguard.services.api.schemas.users import MeOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.passwords import digest_secret
 from mineguard.services.auth.throttle import Refusal
@@ -90,6 +90,6 @@ def logout(user: UserDep, unit: UnitDep, credentials: HTTPAuthorizationCredentia
     unit.after(lambda: unit.ctx.streams.close_token(digest, f"token revoked (logged out) — {LOG_IN_AGAIN}"))
 
 
-@router.get("/me", response_model=UserOut, summary="The logged-in user")
-def me(user: UserDep) -> UserOut:
-    return UserOut.model_validate(user)
+@router.get("/me", response_model=MeOut, summary="The logged-in user and the permissions of their role")
+def me(user: UserDep) -> MeOut:
+    return MeOut.of(user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,11 @@ class AlertEventOut(Out):
     detail: dict[str, Any]
 
 
+AckReason = Literal["true_alarm", "false_alarm", "maintenance"]
+
+
 class AckAlertIn(In):
+    reason: AckReason | None = Field(default=None, description="why: true alarm, false alarm or maintenance")
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mineguard.mine.roles import Role
+from mineguard.mine.roles import PERMISSIONS, Permission, Role
 from mineguard.services.api.schemas.common import In, Out
 
 
@@ -27,3 +27,14 @@ class UserOut(Out):
     crew: str | None
     asset_id: str | None
     active: bool
+
+
+class MeOut(UserOut):
+    """The logged-in user and what their role may do (the dashboard offers only these actions)."""
+
+    permissions: list[Permission]
+
+    @classmethod
+    def of(cls, user: object) -> MeOut:
+        public = UserOut.model_validate(user)
+        return cls(**public.model_dump(), permissions=sorted(PERMISSIONS[public.role]))

@@ -1,0 +1,98 @@
+// The dashboard's entry: log in, then the views fed by one live stream; log out.
+
+import { ApiError, api, logIn, logOut, session } from "./api.js";
+import { AlertsView } from "./alerts.js";
+import { MapView } from "./map.js";
+import { LiveStream } from "./stream.js";
+
+const $ = (id) => document.getElementById(id);
+const ROLE_NAMES = { operator: "Operator", supervisor: "Supervisor", manager: "Manager", super_manager: "Super-manager" };
+
+let running = null; // {stream, views}
+
+function showView(name) {
+  for (const button of document.querySelectorAll("#nav button")) {
+    button.setAttribute("aria-current", button.dataset.view === name ? "page" : "false");
+  }
+  for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
+}
+
+function showLogin(message = "") {
+  running?.stream.close();
+  running?.views.alerts.stop();
+  running = null;
+  $("login").hidden = false;
+  $("nav").hidden = true;
+  $("who").hidden = true;
+  for (const view of document.querySelectorAll(".view")) view.hidden = true;
+  $("login-error").textContent = message;
+  $("username").focus();
+}
+
+async function start(me) {
+  $("login").hidden = true;
+  $("nav").hidden = false;
+  $("who").hidden = false;
+  $("user").textContent = `${me.username} · ${ROLE_NAMES[me.role] ?? me.role}`;
+  document.body.dataset.role = me.role;
+  const views = { alerts: new AlertsView(me), map: new MapView() };
+  const resync = () => Promise.all([views.alerts.load(), views.map.load()]).catch(report);
+  const stream = new LiveStream(session.token, {
+    onEvent: (event) => Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report),
+    onStatus: (text) => {
+      $("live").textContent = text;
+      $("live").dataset.state = text === "live" ? "live" : "offline";
+    },
+    onResync: resync,
+    onExpired: (reason) => {
+      session.token = null;
+      showLogin(reason);
+    },
+  });
+  running = { stream, views };
+  showView("alerts");
+  await resync();
+}
+
+function report(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    session.token = null;
+    showLogin(error.message);
+  } else {
+    $("live").textContent = `error: ${error.message}`;
+  }
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  try {
+    await logIn($("username").value, $("password").value);
+    $("password").value = "";
+    await start(await api.get("/auth/me"));
+  } catch (error) {
+    $("login-error").textContent = error.message; // the API's own message
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  running?.stream.close();
+  try {
+    await logOut();
+  } finally {
+    showLogin();
+  }
+});
+
+for (const button of document.querySelectorAll("#nav button")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
+
+if (session.token) {
+  api.get("/auth/me").then(start, () => {
+    session.token = null;
+    showLogin("your session ended — log in again");
+  });
+} else {
+  showLogin();
+}
