@@ -21,6 +21,7 @@ import argparse
 import os
 import resource
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -90,36 +91,66 @@ def decoded_frames(clip: Path, count: int) -> list[np.ndarray]:
     return out
 
 
-def run_peer(weights: str, frames: list[np.ndarray], size: int, threads: int) -> float:
+def run_peer(weights: str, frames: list[np.ndarray], size: int | list[int], threads: int) -> float:
     from ultralytics import YOLO
 
     torch.set_num_threads(threads)
     model = YOLO(weights, task="detect")
     kw = {"imgsz": size, "device": "cpu", "verbose": False, "conf": 0.25, "persist": True, "tracker": "bytetrack.yaml"}
     model.track(frames[0], **kw)
+    backend = getattr(model.predictor.model, "backend", None)
+    if hasattr(backend, "session"):  # its ONNX session runs on every core by default: hold it to `threads`
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        backend.session = ort.InferenceSession(weights, options, providers=["CPUExecutionProvider"])
+        assert backend.session.get_session_options().intra_op_num_threads == threads
+        model.track(frames[0], **kw)
     start = time.perf_counter()
     for frame in frames:
         model.track(frame, **kw)
     return len(frames) / (time.perf_counter() - start)
 
 
-def peer_rows(tmp: Path, frames: list[np.ndarray], sizes: list[int], threads: list[int]) -> list[dict[str, object]]:
+def peer_export(cfg: str, imgsz: int | list[int], tmp: Path) -> str | None:
+    """The peer's ONNX export of ``cfg`` at ``imgsz``, moved to a file of its own in ``tmp`` (the
+    exporter writes ``<name>.onnx`` into the working directory, the same name for every size)."""
     from ultralytics import YOLO
 
+    h, w = (imgsz, imgsz) if isinstance(imgsz, int) else imgsz
+    here = Path.cwd()
+    os.chdir(tmp)
+    try:
+        written = Path(YOLO(cfg).export(format="onnx", imgsz=imgsz, simplify=False))
+    except Exception as exc:  # the peer's exporter failing is a result too
+        print(f"ultralytics export of {cfg} at {imgsz} failed: {exc}", flush=True)
+        return None
+    finally:
+        os.chdir(here)
+    kept = tmp / f"peer_{cfg.removesuffix('.yaml')}_{h}x{w}.onnx"
+    shutil.move(tmp / written if not written.is_absolute() else written, kept)
+    return str(kept)
+
+
+def peer_rows(tmp: Path, frames: list[np.ndarray], sizes: list[int], threads: list[int]) -> list[dict[str, object]]:
+    """The peer's PyTorch weights (letterboxed to the smallest stride multiple: 320x192 for this
+    clip), its square ONNX export (its default) and an export at the clip's shape."""
     rows = []
     for cfg in ("yolov10n.yaml", "yolo26n.yaml"):
         for size in sizes:
-            exported = None
-            try:
-                exported = YOLO(cfg).export(format="onnx", imgsz=size, project=str(tmp), name=cfg, simplify=False)
-            except Exception as exc:  # the peer's exporter failing is a result too
-                print(f"ultralytics export of {cfg} at {size} failed: {exc}", flush=True)
+            wide = [wide_height(size), size]
+            runs = [
+                ("torch", cfg, size, size),
+                ("onnx", peer_export(cfg, size, tmp), size, size),
+                ("onnx rect", peer_export(cfg, wide, tmp), wide, f"{wide[0]}x{wide[1]}"),
+            ]
             for n in threads:
-                for backend, weights in (("torch", cfg), ("onnx", exported)):
+                for backend, weights, imgsz, px in runs:
                     if weights is None:
                         continue
-                    fps = run_peer(str(weights), frames, size, n)
-                    row = {"who": f"ultralytics {cfg.removesuffix('.yaml')}", "size": size, "threads": n}
+                    fps = run_peer(weights, frames, imgsz, n)
+                    row = {"who": f"ultralytics {cfg.removesuffix('.yaml')}", "size": px, "threads": n}
                     rows.append({**row, "backend": backend, "fps": fps})
                     print(rows[-1], flush=True)
     return rows
