@@ -7,6 +7,11 @@ simulated mine drives it as any client would: readings over the service's in-pro
 ``--mqtt HOST:PORT``, the broker the service then subscribes to), everything else over HTTP as
 the super-manager created at bootstrap. Headless with ``--duration N``: prints the summary and
 exits 0 when every scenario raised its alert and nothing else critical fired, else 1.
+
+When the scenario file has a ``demo_shift``, the service runs on a per-run copy of the site file
+whose shifts are that one short shift, ending during the run (:mod:`mineguard.sim.demo_site`), and
+the headcount is checked every ``DEMO_HEADCOUNT_CHECK_S``: who is still underground at its end
+raises "miner not accounted for". The site file itself is never changed.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from mineguard.cli.sim import add_run_options, check_pace, drive, host_port
 
 HOST = "127.0.0.1"
 DEMO_CAMERA_FPS = 3.0  # the demo judges 3 frames a second, leaving the CPU to the simulated mine
+DEMO_HEADCOUNT_CHECK_S = 2.0  # who is underground, reconciled every 2 s (the service's default is 15 s)
 
 
 def free_port(host: str = HOST) -> int:
@@ -62,6 +70,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     check_pace(args)
     sim = load_sim(args.site)  # a bad site or scenario file stops here, before anything starts
+    sitedir = tempfile.TemporaryDirectory(prefix="mineguard-demo-site-")
     workdir = None
     database_url = args.database_url
     if database_url is None:  # a fresh database: old open alerts would hide this run's
@@ -70,7 +79,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     port = args.port or free_port()
     mqtt_url = f"mqtt://{args.mqtt[0]}:{args.mqtt[1]}" if args.mqtt else None
     try:
-        settings = Settings(database_url=database_url, site_file=args.site, host=HOST, port=port, mqtt_url=mqtt_url)
+        site_file, sim = demo_site(args.site, sim, Path(sitedir.name), args.speed)
+        settings = Settings(
+            database_url=database_url,
+            site_file=site_file,
+            host=HOST,
+            port=port,
+            mqtt_url=mqtt_url,
+            headcount_check_s=DEMO_HEADCOUNT_CHECK_S,
+        )
         app = create_app(settings)
         password = app.state.admin_password or settings.admin_password
         if password is None:
@@ -83,6 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 if app.state.admin_password:
                     print(f"super-manager '{settings.admin_username}' password: {password!r}", file=sys.stderr)
                 print(f"MineGuard API on http://{HOST}:{port} (docs at /docs)", file=sys.stderr)
+                print(f"dashboard: http://{HOST}:{port}/dashboard/", file=sys.stderr)
             print(f"database {database_url}", file=sys.stderr)
             with ServiceClient(f"http://{HOST}:{port}", settings.admin_username, password) as client:
                 try:
@@ -103,6 +121,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         if workdir is not None:
             workdir.cleanup()
+        sitedir.cleanup()
+
+
+def demo_site(site: Path | None, sim, folder: Path, speed: float):
+    """(the site file the service runs on, the simulation on it): with the scenario file's
+    ``demo_shift``, a copy of the site whose shifts are that shift (written to ``folder``);
+    without one, the site file as given."""
+    from mineguard.mine.site import SAMPLE_SITE, load_site
+    from mineguard.sim.demo_site import write_demo_site
+    from mineguard.sim.script import SimConfig
+
+    shift = sim.script.demo_shift
+    if shift is None:
+        return site, sim
+    if site is None:
+        text = resources.files("mineguard.mine").joinpath("sites").joinpath(SAMPLE_SITE).read_text(encoding="utf-8")
+    else:
+        text = site.read_text(encoding="utf-8")
+    path = write_demo_site(text, shift, folder, start=datetime.now(UTC), speed=speed)
+    copy = SimConfig(load_site(path), sim.script, sim.source)
+    demo = copy.site.shifts[0]
+    print(
+        f"shift {demo.name!r} of {', '.join(demo.crews)}: ends at {demo.end:%H:%M:%S} ({copy.site.timezone}) "
+        f"+ {demo.grace_minutes} min grace — site copy {path}",
+        file=sys.stderr,
+    )
+    return path, copy
 
 
 def demo_camera(site, url: str, username: str, password: str):

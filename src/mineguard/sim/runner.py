@@ -9,11 +9,14 @@ registers the site's gateways and pairs the miners' tags (HTTP). Each simulated 
    the publisher (bus, MQTT or HTTP), stamped with the wall clock so the clock-skew check passes;
 3. camera events are posted to ``POST /api/v1/events``;
 4. the miners' tag fixes are posted by the gateway nearest each one
-   (``POST /api/v1/gateways/{id}/readings``) — the service derives who approaches what from them.
+   (``POST /api/v1/gateways/{id}/readings``) — the service derives who approaches what from them;
+5. a miner crossing a headcount gate is a face-terminal event with its direction
+   (``POST /api/v1/events``, :mod:`.gates`) — the service's headcount reconciles both.
 
 At the end it waits until the service has ingested what was published, then builds the summary
-from ``GET /api/v1/alerts`` and ``/api/v1/readings/stats``. ``speed`` compresses the timeline: one
-simulated second every ``1 / speed`` wall seconds, while readings stay stamped with the wall clock
+from ``GET /api/v1/alerts``, ``/api/v1/readings/stats`` and ``/api/v1/rescue-list``. ``speed``
+compresses the timeline: one simulated second every ``1 / speed`` wall seconds, while readings stay
+stamped with the wall clock
 (rates and debounce times in the rules are wall time).
 """
 
@@ -26,13 +29,14 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from mineguard.mine.graph import ZoneGraph
-from mineguard.sim.client import ServiceClient
+from mineguard.sim.client import ServiceClient, ServiceError
+from mineguard.sim.gates import GateWatch
 from mineguard.sim.people import make_walkers
 from mineguard.sim.publish import Publisher
 from mineguard.sim.scenarios import ScenarioPlayer
 from mineguard.sim.script import SimConfig
 from mineguard.sim.sensors import SensorField
-from mineguard.sim.summary import DemoSummary, scenario_results
+from mineguard.sim.summary import DemoSummary, rescue_lines, scenario_results
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +107,9 @@ def run(
     site, script = sim.site, sim.script
     graph = ZoneGraph.from_site(site)
     sensors = SensorField(site, script.world, seed=seed, seq0=int(time.time() * 1000))
-    walkers = make_walkers(site, graph, script.people, seed=seed)
-    player = ScenarioPlayer(script, site, sensors, graph, {w.plan.asset: w for w in walkers}, seed=seed)
+    walkers = make_walkers(site, graph, script.people, seed=seed, ride_mps=script.world.ride_mps)
+    gates = GateWatch(site, walkers)
+    player = ScenarioPlayer(script, site, sensors, graph, {w.plan.asset: w for w in walkers}, seed=seed, gates=gates)
     _prepare(client, walkers)
     last_alert = max((a["id"] for a in client.alerts(limit=1)), default=0)
     before = client.reading_stats()
@@ -129,6 +134,9 @@ def run(
             heard[fix.gateway_id].append(fix)
         for gateway, batch in heard.items():
             fixes += sum(1 for outcome in client.post_tag_fixes(gateway, batch, stamp) if not outcome.get("refused"))
+        passed = gates.step(now)
+        if passed:
+            client.post_events(passed)
     wall_s = time.monotonic() - clock.start
     if not publisher.flush(10.0):
         log.warning("not every reading left the publisher within 10 s (%s)", publisher.describe())
@@ -136,6 +144,10 @@ def run(
     stored, rejects = _stored(stats, before)
     alerts = sorted((a for a in client.alerts() if a["id"] > last_alert), key=lambda a: a["id"])
     results, by_rule, by_scenario, unexpected = scenario_results(script, alerts, triggered)
+    try:
+        rescue = rescue_lines(client.get("/rescue-list"))
+    except ServiceError as exc:  # a site without headcount (409) or a user who may not see it
+        rescue = [f"(not available: {exc})"]
     return DemoSummary(
         site=site.id,
         transport=publisher.describe(),
@@ -150,9 +162,11 @@ def run(
         rejects=rejects,
         tag_fixes=fixes,
         vision_events=vision,
+        gate_passages=len(gates.passages),
         alerts_by_rule=by_rule,
         alerts_by_scenario=by_scenario,
         scenarios=results,
         escalations=sum(int(a.get("escalation_level") or 0) for a in alerts),
         unexpected_critical=unexpected,
+        rescue=rescue,
     )

@@ -4,6 +4,8 @@ Each step sets the machines' states and the sensors' offsets for the time, retur
 events of the step (wire payloads of ``POST /api/v1/events``, as a camera detector posts them) and
 records when each scenario's hazard became real in the simulated ground truth (``triggered``), so
 the alert latency can be measured. Nothing here knows a site: every id comes from the script.
+A person is ``overdue`` once they are still underground (they went in at a gate, :mod:`.gates`)
+at their shift's end plus grace, by the site file's shifts (:func:`mineguard.mine.shifts.due_out`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from datetime import datetime
 import numpy as np
 
 from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.shifts import due_out
 from mineguard.mine.site import SiteConfig
+from mineguard.sim.gates import GateWatch
 from mineguard.sim.people import Walker
 from mineguard.sim.script import Condition, Ramp, ScenarioScript
 from mineguard.sim.sensors import SensorField
@@ -40,6 +44,7 @@ class ScenarioPlayer:
     graph: ZoneGraph
     walkers: dict[str, Walker]  # person asset id -> walker
     seed: int = 0
+    gates: GateWatch | None = None  # who went in when, for the ``overdue`` condition
     triggered: dict[str, float] = field(default_factory=dict)  # scenario id -> sim time the hazard became real
     _rng: np.random.Generator = field(init=False)
     _where: dict[str, tuple[str, np.ndarray | None]] = field(init=False)  # device id -> (zone, position)
@@ -73,13 +78,24 @@ class ScenarioPlayer:
             return float(self.graph.distance_to(zone, *pos))
         return float(np.linalg.norm(pos - where))
 
-    def holds(self, cond: Condition) -> bool:
+    def overdue(self, person: str, now: datetime) -> bool:
+        """Still underground (went in at a gate) at their shift's end plus grace."""
+        went_in = self.gates.went_in.get(person) if self.gates is not None else None
+        if went_in is None:
+            return False
+        crew = next((a.crew for a in self.site.assets if a.id == person), None)
+        due = due_out(self.site.shifts, self.site.timezone, crew, went_in)
+        return due is not None and now >= due
+
+    def holds(self, cond: Condition, now: datetime) -> bool:
         if cond.device is not None:
             return _OPS[cond.op](self.sensors.true_value(cond.device), cond.value)
         if cond.machine is not None:
             return self.sensors.state.running.get(cond.machine, True) == cond.running
         if cond.person not in self.walkers:
             return False
+        if cond.overdue:
+            return self.overdue(cond.person, now)
         return self.distance(cond.person, cond.of) <= cond.within_m
 
     def step(self, t: float, now: datetime) -> list[dict]:
@@ -90,7 +106,7 @@ class ScenarioPlayer:
             for seen in spec.cameras:
                 if seen.person in self.walkers and self.distance(seen.person, seen.camera) <= seen.range_m:
                     events.append(self._event(seen, t, now))
-            if spec.id not in self.triggered and all(self.holds(cond) for cond in spec.hazard):
+            if spec.id not in self.triggered and all(self.holds(cond, now) for cond in spec.hazard):
                 self.triggered[spec.id] = t
         return events
 

@@ -7,7 +7,10 @@ this site, as data, so the demo runs on any site that has one:
   working faces are cut (and by which machine), per-sensor levels that differ from the generic
   ones of :mod:`.sensors`;
 - ``people``: where each miner starts and walks to (wearing the site's tags, in order, unless
-  ``tag`` names one);
+  ``tag`` names one), and, with ``back``, when they walk back and where to; crossing a headcount
+  gate (the site's ``headcount.gates``) from or to underground is a gate passage (:mod:`.gates`);
+- ``demo_shift``: the short shift ``mineguard demo`` puts in place of the site's shifts in its
+  per-run copy of the site file, so a shift ends during the run (the headcount scenario);
 - ``scenarios``: per scenario, machine state changes over a time span, ramps of a sensor's true
   value, cameras that report a label about a person within range, the ground truth "the hazard
   became real" (all ``hazard`` conditions hold), the rule that must detect it and the (rule,
@@ -71,6 +74,12 @@ class World(_Strict):
     ventilation: list[Ventilation] = Field(default_factory=list)
     cutting: list[Cutting] = Field(default_factory=list)
     sensors: dict[Identifier, SensorLevel] = Field(default_factory=dict)
+    ride_mps: dict[Identifier, Annotated[float, Field(gt=0, le=20)]] = Field(default_factory=dict)  # zone -> cage speed
+
+
+class Return(_Strict):
+    at_s: Seconds  # when the miner sets off back (simulated seconds)
+    to: Place
 
 
 class Place(_Strict):
@@ -84,6 +93,16 @@ class PersonPlan(_Strict):
     goal: Place
     speed_mps: float = Field(default=WALK_MPS, gt=0, le=10)
     tag: Identifier | None = None  # the tag device worn; default: the site's tags in order
+    back: Return | None = None  # walk on to here from ``at_s`` (e.g. back up to the surface)
+
+
+class DemoShift(_Strict):
+    """The demo's stand-in for the site's shifts: it started before the run and ends ``ends_s``
+    simulated seconds after the demo starts (wall time ``ends_s / speed``)."""
+
+    crews: list[str] = Field(min_length=1)
+    ends_s: float = Field(gt=0)
+    grace_minutes: int = Field(default=0, ge=0, le=720)
 
 
 class MachineChange(_Strict):
@@ -128,9 +147,10 @@ class CameraSighting(_Strict):
 
 
 class Condition(_Strict):
-    """One ground-truth condition, in one of three forms:
+    """One ground-truth condition, in one of four forms:
     ``{device, op, value}`` (a sensor's true value), ``{machine, running}``,
-    ``{person, within_m, of}`` (distance to a zone along the graph, or straight to a device)."""
+    ``{person, within_m, of}`` (distance to a zone along the graph, or straight to a device),
+    ``{person, overdue: true}`` (underground past their shift's end plus grace, by the site's shifts)."""
 
     device: Identifier | None = None
     op: Literal[">=", "<=", ">", "<"] | None = None
@@ -140,6 +160,7 @@ class Condition(_Strict):
     person: Identifier | None = None
     within_m: float | None = Field(default=None, gt=0)
     of: Identifier | None = None
+    overdue: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
@@ -147,13 +168,14 @@ class Condition(_Strict):
             "device": ("device", "op", "value"),
             "machine": ("machine", "running"),
             "person": ("person", "within_m", "of"),
+            "overdue": ("person", "overdue"),
         }
         given = {name for name, value in self if value is not None}
         matching = [keys for keys in forms.values() if set(keys) == given]
         if not matching:
             raise ValueError(
                 f"got keys {sorted(given)} — write one of {{device, op, value}}, {{machine, running}}, "
-                "{person, within_m, of}"
+                "{person, within_m, of}, {person, overdue}"
             )
         return self
 
@@ -179,6 +201,7 @@ class ScenarioScript(_Strict):
     timeline_s: float = Field(gt=0)  # every scenario is over by then (simulated seconds)
     world: World = World()
     people: list[PersonPlan] = Field(default_factory=list)
+    demo_shift: DemoShift | None = None
     scenarios: list[Scenario] = Field(min_length=1)
 
     def scenario_of(self, rule_id: str, zone_id: str | None) -> str | None:
@@ -228,11 +251,21 @@ def check_against_site(script: ScenarioScript, site: SiteConfig) -> list[str]:
         need("machine", cut.machine, f"world.cutting[{i}].machine")
     for device in script.world.sensors:
         need("sensor", device, f"world.sensors.{device}")
+    for zone in script.world.ride_mps:
+        need("zone", zone, f"world.ride_mps.{zone}")
     for i, plan in enumerate(script.people):
         need("person", plan.asset, f"people[{i}].asset")
         need("zone", plan.start.zone, f"people[{i}].start.zone")
         need("zone", plan.goal.zone, f"people[{i}].goal.zone")
         need("tag", plan.tag, f"people[{i}].tag")
+        if plan.back is not None:
+            need("zone", plan.back.to.zone, f"people[{i}].back.to.zone")
+    crews = {a.crew for a in site.assets if a.kind == "person" and a.crew}
+    for i, crew in enumerate(script.demo_shift.crews if script.demo_shift else []):
+        if crew not in crews:
+            problems.append(
+                f"demo_shift.crews[{i}]: {crew!r} is no crew of site {site.id!r} ({', '.join(sorted(crews))})"
+            )
     if len(script.people) > len(ids["tag"]) and any(p.tag is None for p in script.people):
         problems.append(f"people: {len(script.people)} people but the site has {len(ids['tag'])} tags — add tags")
     for i, spec in enumerate(script.scenarios):

@@ -3,7 +3,12 @@
 Per scenario: when the hazard became real in the simulation, the first alert of its detecting rule
 (``GET /api/v1/alerts``), the latency between them, and which real inputs caused the alert: the
 alert's ``evidence["inputs"]`` (the readings, events and twin updates the rule engine saw, when the
-service records them), else the signal values the evidence holds.
+service records them), else the signal values the evidence holds. After the scenarios, the rescue
+list (``GET /api/v1/rescue-list``): everyone underground at the end, where, and their nearest refuge.
+
+A scenario whose hazard never became real although the whole timeline ran (the headcount scenario
+under ``mineguard sim``, where the service's shifts do not end during the run) is shown as such
+and does not fail the run; one whose hazard was real and raised no alert does.
 """
 
 from __future__ import annotations
@@ -83,6 +88,10 @@ class ScenarioResult:
     def detected(self) -> bool:
         return self.alert_at is not None
 
+    def passed(self, complete: bool) -> bool:
+        """Detected, or its hazard never happened in a run that played the whole timeline."""
+        return self.detected or (complete and self.triggered_at is None)
+
     @property
     def latency_s(self) -> float | None:
         if self.alert_at is None or self.triggered_at is None:
@@ -105,11 +114,13 @@ class DemoSummary:
     rejects: dict[str, int]
     tag_fixes: int
     vision_events: int
+    gate_passages: int
     alerts_by_rule: dict[str, int]
     alerts_by_scenario: dict[str, int]
     scenarios: list[ScenarioResult]
     escalations: int
     unexpected_critical: list[str] = field(default_factory=list)
+    rescue: list[str] = field(default_factory=list)  # the rescue list at the end, one line per person
 
     @property
     def complete(self) -> bool:
@@ -118,8 +129,8 @@ class DemoSummary:
 
     @property
     def ok(self) -> bool:
-        """Every scenario raised its alert and nothing else critical fired."""
-        return all(s.detected for s in self.scenarios) and not self.unexpected_critical
+        """Every scenario whose hazard happened raised its alert and nothing else critical fired."""
+        return all(s.passed(self.complete) for s in self.scenarios) and not self.unexpected_critical
 
     def format(self) -> str:
         dup = f"{self.duplicates} duplicates, " if self.duplicates is not None else ""
@@ -130,23 +141,28 @@ class DemoSummary:
             f"{dup}{sum(self.rejects.values())} rejected"
             + (f" {dict(self.rejects)}" if self.rejects else "")
             + f", {self.readings_dropped} simulated dropouts",
-            f"  tags: {self.tag_fixes} position fixes; camera events: {self.vision_events}",
+            f"  tags: {self.tag_fixes} position fixes; camera events: {self.vision_events}; "
+            f"gate passages: {self.gate_passages}",
             "  scenarios:",
         ]
         for s in self.scenarios:
             if s.detected:
                 lat = f", {s.latency_s:.1f} s after the hazard" if s.latency_s is not None else ""
-                lines.append(f"    [ok]   {s.id:<7} {s.title}: {s.severity} {s.rule_id}{lat}")
+                lines.append(f"    [ok]   {s.id:<9} {s.title}: {s.severity} {s.rule_id}{lat}")
                 lines.append(f"           {s.message}")
                 lines.append(f"           {s.inputs}")
+            elif s.passed(self.complete):
+                lines.append(f"    [--]   {s.id:<9} {s.title}: its hazard did not happen in this run")
             else:
                 why = "timeline not reached" if s.triggered_at is None else "NO ALERT"
-                lines.append(f"    [FAIL] {s.id:<7} {s.title}: {why}")
+                lines.append(f"    [FAIL] {s.id:<9} {s.title}: {why}")
         lines.append("  alerts by rule: " + ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_rule.items())))
         lines.append(
             "  alerts by scenario: " + ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_scenario.items()))
         )
         lines.append(f"  escalations: {self.escalations}")
+        lines.append("  rescue list at the end:")
+        lines += [f"    {line}" for line in self.rescue or ["nobody underground"]]
         if self.unexpected_critical:
             lines.append("  UNEXPECTED critical alerts:")
             lines += [f"    {text}" for text in self.unexpected_critical]
@@ -154,6 +170,19 @@ class DemoSummary:
             lines.append("  unexpected critical alerts: none")
         lines.append(f"  result: {'OK' if self.ok else 'FAILED'}")
         return "\n".join(lines)
+
+
+def rescue_lines(listing: dict) -> list[str]:
+    """``GET /api/v1/rescue-list`` as one line per person: who, where, since when, nearest refuge."""
+    lines = []
+    for person in listing.get("people", []):
+        who = f"{person['name']} ({person['person_id']})" if person.get("person_id") else "(not in your scope)"
+        refuge = person.get("refuge")
+        way = f"nearest refuge {refuge['name']} ({refuge['hops']} hops)" if refuge else "no refuge reachable"
+        seen = f", last seen {_clock(person['last_seen'])}" if person.get("last_seen") else ""
+        flags = f" [{', '.join(person['mismatches'])}]" if person.get("mismatches") else ""
+        lines.append(f"{who} in {person.get('zone_name') or person.get('zone_id') or '?'}{seen}, {way}{flags}")
+    return lines
 
 
 def scenario_results(
