@@ -1,7 +1,8 @@
 """``mineguard demo`` end to end, as a user runs it: a real process serving the API while the
-simulated mine plays the four scenarios of seed 003 §4. While it runs, the alerts are read from
-the API as an operator would; at the end the summary and the exit status say every scenario
-raised its alert and nothing else critical fired."""
+simulated mine plays the four scenarios of seed 003 §4 and the headcount one (crew a passes the
+lamp-room gate in, all but one come back out before the demo's shift ends). While it runs, the
+alerts and the rescue list are read from the API as an operator would; at the end the summary and
+the exit status say every scenario raised its alert and nothing else critical fired."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from mineguard.sim.script import load_sim
 SPEED = 2.0
 SCRIPT = load_sim().script
 SCENARIOS, TIMELINE_S = SCRIPT.scenarios, SCRIPT.timeline_s
+HEADCOUNT = next(spec for spec in SCENARIOS if spec.detected_by == "headcount.not_accounted_for")
+OVERDUE = HEADCOUNT.hazard[0].person  # the one the script leaves underground past the demo shift
 
 
 def _free_port() -> int:
@@ -53,6 +56,7 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     reader = threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")), daemon=True)
     reader.start()
     seen: dict[str, float] = {}  # rule id -> wall time it was first visible in the API
+    rescue: dict = {}  # the rescue list once "not accounted for" was visible
     started = time.monotonic()
     try:
         password = None
@@ -72,6 +76,8 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
                     break
                 for alert in alerts:
                     seen.setdefault(alert["rule_id"], time.monotonic())
+                if HEADCOUNT.detected_by in seen and not rescue:
+                    rescue = client.get("/api/v1/rescue-list", headers=headers).json()
                 time.sleep(0.5)
         out, _ = proc.communicate(timeout=120)
     finally:
@@ -88,22 +94,43 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
         assert latency and float(latency.group(1)) <= 10.0, out
         assert spec.detected_by in seen, (spec.detected_by, sorted(seen))  # visible in the API while the demo ran
     assert any("alert" in line and "raised: gas-rising-fan-stopped" in line for line in log)  # and in the log
+    assert f"dashboard: http://127.0.0.1:{port}/dashboard/\n" in log
+    assert any("shift 'demo' of crew-a: ends at" in line for line in log)
+    # the headcount: 3 in and 2 out through the lamp-room gate; the one left is on the rescue list, in the API
+    assert "gate passages: 5" in out, out
+    overdue = [p for p in rescue["people"] if p["person_id"] == OVERDUE]
+    assert overdue and overdue[0]["zone_id"] == "pit_bottom" and "not_accounted_for" in overdue[0]["mismatches"]
+    assert overdue[0]["refuge"]["zone_id"] == "refuge_1", rescue
+    assert not [p for p in rescue["people"] if p["person_id"] in ("miner-001", "miner-002")], rescue  # came out
+    assert re.search(rf"\(({OVERDUE})\) in Pit-bottom station.*nearest refuge Refuge chamber 1.*not_accounted_for", out)
     assert len(re.findall(r"^\s+(inputs|signals in the evidence): ", out, flags=re.M)) == len(SCENARIOS)
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
             gas = session.scalar(select(Alert).where(Alert.rule_id == "gas-rising-fan-stopped"))
             events = list(session.scalars(select(SourceEvent)))
+            missing = list(session.scalars(select(Alert).where(Alert.rule_id == HEADCOUNT.detected_by)))
     finally:
         engine.dispose()
     assert gas.severity == "emergency" and "evacuate Face 1101" in gas.message
+    assert [(a.subject_id, a.severity) for a in missing] == [(OVERDUE, "critical")]  # nobody else is overdue
+    assert missing[0].title == "Miner not accounted for: Wang Fang" and "Pit-bottom station" in missing[0].message
+    passages = sorted((e.asset_id, e.attributes["direction"]) for e in events if e.source == "face")
+    assert passages == [
+        ("miner-001", "in"),
+        ("miner-001", "out"),
+        ("miner-002", "in"),
+        ("miner-002", "out"),
+        (OVERDUE, "in"),
+    ]
     kinds = {(e.source, e.label, e.device_id) for e in events}
     assert ("vision", "no_helmet", "cam-face-gate-1101") in kinds  # the simulated miner at the gate
     # the demo camera: the bundled clip through the bundled helmet model, over the real API
     judged = re.search(r"cam-face-gate-1101: (\d+) frames judged, (\d+) vision events", out)
     assert judged and int(judged.group(1)) >= 10, out
     camera = {("vision", "restricted_entry", "cam-face-gate-1101"), ("system", "camera_down", "cam-face-gate-1101")}
-    assert kinds <= {("vision", "no_helmet", "cam-face-gate-1101"), *camera}  # camera health: streaming, stopped
+    gate = ("face", "identified", "cam-surface-gate")  # the lamp-room gate's face terminal
+    assert kinds <= {("vision", "no_helmet", "cam-face-gate-1101"), gate, *camera}  # camera health too
     if int(judged.group(2)):  # how often the weak model finds a far helmet depends on the frames it got to judge
         assert "alert restricted-entry-face-1101 (critical): snapshot /api/v1/evidence/" in out, out
 
