@@ -35,8 +35,14 @@ def test_a_short_run_sends_everything_through_the_real_interfaces(service) -> No
         assert {g["device_id"] for g in gateways} == {d.id for d in sim.site.devices if d.kind == "gateway"}
         # camera events: posted once miner-004 is near the face-gate camera, stored by the events API
         events = client.get("/events", limit=500)
-        assert summary.vision_events == len(events) > 0
-        assert {(e["device_id"], e["label"]) for e in events} == {("cam-face-gate-1101", "no_helmet")}
+        vision = [e for e in events if e["source"] == "vision"]
+        assert summary.vision_events == len(vision) > 0
+        assert {(e["device_id"], e["label"]) for e in vision} == {("cam-face-gate-1101", "no_helmet")}
+        # gate passages: crew a passed the lamp-room gate's face terminal going in (none out yet at 72 s)
+        gate = [(e["asset_id"], e["attributes"]["direction"]) for e in events if e["source"] == "face"]
+        assert summary.gate_passages == 3 and sorted(gate) == [
+            (m, "in") for m in ("miner-001", "miner-002", "miner-003")
+        ]
         # the summary: alerts as the API lists them; the gas hazard is real by now, the rest not yet
         assert summary.alerts_by_rule == dict(Counter(a["rule_id"] for a in client.alerts()))
         triggered = {s.id for s in summary.scenarios if s.triggered_at is not None}

@@ -26,9 +26,9 @@ def _write(tmp_path: Path, data: dict) -> Path:
     return path
 
 
-def test_the_bundled_sample_loads_with_its_four_scenarios() -> None:
+def test_the_bundled_sample_loads_with_its_five_scenarios() -> None:
     sim = load_sim()
-    assert [s.id for s in sim.script.scenarios] == ["gas", "helmet", "belt", "roof"]
+    assert [s.id for s in sim.script.scenarios] == ["gas", "helmet", "belt", "roof", "headcount"]
     assert sim.source.endswith("sample_coal_mine.scenarios.yaml") and sim.script.site == sim.site.id
     gas = sim.script.scenarios[0]
     assert (gas.machines[0].from_s, gas.machines[0].to_s, gas.machines[0].running) == (8, 83, False)
