@@ -34,7 +34,8 @@ export class PeopleView {
   /** Stream events that can change who is underground: gate passages, tag fixes, headcount alerts. */
   onEvent(event) {
     if (!this.allowed) return;
-    if (event.type === "event" || event.type.startsWith("alert.") || PERSON_EVENTS.has(event.type)) {
+    const aboutPerson = event.type === "event" && Boolean(event.data.asset_id); // a gate passage, a tag event
+    if (aboutPerson || event.type.startsWith("alert.") || PERSON_EVENTS.has(event.type)) {
       this.refresher.request();
     }
   }
