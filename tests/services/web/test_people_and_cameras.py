@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -59,14 +60,21 @@ def send_fix(mine: Mine, fix: dict) -> None:
 @pytest.fixture(scope="module")
 def underground(mine: Mine) -> None:
     """Li Wei (crew-a) in at the gate and tracked on the main roadway; Wang Fang (crew-a) tagged below
-    without a gate passage (a headcount alert); Chen Jie (crew-b, outside sup-a's scope) tagged below."""
-    graph, now = ZoneGraph.from_site(load_site()), datetime.now(UTC)
+    without a gate passage (a headcount alert); Chen Jie (crew-b, outside sup-a's scope) tagged below;
+    Zhang Min (crew-a, day shift 06:00-14:00) went in at 10:00 yesterday and never came out: not
+    accounted for (and no tag: a second alert, which must come after it)."""
+    site = load_site()
+    graph, now = ZoneGraph.from_site(site), datetime.now(UTC)
+    local_now = now.astimezone(ZoneInfo(site.timezone))
+    yesterday_10 = (local_now - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
     for barcode, person in ((WANG_FANG_TAG, "miner-003"), (CHEN_JIE_TAG, "miner-004")):
         paired = mine.http.post("/api/v1/tags/pair", json={"barcode": barcode, "asset_id": person, "force": True})
         assert paired.status_code == 200, paired.text
     gate_in = {"source": "face", "label": "identified", "device_id": "cam-surface-gate", "asset_id": "miner-001"}
     gate_in |= {"attributes": {"direction": "in"}}
     post_events(mine, [gate_in | {"t": (now - timedelta(seconds=60)).isoformat(), "event_id": "li-wei-in"}])
+    zhang_min = gate_in | {"asset_id": "miner-002", "t": yesterday_10.isoformat(), "event_id": "zhang-min-in"}
+    post_events(mine, [zhang_min])
     send_fix(mine, tag_fix("main_roadway", now - timedelta(seconds=30), graph))
     send_fix(mine, tag_fix("face_1101", now - timedelta(seconds=20), graph, WANG_FANG_TAG))
     send_fix(mine, tag_fix("belt_roadway", now - timedelta(seconds=10), graph, CHEN_JIE_TAG))
@@ -87,8 +95,13 @@ def test_supervisor_sees_who_is_underground_and_exports_the_csv(
     expect(li_wei).to_contain_text("Refuge chamber 1 (1 hop)")
     expect(page.locator('#rescue-rows tr[data-person-id=""]')).to_contain_text("hidden")  # Chen Jie, crew-b
     expect(page.locator('#zone-counts [data-zone-id="main_roadway"]')).to_contain_text("1")
-    expect(page.locator("#people-total")).to_contain_text("3 underground, 1 not in your scope")
-    alert = page.locator('#people-alerts [data-rule="headcount.no_gate_passage"]')  # the 1 s headcount round
+    expect(page.locator("#people-total")).to_contain_text("4 underground, 1 not in your scope")
+    alerts = page.locator("#people-alerts li")
+    expect(alerts).to_have_count(3)  # the 1 s headcount round: Zhang Min twice, Wang Fang
+    expect(alerts.first).to_have_attribute("data-rule", "headcount.not_accounted_for")  # on top
+    expect(alerts.first).to_contain_text("Miner not accounted for: Zhang Min")
+    expect(alerts.nth(1)).to_have_attribute("data-rule", "headcount.no_tag")
+    alert = page.locator('#people-alerts [data-rule="headcount.no_gate_passage"]')
     expect(alert).to_contain_text("Warning")  # in words (and an icon), not colour alone
     expect(alert).to_contain_text("Wang Fang")
     page.screenshot(path=screenshots / "people.png")
@@ -100,12 +113,21 @@ def test_supervisor_sees_who_is_underground_and_exports_the_csv(
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert {row["person_id"]: row["name"] for row in rows} == {
         "miner-001": "Li Wei",
+        "miner-002": "Zhang Min",
         "miner-003": "Wang Fang",
         "": "(not in your scope)",
     }
     viewed = mine.http.get("/api/v1/audit", params={"action": "rescue_list.viewed"})
     assert viewed.status_code == 200, viewed.text
     assert {entry["payload"]["format"] for entry in viewed.json() if entry["actor"] == "sup-a"} == {"json", "csv"}
+
+    # a newer critical headcount alert (Li Wei out at the gate, his tag still below) comes after "not accounted for"
+    now = datetime.now(UTC)
+    out = {"source": "face", "label": "identified", "device_id": "cam-surface-gate", "asset_id": "miner-001"}
+    post_events(mine, [out | {"t": now.isoformat(), "event_id": "li-wei-out", "attributes": {"direction": "out"}}])
+    send_fix(mine, tag_fix("main_roadway", now + timedelta(seconds=1), ZoneGraph.from_site(load_site())))
+    expect(page.locator('#people-alerts [data-rule="headcount.tag_left_behind"]')).to_contain_text("Li Wei")
+    expect(alerts.first).to_have_attribute("data-rule", "headcount.not_accounted_for")
 
 
 def test_the_people_view_follows_a_gate_passage_out_live(page: Page, mine: Mine, underground) -> None:
