@@ -8,13 +8,18 @@ Never ``playwright install``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from local_service import local_service
+from mineguard.mine.graph import ZoneGraph
+from mineguard.services.twin.motion import generate_accel
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -43,9 +48,10 @@ class Mine:
     passwords: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def mine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mine]:
-    with local_service(tmp_path_factory.mktemp("dashboard")) as service, httpx.Client(base_url=service.url) as http:
+@contextmanager
+def running_mine(folder: Path, **settings) -> Iterator[Mine]:
+    """The service (``settings`` override its Settings) with the test users, the face gateway and tag-0001 paired."""
+    with local_service(folder, **settings) as service, httpx.Client(base_url=service.url) as http:
         login = {"username": service.username, "password": service.password}
         token = http.post("/api/v1/auth/token", json=login).json()["access_token"]
         http.headers["Authorization"] = f"Bearer {token}"
@@ -61,6 +67,12 @@ def mine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mine]:
             http,
             {"X-Gateway-Id": "gw-faces", "X-Gateway-Secret": secret},
         )
+
+
+@pytest.fixture(scope="module")
+def mine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mine]:
+    with running_mine(tmp_path_factory.mktemp("dashboard")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +99,25 @@ def page(browser) -> Iterator:
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the views' screenshots go (test artefacts, kept with pytest's tmp folders)."""
     return tmp_path_factory.mktemp("screenshots")
+
+
+def log_in(page, mine: Mine, username: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(mine.url)  # / redirects to /dashboard/
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+
+
+def as_role(page, mine: Mine, role: str) -> None:
+    log_in(page, mine, USERS[role]["username"], USERS[role]["password"])
+
+
+def tag_fix(zone: str, t: datetime, graph: ZoneGraph, barcode: str = BARCODE) -> dict:
+    """A gateway reading: the tag ``barcode`` halfway along ``zone`` at ``t``, walking."""
+    x, y, z = graph.point_along(zone, 0.5)
+    accel = np.round(generate_accel("walking", seconds=8.4, rate_hz=25.0, seed=int(t.timestamp())), 4).tolist()
+    fix = {"barcode": barcode, "t": t.isoformat(), "x_m": x, "y_m": y, "z_m": z}
+    return fix | {"accel_g": accel, "rate_hz": 25.0}

@@ -13,27 +13,14 @@ import pytest
 
 from mineguard.mine.graph import ZoneGraph
 from mineguard.mine.site import load_site
-from mineguard.services.twin.motion import generate_accel
 from service_inputs import methane_rise
 
-from .conftest import USERS, Mine, require_browser
+from .conftest import USERS, Mine, as_role, log_in, require_browser, tag_fix
 
 require_browser()
 from playwright.sync_api import Page, expect  # noqa: E402  (after the skip: it may be missing)
 
 JPEG = cv2.imencode(".jpg", np.full((120, 160, 3), (40, 90, 160), np.uint8))[1].tobytes()
-
-
-def log_in(page: Page, mine: Mine, username: str, password: str) -> None:
-    page.goto(mine.url)  # / redirects to /dashboard/
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#live")).to_have_attribute("data-state", "live")
-
-
-def as_role(page: Page, mine: Mine, role: str) -> None:
-    log_in(page, mine, USERS[role]["username"], USERS[role]["password"])
 
 
 def post_readings(mine: Mine, readings: list[dict]) -> None:
@@ -139,13 +126,6 @@ def test_alert_shows_the_camera_snapshot(page: Page, mine: Mine, screenshots) ->
     expect(image).to_have_attribute("src", re.compile(r"^blob:"))
     assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 160
     page.screenshot(path=screenshots / "alerts-evidence.png")
-
-
-def tag_fix(zone: str, t: datetime, graph: ZoneGraph) -> dict:
-    x, y, z = graph.point_along(zone, 0.5)
-    accel = np.round(generate_accel("walking", seconds=8.4, rate_hz=25.0, seed=int(t.timestamp())), 4).tolist()
-    fix = {"barcode": "6901234500011", "t": t.isoformat(), "x_m": x, "y_m": y, "z_m": z}
-    return fix | {"accel_g": accel, "rate_hz": 25.0}
 
 
 @pytest.mark.parametrize("zones", [("pit_bottom", "main_roadway")])

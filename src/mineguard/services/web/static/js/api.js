@@ -50,6 +50,12 @@ export const api = {
   },
   /** A file behind the bearer token (camera evidence), as an object URL the caller revokes. */
   blobUrl: async (path) => URL.createObjectURL(await (await call("GET", path.replace(/^\/api\/v1/, ""))).blob()),
+  /** A download behind the bearer token (the rescue list's CSV): an object URL and the server's file name. */
+  download: async (path) => {
+    const response = await call("GET", path);
+    const filename = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1];
+    return { url: URL.createObjectURL(await response.blob()), filename };
+  },
 };
 
 export async function logIn(username, password) {

@@ -2,7 +2,9 @@
 
 import { ApiError, api, logIn, logOut, session } from "./api.js";
 import { AlertsView } from "./alerts.js";
+import { CamerasView } from "./cameras.js";
 import { MapView } from "./map.js";
+import { PeopleView } from "./people.js";
 import { LiveStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,11 +17,15 @@ function showView(name) {
     button.setAttribute("aria-current", button.dataset.view === name ? "page" : "false");
   }
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
+  running?.views.people.show(name === "people");
+  running?.views.cameras.show(name === "cameras");
 }
 
 function showLogin(message = "") {
   running?.stream.close();
   running?.views.alerts.stop();
+  running?.views.people.stop();
+  running?.views.cameras.stop();
   running = null;
   $("login").hidden = false;
   $("nav").hidden = true;
@@ -35,10 +41,18 @@ async function start(me) {
   $("who").hidden = false;
   $("user").textContent = `${me.username} · ${ROLE_NAMES[me.role] ?? me.role}`;
   document.body.dataset.role = me.role;
-  const views = { alerts: new AlertsView(me), map: new MapView() };
-  const resync = () => Promise.all([views.alerts.load(), views.map.load()]).catch(report);
+  const views = { alerts: new AlertsView(me), map: new MapView(), people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
+  const resync = () => {
+    views.people.resync();
+    views.cameras.resync();
+    return Promise.all([views.alerts.load(), views.map.load()]).catch(report);
+  };
   const stream = new LiveStream(session.token, {
-    onEvent: (event) => Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report),
+    onEvent: (event) => {
+      views.people.onEvent(event);
+      views.cameras.onEvent(event);
+      return Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report);
+    },
     onStatus: (text) => {
       $("live").textContent = text;
       $("live").dataset.state = text === "live" ? "live" : "offline";

@@ -27,8 +27,11 @@ export function countdown(isoTime, now = Date.now()) {
   return seconds >= 0 ? text : `overdue ${text}`;
 }
 
+/** The clock time of ``isoTime``, with its date when that is not today (a miner seen yesterday). */
 export function timeOf(isoTime) {
-  return isoTime ? new Date(isoTime).toLocaleTimeString() : "—";
+  if (!isoTime) return "—";
+  const time = new Date(isoTime);
+  return time.toDateString() === new Date().toDateString() ? time.toLocaleTimeString() : time.toLocaleString();
 }
 
 /** An element with text (never innerHTML: everything shown came from the network). */
