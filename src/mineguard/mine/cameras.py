@@ -32,6 +32,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mineguard.mine.events import LABEL_PATTERN
+from mineguard.mine.names import named_twice
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
@@ -101,8 +102,7 @@ class CameraView(_Strict):
     @field_validator("regions")
     @classmethod
     def _unique_names(cls, regions: list[RegionConfig]) -> list[RegionConfig]:
-        names = [r.name for r in regions]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = named_twice(r.name for r in regions)
         if twice:
             raise ValueError(f"region name(s) {', '.join(twice)} used twice — give each region its own name")
         return regions

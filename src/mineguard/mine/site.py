@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mineguard.mine.cameras import CameraView
 from mineguard.mine.headcount import HeadcountConfig
+from mineguard.mine.names import named_twice
 from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
 from mineguard.mine.shifts import ShiftConfig
 
@@ -157,8 +158,7 @@ class SiteConfig(_Strict):
     @field_validator("shifts")
     @classmethod
     def _unique_shift_names(cls, shifts: list[ShiftConfig]) -> list[ShiftConfig]:
-        names = [shift.name for shift in shifts]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        twice = named_twice(shift.name for shift in shifts)
         if twice:
             raise ValueError(f"shift name(s) {', '.join(twice)} used twice — give each shift its own name")
         return shifts
