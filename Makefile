@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
-DEMO_ARGS ?= --duration 80 --speed 2 --port 8000
+DEMO_ARGS ?= --duration 80 --speed 2 --port 8000 --open
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

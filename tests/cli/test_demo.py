@@ -142,3 +142,36 @@ def test_bad_options_get_a_clear_error(capsys) -> None:
     assert "duration must be > 0" in capsys.readouterr().err
     assert main(["demo", "--duration", "5", "--speed", "-1"]) == 2
     assert "speed must be > 0" in capsys.readouterr().err
+
+
+def test_open_dashboard_says_where_to_go_without_a_browser(monkeypatch, capsys) -> None:
+    import webbrowser
+
+    from mineguard.cli import demo
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, new=0: opened.append(url) or False)
+    demo.open_dashboard("http://127.0.0.1:8000/dashboard/")
+    assert opened == ["http://127.0.0.1:8000/dashboard/"]
+    assert "open http://127.0.0.1:8000/dashboard/ yourself" in capsys.readouterr().err
+
+    monkeypatch.setattr(webbrowser, "open", lambda url, new=0: True)
+    demo.open_dashboard("http://127.0.0.1:8000/dashboard/")
+    assert capsys.readouterr().err == ""
+
+
+def test_stay_up_serves_until_ctrl_c(monkeypatch, capsys) -> None:
+    from mineguard.cli import demo
+
+    naps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo.time, "sleep", sleep)
+    demo.stay_up("http://127.0.0.1:8000/dashboard/")
+    err = capsys.readouterr().err
+    assert len(naps) == 2
+    assert "stays up at http://127.0.0.1:8000/dashboard/" in err and "stopped" in err

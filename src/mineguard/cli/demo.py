@@ -12,6 +12,11 @@ When the scenario file has a ``demo_shift``, the service runs on a per-run copy 
 whose shifts are that one short shift, ending during the run (:mod:`mineguard.sim.demo_site`), and
 the headcount is checked every ``DEMO_HEADCOUNT_CHECK_S``: who is still underground at its end
 raises "miner not accounted for". The site file itself is never changed.
+
+The dashboard's address is printed as soon as the service is up; ``--open`` (``make demo``) also
+opens it in the user's browser (``webbrowser``; on a machine without one the address is all there
+is), and ``--stay`` keeps the service and its dashboard up after the run until Ctrl-C, so the
+alerts, the map and the rescue list can be looked at after the summary.
 """
 
 from __future__ import annotations
@@ -96,11 +101,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "set MINEGUARD_ADMIN_PASSWORD, or leave out --database-url for a fresh database"
             )
         with serving(app, HOST, port):
-            if args.port is not None:
+            if args.port is not None or args.open:
                 if app.state.admin_password:
                     print(f"super-manager '{settings.admin_username}' password: {password!r}", file=sys.stderr)
                 print(f"MineGuard API on http://{HOST}:{port} (docs at /docs)", file=sys.stderr)
-                print(f"dashboard: http://{HOST}:{port}/dashboard/", file=sys.stderr)
+            dashboard = f"http://{HOST}:{port}/dashboard/"
+            print(f"dashboard: {dashboard}", file=sys.stderr)
+            if args.open:
+                open_dashboard(dashboard)
             print(f"database {database_url}", file=sys.stderr)
             with ServiceClient(f"http://{HOST}:{port}", settings.admin_username, password) as client:
                 try:
@@ -117,11 +125,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 finally:
                     if box is not None:
                         print(camera_summary(box.stop(), client.alerts()))
-                return code
+            if args.stay:
+                stay_up(dashboard)
+            return code
     finally:
         if workdir is not None:
             workdir.cleanup()
         sitedir.cleanup()
+
+
+def open_dashboard(url: str) -> None:
+    """Open the dashboard in the user's browser; a machine without one gets the address only."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print(f"no web browser found here: open {url} yourself", file=sys.stderr)
+
+
+def stay_up(url: str) -> None:
+    """Keep serving (the caller holds the server) until Ctrl-C."""
+    print(f"the run is over; the dashboard stays up at {url} — Ctrl-C to stop", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
 
 
 def demo_site(site: Path | None, sim, folder: Path, speed: float):
@@ -198,5 +230,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--database-url", help="sqlite:///file.db or postgresql://... (default: a fresh temporary SQLite)")
     p.add_argument("--mqtt", type=host_port, metavar="HOST:PORT", help="readings over this MQTT broker (default: bus)")
     p.add_argument("--no-camera", action="store_true", help="leave out the demo camera (the bundled clip and model)")
+    p.add_argument("--open", action="store_true", help="open the dashboard in the browser once the service is up")
+    p.add_argument("--stay", action="store_true", help="keep the service and dashboard up after the run, until Ctrl-C")
     add_run_options(p)
     p.set_defaults(func=cmd_demo)
