@@ -37,6 +37,7 @@ from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.observability.metrics import ServiceMetrics
 from mineguard.services.settings import Settings
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
@@ -81,9 +82,11 @@ class ServiceRuntime:
         *,
         on_alert: Callable[[AlertChange], None],
         refusals: Startable | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.settings, self.booted, self.models = settings, booted, models
         self.on_alert, self.refusals = on_alert, refusals
+        self.metrics = metrics or ServiceMetrics()
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
@@ -98,6 +101,7 @@ class ServiceRuntime:
             on_report=lambda report: self.pipeline.observe_readings(report.accepted),
             cleanser=self.cleanser,
         )
+        self._watch_ingest()
         ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
         self.tickers = (  # started in this order and stopped in this order
             Ticker(lambda: self.pipeline.tick(utc_now()), settings.tick_s),
@@ -109,8 +113,25 @@ class ServiceRuntime:
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
         )
 
+    def _watch_ingest(self) -> None:
+        """The ingest worker's totals and queue in ``/metrics``."""
+        self.metrics.count_ingest(self.ingest.source, self.ingest.totals)
+        status = self.ingest.status
+        self.metrics.gauge("mineguard_ingest_waiting", "Readings received and not yet stored", lambda: status().waiting)
+        self.metrics.gauge(
+            "mineguard_ingest_lag_seconds",
+            "How long the oldest unstored reading has waited",
+            lambda: status().lag_s or 0.0,
+        )
+        self.metrics.gauge(
+            "mineguard_ingest_failures_in_a_row",
+            "Failed attempts to store since the last success",
+            lambda: status().consecutive_failures,
+        )
+
     def on_change(self, change: AlertChange) -> None:
-        """Every alert change: its similar past incidents, ``on_alert``, then the notifiers (never blocks)."""
+        """Every alert change: counted, its similar past incidents, ``on_alert``, then the notifiers (never blocks)."""
+        self.metrics.alert(change)
         if self.models.evidence is not None:
             self.models.evidence.attach(self.booted.sessions, change)  # never raises
         self.on_alert(change)
@@ -163,7 +184,9 @@ class ServiceRuntime:
             self.on_change(change)
 
     def _risk_round(self) -> None:
-        for change in check_risk(self.booted.sessions, utc_now(), model=self.models.risk):
+        with self.metrics.timed("risk"):
+            changes = check_risk(self.booted.sessions, utc_now(), model=self.models.risk)
+        for change in changes:
             self.on_change(change)
 
 

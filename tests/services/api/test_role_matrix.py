@@ -19,6 +19,9 @@ T = "2026-11-22T06:00:00Z"
 MATRIX = [
     ("POST", "/api/v1/auth/token", "/api/v1/auth/token", {"username": "admin", "password": "x"}, PUBLIC),
     ("GET", "/api/v1/health", "/api/v1/health", None, PUBLIC),
+    ("GET", "/healthz", "/healthz", None, PUBLIC),
+    ("GET", "/readyz", "/readyz", None, PUBLIC),
+    ("GET", "/metrics", "/metrics", None, PUBLIC),
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
     ("GET", "/api/v1/auth/me", "/api/v1/auth/me", None, ALL),
     ("GET", "/api/v1/users", "/api/v1/users", None, SUPER),

@@ -14,7 +14,8 @@ from mineguard.services.auth.throttle import LoginGuard
 from mineguard.services.events import EventHub
 from mineguard.services.ingest.broker_check import StartupCheck
 from mineguard.services.ingest.bus import Communicator
-from mineguard.services.ingest.worker import IngestWorker
+from mineguard.services.ingest.worker import IngestTotals, IngestWorker
+from mineguard.services.observability.metrics import ServiceMetrics
 from mineguard.services.settings import Settings
 from mineguard.services.twin.proximity import ApproachTracker
 from mineguard.warning.sensing.live import LiveCleanser
@@ -34,6 +35,8 @@ class ServiceContext:
     cleanser: LiveCleanser | None = None  # the one live cleanser (ServiceRuntime's), shared with the ingest worker
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
     approach: ApproachTracker = field(default_factory=ApproachTracker)  # people's recent fixes, for closing speeds
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # GET /metrics
+    http_totals: IngestTotals = field(default_factory=IngestTotals)  # readings that came as HTTP batches
     streams: OpenStreams = field(init=False)  # the open live streams, closed when their token goes
     logins: LoginGuard = field(init=False)  # failed-login back-off and the bound on concurrent password checks
 

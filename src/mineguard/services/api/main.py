@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from mineguard import __version__
@@ -25,6 +26,7 @@ from mineguard.services.api.routes import (
     gateways,
     health,
     help,
+    probes,
     readings,
     rescue,
     rules,
@@ -38,6 +40,7 @@ from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
 from mineguard.services.lifecycle import Models, ServiceRuntime
+from mineguard.services.observability import HttpMetrics, SecurityHeaders
 from mineguard.services.settings import Settings
 from mineguard.services.twin.proximity import ApproachTracker
 from mineguard.services.web.dashboard import mount_dashboard
@@ -83,11 +86,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         approach=ApproachTracker(booted.proximity),
     )
     refusals = RefusalLog(ctx.sessions)  # oversized ingest bodies, kept as rejects
+    ctx.metrics.count_ingest("http", ctx.http_totals)
+    ctx.metrics.gauge(
+        "mineguard_stream_subscribers", "Open live streams (dashboards)", lambda: ctx.hub.subscriber_count
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(
-            settings, booted, models, on_alert=lambda change: ctx.hub.publish(alert_event(change)), refusals=refusals
+            settings,
+            booted,
+            models,
+            on_alert=lambda change: ctx.hub.publish(alert_event(change)),
+            refusals=refusals,
+            metrics=ctx.metrics,
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
         ctx.cleanser = runtime.cleanser
@@ -108,7 +120,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, on_refused=refusals)
-    for module in (health, *ROUTERS):
+    app.add_middleware(HttpMetrics, metrics=ctx.metrics)
+    if settings.cors_origins:  # closed by default: no other origin's page may call the API from a browser
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(SecurityHeaders)  # outermost: refusals by the other middleware carry the headers too
+    for module in (health, probes, *ROUTERS):
         declare_error_responses(module.router)
         app.include_router(module.router)
         refusals.watch(module.router.routes)

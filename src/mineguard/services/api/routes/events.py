@@ -51,6 +51,8 @@ def post_events(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender
     if isinstance(items, Rejection):
         return refuse_batch(unit, sender, items, now=now)
     report = store_events(unit.session, items, source=sender.source, now=now, max_skew_s=unit.ctx.settings.max_skew_s)
+    refused = {r.index for r in report.rejected}
+    unit.ctx.metrics.events([item for i, item in enumerate(items) if i not in refused and isinstance(item, dict)])
     scopes = stream_scopes(unit.session, (event.asset_id for event in report.accepted))
     for event in report.accepted:
         unit.emit(

@@ -26,7 +26,7 @@ from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
 from mineguard.services.events import TwinEvent
 from mineguard.services.ingest.schema import MAX_BATCH, Reading
-from mineguard.services.ingest.store import ingest
+from mineguard.services.ingest.store import IngestReport, ingest
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
@@ -51,6 +51,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     now = utc_now()
     batch = parse_batch(body, max_batch=MAX_BATCH)
     if isinstance(batch, Rejection):
+        unit.ctx.http_totals.add(IngestReport(), [batch])
         return refuse_batch(unit, sender, batch, now=now)
     report = ingest(
         unit.session,
@@ -60,6 +61,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
         max_skew_s=unit.ctx.settings.max_skew_s,
         cleanser=unit.ctx.cleanser,
     )
+    unit.ctx.http_totals.add(report, [])
     for device_id, state in report.live.items():
         unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
     if unit.ctx.pipeline is not None and report.accepted:
