@@ -36,7 +36,7 @@ from mineguard.services.api.routes import (
 )
 from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
-from mineguard.services.events import EventHub
+from mineguard.services.events import EventHub, publish_readings
 from mineguard.services.lifecycle import Models, ServiceRuntime
 from mineguard.services.settings import Settings
 from mineguard.services.twin.proximity import ApproachTracker
@@ -87,7 +87,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(
-            settings, booted, models, on_alert=lambda change: ctx.hub.publish(alert_event(change)), refusals=refusals
+            settings,
+            booted,
+            models,
+            on_alert=lambda change: ctx.hub.publish(alert_event(change)),
+            on_live=lambda live: publish_readings(ctx.hub, live),
+            refusals=refusals,
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
         ctx.cleanser = runtime.cleanser
