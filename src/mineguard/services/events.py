@@ -35,6 +35,18 @@ class TwinEvent:
         return body
 
 
+def reading_event(device_id: str, state: dict[str, Any]) -> TwinEvent:
+    """``device.reading``: a device's new live state (its newest reading: ``value``, ``unit``, ``t``, ``seq``),
+    for the roles that may read devices, whichever way the reading came (HTTP or the bus / MQTT)."""
+    return TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW)
+
+
+def publish_readings(hub: EventHub, live: dict[str, dict[str, Any]]) -> None:
+    """A ``device.reading`` per device of ``live`` (device id -> new live state, ``IngestReport.live``)."""
+    for device_id, state in live.items():
+        hub.publish(reading_event(device_id, state))
+
+
 @dataclass(frozen=True)
 class Viewer:
     role: Role

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
@@ -35,6 +35,7 @@ from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
+from mineguard.services.ingest.store import IngestReport
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.observability.metrics import ServiceMetrics
@@ -71,7 +72,10 @@ class ServiceRuntime:
 
     ``on_alert`` is what the caller does with every alert change after the incident evidence is
     attached and before the notifiers get it (the API publishes it on the live stream).
-    ``refusals`` is the API's log of refused ingest bodies: started first, stopped after ingest.
+    ``on_live`` gets the new live state of each device (device id -> newest reading) of every batch
+    the ingest worker stores, after its commit (the API publishes them on the live stream, as the
+    HTTP ingest route does). ``refusals`` is the API's log of refused ingest bodies: started first,
+    stopped after ingest.
     """
 
     def __init__(
@@ -81,11 +85,12 @@ class ServiceRuntime:
         models: Models,
         *,
         on_alert: Callable[[AlertChange], None],
+        on_live: Callable[[dict[str, dict[str, Any]]], None] | None = None,
         refusals: Startable | None = None,
         metrics: ServiceMetrics | None = None,
     ) -> None:
         self.settings, self.booted, self.models = settings, booted, models
-        self.on_alert, self.refusals = on_alert, refusals
+        self.on_alert, self.on_live, self.refusals = on_alert, on_live, refusals
         self.metrics = metrics or ServiceMetrics()
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
@@ -98,7 +103,7 @@ class ServiceRuntime:
             site_id=booted.site_id,
             source="mqtt" if settings.mqtt_url else "bus",
             max_skew_s=settings.max_skew_s,
-            on_report=lambda report: self.pipeline.observe_readings(report.accepted),
+            on_report=self._on_ingested,
             cleanser=self.cleanser,
         )
         self._watch_ingest()
@@ -137,6 +142,12 @@ class ServiceRuntime:
         self.on_alert(change)
         if self.dispatcher is not None:
             self.dispatcher.submit_change(change, utc_now())  # returns at once; delivery is in the background
+
+    def _on_ingested(self, report: IngestReport) -> None:
+        """A batch the ingest worker stored: the devices' new live states out, the readings to the rules."""
+        if self.on_live is not None and report.live:
+            self.on_live(report.live)
+        self.pipeline.observe_readings(report.accepted)
 
     def start(self) -> None:
         if self.broker_check is not None:

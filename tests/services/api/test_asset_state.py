@@ -36,6 +36,9 @@ def test_a_machines_state_and_its_history_from_its_sensors(api: Api) -> None:
             "unit": "degF",
         },
     )
+    sensors = api.call("supervisor", "GET", "/api/v1/devices", params={"kind": "sensor"}).json()
+    mounted = {d["id"]: d["asset_id"] for d in sensors if d["asset_id"] == "belt-b1"}
+    assert mounted == {"belt-b1-run": "belt-b1", "belt-b1-bearing": "belt-b1", "vib-belt-drive": "belt-b1"}
     state = api.call("supervisor", "GET", "/api/v1/assets/belt-b1/state")
     assert state.status_code == 200, state.text
     body = state.json()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import timedelta
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from mineguard.mine.roles import Role
 from mineguard.services.events import TwinEvent, Viewer
+from mineguard.services.ingest.bus import topic_for
+from mineguard.services.storage.types import utc_now
 
 BODY = {"t": "2026-11-22T06:00:00Z", "x_m": 400, "y_m": 0, "z_m": -400}
 
@@ -147,3 +151,23 @@ def test_a_valid_token_keeps_streaming_past_rechecks(api) -> None:
         assert api.call("manager", "POST", "/api/v1/assets/miner-002/position", json=BODY).status_code == 201
         message = receive_within(ws, 5)
         assert message["type"] == "websocket.send" and "miner-002" in message["text"]
+
+
+def test_a_reading_from_the_bus_reaches_the_stream_as_device_reading(api) -> None:
+    """Readings the ingest worker stores (the bus here; MQTT takes the same path) are published live like
+    the HTTP route's, to the roles that may read devices only."""
+    ctx = api.client.app.state.ctx
+    t = utc_now().replace(microsecond=0) - timedelta(seconds=2)
+    payload = {"device_id": "co-belt", "kind": "co", "seq": 7, "t": t.isoformat(), "value": 12.5, "unit": "ppm"}
+    with (
+        api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['operator']}") as op_ws,
+        api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['supervisor']}") as sup_ws,
+    ):
+        assert op_ws.receive_json()["type"] == sup_ws.receive_json()["type"] == "stream.hello"
+        ctx.bus.publish(topic_for(ctx.site_id, "co-belt", "co"), json.dumps(payload).encode())
+        event = json.loads(receive_within(sup_ws, 5)["text"])  # TimeoutError, not a hang, if it never comes
+        assert event["type"] == "device.reading"
+        assert event["data"] == {"device_id": "co-belt", "value": 12.5, "unit": "ppm", "t": t.isoformat(), "seq": 7}
+        # the operator may not read devices (view_crew): his next message is the position below, not the reading
+        assert api.call("manager", "POST", "/api/v1/assets/miner-001/position", json=BODY).status_code == 201
+        assert json.loads(receive_within(op_ws, 5)["text"])["type"] == "asset.position"

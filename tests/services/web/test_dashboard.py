@@ -143,7 +143,7 @@ def test_a_person_moves_on_the_map_after_a_tag_fix(page: Page, mine: Mine, scree
         sent = mine.http.post("/api/v1/gateways/gw-faces/readings", json={"readings": [fix]}, headers=secret)
         assert sent.status_code == 200, sent.text
         expect(dot).to_have_attribute("data-zone", zone)
-        xs.append(float(dot.locator("circle").get_attribute("cx")))
+        xs.append(float(dot.get_attribute("data-x")))
     assert xs[1] > xs[0]  # east along the main roadway
     dot.click()
     expect(page.locator("#map-detail")).to_contain_text("Li Wei")

@@ -38,7 +38,7 @@ from mineguard.services.api.routes import (
 )
 from mineguard.services.api.routes.alerts import alert_event
 from mineguard.services.bootstrap import bootstrap
-from mineguard.services.events import EventHub
+from mineguard.services.events import EventHub, publish_readings
 from mineguard.services.lifecycle import Models, ServiceRuntime
 from mineguard.services.observability import HttpMetrics, SecurityHeaders
 from mineguard.services.settings import Settings
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             booted,
             models,
             on_alert=lambda change: ctx.hub.publish(alert_event(change)),
+            on_live=lambda live: publish_readings(ctx.hub, live),
             refusals=refusals,
             metrics=ctx.metrics,
         )

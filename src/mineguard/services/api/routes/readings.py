@@ -24,7 +24,7 @@ from mineguard.services.api.refusals import INGEST
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
-from mineguard.services.events import TwinEvent
+from mineguard.services.events import reading_event
 from mineguard.services.ingest.schema import MAX_BATCH, Reading
 from mineguard.services.ingest.store import IngestReport, ingest
 from mineguard.services.ingest.validate import Rejection, RejectReason, parse_batch
@@ -63,7 +63,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     )
     unit.ctx.http_totals.add(report, [])
     for device_id, state in report.live.items():
-        unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
+        unit.emit(reading_event(device_id, state))
     if unit.ctx.pipeline is not None and report.accepted:
         unit.after(lambda: unit.ctx.pipeline.observe_readings(report.accepted))
     return report.to_json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from mineguard.services.api.schemas.common import TrackedOut
 
 
@@ -10,3 +12,4 @@ class DeviceOut(TrackedOut):
     unit: str | None
     barcode: str | None
     paired_asset_id: str | None
+    asset_id: str | None = Field(description="the machine the sensor is mounted on (its readings are its state)")

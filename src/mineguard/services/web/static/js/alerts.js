@@ -1,7 +1,10 @@
-// The alerts view: every alert the role may see, by severity, kept live from the stream; the chosen
-// alert's evidence, and acknowledge / resolve offered only to roles whose permissions allow it.
+// The alerts view: every alert the role may see, by severity, kept live from the stream, each open one
+// with its escalation deadline counting down; the chosen alert's evidence bundle (js/evidence.js),
+// and acknowledge / resolve offered only to roles whose permissions allow it.
 
+import { inputPairs } from "./alert_inputs.js";
 import { api } from "./api.js";
+import { ruleThatFired, readingsAround, similarIncidents } from "./evidence.js";
 import { countdown, definitionList, el, severityOf, stateOf, timeOf } from "./format.js";
 
 const REASONS = [
@@ -16,8 +19,10 @@ function order(a, b) {
 }
 
 export class AlertsView {
-  constructor(me) {
+  /** @param {(alerts: object[]) => void} onChange told the whole list after every change (the map's sensor levels) */
+  constructor(me, onChange = () => {}) {
     this.permissions = new Set(me.permissions);
+    this.onChange = onChange;
     this.alerts = new Map();
     this.selected = null;
     this.objectUrls = [];
@@ -54,6 +59,7 @@ export class AlertsView {
     const open = alerts.filter((alert) => alert.state !== "resolved").length;
     document.getElementById("alert-count").textContent = `(${open} active)`;
     this.tick();
+    this.onChange(alerts);
   }
 
   item(alert) {
@@ -101,7 +107,7 @@ export class AlertsView {
     const severity = severityOf(alert.severity);
     const state = stateOf(alert);
     const evidence = alert.evidence ?? {};
-    const inputs = Object.entries(evidence.inputs ?? {});
+    const inputs = inputPairs(alert);
     this.detail.replaceChildren(
       el("h3", {}, el("span", { "aria-hidden": "true" }, `${severity.icon} `), `${severity.label}: ${alert.title}`),
       el("p", { class: "message" }, alert.message),
@@ -110,13 +116,15 @@ export class AlertsView {
         ["Zone", alert.zone_id],
         ["Opened", timeOf(alert.opened_at)],
         ["Escalation", alert.next_escalation_at && alert.state === "open" ? el("span", { "data-deadline": alert.next_escalation_at }, "") : "no deadline"],
-        ["Rule that fired", el("code", { class: "rule" }, alert.rule_id)],
       ]),
+      ruleThatFired(alert),
       el("h4", {}, "Inputs"),
       inputs.length
         ? el("ul", { class: "inputs" }, inputs.map(([signal, source]) => el("li", {}, el("code", {}, signal), " ← ", source)))
         : el("p", { class: "empty" }, "No inputs recorded."),
+      readingsAround(alert, this.permissions),
       this.media(evidence.media ?? []),
+      similarIncidents(evidence.similar_incidents ?? []),
       this.actions(alert),
     );
     this.tick();

@@ -41,7 +41,8 @@ async function start(me) {
   $("who").hidden = false;
   $("user").textContent = `${me.username} · ${ROLE_NAMES[me.role] ?? me.role}`;
   document.body.dataset.role = me.role;
-  const views = { alerts: new AlertsView(me), map: new MapView(), people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
+  const map = new MapView(me);
+  const views = { alerts: new AlertsView(me, (alerts) => map.setAlerts(alerts)), map, people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
   const resync = () => {
     views.people.resync();
     views.cameras.resync();

@@ -1,12 +1,20 @@
-// The mine map: an SVG plan view (x east, y north, metres) of the twin's zones, with people and
-// machines as dots that move when ``asset.position`` events arrive on the stream.
+// The mine map: an SVG plan view (x east, y north, metres) of the twin's zones with its sensors
+// (by level: the highest open alert that cites their readings; icon, word and value, never colour
+// alone), machines (running / stopped from their ``running`` sensor), cameras and people. Kept live
+// from the stream: ``asset.position`` moves people, ``device.reading`` updates values and machine
+// states. Pan and zoom (js/map_zoom.js); markers keep their size on screen at any zoom.
 
 import { api } from "./api.js";
-import { definitionList, el, timeOf } from "./format.js";
+import { citedDevices } from "./alert_inputs.js";
+import { severityOf } from "./format.js";
+import { MapDetail, RUN_STATE, valueText } from "./map_detail.js";
+import { PanZoom, ZOOM_STEP } from "./map_zoom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PAD_M = 40;
-
+export const MAY_READ_DEVICES = "view_crew";
+const NORMAL = { key: "ok", rank: 0, icon: "✓", label: "Normal" };
+const NO_READING = { key: "none", rank: -1, icon: "?", label: "No reading yet" };
 function svg(tag, attributes = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -17,9 +25,10 @@ function svg(tag, attributes = {}, ...children) {
 /** Plan-view point of a mine-grid point: north up (SVG y grows down). */
 const plan = ([x, y]) => [x, -y];
 
-function activate(node, handler) {
+function activate(node, label, handler) {
   node.setAttribute("tabindex", "0");
   node.setAttribute("role", "button");
+  node.setAttribute("aria-label", label);
   node.addEventListener("click", handler);
   node.addEventListener("keydown", (event) => {
     if (event.key === "Enter" || event.key === " ") {
@@ -30,29 +39,86 @@ function activate(node, handler) {
 }
 
 export class MapView {
-  constructor() {
-    this.root = document.getElementById("map");
-    this.detail = document.getElementById("map-detail");
+  constructor(me) {
+    const old = document.getElementById("map");
+    this.root = old.cloneNode(false); // a fresh element: no listeners left from an earlier login
+    old.replaceWith(this.root);
+    this.mayReadDevices = me.permissions.includes(MAY_READ_DEVICES);
     this.zones = new Map();
     this.assets = new Map();
-    this.selected = null;
+    this.devices = new Map();
+    this.levels = new Map(); // device id -> severity name of its highest open alert
+    this.unitsPerPixel = 1;
+    this.detail = new MapDetail(document.getElementById("map-detail"), this);
+    this.zoom = new PanZoom(this.root, (perPixel) => this.rescale(perPixel));
+    document.getElementById("map-zoom-in").onclick = () => this.zoom.zoomBy(ZOOM_STEP);
+    document.getElementById("map-zoom-out").onclick = () => this.zoom.zoomBy(1 / ZOOM_STEP);
+    document.getElementById("map-fit").onclick = () => this.zoom.fit();
+    document.getElementById("map-devices-denied").hidden = this.mayReadDevices;
   }
 
   async load() {
-    const [zones, assets] = await Promise.all([api.get("/zones"), api.get("/assets")]);
+    const [zones, assets, devices] = await Promise.all([
+      api.get("/zones"),
+      api.get("/assets"),
+      this.mayReadDevices ? api.get("/devices") : [],
+    ]);
     this.zones = new Map(zones.map((zone) => [zone.id, zone]));
     this.assets = new Map(assets.map((asset) => [asset.id, asset]));
+    this.devices = new Map(devices.filter((d) => d.kind === "sensor" || d.kind === "camera").map((d) => [d.id, d]));
     this.draw();
   }
 
+  /** The alerts view's list changed: sensors take the level of their highest open alert. */
+  setAlerts(alerts) {
+    const levels = new Map();
+    for (const alert of alerts) {
+      if (alert.state === "resolved") continue;
+      for (const id of citedDevices(alert)) {
+        if (severityOf(alert.severity).rank > severityOf(levels.get(id)).rank) levels.set(id, alert.severity);
+      }
+    }
+    this.levels = levels;
+    for (const device of this.devices.values()) if (device.kind === "sensor") this.placeSensor(device);
+  }
+
   onEvent(event) {
-    if (event.type !== "asset.position") return;
-    const { asset_id: id, x, y, z, zone_id: zoneId, t } = event.data;
+    if (event.type === "asset.position") this.moved(event.data);
+    else if (event.type === "device.reading") this.reading(event.data);
+  }
+
+  moved({ asset_id: id, x, y, z, zone_id: zoneId, t }) {
     const asset = this.assets.get(id) ?? { id, kind: "person", name: id, crew: null, state: {} };
     Object.assign(asset, { x, y, z, zone_id: zoneId, updated_at: t });
     this.assets.set(id, asset);
-    this.placeDot(asset);
-    if (this.selected === `asset:${id}`) this.showAsset(asset, false);
+    this.placeAsset(asset);
+    this.detail.changed(`asset:${id}`);
+  }
+
+  reading({ device_id: id, ...state }) {
+    const device = this.devices.get(id);
+    if (!device) return;
+    device.state = state;
+    device.updated_at = state.t;
+    if (device.kind === "sensor") this.placeSensor(device);
+    if (device.asset_id && this.assets.has(device.asset_id)) this.placeAsset(this.assets.get(device.asset_id));
+    this.detail.changed(`device:${id}`);
+  }
+
+  levelOf(device) {
+    const name = this.levels.get(device.id);
+    if (name) return { key: name, ...severityOf(name) };
+    return device.updated_at ? NORMAL : NO_READING;
+  }
+
+  /** A machine's ``running`` sensor, or undefined. */
+  runSensor(machine) {
+    return [...this.devices.values()].find((d) => d.asset_id === machine.id && d.sensor_kind === "running");
+  }
+
+  runState(machine) {
+    const value = this.runSensor(machine)?.state?.value;
+    return value === undefined || value === null ? "unknown" : Number(value) ? "running" : "stopped";
   }
 
   draw() {
@@ -60,93 +126,115 @@ export class MapView {
     const xs = points.map((p) => p[0]);
     const ys = points.map((p) => p[1]);
     const [x0, y0] = [Math.min(...xs) - PAD_M, Math.min(...ys) - PAD_M];
-    const [w, h] = [Math.max(...xs) - x0 + PAD_M, Math.max(...ys) - y0 + PAD_M];
-    this.root.setAttribute("viewBox", `${x0} ${y0} ${w} ${h}`);
-    this.zoneLayer = svg("g", { class: "zones" });
-    this.assetLayer = svg("g", { class: "assets" });
-    for (const zone of this.zones.values()) this.zoneLayer.append(this.zoneShape(zone));
-    this.root.replaceChildren(this.zoneLayer, this.assetLayer);
-    for (const asset of this.assets.values()) this.placeDot(asset);
+    this.layers = Object.fromEntries(["zones", "trail", "labels", "devices", "assets"].map((name) => [name, svg("g", { class: name })]));
+    this.root.replaceChildren(...Object.values(this.layers));
+    for (const zone of this.zones.values()) this.drawZone(zone);
+    for (const device of this.devices.values()) {
+      if (device.kind === "sensor") this.placeSensor(device);
+      else this.placeCamera(device);
+    }
+    for (const asset of this.assets.values()) this.placeAsset(asset);
+    this.zoom.setBase({ x: x0, y: y0, w: Math.max(...xs) - x0 + PAD_M, h: Math.max(...ys) - y0 + PAD_M });
   }
 
-  zoneShape(zone) {
+  drawZone(zone) {
     const points = zone.path.points.map(plan);
-    const group = svg(
-      "g",
-      { class: `zone kind-${zone.kind}${zone.danger ? " danger" : ""}`, "data-zone-id": zone.id },
-      svg("title", {}, `${zone.name} (${zone.kind})`),
-    );
-    group.setAttribute("aria-label", `Zone ${zone.name}, ${zone.kind}${zone.danger ? ", danger zone" : ""}`);
+    const group = svg("g", { class: `zone kind-${zone.kind}${zone.danger ? " danger" : ""}`, "data-zone-id": zone.id }, svg("title", {}, `${zone.name} (${zone.kind})`));
     const spread = Math.hypot(points.at(-1)[0] - points[0][0], points.at(-1)[1] - points[0][1]);
     if (points.length === 1 || spread < 1) {
-      group.append(svg("circle", { cx: points[0][0], cy: points[0][1], r: 9, class: "shaft" })); // vertical: a point in plan
+      group.append(this.marker("shaft-mark", points[0], svg("circle", { r: 8, class: "shaft" }))); // vertical: a point in plan
     } else {
       group.append(svg("polyline", { points: points.map((p) => p.join(",")).join(" ") }));
     }
+    activate(group, `Zone ${zone.name}, ${zone.kind}${zone.danger ? ", danger zone" : ""}`, () => this.detail.showZone(zone));
+    this.layers.zones.append(group);
     const [lx, ly] = points[Math.floor(points.length / 2)] ?? points[0];
-    group.append(svg("text", { x: lx + 6, y: ly - 8 }, zone.name));
-    activate(group, () => this.showZone(zone));
+    this.layers.labels.append(this.marker("zone-label", [lx, ly], svg("text", { x: 6, y: -8 }, zone.name)));
+  }
+
+  /** A person's recent fixes (oldest first) as a line on the map; [] takes it away. */
+  showTrail(fixes) {
+    const points = fixes.map((fix) => plan([fix.x, fix.y]).join(",")).join(" ");
+    this.layers?.trail.replaceChildren(...(fixes.length > 1 ? [svg("polyline", { points })] : []));
+  }
+
+  /** A group drawn around (0, 0) in screen pixels, placed at the plan point ``at``. */
+  marker(className, at, ...children) {
+    const group = svg("g", { class: `marker ${className}` }, ...children);
+    this.put(group, at);
     return group;
   }
 
-  placeDot(asset) {
-    if (asset.x === null || asset.x === undefined || !this.assetLayer) return;
-    const [cx, cy] = plan([asset.x, asset.y]);
-    let dot = this.assetLayer.querySelector(`[data-asset-id="${CSS.escape(asset.id)}"]`);
-    if (!dot) {
-      const shape = asset.kind === "person" ? svg("circle", { r: 7 }) : svg("rect", { width: 14, height: 14 });
-      dot = svg("g", { class: `dot ${asset.kind}`, "data-asset-id": asset.id }, svg("title", {}, asset.name), shape);
-      dot.setAttribute("aria-label", `${asset.kind} ${asset.name}`);
-      activate(dot, () => this.showAsset(this.assets.get(asset.id)));
-      this.assetLayer.append(dot);
-    }
-    const shape = dot.lastChild;
-    if (shape.tagName === "circle") {
-      shape.setAttribute("cx", cx);
-      shape.setAttribute("cy", cy);
-    } else {
-      shape.setAttribute("x", cx - 7);
-      shape.setAttribute("y", cy - 7);
-    }
-    dot.dataset.x = String(asset.x);
-    dot.dataset.y = String(asset.y);
-    dot.dataset.zone = asset.zone_id ?? "";
+  put(group, [px, py]) {
+    group.dataset.px = String(px);
+    group.dataset.py = String(py);
+    group.setAttribute("transform", `translate(${px} ${py}) scale(${this.unitsPerPixel})`);
   }
 
-  showZone(zone) {
-    this.selected = `zone:${zone.id}`;
-    const here = [...this.assets.values()].filter((asset) => asset.zone_id === zone.id);
-    this.detail.replaceChildren(
-      el("h3", {}, zone.name),
-      definitionList([
-        ["Zone id", zone.id],
-        ["Kind", zone.kind],
-        ["Danger zone", zone.danger ? "yes" : "no"],
-        ["Staff limit", zone.staff_limit],
-        ["Length", `${zone.length_m.toFixed(0)} m`],
-        ["Location", zone.location_name],
-        ["Procedure", zone.operating_procedure_id],
-      ]),
-      el("h4", {}, `Here now (${here.length})`),
-      el("ul", {}, here.map((asset) => el("li", {}, `${asset.name} (${asset.kind})`))),
-    );
-    this.detail.focus();
+  rescale(unitsPerPixel) {
+    this.unitsPerPixel = unitsPerPixel;
+    for (const group of this.root.querySelectorAll(".marker")) this.put(group, [Number(group.dataset.px), Number(group.dataset.py)]);
   }
 
-  showAsset(asset, focus = true) {
-    this.selected = `asset:${asset.id}`;
-    const position = asset.x === null ? "no fix yet" : `${asset.x.toFixed(1)}, ${asset.y.toFixed(1)}, ${asset.z.toFixed(1)} m`;
-    this.detail.replaceChildren(
-      el("h3", {}, asset.name),
-      definitionList([
-        ["Id", asset.id],
-        ["Kind", asset.kind],
-        ["Crew", asset.crew],
-        ["Zone", asset.zone_id],
-        ["Position (x, y, z)", position],
-        ["Last update", timeOf(asset.updated_at)],
-      ]),
-    );
-    if (focus) this.detail.focus();
+  /** The marker of ``selector`` in ``layer``, made by ``create`` the first time. */
+  find(layer, selector, create) {
+    let node = this.layers?.[layer].querySelector(selector);
+    if (!node && this.layers) {
+      node = create();
+      this.layers[layer].append(node);
+    }
+    return node;
+  }
+
+  placeSensor(device) {
+    if (device.x === null || device.x === undefined) return; // mounted on a machine: shown with it
+    const node = this.find("devices", `[data-device-id="${CSS.escape(device.id)}"]`, () => {
+      const group = this.marker("sensor", plan([device.x, device.y]), svg("title"), svg("path", { d: "M0,-7 L7,0 L0,7 L-7,0 Z" }), svg("text", { x: 10, y: 4 }));
+      group.dataset.deviceId = device.id;
+      activate(group, `sensor ${device.id}`, () => this.detail.showDevice(this.devices.get(device.id)));
+      return group;
+    });
+    if (!node) return;
+    const level = this.levelOf(device);
+    const value = valueText(device.state, device.unit ?? "");
+    node.setAttribute("class", `marker sensor lvl-${level.key}`);
+    node.dataset.level = level.key;
+    node.querySelector("text").textContent = level === NO_READING ? level.icon : `${level.icon} ${value}`;
+    node.querySelector("title").textContent = `${device.id} (${device.sensor_kind}): ${value} — ${level.label}`;
+    node.setAttribute("aria-label", `sensor ${device.id}, ${device.sensor_kind} ${value}, ${level.label}`);
+  }
+
+  placeCamera(device) {
+    if (device.x === null || device.x === undefined) return;
+    this.find("devices", `[data-device-id="${CSS.escape(device.id)}"]`, () => {
+      const body = [svg("rect", { x: -8, y: -5, width: 11, height: 10, rx: 2 }), svg("path", { d: "M3,-2 L9,-6 L9,6 L3,2 Z" })];
+      const group = this.marker("camera", plan([device.x, device.y]), svg("title", {}, `camera ${device.id}`), ...body);
+      group.dataset.deviceId = device.id;
+      activate(group, `camera ${device.id}`, () => this.detail.showDevice(this.devices.get(device.id)));
+      return group;
+    });
+  }
+
+  placeAsset(asset) {
+    if (asset.x === null || asset.x === undefined) return;
+    const node = this.find("assets", `[data-asset-id="${CSS.escape(asset.id)}"]`, () => {
+      const shape = asset.kind === "person" ? svg("circle", { r: 6 }) : svg("rect", { x: -7, y: -7, width: 14, height: 14 });
+      const group = this.marker(`dot ${asset.kind}`, plan([asset.x, asset.y]), svg("title", {}, asset.name), shape);
+      if (asset.kind === "machine") group.append(svg("text", { x: 10, y: 4 }));
+      group.dataset.assetId = asset.id;
+      activate(group, `${asset.kind} ${asset.name}`, () => this.detail.showAsset(this.assets.get(asset.id)));
+      return group;
+    });
+    if (!node) return;
+    this.put(node, plan([asset.x, asset.y]));
+    node.dataset.x = String(asset.x);
+    node.dataset.y = String(asset.y);
+    node.dataset.zone = asset.zone_id ?? "";
+    if (asset.kind !== "machine") return;
+    const run = this.runState(asset);
+    node.setAttribute("class", `marker dot ${asset.kind} run-${run}`);
+    node.dataset.run = run;
+    node.querySelector("text").textContent = run === "unknown" ? RUN_STATE[run].icon : `${RUN_STATE[run].icon} ${RUN_STATE[run].label}`;
+    node.setAttribute("aria-label", `${asset.kind} ${asset.name}, ${RUN_STATE[run].label}`);
   }
 }
