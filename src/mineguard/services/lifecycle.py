@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
@@ -35,6 +35,7 @@ from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
+from mineguard.services.ingest.store import IngestReport
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
@@ -81,9 +82,10 @@ class ServiceRuntime:
         *,
         on_alert: Callable[[AlertChange], None],
         refusals: Startable | None = None,
+        on_live: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     ) -> None:
         self.settings, self.booted, self.models = settings, booted, models
-        self.on_alert, self.refusals = on_alert, refusals
+        self.on_alert, self.refusals, self.on_live = on_alert, refusals, on_live
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
@@ -95,7 +97,7 @@ class ServiceRuntime:
             site_id=booted.site_id,
             source="mqtt" if settings.mqtt_url else "bus",
             max_skew_s=settings.max_skew_s,
-            on_report=lambda report: self.pipeline.observe_readings(report.accepted),
+            on_report=self._on_ingest,
             cleanser=self.cleanser,
         )
         ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
@@ -108,6 +110,12 @@ class ServiceRuntime:
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
         )
+
+    def _on_ingest(self, report: IngestReport) -> None:
+        """A batch the worker stored: its readings to the rules, the sensors' new live values to ``on_live``."""
+        self.pipeline.observe_readings(report.accepted)
+        if self.on_live is not None and report.live:
+            self.on_live(report.live)
 
     def on_change(self, change: AlertChange) -> None:
         """Every alert change: its similar past incidents, ``on_alert``, then the notifiers (never blocks)."""

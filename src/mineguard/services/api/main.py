@@ -29,12 +29,14 @@ from mineguard.services.api.routes import (
     rescue,
     rules,
     sensitivity,
+    sensors,
     stream,
     tags,
     users,
     zones,
 )
 from mineguard.services.api.routes.alerts import alert_event
+from mineguard.services.api.routes.readings import reading_events
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.events import EventHub
 from mineguard.services.lifecycle import Models, ServiceRuntime
@@ -53,6 +55,7 @@ ROUTERS = (
     devices,
     gateways,
     readings,
+    sensors,
     events,
     faces,
     tags,
@@ -81,13 +84,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         booted.graph,
         booted.site_id,
         approach=ApproachTracker(booted.proximity),
+        risk_model=models.risk,
     )
     refusals = RefusalLog(ctx.sessions)  # oversized ingest bodies, kept as rejects
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(
-            settings, booted, models, on_alert=lambda change: ctx.hub.publish(alert_event(change)), refusals=refusals
+            settings,
+            booted,
+            models,
+            on_alert=lambda change: ctx.hub.publish(alert_event(change)),
+            refusals=refusals,
+            on_live=lambda live: [ctx.hub.publish(event) for event in reading_events(live)],
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
         ctx.cleanser = runtime.cleanser

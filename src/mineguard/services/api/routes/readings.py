@@ -60,11 +60,19 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
         max_skew_s=unit.ctx.settings.max_skew_s,
         cleanser=unit.ctx.cleanser,
     )
-    for device_id, state in report.live.items():
-        unit.emit(TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW))
+    for event in reading_events(report.live):
+        unit.emit(event)
     if unit.ctx.pipeline is not None and report.accepted:
         unit.after(lambda: unit.ctx.pipeline.observe_readings(report.accepted))
     return report.to_json()
+
+
+def reading_events(live: dict[str, dict[str, Any]]) -> list[TwinEvent]:
+    """``device.reading`` stream events for the new live states of an ingest report (HTTP or MQTT alike)."""
+    return [
+        TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW)
+        for device_id, state in live.items()
+    ]
 
 
 @router.get("", response_model=list[ReadingOut], summary="One sensor's readings in a time window (oldest first)")
