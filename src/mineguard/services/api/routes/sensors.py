@@ -27,6 +27,7 @@ from mineguard.services.api.schemas.sensors import ForecastOut, SensorForecastOu
 from mineguard.services.auth.scope import visible_devices
 from mineguard.services.storage.models import Device, SensorReading, User, Zone
 from mineguard.services.storage.types import utc_now
+from mineguard.warning.sensing.checks import BAD_FLAGS
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 View = require(Permission.VIEW_CREW)
@@ -110,7 +111,11 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
     since = utc_now() - timedelta(seconds=model.window_s)
     rows = unit.session.execute(
         select(SensorReading.t, SensorReading.value)
-        .where(SensorReading.device_id == device_id, SensorReading.t >= since, SensorReading.flags == 0)
+        .where(
+            SensorReading.device_id == device_id,
+            SensorReading.t >= since,
+            SensorReading.flags.op("&")(int(BAD_FLAGS)) == 0,
+        )
         .order_by(SensorReading.t)
     ).all()
     limit = lines[0]
