@@ -10,10 +10,12 @@ from mineguard.services.storage.types import utc_now
 from .conftest import Api
 
 
-def _send(api: Api, device_id: str, kind: str, unit: str, values: list[float], *, step_s: float = 10.0) -> None:
+def _send(
+    api: Api, device_id: str, kind: str, unit: str, values: list[float], *, step_s: float = 10.0, seq: int = 1
+) -> None:
     start = utc_now() - timedelta(seconds=step_s * len(values))
     readings = [
-        {"device_id": device_id, "kind": kind, "seq": i + 1, "t": (start + timedelta(seconds=step_s * i)).isoformat()}
+        {"device_id": device_id, "kind": kind, "seq": seq + i, "t": (start + timedelta(seconds=step_s * i)).isoformat()}
         | {"value": value, "unit": unit}
         for i, value in enumerate(values)
     ]
@@ -94,5 +96,9 @@ def test_forecast_from_the_risk_model_or_the_reason_there_is_none(api: Api) -> N
     assert abs(forecast["rate_per_min"] - 0.06) < 1e-6
     assert abs(forecast["predicted"] - (0.63 + 0.06 * forecast["horizon_s"] / 60)) < 1e-6
     assert forecast["limit"] == 1.0 and forecast["op"] == ">=" and forecast["predicted_sd"] > 0
+    assert forecast["limit_severity"] == "warning" and 6 < forecast["minutes_to_limit"] < 7  # (1.0 - 0.63) / 0.06
+    _send(api, "ch4-1101-t", "methane", "%", [1.1, 1.12, 1.14], step_s=3.0, seq=100)  # past the warning line now
+    past = api.call("supervisor", "GET", "/api/v1/sensors/ch4-1101-t/forecast").json()["forecast"]
+    assert (past["limit"], past["limit_severity"]) == (1.5, "critical")  # the next line up
     machine_state = api.call("supervisor", "GET", "/api/v1/sensors/shearer-1101-run/forecast").json()
     assert machine_state["forecast"] is None and machine_state["reason"] == "no threshold judges this sensor"

@@ -96,6 +96,12 @@ def list_sensors(
     return [_sensor_out(device, zone_names, pipeline) for device in devices]
 
 
+def next_level(lines: list[ThresholdLineOut], value: float) -> ThresholdLineOut:
+    """The first line (lowest severity first) ``value`` is not past yet; the last one when it is past them all."""
+    ahead = [line for line in lines if not (value >= line.threshold if line.op == ">=" else value <= line.threshold)]
+    return ahead[0] if ahead else lines[-1]
+
+
 @router.get("/{device_id}/forecast", response_model=SensorForecastOut, summary="The risk model's forecast")
 @raises(503)
 def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecastOut:
@@ -118,9 +124,9 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
         )
         .order_by(SensorReading.t)
     ).all()
-    limit = lines[0]
     risk = None
     if rows:
+        limit = next_level(lines, rows[-1][1])
         t = np.array([when.timestamp() for when, _ in rows])
         risk = model.assess(t, np.array([value for _, value in rows], dtype=float), limit=limit.threshold, op=limit.op)  # type: ignore[arg-type]
     if risk is None:
@@ -135,6 +141,7 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
         predicted_sd=risk.predicted_sd,
         rate_per_min=risk.rate_per_min,
         limit=risk.limit,
+        limit_severity=limit.severity,
         op=risk.op,
         probability=risk.probability,
         minutes_to_limit=risk.minutes_to_limit,

@@ -52,7 +52,8 @@ class ForecastOut(Out):
     predicted: float = Field(description="expected value at t + horizon_s")
     predicted_sd: float = Field(description="its standard deviation (the model's uncertainty)")
     rate_per_min: float
-    limit: float = Field(description="the sensor's first threshold line")
+    limit: float = Field(description="the next threshold line: the first the latest value is not past (else the last)")
+    limit_severity: str
     op: str
     probability: float = Field(description="P(past the limit at the horizon)")
     minutes_to_limit: float | None

@@ -32,7 +32,8 @@ export function levelOf(sensor) {
   return { key: worst.severity, icon: severity.icon, label: `${severity.label} (${OP[worst.op]} ${formatValue(worst.threshold)})` };
 }
 
-const kindName = (kind) => kind.replaceAll("_", " ").replace(/^co$/, "CO").replace(/^o2$/, "O₂");
+const KIND_NAMES = { co: "CO", o2: "O₂", no2: "NO₂", h2s: "H₂S" };
+const kindName = (kind) => KIND_NAMES[kind] ?? kind.charAt(0).toUpperCase() + kind.slice(1).replaceAll("_", " ");
 const isBad = (reading) => reading.flags.some((flag) => BAD_FLAGS.includes(flag));
 
 export class SensorsView {
@@ -253,12 +254,14 @@ export class SensorsView {
     const forecast = answer.forecast;
     if (!forecast) return el("p", { class: "forecast-note hint" }, `No forecast: ${answer.reason}.`);
     const spread = Z95 * forecast.predicted_sd;
-    const when = forecast.minutes_to_limit === null ? "not heading for it" : `reached in about ${Math.max(0, Math.round(forecast.minutes_to_limit))} min on this trend`;
+    const minutes = forecast.minutes_to_limit;
+    const when = minutes === null ? "not heading for it" : minutes <= 0 ? "already past it" : minutes < 1 ? "within a minute on this trend" : `in about ${Math.round(minutes)} min on this trend`;
+    const level = `${severityOf(forecast.limit_severity).label} ${OP[forecast.op]} ${formatValue(forecast.limit)} ${unit}`;
     return el(
       "p",
       { class: "forecast-note" },
-      `Forecast (${forecast.model} model) in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} ± ${formatValue(spread)} ${unit} (95 %); `,
-      `the ${formatValue(forecast.limit)} ${unit} level: ${when}, p = ${forecast.probability.toFixed(2)}. Computed on request, not stored.`,
+      `Forecast (${forecast.model} model) in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} ± ${formatValue(spread)} ${unit} (95 %). `,
+      `Next level, ${level}: ${when} (p = ${forecast.probability.toFixed(2)} of being past it then). Computed on request, not stored.`,
     );
   }
 
