@@ -102,3 +102,13 @@ def test_forecast_from_the_risk_model_or_the_reason_there_is_none(api: Api) -> N
     assert (past["limit"], past["limit_severity"]) == (1.5, "critical")  # the next line up
     machine_state = api.call("supervisor", "GET", "/api/v1/sensors/shearer-1101-run/forecast").json()
     assert machine_state["forecast"] is None and machine_state["reason"] == "no threshold judges this sensor"
+
+
+def test_the_latest_value_carries_its_cleansing_flags(api: Api) -> None:
+    _send(api, "ch4-1101-t", "methane", "%", [0.40, 0.41] * 6 + [2.5])  # a jump out of a flat line: a spike
+    latest = api.call("supervisor", "GET", "/api/v1/sensors?zone_id=face_1101").json()
+    methane = next(sensor for sensor in latest if sensor["id"] == "ch4-1101-t")["latest"]
+    assert (methane["value"], methane["flags"]) == (2.5, ["spike"])
+    _send(api, "ch4-1101-t", "methane", "%", [0.41], seq=14)
+    again = api.call("supervisor", "GET", "/api/v1/sensors?zone_id=face_1101").json()
+    assert next(sensor for sensor in again if sensor["id"] == "ch4-1101-t")["latest"]["flags"] == []

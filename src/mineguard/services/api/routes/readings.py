@@ -31,7 +31,7 @@ from mineguard.services.ingest.validate import Rejection, RejectReason, parse_ba
 from mineguard.services.storage.models import RejectedPayload, SensorReading, User
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import IsoTime
-from mineguard.warning.sensing.checks import Flag
+from mineguard.warning.sensing.checks import Flag, flag_names
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"])
 Manage = require(Permission.MANAGE_DEVICES)
@@ -68,9 +68,14 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
 
 
 def reading_events(live: dict[str, dict[str, Any]]) -> list[TwinEvent]:
-    """``device.reading`` stream events for the new live states of an ingest report (HTTP or MQTT alike)."""
+    """``device.reading`` stream events for the new live states of an ingest report (HTTP or MQTT alike),
+    the cleansing flags by name (``[]`` when clean) as ``GET /api/v1/readings`` shows them."""
     return [
-        TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW)
+        TwinEvent(
+            "device.reading",
+            {"device_id": device_id, **state, "flags": flag_names(state.get("flags", 0))},
+            permission=Permission.VIEW_CREW,
+        )
         for device_id, state in live.items()
     ]
 

@@ -65,6 +65,7 @@ def _sensor_out(device: Device, zone_names: dict[str, str], pipeline: AlertPipel
     latest = None
     if "value" in state and "t" in state:
         latest = {"t": state["t"], "value": state["value"], "unit": state.get("unit", device.unit), "seq": state["seq"]}
+        latest["flags"] = state.get("flags", 0)
     return SensorOut(
         id=device.id,
         sensor_kind=device.sensor_kind or "",

@@ -14,6 +14,7 @@ from datetime import datetime
 from pydantic import Field
 
 from mineguard.services.api.schemas.common import Out
+from mineguard.services.api.schemas.readings import FlagNames
 
 
 class LatestOut(Out):
@@ -21,6 +22,7 @@ class LatestOut(Out):
     value: float
     unit: str
     seq: int
+    flags: FlagNames
 
 
 class ThresholdLineOut(Out):

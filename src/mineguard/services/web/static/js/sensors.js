@@ -36,6 +36,13 @@ const KIND_NAMES = { co: "CO", o2: "O₂", no2: "NO₂", h2s: "H₂S" };
 const kindName = (kind) => KIND_NAMES[kind] ?? kind.charAt(0).toUpperCase() + kind.slice(1).replaceAll("_", " ");
 const isBad = (reading) => reading.flags.some((flag) => BAD_FLAGS.includes(flag));
 
+/** "— flagged: spike (not used by the rules)" for a latest reading with flags; nothing when clean. */
+function flagNote(latest) {
+  if (!latest?.flags?.length) return null;
+  const use = isBad(latest) ? "held back from the rules" : "still used by the rules";
+  return el("span", { class: "flag-note", "data-flags": latest.flags.join(" ") }, ` — ⚑ flagged: ${latest.flags.join(", ")} (${use})`);
+}
+
 export class SensorsView {
   constructor(me, onError) {
     this.allowed = me.permissions.includes(MAY_READ_SENSORS);
@@ -65,8 +72,8 @@ export class SensorsView {
     } else if (event.type === "device.reading") {
       const sensor = this.sensors.get(event.data.device_id);
       if (!sensor) return;
-      const { t, value, unit, seq } = event.data;
-      sensor.latest = { t, value, unit, seq };
+      const { t, value, unit, seq, flags } = event.data;
+      sensor.latest = { t, value, unit, seq, flags: flags ?? [] };
       this.groups.querySelector(`[data-sensor-id="${CSS.escape(sensor.id)}"]`)?.replaceWith(this.item(sensor));
       if (sensor.id === this.selected) this.chart.request();
     }
@@ -121,7 +128,7 @@ export class SensorsView {
         { type: "button", class: "sensor-open", "aria-pressed": sensor.id === this.selected ? "true" : "false", onclick: () => this.select(sensor.id) },
         el("span", { class: "sensor-name" }, kindName(sensor.sensor_kind), el("span", { class: "sensor-id" }, ` ${sensor.id}`)),
         el("span", { class: "sensor-value" }, sensor.latest ? `${formatValue(sensor.latest.value)} ${unit}` : "—"),
-        el("span", { class: "level" }, el("span", { "aria-hidden": "true" }, `${level.icon} `), level.label),
+        el("span", { class: "level" }, el("span", { "aria-hidden": "true" }, `${level.icon} `), level.label, flagNote(sensor.latest)),
       ),
     );
   }
@@ -174,6 +181,7 @@ export class SensorsView {
         { class: `level-now level-${level.key}`, "data-level": level.key },
         el("span", { "aria-hidden": "true" }, `${level.icon} `),
         sensor.latest ? `${formatValue(sensor.latest.value)} ${unit} at ${timeOf(sensor.latest.t)} — ${level.label}` : level.label,
+        flagNote(sensor.latest),
       ),
       this.windowButtons(),
       this.chartFigure(sensor, unit),
