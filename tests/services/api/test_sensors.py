@@ -3,8 +3,10 @@ each sensor, its latest value, who may read them, bad parameters answered 4xx na
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from mineguard.services.ingest.bus import topic_for
 from mineguard.services.storage.types import utc_now
 
 from .conftest import Api
@@ -112,3 +114,19 @@ def test_the_latest_value_carries_its_cleansing_flags(api: Api) -> None:
     _send(api, "ch4-1101-t", "methane", "%", [0.41], seq=14)
     again = api.call("supervisor", "GET", "/api/v1/sensors?zone_id=face_1101").json()
     assert next(sensor for sensor in again if sensor["id"] == "ch4-1101-t")["latest"]["flags"] == []
+
+
+def test_a_reading_from_the_bus_reaches_the_live_stream(api: Api) -> None:
+    """Readings the ingest worker stores (MQTT or the in-process bus) update the page like HTTP ones."""
+    ctx = api.client.app.state.ctx
+    reading = {"device_id": "co-belt", "kind": "co", "seq": 7, "t": (utc_now() - timedelta(seconds=1)).isoformat()}
+    with api.client.websocket_connect(f"/api/v1/stream?token={api.tokens['supervisor']}") as ws:
+        assert ws.receive_json()["type"] == "stream.hello"
+        ctx.bus.publish(
+            topic_for(ctx.site_id, "co-belt", "co"), json.dumps(reading | {"value": 4.0, "unit": "ppm"}).encode()
+        )
+        assert ctx.bus.drain(timeout=10) and ctx.ingest.flush(timeout=10)
+        event = ws.receive_json()
+    assert event["type"] == "device.reading"
+    assert (event["data"]["device_id"], event["data"]["value"], event["data"]["seq"]) == ("co-belt", 4.0, 7)
+    assert event["data"]["flags"] == []
