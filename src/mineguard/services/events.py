@@ -15,6 +15,7 @@ from typing import Any
 
 from mineguard.mine.roles import Permission, Role, can
 from mineguard.services.storage.types import utc_now
+from mineguard.warning.sensing.checks import flag_names
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class TwinEvent:
 
 def reading_event(device_id: str, state: dict[str, Any]) -> TwinEvent:
     """``device.reading``: a device's new live state (its newest reading: ``value``, ``unit``, ``t``, ``seq``),
-    for the roles that may read devices, whichever way the reading came (HTTP or the bus / MQTT)."""
-    return TwinEvent("device.reading", {"device_id": device_id, **state}, permission=Permission.VIEW_CREW)
+    for the roles that may read devices, whichever way the reading came (HTTP or the bus / MQTT); its
+    cleansing flags by name (``[]`` when clean), as ``GET /api/v1/readings`` shows them."""
+    data = {"device_id": device_id, **state, "flags": flag_names(state.get("flags", 0))}
+    return TwinEvent("device.reading", data, permission=Permission.VIEW_CREW)
 
 
 def publish_readings(hub: EventHub, live: dict[str, dict[str, Any]]) -> None:

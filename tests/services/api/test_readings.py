@@ -67,7 +67,7 @@ def test_gateway_posts_a_mixed_batch_and_reads_back(api: Api) -> None:
         (2, 0.5, "%", 5000, "ppm", "http:gw-faces"),
     ]
     device = api.call("manager", "GET", "/api/v1/devices/ch4-1101-t").json()
-    assert device["state"] == {"value": 0.5, "unit": "%", "t": "2026-11-22T06:00:02+00:00", "seq": 2}
+    assert device["state"] == {"value": 0.5, "unit": "%", "t": "2026-11-22T06:00:02+00:00", "seq": 2, "flags": 0}
 
     rejects = api.call("manager", "GET", "/api/v1/readings/rejects", params={"reason": "wrong_kind"}).json()
     assert [(r["reason"], r["device_id"], r["seq"], r["source"]) for r in rejects] == [

@@ -98,6 +98,8 @@ MATRIX = [
     ),
     ("GET", "/api/v1/readings", f"/api/v1/readings?device_id=ch4-1101-t&start={T}", None, SUPERVISOR_UP),
     ("GET", "/api/v1/readings/rejects", "/api/v1/readings/rejects", None, MANAGER_UP),
+    ("GET", "/api/v1/sensors", "/api/v1/sensors", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/sensors/{device_id}/forecast", "/api/v1/sensors/ch4-1101-t/forecast", None, SUPERVISOR_UP),
     ("GET", "/api/v1/readings/stats", "/api/v1/readings/stats", None, MANAGER_UP),
     (
         "POST",

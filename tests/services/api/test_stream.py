@@ -167,7 +167,14 @@ def test_a_reading_from_the_bus_reaches_the_stream_as_device_reading(api) -> Non
         ctx.bus.publish(topic_for(ctx.site_id, "co-belt", "co"), json.dumps(payload).encode())
         event = json.loads(receive_within(sup_ws, 5)["text"])  # TimeoutError, not a hang, if it never comes
         assert event["type"] == "device.reading"
-        assert event["data"] == {"device_id": "co-belt", "value": 12.5, "unit": "ppm", "t": t.isoformat(), "seq": 7}
+        assert event["data"] == {
+            "device_id": "co-belt",
+            "value": 12.5,
+            "unit": "ppm",
+            "t": t.isoformat(),
+            "seq": 7,
+            "flags": [],
+        }
         # the operator may not read devices (view_crew): his next message is the position below, not the reading
         assert api.call("manager", "POST", "/api/v1/assets/miner-001/position", json=BODY).status_code == 201
         assert json.loads(receive_within(op_ws, 5)["text"])["type"] == "asset.position"

@@ -61,7 +61,13 @@ def test_round_trip_and_rejects_kept_as_received(engine, session: Session) -> No
         assert big.startswith(oversized.payload.encode()) and 65_533 <= len(oversized.payload.encode()) <= 65_536
         assert (not_json.payload, not_json.payload_encoding, not_json.truncated) == ("not json", "utf-8", False)
         state = fresh.get(Device, "wind-return").state
-        assert state == {"value": 2.5 + 5 * 0.01, "unit": "m/s", "t": (T0 + timedelta(seconds=1)).isoformat(), "seq": 1}
+        assert state == {
+            "value": 2.5 + 5 * 0.01,
+            "unit": "m/s",
+            "t": (T0 + timedelta(seconds=1)).isoformat(),
+            "seq": 1,
+            "flags": 0,
+        }
 
 
 def test_concurrent_ingest_stores_each_reading_once(engine, session: Session) -> None:

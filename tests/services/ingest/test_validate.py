@@ -153,7 +153,13 @@ def test_same_value_in_another_unit_is_a_conflict(db: Session) -> None:
 def test_live_state_follows_the_newest_reading_only(db: Session) -> None:
     device = db.get(Device, "ch4-1101-t")
     ingest(db, [reading(10, value=0.3), reading(11, value=0.35)], source="test", now=NOW)
-    assert device.state == {"value": 0.35, "unit": "%", "t": (T0 + timedelta(seconds=11)).isoformat(), "seq": 11}
+    assert device.state == {
+        "value": 0.35,
+        "unit": "%",
+        "t": (T0 + timedelta(seconds=11)).isoformat(),
+        "seq": 11,
+        "flags": 0,
+    }
     assert device.updated_at == T0 + timedelta(seconds=11)
     report = ingest(db, [reading(4, value=0.9)], source="test", now=NOW)  # late delivery: history only
     assert len(report.accepted) == 1 and report.live == {}

@@ -108,7 +108,7 @@ def test_an_mqtt_reading_raises_an_alert_live_with_its_clock_and_evidence(
     expect(rule).to_contain_text("critical ≥ 1.5")  # the levels, from the rule's own evidence
     chart = detail.locator(".readings-around svg.chart")
     expect(chart).to_have_attribute("data-points", "16")  # every reading from 5 min before it opened
-    expect(chart.locator("line.level-critical")).to_have_count(1)
+    expect(chart.locator(".threshold-critical line")).to_have_count(1)
     expect(detail.locator(".similar li").first).to_contain_text("Ignition or Explosion of Gas or Dust")
     chart.scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "alert-evidence-live.png")

@@ -22,6 +22,7 @@ The site's whole rule set (regulation defaults, thresholds, combined rules, text
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -98,6 +99,14 @@ class ThresholdRule(_Strict):
             word = "increase" if self.op == ">=" else "decrease"
             raise ValueError(f"with op '{self.op}' the level thresholds must {word} with severity, got {values}")
         return self
+
+    def covers(self, zone_id: str | None, zone_kinds: Mapping[str, str]) -> bool:
+        """Whether this rule judges a signal seen in ``zone_id`` (``zone_kinds``: zone id -> zone kind)."""
+        if self.zone is not None:
+            return zone_id == self.zone
+        if self.zone_kind is not None:
+            return zone_id is not None and zone_kinds.get(zone_id) == self.zone_kind
+        return True
 
     def canonical(self) -> ThresholdRule:
         """This rule with thresholds and hysteresis in the canonical unit of its kind (itself when already)."""

@@ -18,6 +18,7 @@ from mineguard.services.ingest.worker import IngestTotals, IngestWorker
 from mineguard.services.observability.metrics import ServiceMetrics
 from mineguard.services.settings import Settings
 from mineguard.services.twin.proximity import ApproachTracker
+from mineguard.warning.risk.base import RiskModel
 from mineguard.warning.sensing.live import LiveCleanser
 
 
@@ -33,6 +34,7 @@ class ServiceContext:
     ingest: IngestWorker | None = None
     pipeline: AlertPipeline | None = None
     cleanser: LiveCleanser | None = None  # the one live cleanser (ServiceRuntime's), shared with the ingest worker
+    risk_model: RiskModel | None = None  # the service's risk model (Models.risk), for forecasts on request
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
     approach: ApproachTracker = field(default_factory=ApproachTracker)  # people's recent fixes, for closing speeds
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # GET /metrics

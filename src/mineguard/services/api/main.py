@@ -31,6 +31,7 @@ from mineguard.services.api.routes import (
     rescue,
     rules,
     sensitivity,
+    sensors,
     stream,
     tags,
     users,
@@ -56,6 +57,7 @@ ROUTERS = (
     devices,
     gateways,
     readings,
+    sensors,
     events,
     faces,
     tags,
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         booted.graph,
         booted.site_id,
         approach=ApproachTracker(booted.proximity),
+        risk_model=models.risk,
     )
     refusals = RefusalLog(ctx.sessions)  # oversized ingest bodies, kept as rejects
     ctx.metrics.count_ingest("http", ctx.http_totals)

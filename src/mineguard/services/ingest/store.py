@@ -25,7 +25,7 @@ the same device it is best-effort, duplicates are exact.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -174,7 +174,7 @@ def ingest(
             _resolve_duplicate(candidate, stored.get(candidate.key), report)
     kept = [c for c in accepted if c.key in ids]
     report.accepted = [_accepted(c, ids[c.key], flags.get(c.key, 0)) for c in kept]
-    report.live = update_live_state(session, kept, devices)
+    report.live = update_live_state(session, kept, devices, flags)
     report.rejections.sort(key=lambda r: -1 if r.index is None else r.index)
     record_rejections(session, report.rejections, source=source, now=now)
     return report
@@ -263,9 +263,13 @@ def insert_readings(
 
 
 def update_live_state(
-    session: Session, stored: Sequence[Candidate], devices: dict[str, DeviceInfo]
+    session: Session,
+    stored: Sequence[Candidate],
+    devices: dict[str, DeviceInfo],
+    flags: Mapping[StoredKey, int] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Set each device's live state to its newest stored reading when that is newer than what it holds."""
+    """Set each device's live state to its newest stored reading when that is newer than what it holds
+    (with that reading's cleansing flags bitmask, ``flags``: 0 when clean)."""
     newest: dict[str, Candidate] = {}
     for candidate in stored:
         best = newest.get(candidate.reading.device_id)
@@ -283,6 +287,7 @@ def update_live_state(
             "unit": candidate.unit,
             "t": reading.t.isoformat(),
             "seq": reading.seq,
+            "flags": (flags or {}).get(candidate.key, 0),
         }
         changed = session.execute(
             update(table)

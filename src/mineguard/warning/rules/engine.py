@@ -246,7 +246,7 @@ class RuleEngine:
         self.now = t if self.now is None or t > self.now else self.now
         if not isinstance(value, bool):
             for rule in self._threshold_by_kind.get(signal_key, ()):
-                if self._in_scope(rule, zone_id):
+                if rule.covers(zone_id, self.zone_kinds):
                     out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
         return self._combined_by_signal.get((signal_key, zone_id), [])
 
@@ -265,13 +265,6 @@ class RuleEngine:
             if tr is not None:
                 out.append(tr)
         return out
-
-    def _in_scope(self, rule: ThresholdRule, zone_id: str | None) -> bool:
-        if rule.zone is not None:
-            return zone_id == rule.zone
-        if rule.zone_kind is not None:
-            return zone_id is not None and self.zone_kinds.get(zone_id) == rule.zone_kind
-        return True
 
     # --- threshold rules ---------------------------------------------------------------------
 

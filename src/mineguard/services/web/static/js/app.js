@@ -2,9 +2,11 @@
 
 import { ApiError, api, logIn, logOut, session } from "./api.js";
 import { AlertsView } from "./alerts.js";
+import { AuditView } from "./audit.js";
 import { CamerasView } from "./cameras.js";
 import { MapView } from "./map.js";
 import { PeopleView } from "./people.js";
+import { SensorsView } from "./sensors.js";
 import { LiveStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +21,8 @@ function showView(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
   running?.views.people.show(name === "people");
   running?.views.cameras.show(name === "cameras");
+  running?.views.sensors.show(name === "sensors");
+  running?.views.audit.show(name === "audit");
 }
 
 function showLogin(message = "") {
@@ -26,6 +30,8 @@ function showLogin(message = "") {
   running?.views.alerts.stop();
   running?.views.people.stop();
   running?.views.cameras.stop();
+  running?.views.sensors.stop();
+  running?.views.audit.stop();
   running = null;
   $("login").hidden = false;
   $("nav").hidden = true;
@@ -43,15 +49,19 @@ async function start(me) {
   document.body.dataset.role = me.role;
   const map = new MapView(me);
   const views = { alerts: new AlertsView(me, (alerts) => map.setAlerts(alerts)), map, people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
+  views.sensors = new SensorsView(me, report);
+  views.audit = new AuditView(me, report);
   const resync = () => {
     views.people.resync();
     views.cameras.resync();
+    views.sensors.resync();
     return Promise.all([views.alerts.load(), views.map.load()]).catch(report);
   };
   const stream = new LiveStream(session.token, {
     onEvent: (event) => {
       views.people.onEvent(event);
       views.cameras.onEvent(event);
+      views.sensors.onEvent(event);
       return Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report);
     },
     onStatus: (text) => {

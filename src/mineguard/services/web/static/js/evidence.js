@@ -4,7 +4,7 @@
 
 import { citedDevices } from "./alert_inputs.js";
 import { api } from "./api.js";
-import { readingsChart } from "./evidence_chart.js";
+import { readingsChart } from "./chart.js";
 import { definitionList, el } from "./format.js";
 
 const MAY_READ_READINGS = "view_crew";
@@ -53,9 +53,9 @@ export function readingsAround(alert, permissions) {
   const opened = Date.parse(alert.opened_at);
   const end = Math.min(Date.now(), opened + AFTER_MS, alert.resolved_at ? Date.parse(alert.resolved_at) + BEFORE_MS : Infinity);
   const span = `start=${encodeURIComponent(new Date(opened - BEFORE_MS).toISOString())}&end=${encodeURIComponent(new Date(end).toISOString())}`;
-  const levels = Object.entries(alert.evidence?.levels ?? {}).map(([label, value]) => ({ label, value }));
-  const marks = [{ t: alert.opened_at, label: "raised" }];
-  if (alert.acknowledged_at) marks.push({ t: alert.acknowledged_at, label: "ack" });
+  const levels = Object.entries(alert.evidence?.levels ?? {});
+  const moments = [{ t: opened, label: "raised" }];
+  if (alert.acknowledged_at) moments.push({ t: Date.parse(alert.acknowledged_at), label: "ack" });
   for (const device of devices) {
     const slot = el("div", { class: "chart-slot", "data-device-id": device }, el("p", { class: "empty" }, `reading ${device}…`));
     section.append(slot);
@@ -63,7 +63,9 @@ export function readingsAround(alert, permissions) {
       (readings) => {
         const unit = readings[0]?.unit ?? "";
         const title = `${device}: readings from 5 min before the alert opened`;
-        slot.replaceChildren(readings.length ? readingsChart(readings, { unit, title, levels, marks }) : el("p", { class: "empty" }, `No reading of ${device} in that window.`), el("p", { class: "caption" }, title));
+        const lines = levels.map(([key, value]) => ({ key, value, label: `${key} ${value} ${unit}` }));
+        const chart = readingsChart(readings, { unit, title, lines, moments, start: opened - BEFORE_MS, end });
+        slot.replaceChildren(readings.length ? chart : el("p", { class: "empty" }, `No reading of ${device} in that window.`), el("p", { class: "caption" }, title));
       },
       (error) => slot.replaceChildren(el("p", { class: "error" }, `readings of ${device}: ${error.message}`)),
     );

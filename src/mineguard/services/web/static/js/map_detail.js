@@ -4,7 +4,7 @@
 // place from the stream; the history is read once when the item is opened.
 
 import { api } from "./api.js";
-import { readingsChart } from "./evidence_chart.js";
+import { readingsChart } from "./chart.js";
 import { definitionList, el, timeOf } from "./format.js";
 
 const MINUTE_MS = 60_000;
