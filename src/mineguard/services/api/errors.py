@@ -106,7 +106,8 @@ def _detail(error: dict) -> FieldProblem:
     loc = tuple(part for part in error.get("loc", ()) if part != "body")
     kind = error.get("type", "")
     if kind == "json_invalid":
-        return FieldProblem((), f"body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})", "send a JSON object")
+        why = error.get("ctx", {}).get("error", "parse error")
+        return FieldProblem((), f"body is not valid JSON ({why})", "send a JSON object")
     if kind == "missing":
         return FieldProblem(loc, "required", "add it")
     if kind == "extra_forbidden":

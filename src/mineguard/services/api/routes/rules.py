@@ -2,9 +2,11 @@
 
 ``PUT /api/v1/rules`` replaces the whole ``rules`` section, all or nothing: a rule that names a
 sensor kind, zone, zone kind, unit or signal the site lacks answers 422 naming the field
-(``rules.thresholds[0].zone``, and in ``details`` as a ``loc`` with the fix) and nothing changes; an ``expected_version`` that is not the current
-version answers 409. An accepted set becomes a new version (audited with who, when, the old and
-the new rules) and the alert pipeline runs it from the next reading on, without a restart.
+(``rules.thresholds[0].zone``; in ``details`` as a ``loc`` with the fix) and nothing changes; an
+``expected_version`` that is not the current version answers 409. An accepted set becomes a new
+version (audited with who, when, the old and the new rules) and the alert pipeline runs it from the
+next reading on, without a restart. ``GET`` also lists the regulation's thresholds the site gets by
+default, which a threshold of the same id replaces (the dashboard's rule editor offers them).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ Super = require(Permission.SET_THRESHOLDS)
 def _out(unit: Unit, row: RuleVersion) -> dict[str, Any]:
     pipeline = unit.ctx.pipeline
     running = pipeline.version if pipeline is not None else None
-    defaults = [rule.model_dump(mode="json") for rule in site_defaults(store.site_facts(unit.session, unit.ctx.site_id))]
+    facts = store.site_facts(unit.session, unit.ctx.site_id)
+    defaults = [rule.model_dump(mode="json") for rule in site_defaults(facts)]
     version = RuleVersionOut.model_validate(row).model_dump()
     return {**version, "rules": row.rules, "running_version": running, "regulation_defaults": defaults}
 

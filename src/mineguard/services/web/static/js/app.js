@@ -5,6 +5,7 @@ import { AlertsView } from "./alerts.js";
 import { CamerasView } from "./cameras.js";
 import { MapView } from "./map.js";
 import { PeopleView } from "./people.js";
+import { RulesView } from "./rules.js";
 import { LiveStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,7 @@ function showView(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
   running?.views.people.show(name === "people");
   running?.views.cameras.show(name === "cameras");
+  running?.views.rules.show(name === "rules");
 }
 
 function showLogin(message = "") {
@@ -26,6 +28,7 @@ function showLogin(message = "") {
   running?.views.alerts.stop();
   running?.views.people.stop();
   running?.views.cameras.stop();
+  running?.views.rules.stop();
   running = null;
   $("login").hidden = false;
   $("nav").hidden = true;
@@ -42,15 +45,18 @@ async function start(me) {
   $("user").textContent = `${me.username} · ${ROLE_NAMES[me.role] ?? me.role}`;
   document.body.dataset.role = me.role;
   const views = { alerts: new AlertsView(me), map: new MapView(), people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
+  views.rules = new RulesView(me, report);
   const resync = () => {
     views.people.resync();
     views.cameras.resync();
+    views.rules.resync();
     return Promise.all([views.alerts.load(), views.map.load()]).catch(report);
   };
   const stream = new LiveStream(session.token, {
     onEvent: (event) => {
       views.people.onEvent(event);
       views.cameras.onEvent(event);
+      views.rules.onEvent(event);
       return Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report);
     },
     onStatus: (text) => {
