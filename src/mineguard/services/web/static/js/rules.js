@@ -15,6 +15,12 @@ function levelsText(rule) {
   return rule.levels.map((level) => `${severityOf(level.severity).icon} ${level.severity} ${rule.op} ${level.threshold}${unit}`).join(", ");
 }
 
+/** The regulation a default cites, on one line (the whole citation on hover and for screen readers). */
+function sourceCell(rule) {
+  const text = [...new Set(rule.levels.map((level) => level.source).filter(Boolean))].join("; ");
+  return el("td", { class: "hint source", title: text }, text);
+}
+
 export class RulesView {
   constructor(me, onError) {
     this.allowed = me.permissions.includes(MAY_EDIT_RULES);
@@ -91,7 +97,7 @@ export class RulesView {
               el("td", {}, rule.id),
               el("td", {}, rule.zone_kind ?? "all zones"),
               el("td", {}, levelsText(rule)),
-              el("td", { class: "hint" }, rule.levels.map((level) => level.source).filter(Boolean).join("; ")),
+              sourceCell(rule),
               el("td", {}, form.button("Override", () => this.draft.thresholds.push(structuredClone(rule)), { "aria-label": `Override ${rule.id}` })),
             ),
           ),
