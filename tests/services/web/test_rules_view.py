@@ -123,3 +123,19 @@ def test_an_operator_is_not_offered_rules_and_the_api_refuses_them(page: Page, m
     body = {"rules": rules_now(mine)["rules"], "expected_version": rules_now(mine)["version"]}
     refused = httpx.put(f"{mine.url}/api/v1/rules", json=body, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 403 and "needs: super_manager" in refused.json()["error"]["message"], refused.text
+
+
+def test_a_sensitivity_in_an_unknown_unit_is_refused_at_its_unit(page: Page, mine: Mine) -> None:
+    before = mine.http.get("/api/v1/sensitivity").json()
+    open_rules(page, mine)
+    page.locator('[data-sense="fall_impact_g.unit"]').fill("psi")
+    page.get_by_role("button", name="Save sensitivities").click()
+    message = page.locator('.sense[data-key="fall_impact_g"] .field-error')
+    expect(message).to_contain_text("unit 'psi' is not valid for fall_impact_g — use one of g, m/s2")
+    assert mine.http.get("/api/v1/sensitivity").json() == before
+    page.locator('[data-sense="fall_impact_g.unit"]').fill("g")
+    page.locator('[data-sense="faint_still_s.value"]').fill("2")
+    page.locator('[data-sense="faint_still_s.unit"]').fill("min")
+    page.get_by_role("button", name="Save sensitivities").click()
+    expect(page.locator("#sensitivity [role=status]")).to_have_text("saved: faint_still_s")
+    assert mine.http.get("/api/v1/sensitivity").json()["values"]["faint_still_s"] == 120.0

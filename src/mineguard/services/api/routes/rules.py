@@ -16,7 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from mineguard.mine.roles import Permission
+from mineguard.mine.rules.config import base_kind
 from mineguard.mine.rules.site_rules import RulesError, site_defaults
+from mineguard.mine.units import CANONICAL_UNITS, accepted_units
 from mineguard.services.api.deps import Unit, UnitDep, require
 from mineguard.services.api.errors import ApiError, FieldProblem
 from mineguard.services.api.responses import raises
@@ -33,9 +35,14 @@ def _out(unit: Unit, row: RuleVersion) -> dict[str, Any]:
     pipeline = unit.ctx.pipeline
     running = pipeline.version if pipeline is not None else None
     facts = store.site_facts(unit.session, unit.ctx.site_id)
-    defaults = [rule.model_dump(mode="json") for rule in site_defaults(facts)]
+    units = {kind: accepted_units(kind) for kind in sorted(facts.sensor_zones) if kind in CANONICAL_UNITS}
+    defaults = [  # with their unit written out, so an override copied from one says what it is in
+        rule.model_copy(update={"unit": CANONICAL_UNITS.get(base_kind(rule.kind))}).model_dump(mode="json")
+        for rule in site_defaults(facts)
+    ]
     version = RuleVersionOut.model_validate(row).model_dump()
-    return {**version, "rules": row.rules, "running_version": running, "regulation_defaults": defaults}
+    extra = {"running_version": running, "regulation_defaults": defaults, "units": units}
+    return {**version, "rules": row.rules, **extra}
 
 
 @router.get("", response_model=RulesOut, summary="(super-manager) the current rules and their version")

@@ -35,3 +35,6 @@ class RulesOut(RuleVersionOut):
         description="the regulation-cited thresholds the site gets while rules.regulation_defaults is true; "
         "a threshold in rules.thresholds with the same id replaces one"
     )
+    units: dict[str, list[str]] = Field(
+        description="the units a threshold's `unit` may be in, per sensor kind of the site (canonical first)"
+    )

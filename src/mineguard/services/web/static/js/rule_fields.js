@@ -45,11 +45,13 @@ function shown(value) {
 /** The form over ``draft`` (mutated in place as inputs change); ``onChange`` after each edit,
  * ``onStructure`` after a rule, level or condition was added or removed (the form is drawn again). */
 export class RuleForm {
-  constructor(draft, { onChange, onStructure }) {
+  constructor(draft, { units = {}, onChange, onStructure }) {
     this.draft = draft;
+    this.units = units; // sensor kind -> the units its thresholds may be in
     this.onChange = onChange;
     this.onStructure = onStructure;
     this.serial = 0;
+    this.lists = [];
   }
 
   /** One labelled input (or select) bound to ``loc``. */
@@ -63,6 +65,7 @@ export class RuleForm {
     } else {
       const attributes = { id, "data-path": path, value: shown(value), autocomplete: "off", spellcheck: "false" };
       if (spec.type === "number") attributes.inputmode = "decimal";
+      if (spec.list) attributes.list = spec.list;
       input = el("input", attributes);
       if (spec.wide) input.classList.add("wide");
     }
@@ -85,6 +88,22 @@ export class RuleForm {
 
   button(label, act, extra = {}) {
     return el("button", { type: "button", ...extra, onclick: () => (act(), this.onStructure()) }, label);
+  }
+
+  /** A datalist of the units ``kind`` takes (``belt-1.bearing_temp`` takes bearing_temp's): suggestions only,
+   * anything typed is sent and judged by the API. */
+  unitList(kind) {
+    const base = String(kind ?? "").split(".").at(-1);
+    const units = this.units[base];
+    if (!units) return null;
+    const id = `units-${++this.serial}`;
+    this.lists.push(el("datalist", { id }, ...units.map((unit) => el("option", { value: unit }))));
+    return id;
+  }
+
+  /** The datalists the fields drawn so far refer to (add them to the page with the fields). */
+  takeLists() {
+    return this.lists.splice(0);
   }
 
   threshold(i) {
@@ -111,7 +130,7 @@ export class RuleForm {
         this.field(at("zone"), "Zone id", { empty: "null" }),
         this.field(at("zone_kind"), "Zone kind", { options: ZONE_KINDS }),
         this.field(at("op"), "Raised when", { options: COMPARE }),
-        this.field(at("unit"), "Unit", { empty: "null" }),
+        this.field(at("unit"), "Unit", { empty: "null", list: this.unitList(rule.kind) }),
       ),
       el("div", { class: "levels", "data-path": pathOf(at("levels")) }, ...levels),
       el(

@@ -6,6 +6,7 @@
 import { ApiError, api } from "./api.js";
 import { el, severityOf, timeOf } from "./format.js";
 import { RuleForm, pathOf } from "./rule_fields.js";
+import { SensitivityPanel } from "./sensitivity.js";
 
 export const MAY_EDIT_RULES = "set_thresholds";
 const $ = (id) => document.getElementById(id);
@@ -29,6 +30,7 @@ export class RulesView {
     this.draft = null;
     this.dirty = false;
     this.shown = false;
+    this.sensitivity = new SensitivityPanel($("sensitivity"), onError);
     $("nav-rules").hidden = !this.allowed; // nobody else is offered the view (the API refuses them too)
     $("rules-save").onclick = () => this.save();
     $("rules-discard").onclick = () => this.load();
@@ -55,7 +57,7 @@ export class RulesView {
   }
 
   async load() {
-    const [current, versions] = await Promise.all([api.get("/rules"), api.get("/rules/versions?limit=20")]);
+    const [current, versions] = await Promise.all([api.get("/rules"), api.get("/rules/versions?limit=20"), this.sensitivity.load()]);
     this.current = current;
     this.draft = structuredClone(current.rules);
     this.dirty = false;
@@ -76,6 +78,7 @@ export class RulesView {
 
   renderForm() {
     const form = new RuleForm(this.draft, {
+      units: this.current.units,
       onChange: () => this.edited(),
       onStructure: () => (this.edited(), this.renderForm()),
     });
@@ -108,6 +111,7 @@ export class RulesView {
     $("rules-thresholds").replaceChildren(
       ...this.draft.thresholds.map((_, i) => form.threshold(i)),
       form.button("Add a threshold", () => this.draft.thresholds.push(structuredClone(blank))),
+      ...form.takeLists(),
     );
     const condition = { signal: "", zone: null, op: ">=", value: null };
     $("rules-combined").replaceChildren(
