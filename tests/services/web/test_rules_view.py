@@ -80,21 +80,20 @@ def test_super_manager_edits_a_threshold_and_it_is_in_force(page: Page, mine: Mi
     expect(page.locator("#alert-list li.sev-warning")).to_contain_text("Methane")  # live: 0.6 % is over the new 0.5 %
 
 
-@pytest.mark.parametrize(
-    ("field", "typed", "says"),
-    [
-        ("levels[0].threshold", "high", "Input should be a valid number"),
-        ("unit", "furlong", "'furlong' is not a known unit"),
-    ],
-    ids=["not a number", "unknown unit"],
-)
+BAD_INPUT = [  # (screenshot, the field's path ({i}: the own threshold's index), what is typed, the API's words)
+    ("not-a-number", "thresholds[{i}].levels[0].threshold", "high", "Input should be a valid number"),
+    ("unknown-unit", "thresholds[{i}].unit", "furlong", "'furlong' is not a known unit"),
+    ("unknown-signal", "combined[0].all[1].signal", "fan-9.running", "unknown signal 'fan-9.running'"),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "typed", "says"), BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
 def test_bad_input_shows_the_apis_message_at_the_field_and_changes_nothing(
-    page: Page, mine: Mine, screenshots: Path, field: str, typed: str, says: str
+    page: Page, mine: Mine, screenshots: Path, name: str, field: str, typed: str, says: str
 ) -> None:
     before = rules_now(mine)
     open_rules(page, mine)
-    i = own_threshold(page, mine)
-    path = f"thresholds[{i}].{field}"
+    path = field.format(i=own_threshold(page, mine)) if "{i}" in field else field
     page.locator(f'[data-path="{path}"]').fill(typed)
     page.get_by_role("button", name="Save", exact=True).click()
     message = page.locator(f'.field-error[data-for="{path}"]')
@@ -104,11 +103,10 @@ def test_bad_input_shows_the_apis_message_at_the_field_and_changes_nothing(
     expect(page.locator("#rules-version")).to_have_attribute("data-version", str(before["version"]))
     after = rules_now(mine)
     assert (after["version"], after["rules"]) == (before["version"], before["rules"])
-    name = "rules-not-a-number.png" if typed == "high" else "rules-unknown-unit.png"
     message.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots / name)
-    if typed == "furlong":
-        shutil.copyfile(screenshots / name, DOCS / "dashboard-rules.png")
+    page.screenshot(path=screenshots / f"rules-{name}.png")
+    if name == "unknown-unit":
+        shutil.copyfile(screenshots / f"rules-{name}.png", DOCS / "dashboard-rules.png")
 
 
 def test_an_operator_is_not_offered_rules_and_the_api_refuses_them(page: Page, mine: Mine) -> None:
