@@ -114,3 +114,17 @@ def test_an_accepted_edit_is_audited_and_judges_the_next_reading(api: Api) -> No
     assert entry["payload"]["old"] == current["rules"] and entry["payload"]["new"] == response.json()["rules"]
     versions = api.call("super_manager", "GET", "/api/v1/rules/versions").json()
     assert [(v["version"], v["origin"], v["actor"]) for v in versions] == [(2, "api", "admin"), (1, "file", "system")]
+
+
+def test_the_rules_come_with_the_regulation_defaults_and_the_units_they_take(api: Api) -> None:
+    current = _current(api)
+    defaults = {rule["id"]: rule for rule in current["regulation_defaults"]}
+    face = defaults["methane.working_face"]
+    assert (face["kind"], face["zone_kind"], face["unit"]) == ("methane", "working_face", "%")
+    assert face["levels"][0]["severity"] == "warning" and face["levels"][0]["source"]
+    assert current["units"]["methane"][0] == "%" and "ppm" in current["units"]["methane"]
+    overridden = {**face, "levels": [{**face["levels"][0], "threshold": 0.5}, *face["levels"][1:]]}
+    body = {"rules": _with(current["rules"], thresholds=[overridden]), "expected_version": 1}
+    assert (
+        api.call("super_manager", "PUT", "/api/v1/rules", json=body).status_code == 200
+    )  # a default, copied, is valid

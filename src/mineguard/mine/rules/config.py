@@ -22,10 +22,12 @@ The site's whole rule set (regulation defaults, thresholds, combined rules, text
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,8 +46,28 @@ CompareOp = Literal[">=", "<=", ">", "<", "==", "!="]
 ConditionOp = Literal[">=", "<=", ">", "<", "==", "!=", "rising", "falling", "present"]
 
 
+RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+
+
+def _rule_id(value: str) -> str:
+    if not RULE_ID.match(value):
+        shown = value if len(value) <= 40 else f"{value[:40]}…({len(value)} characters)"
+        raise ValueError(
+            f"{shown!r} is not a rule id — use letters, digits and . _ : - (at most 100, "
+            "starting with a letter or digit), e.g. methane.working_face"
+        )
+    return value
+
+
+RuleId = Annotated[str, AfterValidator(_rule_id)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]  # a sensor kind, signal, zone id or unit
+Text = Annotated[str, Field(max_length=1000)]  # an action text or a source citation
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    """Extra keys refused; numbers finite (NaN, Infinity and 1e400 are refused, never stored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Level(_Strict):
@@ -53,26 +75,46 @@ class Level(_Strict):
 
     severity: Severity
     threshold: float = Field(strict=True)
-    source: str | None = None
+    source: Text | None = None
 
 
 class ThresholdRule(_Strict):
     """Multi-level threshold on one sensor kind, per zone, with debounce and hysteresis."""
 
     type: Literal["threshold"] = "threshold"
-    id: str = Field(min_length=1)
-    kind: str = Field(
-        min_length=1, description="signal key: a sensor kind (methane), or <asset>.<kind> for a machine's sensor"
-    )
-    zone: str | None = Field(None, description="only this zone id")
+    id: RuleId
+    kind: Name = Field(description="signal key: a sensor kind (methane), or <asset>.<kind> for a machine's sensor")
+    zone: Name | None = Field(None, description="only this zone id")
     zone_kind: ZoneKind | None = Field(None, description="only zones of this kind")
     op: Op = ">="
     levels: list[Level] = Field(min_length=1)
     for_s: float = Field(10.0, ge=0, strict=True, description="condition must hold this long before a level is raised")
     clear_hysteresis: float = Field(0.0, ge=0, strict=True, description="absolute, in the sensor unit")
     clear_for_s: float = Field(30.0, ge=0, strict=True, description="value must stay past the clear point this long")
-    action: str | None = None
-    unit: str | None = Field(None, description="unit of the thresholds and hysteresis; default: the canonical one")
+    action: Text | None = None
+    unit: Name | None = Field(None, description="unit of the thresholds and hysteresis; default: the canonical one")
+
+    @field_validator("zone_kind")
+    @classmethod
+    def _one_place(cls, zone_kind: ZoneKind | None, info: ValidationInfo) -> ZoneKind | None:
+        if zone_kind is not None and info.data.get("zone") is not None:
+            raise ValueError("give either 'zone' (one zone id) or 'zone_kind', not both — clear one of them")
+        return zone_kind
+
+    @field_validator("levels")
+    @classmethod
+    def _ordered(cls, levels: list[Level], info: ValidationInfo) -> list[Level]:
+        ranks = [lv.severity.rank for lv in levels]
+        if ranks != sorted(set(ranks)):
+            raise ValueError("levels must have distinct severities listed from lowest to highest")
+        op, values = info.data.get("op"), [lv.threshold for lv in levels]
+        if op is None:
+            return levels  # the op itself is invalid: that error is enough
+        ordered = values == sorted(values) if op == ">=" else values == sorted(values, reverse=True)
+        if not ordered:
+            word = "increase" if op == ">=" else "decrease"
+            raise ValueError(f"with op '{op}' the level thresholds must {word} with severity, got {values}")
+        return levels
 
     @field_validator("unit")
     @classmethod
@@ -85,20 +127,6 @@ class ThresholdRule(_Strict):
         except UnitError as exc:
             raise ValueError(str(exc)) from None
         return unit
-
-    @model_validator(mode="after")
-    def _check(self) -> ThresholdRule:
-        if self.zone is not None and self.zone_kind is not None:
-            raise ValueError("give either 'zone' (one zone id) or 'zone_kind', not both")
-        ranks = [lv.severity.rank for lv in self.levels]
-        if ranks != sorted(set(ranks)):
-            raise ValueError("levels must have distinct severities listed from lowest to highest")
-        values = [lv.threshold for lv in self.levels]
-        ordered = values == sorted(values) if self.op == ">=" else values == sorted(values, reverse=True)
-        if not ordered:
-            word = "increase" if self.op == ">=" else "decrease"
-            raise ValueError(f"with op '{self.op}' the level thresholds must {word} with severity, got {values}")
-        return self
 
     def covers(self, zone_id: str | None, zone_kinds: Mapping[str, str]) -> bool:
         """Whether this rule judges a signal seen in ``zone_id`` (``zone_kinds``: zone id -> zone kind)."""
@@ -148,8 +176,8 @@ class Condition(_Strict):
     the condition is false.
     """
 
-    signal: str = Field(min_length=1)
-    zone: str | None = None
+    signal: Name
+    zone: Name | None = None
     op: ConditionOp
     value: StrictFloat | StrictBool | None = None
     rate_per_min: float | None = Field(None, gt=0, strict=True)
@@ -182,17 +210,17 @@ class CombinedRule(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
     type: Literal["combined"] = "combined"
-    id: str = Field(min_length=1)
+    id: RuleId
     severity: Severity
     all_: list[Condition] = Field(default_factory=list, alias="all")
     any_: list[Condition] = Field(default_factory=list, alias="any")
-    zone: str | None = Field(None, description="zone reported on transitions; default: first condition zone")
+    zone: Name | None = Field(None, description="zone reported on transitions; default: first condition zone")
     max_age_s: float = Field(
         60.0, gt=0, strict=True, description="signals older than this are unknown (condition false)"
     )
     for_s: float = Field(0.0, ge=0, strict=True)
     clear_for_s: float = Field(0.0, ge=0, strict=True)
-    action: str | None = None
+    action: Text | None = None
 
     @model_validator(mode="after")
     def _check(self) -> CombinedRule:

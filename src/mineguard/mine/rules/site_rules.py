@@ -41,7 +41,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mineguard.mine.events import EventSource
-from mineguard.mine.rules.config import CombinedRule, ThresholdRule
+from mineguard.mine.rules.config import CombinedRule, Name, Text, ThresholdRule
 from mineguard.mine.rules.regulation import Severity
 
 EVENT_SOURCES = frozenset(source.value for source in EventSource)  # what POST /api/v1/events accepts
@@ -51,7 +51,7 @@ FALLBACK_ACTION = "inspect {zone}"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _default_timeouts() -> dict[Severity, float | None]:
@@ -91,8 +91,8 @@ class RulesConfig(_Strict):
     regulation_defaults: bool = Field(True, strict=True)
     thresholds: list[ThresholdRule] = Field(default_factory=list)
     combined: list[CombinedRule] = Field(default_factory=list)
-    actions: dict[str, dict[Severity, str]] = Field(default_factory=dict, description="kind -> severity -> text")
-    names: dict[str, str] = Field(default_factory=dict, description="kind -> display name")
+    actions: dict[Name, dict[Severity, Text]] = Field(default_factory=dict, description="kind -> severity -> text")
+    names: dict[Name, Name] = Field(default_factory=dict, description="kind -> display name")
     escalation: EscalationConfig = EscalationConfig()
 
     @field_validator("actions")
@@ -171,10 +171,22 @@ class SiteFacts:
         return self.asset_sensor_zones.get(asset, {}).get(kind)
 
 
+Loc = tuple[str | int, ...]
+
+
+def path_of(loc: Loc) -> str:
+    """A key path as written in messages: ``("thresholds", 2, "zone")`` -> ``thresholds[2].zone``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
 @dataclass(frozen=True)
 class RuleProblem:
-    path: str  # key path inside the rules section, e.g. thresholds[2].zone
+    loc: Loc  # key path inside the rules section, e.g. ("thresholds", 2, "zone")
     message: str
+
+    @property
+    def path(self) -> str:
+        return path_of(self.loc)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -221,33 +233,33 @@ def validate_against_site(config: RulesConfig, facts: SiteFacts) -> list[RulePro
     """Every kind, zone, zone kind and signal the rules name that the site lacks (empty: all fine)."""
     out: list[RuleProblem] = []
 
-    def check(path: str, problem: str | None) -> None:
+    def check(loc: Loc, problem: str | None) -> None:
         if problem is not None:
-            out.append(RuleProblem(path, problem))
+            out.append(RuleProblem(loc, problem))
 
     for i, rule in enumerate(config.thresholds):
-        check(f"thresholds[{i}].kind", _reading_signal(facts, rule.kind, "kind"))
-        check(f"thresholds[{i}].zone", _zone_problem(facts, rule.zone))
+        check(("thresholds", i, "kind"), _reading_signal(facts, rule.kind, "kind"))
+        check(("thresholds", i, "zone"), _zone_problem(facts, rule.zone))
         if rule.zone_kind is not None and rule.zone_kind not in facts.zone_kinds.values():
             kinds = ", ".join(sorted(set(facts.zone_kinds.values())))
-            check(f"thresholds[{i}].zone_kind", f"the site has no zone of kind {rule.zone_kind!r} — it has: {kinds}")
-    defaults = {r.id for r in _site_defaults(facts)} if config.regulation_defaults else set()
+            check(("thresholds", i, "zone_kind"), f"the site has no zone of kind {rule.zone_kind!r} — it has: {kinds}")
+    defaults = {r.id for r in site_defaults(facts)} if config.regulation_defaults else set()
     for i, rule in enumerate(config.combined):
         if rule.id in defaults:
-            check(f"combined[{i}].id", f"{rule.id!r} is the id of a regulation default threshold — rename it")
-        check(f"combined[{i}].zone", _zone_problem(facts, rule.zone))
+            check(("combined", i, "id"), f"{rule.id!r} is the id of a regulation default threshold — rename it")
+        check(("combined", i, "zone"), _zone_problem(facts, rule.zone))
         for group, conditions in (("all", rule.all_), ("any", rule.any_)):
             for j, cond in enumerate(conditions):
-                where = f"combined[{i}].{group}[{j}]"
+                where = ("combined", i, group, j)
                 problem = _signal_problem(facts, cond.signal)
-                check(f"{where}.signal", problem)
+                check((*where, "signal"), problem)
                 zone_problem = _zone_problem(facts, cond.zone)
-                check(f"{where}.zone", zone_problem)
+                check((*where, "zone"), zone_problem)
                 if problem is None and zone_problem is None:
-                    check(f"{where}.zone", _feeding_zone_problem(facts, cond.signal, cond.zone))
+                    check((*where, "zone"), _feeding_zone_problem(facts, cond.signal, cond.zone))
     for section in ("actions", "names"):
         for kind in getattr(config, section):
-            check(f"{section}.{kind}", _reading_signal(facts, kind, "kind"))
+            check((section, kind), _reading_signal(facts, kind, "kind"))
     return out
 
 
@@ -300,7 +312,8 @@ def default_rules(zone_kinds: Iterable[str], kinds: Iterable[str], **timing: flo
     return rules
 
 
-def _site_defaults(facts: SiteFacts) -> list[ThresholdRule]:
+def site_defaults(facts: SiteFacts) -> list[ThresholdRule]:
+    """The regulation-cited thresholds this site gets while `regulation_defaults` is on (by id)."""
     return default_rules(set(facts.zone_kinds.values()), sorted(facts.sensor_zones))
 
 
@@ -313,7 +326,7 @@ def build_rules(config: RulesConfig, facts: SiteFacts) -> SiteRules:
     own = {rule.id: rule.canonical() for rule in config.thresholds}
     rules: list[ThresholdRule | CombinedRule] = []
     if config.regulation_defaults:
-        rules += [own.pop(rule.id, rule) for rule in _site_defaults(facts)]
+        rules += [own.pop(rule.id, rule) for rule in site_defaults(facts)]
     rules += [*own.values(), *config.combined]
     actions = {(kind, sev): text for kind, texts in config.actions.items() for sev, text in texts.items()}
     return SiteRules(rules, actions, dict(config.names), config.escalation)

@@ -1,15 +1,22 @@
-"""JSON errors a person can act on: ``{"error": {"status", "message", "problems"}}``.
+"""JSON errors a person can act on: ``{"error": {"status", "message", "problems", "details"}}``.
 
 Bad input never becomes a 500: validation problems name the field and the fix (422), unknown
 ids say where to look (404), conflicts explain the state (409), oversized bodies are refused
 before they are read (413).
+
+``problems`` says each problem in one line (``rules.thresholds.0.unit: ...``); ``details`` says the
+same for a program, one :class:`FieldProblem` each: ``loc``, the path to the field as a list of keys
+and list positions (``["rules", "thresholds", 0, "unit"]``), ``field`` the same path written
+``rules.thresholds[0].unit``, ``message`` what is wrong and ``fix`` what to do. A form puts each
+message at the input ``loc`` names (the dashboard's rule editor does).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,42 +25,116 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mineguard.mine.rules.site_rules import path_of
 from mineguard.services.twin.tracking import NotFound
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field: where (``loc``, keys and list positions), what is wrong, and the fix."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    fix: str | None = None
+
+    @classmethod
+    def of(cls, loc: tuple[str | int, ...], text: str) -> FieldProblem:
+        """From a message in the house style, ``what is wrong — what to do``."""
+        message, dash, fix = text.partition(" — ")
+        return cls(loc, message, fix if dash else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "loc": list(self.loc), "field": path_of(self.loc) or "body"}
+
+
 class ApiError(Exception):
     def __init__(
-        self, status: int, message: str, problems: list[str] | None = None, *, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        problems: list[str] | None = None,
+        *,
+        details: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.problems = status, message, problems or []
+        self.details = details or []
         self.headers = headers  # e.g. Retry-After on 429
 
 
-def error_body(status: int, message: str, problems: list[str] | None = None) -> dict:
-    return {"error": {"status": status, "message": message, "problems": problems or []}}
+def error_body(
+    status: int, message: str, problems: list[str] | None = None, details: list[FieldProblem] | None = None
+) -> dict:
+    error = {"status": status, "message": message, "problems": problems or []}
+    return {"error": {**error, "details": [d.as_dict() for d in details or []]}}
 
 
-def _describe(error: dict) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
-    where = ".".join(loc) or "body"
+# The fix for pydantic's own error types, whose messages say only what is wrong.
+_FIXES: dict[str, str] = {
+    "float_type": "write a number, e.g. 0.5",
+    "float_parsing": "write a number, e.g. 0.5",
+    "finite_number": "write a finite number (not NaN, Infinity or beyond ±1.8e308)",
+    "int_type": "write a whole number",
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "string_type": "write text, in quotes",
+    "string_too_short": "fill it in",
+    "string_too_long": "shorten it to at most {max_length} characters",
+    "too_short": "give at least {min_length}",
+    "too_long": "give at most {max_length}",
+    "greater_than": "use a value above {gt}",
+    "greater_than_equal": "use a value of {ge} or more",
+    "less_than": "use a value below {lt}",
+    "less_than_equal": "use a value of {le} or less",
+    "literal_error": "use one of {expected}",
+    "enum": "use one of {expected}",
+    "dict_type": "write an object {...}",
+    "model_type": "write an object {...}",
+    "model_attributes_type": "write an object {...}",
+    "list_type": "write a list [...]",
+    "union_tag_invalid": "use one of {expected_tags}",
+    "union_tag_not_found": "add '{discriminator}'",
+}
+
+
+def _detail(error: dict) -> FieldProblem:
+    loc = tuple(part for part in error.get("loc", ()) if part != "body")
     kind = error.get("type", "")
     if kind == "json_invalid":
-        return f"body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')}) — send a JSON object"
+        why = error.get("ctx", {}).get("error", "parse error")
+        return FieldProblem((), f"body is not valid JSON ({why})", "send a JSON object")
     if kind == "missing":
-        return f"{where}: required — add it"
+        return FieldProblem(loc, "required", "add it")
     if kind == "extra_forbidden":
-        return f"{where}: unknown field — remove it or check the spelling"
-    message = error.get("msg", "invalid").removeprefix("Value error, ")
-    return f"{where}: {message}"
+        return FieldProblem(loc, "unknown field", "remove it or check the spelling")
+    problem = FieldProblem.of(loc, error.get("msg", "invalid").removeprefix("Value error, "))
+    if problem.fix is None and kind in _FIXES:
+        try:
+            return FieldProblem(loc, problem.message, _FIXES[kind].format(**error.get("ctx", {})))
+        except (KeyError, IndexError, ValueError):
+            return FieldProblem(loc, problem.message, _FIXES[kind].split(" {")[0])
+    return problem
+
+
+def _describe(error: dict, detail: FieldProblem) -> str:
+    if error.get("type") == "json_invalid":
+        return f"{detail.message} — {detail.fix}"
+    where = ".".join(str(part) for part in detail.loc) or "body"
+    if error.get("type") in ("missing", "extra_forbidden"):
+        return f"{where}: {detail.message} — {detail.fix}"
+    return f"{where}: {error.get('msg', 'invalid').removeprefix('Value error, ')}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, exc.message, exc.problems), exc.status, headers=exc.headers)
+        body = error_body(exc.status, exc.message, exc.problems, exc.details)
+        return JSONResponse(body, exc.status, headers=exc.headers)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -61,8 +142,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [_describe(e) for e in exc.errors()]
-        return JSONResponse(error_body(422, "the request is not valid: " + "; ".join(problems), problems), 422)
+        errors = exc.errors()
+        details = [_detail(e) for e in errors]
+        problems = [_describe(e, d) for e, d in zip(errors, details, strict=True)]
+        return JSONResponse(error_body(422, "the request is not valid: " + "; ".join(problems), problems, details), 422)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:

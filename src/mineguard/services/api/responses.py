@@ -31,7 +31,7 @@ DESCRIPTIONS = {
     404: "nothing with this id — the message says where to list what exists",
     409: "conflicts with the current state (e.g. an alert already resolved, a name already taken)",
     413: "request body over the size limit (MINEGUARD_MAX_BODY_BYTES) — send less at a time",
-    422: "the request is not valid — `problems` names each field and the fix",
+    422: "the request is not valid — `problems` names each field and the fix, `details` the same with a path",
     429: "too many attempts — wait for the seconds in the Retry-After header",
     503: "the service is up but not healthy (e.g. ingest is stuck) — the body says why",
 }
@@ -39,10 +39,20 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ATTRIBUTE = "__mineguard_error_statuses__"
 
 
+class FieldProblemOut(BaseModel):
+    loc: list[str | int] = Field(description='path to the field: keys and list positions, ["rules", "thresholds", 0]')
+    field: str = Field(description="the same path written rules.thresholds[0] ('body': the whole body)")
+    message: str = Field(description="what is wrong with it")
+    fix: str | None = Field(description="what to do about it")
+
+
 class ErrorDetail(BaseModel):
     status: int = Field(description="the HTTP status again")
     message: str = Field(description="what went wrong and what to do about it")
     problems: list[str] = Field(description="one line per invalid field (422), else empty")
+    details: list[FieldProblemOut] = Field(
+        default_factory=list, description="the problems of `problems` for a program: each field's path, message, fix"
+    )
 
 
 class ErrorOut(BaseModel):

@@ -26,7 +26,12 @@ UNITS = {"noise_g": "g", "freefall_g": "g", "fall_impact_g": "g", "fall_still_s"
 
 
 class SettingError(ValueError):
-    """A threshold change that cannot be applied; the message says how to fix it."""
+    """A threshold change that cannot be applied; the message says how to fix it. ``key`` and ``field``
+    (``unit`` or ``value``) say which change it is about, where it is about one."""
+
+    def __init__(self, message: str, *, key: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.key, self.field = key, field
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,16 @@ class Quantity:
 
 def to_canonical(quantity: Quantity) -> float:
     if quantity.key not in UNITS:
-        raise SettingError(f"unknown sensitivity {quantity.key!r} — use one of {', '.join(UNITS)}")
+        raise SettingError(
+            f"unknown sensitivity {quantity.key!r} — use one of {', '.join(UNITS)}", key=quantity.key, field="key"
+        )
     table = _CONVERSIONS[UNITS[quantity.key]]
     if quantity.unit not in table:
-        raise SettingError(f"unit {quantity.unit!r} is not valid for {quantity.key} — use one of {', '.join(table)}")
+        raise SettingError(
+            f"unit {quantity.unit!r} is not valid for {quantity.key} — use one of {', '.join(table)}",
+            key=quantity.key,
+            field="unit",
+        )
     return quantity.value * table[quantity.unit]
 
 
@@ -70,7 +81,8 @@ def update_sensitivity(session: Session, site: Site, changes: list[Quantity], *,
             faint_still_s=validated.faint_still_s,
         )
     except ValidationError as exc:
-        raise SettingError(format_validation_error(exc, "sensitivity")) from None
+        first = str(exc.errors()[0]["loc"][0]) if exc.errors() and exc.errors()[0]["loc"] else None
+        raise SettingError(format_validation_error(exc, "sensitivity"), key=first, field="value") from None
     except ValueError as exc:
         raise SettingError(str(exc)) from None
     old = dict(site.sensitivity)

@@ -31,3 +31,10 @@ class RuleVersionOut(Out):
 class RulesOut(RuleVersionOut):
     rules: dict[str, Any] = Field(description="the rules section of this version")
     running_version: int | None = Field(description="the version the alert pipeline runs now (null: not started)")
+    regulation_defaults: list[dict[str, Any]] = Field(
+        description="the regulation-cited thresholds the site gets while rules.regulation_defaults is true; "
+        "a threshold in rules.thresholds with the same id replaces one"
+    )
+    units: dict[str, list[str]] = Field(
+        description="the units a threshold's `unit` may be in, per sensor kind of the site (canonical first)"
+    )

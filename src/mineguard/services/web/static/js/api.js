@@ -3,9 +3,10 @@
 const TOKEN_KEY = "mineguard.token";
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, details = []) {
     super(message);
     this.status = status;
+    this.details = details; // 422: [{loc, field, message, fix}], one per invalid field
   }
 }
 
@@ -23,7 +24,7 @@ async function errorOf(response) {
   try {
     const body = await response.json();
     const problems = body?.error?.problems?.length ? ` (${body.error.problems.join("; ")})` : "";
-    return new ApiError(response.status, `${body?.error?.message ?? response.statusText}${problems}`);
+    return new ApiError(response.status, `${body?.error?.message ?? response.statusText}${problems}`, body?.error?.details ?? []);
   } catch {
     return new ApiError(response.status, `${response.status} ${response.statusText}`);
   }
@@ -48,6 +49,7 @@ export const api = {
     const response = await call("POST", path, body);
     return response.status === 204 ? null : response.json();
   },
+  put: async (path, body) => (await call("PUT", path, body)).json(),
   /** A file behind the bearer token (camera evidence), as an object URL the caller revokes. */
   blobUrl: async (path) => URL.createObjectURL(await (await call("GET", path.replace(/^\/api\/v1/, ""))).blob()),
   /** A download behind the bearer token (the rescue list's CSV): an object URL and the server's file name. */

@@ -7,6 +7,7 @@ import { CamerasView } from "./cameras.js";
 import { MapView } from "./map.js";
 import { PeopleView } from "./people.js";
 import { SensorsView } from "./sensors.js";
+import { RulesView } from "./rules.js";
 import { LiveStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +24,7 @@ function showView(name) {
   running?.views.cameras.show(name === "cameras");
   running?.views.sensors.show(name === "sensors");
   running?.views.audit.show(name === "audit");
+  running?.views.rules.show(name === "rules");
 }
 
 function showLogin(message = "") {
@@ -32,6 +34,7 @@ function showLogin(message = "") {
   running?.views.cameras.stop();
   running?.views.sensors.stop();
   running?.views.audit.stop();
+  running?.views.rules.stop();
   running = null;
   $("login").hidden = false;
   $("nav").hidden = true;
@@ -51,10 +54,12 @@ async function start(me) {
   const views = { alerts: new AlertsView(me, (alerts) => map.setAlerts(alerts)), map, people: new PeopleView(me, report), cameras: new CamerasView(me, report) };
   views.sensors = new SensorsView(me, report);
   views.audit = new AuditView(me, report);
+  views.rules = new RulesView(me, report);
   const resync = () => {
     views.people.resync();
     views.cameras.resync();
     views.sensors.resync();
+    views.rules.resync();
     return Promise.all([views.alerts.load(), views.map.load()]).catch(report);
   };
   const stream = new LiveStream(session.token, {
@@ -62,6 +67,7 @@ async function start(me) {
       views.people.onEvent(event);
       views.cameras.onEvent(event);
       views.sensors.onEvent(event);
+      views.rules.onEvent(event);
       return Promise.all([views.alerts.onEvent(event), views.map.onEvent(event)]).catch(report);
     },
     onStatus: (text) => {
