@@ -14,6 +14,11 @@ divided by its L2 norm), so callers may pass raw network outputs; zero or non-fi
 rejected. Person ids must match ``[A-Za-z0-9][A-Za-z0-9._-]*`` (e.g. ``XW-01``, ``s12``) because
 they name folders on disk.
 
+Enrolment refuses duplicates (:func:`check_not_duplicate`, used by the CLI and the platform): a
+face scoring at least the accept threshold against *another* person (``duplicate_identity``: one
+face, two ids), or a photo already in the same person's enrolment (``already_enrolled``: cosine
+>= ``SAME_PHOTO``). Extending a person with new photos is allowed.
+
 Erasure (``remove``) deletes every embedding row, image reference and stored image copy of the
 person. Image files referenced *outside* the gallery folder are the caller's to delete.
 """
@@ -33,6 +38,8 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
+from mineguard.faces.errors import FaceImageError
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,6 +50,7 @@ def l2_normalise(x: np.ndarray, *, eps: float = 1e-12) -> np.ndarray:
     return (x / np.maximum(norm, eps)).astype(np.float32)
 
 
+SAME_PHOTO = 0.9999  # cosine of two embeddings of the same photo (re-encoding moves it by < 1e-5)
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _INDEX_FORMAT = "mineguard-face-gallery"
 _INDEX_VERSION = 1
@@ -109,6 +117,57 @@ def prepare_embeddings(embeddings: np.ndarray, *, dim: int | None) -> np.ndarray
     if (np.linalg.norm(x, axis=1) == 0).any():
         raise ValueError("an embedding is all zeros and cannot be normalised")
     return l2_normalise(x)
+
+
+def check_not_duplicate(
+    gallery: tuple[np.ndarray, list[str]],
+    person_id: str,
+    embeddings: np.ndarray,
+    *,
+    threshold: float | None,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Raise :class:`FaceImageError` when enrolling ``embeddings`` as ``person_id`` would duplicate.
+
+    Args:
+        gallery: the enrolled rows, (N, D) float32 unit vectors, and the person id of each row.
+        embeddings: (k, D) unit rows to enrol (``prepare_embeddings``).
+        threshold: the accept (open-set) threshold: a new row scoring at least this against another
+            person's row is ``duplicate_identity``. None: only the same photo (``SAME_PHOTO``) is.
+        names: how to name row ``i`` in the message (the image file), default ``embeddings[i]``.
+    """
+    rows, ids = gallery
+    new = np.asarray(embeddings, dtype=np.float32).reshape(len(embeddings), -1)
+    label = (lambda i: names[i]) if names is not None else (lambda i: f"embeddings[{i}]")
+    limit = SAME_PHOTO if threshold is None else min(threshold, SAME_PHOTO)
+    if len(ids):
+        scores = new @ np.asarray(rows, dtype=np.float32).T  # (k, N) cosine
+        owner = np.array(ids)
+        others, mine = owner != person_id, owner == person_id
+        if others.any():
+            best = scores[:, others].max(axis=1)
+            i = int(best.argmax())
+            if best[i] >= limit:
+                who = owner[others][int(scores[i, others].argmax())]
+                raise FaceImageError(
+                    "duplicate_identity",
+                    f"{label(i)}: this face is already enrolled as {who!r} (score {best[i]:.3f} >= {limit:.3f}); "
+                    f"nothing was enrolled for {person_id!r}",
+                )
+        if mine.any():
+            same = scores[:, mine].max(axis=1)
+            i = int(same.argmax())
+            if same[i] >= SAME_PHOTO:
+                raise FaceImageError(
+                    "already_enrolled",
+                    f"{label(i)}: this photo is already enrolled for {person_id!r}; nothing was enrolled",
+                )
+    pairs = np.triu(new @ new.T, k=1)
+    if len(new) > 1 and pairs.max() >= SAME_PHOTO:
+        i, j = (int(v) for v in np.unravel_index(pairs.argmax(), pairs.shape))
+        raise FaceImageError(
+            "already_enrolled", f"{label(j)} is the same photo as {label(i)}; nothing was enrolled for {person_id!r}"
+        )
 
 
 class MemoryGallery:
