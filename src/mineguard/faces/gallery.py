@@ -148,10 +148,10 @@ def check_not_duplicate(
             best = scores[:, others].max(axis=1)
             i = int(best.argmax())
             if best[i] >= limit:
-                who = owner[others][int(scores[i, others].argmax())]
+                who = str(owner[others][int(scores[i, others].argmax())])
                 raise FaceImageError(
                     "duplicate_identity",
-                    f"{label(i)}: this face is already enrolled as {who!r} (score {best[i]:.3f} >= {limit:.3f}); "
+                    f"{label(i)}: this face is already enrolled as {who!r} (score {best[i]:.4f} >= {limit:.4f}); "
                     f"nothing was enrolled for {person_id!r}",
                 )
         if mine.any():
