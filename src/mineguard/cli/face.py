@@ -142,6 +142,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     preparer = FacePreparer(size=embedder.img_size, check_quality=True)
     crops = [preparer.load(path) for path in args.images]  # every photo must pass before any is stored
     gallery = NpzGallery(args.gallery)
+    gallery.check_photos_new(args.person, args.images)
     rows = prepare_embeddings(embedder.embed([c.image for c in crops]), dim=gallery.dim)
     check_not_duplicate(
         gallery.embeddings(), args.person, rows, threshold=threshold, names=[str(p) for p in args.images]
