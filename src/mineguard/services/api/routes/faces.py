@@ -30,6 +30,7 @@ from mineguard.faces.errors import FaceImageError
 from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import Sender, UnitDep, gateway_or_manager_to, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.faces import (
     FaceEmbeddingsIn,
     FaceEnrolmentOut,
@@ -76,13 +77,10 @@ def get_gallery(unit: UnitDep, sender: GalleryReader) -> FaceGalleryOut:
     summary="(manager) enrol a person's face embeddings (at most 50 per call)",
     responses={
         404: {"description": "not a person of this site"},
-        409: {
-            "description": "duplicate_identity: a face scoring at least MINEGUARD_FACE_ACCEPT_THRESHOLD against "
-            "another person; already_enrolled: the same photo is in already"
-        },
         422: {"description": "wrong dimension, NaN/infinite or all-zero embeddings"},
     },
 )
+@raises(409)  # duplicate_identity: the face is another person's; already_enrolled: the same photo is in
 def enrol(
     person_id: str, body: FaceEmbeddingsIn, unit: UnitDep, user: User = require(Permission.MANAGE_DEVICES)
 ) -> FaceEnrolmentOut:
