@@ -1,7 +1,8 @@
 """``mineguard face ...`` as a user runs it: train on a small generated set of people, enrol,
 identify (known and unknown, and as platform events), verify, erase; bad input gets one clear
-line and exit status 2. The real-data protocol run (``face eval``) is in the benchmark and in a
-real-data test below."""
+line and exit status 2, and enrolment refuses (and stores nothing for) a photo with no face, two
+faces or too dark, a face enrolled under another id, or a photo enrolled already. The real-data
+protocol run (``face eval``) is in the benchmark and in a real-data test below."""
 
 from __future__ import annotations
 
@@ -206,3 +207,71 @@ def test_eval_on_att_orl_writes_the_threshold(weights: Path, shared_data: Path, 
     assert "| none |" in out and (tmp_path / "threshold.json").is_file()
     saved = json.loads(results.read_text())
     assert len(saved["protocol"]["known_ids"]) == 32 and saved["results"][0]["level"] == "none"
+
+
+def _refusals(tmp_path: Path, first: np.ndarray, second: np.ndarray) -> dict[str, Path]:
+    """Photos enrolment must refuse, made from two people's faces: none, two, and a dark one."""
+    pair = np.full((first.shape[0] + 40, first.shape[1] + second.shape[1] + 60), 60, np.uint8)
+    pair[20 : 20 + first.shape[0], 20 : 20 + first.shape[1]] = first
+    pair[20 : 20 + second.shape[0], 40 + first.shape[1] : 40 + first.shape[1] + second.shape[1]] = second
+    photos = {
+        "no_face": (np.random.default_rng(0).random((480, 900)) * 255).astype(np.uint8),
+        "several_faces": pair,
+        "too_dark": (first * 0.2).astype(np.uint8),
+    }
+    for name, image in photos.items():
+        cv2.imwrite(str(tmp_path / f"{name}.png"), image)
+    return {name: tmp_path / f"{name}.png" for name in photos}
+
+
+def _check_refusals(weights: Path, gallery: Path, known: list[Path], refused: dict[str, Path], capsys) -> None:
+    """``known[0:2]`` are enrolled as ``m1``; every bad enrolment after that exits 2 with the reason
+    and leaves the gallery as it was."""
+
+    def enrol(person: str, *photos: Path, threshold: str | None = None) -> int:
+        extra = ["--threshold", threshold] if threshold else []
+        argv = ["face", "enrol", *map(str, photos), "--person", person, "--weights", str(weights)]
+        return main([*argv, "--gallery", str(gallery), *extra])
+
+    assert enrol("m1", *known[:2]) == 0
+    capsys.readouterr()
+    cases = [
+        (("m2", refused["no_face"]), "no face found"),
+        (("m2", refused["several_faces"]), "2 faces of similar size found"),
+        (("m2", refused["too_dark"]), "mean grey level"),
+        (("m2", known[2], refused["too_dark"]), "too_dark.png"),  # one bad photo: none of the call is stored
+        (("m2", known[0]), "this photo is already enrolled as 'm1'"),  # one face, two ids
+        (("m1", known[1]), "this photo is already enrolled for 'm1'"),
+        (("m2", known[2], known[2]), "the same photo as"),
+    ]
+    for args, says in cases:
+        assert enrol(*args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and says in err and "Traceback" not in err, err
+    assert enrol("m2", known[2], threshold="1.5") == 2
+    assert "--threshold 1.5" in capsys.readouterr().err
+    index = json.loads((gallery / "index.json").read_text())
+    assert {p: e["count"] for p, e in index["people"].items()} == {"m1": 2}
+    assert sorted(f.name for f in (gallery / "images" / "m1").iterdir()) == [
+        f"000{i}_{p.name}" for i, p in enumerate(known[:2])
+    ]
+
+
+def test_enrolment_refuses_bad_photos_and_duplicates_with_the_reason(
+    faces: Path, weights: Path, tmp_path: Path, capsys
+) -> None:
+    known = [faces / "train" / "miner-0" / f"{k}.png" for k in range(3)]
+    refused = _refusals(
+        tmp_path, cv2.imread(str(known[0]), 0), cv2.imread(str(faces / "train" / "miner-1" / "0.png"), 0)
+    )
+    _check_refusals(weights, tmp_path / "g", known, refused, capsys)
+
+
+def test_enrolment_refusals_on_real_faces(weights: Path, shared_data: Path, tmp_path: Path, capsys) -> None:
+    orl = shared_data / "faces" / "att_orl"
+    if not orl.is_dir():
+        pytest.skip("../shared/data/faces/att_orl is absent")
+    known = [orl / "s1" / f"{k}.pgm" for k in (1, 2, 3)]
+    big = lambda path: cv2.resize(cv2.imread(str(path), 0), None, fx=2.5, fy=2.5)  # noqa: E731
+    refused = _refusals(tmp_path, big(orl / "s2" / "1.pgm"), big(orl / "s3" / "1.pgm"))
+    _check_refusals(weights, tmp_path / "g", known, refused, capsys)

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mineguard.faces.gallery import GalleryStore, MemoryGallery, NpzGallery
+from mineguard.faces.errors import FaceImageError
+from mineguard.faces.gallery import GalleryStore, MemoryGallery, NpzGallery, check_not_duplicate, l2_normalise
 
 D = 8
 
@@ -144,3 +145,22 @@ def test_npz_rejects_a_file_path(tmp_path: Path) -> None:
     (tmp_path / "g.npz").write_bytes(b"")
     with pytest.raises(ValueError, match="give a folder"):
         NpzGallery(tmp_path / "g.npz")
+
+
+def test_check_not_duplicate_known_answers() -> None:
+    gallery = MemoryGallery()
+    gallery.add("XW-01", np.eye(D, dtype=np.float32)[:2])  # rows e0, e1
+    rows = gallery.embeddings()
+    tilted = l2_normalise(np.array([[1.0, 0.2] + [0.0] * (D - 2)]))  # cosine 0.981 to e0
+    check_not_duplicate(rows, "XW-02", np.eye(D, dtype=np.float32)[2:4], threshold=0.9)  # new faces: fine
+    check_not_duplicate(rows, "XW-02", tilted, threshold=None)  # no threshold: only the same photo counts
+    check_not_duplicate(rows, "XW-01", tilted, threshold=0.9)  # the same person, a new photo: fine
+    with pytest.raises(FaceImageError, match=r"b\.png: this face is already enrolled as 'XW-01' \(score 0\.98") as err:
+        check_not_duplicate(rows, "XW-02", np.vstack([np.eye(D)[3:4], tilted]), threshold=0.9, names=["a.png", "b.png"])
+    assert err.value.reason == "duplicate_identity"
+    with pytest.raises(FaceImageError, match=r"embeddings\[0\]: this photo is already enrolled for 'XW-01'") as err:
+        check_not_duplicate(rows, "XW-01", np.eye(D, dtype=np.float32)[1:2], threshold=0.9)
+    assert err.value.reason == "already_enrolled"
+    with pytest.raises(FaceImageError, match=r"embeddings\[2\] is the same photo as embeddings\[0\]"):
+        check_not_duplicate(rows, "XW-02", np.eye(D, dtype=np.float32)[[4, 5, 4]], threshold=0.9)
+    check_not_duplicate((np.zeros((0, D), np.float32), []), "XW-01", np.eye(D, dtype=np.float32)[:1], threshold=0.5)

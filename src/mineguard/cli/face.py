@@ -1,7 +1,8 @@
 """``mineguard face train|enrol|identify|verify|erase|eval``: miner identity (seed 002).
 
 - ``train``: a face classifier on a folder with one subfolder of images per person;
-- ``enrol``: add a miner's photos to a gallery (each must pass the quality gates);
+- ``enrol``: add a miner's photos to a gallery (each must hold one face and pass the quality gates,
+  and none may be a face already enrolled under another id, or a photo already enrolled);
 - ``identify``: who is in each image — a miner of the gallery or *unknown* (open set);
 - ``verify``: is this image the named miner (1:1);
 - ``erase``: delete a miner's embeddings and stored photos from the gallery;
@@ -45,6 +46,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--person", required=True, help="the miner's id (letters, digits, . _ -)")
     p.add_argument("--weights", type=Path, required=True)
     p.add_argument("--gallery", type=Path, required=True, help="gallery folder (created if missing)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="refuse a photo scoring at least this against another enrolled person (default: "
+        f"{THRESHOLD_FILE} beside the weights; without one, only the same photo under another id is refused)",
+    )
     p.set_defaults(func=cmd_enrol)
 
     for name, helptext in (
@@ -124,15 +131,23 @@ def _embedder(weights: Path):
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
-    from mineguard.faces.gallery import NpzGallery, check_person_id
+    from mineguard.faces.gallery import NpzGallery, check_not_duplicate, check_person_id, prepare_embeddings
     from mineguard.faces.pipeline import FacePreparer
 
     check_person_id(args.person)
+    threshold = args.threshold if args.threshold is not None else _saved_threshold(args.weights)
+    if threshold is not None and not 0.0 < threshold <= 1.0:
+        raise ValueError(f"--threshold {threshold}: give the accept threshold, a cosine score in (0, 1]")
     embedder = _embedder(args.weights)
     preparer = FacePreparer(size=embedder.img_size, check_quality=True)
     crops = [preparer.load(path) for path in args.images]  # every photo must pass before any is stored
     gallery = NpzGallery(args.gallery)
-    gallery.add(args.person, embedder.embed([c.image for c in crops]), images=args.images)
+    gallery.check_photos_new(args.person, args.images)
+    rows = prepare_embeddings(embedder.embed([c.image for c in crops]), dim=gallery.dim)
+    check_not_duplicate(
+        gallery.embeddings(), args.person, rows, threshold=threshold, names=[str(p) for p in args.images]
+    )
+    gallery.add(args.person, rows, images=args.images)
     print(
         f"enrolled {args.person}: {len(crops)} photo(s); the gallery holds {gallery.count(args.person)} "
         f"for them and {len(gallery.people())} people in all"
@@ -140,16 +155,22 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
+def _saved_threshold(weights: Path) -> float | None:
+    """The open-set threshold ``face eval`` wrote beside the weights, or None."""
+    path = weights.parent / THRESHOLD_FILE
+    return float(json.loads(path.read_text())["threshold"]) if path.is_file() else None
+
+
 def _threshold(args: argparse.Namespace) -> float:
     if args.threshold is not None:
         return args.threshold
-    path = args.weights.parent / THRESHOLD_FILE
-    if not path.is_file():
+    saved = _saved_threshold(args.weights)
+    if saved is None:
         raise ValueError(
             f"no open-set threshold: pass --threshold, or run `mineguard face eval --weights "
-            f"{args.weights} --data <validation faces>` to choose one (writes {path})"
+            f"{args.weights} --data <validation faces>` to choose one (writes {args.weights.parent / THRESHOLD_FILE})"
         )
-    return float(json.loads(path.read_text())["threshold"])
+    return saved
 
 
 def _gallery(path: Path):

@@ -22,6 +22,8 @@ FaceImageReason = Literal[
     "too_dark",  # mean grey level below the gate
     "too_bright",  # mean grey level above the gate (glare, over-exposure)
     "flat",  # grey-level std below the gate: uniform or featureless image
+    "duplicate_identity",  # the face already matches another enrolled person (score >= the accept threshold)
+    "already_enrolled",  # the same photo is already in this person's enrolment (or twice in one enrolment)
 ]
 REASONS: tuple[str, ...] = get_args(FaceImageReason)
 
@@ -36,6 +38,9 @@ DEFAULT_FIXES: MappingProxyType[str, str] = MappingProxyType(
         "too_dark": "add light on the face (cap lamp or area light) or raise the camera exposure",
         "too_bright": "move out of direct glare and lower the exposure; do not point a cap lamp at the lens",
         "flat": "the image shows no detail (uniform grey or covered lens): check the lens cover and the camera feed",
+        "duplicate_identity": "check the person id; if the earlier enrolment was under the wrong id, erase it first "
+        "(`mineguard face erase` or DELETE /api/v1/faces/<id>)",
+        "already_enrolled": "take a new photo (another angle or light) instead of enrolling the same one again",
     }
 )
 

@@ -14,6 +14,11 @@ divided by its L2 norm), so callers may pass raw network outputs; zero or non-fi
 rejected. Person ids must match ``[A-Za-z0-9][A-Za-z0-9._-]*`` (e.g. ``XW-01``, ``s12``) because
 they name folders on disk.
 
+Enrolment refuses duplicates (:func:`check_not_duplicate`, used by the CLI and the platform): a
+face scoring at least the accept threshold against *another* person (``duplicate_identity``: one
+face, two ids), or a photo already in the same person's enrolment (``already_enrolled``: the same
+embedding, bit for bit). Extending a person with new photos is allowed.
+
 Erasure (``remove``) deletes every embedding row, image reference and stored image copy of the
 person. Image files referenced *outside* the gallery folder are the caller's to delete.
 """
@@ -32,6 +37,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
+
+from mineguard.faces.errors import FaceImageError
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +116,74 @@ def prepare_embeddings(embeddings: np.ndarray, *, dim: int | None) -> np.ndarray
     if (np.linalg.norm(x, axis=1) == 0).any():
         raise ValueError("an embedding is all zeros and cannot be normalised")
     return l2_normalise(x)
+
+
+def check_not_duplicate(
+    gallery: tuple[np.ndarray, list[str]],
+    person_id: str,
+    embeddings: np.ndarray,
+    *,
+    threshold: float | None,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Raise :class:`FaceImageError` when enrolling ``embeddings`` as ``person_id`` would duplicate.
+
+    ``duplicate_identity``: a new row scores at least ``threshold`` (cosine) against another
+    person's row, or (with no threshold) equals one. ``already_enrolled``: a new row equals one of
+    the person's rows, or another new row. "Equals" is bit for bit: the same photo through the same
+    network and ``prepare_embeddings`` gives the same row, while two photos of one face never do,
+    even on a weak network whose embeddings of them score 0.9999.
+
+    Args:
+        gallery: the enrolled rows, (N, D) float32 unit vectors, and the person id of each row.
+        embeddings: (k, D) float32 unit rows to enrol (``prepare_embeddings``).
+        threshold: the accept (open-set) threshold, or None.
+        names: how to name row ``i`` in the message (the image file), default ``embeddings[i]``.
+    """
+    rows, ids = gallery
+    new = np.asarray(embeddings, dtype=np.float32).reshape(len(embeddings), -1)
+    label = (lambda i: names[i]) if names is not None else (lambda i: f"embeddings[{i}]")
+    owner = np.array(ids, dtype=object)
+    if len(ids):
+        rows = np.asarray(rows, dtype=np.float32)
+        scores = new.astype(np.float64) @ rows.T.astype(np.float64)  # (k, N) cosine
+        same = _equal_rows(new, rows, scores)
+        others = owner != person_id
+        hit = ((scores >= threshold) if threshold is not None else same) & others[None, :]
+        if hit.any():
+            i, j = _best(np.where(hit, scores, -np.inf))
+            raise FaceImageError(
+                "duplicate_identity",
+                f"{label(i)}: this face is already enrolled as {owner[j]!r} (score {scores[i, j]:.4f}"
+                + (f" >= {threshold:.4f})" if threshold is not None else ", the same photo)")
+                + f"; nothing was enrolled for {person_id!r}",
+            )
+        repeated = same & ~others[None, :]
+        if repeated.any():
+            i = int(np.argwhere(repeated)[0, 0])
+            raise FaceImageError(
+                "already_enrolled",
+                f"{label(i)}: this photo is already enrolled for {person_id!r}; nothing was enrolled",
+            )
+    twins = np.triu(_equal_rows(new, new, new.astype(np.float64) @ new.T.astype(np.float64)), k=1)
+    if twins.any():
+        i, j = (int(v) for v in np.argwhere(twins)[0])
+        raise FaceImageError(
+            "already_enrolled", f"{label(j)} is the same photo as {label(i)}; nothing was enrolled for {person_id!r}"
+        )
+
+
+def _equal_rows(a: np.ndarray, b: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) bool: rows equal bit for bit (checked only where the cosine is near 1)."""
+    equal = np.zeros(scores.shape, dtype=bool)
+    for i, j in np.argwhere(scores >= 0.999):
+        equal[i, j] = np.array_equal(a[i], b[j])
+    return equal
+
+
+def _best(scores: np.ndarray) -> tuple[int, int]:
+    i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return int(i), int(j)
 
 
 class MemoryGallery:
@@ -216,6 +291,42 @@ class NpzGallery(MemoryGallery):
         if external:
             logger.info("erased %s; %d image refs outside the gallery were not deleted", person_id, len(external))
         return removed
+
+    def check_photos_new(self, person_id: str, photos: Sequence[str | Path]) -> None:
+        """Raise :class:`FaceImageError` when a photo file is already stored in the gallery (under
+        ``person_id``: ``already_enrolled``; under another id: ``duplicate_identity``) or given twice.
+
+        Compares file bytes with the stored copies, so it holds whatever the network: embeddings of
+        one photo computed in batches of different sizes differ in the last bits.
+        """
+        stored: dict[bytes, str] = {}
+        if self.images_dir.is_dir():
+            for copy in sorted(self.images_dir.glob("*/*")):
+                if copy.is_file():
+                    stored.setdefault(copy.read_bytes(), copy.parent.name)
+        seen: dict[bytes, str] = {}
+        for photo in photos:
+            data = Path(photo).read_bytes()
+            owner = stored.get(data)
+            if owner is not None and owner != person_id:
+                raise FaceImageError(
+                    "duplicate_identity",
+                    f"this photo is already enrolled as {owner!r}; nothing was enrolled for {person_id!r}",
+                    path=str(photo),
+                )
+            if owner == person_id:
+                raise FaceImageError(
+                    "already_enrolled",
+                    f"this photo is already enrolled for {person_id!r}; nothing was enrolled",
+                    path=str(photo),
+                )
+            if data in seen:
+                raise FaceImageError(
+                    "already_enrolled",
+                    f"the same photo as {seen[data]}; nothing was enrolled for {person_id!r}",
+                    path=str(photo),
+                )
+            seen[data] = str(photo)
 
     def _load(self) -> None:
         index_path = self.path / "index.json"

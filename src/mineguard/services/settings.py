@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     mqtt_check_messages: int = Field(default=1000, ge=1, le=1_000_000)  # the probe sends one more than this
     mqtt_check_timeout_s: float = Field(default=5.0, gt=0, le=60)
     face_images_dir: Path | None = None  # enrolment images in <dir>/<person_id>/; face erasure deletes them
+    # the gates' open-set accept threshold (cosine, `mineguard face eval` chooses it): enrolment refuses a face
+    # scoring at least this against another person (409). None: only the same photo under another id is refused
+    face_accept_threshold: float | None = Field(default=None, gt=0, le=1)
     notifiers_file: Path | None = None  # YAML list of notifier channels (webhook, email, sms, voice)
     tick_s: float = Field(default=1.0, gt=0, le=60)  # escalation and stale-signal checks
     health_check_s: float = Field(default=60.0, gt=0, le=3600)  # sensor health (stale, stuck, drifting, dead)

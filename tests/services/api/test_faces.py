@@ -50,10 +50,13 @@ def test_enrol_list_fetch_identify_and_erase(api: Api, tmp_path: Path) -> None:
     assert api.call("manager", "DELETE", "/api/v1/faces/miner-001").status_code == 403
     erased = api.call("super_manager", "DELETE", "/api/v1/faces/miner-001")
     assert erased.status_code == 200, erased.text
-    assert erased.json() == {"erased": 2, "image_files": 1}
+    assert erased.json() == {"erased": 2, "image_files": 1, "evidence_files": 0, "events_cleared": 0}
     assert not (tmp_path / "miner-001").exists()
     again = api.call("super_manager", "DELETE", "/api/v1/faces/miner-001")
-    assert again.status_code == 404 and "nothing enrolled for 'miner-001'" in again.json()["error"]["message"]
+    assert (
+        again.status_code == 404
+        and "nothing enrolled and no face evidence for 'miner-001'" in again.json()["error"]["message"]
+    )
     assert api.client.get("/api/v1/faces/gallery", headers=terminal).json()["people"] == ["miner-002"]
     assert [p["person_id"] for p in api.call("manager", "GET", "/api/v1/faces").json()["people"]] == ["miner-002"]
 

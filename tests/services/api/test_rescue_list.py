@@ -1,12 +1,14 @@
-"""GET /api/v1/rescue-list and its CSV: who is underground now, per role and scope, audited."""
+"""GET /api/v1/rescue-list, its CSV and its PDF: who is underground now, per role and scope, audited."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 
 from mineguard.mine.site import load_site
 from mineguard.services.api.routes.rescue import CSV_COLUMNS
@@ -161,3 +163,51 @@ def test_a_site_without_headcount_answers_409(api) -> None:
         row.config = {k: v for k, v in load_site().model_dump(mode="json").items() if k != "headcount"}
     response = api.call("manager", "GET", "/api/v1/rescue-list")
     assert response.status_code == 409 and "headcount:" in response.json()["error"]["message"]
+
+
+def _pdf_text(response) -> str:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert re.search(r'attachment; filename="rescue-list-\d{8}T\d{6}Z\.pdf"', response.headers["content-disposition"])
+    reader = PdfReader(io.BytesIO(response.content))
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.5)  # A4 portrait, points
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())  # wrapped cells: one space
+
+
+def test_pdf_names_whom_the_role_may_see_like_the_csv(api) -> None:
+    _underground(api)
+    manager = _pdf_text(api.call("manager", "GET", "/api/v1/rescue-list.pdf"))
+    assert "Rescue list" in manager and "3 people underground" in manager
+    for shown in ("Li Wei (miner-001)", "Wang Fang (miner-003)", "miner-004", "Refuge chamber 1", "300.0, 0.0, -400.0"):
+        assert shown in manager
+    assert "no gate passage" in manager and "not in your scope" not in manager
+    supervisor = _pdf_text(api.call("supervisor", "GET", "/api/v1/rescue-list.pdf"))
+    assert "Li Wei (miner-001)" in supervisor and "Wang Fang (miner-003)" in supervisor
+    assert "miner-004" not in supervisor and "(not in your scope)" in supervisor
+    assert "1 not in your scope" in supervisor
+
+
+def test_pdf_of_one_zone_and_of_nobody(api) -> None:
+    assert "Nobody is underground." in _pdf_text(api.call("manager", "GET", "/api/v1/rescue-list.pdf"))
+    _underground(api)
+    text = _pdf_text(api.call("manager", "GET", "/api/v1/rescue-list.pdf?zone=face_1101"))
+    assert "miner-004" in text and "miner-001" not in text and "zone face_1101 only" in text
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("operator", 403)])
+def test_pdf_is_refused_like_the_csv(api, role: str | None, status: int) -> None:
+    response = api.call(role, "GET", "/api/v1/rescue-list.pdf")
+    assert response.status_code == status and response.json()["error"]["message"]
+
+
+def test_every_pdf_view_is_audited(api) -> None:
+    _underground(api)
+    api.call("supervisor", "GET", "/api/v1/rescue-list.pdf")
+    api.call("manager", "GET", "/api/v1/rescue-list.pdf?zone=main_roadway")
+    entries = api.call("manager", "GET", "/api/v1/audit?action=rescue_list.viewed").json()
+    seen = sorted((e["actor"], e["payload"]["format"], e["payload"]["zone"], e["payload"]["named"]) for e in entries)
+    assert seen == [
+        ("mgr", "pdf", "main_roadway", ["miner-001", "miner-003"]),
+        ("sup-a", "pdf", None, ["miner-001", "miner-003"]),
+    ]
+    assert api.call("manager", "GET", "/api/v1/audit/verify").json()["ok"]

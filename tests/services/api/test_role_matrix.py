@@ -40,6 +40,7 @@ MATRIX = [
     ("GET", "/api/v1/zones/{zone_id}/occupants", f"/api/v1/zones/face_1101/occupants?start={T}", None, SUPERVISOR_UP),
     ("GET", "/api/v1/rescue-list", "/api/v1/rescue-list", None, SUPERVISOR_UP),
     ("GET", "/api/v1/rescue-list.csv", "/api/v1/rescue-list.csv?zone=refuge_1", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/rescue-list.pdf", "/api/v1/rescue-list.pdf?zone=refuge_1", None, SUPERVISOR_UP),
     ("GET", "/api/v1/assets", "/api/v1/assets", None, ALL),
     ("GET", "/api/v1/assets/me", "/api/v1/assets/me", None, ALL),
     ("GET", "/api/v1/assets/{asset_id}", "/api/v1/assets/miner-001", None, ALL),

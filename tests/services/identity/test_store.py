@@ -31,6 +31,9 @@ def _audit(sessions: sessionmaker[Session], action: str) -> list:
         return list(reversed(recent(session, action=action)))
 
 
+NO_EVIDENCE = {"evidence_files": 0, "face_events_cleared": 0, "alert_media_removed": 0}
+
+
 def test_is_a_gallery_store_and_round_trips_float32_exactly(sessions: sessionmaker[Session]) -> None:
     gallery, memory = DbGallery(sessions, actor="enrol-station"), MemoryGallery()
     assert isinstance(gallery, GalleryStore)
@@ -110,7 +113,7 @@ def test_erase_removes_rows_and_images_of_that_person_only(sessions: sessionmake
 
     erased = _audit(sessions, "face.erased")
     assert [(e.actor, e.subject, e.payload) for e in erased] == [
-        ("admin", "asset:XW-01", {"embeddings": 3, "image_files": 2, "image_refs_outside": 1})
+        ("admin", "asset:XW-01", {"embeddings": 3, "image_files": 2, "image_refs_outside": 1, **NO_EVIDENCE})
     ]
     assert gallery.erase("XW-01", actor="admin") == 0  # nothing left: no new audit entry
     assert gallery.erase("../XW-02", actor="admin") == 0 and gallery.erase("..", actor="admin") == 0
@@ -128,7 +131,12 @@ def test_erase_deletes_images_of_a_person_with_no_embeddings_left(sessions: sess
     (tmp_path / "XW-09" / "left-over.png").write_bytes(b"\x89PNG")
     assert DbGallery(sessions, image_root=tmp_path).erase("XW-09", actor="admin") == 0
     assert not (tmp_path / "XW-09").exists()
-    assert _audit(sessions, "face.erased")[0].payload == {"embeddings": 0, "image_files": 1, "image_refs_outside": 0}
+    assert _audit(sessions, "face.erased")[0].payload == {
+        "embeddings": 0,
+        "image_files": 1,
+        "image_refs_outside": 0,
+        **NO_EVIDENCE,
+    }
 
 
 def test_the_identifier_identifies_on_the_database_gallery(sessions: sessionmaker[Session]) -> None:

@@ -1,5 +1,5 @@
 """The people and cameras views in a real browser against a real service: who is underground (set up
-through the API: a face passage in at the gate, tag fixes below), the rescue list's CSV, the
+through the API: a face passage in at the gate, tag fixes below), the rescue list's CSV and PDF, the
 headcount alerts on top, what an operator is refused; a camera's health and latest snapshot."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 import pytest
+from pypdf import PdfReader
 
 from mineguard.mine.graph import ZoneGraph
 from mineguard.mine.site import load_site
@@ -117,9 +118,18 @@ def test_supervisor_sees_who_is_underground_and_exports_the_csv(
         "miner-003": "Wang Fang",
         "": "(not in your scope)",
     }
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export PDF").click()
+    assert re.fullmatch(r"rescue-list-\d{8}T\d{6}Z\.pdf", download.value.suggested_filename)
+    text = " ".join(page_text for page_text in (p.extract_text() for p in PdfReader(download.value.path()).pages))
+    assert "Li Wei (miner-001)" in text and "(not in your scope)" in text and "miner-004" not in text
     viewed = mine.http.get("/api/v1/audit", params={"action": "rescue_list.viewed"})
     assert viewed.status_code == 200, viewed.text
-    assert {entry["payload"]["format"] for entry in viewed.json() if entry["actor"] == "sup-a"} == {"json", "csv"}
+    assert {entry["payload"]["format"] for entry in viewed.json() if entry["actor"] == "sup-a"} == {
+        "json",
+        "csv",
+        "pdf",
+    }
 
     # a newer critical headcount alert (Li Wei out at the gate, his tag still below) comes after "not accounted for"
     now = datetime.now(UTC)

@@ -6,7 +6,8 @@ raised from the event lists them under ``evidence["media"]`` and the API serves 
 every role that sees alerts. Only JPEG, PNG and MP4 are taken, recognised by their first bytes
 rather than by what the sender claims. :func:`prune` keeps the store within its retention:
 files older than ``max_age_days`` go, then the oldest until the total is under ``max_bytes``,
-except files still named by an alert that is not resolved.
+except files still named by an alert that is not resolved. :func:`forget` deletes the evidence of
+given events at once, whatever its age, and every pointer to it (a person's face erased, issue 16).
 """
 
 from __future__ import annotations
@@ -132,3 +133,51 @@ def prune(session: Session, *, now: datetime, max_age_days: float, max_bytes: in
             total -= size
             dropped += 1
     return dropped
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What :func:`forget` removed: stored files, events that named them, alert media entries."""
+
+    files: int
+    events: int
+    alert_media: int
+
+
+def forget(session: Session, event_ids: Iterable[int]) -> Forgotten:
+    """Delete every file the events name (``attributes.evidence``) and every pointer to those files:
+    the events' ``evidence`` attribute and the alerts' ``evidence["media"]`` entries.
+
+    The files go even when an open alert names them: this is erasure, not retention.
+    """
+    ids = sorted({int(i) for i in event_ids})
+    events = list(session.scalars(select(SourceEvent).where(SourceEvent.id.in_(ids)))) if ids else []
+    hashes = {h for event in events for h in hashes_in(event.attributes)}
+    if not hashes:
+        return Forgotten(0, 0, 0)
+    files = session.execute(delete(EvidenceFile).where(EvidenceFile.sha256.in_(sorted(hashes)))).rowcount
+    touched = 0
+    for event in events:
+        if "evidence" in (event.attributes or {}):
+            event.attributes = {
+                k: v for k, v in event.attributes.items() if k != "evidence"
+            }  # a new dict: SQLAlchemy sees it
+            touched += 1
+    media_dropped = 0
+    for alert in session.scalars(select(Alert).where(Alert.evidence.is_not(None))):
+        media = (alert.evidence or {}).get("media") if isinstance(alert.evidence, dict) else None
+        if not isinstance(media, list):
+            continue
+        kept = [item for item in media if not _names_any(item, hashes)]
+        if len(kept) != len(media):
+            media_dropped += len(media) - len(kept)
+            rest = {k: v for k, v in alert.evidence.items() if k != "media"}
+            alert.evidence = {**rest, "media": kept} if kept else rest
+    session.flush()
+    return Forgotten(files, touched, media_dropped)
+
+
+def _names_any(item: object, hashes: set[str]) -> bool:
+    if not isinstance(item, dict):
+        return False
+    return any(str(url).rsplit("/", 1)[-1] in hashes for key, url in item.items() if key != "event")

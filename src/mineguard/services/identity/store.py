@@ -13,6 +13,11 @@ log in the same transaction: ``face.enrolled`` and ``face.erased``, subject ``as
 Erasure deletes every embedding row of the person and, when the gallery has an ``image_root``,
 the folder ``<image_root>/<person_id>/`` with every image stored in it. Image refs pointing
 anywhere else are counted in the audit entry and left to their owner (as ``NpzGallery`` does).
+Erasure also forgets the person's face crops in the evidence store: every snapshot or clip named
+by a face event that identified them (``source`` "face", ``asset_id`` the person) is deleted with
+every pointer to it (``services/evidence/store.forget``); the events themselves stay, without
+their evidence, because they are the headcount's gate passages. The ``face.erased`` audit entry
+holds counts only, never an image, an embedding or a hash of one.
 Files go before the transaction commits: if deleting them fails, the rows stay and the erasure
 can simply be run again. Deleting a file unlinks it; it does not overwrite the disk blocks.
 """
@@ -29,10 +34,11 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mineguard.faces.gallery import check_person_id, prepare_embeddings
+from mineguard.faces.gallery import check_not_duplicate, check_person_id, prepare_embeddings
 from mineguard.services.audit import log as audit
+from mineguard.services.evidence import store as evidence
 from mineguard.services.storage.db import transaction
-from mineguard.services.storage.models import FaceEmbedding
+from mineguard.services.storage.models import FaceEmbedding, SourceEvent
 from mineguard.services.storage.types import utc_now
 
 log = logging.getLogger(__name__)
@@ -55,16 +61,20 @@ class EnrolledPerson:
 
 @dataclass(frozen=True)
 class Erasure:
-    """What an erasure removed: embedding rows, image files, and image refs it could not delete."""
+    """What an erasure removed: embedding rows, image files, evidence of face events, and image refs
+    it could not delete."""
 
     person_id: str
     embeddings: int
     image_files: int
     refs_outside: int  # refs to images outside <image_root>/<person_id>/: their owner deletes them
+    evidence_files: int = 0  # face crops / snapshots / clips of the person's face events
+    events_cleared: int = 0  # face events whose evidence pointers were removed
+    alert_media: int = 0  # media entries removed from alerts
 
     @property
     def removed_anything(self) -> bool:
-        return self.embeddings > 0 or self.image_files > 0
+        return self.embeddings > 0 or self.image_files > 0 or self.evidence_files > 0 or self.events_cleared > 0
 
 
 def gallery_dim(session: Session) -> int | None:
@@ -80,8 +90,11 @@ def enrol_embeddings(
     actor: str,
     source: str,
     image_refs: list[str] | None = None,
+    threshold: float | None = None,
 ) -> int:
-    """Add (k, D) or (D,) embeddings of ``person_id``; returns k. Raises ValueError on bad input.
+    """Add (k, D) or (D,) embeddings of ``person_id``; returns k. Raises ValueError on bad input, and
+    :class:`~mineguard.faces.errors.FaceImageError` (a ValueError) for a duplicate: a face scoring at
+    least ``threshold`` against another person, or a photo already enrolled (``check_not_duplicate``).
 
     ``image_refs``, when given, has one ref per embedding: the image it was computed from.
     """
@@ -98,6 +111,7 @@ def enrol_embeddings(
         if too_long:
             raise ValueError(f"image refs must be 1 to {MAX_IMAGE_REF} characters; {len(too_long)} are not")
         refs = list(image_refs)
+    check_not_duplicate(gallery_rows(session), person_id, rows, threshold=threshold)
     now, dim = utc_now(), rows.shape[1]
     session.add_all(
         FaceEmbedding(
@@ -166,7 +180,8 @@ def _not_a_plain_name(name: str) -> str | None:
 
 
 def erase_person(session: Session, person_id: str, *, actor: str, image_root: Path | None = None) -> Erasure:
-    """Delete every embedding row and stored image of ``person_id``; audited when anything was removed.
+    """Delete every embedding row, stored image and face-event evidence of ``person_id``; audited
+    when anything was removed.
 
     An id that cannot have been enrolled (not a valid person id) removes nothing and touches no file.
     """
@@ -178,15 +193,24 @@ def erase_person(session: Session, person_id: str, *, actor: str, image_root: Pa
     refs = person_image_refs(session, person_id)
     removed = session.execute(delete(FaceEmbedding).where(FaceEmbedding.person_id == person_id)).rowcount
     outside = sum(not _inside(ref, folder) for ref in refs)
+    faces = select(SourceEvent.id).where(SourceEvent.source == "face", SourceEvent.asset_id == person_id)
+    forgotten = evidence.forget(session, session.scalars(faces))
     files = _delete_folder(folder) if folder is not None else 0
-    erasure = Erasure(person_id, removed, files, outside)
+    erasure = Erasure(person_id, removed, files, outside, forgotten.files, forgotten.events, forgotten.alert_media)
     if erasure.removed_anything:
         audit.append(
             session,
             actor=actor,
             action="face.erased",
             subject=f"asset:{person_id}",
-            payload={"embeddings": removed, "image_files": files, "image_refs_outside": outside},
+            payload={
+                "embeddings": removed,
+                "image_files": files,
+                "image_refs_outside": outside,
+                "evidence_files": forgotten.files,
+                "face_events_cleared": forgotten.events,
+                "alert_media_removed": forgotten.alert_media,
+            },
         )
     if outside:
         where = f"outside {folder}" if folder is not None else "(no image_root: no files are deleted)"

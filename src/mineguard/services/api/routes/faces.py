@@ -3,14 +3,20 @@
 Embeddings are computed where the face is seen (an enrolment station, a face terminal at a gate)
 and only vectors travel: ``POST /api/v1/faces/{person_id}/embeddings`` takes at most 50 per call
 for a person asset of the site, checked and normalised as the ML core does
-(``mineguard.faces.gallery.prepare_embeddings``). ``GET /api/v1/faces/gallery`` gives a
+(``mineguard.faces.gallery.prepare_embeddings``), and refused with 409 when a face scores at least
+``MINEGUARD_FACE_ACCEPT_THRESHOLD`` against another person (``duplicate_identity``) or the same photo
+is enrolled already (``already_enrolled``); nothing of the call is stored then. Photos are checked
+for one face, darkness, blur and size where they are taken (``mineguard face enrol``): only
+vectors reach the platform. ``GET /api/v1/faces/gallery`` gives a
 registered gateway (``X-Gateway-Id`` + ``X-Gateway-Secret``) or a manager every row, so a
 terminal identifies locally with ``mineguard.faces.identify.Identifier``.
 Each of the optional ``image_refs`` names one file of the person's gallery folder: a plain file name
 (``front.jpg``, or ``<person_id>/front.jpg``), stored as ``<person_id>/front.jpg``; a path out of the
 folder (``../x``, ``/etc/passwd``, a separator, NUL) is a 422.
-``DELETE /api/v1/faces/{person_id}`` (super-manager) erases every embedding of the person and
-their stored images (``MINEGUARD_FACE_IMAGES_DIR/<person_id>/``). Enrolment and erasure are in
+``DELETE /api/v1/faces/{person_id}`` (super-manager) erases every embedding of the person, their
+stored images (``MINEGUARD_FACE_IMAGES_DIR/<person_id>/``) and the evidence (face crops,
+snapshots, clips) of every face event that identified them, with the pointers to it in events and
+alerts (``services/identity/store.erase_person``); 404 when there was nothing of theirs. Enrolment and erasure are in
 the audit log (``face.enrolled``, ``face.erased``).
 """
 
@@ -20,9 +26,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from mineguard.faces.errors import FaceImageError
 from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import Sender, UnitDep, gateway_or_manager_to, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.faces import (
     FaceEmbeddingsIn,
     FaceEnrolmentOut,
@@ -72,6 +80,7 @@ def get_gallery(unit: UnitDep, sender: GalleryReader) -> FaceGalleryOut:
         422: {"description": "wrong dimension, NaN/infinite or all-zero embeddings"},
     },
 )
+@raises(409)  # duplicate_identity: the face is another person's; already_enrolled: the same photo is in
 def enrol(
     person_id: str, body: FaceEmbeddingsIn, unit: UnitDep, user: User = require(Permission.MANAGE_DEVICES)
 ) -> FaceEnrolmentOut:
@@ -89,8 +98,16 @@ def enrol(
         refs = body.image_refs and gallery_image_refs(person_id, body.image_refs, unit.ctx.settings.face_images_dir)
         source = f"http:user:{user.username}"
         added = enrol_embeddings(
-            unit.session, person_id, body.embeddings, actor=user.username, source=source, image_refs=refs
+            unit.session,
+            person_id,
+            body.embeddings,
+            actor=user.username,
+            source=source,
+            image_refs=refs,
+            threshold=unit.ctx.settings.face_accept_threshold,
         )
+    except FaceImageError as exc:  # a duplicate: the face is someone else's, or the photo is in already
+        raise ApiError(409, f"{exc.reason}: {exc}") from None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     return FaceEnrolmentOut(
@@ -102,10 +119,19 @@ def enrol(
     "/{person_id}",
     response_model=FaceErasureOut,
     summary="(super-manager) erase a person's face data: every embedding and stored image",
-    responses={404: {"description": "nothing enrolled for this person"}},
+    responses={404: {"description": "nothing enrolled and no face evidence for this person"}},
 )
 def erase(person_id: str, unit: UnitDep, user: User = require(Permission.MANAGE_USERS)) -> FaceErasureOut:
     erasure = erase_person(unit.session, person_id, actor=user.username, image_root=unit.ctx.settings.face_images_dir)
     if not erasure.removed_anything:
-        raise ApiError(404, f"nothing enrolled for {person_id!r} — enrolled people are listed at GET /api/v1/faces")
-    return FaceErasureOut(erased=erasure.embeddings, image_files=erasure.image_files)
+        raise ApiError(
+            404,
+            f"nothing enrolled and no face evidence for {person_id!r} — "
+            "enrolled people are listed at GET /api/v1/faces",
+        )
+    return FaceErasureOut(
+        erased=erasure.embeddings,
+        image_files=erasure.image_files,
+        evidence_files=erasure.evidence_files,
+        events_cleared=erasure.events_cleared,
+    )

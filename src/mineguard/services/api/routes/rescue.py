@@ -2,8 +2,9 @@
 
 Supervisors and up may read it (:data:`Permission.VIEW_CREW`); names, ids and positions follow the
 person scope (``services/auth/scope.py``): a supervisor sees their crew by name and everyone else
-underground counted per zone, a manager sees everyone. Every view, JSON or CSV, is written to the
-audit log with what it showed.
+underground counted per zone, a manager sees everyone. Every view, JSON, CSV or PDF, is written to
+the audit log with what it showed. The three share one list (``_viewed``); only the writer differs
+(the PDF's is ``services/api/rescue_pdf.py``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ from sqlalchemy import select
 from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.rescue_pdf import render_rescue_pdf
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas.rescue import RefugeOut, RescueListOut, RescuePersonOut, ZoneCountOut
+from mineguard.services.api.schemas.rescue import (
+    HIDDEN_NAME,
+    RefugeOut,
+    RescueListOut,
+    RescuePersonOut,
+    ZoneCountOut,
+)
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.scope import visible_assets
 from mineguard.services.ingest.schema import ID_PATTERN
-from mineguard.services.storage.models import User, Zone
+from mineguard.services.storage.models import Site, User, Zone
 from mineguard.services.storage.types import utc_now
 from mineguard.services.twin.headcount import RescueEntry, headcount_site, rescue_list
 
@@ -78,7 +86,7 @@ def read_rescue_list_csv(unit: UnitDep, zone: ZoneFilter = None, user: User = Vi
                 person.zone_id or "",
                 person.zone_name or "",
                 person.person_id or "",
-                person.name or "(not in your scope)",
+                person.name or HIDDEN_NAME,
                 person.crew or "",
                 person.last_seen.isoformat() if person.last_seen else "",
                 x,
@@ -96,6 +104,25 @@ def read_rescue_list_csv(unit: UnitDep, zone: ZoneFilter = None, user: User = Vi
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/rescue-list.pdf",
+    response_class=Response,
+    summary="The rescue list as a PDF to print (A4), one section per zone",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+@raises(404, 409)
+def read_rescue_list_pdf(unit: UnitDep, zone: ZoneFilter = None, user: User = View) -> Response:
+    listing = _viewed(unit, user, zone, "pdf")
+    site = unit.session.get(Site, unit.ctx.site_id)
+    pdf = render_rescue_pdf(listing, site_name=site.name if site else unit.ctx.site_id, zone=zone)
+    filename = f"rescue-list-{listing.at:%Y%m%dT%H%M%SZ}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -56,3 +56,5 @@ class FaceGalleryOut(Out):
 class FaceErasureOut(Out):
     erased: int = Field(description="embeddings removed")
     image_files: int = Field(description="stored enrolment images deleted")
+    evidence_files: int = Field(description="face crops, snapshots and clips of the person's face events deleted")
+    events_cleared: int = Field(description="face events of the person whose evidence pointers were removed")

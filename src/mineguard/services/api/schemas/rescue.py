@@ -6,6 +6,8 @@ from datetime import datetime
 
 from mineguard.services.api.schemas.common import Out
 
+HIDDEN_NAME = "(not in your scope)"  # what the CSV and PDF print for a person outside the viewer's scope
+
 
 class RefugeOut(Out):
     zone_id: str

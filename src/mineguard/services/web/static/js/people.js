@@ -1,5 +1,5 @@
 // The people view: who is underground now, by zone; the open headcount alerts ("miner not accounted
-// for" first); the rescue list with each person's nearest refuge, and its CSV. Only for roles that
+// for" first); the rescue list with each person's nearest refuge, and its CSV and PDF. Only for roles that
 // may read the rescue list (``view_crew``): every read is audited by the API, so it reads only while
 // on screen, at most once a second from the stream, and every 30 s for people outside the user's
 // scope, whose moves the stream does not send to them.
@@ -24,7 +24,11 @@ export class PeopleView {
     this.refresher = new Refresher(() => this.load(), { gapMs: 1000, everyMs: 30_000, onError });
     document.getElementById("people-denied").hidden = this.allowed;
     document.getElementById("people-body").hidden = !this.allowed;
-    document.getElementById("export-csv").onclick = () => this.exportCsv();
+    const csv = document.getElementById("export-csv");
+    csv.onclick = () => this.exportFile("/rescue-list.csv", "rescue-list.csv");
+    const pdf = el("button", { type: "button", id: "export-pdf" }, "Export PDF");
+    pdf.onclick = () => this.exportFile("/rescue-list.pdf", "rescue-list.pdf");
+    csv.after(pdf);
   }
 
   show(shown) {
@@ -101,13 +105,13 @@ export class PeopleView {
     document.getElementById("rescue-empty").hidden = people.length > 0;
   }
 
-  /** The CSV behind the bearer token, handed to the browser as a download. */
-  async exportCsv() {
+  /** The CSV or PDF behind the bearer token, handed to the browser as a download. */
+  async exportFile(path, fallbackName) {
     const error = document.getElementById("people-error");
     error.textContent = "";
     try {
-      const { url, filename } = await api.download("/rescue-list.csv");
-      const link = el("a", { href: url, download: filename ?? "rescue-list.csv", hidden: true });
+      const { url, filename } = await api.download(path);
+      const link = el("a", { href: url, download: filename ?? fallbackName, hidden: true });
       document.body.append(link);
       link.click();
       link.remove();
