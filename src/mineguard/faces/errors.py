@@ -22,6 +22,8 @@ FaceImageReason = Literal[
     "too_dark",  # mean grey level below the gate
     "too_bright",  # mean grey level above the gate (glare, over-exposure)
     "flat",  # grey-level std below the gate: uniform or featureless image
+    "not_frontal",  # the face is turned away (gate cameras: eye balance / mirror symmetry below the gate)
+    "dusty",  # too much of the face covered by dark dust speckle and smudges (gate cameras)
 ]
 REASONS: tuple[str, ...] = get_args(FaceImageReason)
 
@@ -36,6 +38,8 @@ DEFAULT_FIXES: MappingProxyType[str, str] = MappingProxyType(
         "too_dark": "add light on the face (cap lamp or area light) or raise the camera exposure",
         "too_bright": "move out of direct glare and lower the exposure; do not point a cap lamp at the lens",
         "flat": "the image shows no detail (uniform grey or covered lens): check the lens cover and the camera feed",
+        "not_frontal": "look at the camera when passing the gate; mount it where people walk towards it",
+        "dusty": "clean the face (or the camera's lens) — coal dust hides the features the matcher needs",
     }
 )
 
