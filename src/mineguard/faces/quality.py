@@ -151,7 +151,7 @@ def frontal_score(grey: np.ndarray, eyes: tuple[tuple[float, float], tuple[float
     towards one side of the face box. Without: the correlation of the crop with its mirror image (a frontal
     face is nearly symmetric), clipped to [0, 1].
     """
-    height, width = grey.shape[:2]
+    width = grey.shape[1]
     if eyes is not None:
         (lx, _), (rx, _) = eyes
         half = abs(rx - lx) / 2.0
