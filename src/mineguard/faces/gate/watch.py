@@ -52,11 +52,21 @@ class HaarFaces:
 
     def predict(self, image: np.ndarray) -> Detections:
         grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-        self.last_faces = self.detector.detect(grey)
+        self.last_faces = suppress_overlaps(self.detector.detect(grey))
         if not self.last_faces:
             return Detections.empty()
         xyxy = np.array([f.xyxy for f in self.last_faces], np.float32)
         return Detections(xyxy, np.full(len(xyxy), FACE_CLASS), np.ones(len(xyxy), np.float32))
+
+
+def suppress_overlaps(faces: list[FaceBox], *, overlap: float = 0.3) -> list[FaceBox]:
+    """Drop a face box (largest first) that covers more than ``overlap`` of its area with a larger kept
+    one: the cascade often fires twice on one face, shifted, and two boxes would make two tracks."""
+    kept: list[FaceBox] = []
+    for face in faces:
+        if all(k.intersection(face) <= overlap * face.area for k in kept):
+            kept.append(face)
+    return kept
 
 
 @dataclass(frozen=True)
