@@ -37,7 +37,7 @@ def test_jitter_on_the_line_counts_once() -> None:
 
 
 def test_a_track_that_turns_back_has_no_net_passage() -> None:
-    passages, crossing = walk([120, 160, 230, 260, 230, 160, 120])
+    _, crossing = walk([120, 160, 230, 260, 230, 160, 120])
     assert crossing.crossings == ["in", "out"] and crossing.net is None
     _, only_near = walk([195, 205, 198])
     assert only_near.net is None and only_near.crossings == []
