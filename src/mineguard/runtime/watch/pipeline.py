@@ -127,25 +127,6 @@ class CameraWatch:
         """Evidence of the events :meth:`close` returned: none, clearing an event shows nothing new."""
         return {}
 
-
-class Watch(Protocol):
-    """One camera's pipeline as :class:`~mineguard.runtime.watch.runner.WatchRunner` drives it:
-    :class:`CameraWatch` (detector and scene rules) or a gate camera (``mineguard.faces.gate.GateWatch``)."""
-
-    camera: str
-    reader: CameraReader
-    detector: Detector
-
-    def step(self, timeout_s: float = 1.0) -> Outcome | None: ...
-
-    def take(self, timeout_s: float = 1.0) -> Frame | None: ...
-
-    def judge_frame(self, frame: Frame, detections: Detections, wait_ms: float, detect_ms: float) -> Outcome: ...
-
-    def close(self, error: str | None = None) -> Sequence[WireEvent]: ...
-
-    def closing_evidence(self) -> Mapping[str, Evidence]: ...
-
     def _check_regions(self, rgb: np.ndarray) -> None:
         size = (rgb.shape[1], rgb.shape[0])
         if size != self._checked_size:
@@ -164,3 +145,22 @@ class Watch(Protocol):
         if self._clip is not None and len(self._clip) > 1:
             clip = encode_clip(self._clip.frames(self.detector.names, self.regions), self._clip.fps())
         return {e.event_id: Evidence(snapshot, clip) for e in raised}
+
+
+class Watch(Protocol):
+    """One camera's pipeline as :class:`~mineguard.runtime.watch.runner.WatchRunner` drives it:
+    :class:`CameraWatch` (detector and scene rules) or a gate camera (``mineguard.faces.gate.GateWatch``)."""
+
+    camera: str
+    reader: CameraReader
+    detector: Detector
+
+    def step(self, timeout_s: float = 1.0) -> Outcome | None: ...
+
+    def take(self, timeout_s: float = 1.0) -> Frame | None: ...
+
+    def judge_frame(self, frame: Frame, detections: Detections, wait_ms: float, detect_ms: float) -> Outcome: ...
+
+    def close(self, error: str | None = None) -> Sequence[WireEvent]: ...
+
+    def closing_evidence(self) -> Mapping[str, Evidence]: ...
