@@ -75,3 +75,55 @@ def test_a_gate_camera_needs_face_weights(tmp_path: Path, capsys) -> None:
     folder.mkdir()
     assert main(["watch", "--site", str(gate_site(tmp_path)), "--print", "--camera", f"cam-surface-gate={folder}"]) == 2
     assert "gate camera(s) cam-surface-gate identify faces: pass --face-weights" in capsys.readouterr().err
+
+
+def test_a_passage_reaches_the_headcount_of_a_running_service(tmp_path: Path, shared_data: Path) -> None:
+    """End to end: the gate camera's decision goes through the sink to ``POST /api/v1/events`` as the
+    camera gateway, and the rescue list of ``mineguard serve`` then shows the person underground. The
+    gallery holds the person's best crop of this walk, embedded by the same (untrained) network: what is
+    tested is the path from camera to headcount, not how well the network tells people apart."""
+    from local_service import local_service
+    from mineguard.faces.embed import FaceEmbedder
+    from mineguard.faces.gate import GateSettings, GateWatch
+    from mineguard.faces.identify import Identifier
+    from mineguard.runtime.scene.gate_line import GateLine
+    from mineguard.runtime.video import CameraReader, SourceOptions
+
+    frames = save(tmp_path / "walk", walk(background(shared_data), orl_faces(shared_data, "s1", [6, 7, 8]), down(16)))
+    weights = face_weights(tmp_path / "best.pt")
+    embedder = FaceEmbedder.from_checkpoint(weights)
+    probe_gallery = NpzGallery(tmp_path / "probe")
+    probe_gallery.add("someone", np.ones(128, np.float32))
+    line = GateLine((0.0, LINE_Y), (float(WIDTH), LINE_Y), (WIDTH / 2, 390.0))
+    reader = CameraReader("cam-surface-gate", str(frames), SourceOptions(fps=10), realtime=False)
+    watch = GateWatch(
+        "cam-surface-gate",
+        "surface_gate",
+        reader,
+        GateSettings(line),
+        embedder,
+        Identifier(probe_gallery, threshold=0.99),
+    )
+    reader.start()
+    decisions = []
+    while (outcome := watch.step(2.0)) is not None:
+        decisions += outcome.events
+    decisions += watch.close()
+    [first] = decisions
+    gallery = NpzGallery(tmp_path / "gallery")
+    gallery.add("miner-001", embedder.embed([first.best_crop]))
+    with local_service(tmp_path) as service, service.client() as client:
+        client.login()
+        secret_file = tmp_path / "gw.secret"
+        secret_file.write_text(client.register_gateway("gw-pit-bottom"))
+        code = main(
+            [
+                *("watch", "--site", str(gate_site(tmp_path)), "--face-weights", str(weights)),
+                *("--gallery", str(tmp_path / "gallery"), "--face-threshold", "0.9", "--offline"),
+                *("--camera", f"cam-surface-gate={frames}", "--url", service.url),
+                *("--gateway", "gw-pit-bottom", "--secret-file", str(secret_file)),
+            ]
+        )
+        assert code == 0
+        listing = client.get("/rescue-list")
+        assert "miner-001" in [p["person_id"] for p in listing["people"]], listing
