@@ -9,7 +9,7 @@ import signal
 import threading
 from pathlib import Path
 
-from mineguard.edge.cameras import build_watch, parse_camera_overrides, plan_cameras
+from mineguard.edge.cameras import build_gate_watch, build_watch, parse_camera_overrides, plan_cameras
 from mineguard.edge.local import LocalSink
 from mineguard.edge.sink import ServiceSink
 from mineguard.mine.site import load_site
@@ -22,7 +22,14 @@ def register(groups: argparse._SubParsersAction) -> None:
         "watch", help="run cameras to vision events (PPE, restricted zones, ...) for a running service"
     )
     p.add_argument("--site", type=Path, help="site YAML whose camera devices have a 'view' (default: the sample)")
-    p.add_argument("--model", required=True, type=Path, help="detector weights: a .onnx export or a .pt checkpoint")
+    p.add_argument("--model", type=Path, help="detector weights: a .onnx export or a .pt checkpoint (scene cameras)")
+    p.add_argument(
+        "--face-weights", type=Path, help="face checkpoint (best.pt of `mineguard face train`) for gate cameras"
+    )
+    p.add_argument("--gallery", type=Path, help="face gallery folder (`mineguard face enrol`) for gate cameras")
+    p.add_argument(
+        "--face-threshold", type=float, help="open-set threshold (default: threshold.json beside the weights)"
+    )
     p.add_argument(
         "--backend", choices=("auto", "onnx", "torch"), default="auto", help="inference backend (default auto)"
     )
@@ -54,8 +61,17 @@ def register(groups: argparse._SubParsersAction) -> None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     plans = plan_cameras(load_site(args.site), parse_camera_overrides(args.camera))
-    detector = load_predictor(args.model, backend=args.backend, threads=args.threads, conf=args.conf)
-    watches = [build_watch(plan, detector, realtime=not args.offline) for plan in plans]
+    gates = [plan for plan in plans if plan.view.role == "gate"]
+    scenes = [plan for plan in plans if plan.view.role != "gate"]
+    watches = []
+    if scenes:
+        if args.model is None:
+            raise ValueError(f"camera(s) {', '.join(p.camera for p in scenes)} run a detector: pass --model FILE")
+        detector = load_predictor(args.model, backend=args.backend, threads=args.threads, conf=args.conf)
+        watches += [build_watch(plan, detector, realtime=not args.offline) for plan in scenes]
+    if gates:
+        embedder, identifier = _face_kit(args, gates)
+        watches += [build_gate_watch(plan, embedder, identifier, realtime=not args.offline) for plan in gates]
     sink = _sink(args)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -82,3 +98,16 @@ def _sink(args: argparse.Namespace) -> ServiceSink | LocalSink:
     if not args.secret_file.is_file():
         raise ValueError(f"{args.secret_file}: no such secret file — write the gateway's secret in it")
     return ServiceSink(args.url, args.gateway, args.secret_file.read_text(encoding="utf-8").strip())
+
+
+def _face_kit(args: argparse.Namespace, gates: list) -> tuple:
+    """The embedder and the identifier (gallery + threshold) of the gate cameras."""
+    from mineguard.cli.face import _embedder, _gallery, _threshold
+
+    names = ", ".join(p.camera for p in gates)
+    if args.face_weights is None or args.gallery is None:
+        raise ValueError(f"gate camera(s) {names} identify faces: pass --face-weights FILE and --gallery FOLDER")
+    from mineguard.faces.identify import Identifier
+
+    threshold = _threshold(argparse.Namespace(threshold=args.face_threshold, weights=args.face_weights))
+    return _embedder(args.face_weights), Identifier(_gallery(args.gallery), threshold=threshold)

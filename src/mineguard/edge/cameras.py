@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from mineguard.faces.gate import GateSettings, GateWatch
+from mineguard.faces.gate.decide import Embedder
+from mineguard.faces.identify import Identifier
+from mineguard.faces.quality import QualityGates
 from mineguard.mine.cameras import CameraView
 from mineguard.mine.site import SiteConfig
 from mineguard.runtime.scene import ClassRule, Region, SceneJudge, SceneRules
+from mineguard.runtime.scene.gate_line import GateLine
 from mineguard.runtime.tiles import TiledDetector, TileGrid
 from mineguard.runtime.tracking import ByteTrackConfig, ByteTracker
 from mineguard.runtime.video import CameraReader, SourceOptions
@@ -91,3 +96,26 @@ def build_watch(plan: CameraPlan, detector: Detector, *, realtime: bool = True, 
         )
     )
     return CameraWatch(plan.camera, reader, detector, judge, tracker, regions=regions, clip_s=view.clip_s)
+
+
+def build_gate_watch(
+    plan: CameraPlan, embedder: Embedder, identifier: Identifier, *, realtime: bool = True
+) -> GateWatch:
+    """A gate camera (``view.role: gate``): faces, tracks and one identity decision per person passing."""
+    view, gate = plan.view, plan.view.gate
+    if gate is None:
+        raise ValueError(f"camera {plan.camera!r}: view.role is not 'gate' — build it with build_watch")
+    (a, b), side = gate.line, gate.underground_side
+    settings = GateSettings(
+        line=GateLine(a, b, side),
+        hysteresis_px=gate.hysteresis_px,
+        best_crops=gate.best_crops,
+        gates=QualityGates(
+            min_side_px=gate.min_face_px, min_blur=gate.min_blur, min_frontal=gate.min_frontal, max_dust=gate.max_dust
+        ),
+    )
+    reader = CameraReader(
+        plan.camera, plan.source, SourceOptions(fps=view.fps, rtsp_transport=view.rtsp_transport), realtime=realtime
+    )
+    tracker = ByteTracker(ByteTrackConfig(frame_rate=view.fps))
+    return GateWatch(plan.camera, plan.zone, reader, settings, embedder, identifier, tracker=tracker)

@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from mineguard.runtime.scene import VisionEvent
 from mineguard.runtime.video import CameraHealth
-from mineguard.runtime.watch import Evidence
+from mineguard.runtime.watch import Evidence, WireEvent
 
 
 class LocalSink:
@@ -22,7 +21,7 @@ class LocalSink:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None:
+    def send(self, camera: str, events: Sequence[WireEvent], evidence: Mapping[str, Evidence]) -> None:
         for event in events:
             wire = event.wire()
             files = evidence.get(event.event_id)

@@ -25,9 +25,8 @@ from typing import Any
 
 import httpx
 
-from mineguard.runtime.scene import VisionEvent
 from mineguard.runtime.video import CameraHealth
-from mineguard.runtime.watch import Evidence
+from mineguard.runtime.watch import Evidence, WireEvent
 
 log = logging.getLogger(__name__)
 DOWN_STATES = ("reconnecting", "stalled", "stopped")
@@ -74,7 +73,7 @@ class ServiceSink:
     def waiting(self) -> int:
         return len(self._queue)
 
-    def send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None:
+    def send(self, camera: str, events: Sequence[WireEvent], evidence: Mapping[str, Evidence]) -> None:
         wires = []
         for event in events:
             wire = event.wire()

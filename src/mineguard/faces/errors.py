@@ -24,6 +24,8 @@ FaceImageReason = Literal[
     "flat",  # grey-level std below the gate: uniform or featureless image
     "duplicate_identity",  # the face already matches another enrolled person (score >= the accept threshold)
     "already_enrolled",  # the same photo is already in this person's enrolment (or twice in one enrolment)
+    "not_frontal",  # the face is turned away (gate cameras: eye balance / mirror symmetry below the gate)
+    "dusty",  # too much of the face covered by dark dust speckle and smudges (gate cameras)
 ]
 REASONS: tuple[str, ...] = get_args(FaceImageReason)
 
@@ -41,6 +43,8 @@ DEFAULT_FIXES: MappingProxyType[str, str] = MappingProxyType(
         "duplicate_identity": "check the person id; if the earlier enrolment was under the wrong id, erase it first "
         "(`mineguard face erase` or DELETE /api/v1/faces/<id>)",
         "already_enrolled": "take a new photo (another angle or light) instead of enrolling the same one again",
+        "not_frontal": "look at the camera when passing the gate; mount it where people walk towards it",
+        "dusty": "clean the face (or the camera's lens) — coal dust hides the features the matcher needs",
     }
 )
 

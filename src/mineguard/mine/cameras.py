@@ -18,6 +18,22 @@ Example::
 (people far from a wide-angle camera are a few pixels at the model's input size), at the cost of
 ``cols * rows + 1`` inferences a frame.
 
+A **gate camera** (``role: gate``) identifies the faces of the people passing a check-in gate
+instead (``mineguard.faces.gate``): one identity decision per person, with the direction from the
+track crossing ``gate.line`` (pixels) towards or away from ``gate.underground_side`` (any point of
+the picture on the underground side)::
+
+        view:
+          source: env:CAM_LAMP_ROOM
+          role: gate
+          gate:
+            line: [[0, 300], [640, 300]]
+            underground_side: [320, 470]   # below the line is the way down
+            hysteresis_px: 12              # jitter this close to the line changes nothing
+            best_crops: 5                  # the K best-quality crops of a track are fused
+
+Its events go to the camera's zone, which the site's ``headcount.gates`` should list.
+
 ``source`` is a stream URL, a video file, a folder of frames or a webcam index; ``env:NAME``
 reads it from the environment when the camera starts, so passwords in camera URLs stay out of
 the site file. Region polygons are pixels of the camera's picture; whether they fit inside it is
@@ -85,6 +101,37 @@ class TrackerConfig(_Strict):
         return self
 
 
+Pixel = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]
+
+
+class GateConfig(_Strict):
+    """The check-in line of a gate camera and how a track's identity is decided (``faces/gate``)."""
+
+    line: tuple[tuple[Pixel, Pixel], tuple[Pixel, Pixel]]
+    underground_side: tuple[Pixel, Pixel]
+    hysteresis_px: float = Field(default=12.0, ge=0, le=1000)
+    best_crops: int = Field(default=5, ge=1, le=50)
+    min_face_px: int = Field(default=48, ge=16, le=1000)
+    min_blur: float = Field(default=40.0, ge=0)
+    min_frontal: float = Field(default=0.5, ge=0, le=1)
+    max_dust: float = Field(default=0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _line_and_side(self) -> GateConfig:
+        (x1, y1), (x2, y2) = self.line
+        length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
+        if length < 1.0:
+            raise ValueError(f"gate.line {[list(p) for p in self.line]} has two equal ends — draw it across the gate")
+        px, py = self.underground_side
+        distance = abs((x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)) / length
+        if distance <= self.hysteresis_px:
+            raise ValueError(
+                f"gate.underground_side {[px, py]} lies on the line (within hysteresis_px {self.hysteresis_px:g}) — "
+                "give a point of the picture clearly on the underground side"
+            )
+        return self
+
+
 class CameraView(_Strict):
     source: str | None = Field(default=None, min_length=1, max_length=2000)
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
@@ -98,6 +145,8 @@ class CameraView(_Strict):
     clip_s: Seconds = 5.0
     tiles: TilesConfig | None = None
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    role: Literal["scene", "gate"] = "scene"
+    gate: GateConfig | None = None
 
     @field_validator("regions")
     @classmethod
@@ -106,6 +155,19 @@ class CameraView(_Strict):
         if twice:
             raise ValueError(f"region name(s) {', '.join(twice)} used twice — give each region its own name")
         return regions
+
+    @model_validator(mode="after")
+    def _gate_needs_a_line(self) -> CameraView:
+        if self.role == "gate" and self.gate is None:
+            raise ValueError(
+                "role: gate needs 'gate: {line: [[x1, y1], [x2, y2]], underground_side: [x, y]}' — the check-in "
+                "line in picture pixels and a point on its underground side"
+            )
+        if self.role != "gate" and self.gate is not None:
+            raise ValueError("'gate' is only for a gate camera — add 'role: gate' or remove 'gate'")
+        if self.role == "gate" and (self.regions or self.events):
+            raise ValueError("a gate camera identifies faces; its 'regions' and 'events' would never run — remove them")
+        return self
 
     @model_validator(mode="after")
     def _env_source_is_a_name(self) -> CameraView:

@@ -2,7 +2,7 @@
 
 from mineguard.runtime.watch.evidence import ClipBuffer, annotate, encode_clip, encode_jpeg
 from mineguard.runtime.watch.measure import STAGES, PipelineSpeed, measure_watch
-from mineguard.runtime.watch.pipeline import CameraWatch, Detector, Evidence, Outcome, StageTimes
+from mineguard.runtime.watch.pipeline import CameraWatch, Detector, Evidence, Outcome, StageTimes, Watch, WireEvent
 from mineguard.runtime.watch.runner import CameraStats, Sink, WatchRunner
 
 __all__ = [
@@ -16,7 +16,9 @@ __all__ = [
     "PipelineSpeed",
     "Sink",
     "StageTimes",
+    "Watch",
     "WatchRunner",
+    "WireEvent",
     "annotate",
     "encode_clip",
     "encode_jpeg",

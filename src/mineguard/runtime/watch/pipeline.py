@@ -11,10 +11,10 @@ so this package stays free of web code.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,16 @@ class Detector(Protocol):
     names: list[str]
 
     def predict(self, image: np.ndarray) -> Detections: ...
+
+
+class WireEvent(Protocol):
+    """What a camera reports: a scene rule's :class:`VisionEvent` or a gate's identity decision
+    (``mineguard.faces.gate``); ``wire()`` is the body of ``POST /api/v1/events``."""
+
+    @property
+    def event_id(self) -> str: ...
+
+    def wire(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class Outcome:
     camera: str
     frame: Frame
     tracks: list[Track]
-    events: list[VisionEvent]
+    events: Sequence[WireEvent]
     evidence: dict[str, Evidence]
     times: StageTimes
 
@@ -113,6 +123,10 @@ class CameraWatch:
         self.reader.stop(error=error)
         return self.judge.close(datetime.now(UTC))
 
+    def closing_evidence(self) -> dict[str, Evidence]:
+        """Evidence of the events :meth:`close` returned: none, clearing an event shows nothing new."""
+        return {}
+
     def _check_regions(self, rgb: np.ndarray) -> None:
         size = (rgb.shape[1], rgb.shape[0])
         if size != self._checked_size:
@@ -131,3 +145,22 @@ class CameraWatch:
         if self._clip is not None and len(self._clip) > 1:
             clip = encode_clip(self._clip.frames(self.detector.names, self.regions), self._clip.fps())
         return {e.event_id: Evidence(snapshot, clip) for e in raised}
+
+
+class Watch(Protocol):
+    """One camera's pipeline as :class:`~mineguard.runtime.watch.runner.WatchRunner` drives it:
+    :class:`CameraWatch` (detector and scene rules) or a gate camera (``mineguard.faces.gate.GateWatch``)."""
+
+    camera: str
+    reader: CameraReader
+    detector: Detector
+
+    def step(self, timeout_s: float = 1.0) -> Outcome | None: ...
+
+    def take(self, timeout_s: float = 1.0) -> Frame | None: ...
+
+    def judge_frame(self, frame: Frame, detections: Detections, wait_ms: float, detect_ms: float) -> Outcome: ...
+
+    def close(self, error: str | None = None) -> Sequence[WireEvent]: ...
+
+    def closing_evidence(self) -> Mapping[str, Evidence]: ...

@@ -17,15 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mineguard.runtime.scene import VisionEvent
 from mineguard.runtime.video import CameraHealth, Frame
-from mineguard.runtime.watch.pipeline import CameraWatch, Evidence, Outcome, StageTimes
+from mineguard.runtime.watch.pipeline import Evidence, Outcome, StageTimes, Watch, WireEvent
 
 log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
-    def send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None: ...
+    def send(self, camera: str, events: Sequence[WireEvent], evidence: Mapping[str, Evidence]) -> None: ...
 
     def health(self, health: CameraHealth) -> None: ...
 
@@ -47,7 +46,7 @@ class CameraStats:
 class WatchRunner:
     def __init__(
         self,
-        watches: Sequence[CameraWatch],
+        watches: Sequence[Watch],
         sink: Sink,
         *,
         keep_times: int = 10_000,
@@ -79,7 +78,7 @@ class WatchRunner:
         done = 0
         try:
             while live and not stop.is_set() and (max_frames is None or done < max_frames):
-                ready: list[tuple[CameraWatch, Frame, float]] = []
+                ready: list[tuple[Watch, Frame, float]] = []
                 outcomes: list[Outcome] = []
                 for watch in list(live):
                     self._report_health(watch)
@@ -116,11 +115,11 @@ class WatchRunner:
                 self._finish(watch)
         return self.stats
 
-    def _detect_together(self, ready: list[tuple[CameraWatch, Frame, float]], live: list[CameraWatch]) -> list[Outcome]:
+    def _detect_together(self, ready: list[tuple[Watch, Frame, float]], live: list[Watch]) -> list[Outcome]:
         """One ``predict_batch`` per detector shared by several cameras; a camera alone, or a
         detector without batches, runs on its own. A batch that fails is retried camera by camera,
         so that the camera at fault is the one that stops."""
-        groups: dict[int, list[tuple[CameraWatch, Frame, float]]] = {}
+        groups: dict[int, list[tuple[Watch, Frame, float]]] = {}
         for item in ready:
             groups.setdefault(id(item[0].detector), []).append(item)
         outcomes = []
@@ -147,7 +146,7 @@ class WatchRunner:
                     self._fail(watch, exc, live)
         return outcomes
 
-    def _fail(self, watch: CameraWatch, exc: Exception, live: list[CameraWatch]) -> None:
+    def _fail(self, watch: Watch, exc: Exception, live: list[Watch]) -> None:
         log.error("%s — camera %r stops, the others go on", exc, watch.camera)
         self.stats[watch.camera].error = str(exc)
         self._finish(watch, str(exc))
@@ -162,19 +161,19 @@ class WatchRunner:
         if outcome.events:
             self._send(outcome.camera, outcome.events, outcome.evidence)
 
-    def _finish(self, watch: CameraWatch, error: str | None = None) -> None:
+    def _finish(self, watch: Watch, error: str | None = None) -> None:
         cleared = watch.close(error)
         self._report_health(watch)
         if cleared:
-            self._send(watch.camera, cleared, {})
+            self._send(watch.camera, cleared, watch.closing_evidence())
 
-    def _send(self, camera: str, events: Sequence[VisionEvent], evidence: Mapping[str, Evidence]) -> None:
+    def _send(self, camera: str, events: Sequence[WireEvent], evidence: Mapping[str, Evidence]) -> None:
         try:
             self.sink.send(camera, events, evidence)
         except Exception:  # the sink keeps what it could not send; the cameras go on
             log.exception("camera %r: sending %d event(s) failed", camera, len(events))
 
-    def _report_health(self, watch: CameraWatch) -> None:
+    def _report_health(self, watch: Watch) -> None:
         health = watch.reader.health()
         if self._reported.get(watch.camera) != health.state:
             self._reported[watch.camera] = health.state
