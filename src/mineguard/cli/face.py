@@ -33,6 +33,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--img-size", type=int, default=112)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--dust-p", type=float, default=0.0, help="probability of coal-dust augmentation")
+    p.add_argument("--light-p", type=float, default=0.0, help="probability of side / low light augmentation")
+    p.add_argument("--illumination", default="none", help="input normalisation: none, clahe, tan-triggs")
+    p.add_argument("--loss", default="softmax-center", help="softmax-center (seed 002) or arcface")
     p.add_argument("--init-from", help="checkpoint to start from (transfer learning)")
     p.add_argument("--freeze-stages", type=int, default=0, help="freeze this many leading stages (Table 3: d = 3)")
     p.add_argument("--val-per-person", type=int, default=1, help="images per person held out for validation")
@@ -105,6 +108,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr0=args.lr,
         dust_p=args.dust_p,
+        light_p=args.light_p,
+        illumination=args.illumination,
+        loss=args.loss,
         init_from=args.init_from,
         freeze_stages=args.freeze_stages,
         seed=args.seed,
@@ -129,7 +135,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
     check_person_id(args.person)
     embedder = _embedder(args.weights)
-    preparer = FacePreparer(size=embedder.img_size, check_quality=True)
+    preparer = FacePreparer(size=embedder.img_size, check_quality=True, illumination=embedder.illumination)
     crops = [preparer.load(path) for path in args.images]  # every photo must pass before any is stored
     gallery = NpzGallery(args.gallery)
     gallery.add(args.person, embedder.embed([c.image for c in crops]), images=args.images)
@@ -167,7 +173,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
 
     embedder, threshold = _embedder(args.weights), _threshold(args)
     identifier = Identifier(_gallery(args.gallery), threshold=threshold)
-    preparer = FacePreparer(size=embedder.img_size)
+    preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     for path in args.images:
         crop = preparer.load(path)
         result = identifier.identify(embedder.embed([crop.image])[0])
@@ -185,7 +191,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     embedder, threshold = _embedder(args.weights), _threshold(args)
     identifier = Identifier(_gallery(args.gallery), threshold=threshold)
-    preparer = FacePreparer(size=embedder.img_size)
+    preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     all_accepted = True
     for path in args.images:
         result = identifier.verify(embedder.embed([preparer.load(path).image])[0], args.person)
