@@ -87,7 +87,9 @@ def crops(args: argparse.Namespace, protocol: UnseenProtocol) -> np.ndarray:
         preparer = FacePreparer(size=112)
         rels = list(photo_index(protocol))
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path.with_suffix(".tmp.npy"), np.stack([preparer.load(Path(protocol.root) / rel).image for rel in rels]))
+        np.save(
+            path.with_suffix(".tmp.npy"), np.stack([preparer.load(Path(protocol.root) / rel).image for rel in rels])
+        )
         os.replace(path.with_suffix(".tmp.npy"), path)  # atomic: parallel stages read it
     return np.load(path)
 
