@@ -58,7 +58,11 @@ def register(groups: argparse._SubParsersAction) -> None:
         p.add_argument("images", nargs="+", type=Path)
         p.add_argument("--weights", type=Path, required=True)
         p.add_argument("--gallery", type=Path, required=True)
-        p.add_argument("--threshold", type=float, help=f"default: {THRESHOLD_FILE} beside the weights (face eval)")
+        p.add_argument(
+            "--threshold",
+            help="a cosine similarity, or 'gallery': calibrated on the enrolled people's own photos "
+            f"(faces.calibrate, issue #16); default: {THRESHOLD_FILE} beside the weights (face eval)",
+        )
         if name == "verify":
             p.add_argument("--person", required=True)
         else:
@@ -146,9 +150,21 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
-def _threshold(args: argparse.Namespace) -> float:
+def _threshold(args: argparse.Namespace, gallery) -> float:
+    """``--threshold`` as a number, ``gallery`` (per-gallery calibration), or the file beside the weights."""
+    if args.threshold == "gallery":
+        from mineguard.faces.calibrate import calibrate_gallery_threshold
+
+        path = args.weights.parent / THRESHOLD_FILE
+        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if path.is_file() else 0.0
+        return calibrate_gallery_threshold(gallery, offset=float(offset)).threshold
     if args.threshold is not None:
-        return args.threshold
+        try:
+            return float(args.threshold)
+        except ValueError:
+            raise ValueError(
+                f"--threshold {args.threshold!r}: give a cosine similarity such as 0.6, or 'gallery'"
+            ) from None
     path = args.weights.parent / THRESHOLD_FILE
     if not path.is_file():
         raise ValueError(
@@ -171,8 +187,9 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    embedder, threshold = _embedder(args.weights), _threshold(args)
-    identifier = Identifier(_gallery(args.gallery), threshold=threshold)
+    gallery = _gallery(args.gallery)
+    embedder, threshold = _embedder(args.weights), _threshold(args, gallery)
+    identifier = Identifier(gallery, threshold=threshold)
     preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     for path in args.images:
         crop = preparer.load(path)
@@ -189,8 +206,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    embedder, threshold = _embedder(args.weights), _threshold(args)
-    identifier = Identifier(_gallery(args.gallery), threshold=threshold)
+    gallery = _gallery(args.gallery)
+    embedder, threshold = _embedder(args.weights), _threshold(args, gallery)
+    identifier = Identifier(gallery, threshold=threshold)
     preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     all_accepted = True
     for path in args.images:
