@@ -65,6 +65,16 @@ MODELS: dict[str, dict] = {  # name: FaceTrainConfig overrides; None = a peer th
         "dust_p": 0.5,
         "light_p": 0.5,
     },
+    "vgg16-bn-ce": {  # the same without center loss: it collapsed vgg16-bn's 4096-d features (log.csv)
+        "model": "vgg16-face",
+        "img_size": 64,
+        "model_kwargs": {"batch_norm": True},
+        "lr0": 0.01,
+        "warmup_epochs": 2,
+        "center_lambda": 0.0,
+        "dust_p": 0.5,
+        "light_p": 0.5,
+    },
     "dlib": None,
     "pixels": None,
 }
@@ -185,7 +195,7 @@ def embed(args: argparse.Namespace) -> None:
             if path.is_file() or (MODELS[name] is not None and not checkpoint(args, name, seed).is_file()):
                 continue
             fn, method, mb = embedder(args, name, seed)
-            n_frames = 1 if name in ("dlib", "vgg16-bn") else N_FRAMES  # ~100 ms a face here: one frame per probe
+            n_frames = 1 if name in ("dlib", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES  # ~100 ms a face here: one frame per probe
 
             def run(images: np.ndarray, fn=fn, method=method) -> np.ndarray:
                 return fn([normalise_illumination(im, method) for im in images])

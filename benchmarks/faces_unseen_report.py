@@ -91,7 +91,7 @@ class Split:
             else:
                 named.setdefault(s_of, []).append(p is not None)
         return {
-            "f1": s.f1,
+            "f1": 0.0 if s.n_identified == 0 else s.f1,  # nobody named: recall 0, so F1 0 (not undefined)
             "precision": s.precision,
             "recall": s.recall,
             "false_accept_rate": s.false_accept_rate,
