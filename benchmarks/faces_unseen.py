@@ -195,7 +195,9 @@ def embed(args: argparse.Namespace) -> None:
             if path.is_file() or (MODELS[name] is not None and not checkpoint(args, name, seed).is_file()):
                 continue
             fn, method, mb = embedder(args, name, seed)
-            n_frames = 1 if name in ("dlib", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES  # ~100 ms a face here: one frame per probe
+            n_frames = (
+                1 if name in ("dlib", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES
+            )  # ~100 ms a face here: one frame per probe
 
             def run(images: np.ndarray, fn=fn, method=method) -> np.ndarray:
                 return fn([normalise_illumination(im, method) for im in images])

@@ -187,8 +187,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    gallery = _gallery(args.gallery)
-    embedder, threshold = _embedder(args.weights), _threshold(args, gallery)
+    embedder, gallery = _embedder(args.weights), _gallery(args.gallery)  # weights first: the first error named
+    threshold = _threshold(args, gallery)
     identifier = Identifier(gallery, threshold=threshold)
     preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     for path in args.images:
@@ -206,8 +206,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    gallery = _gallery(args.gallery)
-    embedder, threshold = _embedder(args.weights), _threshold(args, gallery)
+    embedder, gallery = _embedder(args.weights), _gallery(args.gallery)  # weights first: the first error named
+    threshold = _threshold(args, gallery)
     identifier = Identifier(gallery, threshold=threshold)
     preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     all_accepted = True
