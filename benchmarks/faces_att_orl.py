@@ -20,13 +20,12 @@ import platform
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
+from face_peers import DlibEmbedder, pixels
 from mineguard.faces.embed import FaceEmbedder
 from mineguard.faces.evaluate import LEVELS, evaluate_faces
-from mineguard.faces.gallery import l2_normalise
 from mineguard.faces.protocol import load_att_orl, make_protocol
 from mineguard.faces.train import FaceTrainConfig, FaceTrainer
 from timing import median_ms
@@ -52,39 +51,6 @@ STRATEGIES = {"a": 0, "b": 1, "c": 2, "d": 3, "e": 4, "f": 5}
 for _letter in STRATEGIES:
     RUNS[f"transfer-{_letter}"] = ("dsr-inception", {"width": 0.5}, 0.5)
 RUNS["scratch-q"] = ("dsr-inception", {"width": 0.5}, 0.5)
-
-
-def pixels(faces) -> np.ndarray:
-    v = np.stack([cv2.resize(f, (23, 28), interpolation=cv2.INTER_AREA).ravel().astype(np.float32) for f in faces])
-    return l2_normalise(v - v.mean(1, keepdims=True))
-
-
-class DlibEmbedder:
-    """dlib's 128-d face descriptor (``face_recognition_models``' ResNet, trained by dlib on ~3M faces)
-    on our aligned crop: the 5-point landmarks are found inside the whole crop, then dlib aligns its chip."""
-
-    def __init__(self) -> None:
-        import importlib.util
-
-        import dlib
-
-        spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources: not imported
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit('dlib peer: pip install -e ".[bench-faces]" first')
-        models = Path(spec.submodule_search_locations[0]) / "models"
-        files = (models / "shape_predictor_5_face_landmarks.dat", models / "dlib_face_recognition_resnet_model_v1.dat")
-        self.dlib = dlib
-        self.landmarks = dlib.shape_predictor(str(files[0]))
-        self.net = dlib.face_recognition_model_v1(str(files[1]))
-        self.model_mb = sum(f.stat().st_size for f in files) / 2**20
-
-    def embed(self, faces) -> np.ndarray:
-        out = []
-        for face in faces:
-            rgb = np.ascontiguousarray(np.repeat(face[:, :, None], 3, axis=2))
-            box = self.dlib.rectangle(0, 0, face.shape[1] - 1, face.shape[0] - 1)
-            out.append(np.asarray(self.net.compute_face_descriptor(rgb, self.landmarks(rgb, box)), np.float32))
-        return l2_normalise(np.stack(out))
 
 
 def ms_per_face(embedder, face: np.ndarray, repeats: int = 30) -> float:

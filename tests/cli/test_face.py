@@ -114,6 +114,16 @@ def test_enrol_identify_verify_erase(faces: Path, weights: Path, tmp_path: Path,
     )
     assert "unknown (nearest" in capsys.readouterr().out  # above any score: never forced onto a miner
 
+    argv = ["face", "identify", probes[0], "--weights", str(weights), "--gallery", str(gallery), "--threshold"]
+    assert main([*argv, "gallery"]) == 0  # calibrated on the gallery's own photos (faces.calibrate)
+    from mineguard.faces.calibrate import calibrate_gallery_threshold
+    from mineguard.faces.gallery import NpzGallery
+
+    expected = calibrate_gallery_threshold(NpzGallery(gallery)).threshold
+    assert f"threshold {expected:.3f}" in capsys.readouterr().out
+    assert main([*argv, "high"]) != 0
+    assert "give a cosine similarity such as 0.6, or 'gallery'" in capsys.readouterr().err
+
     assert (
         main(
             [

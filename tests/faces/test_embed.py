@@ -172,3 +172,10 @@ def test_weights_that_do_not_fit_the_config(tmp_path: Path) -> None:
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match=re.escape(str(path))):
         load_face_checkpoint(path)
+
+
+def test_illumination_comes_from_the_checkpoint(tmp_path: Path, embedder: FaceEmbedder) -> None:
+    assert embedder.illumination == "none"  # checkpoints written before issue #16 have no key
+    path = tmp_path / "clahe.pt"
+    save_checkpoint(path, {**_payload(), "illumination": "clahe"})
+    assert FaceEmbedder.from_checkpoint(path).illumination == "clahe"

@@ -224,3 +224,29 @@ def test_run_without_validation_still_writes_best(tmp_path: Path, face_items: tu
     train, val = face_items
     best = FaceTrainer(_config(tmp_path / "run", epochs=1)).fit(train + val, [], PEOPLE)
     assert best.is_file()
+
+
+def test_warm_up_then_decay() -> None:
+    from mineguard.faces.train import _lr
+
+    config = _config(Path("unused"), lr0=0.01, warmup_epochs=2)
+    assert [_lr(config, e) for e in range(4)] == pytest.approx([0.001, 0.0055, 0.01, 0.01 * math.exp(-0.05)])
+
+
+def test_arcface_with_light_and_clahe_trains(tmp_path: Path, face_items: tuple[Items, Items]) -> None:
+    config = _config(tmp_path, epochs=1, loss="arcface", light_p=1.0, illumination="clahe")
+    best = FaceTrainer(config).fit(*face_items, PEOPLE)
+    ckpt = torch.load(best, map_location="cpu", weights_only=False)
+    assert ckpt["illumination"] == "clahe" and ckpt["train_config"]["loss"] == "arcface"
+    row = _log(tmp_path)[0]
+    assert float(row["center"]) == 0.0 and math.isfinite(float(row["ce"])) and float(row["ce"]) > 0
+
+
+def test_dataset_normalises_after_augmentation(face_items: tuple[Items, Items]) -> None:
+    from mineguard.faces.illumination import normalise_illumination
+
+    train, _ = face_items
+    plain = FaceDataset(train[:1], size=64)
+    tt = FaceDataset(train[:1], size=64, illumination="tan-triggs")
+    expected = preprocess(normalise_illumination(plain.images[0], "tan-triggs"), 64)
+    torch.testing.assert_close(tt[0][0], expected)

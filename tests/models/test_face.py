@@ -154,3 +154,15 @@ def test_freeze_stages_works_on_a_baseline() -> None:
     model = freeze_stages(get_model("resnet18-face", num_classes=5), TRANSFER_STRATEGIES["d"])
     assert not any(p.requires_grad for p in model.stages[2].parameters())
     assert all(p.requires_grad for p in model.stages[3].parameters())
+
+
+@pytest.mark.slow
+def test_vgg16_bn_variant_has_batch_norm_and_class_weights() -> None:
+    model = get_model("vgg16-face", num_classes=3, in_channels=1, batch_norm=True)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 13
+    assert model.config["batch_norm"] is True
+    assert model.classifier_weight().shape == (3, 4096)
+
+
+def test_classifier_weight_is_the_last_linear(small: DSRInception) -> None:
+    assert small.classifier_weight() is small.classifier[-1].weight

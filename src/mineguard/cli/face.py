@@ -34,6 +34,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     p.add_argument("--img-size", type=int, default=112)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--dust-p", type=float, default=0.0, help="probability of coal-dust augmentation")
+    p.add_argument("--light-p", type=float, default=0.0, help="probability of side / low light augmentation")
+    p.add_argument("--illumination", default="none", help="input normalisation: none, clahe, tan-triggs")
+    p.add_argument("--loss", default="softmax-center", help="softmax-center (seed 002) or arcface")
     p.add_argument("--init-from", help="checkpoint to start from (transfer learning)")
     p.add_argument("--freeze-stages", type=int, default=0, help="freeze this many leading stages (Table 3: d = 3)")
     p.add_argument("--val-per-person", type=int, default=1, help="images per person held out for validation")
@@ -62,7 +65,11 @@ def register(groups: argparse._SubParsersAction) -> None:
         p.add_argument("images", nargs="+", type=Path)
         p.add_argument("--weights", type=Path, required=True)
         p.add_argument("--gallery", type=Path, required=True)
-        p.add_argument("--threshold", type=float, help=f"default: {THRESHOLD_FILE} beside the weights (face eval)")
+        p.add_argument(
+            "--threshold",
+            help="a cosine similarity, or 'gallery': calibrated on the enrolled people's own photos "
+            f"(faces.calibrate, issue #16); default: {THRESHOLD_FILE} beside the weights (face eval)",
+        )
         if name == "verify":
             p.add_argument("--person", required=True)
         else:
@@ -112,6 +119,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr0=args.lr,
         dust_p=args.dust_p,
+        light_p=args.light_p,
+        illumination=args.illumination,
+        loss=args.loss,
         init_from=args.init_from,
         freeze_stages=args.freeze_stages,
         seed=args.seed,
@@ -139,7 +149,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     if threshold is not None and not 0.0 < threshold <= 1.0:
         raise ValueError(f"--threshold {threshold}: give the accept threshold, a cosine score in (0, 1]")
     embedder = _embedder(args.weights)
-    preparer = FacePreparer(size=embedder.img_size, check_quality=True)
+    preparer = FacePreparer(size=embedder.img_size, check_quality=True, illumination=embedder.illumination)
     crops = [preparer.load(path) for path in args.images]  # every photo must pass before any is stored
     gallery = NpzGallery(args.gallery)
     gallery.check_photos_new(args.person, args.images)
@@ -161,9 +171,21 @@ def _saved_threshold(weights: Path) -> float | None:
     return float(json.loads(path.read_text())["threshold"]) if path.is_file() else None
 
 
-def _threshold(args: argparse.Namespace) -> float:
+def _threshold(args: argparse.Namespace, gallery) -> float:
+    """``--threshold`` as a number, ``gallery`` (per-gallery calibration), or the file beside the weights."""
+    if args.threshold == "gallery":
+        from mineguard.faces.calibrate import calibrate_gallery_threshold
+
+        path = args.weights.parent / THRESHOLD_FILE
+        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if path.is_file() else 0.0
+        return calibrate_gallery_threshold(gallery, offset=float(offset)).threshold
     if args.threshold is not None:
-        return args.threshold
+        try:
+            return float(args.threshold)
+        except ValueError:
+            raise ValueError(
+                f"--threshold {args.threshold!r}: give a cosine similarity such as 0.6, or 'gallery'"
+            ) from None
     saved = _saved_threshold(args.weights)
     if saved is None:
         raise ValueError(
@@ -186,9 +208,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    embedder, threshold = _embedder(args.weights), _threshold(args)
-    identifier = Identifier(_gallery(args.gallery), threshold=threshold)
-    preparer = FacePreparer(size=embedder.img_size)
+    embedder, gallery = _embedder(args.weights), _gallery(args.gallery)  # weights first: the first error named
+    threshold = _threshold(args, gallery)
+    identifier = Identifier(gallery, threshold=threshold)
+    preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     for path in args.images:
         crop = preparer.load(path)
         result = identifier.identify(embedder.embed([crop.image])[0])
@@ -204,9 +227,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from mineguard.faces.identify import Identifier
     from mineguard.faces.pipeline import FacePreparer
 
-    embedder, threshold = _embedder(args.weights), _threshold(args)
-    identifier = Identifier(_gallery(args.gallery), threshold=threshold)
-    preparer = FacePreparer(size=embedder.img_size)
+    embedder, gallery = _embedder(args.weights), _gallery(args.gallery)  # weights first: the first error named
+    threshold = _threshold(args, gallery)
+    identifier = Identifier(gallery, threshold=threshold)
+    preparer = FacePreparer(size=embedder.img_size, illumination=embedder.illumination)
     all_accepted = True
     for path in args.images:
         result = identifier.verify(embedder.embed([preparer.load(path).image])[0], args.person)

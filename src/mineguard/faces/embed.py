@@ -51,14 +51,30 @@ def load_face_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
 
 
 class FaceEmbedder:
-    def __init__(self, model: nn.Module, *, img_size: int, in_channels: int = 1, batch_size: int = 64) -> None:
+    """``illumination``: the normalisation the network was trained with (``faces.illumination``);
+    prepare crops with ``FacePreparer(size=embedder.img_size, illumination=embedder.illumination)``."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        img_size: int,
+        in_channels: int = 1,
+        batch_size: int = 64,
+        illumination: str = "none",
+    ) -> None:
         self.model, self.img_size, self.in_channels, self.batch_size = model.eval(), img_size, in_channels, batch_size
+        self.illumination = illumination
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **kw: Any) -> FaceEmbedder:
         model, ckpt = load_face_checkpoint(path)
         return cls(
-            model, img_size=int(ckpt["img_size"]), in_channels=int(ckpt["model_config"].get("in_channels", 1)), **kw
+            model,
+            img_size=int(ckpt["img_size"]),
+            in_channels=int(ckpt["model_config"].get("in_channels", 1)),
+            illumination=str(ckpt.get("illumination", "none")),  # checkpoints before issue #16: none
+            **kw,
         )
 
     @property

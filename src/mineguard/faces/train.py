@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from mineguard.engine.loop import Checkpoint, CsvLog, EpochRecord, Loop, LoopConfig, Monitor, ParamSchedule, Progress
 from mineguard.faces.embed import load_face_checkpoint, preprocess
 from mineguard.faces.pipeline import FacePreparer
+from mineguard.losses.arcface import arcface_loss
 from mineguard.losses.center import CenterLoss, joint_loss
 from mineguard.models import get_model
 
@@ -48,6 +49,12 @@ class FaceTrainConfig(BaseModel):
     center_lambda: float = Field(0.01, ge=0, description="lambda of Eq. 21")
     center_alpha: float = Field(0.5, gt=0, le=1, description="center update rate")
     dust_p: float = Field(0.0, ge=0, le=1, description="probability of synthetic coal dust on a training image")
+    light_p: float = Field(0.0, ge=0, le=1, description="probability of synthetic side / low light (faces.light)")
+    illumination: str = Field("none", description="normalisation after augmentation (faces.illumination)")
+    loss: Literal["softmax-center", "arcface"] = Field("softmax-center", description="seed 002 Eq. 21 or ArcFace")
+    arc_scale: float = Field(30.0, gt=0, description="ArcFace s")
+    arc_margin: float = Field(0.3, ge=0, lt=1.5, description="ArcFace additive angular margin m, radians")
+    warmup_epochs: int = Field(0, ge=0, description="linear learning-rate warm-up from lr0 / 10")
     freeze_stages: int = Field(0, ge=0, description="transfer strategy: freeze this many leading stages")
     init_from: str | None = Field(None, description="checkpoint whose weights start the model (transfer)")
     seed: int = 0
@@ -69,12 +76,20 @@ class FaceDataset(Dataset):
         in_channels: int = 1,
         augment: bool = False,
         dust_p: float = 0.0,
+        light_p: float = 0.0,
+        illumination: str = "none",
         seed: int = 0,
     ) -> None:
         self.items, self.size, self.in_channels, self.augment = list(items), size, in_channels, augment
         preparer = FacePreparer(size=size)  # the same crop as enrolment and identification
         self.images = [preparer.load(path).image for path, _ in self.items]  # small sets: kept in memory
+        self.normaliser = FacePreparer(size=size, illumination=illumination)  # after augmentation, as in the product
         self.rng = np.random.default_rng(seed)
+        self.light = None
+        if light_p > 0:
+            from mineguard.faces.light import SideLight
+
+            self.light = SideLight(p=light_p)
         self.dust = None
         if dust_p > 0:
             from mineguard.faces.dust import CoalDust
@@ -88,6 +103,7 @@ class FaceDataset(Dataset):
         image = self.images[index]
         if self.augment:
             image = self._augment(image)
+        image = self.normaliser.normalise(image)
         return preprocess(image, self.size, self.in_channels), self.items[index][1]
 
     def _augment(self, image: np.ndarray) -> np.ndarray:
@@ -100,13 +116,17 @@ class FaceDataset(Dataset):
         out = cv2.warpAffine(np.ascontiguousarray(out), shift, (w, h), borderMode=cv2.BORDER_REFLECT)
         gain, bias = rng.uniform(0.75, 1.25), rng.uniform(-25, 25)
         out = np.clip(out.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
+        if self.light is not None:
+            out = self.light(out, rng)
         if self.dust is not None:
             out = self.dust(out)
         return out
 
 
 def _lr(config: FaceTrainConfig, epoch: int) -> float:
-    return config.lr0 * math.exp(-config.decay * epoch)
+    if epoch < config.warmup_epochs:  # linear from lr0 / 10 to lr0
+        return config.lr0 * (0.1 + 0.9 * epoch / config.warmup_epochs)
+    return config.lr0 * math.exp(-config.decay * (epoch - config.warmup_epochs))
 
 
 def build_face_model(config: FaceTrainConfig, num_classes: int) -> nn.Module:
@@ -160,12 +180,23 @@ class FaceTrainer:
         optim = torch.optim.SGD(params, lr=cfg.lr0, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
         g = torch.Generator().manual_seed(cfg.seed)
         train_set = FaceDataset(
-            train, size=cfg.img_size, in_channels=cfg.in_channels, augment=True, dust_p=cfg.dust_p, seed=cfg.seed
+            train,
+            size=cfg.img_size,
+            in_channels=cfg.in_channels,
+            augment=True,
+            dust_p=cfg.dust_p,
+            light_p=cfg.light_p,
+            illumination=cfg.illumination,
+            seed=cfg.seed,
         )
         loader = DataLoader(
             train_set, batch_size=cfg.batch_size, shuffle=True, generator=g, drop_last=len(train) > cfg.batch_size
         )
-        val_set = FaceDataset(val, size=cfg.img_size, in_channels=cfg.in_channels) if val else None
+        val_set = (
+            FaceDataset(val, size=cfg.img_size, in_channels=cfg.in_channels, illumination=cfg.illumination)
+            if val
+            else None
+        )
         counts = {"correct": 0, "seen": 0}
 
         def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -174,6 +205,9 @@ class FaceTrainer:
             logits = model.classifier(feats)
             counts["correct"] += int((logits.argmax(1) == y).sum())
             counts["seen"] += len(y)
+            if cfg.loss == "arcface":
+                arc = arcface_loss(feats, model.classifier_weight(), y, scale=cfg.arc_scale, margin=cfg.arc_margin)
+                return {"ce": arc, "center": arc.new_zeros(()), "total": arc}
             return joint_loss(logits, feats, y, center, lam=cfg.center_lambda)
 
         def epoch_batches(epoch: int) -> DataLoader:
@@ -195,6 +229,7 @@ class FaceTrainer:
                 "val_acc": record.val["val_acc"],
                 "centers": center.centers.clone(),
                 "img_size": cfg.img_size,
+                "illumination": cfg.illumination,
             }
 
         def score(record: EpochRecord) -> float:

@@ -84,6 +84,13 @@ class FaceClassifier(nn.Module):
         """x: (B, in_channels, H, W) -> logits (B, num_classes)."""
         return self.classifier(self.embed(x))
 
+    def classifier_weight(self) -> torch.Tensor:
+        """The last linear layer's weight (num_classes, embed_dim): class directions for margin losses."""
+        linear = [m for m in self.classifier.modules() if isinstance(m, nn.Linear)]
+        if not linear:
+            raise ValueError("this classifier has no linear layer to take class weights from")
+        return linear[-1].weight
+
     def train(self, mode: bool = True) -> FaceClassifier:
         """Like ``nn.Module.train``, but frozen stages stay in eval mode (BatchNorm statistics fixed)."""
         super().train(mode)
@@ -213,14 +220,19 @@ def googlenet_face(*, num_classes: int = 40, in_channels: int = 3, dropout: floa
 
 
 @register_model("vgg16-face", task="face")
-def vgg16_face(*, num_classes: int = 40, in_channels: int = 3, dropout: float = 0.5) -> FaceClassifier:
-    """VGG-16 (no BatchNorm) with its fc6-fc7 head; embedding = fc7 output, 4096-d.
+def vgg16_face(
+    *, num_classes: int = 40, in_channels: int = 3, dropout: float = 0.5, batch_norm: bool = False
+) -> FaceClassifier:
+    """VGG-16 (no BatchNorm, as in seed 002's baseline) with its fc6-fc7 head; embedding = fc7 output, 4096-d.
 
     torchvision's adaptive 7x7 pooling lets it take 112 px faces (3x3 maps, repeated to 7x7).
+    ``batch_norm=True`` is VGG-16-BN, the nearest variant that trains from scratch on a few hundred
+    photos (``docs/results/faces.md``, "VGG-16").
     """
     _check(num_classes, in_channels, dropout)
     _check_rgb_or_grey(in_channels)
-    net = torchvision.models.vgg16(weights=None, num_classes=num_classes, dropout=dropout)
+    build = torchvision.models.vgg16_bn if batch_norm else torchvision.models.vgg16
+    net = build(weights=None, num_classes=num_classes, dropout=dropout)
     if in_channels == 1:
         net.features[0] = _grey_input(net.features[0])
     stages, layers = [], []
@@ -230,7 +242,7 @@ def vgg16_face(*, num_classes: int = 40, in_channels: int = 3, dropout: float = 
             stages.append(nn.Sequential(*layers))
             layers = []
     embedding = nn.Sequential(net.avgpool, nn.Flatten(1), *net.classifier[:5])  # fc6 ReLU dropout fc7 ReLU
-    config = {"num_classes": num_classes, "in_channels": in_channels, "dropout": dropout}
+    config = {"num_classes": num_classes, "in_channels": in_channels, "dropout": dropout, "batch_norm": batch_norm}
     head = nn.Sequential(*net.classifier[5:])  # dropout, fc8
     return FaceClassifier(stages, embedding, head, in_channels=in_channels, embed_dim=4096, config=config)
 
