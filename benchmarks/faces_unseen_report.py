@@ -161,7 +161,9 @@ def report(args, protos, conditions, models, n_enrol, now) -> None:
                             "condition": cond_names[r.pop("cond")],
                         }
                     )
-    slim = [r if r["group"] == "test" else {k: v for k, v in r.items() if k not in ("miss", "stranger_named")} for r in rows]
+    slim = [
+        r if r["group"] == "test" else {k: v for k, v in r.items() if k not in ("miss", "stranger_named")} for r in rows
+    ]
     rounded = json.loads(json.dumps(slim), parse_float=lambda x: round(float(x), 3))
     args.results.write_text(json.dumps({"date": now.strftime("%Y-%m-%d %H:%M UTC"), "meta": meta, "rows": rounded}))
     text = render(rows, meta, cond_names, now)

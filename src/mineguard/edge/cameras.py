@@ -110,6 +110,7 @@ def build_gate_watch(
         line=GateLine(a, b, side),
         hysteresis_px=gate.hysteresis_px,
         best_crops=gate.best_crops,
+        crop_size=getattr(embedder, "img_size", 112),  # the crop the network was trained on
         gates=QualityGates(
             min_side_px=gate.min_face_px, min_blur=gate.min_blur, min_frontal=gate.min_frontal, max_dust=gate.max_dust
         ),

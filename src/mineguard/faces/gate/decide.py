@@ -27,6 +27,7 @@ from mineguard.faces.detect import FaceBox
 from mineguard.faces.events import face_event
 from mineguard.faces.gallery import l2_normalise
 from mineguard.faces.identify import Identification, Identifier
+from mineguard.faces.illumination import normalise_illumination
 from mineguard.faces.quality import QualityReport
 from mineguard.mine.headcount import Direction
 
@@ -177,7 +178,9 @@ def decide_track(
     if not usable:
         first = Counter(c.quality.reasons[0] for c in crops if c.quality.reasons)
         return TrackVerdict("undecided", None, (), reasons, why_undecided(first, len(crops)))
-    embeddings = embedder.embed([c.image for c in usable])
+    light = getattr(embedder, "illumination", "none")  # the normalisation the network was trained with
+    images = [c.image if light == "none" else normalise_illumination(c.image, light) for c in usable]
+    embeddings = embedder.embed(images)
     fused = l2_normalise(l2_normalise(embeddings).mean(axis=0))
     identification = identifier.identify(fused)
     outcome: Outcome = "identified" if identification.is_known else "unknown"
