@@ -171,8 +171,9 @@ def _saved_threshold(weights: Path) -> float | None:
     return float(json.loads(path.read_text())["threshold"]) if path.is_file() else None
 
 
-def _threshold(args: argparse.Namespace, gallery) -> float:
-    """``--threshold`` as a number, ``gallery`` (per-gallery calibration), or the file beside the weights."""
+def _threshold(args: argparse.Namespace, gallery, *, flag: str = "--threshold") -> float:
+    """``args.threshold`` as a number, ``gallery`` (per-gallery calibration), or the file beside the weights;
+    ``flag`` is the option's name in the messages."""
     if args.threshold == "gallery":
         from mineguard.faces.calibrate import calibrate_gallery_threshold
 
@@ -183,13 +184,11 @@ def _threshold(args: argparse.Namespace, gallery) -> float:
         try:
             return float(args.threshold)
         except ValueError:
-            raise ValueError(
-                f"--threshold {args.threshold!r}: give a cosine similarity such as 0.6, or 'gallery'"
-            ) from None
+            raise ValueError(f"{flag} {args.threshold!r}: give a cosine similarity such as 0.6, or 'gallery'") from None
     saved = _saved_threshold(args.weights)
     if saved is None:
         raise ValueError(
-            f"no open-set threshold: pass --threshold, or run `mineguard face eval --weights "
+            f"no open-set threshold: pass {flag}, or run `mineguard face eval --weights "
             f"{args.weights} --data <validation faces>` to choose one (writes {args.weights.parent / THRESHOLD_FILE})"
         )
     return saved

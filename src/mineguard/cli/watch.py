@@ -109,5 +109,7 @@ def _face_kit(args: argparse.Namespace, gates: list) -> tuple:
         raise ValueError(f"gate camera(s) {names} identify faces: pass --face-weights FILE and --gallery FOLDER")
     from mineguard.faces.identify import Identifier
 
-    threshold = _threshold(argparse.Namespace(threshold=args.face_threshold, weights=args.face_weights))
-    return _embedder(args.face_weights), Identifier(_gallery(args.gallery), threshold=threshold)
+    gallery = _gallery(args.gallery)
+    chosen = argparse.Namespace(threshold=args.face_threshold, weights=args.face_weights)
+    threshold = _threshold(chosen, gallery, flag="--face-threshold")
+    return _embedder(args.face_weights), Identifier(gallery, threshold=threshold)
