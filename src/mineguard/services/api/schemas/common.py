@@ -9,20 +9,15 @@ Numbers and booleans in requests are strict, the one way: a number field takes a
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-Number = Annotated[float, Field(strict=True), AfterValidator(_finite)]  # a finite JSON number (an int is fine)
+# A finite JSON number (an int is fine). Finiteness is a constraint of the float itself, not a validator
+# after it: bounds added on top (``Field(ge=...)``) then reach the OpenAPI schema as minimum/maximum
+# (behind an AfterValidator pydantic wrote them as unknown "ge"/"le" keys, which no client reads).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Metres = Annotated[Number, Field(ge=-5000, le=5000)]
 
 
