@@ -130,3 +130,22 @@ def test_time_fields_state_the_accepted_years(shared_api):
 
 
 TIME = "2026-11-22T06:00:00Z"
+
+
+def test_every_ref_resolves_in_the_document(shared_api):
+    """Found by the fuzzer: the events batch body pointed at "#/$defs/EventSource", which the OpenAPI document
+    does not have, so a client generated from it could not build a body at all."""
+    spec = shared_api.client.get("/openapi.json").json()
+    for node in _walk(spec):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = spec
+            for part in ref.removeprefix("#/").split("/"):
+                assert isinstance(target, dict) and part in target, f"{ref} does not resolve"
+                target = target[part]
+
+
+def test_tag_reading_schema_says_accel_needs_rate(shared_api):
+    """Found by the fuzzer: accelerometer samples without rate_hz fitted the schema and were refused."""
+    schema = shared_api.client.get("/openapi.json").json()["components"]["schemas"]["TagReadingIn"]
+    assert schema["if"]["required"] == ["accel_g"] and schema["then"]["required"] == ["rate_hz"]

@@ -52,8 +52,26 @@ class RejectOut(Out):
     seq: int | None
 
 
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (a pydantic JSON schema) with each ``{"$ref": "#/$defs/X"}`` replaced by X itself: inside
+    the OpenAPI document such a ref points at the document's root, where there is no ``$defs``."""
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items() if key != "$defs"}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return inline(schema)
+
+
 def batch_request_body(key: str, item: dict[str, Any], max_items: int) -> dict[str, Any]:
     """OpenAPI request body of a raw-read batch route: ``{key: [item, ...]}`` or a bare array of items."""
-    array = {"type": "array", "items": item, "maxItems": max_items}
+    array = {"type": "array", "items": _inline_defs(item), "maxItems": max_items}
     wrapped = {"type": "object", "properties": {key: array}, "required": [key], "additionalProperties": False}
     return {"required": True, "content": {"application/json": {"schema": {"oneOf": [wrapped, array]}}}}
