@@ -9,7 +9,20 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-.PHONY: demo test lint
+SUPPLY_CHAIN := $(VENV)/.supply-chain
+PINNED := build/requirements-pinned.txt
+
+$(SUPPLY_CHAIN): pyproject.toml $(STAMP)
+	$(VENV)/bin/pip install --quiet -e ".[supply-chain]"
+	touch $(SUPPLY_CHAIN)
+
+# the pinned dependencies of pyproject.toml (runtime and dev), one `name==version` a line
+$(PINNED): pyproject.toml
+	mkdir -p build
+	$(VENV)/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $@
+
+.PHONY: demo test lint sbom audit
 demo: $(STAMP)
 	$(VENV)/bin/mineguard demo $(DEMO_ARGS)
 
@@ -20,3 +33,11 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest
+
+# supply chain (needs PyPI): a CycloneDX SBOM of the pinned dependencies, and their known vulnerabilities
+sbom: $(SUPPLY_CHAIN) $(PINNED)
+	$(VENV)/bin/cyclonedx-py requirements --output-format JSON --output-file build/sbom.cdx.json $(PINNED)
+	@echo "wrote build/sbom.cdx.json"
+
+audit: $(SUPPLY_CHAIN) $(PINNED)
+	$(VENV)/bin/pip-audit --requirement $(PINNED) --no-deps --disable-pip --progress-spinner off

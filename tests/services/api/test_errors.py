@@ -25,6 +25,21 @@ def test_malformed_json(api) -> None:
 
 
 @pytest.mark.parametrize(
+    ("content", "why"),
+    [(b'{"changes": "\xff\xfe"}', "not UTF-8 text"), (b"[" * 50_000 + b"]" * 50_000, "nested too deeply")],
+    ids=["not-utf8", "too-deep"],
+)
+def test_undecodable_json_is_422_naming_the_body(api, content: bytes, why: str) -> None:
+    """Found by the fuzzer: FastAPI answered such bodies with an undeclared 400."""
+    response = api.call(
+        "super_manager", "PUT", "/api/v1/sensitivity", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert why in _error(response)
+    assert response.json()["error"]["details"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(
     ("body", "expected"),
     [
         ({"changes": [{"key": "fall_impact_g", "value": 3, "unit": "psi"}]}, "use one of g, m/s2"),

@@ -113,3 +113,16 @@ def test_fused_alert_joins_a_camera_event_and_a_sensor_excursion_in_one_zone(api
     assert inputs["methane@face_1101"].startswith("reading:ch4-1101-t#")
     assert inputs["vision.restricted_entry@face_1101"].startswith("event:")
     assert fused["evidence"]["media"][0]["snapshot"] == snapshot["url"]
+
+
+def test_the_openapi_declares_the_file_body_and_every_served_type(api: Api) -> None:
+    """Found by the fuzzer: the upload declared no body (a generated client sent none), and a stored PNG was
+    served with a content type the GET route did not declare."""
+    paths = api.client.app.openapi()["paths"]
+    upload = paths["/api/v1/evidence"]["post"]["requestBody"]
+    assert upload["required"] is True and set(upload["content"]) == {"image/jpeg", "image/png", "video/mp4"}
+    served = paths["/api/v1/evidence/{sha256}"]["get"]["responses"]["200"]["content"]
+    assert set(served) == set(upload["content"])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    stored = api.client.post("/api/v1/evidence", content=png, headers=_gateway(api)).json()
+    assert api.call("operator", "GET", stored["url"]).headers["content-type"] in served

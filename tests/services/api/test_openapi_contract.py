@@ -92,3 +92,60 @@ def test_authenticated_routes_declare_401_and_403(shared_api, route):
     spec = shared_api.client.get("/openapi.json").json()
     for operation in spec["paths"][route].values():
         assert {401, 403, 404, 422} <= _declared(operation)
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_number_bounds_are_json_schema_bounds(shared_api):
+    """Found by the fuzzer: bounds on a finite Number were written as pydantic's own "ge"/"le" keys, which
+    JSON Schema ignores, so a client built from the schema sent x_m = -4e16 and was refused."""
+    spec = shared_api.client.get("/openapi.json").json()
+    raw = [node for node in _walk(spec) if node.get("type") == "number" and {"ge", "le", "gt", "lt"} & node.keys()]
+    assert not raw, raw[:3]
+    x_m = spec["components"]["schemas"]["TagReadingIn"]["properties"]["x_m"]
+    assert (x_m["minimum"], x_m["maximum"]) == (-5000, 5000)
+
+
+def test_time_fields_state_the_accepted_years(shared_api):
+    """Found by the fuzzer: a date-time of year 0448 fitted the schema and was refused (before 1900)."""
+    spec = shared_api.client.get("/openapi.json").json()
+    t = spec["components"]["schemas"]["TagReadingIn"]["properties"]["t"]
+    assert t["format"] == "date-time"
+    for text, accepted in [("0448-07-11T10:16:51Z", False), ("1899-12-31T23:00:00Z", False), (TIME, True)]:
+        assert bool(re.match(t["pattern"], text)) is accepted, text
+        body = {"readings": [{"barcode": "6901234500011", "t": text, "x_m": 100, "y_m": 0, "z_m": -400}]}
+        secret = shared_api.call("manager", "POST", "/api/v1/gateways/gw-faces/register").json()["secret"]
+        response = shared_api.client.post(
+            "/api/v1/gateways/gw-faces/readings", json=body, headers={"X-Gateway-Secret": secret}
+        )
+        assert (response.status_code == 200) is accepted, response.text
+
+
+TIME = "2026-11-22T06:00:00Z"
+
+
+def test_every_ref_resolves_in_the_document(shared_api):
+    """Found by the fuzzer: the events batch body pointed at "#/$defs/EventSource", which the OpenAPI document
+    does not have, so a client generated from it could not build a body at all."""
+    spec = shared_api.client.get("/openapi.json").json()
+    for node in _walk(spec):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = spec
+            for part in ref.removeprefix("#/").split("/"):
+                assert isinstance(target, dict) and part in target, f"{ref} does not resolve"
+                target = target[part]
+
+
+def test_tag_reading_schema_says_accel_needs_rate(shared_api):
+    """Found by the fuzzer: accelerometer samples without rate_hz fitted the schema and were refused."""
+    schema = shared_api.client.get("/openapi.json").json()["components"]["schemas"]["TagReadingIn"]
+    assert schema["if"]["required"] == ["accel_g"] and schema["then"]["required"] == ["rate_hz"]

@@ -1,10 +1,20 @@
 """Every route x every role: allowed roles get past the door (not 401/403), others get 403,
 anonymous callers 401. A route missing from the table fails the test, so new routes must say
-who may call them (seed 004 §3.1.4: roles are enforced by the API, not hidden in a UI)."""
+who may call them (seed 004 §3.1.4: roles are enforced by the API, not hidden in a UI).
+
+Every route that is not public also refuses, with 401, a call without a token, with a garbage
+token, with an expired token and with a revoked one (logged out) — each made by the service's own
+code (``auth.users.issue_token``, ``POST /api/v1/auth/logout``), never by faking the check.
+"""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+
+from mineguard.services.auth.users import issue_token
+from mineguard.services.storage.types import utc_now
 
 from .conftest import ADMIN_PASSWORD, ROLE_USERS, Api, login
 
@@ -162,9 +172,50 @@ ROLES = ["operator", "supervisor", "manager", "super_manager"]
 
 
 def test_every_route_is_in_the_matrix(shared_api: Api) -> None:
-    paths = shared_api.client.get("/openapi.json").json()["paths"]
+    paths = shared_api.client.app.openapi()["paths"]
     routes = {(method.upper(), path) for path, item in paths.items() for method in item}
-    assert routes == {(method, template) for method, template, *_ in MATRIX}
+    table = {(method, template) for method, template, *_ in MATRIX}
+    assert not routes - table, f"routes missing from MATRIX (say who may call them): {sorted(routes - table)}"
+    assert not table - routes, f"MATRIX rows for routes the API does not have: {sorted(table - routes)}"
+    assert len(table) == len(MATRIX), "a route is in MATRIX twice"
+
+
+@pytest.fixture(scope="module")
+def unusable_tokens(shared_api: Api) -> dict[str, str | None]:
+    """Tokens of a super-manager (who may call every user route) that must all be refused."""
+    ctx, tokens = shared_api.client.app.state.ctx, {}
+    for name in ("expired", "revoked"):  # own accounts: a later login of the same user would prune the token
+        body = {"username": f"sm-{name}", "password": "password-1", "role": "super_manager"}
+        assert shared_api.call("super_manager", "POST", "/api/v1/users", json=body).status_code == 201
+    with ctx.sessions() as session, session.begin():  # the login path's own minting, with a 1 s lifetime
+        expired = issue_token(session, "sm-expired", "password-1", ttl_s=1)
+    tokens["expired"] = expired.token
+    tokens["revoked"] = login(shared_api.client, "sm-revoked", "password-1")
+    logout = shared_api.client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {tokens['revoked']}"})
+    assert logout.status_code == 204, logout.text
+    time.sleep(max(0.0, (expired.expires_at - utc_now()).total_seconds()) + 0.05)
+    return {"none": None, "garbage": "not-a-token-" + "x" * 30, **tokens}
+
+
+UNUSABLE = {"none": "not logged in", "garbage": "unknown or revoked", "expired": "expired", "revoked": "revoked"}
+NOT_PUBLIC = [row for row in MATRIX if row[4] != PUBLIC]
+
+
+@pytest.mark.parametrize("kind", list(UNUSABLE))
+@pytest.mark.parametrize(
+    ("method", "template", "path", "body", "allowed"), NOT_PUBLIC, ids=[f"{m} {t}" for m, t, *_ in NOT_PUBLIC]
+)
+def test_unusable_tokens_are_401(
+    shared_api: Api, unusable_tokens: dict, kind: str, method: str, template: str, path: str, body, allowed
+) -> None:
+    token = unusable_tokens[kind]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if allowed == GATEWAY:  # a user token never opens a gateway route; a wrong gateway secret neither
+        headers["X-Gateway-Secret"] = "not-the-secret"
+    response = shared_api.client.request(method, path, json=body, headers=headers)
+    assert response.status_code == 401, f"{kind}: {response.status_code} {response.text}"
+    if allowed != GATEWAY:
+        assert UNUSABLE[kind] in response.json()["error"]["message"], response.text
 
 
 @pytest.mark.parametrize(

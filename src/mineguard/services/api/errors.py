@@ -154,6 +154,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not read a JSON body at all
+            return _unreadable_body(exc.__cause__)
         message = {404: "no such route — see /docs for the API", 405: "method not allowed on this route — see /docs"}
         return JSONResponse(
             error_body(exc.status_code, message.get(exc.status_code, str(exc.detail))),
@@ -165,6 +167,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return JSONResponse(error_body(500, "internal error — it was logged; please report it"), 500)
+
+
+def _unreadable_body(cause: BaseException) -> JSONResponse:
+    """A body FastAPI could not even decode (not UTF-8, nested past the parser's depth) is invalid
+    input like malformed JSON: 422 naming the body, not FastAPI's undeclared 400."""
+    if isinstance(cause, UnicodeDecodeError):
+        why = "not UTF-8 text"
+    elif isinstance(cause, RecursionError):
+        why = "nested too deeply"
+    else:
+        why = type(cause).__name__
+    detail = FieldProblem((), f"body is not valid JSON ({why})", "send a JSON object in UTF-8")
+    problem = f"{detail.message} — {detail.fix}"
+    return JSONResponse(error_body(422, f"the request is not valid: {problem}", [problem], [detail]), 422)
 
 
 @dataclass(frozen=True)

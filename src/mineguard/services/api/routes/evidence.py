@@ -25,6 +25,8 @@ from mineguard.services.storage.types import utc_now
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
 
+MEDIA_TYPES = ("image/jpeg", "image/png", "video/mp4")  # what store.put recognises by the first bytes
+FILE = {"type": "string", "format": "binary"}
 Sha = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the file, 64 hex digits")]
 
 
@@ -33,6 +35,7 @@ Sha = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of 
     response_model=EvidenceOut,
     summary="(gateway or manager) store a snapshot or clip; answers its content hash",
     responses={422: {"description": "not a JPEG, PNG or MP4 file, or empty"}},
+    openapi_extra={"requestBody": {"required": True, "content": {media: {"schema": FILE} for media in MEDIA_TYPES}}},
 )
 def post_evidence(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, sender: SenderDep) -> Any:
     try:
@@ -52,7 +55,10 @@ def post_evidence(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
     "/{sha256}",
     summary="A stored snapshot or clip",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "video/mp4": {}}}, 404: {"description": "no such evidence"}},
+    responses={
+        200: {"content": {media: {"schema": FILE} for media in MEDIA_TYPES}},
+        404: {"description": "no such evidence"},
+    },
 )
 def get_evidence(sha256: Sha, unit: UnitDep, user: User = require(Permission.VIEW_MAP)) -> Response:
     found = store.get(unit.session, sha256)

@@ -9,20 +9,15 @@ Numbers and booleans in requests are strict, the one way: a number field takes a
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-Number = Annotated[float, Field(strict=True), AfterValidator(_finite)]  # a finite JSON number (an int is fine)
+# A finite JSON number (an int is fine). Finiteness is a constraint of the float itself, not a validator
+# after it: bounds added on top (``Field(ge=...)``) then reach the OpenAPI schema as minimum/maximum
+# (behind an AfterValidator pydantic wrote them as unknown "ge"/"le" keys, which no client reads).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Metres = Annotated[Number, Field(ge=-5000, le=5000)]
 
 
@@ -57,8 +52,26 @@ class RejectOut(Out):
     seq: int | None
 
 
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (a pydantic JSON schema) with each ``{"$ref": "#/$defs/X"}`` replaced by X itself: inside
+    the OpenAPI document such a ref points at the document's root, where there is no ``$defs``."""
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items() if key != "$defs"}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return inline(schema)
+
+
 def batch_request_body(key: str, item: dict[str, Any], max_items: int) -> dict[str, Any]:
     """OpenAPI request body of a raw-read batch route: ``{key: [item, ...]}`` or a bare array of items."""
-    array = {"type": "array", "items": item, "maxItems": max_items}
+    array = {"type": "array", "items": _inline_defs(item), "maxItems": max_items}
     wrapped = {"type": "object", "properties": {key: array}, "required": [key], "additionalProperties": False}
     return {"required": True, "content": {"application/json": {"schema": {"oneOf": [wrapped, array]}}}}

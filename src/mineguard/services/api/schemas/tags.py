@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from mineguard.services.api.schemas.common import In, Metres, Number, Out
 from mineguard.services.timestamps import IsoTime
@@ -16,7 +16,17 @@ class PairIn(In):
     force: StrictBool = False
 
 
+# accelerometer samples need their rate (the route refuses them without it): said in the schema too, so a client
+# generated from the OpenAPI document knows (found by fuzzing)
+_ACCEL_NEEDS_RATE = {
+    "if": {"properties": {"accel_g": {"type": "array"}}, "required": ["accel_g"]},
+    "then": {"properties": {"rate_hz": {"type": "number"}}, "required": ["rate_hz"]},
+}
+
+
 class TagReadingIn(In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ACCEL_NEEDS_RATE)
+
     barcode: str = Field(max_length=64)
     t: IsoTime
     x_m: Metres
