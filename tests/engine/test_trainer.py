@@ -89,3 +89,28 @@ def test_bad_checkpoints_are_named(tmp_path: Path) -> None:
     torch.save({"weights": 1}, other)
     with pytest.raises(CheckpointError, match="model_name"):
         read_checkpoint(other)
+
+
+def test_anchor_model_fits_its_anchors_and_logs_its_own_terms(tiny_helmets: Path, tmp_path: Path) -> None:
+    """yolov3-gc-s trains through the same engine: anchors clustered on the training boxes are saved
+    in the checkpoint's model_config (and weights), results.csv has box/conf/cls."""
+    import numpy as np
+
+    from mineguard.data.datasets.detection import DetectionDataset
+    from mineguard.ops.anchors import cluster_anchors
+
+    config = load_train_config(
+        {**FAST, "data": str(tiny_helmets), "out_dir": str(tmp_path / "run"), "epochs": 1, "model": "yolov3-gc-s"}
+    )
+    trainer = Trainer(config)
+    sizes = DetectionDataset.from_data_yaml(tiny_helmets, "train", img_size=64).box_sizes()
+    assert sizes.shape[1] == 2 and len(sizes) > 9 and (sizes > 0).all()
+    expected, _ = cluster_anchors(torch.from_numpy(sizes), 9, seed=config.seed)
+    summary = trainer.fit()
+    rows = _rows(summary.run_dir)
+    assert {"train/box", "train/conf", "train/cls"} <= set(rows[0]) and "train/box_om" not in rows[0]
+    ckpt = read_checkpoint(summary.last_checkpoint)
+    np.testing.assert_allclose(np.array(ckpt["model_config"]["anchors"]).reshape(9, 2), expected.numpy(), rtol=1e-6)
+    model, _ = load_model(summary.last_checkpoint)
+    torch.testing.assert_close(model.head.anchors.view(9, 2), expected)
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 300, 6)

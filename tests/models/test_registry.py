@@ -15,14 +15,19 @@ TARGETS = torch.tensor(
         [1, 1, 2.0, 30.0, 30.0, 62.0],
     ]
 )
-LOSS_TERMS = {"box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"}
+LOSS_TERMS = {
+    "yolov10": {"box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"},
+    "yolov3": {"box", "conf", "cls"},
+}
+# the paper-size models (scale="full") are tested on their own in tests/models/test_yolov3.py
+SMALL_DETECTORS = [n for n in list_models("detect") if n not in list_models(scale="full")]
 
 
 def _params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("name", list_models("detect"))
+@pytest.mark.parametrize("name", SMALL_DETECTORS)
 def test_every_model_trains_and_predicts(name: str) -> None:
     torch.manual_seed(0)
     model = get_model(name, num_classes=2)
@@ -30,7 +35,8 @@ def test_every_model_trains_and_predicts(name: str) -> None:
 
     model.train()
     losses = model(images, TARGETS)
-    assert set(losses) == LOSS_TERMS
+    family = "yolov3" if name.startswith("yolov3") else "yolov10"
+    assert set(losses) == LOSS_TERMS[family] == set(model.loss_terms)
     assert all(v.shape == () and torch.isfinite(v) and v >= 0 for v in losses.values())
     sum(losses.values()).backward()
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -43,7 +49,8 @@ def test_every_model_trains_and_predicts(name: str) -> None:
     with torch.no_grad():
         out = model(images)
     assert out.ndim == 3 and out.shape[0] == 2 and out.shape[2] == 6
-    assert out.shape[1] == min(300, 8 * 8 + 4 * 4 + 2 * 2)
+    # YOLOv10: the top-k of all 84 anchor points at 64 px; YOLOv3: max_det NMS-ed rows, zero-padded
+    assert out.shape[1] == (300 if family == "yolov3" else min(300, 8 * 8 + 4 * 4 + 2 * 2))
     assert torch.isfinite(out).all()
 
 
@@ -80,7 +87,12 @@ def test_expected_variants_are_registered() -> None:
         "yolov10n-dyhead",
         "yolov10n-ca-dyhead",
         "ca-yolov10n",
+        "yolov3",
+        "yolov3-gc",
+        "yolov3-s",
+        "yolov3-gc-s",
     }
+    assert set(list_models(scale="full")) == {"yolov3", "yolov3-gc"}
 
 
 @pytest.mark.parametrize("name", ["yolov10n-ca", "yolov10n-se", "yolov10n-bam", "yolov10n"])

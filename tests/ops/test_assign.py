@@ -173,3 +173,22 @@ def _iou(a: list[float], b: list[float]) -> float:
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = iw * ih
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_anchor_assignment_picks_the_best_shape_and_the_centre_cell() -> None:
+    from mineguard.ops.assign import assign_to_anchors
+
+    anchors = torch.tensor([[[4.0, 4.0], [8.0, 8.0]], [[16.0, 16.0], [16.0, 32.0]], [[48.0, 48.0], [64.0, 64.0]]])
+    targets = torch.tensor(
+        [
+            [0, 1, 0.0, 0.0, 8.0, 8.0],  # 8x8 -> level 0 anchor 1, centre (4, 4) / 8 -> cell (0, 0)
+            [1, 0, 20.0, 10.0, 36.0, 42.0],  # 16x32 -> level 1 anchor 1, centre (28, 26) / 16 -> cell (1, 1)
+            [1, 2, 0.0, 0.0, 60.0, 60.0],  # 60x60 -> level 2 anchor 1, centre (30, 30) / 32 -> cell (0, 0)
+        ]
+    )
+    levels = assign_to_anchors(targets, anchors, (8, 16, 32), [(8, 8), (4, 4), (2, 2)])
+    got = [(lv.batch.tolist(), lv.anchor.tolist(), lv.gy.tolist(), lv.gx.tolist(), lv.labels.tolist()) for lv in levels]
+    assert got == [([0], [1], [0], [0], [1]), ([1], [1], [1], [1], [0]), ([1], [1], [0], [0], [2])]
+    torch.testing.assert_close(levels[1].boxes, targets[1:2, 2:])
+    empty = assign_to_anchors(torch.zeros(0, 6), anchors, (8, 16, 32), [(8, 8), (4, 4), (2, 2)])
+    assert all(len(lv.batch) == 0 for lv in empty)

@@ -12,20 +12,30 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mineguard.models import get_model
+from mineguard.models import get_model, list_models
 from mineguard.models.checkpoint import save_checkpoint
 
 NAMES = ["helmet", "no_helmet"]
 
 
+# The detectors small enough for registry-wide tests: all but the paper-size ones (scale="full").
+TESTED_DETECTORS = [n for n in list_models("detect") if n not in list_models(scale="full")]
+
+
+def _output_convs(model: nn.Module) -> list[nn.Conv2d]:
+    """The last convolutions of the head: those of the inference branch (YOLOv10) or every level (YOLOv3)."""
+    head = model.head
+    if hasattr(head, "box_o2o"):
+        return [branch[-1] for branches in (head.box_o2o, head.cls_o2o) for branch in branches]
+    return [pred[-1] for pred in head.preds]
+
+
 def spread_outputs(model: nn.Module, *, seed: int = 0) -> nn.Module:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for branches in (model.head.box_o2o, model.head.cls_o2o):
-            for branch in branches:
-                last = branch[-1]
-                last.weight.copy_(torch.randn(last.weight.shape, generator=g) * 0.1)
-                last.bias.copy_(torch.randn(last.bias.shape, generator=g))
+        for last in _output_convs(model):
+            last.weight.copy_(torch.randn(last.weight.shape, generator=g) * 0.1)
+            last.bias.copy_(torch.randn(last.bias.shape, generator=g))
     return model
 
 

@@ -167,9 +167,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"model": args.model, **profile.to_dict()}))
         return 0
+    training_only = profile.params_total - profile.params_inference
+    branch = f" ({profile.params_total / 1e6:.3f} M with the one-to-many training branch)" if training_only else ""
     print(
-        f"{args.model}: {profile.params_inference / 1e6:.3f} M parameters at inference "
-        f"({profile.params_total / 1e6:.3f} M with the one-to-many training branch), "
+        f"{args.model}: {profile.params_inference / 1e6:.3f} M parameters at inference{branch}, "
         f"{profile.gflops:.2f} GFLOPs at {args.img_size} px, {profile.size_mb:.2f} MB fp32, "
         f"{args.num_classes} classes"
     )

@@ -1,10 +1,13 @@
 """Training loop: accumulation, warm-up + cosine LR, EMA, AMP on CUDA, clipping, resume, logs.
 
 A run writes into ``config.out_dir``: ``config.json``, ``results.csv`` (one row per epoch with
-box/cls/dfl for the one-to-many (om) and one-to-one (oo) branches, val metrics and lr),
+the model's loss terms — ``model.loss_terms``: box/cls/dfl of the one-to-many (om) and one-to-one
+(oo) branches for YOLOv10, box/conf/cls for YOLOv3 — val metrics and lr),
 ``last.pt`` and ``best.pt`` (each carrying the full config), and PNG plots at the end.
 Loss convention (YOLOv8/v10): the summed loss terms are multiplied by the batch size and
 gradients are accumulated to ``nominal_batch`` images, so ``lr0`` means what it means there.
+A model that fits itself to the data (``FitsData``: YOLOv3's anchors) is fitted to the training
+boxes before training; what it fitted is saved in ``model_config`` with every checkpoint.
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ from mineguard.engine.optim import build_sgd, cosine_lr, warmup_factor
 from mineguard.engine.validator import ValidationResult, validate
 from mineguard.models import get_model
 from mineguard.models.checkpoint import read_checkpoint
+from mineguard.models.zoo import FitsData
 from mineguard.runtime.inference import resolve_device
 
 LOGGER = logging.getLogger(__name__)
-LOSS_TERMS = ("box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo")
+LOSS_TERMS = ("box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo")  # YOLOv10's; each model has its own
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,14 @@ class Trainer:
         if len(self.train_set) == 0:
             raise ValueError(f"{config.data}: the train split has no usable images")
         self.model_config = {"num_classes": len(self.names), **config.model_kwargs}
-        self.model = get_model(config.model, **self.model_config).to(self.device)
+        self.model = get_model(config.model, **self.model_config)
+        if isinstance(self.model, FitsData) and not set(self.model.fitted_kwargs) & set(config.model_kwargs):
+            fitted = self.model.fit_to_data(torch.from_numpy(self.train_set.box_sizes()), seed=config.seed)
+            self.model_config |= fitted
+            LOGGER.info("%s fitted to the training boxes: %s", config.model, fitted)
+        self.model = self.model.to(self.device)
         self.model.head.reset_bias(config.img_size)
+        self.loss_terms: tuple[str, ...] = tuple(self.model.loss_terms)
 
     def _loader(self, epoch: int) -> DataLoader:
         generator = torch.Generator().manual_seed(self.config.seed + epoch)
@@ -144,7 +154,7 @@ class Trainer:
         def step(batch: DetectionBatch) -> dict[str, torch.Tensor]:
             images = batch.images.to(self.device, non_blocking=True)
             terms = self.model(images, batch.targets.to(self.device))
-            return {"loss": sum(terms.values()) * images.shape[0], **{k: terms[k] for k in LOSS_TERMS}}
+            return {"loss": sum(terms.values()) * images.shape[0], **{k: terms[k] for k in self.loss_terms}}
 
         def validate_epoch(epoch: int) -> dict[str, float]:
             if self.val_set is None or not ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
@@ -178,7 +188,7 @@ class Trainer:
         if ema is not None:
             callbacks.append(EMA(ema))
         callbacks += [
-            Progress(batches, keys=LOSS_TERMS),
+            Progress(batches, keys=self.loss_terms),
             CsvLog(self.run_dir / "results.csv", row=_results_row),
             EpochLog("detector", LOGGER),
             checkpoint,
@@ -215,13 +225,13 @@ def fitness_of_record(record: EpochRecord) -> float:
     """``fitness`` of a validated epoch; without validation, minus the summed training losses."""
     if "metrics/mAP50" in record.val:
         return 0.1 * record.val["metrics/mAP50"] + 0.9 * record.val["metrics/mAP50-95"]
-    return -float(sum(record.train[k] for k in LOSS_TERMS))
+    return -float(sum(v for k, v in record.train.items() if k != "loss"))
 
 
 def _results_row(record: EpochRecord) -> dict[str, float]:
     return {
         "epoch": record.epoch + 1,
-        **{f"train/{k}": record.train[k] for k in LOSS_TERMS},
+        **{f"train/{k}": v for k, v in record.train.items() if k != "loss"},
         **record.val,
         "lr": record.lr,
         "time_s": round(record.seconds, 1),

@@ -6,6 +6,13 @@ import torch
 from torch import nn
 
 
+class LeakyReLU01(nn.LeakyReLU):
+    """LeakyReLU with DarkNet's negative slope 0.1 (YOLOv3; seed 000's GcNet transform), as a class."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.1, inplace)
+
+
 def autopad(kernel_size: int, dilation: int = 1) -> int:
     """'Same' padding for an odd kernel at stride 1."""
     return dilation * (kernel_size - 1) // 2

@@ -139,6 +139,8 @@ class V10DetectionLoss:
     Returns ``box_om, cls_om, dfl_om, box_oo, cls_oo, dfl_oo`` (the terms seed 001 Fig. 8 logs).
     """
 
+    terms = ("box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo")
+
     def __init__(
         self,
         *,

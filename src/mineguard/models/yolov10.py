@@ -26,18 +26,10 @@ from mineguard.layers.conv import ConvBNAct
 from mineguard.layers.csp import SPPF, C2f, C2fCIB, SCDown
 from mineguard.layers.psa import PSA
 from mineguard.losses.detection import V10DetectionLoss
+from mineguard.models.scaling import scale_depth, scale_width
 from mineguard.models.zoo import register_model
 
 AttentionPosition = Literal["before_psa", "after_psa", "after_c2fcib"]
-
-
-def _width(channels: int, width: float, max_channels: int) -> int:
-    c = min(channels, max_channels) * width
-    return int(max(8, round(c / 8) * 8))
-
-
-def _depth(n: int, depth: float) -> int:
-    return max(round(n * depth), 1)
 
 
 class YOLOv10Backbone(nn.Module):
@@ -53,13 +45,15 @@ class YOLOv10Backbone(nn.Module):
         attention_position: AttentionPosition,
     ) -> None:
         super().__init__()
-        c = [_width(x, width, max_channels) for x in (64, 128, 256, 512, 1024)]
+        c = [scale_width(x, width, max_channels) for x in (64, 128, 256, 512, 1024)]
         self.stem = nn.Sequential(ConvBNAct(3, c[0], 3, 2), ConvBNAct(c[0], c[1], 3, 2))
-        self.stage2 = C2f(c[1], c[1], depth=_depth(3, depth), shortcut=True)
-        self.stage3 = nn.Sequential(ConvBNAct(c[1], c[2], 3, 2), C2f(c[2], c[2], depth=_depth(6, depth), shortcut=True))
-        self.stage4 = nn.Sequential(SCDown(c[2], c[3]), C2f(c[3], c[3], depth=_depth(6, depth), shortcut=True))
+        self.stage2 = C2f(c[1], c[1], depth=scale_depth(3, depth), shortcut=True)
+        self.stage3 = nn.Sequential(
+            ConvBNAct(c[1], c[2], 3, 2), C2f(c[2], c[2], depth=scale_depth(6, depth), shortcut=True)
+        )
+        self.stage4 = nn.Sequential(SCDown(c[2], c[3]), C2f(c[3], c[3], depth=scale_depth(6, depth), shortcut=True))
         self.stage5 = nn.Sequential(
-            SCDown(c[3], c[4]), C2f(c[4], c[4], depth=_depth(3, depth), shortcut=True), SPPF(c[4], c[4], 5)
+            SCDown(c[3], c[4]), C2f(c[4], c[4], depth=scale_depth(3, depth), shortcut=True), SPPF(c[4], c[4], 5)
         )
         self.attn_before = (
             create_attention(attention, c[4]) if attention and attention_position == "before_psa" else None
@@ -89,7 +83,7 @@ class YOLOv10PAN(nn.Module):
     ) -> None:
         super().__init__()
         c3, c4, c5 = channels
-        n = _depth(3, depth)
+        n = scale_depth(3, depth)
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
         self.top_down4 = C2f(c5 + c4, c4, depth=n)
         self.top_down3 = C2f(c4 + c3, c3, depth=n)
@@ -137,6 +131,10 @@ class YOLOv10Detector(nn.Module):
     @property
     def num_classes(self) -> int:
         return self.head.num_classes
+
+    @property
+    def loss_terms(self) -> tuple[str, ...]:
+        return self.criterion.terms
 
     def forward(
         self, images: torch.Tensor, targets: torch.Tensor | None = None

@@ -7,6 +7,8 @@ Each GT takes its ``topk`` anchors by t; an anchor claimed by several GTs keeps 
 overlaps most. The classification target of a positive anchor is the one-hot class scaled by
 t normalised per GT to that GT's best IoU. YOLOv10 trains its one-to-many branch with
 topk = 10 and its one-to-one branch with topk = 1 (consistent dual assignment).
+
+``assign_to_anchors`` is the anchor-based rule of YOLOv3 (seed 000): one anchor per ground truth.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from mineguard.ops.anchors import wh_iou
 from mineguard.ops.iou import box_iou_pairwise
 
 
@@ -116,3 +119,47 @@ class TaskAlignedAssigner:
         lt = anchor_points[None, None] - gt_boxes[..., None, :2]
         rb = gt_boxes[..., None, 2:] - anchor_points[None, None]
         return torch.cat((lt, rb), -1).amin(-1) > self.eps
+
+
+@dataclass(frozen=True)
+class LevelTargets:
+    """Positives of one level of an anchor-based head, P rows each.
+
+    batch, anchor, gy, gx: (P,) long indices into the level's (B, A, H, W) grid;
+    boxes: (P, 4) xyxy pixels of the assigned ground truth; labels: (P,) class ids.
+    """
+
+    batch: torch.Tensor
+    anchor: torch.Tensor
+    gy: torch.Tensor
+    gx: torch.Tensor
+    boxes: torch.Tensor
+    labels: torch.Tensor
+
+
+def assign_to_anchors(
+    targets: torch.Tensor,
+    anchors: torch.Tensor,
+    strides: tuple[int, ...],
+    shapes: list[tuple[int, int]],
+) -> list[LevelTargets]:
+    """YOLOv3 assignment: each ground truth to the one anchor of all levels whose shape it
+    overlaps most (IoU of sizes, ``wh_iou``), in the grid cell holding its centre.
+
+    targets: (T, 6) [batch_idx, class, x1, y1, x2, y2] pixels; anchors: (L, A, 2) pixels;
+    shapes: (H, W) of each level's grid. Two ground truths on one (cell, anchor) both stay.
+    """
+    per_level = anchors.shape[1]
+    best = torch.zeros(0, dtype=torch.long, device=targets.device)
+    if len(targets):
+        wh = (targets[:, 4:6] - targets[:, 2:4]).clamp(min=1e-6)
+        best = wh_iou(wh, anchors.reshape(-1, 2).to(wh)).argmax(1)  # (T,) index over L·A
+    out = []
+    for level, ((h, w), stride) in enumerate(zip(shapes, strides, strict=True)):
+        mine = best // per_level == level
+        t = targets[mine]
+        centre = (t[:, 2:4] + t[:, 4:6]) / 2 / stride
+        gx = centre[:, 0].long().clamp(0, w - 1)
+        gy = centre[:, 1].long().clamp(0, h - 1)
+        out.append(LevelTargets(t[:, 0].long(), best[mine] % per_level, gy, gx, t[:, 2:6], t[:, 1].long()))
+    return out

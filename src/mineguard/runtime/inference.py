@@ -69,10 +69,12 @@ def outputs_to_detections(
     orig_shape: tuple[int, int],
     conf: float,
 ) -> Detections:
-    """One image's (K, 6) [x1, y1, x2, y2, score, class] letterboxed output -> ``Detections``."""
+    """One image's (K, 6) [x1, y1, x2, y2, score, class] letterboxed output -> ``Detections``.
+
+    Rows with score 0 are padding (an NMS-ed head returns a fixed K rows), never a detection."""
     if isinstance(output, torch.Tensor):
         output = output.detach().float().cpu().numpy()
     out = np.asarray(output, np.float32)
-    out = out[out[:, 4] >= conf]
+    out = out[(out[:, 4] >= conf) & (out[:, 4] > 0)]  # score 0: a padding row (NMS-ed heads)
     boxes = scale_boxes_to_original(out[:, :4], ratio, pad, orig_shape)
     return Detections(np.asarray(boxes, np.float32), out[:, 5].astype(np.int64), out[:, 4])

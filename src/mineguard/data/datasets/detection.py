@@ -180,6 +180,16 @@ class DetectionDataset(Dataset[DetectionSample]):
         """Select the augmentation draws of ``epoch`` (same epoch, same samples)."""
         self.epoch = int(epoch)
 
+    def box_sizes(self) -> np.ndarray:
+        """(N, 2) float32 widths, heights of every labelled box, in pixels of the letterboxed network
+        input (``img_size``), from the labels alone (no image is read) — what anchors are fitted to."""
+        sizes = [
+            (item.boxes[:, 2:4] - item.boxes[:, 0:2]) * np.float32(self.img_size / max(item.width, item.height))
+            for item in self._items
+            if len(item.boxes)
+        ]
+        return np.concatenate(sizes).astype(np.float32) if sizes else np.zeros((0, 2), np.float32)
+
     def load_ground_truth(self, index: int) -> Detections:
         """Labels of image ``index`` in ORIGINAL image pixels (confidence 1), for evaluation."""
         item = self._items[index]

@@ -1,4 +1,4 @@
-"""Attention modules, one file each, looked up by name for the seed 001 ablations."""
+"""Attention modules, one file each, looked up by name (seed 001 ablations, seed 000 GCNet)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from torch import nn
 
 from mineguard.layers.attention.bam import BottleneckAttention
 from mineguard.layers.attention.coord import CoordinateAttention
+from mineguard.layers.attention.gc import GlobalContextBlock
 from mineguard.layers.attention.se import SqueezeExcitation
 
 ATTENTION_LAYERS: dict[str, Callable[..., nn.Module]] = {
     "ca": CoordinateAttention,
     "se": SqueezeExcitation,
     "bam": BottleneckAttention,
+    "gc": GlobalContextBlock,
 }
 
 
@@ -31,6 +33,7 @@ __all__ = [
     "ATTENTION_LAYERS",
     "BottleneckAttention",
     "CoordinateAttention",
+    "GlobalContextBlock",
     "SqueezeExcitation",
     "create_attention",
 ]
