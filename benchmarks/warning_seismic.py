@@ -1,4 +1,4 @@
-"""Figure: hazard-state prediction on the real seismic-bumps shifts of a Polish coal mine (issue #6, seed 003 §3.3).
+"""Figure: hazard-state prediction on real seismic-bumps shifts of a Polish coal mine (issues #6, #18; seed 003 §3.3).
 
 Protocol: the dev CSV (the first 2,062 of 2,578 shifts; the rest is sealed) in file = time order;
 train on the earliest 55 %, validate on the next 20 % (early stopping, alarm thresholds), test on
@@ -376,7 +376,7 @@ def main() -> None:
     print(text)
 
 
-REPORT = """# Hazard-state prediction on real coal-mine seismic data (issue #6, seed 003 §3.3)
+REPORT = """# Hazard-state prediction on real coal-mine seismic data (issues #6 and #18, seed 003 §3.3)
 
 - command: `{command}`
 - date: {date}
