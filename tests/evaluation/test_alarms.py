@@ -9,6 +9,7 @@ import pytest
 
 from mineguard.evaluation.alarms import (
     alarm_report,
+    bootstrap_interval,
     pr_auc,
     recall_at_false_alarm_rate,
     roc_auc,
@@ -144,3 +145,32 @@ def test_alarm_runs_and_compare_leads() -> None:
     assert vs.mean_gain == 1.0 and vs.median_gain == 1.0
     with pytest.raises(ValueError, match="same events"):
         compare_leads(np.zeros(2), np.zeros(3))
+
+
+def test_bootstrap_interval_known_answers() -> None:
+    separated = (np.arange(40.0), np.array([0] * 30 + [1] * 10))
+    assert bootstrap_interval(roc_auc, *separated, n_resamples=200) == pytest.approx((1.0, 1.0))  # all perfect
+    assert bootstrap_interval(roc_auc, *separated, n_resamples=200, block=8) == pytest.approx((1.0, 1.0))
+    positive_rate = lambda s, y: float(y.mean())  # noqa: E731
+    low, high = bootstrap_interval(positive_rate, *separated, n_resamples=2000, seed=1)
+    assert low < 0.25 < high and high - low == pytest.approx(2 * 1.96 * math.sqrt(0.25 * 0.75 / 40), abs=0.05)
+
+
+def test_bootstrap_interval_is_seeded_and_blocks_widen_it_on_runs() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(rng.random(40) < 0.3, 10).astype(int)  # events in runs of 10 steps
+    scores = labels + np.repeat(rng.normal(0, 1.0, 40), 10) + rng.normal(0, 0.1, labels.size)  # noise in runs too
+    once = bootstrap_interval(roc_auc, scores, labels, seed=3)
+    assert once == bootstrap_interval(roc_auc, scores, labels, seed=3)
+    assert once[0] < roc_auc(scores, labels) < once[1]
+    blocks = bootstrap_interval(roc_auc, scores, labels, seed=3, block=10)
+    assert blocks[1] - blocks[0] > once[1] - once[0]
+
+
+def test_bootstrap_interval_bad_input() -> None:
+    with pytest.raises(ValueError, match="block must be between 1 and the 4 steps"):
+        bootstrap_interval(roc_auc, SCORES, LABELS, block=5)
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_interval(roc_auc, SCORES, LABELS, level=1.0)
+    with pytest.raises(ValueError, match="both positive and negative"):
+        bootstrap_interval(roc_auc, SCORES, np.zeros(4))

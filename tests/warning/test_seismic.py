@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -19,45 +18,17 @@ from mineguard.warning.seismic import (
     load_seismic_bumps,
     rule_alarm,
     shift_split,
+    time_folds,
 )
-from mineguard.warning.seismic_models import get_hazard_model, list_hazard_models
+from mineguard.warning.seismic_models import get_hazard_model, list_hazard_models, out_of_fold_scores
+from seismic_shifts import generated_rows, write_csv
 
-FAST = {"logistic": {}, "boosting": {"max_iter": 40}, "mlp": {"epochs": 25, "patience": 10}}
-
-
-def generated_rows(n: int, *, seed: int = 0) -> list[dict[str, object]]:
-    """Shifts whose hazard depends on the pulse count and the seismic assessment (about 15 % positive)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(n):
-        gpuls = float(np.round(rng.lognormal(5.5, 1.0)))
-        seismic = "ab"[int(rng.random() < 0.3)]
-        logit = -3.0 + 1.5 * (np.log(gpuls) - 5.5) + 1.0 * (seismic == "b")
-        row: dict[str, object] = {
-            "seismic": seismic,
-            "seismoacoustic": "abc"[rng.integers(0, 3)],
-            "shift": "WN"[rng.integers(0, 2)],
-            "genergy": float(np.round(rng.lognormal(10, 1.5))),
-            "gpuls": gpuls,
-            "gdenergy": float(rng.integers(-90, 200)),
-            "gdpuls": float(rng.integers(-90, 200)),
-            "ghazard": "ab"[int(rng.random() < 0.1)],
-        }
-        counts = rng.poisson(0.5, 4)
-        row |= {f"nbumps{k}": int(c) for k, c in zip((2, 3, 4, 5), counts, strict=True)}
-        row |= {"nbumps": int(counts.sum()), "nbumps6": 0, "nbumps7": 0, "nbumps89": 0}
-        row["energy"] = row["maxenergy"] = int(counts[1]) * 2000
-        row["class"] = int(rng.random() < 1 / (1 + np.exp(-logit)))
-        rows.append(row)
-    return rows
-
-
-def write_csv(path: Path, rows: list[dict[str, object]], columns: tuple[str, ...] = COLUMNS) -> Path:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+FAST = {
+    "logistic": {},
+    "boosting": {"max_iter": 40},
+    "mlp": {"epochs": 25, "patience": 10},
+    "calibrated": {"base": "logistic", "base_kwargs": {"standardise": True}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +175,67 @@ def test_sklearn_models_weigh_both_classes_the_same(name: str) -> None:
     np.testing.assert_allclose(model.predict_score(np.zeros((3, 2))), 0.5, atol=1e-6)
 
 
+@pytest.mark.parametrize(("class_weight", "score"), [(None, 0.25), (3.0, 0.5), ("balanced", 0.5), (9.0, 0.75)])
+def test_cost_of_a_missed_bump(class_weight: object, score: float) -> None:
+    """1 positive per 3 negatives and nothing to split on: a missed bump costing w false alarms gives w / (w + 3)."""
+    y = np.array([0, 0, 0, 1] * 10)
+    for name in ("logistic", "boosting"):
+        kwargs = {"max_iter": 5} if name == "boosting" else {}
+        model = get_hazard_model(name, class_weight=class_weight, **kwargs).fit(np.zeros((40, 2)), y)
+        np.testing.assert_allclose(model.predict_score(np.zeros((2, 2))), score, atol=1e-4)
+    with pytest.raises(ValueError, match="positive cost"):
+        get_hazard_model("logistic", class_weight=-1.0)
+    with pytest.raises(ValueError, match="positive cost"):
+        get_hazard_model("boosting", class_weight="heavy")
+
+
+def test_standardised_logistic_ignores_feature_units(encoded: tuple[np.ndarray, ...]) -> None:
+    X_tr, y_tr, _, _, X_te, _ = encoded
+    kwargs = {"C": 0.1, "standardise": True}
+    joules = get_hazard_model("logistic", **kwargs).fit(X_tr, y_tr).predict_score(X_te)
+    kilojoules = get_hazard_model("logistic", **kwargs).fit(X_tr * 1000, y_tr).predict_score(X_te * 1000)
+    np.testing.assert_allclose(joules, kilojoules, atol=1e-5)
+
+
+def test_time_folds_known_answer() -> None:
+    assert time_folds(20, first_val=0.5, n_folds=2) == [(slice(0, 10), slice(10, 15)), (slice(0, 15), slice(15, 20))]
+    folds = time_folds(1546)
+    assert folds[0][1].start == 696 and folds[-1][1].stop == 1546
+    for fit, validate in folds:
+        assert fit.stop == validate.start  # every validation shift comes after every fitted one
+    with pytest.raises(ValueError, match="first_val"):
+        time_folds(100, first_val=1.0)
+    with pytest.raises(ValueError, match="too few"):
+        time_folds(3, first_val=0.5, n_folds=4)
+
+
+def test_out_of_fold_scores_cover_the_validation_blocks(encoded: tuple[np.ndarray, ...]) -> None:
+    X, y = encoded[0], encoded[1]
+    folds = time_folds(len(y), n_folds=3)
+    scores, labels = out_of_fold_scores(lambda: get_hazard_model("logistic"), X, y, folds)
+    assert scores.shape == labels.shape == (len(y) - folds[0][1].start,)
+    np.testing.assert_array_equal(labels, y[folds[0][1].start :])
+    last = get_hazard_model("logistic").fit(X[folds[-1][0]], y[folds[-1][0]]).predict_score(X[folds[-1][1]])
+    np.testing.assert_allclose(scores[-last.size :], last)
+
+
+def test_calibration_keeps_the_ranking_and_finds_the_rate(encoded: tuple[np.ndarray, ...]) -> None:
+    """Balanced weights put the mean score near 0.5; Platt scaling on later shifts brings it to the bump rate."""
+    X_tr, y_tr, _, _, X_te, y_te = encoded
+    base = get_hazard_model("logistic").fit(X_tr, y_tr)
+    calibrated = get_hazard_model("calibrated", base="logistic").fit(X_tr, y_tr)
+    raw, p = base.predict_score(X_te), calibrated.predict_score(X_te)
+    assert roc_auc(p, y_te) == pytest.approx(roc_auc(raw, y_te))
+    assert abs(p.mean() - y_tr.mean()) < 0.05 < abs(raw.mean() - y_tr.mean())
+    assert calibrated.slope > 0 and calibrated.name == "calibrated-logistic"
+    with pytest.raises(ValueError, match="uncalibrated"):
+        get_hazard_model("calibrated", base="calibrated")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        get_hazard_model("calibrated").predict_score(X_te)
+
+
 def test_registry() -> None:
-    assert list_hazard_models() == ["boosting", "logistic", "mlp"]
+    assert list_hazard_models() == ["boosting", "calibrated", "logistic", "mlp"]
     with pytest.raises(ValueError, match="unknown hazard model 'svm'"):
         get_hazard_model("svm")
     with pytest.raises(ValueError, match="loss"):

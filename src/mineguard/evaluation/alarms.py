@@ -5,7 +5,9 @@ Two levels:
 - **score level**, one hazard score per step (shift) against a 0/1 label: ``roc_auc``,
   ``pr_auc`` (average precision, the area under the precision-recall steps) and
   ``recall_at_false_alarm_rate`` — the recall at the most liberal threshold whose false-alarm
-  rate on the negatives is at most each given rate;
+  rate on the negatives is at most each given rate; ``bootstrap_interval`` gives a percentile
+  interval of any of them over resampled steps, single steps or moving blocks of consecutive steps
+  (for autocorrelated series);
 - **alarm level**, a boolean alarm per step against the steps that should have warned:
   ``alarm_report`` counts events detected, false alarms per day, and the lead time of each
   detected event, optionally against a baseline alarm sequence (the threshold rule in use).
@@ -25,7 +27,7 @@ sources over the same events). The threshold searches differ on purpose:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +132,50 @@ def recall_at_false_alarm_rate(
         alarm = s >= t
         points[rate] = OperatingPoint(rate, t, float(alarm[y].mean()), float(alarm[~y].mean()))
     return points
+
+
+def bootstrap_interval(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    block: int = 1,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(scores, labels)`` (Efron & Tibshirani 1993, ch. 13).
+
+    Each resample draws N steps with replacement: single steps (``block`` 1), or, for a series whose
+    neighbouring steps are correlated, the moving-block bootstrap (Künsch 1989): ceil(N / block)
+    runs of ``block`` consecutive steps with uniformly drawn starts, cut to N. Resamples holding one
+    class only are skipped (the scores here need both).
+
+    Args:
+        metric: e.g. ``roc_auc`` or a recall at a false-alarm rate; (scores, labels) -> float.
+        scores: (N,) finite scores; labels: (N,) 0/1, both classes present.
+        n_resamples: resamples drawn; level: central coverage, in (0, 1); seed: of the draws.
+
+    Returns:
+        (low, high) at the (1 - level) / 2 and (1 + level) / 2 percentiles.
+    """
+    s, y = _scores_labels(scores, labels)
+    if not 1 <= block <= y.size:
+        raise ValueError(f"block must be between 1 and the {y.size} steps, got {block}")
+    if not 0 < level < 1 or n_resamples < 1:
+        raise ValueError(f"need 0 < level < 1 and n_resamples >= 1, got {level}, {n_resamples}")
+    rng = np.random.default_rng(seed)
+    n_blocks = math.ceil(y.size / block)
+    values = []
+    for _ in range(n_resamples):
+        starts = rng.integers(0, y.size - block + 1, n_blocks)
+        idx = (starts[:, None] + np.arange(block)).ravel()[: y.size]
+        if 0 < y[idx].sum() < y.size:
+            values.append(metric(s[idx], y[idx].astype(np.int64)))
+    if not values:
+        raise ValueError("no resample held both classes — too few positives for a bootstrap interval")
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
 @dataclass(frozen=True)

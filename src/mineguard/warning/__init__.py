@@ -9,7 +9,8 @@ time split), ``slope`` (the one least-squares line: slopes along an axis, a 1-D 
 ``forecast`` (forecasters of sensor trajectories: interface, registry) + ``forecast_baselines``
 (persistence, EWMA, trend, gradient boosting) + ``forecast_transformer``, ``seismic`` (the
 seismic-bumps shifts of a Polish coal mine: loader, split, encoder, the mine's own ``ghazard`` rule
-as baseline) + ``seismic_models`` (learned hazard-state models), ``text`` (MSHA narratives:
+as baseline, time-ordered folds) + ``seismic_history`` (features over the previous shifts) +
+``seismic_models`` (learned, rule-stacked and calibrated hazard-state models), ``text`` (MSHA narratives:
 loaders, splits, hazard classes) + ``text_embedders`` + ``text_classifier`` (accident class) +
 ``text_index`` (similar incidents), ``multimodal`` (the sensor + vision + text set), ``fusion`` +
 ``fusion_train`` (the cross-modal attention model), ``fusion_eval`` (alarm level against the

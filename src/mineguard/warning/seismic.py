@@ -8,6 +8,8 @@ the shift type (W coal-getting, N preparation) and 14 counts and energies of the
 
 - ``load_seismic_bumps``: the CSV, with errors naming file, line and field;
 - ``shift_split``: train / validation / test in file (time) order, never shuffled;
+- ``time_folds``: expanding-window folds inside the training shifts, to choose hyper-parameters on
+  later shifts than those fitted (never on the test);
 - ``SeismicEncoder``: one-hot or ordinal categoricals; numeric columns asinh-compressed (the
   energies span 10^2..10^6 J) and standardised with TRAINING statistics only;
 - ``hazard_level`` / ``rule_alarm``: the rule baseline, the mine's own assessment as an ordinal
@@ -19,6 +21,7 @@ The learned hazard models that take the encoded shifts are in ``seismic_models``
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +168,25 @@ def shift_split(n: int, *, test_frac: float = 0.25, val_frac: float = 0.2) -> Sh
     if n_train < 1:
         raise ValueError(f"{n} shifts are too few for test_frac={test_frac}, val_frac={val_frac}")
     return ShiftSplit(slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, n))
+
+
+def time_folds(n: int, *, first_val: float = 0.45, n_folds: int = 4) -> list[tuple[slice, slice]]:
+    """Expanding-window folds over n time-ordered shifts: fold k fits on [0, v_k) and validates on [v_k, v_k+1).
+
+    The validation blocks are contiguous, of (nearly) equal size, and cover [round(first_val * n), n):
+    every validation shift comes after every shift its model was fitted on.
+
+    Args:
+        n: number of shifts (the training part only; the test stays out).
+        first_val: where the first validation block starts, as a fraction of n.
+        n_folds: number of validation blocks.
+    """
+    if not 0 < first_val < 1 or n_folds < 1:
+        raise ValueError(f"need 0 < first_val < 1 and n_folds >= 1, got {first_val}, {n_folds}")
+    edges = np.linspace(round(first_val * n), n, n_folds + 1).round().astype(int)
+    if edges[0] < 1 or np.any(np.diff(edges) < 1):
+        raise ValueError(f"{n} shifts are too few for {n_folds} validation blocks from {first_val:.0%}")
+    return [(slice(0, int(a)), slice(int(a), int(b))) for a, b in itertools.pairwise(edges.tolist())]
 
 
 class SeismicEncoder:

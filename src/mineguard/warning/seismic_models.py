@@ -2,26 +2,34 @@
 
 Models behind one interface (``fit(X, y, X_val=, y_val=)``, ``predict_score(X)``) on the (N, F)
 features of ``seismic.SeismicEncoder`` and the (N,) 0/1 next-shift bump labels, registered by name
-(``get_hazard_model``): ``logistic`` and ``boosting`` (sklearn, class-balanced weights), ``mlp`` (a
-small torch MLP trained with the class-weighted BCE or focal loss of ``mineguard.losses.focal``,
-seed 003 §3.2 "weighted loss function strategies", early-stopped on the validation loss). The rule
-baseline they are measured against (``hazard_level``, ``rule_alarm``) is in ``seismic``.
+(``get_hazard_model``): ``logistic`` and ``boosting`` (sklearn; class-balanced, unweighted or a given
+cost of a missed bump), ``mlp`` (a small torch MLP trained with the class-weighted BCE or focal loss of
+``mineguard.losses.focal``, seed 003 §3.2 "weighted loss function strategies", early-stopped on the
+validation loss) and ``calibrated`` (any of them with Platt scaling fitted on time-ordered
+out-of-fold scores, issue #18). ``out_of_fold_scores`` scores a model on ``seismic.time_folds`` for
+choosing hyper-parameters on later shifts than those fitted. The rule baseline they are measured
+against (``hazard_level``, ``rule_alarm``) is in ``seismic``; features over previous shifts are in
+``seismic_history``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from mineguard.engine.loop import EarlyStopping, KeepBest, Loop, LoopConfig, Monitor, index_batches, seeded
 from mineguard.losses.focal import focal_loss, weighted_bce
 from mineguard.registry import Registry
+from mineguard.warning.seismic import time_folds
 
 
 class HazardModel(Protocol):
@@ -53,14 +61,30 @@ def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X, y.astype(np.int64)
 
 
+ClassWeight = Literal["balanced"] | float | None
+
+
+def _class_weight(weight: ClassWeight) -> str | dict[int, float] | None:
+    """ "balanced" (n / (2 n_class)), None (unweighted) or a missed bump costing ``weight`` false alarms."""
+    if weight is None or weight == "balanced":
+        return weight
+    if isinstance(weight, str) or not weight > 0:
+        raise ValueError(f"class_weight must be 'balanced', None or a positive cost, got {weight!r}")
+    return {0: 1.0, 1: float(weight)}
+
+
 @register_hazard_model("logistic")
 class LogisticHazard:
-    """Logistic regression with class-balanced weights."""
+    """Logistic regression, L2 penalty 1 / ``C``; class-balanced weights unless ``class_weight`` says
+    otherwise; with ``standardise`` the features are first scaled with the training mean and sd."""
 
     name = "logistic"
 
-    def __init__(self, *, C: float = 1.0, seed: int = 0) -> None:
-        self.model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=seed)
+    def __init__(
+        self, *, C: float = 1.0, class_weight: ClassWeight = "balanced", standardise: bool = False, seed: int = 0
+    ) -> None:
+        model = LogisticRegression(C=C, class_weight=_class_weight(class_weight), max_iter=5000, random_state=seed)
+        self.model = make_pipeline(StandardScaler(), model) if standardise else model
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
@@ -87,6 +111,7 @@ class BoostedHazard:
         max_leaf_nodes: int = 15,
         min_samples_leaf: int = 20,
         l2_regularization: float = 1.0,
+        class_weight: ClassWeight = "balanced",
         seed: int = 0,
     ) -> None:
         self.model = HistGradientBoostingClassifier(
@@ -96,7 +121,7 @@ class BoostedHazard:
             min_samples_leaf=min_samples_leaf,
             l2_regularization=l2_regularization,
             early_stopping=False,
-            class_weight="balanced",
+            class_weight=_class_weight(class_weight),
             random_state=seed,
         )
 
@@ -224,3 +249,85 @@ class MLPHazard:
         with torch.no_grad():
             logits = self.net(torch.from_numpy(np.asarray(X, dtype=np.float32)))
         return torch.sigmoid(logits).double().numpy()
+
+
+def out_of_fold_scores(
+    build: Callable[[], HazardModel], X: np.ndarray, y: np.ndarray, folds: list[tuple[slice, slice]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of the validation blocks, each from a fresh ``build()`` fitted on its fold's earlier shifts.
+
+    Args:
+        build: makes an unfitted model.
+        X: (N, F) features, rows in time order.
+        y: (N,) 0/1 labels.
+        folds: (fit, validate) slices, e.g. ``seismic.time_folds(N)``.
+
+    Returns:
+        (M,) scores and (M,) labels of the validation blocks, in order. A block whose fit part has one
+        class only raises ``ValueError`` (from the model).
+    """
+    scores, labels = [], []
+    for fit, validate in folds:
+        model = build().fit(X[fit], y[fit])
+        scores.append(model.predict_score(X[validate]))
+        labels.append(np.asarray(y)[validate])
+    return np.concatenate(scores), np.concatenate(labels)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@register_hazard_model("calibrated")
+class CalibratedHazard:
+    """Platt scaling (Platt 1999) of another hazard model, fitted on time-ordered out-of-fold scores.
+
+    ``fit`` scores the base model on ``time_folds`` of the (time-ordered) training shifts, fits
+    p = sigmoid(a * logit(s) + b) to those scores and labels (unweighted, so p estimates the bump
+    rate whatever the base model's class weights), then refits the base model on all the shifts.
+    The slope a is kept >= ``min_slope`` so that the base model's ranking (and ROC-AUC) is never
+    reversed by a calibration fitted on few events.
+    """
+
+    def __init__(
+        self,
+        *,
+        base: str = "logistic",
+        base_kwargs: dict[str, Any] | None = None,
+        first_val: float = 0.45,
+        n_folds: int = 4,
+        min_slope: float = 1e-3,
+        seed: int = 0,
+    ) -> None:
+        if base == "calibrated":
+            raise ValueError("base must be an uncalibrated hazard model, got 'calibrated'")
+        self.base, self.base_kwargs = base, dict(base_kwargs or {})
+        self.first_val, self.n_folds, self.min_slope, self.seed = first_val, n_folds, min_slope, seed
+        self.name = f"calibrated-{base}"
+        self.model: HazardModel | None = None
+        self.slope, self.intercept = math.nan, math.nan
+
+    def _build(self) -> HazardModel:
+        return get_hazard_model(self.base, seed=self.seed, **self.base_kwargs)
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> CalibratedHazard:
+        X, y = _check_xy(X, y)
+        scores, labels = out_of_fold_scores(
+            self._build, X, y, time_folds(len(y), first_val=self.first_val, n_folds=self.n_folds)
+        )
+        if labels.min() == labels.max():
+            raise ValueError("the calibration blocks hold one class only — use more shifts or a smaller first_val")
+        platt = LogisticRegression(C=1e6, max_iter=5000).fit(_logit(scores)[:, None], labels)
+        self.slope = max(float(platt.coef_[0, 0]), self.min_slope)
+        self.intercept = float(platt.intercept_[0])
+        self.model = self._build().fit(X, y, X_val=X_val, y_val=y_val)
+        return self
+
+    def predict_score(self, X: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            raise RuntimeError("CalibratedHazard is not fitted — call fit first")
+        z = self.slope * _logit(self.model.predict_score(X)) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
