@@ -13,6 +13,7 @@ const AFTER_MS = 30 * 60_000; // and ends at most this long after (or now, or wh
 const MAX_CHARTS = 3;
 const NOT_CONDITIONS = new Set(["inputs", "media", "similar_incidents", "levels", "source", "op", "threshold", "value", "clear_hysteresis", "rate_per_min"]);
 const OP_WORDS = { ">=": "≥", "<=": "≤", "==": "=", "!=": "≠" };
+const shown = (value) => (typeof value === "number" ? String(Number(value.toPrecision(4))) : String(value)); // 3.4308 not 3.430849620763909
 
 /** The rule's own words: its threshold and levels, or a combined rule's condition values; its source. */
 export function ruleThatFired(alert) {
@@ -20,12 +21,12 @@ export function ruleThatFired(alert) {
   const facts = [];
   if (evidence.threshold !== undefined) {
     const op = OP_WORDS[evidence.op] ?? evidence.op;
-    facts.push(["Condition", `value ${evidence.value} ${op} ${evidence.threshold} (${alert.severity})`]);
+    facts.push(["Condition", `value ${shown(evidence.value)} ${op} ${evidence.threshold} (${alert.severity})`]);
     const levels = Object.entries(evidence.levels ?? {});
     if (levels.length) facts.push(["Levels", levels.map(([name, value]) => `${name} ${op} ${value}`).join(" · ")]);
   } else {
     for (const [name, value] of Object.entries(evidence)) {
-      if (!NOT_CONDITIONS.has(name) && (typeof value !== "object" || value === null)) facts.push([name, value === null ? "no recent value" : String(value)]);
+      if (!NOT_CONDITIONS.has(name) && (typeof value !== "object" || value === null)) facts.push([name, value === null ? "no recent value" : shown(value)]);
     }
   }
   if (evidence.rate_per_min !== undefined && evidence.rate_per_min !== null) facts.push(["Rate", `${Number(evidence.rate_per_min).toFixed(2)} per min`]);

@@ -125,7 +125,9 @@ export class MapView {
     const points = [...this.zones.values()].flatMap((zone) => zone.path.points.map(plan));
     const xs = points.map((p) => p[0]);
     const ys = points.map((p) => p[1]);
-    const [x0, y0] = [Math.min(...xs) - PAD_M, Math.min(...ys) - PAD_M];
+    // the margin holds the labels at the mine's ends (drawn at a fixed size on screen): 18 % of the span
+    const [padX, padY] = [xs, ys].map((v) => Math.max(PAD_M, 0.18 * (Math.max(...v) - Math.min(...v))));
+    const [x0, y0] = [Math.min(...xs) - padX, Math.min(...ys) - padY];
     this.layers = Object.fromEntries(["zones", "trail", "labels", "devices", "assets"].map((name) => [name, svg("g", { class: name })]));
     this.root.replaceChildren(...Object.values(this.layers));
     for (const zone of this.zones.values()) this.drawZone(zone);
@@ -134,7 +136,7 @@ export class MapView {
       else this.placeCamera(device);
     }
     for (const asset of this.assets.values()) this.placeAsset(asset);
-    this.zoom.setBase({ x: x0, y: y0, w: Math.max(...xs) - x0 + PAD_M, h: Math.max(...ys) - y0 + PAD_M });
+    this.zoom.setBase({ x: x0, y: y0, w: Math.max(...xs) - x0 + padX, h: Math.max(...ys) - y0 + padY });
   }
 
   drawZone(zone) {
