@@ -256,7 +256,7 @@ def update_live_state(
             newest[candidate.reading.device_id] = candidate
     live: dict[str, dict[str, Any]] = {}
     table = Device.__table__
-    for device_id, candidate in newest.items():
+    for device_id, candidate in sorted(newest.items()):  # one lock order for all: concurrent workers never deadlock
         reading, info = candidate.reading, devices[device_id]
         if info.updated_at is not None and reading.t <= info.updated_at:
             continue
