@@ -154,7 +154,7 @@ def test_a_worker_killed_mid_stream(database, broker: LocalBroker) -> None:
 
 
 @pytest.mark.xfail(
-    strict=False,  # lost only when a gateway's resend beats the workers' SUBSCRIBE, which it nearly always does
+    strict=False,  # a race: lost only when a gateway's resend beats the workers' SUBSCRIBE
     reason="Mosquitto 2.0.11 does not restore $share subscriptions from its persistence file: what gateways "
     "publish after a broker restart and before the workers subscribe again is dropped (the single worker's plain "
     "persistent subscription is restored: test_service_restart.py, test_mqtt.py)",
