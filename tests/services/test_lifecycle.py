@@ -161,13 +161,14 @@ def test_ingest_worker_processes_split_the_stream_and_feed_the_service(database_
         mqtt_url=f"mqtt://{broker.host}:{broker.port}",
         mqtt_check="off",
         ingest_workers=2,
+        ingest_mqtt5=True,  # the pool's default is 3.1.1 (test_pool_faults.py): here MQTT 5
     )
     app = create_app(settings)
     gateway = MqttCommunicator(broker.host, broker.port, client_id="gw-lifecycle")
     try:
         with TestClient(app) as client:
             pool = app.state.ctx.ingest
-            assert isinstance(pool, IngestPool) and pool.wait_ready(120)
+            assert isinstance(pool, IngestPool) and pool.config.mqtt5 and pool.wait_ready(120)
             gateway.start()
             start = datetime.now(UTC) - timedelta(minutes=10)
             for seq in range(300):

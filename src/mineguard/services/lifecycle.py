@@ -138,6 +138,7 @@ class ServiceRuntime:
             site_id=booted.site_id,
             client_id=settings.mqtt_client_id,
             share_group=settings.ingest_share_group,
+            mqtt5=settings.ingest_mqtt5,
             max_skew_s=settings.max_skew_s,
         )
         return IngestPool(config, workers=settings.ingest_workers, cleanser=LiveCleanser, on_report=self._on_ingested)
