@@ -242,13 +242,12 @@ defaults for every sensor kind and zone kind) → alert book.
   rules. Adding them first cut SQLite to 0.5k/s: every reading re-evaluated every combined rule
   and each slope scanned the whole 300 s series. Indexing combined rules by signal, walking the
   slope window back from the newest sample and the per-second evaluation above gave the table.
-- The issue's target is 30,000 readings/s (ThingsBoard's published single-node figure). We are
-  at about 40 % of it on SQLite and under 20 % on PostgreSQL, on this 2-core machine. A profile
-  of 20,000 readings on SQLite now spreads the time over JSON parsing and pydantic validation
-  (~20 %), the SQLAlchemy batch insert and its parameter processing (~30 %), rules (~12 %),
-  topic parsing, de-duplication and bookkeeping — all on one Python thread, which also shares the
-  GIL with the publishing thread of the benchmark. Closing the gap needs ingest workers in
-  separate processes (partitioned by device) and COPY / raw driver inserts; not done yet.
+- The issue's target is 30,000 readings/s per node. Issue 21 profiled this path (next section) and
+  cut the per-reading work it showed: pydantic parses a valid reading straight from its JSON, topics
+  are checked once per topic, the batch insert goes to the driver (COPY on PostgreSQL, one multi-row
+  INSERT on SQLite) instead of SQLAlchemy's per-row parameter processing, and each observation steps
+  only its own sensor's threshold rules. Everything here still runs on one Python thread;
+  several processes are the next section but one (`bench_ingest_workers.py`).
 """
 
 

@@ -15,6 +15,7 @@ SUPPORT = Path(__file__).resolve().parents[1] / "tests" / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
-from local_postgres import create_database, local_postgres  # noqa: E402
+from local_broker import local_broker  # noqa: E402
+from local_postgres import create_database, local_cluster, local_postgres  # noqa: E402
 
-__all__ = ["create_database", "local_postgres"]
+__all__ = ["create_database", "local_broker", "local_cluster", "local_postgres"]

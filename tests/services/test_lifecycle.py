@@ -133,3 +133,74 @@ def test_a_failed_strict_broker_check_starts_and_loads_nothing_else(
     (runtime,) = built
     assert log == [] and runtime.dispatcher is None  # no notifier lanes, ingest, transport or ticker started
     assert runtime.broker_check is not None and runtime.broker_check.result.status != "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_ingest_worker_processes_split_the_stream_and_feed_the_service(database_url: str) -> None:
+    """``MINEGUARD_INGEST_WORKERS=2``: two processes in a shared subscription store the stream; their
+    batches reach the service's rules, its totals and ``/metrics`` as the single worker's do."""
+    import json
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from local_broker import BrokerUnavailable, local_broker
+    from mineguard.services.api.main import create_app
+    from mineguard.services.ingest.bus import topic_for
+    from mineguard.services.ingest.mqtt import MqttCommunicator
+    from mineguard.services.ingest.pool import IngestPool
+
+    try:
+        broker_cm = local_broker()
+        broker = broker_cm.__enter__()
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    settings = Settings(
+        database_url=database_url,
+        admin_password="admin-password",
+        mqtt_url=f"mqtt://{broker.host}:{broker.port}",
+        mqtt_check="off",
+        ingest_workers=2,
+        ingest_mqtt5=True,  # the pool's default is 3.1.1 (test_pool_faults.py): here MQTT 5
+    )
+    app = create_app(settings)
+    gateway = MqttCommunicator(broker.host, broker.port, client_id="gw-lifecycle")
+    try:
+        with TestClient(app) as client:
+            pool = app.state.ctx.ingest
+            assert isinstance(pool, IngestPool) and pool.config.mqtt5 and pool.wait_ready(120)
+            gateway.start()
+            start = datetime.now(UTC) - timedelta(minutes=10)
+            for seq in range(300):
+                for device, kind, value in (("ch4-1101-t", "methane", 0.3), ("co-belt", "co", 3.0)):
+                    t = (start + timedelta(seconds=seq)).isoformat()
+                    body = {"device_id": device, "kind": kind, "seq": seq, "t": t, "value": value, "unit": "%"}
+                    body["unit"] = "%" if kind == "methane" else "ppm"
+                    gateway.publish(topic_for("sample-coal-mine", device, kind), json.dumps(body).encode())
+            assert gateway.wait_published(30)
+            deadline = time.monotonic() + 60
+            while pool.totals.accepted < 600 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert pool.totals.accepted == 600
+            feed = app.state.ctx.pipeline.feed.counts()
+            assert sum(feed.values()) == 600, feed  # every stored reading reached the rule feed
+            assert 'mineguard_readings_total{outcome="accepted",transport="mqtt"} 600.0' in client.get("/metrics").text
+            health = client.get("/api/v1/health").json()
+            assert health["ingest"]["running"] and health["ingest"]["accepted"] == 600, health
+        assert not pool.status().running
+    finally:
+        gateway.stop()
+        app.state.ctx.engine.dispose()
+        broker_cm.__exit__(None, None, None)
+
+
+def test_ingest_workers_need_a_broker(tmp_path: Path) -> None:
+    from mineguard.services.api.main import create_app
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", admin_password="pw-12345678", ingest_workers=2
+    )
+    app = create_app(settings)
+    with pytest.raises(ValueError, match="MINEGUARD_INGEST_WORKERS=2 needs an MQTT broker"), TestClient(app):
+        pass
+    app.state.ctx.engine.dispose()

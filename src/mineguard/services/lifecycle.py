@@ -35,6 +35,7 @@ from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
+from mineguard.services.ingest.pool import IngestPool, PoolConfig
 from mineguard.services.ingest.store import IngestReport
 from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
@@ -96,16 +97,11 @@ class ServiceRuntime:
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
         self.cleanser = LiveCleanser()  # every reading is flagged here before it is stored, whichever way it came
-        self.bus = make_transport(settings.mqtt_url, client_id=settings.mqtt_client_id)
-        self.ingest = IngestWorker(
-            self.bus,
-            booted.sessions,
-            site_id=booted.site_id,
-            source="mqtt" if settings.mqtt_url else "bus",
-            max_skew_s=settings.max_skew_s,
-            on_report=self._on_ingested,
-            cleanser=self.cleanser,
-        )
+        # with worker processes the service's own client subscribes to nothing: a clean session, so no
+        # queue of readings builds up for it on the broker
+        session_id = None if settings.ingest_workers else settings.mqtt_client_id
+        self.bus = make_transport(settings.mqtt_url, client_id=session_id)
+        self.ingest = self._ingest_path()
         self._watch_ingest()
         ingest_period_s = min(settings.health_check_s, settings.ingest_stuck_s / 2)
         self.tickers = (  # started in this order and stopped in this order
@@ -117,6 +113,35 @@ class ServiceRuntime:
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
         )
+
+    def _ingest_path(self) -> IngestWorker | IngestPool:
+        """One worker thread on the transport, or ``ingest_workers`` processes in a shared subscription."""
+        settings, booted = self.settings, self.booted
+        if not settings.ingest_workers:
+            return IngestWorker(
+                self.bus,
+                booted.sessions,
+                site_id=booted.site_id,
+                source="mqtt" if settings.mqtt_url else "bus",
+                max_skew_s=settings.max_skew_s,
+                on_report=self._on_ingested,
+                cleanser=self.cleanser,
+            )
+        if not settings.mqtt_url:
+            raise ValueError(
+                f"MINEGUARD_INGEST_WORKERS={settings.ingest_workers} needs an MQTT broker to split the stream — "
+                "set MINEGUARD_MQTT_URL, or MINEGUARD_INGEST_WORKERS=0 for the in-process bus"
+            )
+        config = PoolConfig(
+            database_url=settings.database_url,
+            **mqtt_address(settings.mqtt_url),
+            site_id=booted.site_id,
+            client_id=settings.mqtt_client_id,
+            share_group=settings.ingest_share_group,
+            mqtt5=settings.ingest_mqtt5,
+            max_skew_s=settings.max_skew_s,
+        )
+        return IngestPool(config, workers=settings.ingest_workers, cleanser=LiveCleanser, on_report=self._on_ingested)
 
     def _watch_ingest(self) -> None:
         """The ingest worker's totals and queue in ``/metrics``."""

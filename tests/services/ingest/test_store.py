@@ -112,7 +112,8 @@ def test_statements_per_batch_do_not_grow_with_its_size(engine, session: Session
 
     small = run([*_batch(30), reading(0, device_id="nope")])
     large = run([*_batch(600, start=100), *[reading(i, device_id="nope") for i in range(50)]])
-    assert small == large == ["INSERT", "INSERT", "SELECT", "UPDATE", "UPDATE", "UPDATE"]
+    staged = ["CREATE", "DELETE"] if engine.dialect.name == "postgresql" else []  # + a COPY the events do not see
+    assert small == large == sorted([*staged, "INSERT", "INSERT", "SELECT", "UPDATE", "UPDATE", "UPDATE"])
     resent = run(_batch(600, start=100))  # all duplicates: one more SELECT for the stored ones, no writes
     assert resent == ["SELECT", "SELECT"]
     event.remove(engine, "before_cursor_execute", count)

@@ -240,3 +240,41 @@ def test_parse_batch(body: bytes, count: int | None, reason: str | None, detail:
 )
 def test_stored_payload(raw: bytes, text: str, encoding: str, truncated: bool) -> None:
     assert stored_payload(raw, limit=3 if truncated else 1024) == (text, encoding, truncated)
+
+
+_FAST_PATH_CASES = [
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T08:00:00+08:00","value":0.25,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"seq":2,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1.0,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":"1","t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":NaN,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1e400,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":true,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":"1","unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"\\ud800"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":-1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%","x":1}',
+    b'\xef\xbb\xbf{"device_id":"a","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b'{"device_id":"a/b","kind":"methane","seq":1,"t":"2026-01-01T00:00:00Z","value":1,"unit":"%"}',
+    b"[1, 2]",
+    b"[" * 5000 + b"]" * 5000,
+    b"\xff\xfe",
+]
+
+
+@pytest.mark.parametrize("raw", _FAST_PATH_CASES)
+def test_fast_parse_accepts_exactly_what_the_checked_path_accepts(raw: bytes) -> None:
+    """A valid reading is parsed straight from its JSON by pydantic; the result (or the refusal) is the
+    same as through ``json.loads`` and ``model_validate`` (a BOM is left to the checked path)."""
+    from mineguard.services.ingest.schema import Reading
+    from mineguard.services.ingest.validate import _fast_parse, parse_reading
+
+    try:
+        slow = Reading.model_validate(json.loads(raw.decode("utf-8-sig")))
+    except (ValueError, RecursionError):
+        slow = None
+    assert _fast_parse(raw) in (None, slow)  # never accepts what the checked path refuses, never differs
+    outcome = parse_reading(0, raw, max_bytes=1 << 20)
+    assert outcome == slow if slow is not None else outcome.reason.value in {"malformed_json", "invalid_schema"}

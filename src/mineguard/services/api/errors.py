@@ -21,14 +21,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mineguard.mine.rules.site_rules import path_of
+from mineguard.services.storage.db import is_transient
 from mineguard.services.twin.tracking import NotFound
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY_S = 5  # Retry-After of a 503 when the database cannot be reached
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,22 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    async def _database_away(_: Request, exc: Exception) -> JSONResponse:
+        """The database is down, restarting or unreachable: the transaction did not commit. A clear
+        "send it again" (503 + Retry-After), never a 500 or a 200 that a sender could take as stored."""
+        if not is_transient(exc):
+            return await _unexpected(_, exc)
+        log.warning("database unreachable, answered 503: %s", str(exc).splitlines()[0][:200])
+        message = (
+            "the database cannot be reached, so nothing of this request was stored — send the same request "
+            f"again after {DATABASE_RETRY_S} s (Retry-After); readings are de-duplicated by (device_id, seq), so a "
+            "re-sent batch is stored once"
+        )
+        return JSONResponse(error_body(503, message), 503, headers={"Retry-After": str(DATABASE_RETRY_S)})
+
+    for away in (DBAPIError, DisconnectionError, PoolTimeout):  # IntegrityError keeps its own 409 above
+        app.add_exception_handler(away, _database_away)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -33,7 +33,8 @@ DESCRIPTIONS = {
     413: "request body over the size limit (MINEGUARD_MAX_BODY_BYTES) — send less at a time",
     422: "the request is not valid — `problems` names each field and the fix, `details` the same with a path",
     429: "too many attempts — wait for the seconds in the Retry-After header",
-    503: "the service is up but not healthy (e.g. ingest is stuck) — the body says why",
+    503: "the service is up but not healthy (e.g. ingest is stuck), or the database cannot be reached (then "
+    "nothing was stored: send the same request again after the Retry-After seconds) — the body says why",
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ATTRIBUTE = "__mineguard_error_statuses__"

@@ -16,6 +16,7 @@ for the :class:`IngestWorker` because ingestion is idempotent on ``(device_id, s
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import re
@@ -61,6 +62,7 @@ def topic_for(site_id: str, device_id: str, kind: str) -> str:
     return f"{ROOT}/{site_id}/{device_id}/{kind}"
 
 
+@functools.lru_cache(maxsize=4096)  # a site has a bounded set of sensors: each topic is checked once
 def parse_topic(topic: str) -> Topic:
     """The parts of a reading topic; raises :class:`TopicError` saying what the scheme is."""
     levels = topic.split("/")

@@ -10,6 +10,11 @@ Delivery is at least once end to end:
   killed mid-stream gets every unstored message again; ingestion is idempotent on
   ``(device_id, seq)``, so a redelivery is stored once.
 
+Several ingest worker processes split one stream with an MQTT 5 shared subscription
+(``share_group``): each subscribes to ``$share/<group>/<pattern>`` with its own persistent session,
+the broker hands each message to one member of the group, and a member's un-acknowledged messages
+stay in its session until it comes back (a worker killed mid-batch gets them again on restart).
+
 paho's network thread reconnects on its own (backoff ``reconnect_min_s`` .. ``reconnect_max_s``)
 and the subscriptions are renewed on every connect, so a broker restart is survived.
 """
@@ -17,13 +22,17 @@ and the subscriptions are renewed on every connect, so a broker restart is survi
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from mineguard.services.ingest.bus import AckedHandler, Communicator, Handler, check_pattern, topic_matches
+from mineguard.services.ingest.schema import ID_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +54,40 @@ class MqttCommunicator(Communicator):
         password: str | None = None,
         reconnect_min_s: float = 0.2,
         reconnect_max_s: float = 5.0,
+        max_inflight: int = 20,
+        share_group: str | None = None,
+        mqtt5: bool = True,
+        session_expiry_s: int = 30 * 86_400,
     ) -> None:
-        self.host, self.port, self.qos = host, port, qos
+        self.host, self.port, self.qos, self.share_group = host, port, qos, share_group
         persistent = client_id is not None
         self.client_id = client_id or f"mineguard-{uuid.uuid4().hex[:12]}"
-        self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=not persistent, manual_ack=True
-        )
+        if share_group is not None and not re.fullmatch(ID_PATTERN, share_group):
+            raise MqttError(f"share group {share_group!r} must be one topic level: letters, digits, '_', '.', '-'")
+        if share_group is None or not mqtt5:  # MQTT 3.1.1 (Mosquitto takes $share subscriptions on it too)
+            self._client = mqtt.Client(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=self.client_id,
+                clean_session=not persistent,
+                manual_ack=True,
+            )
+            self._connect_kw: dict = {}
+        else:  # shared subscriptions are MQTT 5: the session is kept by clean_start False and an expiry
+            self._client = mqtt.Client(
+                mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            )
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = session_expiry_s if persistent else 0
+            self._connect_kw = {"clean_start": not persistent, "properties": properties}
         if username:
             self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(max(1, round(reconnect_min_s)), max(1, round(reconnect_max_s)))
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._client.max_inflight_messages_set(max_inflight)  # our QoS 1 publishes awaiting the broker's PUBACK
+        self.subscribed = threading.Event()  # the broker confirmed a subscription (SUBACK) on this connection
         self._keepalive = keepalive_s
         self._subscriptions: list[tuple[str, AckedHandler]] = []
         self._pending: list[mqtt.MQTTMessageInfo] = []
@@ -68,7 +98,7 @@ class MqttCommunicator(Communicator):
     # --- Communicator
     def start(self, timeout: float = 10.0) -> None:
         try:
-            self._client.connect_async(self.host, self.port, keepalive=self._keepalive)
+            self._client.connect_async(self.host, self.port, keepalive=self._keepalive, **self._connect_kw)
         except (OSError, ValueError) as exc:
             raise MqttError(f"cannot reach MQTT broker {self.host}:{self.port} ({exc})") from None
         self._client.loop_start()
@@ -104,7 +134,11 @@ class MqttCommunicator(Communicator):
         with self._lock:
             self._subscriptions.append((pattern, handler))
         if self._connected.is_set():
-            self._client.subscribe(pattern, qos=self.qos)
+            self._client.subscribe(self._filter(pattern), qos=self.qos)
+
+    def _filter(self, pattern: str) -> str:
+        """What we subscribe to for ``pattern``: itself, or ``$share/<group>/<pattern>`` in a share group."""
+        return pattern if self.share_group is None else f"$share/{self.share_group}/{pattern}"
 
     # --- state
     @property
@@ -119,7 +153,7 @@ class MqttCommunicator(Communicator):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                self._pending = [info for info in self._pending if not info.is_published()]
+                self._pending = [info for info in self._pending if not _is_published(info)]
                 if not self._pending:
                     return True
             time.sleep(0.02)
@@ -134,12 +168,16 @@ class MqttCommunicator(Communicator):
         with self._lock:
             patterns = sorted({pattern for pattern, _ in self._subscriptions})
         for pattern in patterns:
-            client.subscribe(pattern, qos=self.qos)
+            client.subscribe(self._filter(pattern), qos=self.qos)
         self._connected.set()
         log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port, self.connects)
 
+    def _on_subscribe(self, _client, _userdata, _mid, _reason_codes, _properties) -> None:
+        self.subscribed.set()
+
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         self._connected.clear()
+        self.subscribed.clear()
         if reason_code != 0:
             log.warning("MQTT connection to %s:%d lost (%s); reconnecting", self.host, self.port, reason_code)
 
@@ -163,3 +201,12 @@ class MqttCommunicator(Communicator):
                 handler(message.topic, message.payload, ack)
             except Exception:  # not acknowledged: the broker redelivers after a reconnect
                 log.exception("MQTT handler failed on %s", message.topic)
+
+
+def _is_published(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether the broker PUBACKed the message. One published while the connection was down keeps rc
+    NO_CONN (``is_published`` raises on it for ever) although paho sends it after the reconnect and
+    marks it published then: read that mark."""
+    if info.rc in (mqtt.MQTT_ERR_NO_CONN, mqtt.MQTT_ERR_CONN_LOST):
+        return bool(getattr(info, "_published", False))
+    return info.is_published()

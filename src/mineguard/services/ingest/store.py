@@ -10,7 +10,8 @@ commit (the alert pipeline's ``RuleFeed``).
 ``ingest`` runs in the caller's transaction (the caller commits). Per batch it makes a fixed
 number of statements, not one per reading: one SELECT of the devices with their highest stored
 seq, one more SELECT only when a reading's seq is at or below that (a possible re-send), one
-INSERT ... ON CONFLICT (device_id, seq) DO NOTHING RETURNING for all new readings, one UPDATE
+INSERT ... ON CONFLICT (device_id, seq) DO NOTHING RETURNING for all new readings (COPY
+through a staging table on PostgreSQL, :mod:`.bulk`), one UPDATE
 of the live state per device, and one INSERT of the rejects.
 
 Duplicates are decided by the UNIQUE (device_id, seq) constraint, so two sessions ingesting the
@@ -31,9 +32,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mineguard.services.ingest.bulk import insert_new
 from mineguard.services.ingest.schema import MAX_PAYLOAD_BYTES, Reading
 from mineguard.services.ingest.validate import (
     Candidate,
@@ -52,7 +53,6 @@ from mineguard.services.ingest.validate import (
 from mineguard.services.storage.models import Device, RejectedPayload, SensorReading
 from mineguard.services.timestamps import MAX_SKEW_S
 
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 StoredKey = tuple[str, int]
 StoredMeasurement = tuple[str, datetime, float, str]  # kind, t, raw_value, raw_unit
 
@@ -228,38 +228,17 @@ def insert_readings(
     now: datetime,
     flags: dict[StoredKey, int] | None = None,
 ) -> dict[StoredKey, int]:
-    """INSERT ... ON CONFLICT (device_id, seq) DO NOTHING; the ids of the rows that were new, by key.
+    """INSERT ... ON CONFLICT (device_id, seq) DO NOTHING (``bulk.insert_new``: COPY on PostgreSQL, one
+    multi-row INSERT on SQLite); the ids of the rows that were new, by key.
 
     ``flags``: the cleansing bitmask of each reading by key (absent: 0)."""
     flags = flags or {}
-    if not candidates:
-        return {}
-    dialect = session.get_bind().dialect.name
-    if dialect not in _INSERTS:
-        raise ValueError(f"database {dialect!r} is not supported for ingest — use sqlite or postgresql")
-    table = SensorReading.__table__
-    statement = (
-        _INSERTS[dialect](table)
-        .on_conflict_do_nothing(index_elements=[table.c.device_id, table.c.seq])
-        .returning(table.c.id, table.c.device_id, table.c.seq)
-    )
     rows = [
-        {
-            "device_id": c.reading.device_id,
-            "kind": c.reading.kind,
-            "seq": c.reading.seq,
-            "t": c.reading.t,
-            "received_at": now,
-            "value": c.value,
-            "unit": c.unit,
-            "raw_value": c.reading.value,
-            "raw_unit": c.reading.unit,
-            "flags": flags.get(c.key, 0),
-            "source": source,
-        }
+        (r.device_id, r.kind, r.seq, r.t, now, c.value, c.unit, r.value, r.unit, flags.get(c.key, 0), source)
         for c in candidates
+        for r in (c.reading,)
     ]
-    return {(row.device_id, row.seq): row.id for row in session.execute(statement, rows)}
+    return insert_new(session, rows)
 
 
 def update_live_state(
@@ -277,7 +256,7 @@ def update_live_state(
             newest[candidate.reading.device_id] = candidate
     live: dict[str, dict[str, Any]] = {}
     table = Device.__table__
-    for device_id, candidate in newest.items():
+    for device_id, candidate in sorted(newest.items()):  # one lock order for all: concurrent workers never deadlock
         reading, info = candidate.reading, devices[device_id]
         if info.updated_at is not None and reading.t <= info.updated_at:
             continue

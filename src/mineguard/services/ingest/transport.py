@@ -27,7 +27,9 @@ def mqtt_address(mqtt_url: str) -> dict:
     }
 
 
-def make_transport(mqtt_url: str | None, *, client_id: str) -> Communicator:
+def make_transport(mqtt_url: str | None, *, client_id: str | None) -> Communicator:
+    """The in-process bus, or an MQTT client; ``client_id`` None: a clean session that the broker forgets
+    (for a process that only publishes or watches the connection, never a subscriber that must not miss)."""
     if not mqtt_url:
         return InProcessBus()
     from mineguard.services.ingest.mqtt import MqttCommunicator

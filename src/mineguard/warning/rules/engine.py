@@ -175,6 +175,7 @@ class RuleEngine:
         for rule in self.rules:
             if isinstance(rule, ThresholdRule):
                 self._threshold_by_kind.setdefault(rule.kind, []).append(rule)
+        self._threshold_for: dict[tuple[str, str | None], list[ThresholdRule]] = {}  # (signal, zone) -> covering
         self._combined = [rule for rule in self.rules if isinstance(rule, CombinedRule)]
         self._combined_by_signal: dict[tuple[str, str | None], list[CombinedRule]] = {}
         for rule in self._combined:
@@ -245,10 +246,19 @@ class RuleEngine:
             return []
         self.now = t if self.now is None or t > self.now else self.now
         if not isinstance(value, bool):
-            for rule in self._threshold_by_kind.get(signal_key, ()):
-                if rule.covers(zone_id, self.zone_kinds):
-                    out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
+            for rule in self._threshold_rules(signal_key, zone_id):
+                out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
         return self._combined_by_signal.get((signal_key, zone_id), [])
+
+    def _threshold_rules(self, signal_key: str, zone_id: str | None) -> list[ThresholdRule]:
+        """The threshold rules that judge ``signal_key`` in ``zone_id``: worked out once per (signal, zone), so an
+        observation steps only its own sensor's rules (the rules and ``zone_kinds`` are fixed for an engine)."""
+        key = (signal_key, zone_id)
+        rules = self._threshold_for.get(key)
+        if rules is None:
+            candidates = self._threshold_by_kind.get(signal_key, ())
+            rules = self._threshold_for[key] = [r for r in candidates if r.covers(zone_id, self.zone_kinds)]
+        return rules
 
     def _emit_combined(self, rule: CombinedRule, out: list[RuleTransition]) -> None:
         tr = self._step_combined(rule, self.now)  # type: ignore[arg-type]

@@ -7,7 +7,9 @@ so each reading is accepted, counted as a duplicate or rejected on its own: the 
 with a per-reading report whenever the batch could be read, and everything in it is committed
 (rejects included, in ``rejected_payloads``), so a sender resends nothing after a 200. A body
 that is not a batch at all (not JSON, wrong shape, over 1000 readings) answers 422 and is kept
-as a reject too. A 5xx or lost answer means: send the same batch again (ingest is idempotent).
+as a reject too. When the database cannot be reached the answer is 503 with ``Retry-After`` and a
+message that nothing was stored. A 5xx or lost answer means: send the same batch again (ingest is
+idempotent on ``(device_id, seq)``: a re-sent reading is counted as a duplicate, never stored twice).
 """
 
 from __future__ import annotations

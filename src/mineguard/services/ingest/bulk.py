@@ -1,0 +1,89 @@
+"""The one bulk write of a batch of new readings, per database, on the driver below SQLAlchemy.
+
+``insert_new(session, rows)`` stores every row whose ``(device_id, seq)`` is not stored yet and gives
+back the row id of each one it stored, by key; a key already there (a re-send, or a concurrent
+ingest that won) is left alone and missing from the answer. It runs in the caller's transaction.
+
+- PostgreSQL: ``COPY`` of the batch into a session-local temporary table (psycopg's ``copy``, the
+  rows written by its C adapter), then one ``INSERT INTO sensor_readings SELECT ... ON CONFLICT
+  (device_id, seq) DO NOTHING RETURNING``: two statements for any batch size, no per-row
+  parameter processing in Python.
+- SQLite: one multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING`` per
+  chunk of rows that fits SQLite's bound-parameter limit.
+
+The profile of issue 21 (``docs/results/platform.md``) put SQLAlchemy's per-row parameter
+processing of the Core ``insert()`` at a quarter of the ingest worker's time; this path gives the
+same rows (times through the column type's own bind processor on SQLite, aware ``timestamptz`` on
+PostgreSQL), which ``tests/services/ingest/test_bulk.py`` checks against the Core insert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from mineguard.services.storage.models import SensorReading
+
+COLUMNS = ("device_id", "kind", "seq", "t", "received_at", "value", "unit", "raw_value", "raw_unit", "flags", "source")
+Row = tuple[str, str, int, datetime, datetime, float, str, float, str, int, str]  # in the order of COLUMNS
+SQLITE_MAX_PARAMETERS = 32_766  # SQLite >= 3.32's default SQLITE_MAX_VARIABLE_NUMBER
+_STAGE = "mineguard_ingest_stage"
+
+
+def insert_new(session: Session, rows: Sequence[Row]) -> dict[tuple[str, int], int]:
+    """Store the rows whose (device_id, seq) is new; their ids by key (see the module docstring)."""
+    if not rows:
+        return {}
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        return _copy_postgresql(connection, rows)
+    if dialect.name == "sqlite":
+        return _values_sqlite(connection, rows)
+    raise ValueError(f"database {dialect.name!r} is not supported for ingest — use sqlite or postgresql")
+
+
+def _copy_postgresql(connection: Connection, rows: Sequence[Row]) -> dict[tuple[str, int], int]:
+    table, columns = SensorReading.__tablename__, ", ".join(COLUMNS)
+    # session-local, emptied at commit; created once per database connection (a no-op afterwards)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
+        f"SELECT {columns} FROM {table} WITH NO DATA"
+    )
+    connection.exec_driver_sql(f"DELETE FROM {_STAGE}")  # a second batch in one transaction starts empty
+    cursor = connection.connection.driver_connection.cursor()  # COPY has no SQLAlchemy statement
+    with cursor, cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    new = connection.exec_driver_sql(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGE} "
+        "ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq"
+    )
+    return {(device_id, seq): row_id for row_id, device_id, seq in new}
+
+
+def _values_sqlite(connection: Connection, rows: Sequence[Row]) -> dict[tuple[str, int], int]:
+    table = SensorReading.__table__
+    to_t = table.c.t.type.bind_processor(connection.dialect)  # the column type's own conversion: naive UTC text
+    received: dict[datetime, Any] = {}  # the few distinct receive times of a batch, converted once
+    chunk = SQLITE_MAX_PARAMETERS // len(COLUMNS)
+    ids: dict[tuple[str, int], int] = {}
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        values = ", ".join(["(" + ", ".join("?" * len(COLUMNS)) + ")"] * len(part))
+        params: list[Any] = []
+        for device_id, kind, seq, t, received_at, *rest in part:
+            if received_at not in received:
+                received[received_at] = to_t(received_at)
+            params += (device_id, kind, seq, to_t(t), received[received_at], *rest)
+        new = connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(COLUMNS)}) VALUES {values} "
+            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq",
+            tuple(params),
+        )
+        ids.update(((device_id, seq), row_id) for row_id, device_id, seq in new)
+    return ids

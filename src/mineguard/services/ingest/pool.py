@@ -1,0 +1,269 @@
+"""Several ingest worker processes splitting one MQTT stream (``MINEGUARD_INGEST_WORKERS``).
+
+One :class:`IngestWorker` is one Python thread: parsing, checks, cleansing and the insert of every
+reading share one GIL. :class:`IngestPool` starts ``workers`` processes instead; each has its own
+database engine, its own :class:`~.mqtt.MqttCommunicator` (client id ``<client_id>-<k>``, a
+persistent MQTT 5 session) in the shared subscription ``$share/<share_group>/mineguard/<site>/+/+``,
+so the broker hands each reading to one of them, and its own cleanser. Each acknowledges a message
+only after its batch is committed, as the single worker does, and ``(device_id, seq)`` keeps a
+redelivered reading from being stored twice.
+
+The processes send what they stored (the accepted readings, the new live states and the counts)
+back over a pipe; the pool hands it to ``on_report`` in the parent (the alert pipeline and the live
+stream, as the single worker's callback does) and keeps the totals and the status the service
+shows. A process that dies (``kill -9``, out of memory) is started again with the same client id;
+the broker then delivers what it had not acknowledged.
+
+What splitting by message costs (MQTT shared subscriptions give no per-device affinity): each
+process's cleanser sees only the readings of a sensor that came to it, and readings of one sensor
+stored by two processes can reach the rules out of time order; the rule feed holds those back
+(``RuleFeed``), as it does any late reading. See ``docs/results/platform.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from mineguard.services.ingest.store import Cleanser, IngestReport
+from mineguard.services.ingest.worker import IngestStatus, IngestTotals, IngestWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """What each worker process needs to build its own engine, transport and worker (picklable)."""
+
+    database_url: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    site_id: str
+    client_id: str  # process k connects as <client_id>-<k>: a fixed id per slot, so a restart gets its session back
+    share_group: str = "mineguard-ingest"
+    batch_size: int = 2000
+    max_delay_ms: float = 20.0
+    max_skew_s: float = 300.0
+    status_every_s: float = 0.5
+    # True: MQTT 5. False: the same $share subscription on MQTT 3.1.1 (Mosquitto takes it), which paho decodes
+    # for ~160 µs less CPU a reading (docs/results/platform.md)
+    mqtt5: bool = False
+
+
+class IngestPool:
+    """``workers`` ingest processes in one MQTT shared subscription, with the :class:`IngestWorker`
+    interface the service uses (``start``, ``stop``, ``status``, ``totals``, ``source``).
+
+    ``cleanser`` is a picklable factory (the ``LiveCleanser`` class): each process builds its own.
+    """
+
+    def __init__(
+        self,
+        config: PoolConfig,
+        *,
+        workers: int,
+        cleanser: Callable[[], Cleanser] | None = None,
+        on_report: Callable[[IngestReport], None] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers is {workers} — an ingest pool runs at least one process")
+        self.config, self.workers, self.cleanser, self.on_report = config, workers, cleanser, on_report
+        self.source = "mqtt"
+        self.totals = IngestTotals()
+        self.restarts = 0
+        self._context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        # one pipe per process, nothing shared between them: a process killed in the middle of a write
+        # holds no lock the others need (a shared multiprocessing Queue or Event would hang them all)
+        self._readers: dict[int, Connection] = {}
+        self._processes: list[Any] = [None] * workers
+        self._statuses: dict[int, IngestStatus] = {}
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for k in range(self.workers):
+            self._spawn(k)
+        for target, name in ((self._receive, "reports"), (self._supervise, "supervisor")):
+            thread = threading.Thread(target=target, name=f"mineguard-ingest-pool-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _spawn(self, k: int) -> None:
+        reader, writer = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=run_member, args=(self.config, k, self.cleanser, writer), name=f"mineguard-ingest-{k}", daemon=True
+        )
+        process.start()
+        writer.close()  # the child holds the only writer: its end closes when it dies, and we read EOF
+        with self._lock:
+            self._readers[k] = reader
+        self._processes[k] = process
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [p.pid if p is not None else None for p in self._processes]
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Each process stops taking messages and stores what it holds (SIGTERM); then the pool's threads end."""
+        self._stopping = True
+        for process in self._processes:
+            if process is not None and process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in self._processes:
+            if process is not None:
+                process.join(max(0.1, deadline - time.monotonic()))
+                if process.is_alive():
+                    log.error("ingest process %s did not stop in %g s; killing it", process.pid, timeout)
+                    process.kill()
+                    process.join(5)
+        for thread in self._threads:
+            thread.join(5)
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """True once every process has joined the shared subscription (has reported its status)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self._statuses) == self.workers:
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def _supervise(self) -> None:
+        while not self._stopping:
+            for k, process in enumerate(self._processes):
+                if process is not None and not process.is_alive() and not self._stopping:
+                    log.error(
+                        "ingest process %d (pid %s) died (exit %s); starting it again", k, process.pid, process.exitcode
+                    )
+                    self.restarts += 1
+                    self._spawn(k)
+            time.sleep(0.2)
+
+    def _receive(self) -> None:
+        """Read every process's pipe until the pool stops and all of them are closed."""
+        while True:
+            with self._lock:
+                readers = dict(self._readers)
+            if not readers:
+                if self._stopping:
+                    return
+                time.sleep(0.05)
+                continue
+            for reader in wait(list(readers.values()), timeout=0.2):
+                k = next(k for k, r in readers.items() if r is reader)
+                try:
+                    message = reader.recv()
+                except (EOFError, OSError):  # the process ended (or was killed): the supervisor starts another
+                    with self._lock:
+                        if self._readers.get(k) is reader:
+                            del self._readers[k]
+                    reader.close()
+                    continue
+                self._handle(k, message)
+
+    def _handle(self, k: int, message: tuple[str, Any]) -> None:
+        kind, body = message
+        if kind == "status":
+            with self._lock:
+                self._statuses[k] = body
+            return
+        accepted, live, duplicates, rejected = body
+        report = IngestReport(accepted=accepted, duplicates=duplicates, live=live)
+        with self._lock:
+            self.totals.batches += 1
+            self.totals.accepted += len(accepted)
+            self.totals.duplicates += duplicates
+            self.totals.rejected.update(rejected)
+        if self.on_report is not None:
+            try:
+                self.on_report(report)
+            except Exception:
+                log.exception("ingest report handler failed for a batch of %d readings", len(accepted))
+
+    def status(self) -> IngestStatus:
+        """The processes' statuses together: waiting summed, the longest lag, the most failures in a row."""
+        with self._lock:
+            statuses = list(self._statuses.values())
+            accepted = self.totals.accepted
+        alive = all(p is not None and p.is_alive() for p in self._processes)
+        lags = [s.lag_s for s in statuses if s.lag_s is not None]
+        worst = max(statuses, key=lambda s: s.consecutive_failures, default=None)
+        stored = [s.last_stored_at for s in statuses if s.last_stored_at is not None]
+        return IngestStatus(
+            running=alive and not self._stopping,
+            waiting=sum(s.waiting for s in statuses),
+            lag_s=max(lags) if lags else None,
+            consecutive_failures=worst.consecutive_failures if worst else 0,
+            last_error=worst.last_error if worst else None,
+            last_stored_at=max(stored) if stored else None,
+            accepted=accepted,
+        )
+
+
+def run_member(config: PoolConfig, k: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection) -> None:
+    """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
+    from mineguard.services.ingest.mqtt import MqttCommunicator
+    from mineguard.services.storage.db import make_engine, session_factory
+
+    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s ingest-{k} %(levelname)s %(name)s: %(message)s")
+    stopping, sending = threading.Event(), threading.Lock()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    engine = make_engine(config.database_url)
+    bus = MqttCommunicator(
+        config.host,
+        config.port,
+        username=config.username,
+        password=config.password,
+        client_id=f"{config.client_id}-{k}",
+        share_group=config.share_group,
+        mqtt5=config.mqtt5,
+    )
+
+    def send(message: tuple[str, Any]) -> None:
+        with sending:  # the worker thread and the main thread both write to the one pipe
+            outbox.send(message)
+
+    def forward(report: IngestReport) -> None:
+        rejected: dict[str, int] = {}
+        for rejection in report.rejections:
+            rejected[rejection.reason.value] = rejected.get(rejection.reason.value, 0) + 1
+        send(("report", (report.accepted, report.live, report.duplicates, rejected)))
+
+    worker = IngestWorker(
+        bus,
+        session_factory(engine),
+        site_id=config.site_id,
+        batch_size=config.batch_size,
+        max_delay_ms=config.max_delay_ms,
+        source="mqtt",
+        max_skew_s=config.max_skew_s,
+        on_report=forward,
+        cleanser=cleanser() if cleanser is not None else None,
+    )
+    parent = os.getppid()
+    worker.start()
+    bus.start(timeout=60)
+    bus.subscribed.wait(30)  # in the group before we say we run: the pool's wait_ready means "taking messages"
+    try:
+        while os.getppid() == parent:
+            send(("status", worker.status()))
+            if stopping.wait(config.status_every_s):
+                break
+    finally:
+        bus.stop()  # stop taking messages, then store what is buffered
+        worker.stop()
+        engine.dispose()
+        outbox.close()

@@ -1,0 +1,73 @@
+"""The bulk write (COPY on PostgreSQL, one multi-row INSERT on SQLite) stores what the Core insert
+stores, returns the ids of the new rows only, and leaves stored keys alone — on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from mineguard.services.ingest.bulk import COLUMNS, insert_new
+from mineguard.services.storage.models import SensorReading
+
+T0 = datetime(2026, 11, 22, 7, 0, 0, 250_000, tzinfo=UTC)
+RECEIVED = datetime(2026, 11, 22, 15, 0, tzinfo=timezone(timedelta(hours=8)))  # not UTC: converted on the way in
+
+
+def _row(device: str, seq: int, **kw) -> tuple:
+    row = dict(
+        zip(
+            COLUMNS,
+            (device, "methane", seq, T0 + timedelta(seconds=seq), RECEIVED, 0.4, "%", 4000.0, "ppm", 0, "bus"),
+            strict=True,
+        )
+    )
+    return tuple({**row, **kw}.values())
+
+
+def _stored(session: Session, device: str) -> list[tuple]:
+    r = SensorReading
+    columns = [getattr(r, c) for c in COLUMNS]
+    return [tuple(row) for row in session.execute(select(*columns).where(r.device_id == device).order_by(r.seq))]
+
+
+def test_bulk_rows_read_back_as_the_core_insert_rows(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        ids = insert_new(session, [_row("a", seq, flags=seq % 3) for seq in range(5)])
+        session.execute(
+            insert(SensorReading), [dict(zip(COLUMNS, _row("b", seq, flags=seq % 3), strict=True)) for seq in range(5)]
+        )
+    with Session(engine) as session:
+        bulk, core = _stored(session, "a"), _stored(session, "b")
+        assert [row[1:] for row in bulk] == [row[1:] for row in core]
+        assert bulk[0][3] == T0 and bulk[0][4] == RECEIVED
+        assert sorted(ids) == [("a", seq) for seq in range(5)]
+        assert ids == {
+            (d, s): i
+            for i, d, s in session.execute(
+                select(SensorReading.id, SensorReading.device_id, SensorReading.seq).where(
+                    SensorReading.device_id == "a"
+                )
+            )
+        }
+
+
+def test_stored_keys_are_left_alone_and_not_returned(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        insert_new(session, [_row("a", seq) for seq in range(3)])
+    with Session(engine) as session, session.begin():
+        first = insert_new(session, [_row("a", seq, raw_value=1.0) for seq in range(2, 6)])
+        second = insert_new(session, [_row("a", 9)])  # a second batch in one transaction starts empty
+    assert sorted(first) == [("a", 3), ("a", 4), ("a", 5)] and list(second) == [("a", 9)]
+    with Session(engine) as session:
+        stored = _stored(session, "a")
+    assert [row[2] for row in stored] == [0, 1, 2, 3, 4, 5, 9]
+    assert stored[2][7] == 4000.0  # the stored reading of seq 2 kept its value
+
+
+def test_a_batch_larger_than_one_sqlite_statement(engine: Engine) -> None:
+    n = 7000  # over SQLite's 32,766 parameters at 11 columns a row
+    with Session(engine) as session, session.begin():
+        ids = insert_new(session, [_row("a", seq) for seq in range(n)])
+    assert len(ids) == n and len(set(ids.values())) == n
