@@ -101,6 +101,15 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page) -> Iterator[None]:
+    """Every browser test also fails on an uncaught error in the page's scripts."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield
+    assert not errors, errors
+
+
 def log_in(page, mine: Mine, username: str, password: str) -> None:
     from playwright.sync_api import expect
 

@@ -72,14 +72,6 @@ def sensors(broker, mine: Mine) -> Iterator:
     client.stop()
 
 
-@pytest.fixture(autouse=True)
-def no_script_errors(page: Page) -> Iterator[None]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert not errors
-
-
 def seconds_left(text: str) -> int:
     """ "escalates in 2 min 05 s" -> 125."""
     found = re.search(r"escalates in (?:(\d+) min )?(\d+) s", text)

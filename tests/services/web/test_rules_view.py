@@ -6,7 +6,6 @@ an operator is offered no rules view, and the API refuses their token (403)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from playwright.sync_api import Page, expect  # noqa: E402  (after the skip: it 
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 RULE = "methane.working_face"
-
-
-@pytest.fixture(autouse=True)
-def no_script_errors(page: Page) -> Iterator[None]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert not errors
 
 
 def rules_now(mine: Mine) -> dict:

@@ -38,6 +38,7 @@ from mineguard.runtime.scene.gate_line import GateLine, LineCrossing
 from mineguard.runtime.tracking import ByteTrackConfig, ByteTracker, Track
 from mineguard.runtime.video import CameraReader, Frame
 from mineguard.runtime.watch import Evidence, Outcome, StageTimes, encode_jpeg
+from mineguard.runtime.watch.pipeline import step_watch
 
 FACE_CLASS = 0
 
@@ -111,13 +112,7 @@ class GateWatch:
         self._closing: dict[str, Evidence] = {}
 
     def step(self, timeout_s: float = 1.0) -> Outcome | None:
-        start = time.perf_counter()
-        frame = self.take(timeout_s)
-        waited = time.perf_counter()
-        if frame is None:
-            return None
-        detections = self.detector.predict(frame.rgb)
-        return self.judge_frame(frame, detections, 1000.0 * (waited - start), 1000.0 * (time.perf_counter() - waited))
+        return step_watch(self, timeout_s)
 
     def take(self, timeout_s: float = 1.0) -> Frame | None:
         return self.reader.next_frame(timeout_s)

@@ -87,13 +87,7 @@ class CameraWatch:
 
     def step(self, timeout_s: float = 1.0) -> Outcome | None:
         """Judge the newest frame; None when no frame came within ``timeout_s``."""
-        start = time.perf_counter()
-        frame = self.take(timeout_s)
-        waited = time.perf_counter()
-        if frame is None:
-            return None
-        detections = self.detector.predict(frame.rgb)
-        return self.judge_frame(frame, detections, 1000.0 * (waited - start), 1000.0 * (time.perf_counter() - waited))
+        return step_watch(self, timeout_s)
 
     def take(self, timeout_s: float = 1.0) -> Frame | None:
         """The newest frame (its regions checked against its size), or None within ``timeout_s``."""
@@ -164,3 +158,15 @@ class Watch(Protocol):
     def close(self, error: str | None = None) -> Sequence[WireEvent]: ...
 
     def closing_evidence(self) -> Mapping[str, Evidence]: ...
+
+
+def step_watch(watch: Watch, timeout_s: float = 1.0) -> Outcome | None:
+    """One step of any :class:`Watch`: take the newest frame, detect, judge, with the wait and detection
+    times; None when no frame came within ``timeout_s``."""
+    start = time.perf_counter()
+    frame = watch.take(timeout_s)
+    waited = time.perf_counter()
+    if frame is None:
+        return None
+    detections = watch.detector.predict(frame.rgb)
+    return watch.judge_frame(frame, detections, 1000.0 * (waited - start), 1000.0 * (time.perf_counter() - waited))
