@@ -34,6 +34,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench_ingest import SENSORS, SITE
 from local_servers import local_broker, local_cluster
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.bootstrap import bootstrap
@@ -44,19 +45,6 @@ from mineguard.warning.sensing.live import LiveCleanser
 from results_file import write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
-SITE = "sample-coal-mine"
-SENSORS = {  # device: (kind, unit, normal value)
-    "ch4-1101-t": ("methane", "%", 0.3),
-    "ch4-1102-t": ("methane", "%", 0.25),
-    "ch4-return": ("methane", "%", 0.4),
-    "co-belt": ("co", "ppm", 3.0),
-    "o2-main": ("o2", "%", 20.8),
-    "temp-1101": ("temperature", "degC", 24.0),
-    "wind-return": ("wind_speed", "m/s", 2.0),
-    "dust-1101": ("dust", "mg/m3", 1.5),
-    "roof-1101": ("roof_pressure", "MPa", 18.0),
-    "vib-belt-drive": ("vibration", "mm/s", 2.0),
-}
 
 
 def messages(n: int, first_seq: int, start: datetime, step_ms: float) -> list[tuple[str, bytes]]:
