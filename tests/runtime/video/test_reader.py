@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ class FakeSource:
     """A camera that gives ``frames`` frames as fast as asked, then ends (a file) or hangs up (a stream)."""
 
     def __init__(self, frames: int, kind: str = "stream", block: threading.Event | None = None) -> None:
-        self.kind, self.fps, self.left, self.block = kind, None, frames, block
+        self.kind, self.fps, self.duration_s, self.left, self.block = kind, None, None, frames, block
         self.count = 0
 
     def read(self) -> np.ndarray | None:
@@ -138,3 +139,28 @@ def test_settings_are_checked() -> None:
         CameraReader("c", "x", backoff_s=(5.0, 1.0))
     with pytest.raises(ValueError, match="stall_s"):
         CameraReader("c", "x", stall_s=0)
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_recording_read_offline_ends_when_it_was_opened(tmp_path: Path, kind: str) -> None:
+    """Offline, frames keep their media time (1/fps apart) and the last one is no later than the
+    moment the recording was opened: an event a recording raises never lies in the future."""
+    from datetime import UTC, datetime
+
+    from PIL import Image
+
+    if kind == "file":
+        source = str(write_video(tmp_path / "clip.mp4", 20))
+    else:
+        source = str(tmp_path / "frames")
+        (tmp_path / "frames").mkdir()
+        for i in range(20):
+            Image.new("RGB", (32, 24), (i, i, i)).save(tmp_path / "frames" / f"{i:03d}.png")
+    before = datetime.now(UTC)
+    reader = CameraReader("c", source, SourceOptions(fps=10), realtime=False).start()
+    times = []
+    while (frame := reader.next_frame(5)) is not None:
+        times.append(frame.time)
+    gaps = {round((b - a).total_seconds(), 3) for a, b in itertools.pairwise(times)}
+    assert len(times) == 20 and gaps == {0.1}
+    assert times[-1] <= datetime.now(UTC) and (before - times[0]).total_seconds() >= 1.8

@@ -34,8 +34,8 @@ Opener = Callable[[str, str, SourceOptions], FrameSource]
 class Frame:
     """One frame as read: ``seq`` counts every frame read from the camera, dropped ones too.
 
-    ``time`` is when it was read — for a recording read offline, when it was filmed relative to
-    the opening (frame n at n / fps), since it is read faster than real time."""
+    ``time`` is when it was read — for a recording read offline, when it was filmed (frame n at
+    n / fps, the last one at the opening), since it is read faster than real time."""
 
     camera: str
     seq: int
@@ -169,15 +169,17 @@ class CameraReader:
         self._set_state("streaming")
         recorded = source.kind in ("file", "folder")
         paced = source.fps if self.realtime and recorded else None
-        # Offline, a recording is read faster than it was filmed: its frames keep their media time.
+        # Offline, a recording is read faster than it was filmed: its frames keep their media time,
+        # which ends when it was opened (a recording was filmed before now), so that no event a
+        # recording raises lies in the future of the service it goes to.
         media_fps = source.fps if not self.realtime and recorded and source.fps else None
-        opened = datetime.now(UTC)
+        filmed = datetime.now(UTC) - timedelta(seconds=source.duration_s or 0.0)
         while not self._stop.is_set():
             rgb = source.read()
             if rgb is None:
                 return recorded
             count += 1
-            self._publish(rgb, opened + timedelta(seconds=(count - 1) / media_fps) if media_fps else None)
+            self._publish(rgb, filmed + timedelta(seconds=count / media_fps) if media_fps else None)
             pace(paced, started, count)
         return False
 

@@ -59,10 +59,15 @@ class SourceOptions:
 
 
 class FrameSource(Protocol):
-    """One opened camera. ``read`` gives the next RGB frame, or None at the end of a file."""
+    """One opened camera. ``read`` gives the next RGB frame, or None at the end of a file.
+
+    ``duration_s`` is how long a recording plays (None for a live camera, a looped recording or
+    a file that does not say): a recording read offline ends, in media time, when it was opened.
+    """
 
     kind: SourceKind
     fps: float | None
+    duration_s: float | None
 
     def read(self) -> np.ndarray | None: ...
 
@@ -116,7 +121,13 @@ class PyAVSource:
         stream = self._container.streams.video[0]
         stream.thread_type = "AUTO"
         self.fps = float(stream.average_rate) if stream.average_rate else None
+        self.duration_s = self._duration(stream) if kind == "file" and not options.loop else None
         self._frames = self._decode()
+
+    def _duration(self, stream) -> float | None:
+        if self._container.duration:
+            return self._container.duration / 1_000_000  # av.time_base: microseconds
+        return stream.frames / self.fps if stream.frames and self.fps else None
 
     def _decode(self) -> Iterator[np.ndarray]:
         import av
@@ -150,6 +161,7 @@ class FolderSource:
         if not self._paths:
             raise SourceError(camera, f"{folder}: no images (.jpg, .png, ...) in this folder")
         self.fps: float | None = options.fps
+        self.duration_s = None if options.loop else len(self._paths) / options.fps
         self._next = 0
 
     def read(self) -> np.ndarray | None:
@@ -173,6 +185,7 @@ class WebcamSource:
     """A local camera by index, through OpenCV's capture."""
 
     kind: SourceKind = "webcam"
+    duration_s: float | None = None
 
     def __init__(self, camera: str, index: int) -> None:
         self.camera = camera
