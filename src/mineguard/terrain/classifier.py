@@ -1,0 +1,78 @@
+"""A trained open-pit slice classifier: the network behind its band standardisation, saved and loaded as one.
+
+The training set's per-band mean and standard deviation live in the model (:class:`BandStandardised`
+buffers), so a checkpoint or an ONNX export takes plain reflectance slices and nobody has to carry
+the statistics beside the weights. :func:`predict_proba` gives the open-pit probability of each slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from mineguard.models import get_model
+from mineguard.models.checkpoint import read_checkpoint
+
+KIND = "open-pit classifier"
+
+
+class BandStandardised(nn.Module):
+    """``net((x - mean) / std)`` with per-band ``mean`` / ``std`` buffers; logits (N, num_classes)."""
+
+    def __init__(self, net: nn.Module, mean: torch.Tensor, std: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", mean.reshape(1, -1, 1, 1).float())
+        self.register_buffer("std", std.reshape(1, -1, 1, 1).float().clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std)
+
+
+def band_statistics(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-band mean and standard deviation over all slices and pixels of ``x`` (N, C, s, s)."""
+    if x.ndim != 4 or len(x) == 0:
+        raise ValueError(f"expected a non-empty (N, C, s, s) slice array, got shape {x.shape}")
+    flat = torch.from_numpy(np.ascontiguousarray(x)).float().transpose(0, 1).reshape(x.shape[1], -1)
+    return flat.mean(dim=1), flat.std(dim=1)
+
+
+@dataclass(frozen=True)
+class LoadedClassifier:
+    """A classifier rebuilt from its checkpoint, with what it was trained on."""
+
+    model: BandStandardised
+    slice_size: int
+    band_names: tuple[str, ...]
+    checkpoint: dict[str, Any]
+
+
+def build_classifier(model_name: str, model_kwargs: dict[str, Any], mean: torch.Tensor, std: torch.Tensor) -> BandStandardised:
+    return BandStandardised(get_model(model_name, **model_kwargs), mean, std)
+
+
+def load_classifier(path: str | Path) -> LoadedClassifier:
+    """Rebuild the classifier a terrain training run saved (``best.pt``), in eval mode."""
+    required = ("model_name", "model_config", "model", "slice_size", "band_names")
+    ckpt = read_checkpoint(path, required=required, kind=KIND, missing_hint="pass the best.pt of `mineguard terrain train`")
+    channels = len(ckpt["band_names"])
+    model = build_classifier(ckpt["model_name"], ckpt["model_config"], torch.zeros(channels), torch.ones(channels))
+    model.load_state_dict(ckpt["model"])
+    return LoadedClassifier(model.eval(), int(ckpt["slice_size"]), tuple(ckpt["band_names"]), ckpt)
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, x: np.ndarray, *, batch: int = 512) -> np.ndarray:
+    """Open-pit probability (softmax of class 1) of each slice of ``x`` (N, C, s, s); (N,) float32."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(x), batch):
+        chunk = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).float().to(device)
+        out.append(torch.softmax(model(chunk), dim=1)[:, 1].cpu().numpy())
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
