@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -97,11 +98,12 @@ def read_scene(path: Path | str, config: BandConfig | None = None, *, taken: dat
     if not path.is_file():
         raise TerrainDataError(f"{path}: no such scene file")
     suffix = path.suffix.lower()
-    crs = transform = None
+    crs = transform = metres_per_unit = None
     nodata = config.nodata
     if suffix in (".tif", ".tiff"):
-        raw, names, crs, transform, file_nodata = _read_geotiff(path)
-        nodata = file_nodata if config.nodata is None else config.nodata
+        tiff = _read_geotiff(path)
+        raw, names, crs, transform, metres_per_unit = tiff.raw, tiff.names, tiff.crs, tiff.transform, tiff.metres
+        nodata = tiff.nodata if config.nodata is None else config.nodata
     elif suffix == ".npy":
         raw, names = _read_npy(path), None
     elif suffix == ".png":
@@ -116,7 +118,9 @@ def read_scene(path: Path | str, config: BandConfig | None = None, *, taken: dat
     if not valid.any():
         raise TerrainDataError(f"{path}: every pixel is nodata ({nodata}) or not a number — is this the right file?")
     stack = np.where(valid[None], stack * np.float32(config.scale), np.float32(0.0)).astype(np.float32)
-    area = abs(transform[0] * transform[4] - transform[1] * transform[3]) if transform is not None else None
+    area = None  # square metres only where the CRS counts in a linear unit (not degrees)
+    if transform is not None and metres_per_unit is not None:
+        area = abs(transform[0] * transform[4] - transform[1] * transform[3]) * metres_per_unit**2
     return Scene(path, taken or date_from_name(path), stack, valid, config.bands, crs, transform, area)
 
 
@@ -127,7 +131,10 @@ def read_mask(path: Path | str, *, shape: tuple[int, int] | None = None) -> np.n
         raise TerrainDataError(f"{path}: no such mask file")
     suffix = path.suffix.lower()
     if suffix in (".tif", ".tiff"):
-        raw = _read_geotiff(path)[0]
+        tiff = _read_geotiff(path)
+        raw = tiff.raw.astype(np.float64)
+        if tiff.nodata is not None:  # the file's own nodata value means "not labelled"
+            raw[raw == tiff.nodata] = 0.0
     elif suffix == ".npy":
         raw = _read_npy(path)
     elif suffix == ".png":
@@ -148,17 +155,32 @@ def read_mask(path: Path | str, *, shape: tuple[int, int] | None = None) -> np.n
     return values.astype(np.int16)
 
 
-def _read_geotiff(path: Path) -> tuple[np.ndarray, tuple[str | None, ...], str | None, tuple | None, float | None]:
+class _GeoTiff(NamedTuple):
+    raw: np.ndarray
+    names: tuple[str | None, ...]
+    crs: str | None
+    transform: tuple[float, float, float, float, float, float] | None
+    nodata: float | None
+    metres: float | None  # metres per CRS unit; None for a geographic (degree) or unknown CRS
+
+
+def _read_geotiff(path: Path) -> _GeoTiff:
     import rasterio  # imported here: GDAL is only loaded by the terrain commands
     from rasterio.errors import RasterioIOError
 
     try:
         with rasterio.open(path) as dataset:
-            raw = dataset.read()
-            names = tuple(dataset.descriptions)
-            crs = dataset.crs.to_string() if dataset.crs else None
+            crs = dataset.crs
+            metres = crs.linear_units_factor[1] if crs is not None and crs.is_projected else None
             transform = tuple(dataset.transform)[:6] if not dataset.transform.is_identity else None
-            return raw, names, crs, transform, dataset.nodata
+            return _GeoTiff(
+                dataset.read(),
+                tuple(dataset.descriptions),
+                crs.to_string() if crs else None,
+                transform,
+                dataset.nodata,
+                metres,
+            )
     except RasterioIOError as exc:
         raise TerrainDataError(f"{path}: cannot be read as a GeoTIFF ({exc})") from exc
 
