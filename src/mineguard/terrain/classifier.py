@@ -52,14 +52,18 @@ class LoadedClassifier:
     checkpoint: dict[str, Any]
 
 
-def build_classifier(model_name: str, model_kwargs: dict[str, Any], mean: torch.Tensor, std: torch.Tensor) -> BandStandardised:
+def build_classifier(
+    model_name: str, model_kwargs: dict[str, Any], mean: torch.Tensor, std: torch.Tensor
+) -> BandStandardised:
     return BandStandardised(get_model(model_name, **model_kwargs), mean, std)
 
 
 def load_classifier(path: str | Path) -> LoadedClassifier:
     """Rebuild the classifier a terrain training run saved (``best.pt``), in eval mode."""
     required = ("model_name", "model_config", "model", "slice_size", "band_names")
-    ckpt = read_checkpoint(path, required=required, kind=KIND, missing_hint="pass the best.pt of `mineguard terrain train`")
+    ckpt = read_checkpoint(
+        path, required=required, kind=KIND, missing_hint="pass the best.pt of `mineguard terrain train`"
+    )
     channels = len(ckpt["band_names"])
     model = build_classifier(ckpt["model_name"], ckpt["model_config"], torch.zeros(channels), torch.ones(channels))
     model.load_state_dict(ckpt["model"])

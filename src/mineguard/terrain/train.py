@@ -161,7 +161,7 @@ def train_classifier(
     def validate(epoch: int) -> dict[str, float]:
         probs = predict_proba(model, x_val)
         scores = classification_scores(y_val, (probs >= config.threshold).astype(np.int64))
-        return {"kappa": scores.kappa, "f1": scores.f1, "oa": scores.oa}
+        return {"kappa": scores.kappa, "f1": scores.f1, "oa": scores.overall_accuracy}
 
     lr0 = config.learning_rate
 
