@@ -56,8 +56,8 @@ def test_factory_passes_keyword_arguments(name: str) -> None:
 
 
 def test_create_attention_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="unknown attention 'cbam'") as info:
-        create_attention("cbam", 32)
+    with pytest.raises(ValueError, match="unknown attention 'nonlocal'") as info:
+        create_attention("nonlocal", 32)
     for name in ATTENTION_LAYERS:
         assert name in str(info.value)
 

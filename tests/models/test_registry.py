@@ -70,7 +70,8 @@ def test_get_model_unknown_name_lists_the_registered_ones() -> None:
 def test_models_are_listed_by_task() -> None:
     assert "yolov10n" in list_models("detect") and "yolov10n" not in list_models("face")
     assert {"dsr-inception", "googlenet-face", "vgg16-face", "resnet18-face"} <= set(list_models("face"))
-    assert set(list_models()) == set(list_models("detect")) | set(list_models("face"))
+    assert "openpit-dense" in list_models("terrain") and "openpit-dense" not in list_models("detect")
+    assert set(list_models()) == set(list_models("detect")) | set(list_models("face")) | set(list_models("terrain"))
 
 
 def test_registering_a_name_twice_is_an_error() -> None:
@@ -92,7 +93,7 @@ def test_expected_variants_are_registered() -> None:
         "yolov3-s",
         "yolov3-gc-s",
     }
-    assert set(list_models(scale="full")) == {"yolov3", "yolov3-gc"}
+    assert set(list_models("detect", scale="full")) == {"yolov3", "yolov3-gc"}
 
 
 @pytest.mark.parametrize("name", ["yolov10n-ca", "yolov10n-se", "yolov10n-bam", "yolov10n"])
