@@ -11,6 +11,7 @@ from torch import nn
 from mineguard.layers.attention import (
     ATTENTION_LAYERS,
     BottleneckAttention,
+    ConvolutionalBlockAttention,
     CoordinateAttention,
     SqueezeExcitation,
     create_attention,
@@ -56,8 +57,8 @@ def test_factory_passes_keyword_arguments(name: str) -> None:
 
 
 def test_create_attention_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="unknown attention 'cbam'") as info:
-        create_attention("cbam", 32)
+    with pytest.raises(ValueError, match="unknown attention 'nonlocal'") as info:
+        create_attention("nonlocal", 32)
     for name in ATTENTION_LAYERS:
         assert name in str(info.value)
 
@@ -145,7 +146,40 @@ def test_bottleneck_attention_is_residual_with_gate_in_0_1() -> None:
     assert ((ratio > 1) & (ratio < 2)).all()
 
 
-@pytest.mark.parametrize("factory", [CoordinateAttention, SqueezeExcitation, BottleneckAttention])
+def _identity_1x1(conv: nn.Conv2d) -> None:
+    """Set a square 1x1 conv to the identity map (weight I, bias 0)."""
+    with torch.no_grad():
+        conv.weight.copy_(torch.eye(conv.out_channels).view(conv.out_channels, conv.in_channels, 1, 1))
+        conv.bias.zero_()
+
+
+def test_squeeze_excitation_with_zero_weights_halves_every_channel() -> None:
+    """Eq. 5 with W1 = W2 = 0: s = σ(0) = 0.5 for every channel, so Eq. 6 gives 0.5 x."""
+    module = SqueezeExcitation(16)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.zero_()
+        x = torch.randn(2, 16, 5, 5)
+        torch.testing.assert_close(module(x), 0.5 * x)
+
+
+def test_squeeze_excitation_known_gate_favours_the_dominant_channel() -> None:
+    """W1 = W2 = I (8 channels, reduction 1): s_c = σ(ReLU(mean_c)) exactly (Eq. 4-6)."""
+    module = SqueezeExcitation(8, reduction=1)
+    _identity_1x1(module.fc1)
+    _identity_1x1(module.fc2)
+    x = torch.full((1, 8, 4, 4), 0.5)
+    x[:, 3] = 3.0  # channel 3 dominant
+    with torch.no_grad():
+        gate = (module(x) / x)[0, :, 0, 0]
+    expected = torch.sigmoid(torch.tensor([0.5] * 3 + [3.0] + [0.5] * 4))
+    torch.testing.assert_close(gate, expected)
+    assert gate.argmax() == 3
+
+
+@pytest.mark.parametrize(
+    "factory", [CoordinateAttention, SqueezeExcitation, BottleneckAttention, ConvolutionalBlockAttention]
+)
 def test_zero_input_gives_zero_output(factory: Callable[..., nn.Module]) -> None:
     with torch.no_grad():
         y = factory(16).eval()(torch.zeros(1, 16, 4, 4))

@@ -1,4 +1,4 @@
-"""Shapes and parameter counts of the YOLOv10 building blocks (conv.py, csp.py, psa.py)."""
+"""Shapes and parameter counts of the YOLOv10 building blocks (conv.py, csp.py, psa.py) and the DS conv."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from mineguard.layers.conv import ConvBNAct, DWConv, autopad
+from mineguard.layers.conv import ConvBNAct, DepthwiseSeparableConv, DWConv, autopad
 from mineguard.layers.csp import CIB, SPPF, Bottleneck, C2f, C2fCIB, RepVGGDW, SCDown
 from mineguard.layers.psa import PSA, MultiHeadSelfAttention
 
@@ -24,9 +24,27 @@ def _x(channels: int, h: int = 16, w: int = 16) -> torch.Tensor:
     return torch.randn(2, channels, h, w, generator=torch.Generator().manual_seed(0))
 
 
-@pytest.mark.parametrize(("kernel", "dilation", "expected"), [(1, 1, 0), (3, 1, 1), (5, 1, 2), (7, 1, 3), (3, 2, 2)])
-def test_autopad(kernel: int, dilation: int, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("kernel", "dilation", "expected"),
+    [(1, 1, 0), (3, 1, 1), (5, 1, 2), (7, 1, 3), (3, 2, 2), ((3, 1), 1, (1, 0)), ((1, 3), 5, (0, 5))],
+)
+def test_autopad(kernel: int | tuple[int, int], dilation: int, expected: int | tuple[int, int]) -> None:
     assert autopad(kernel, dilation) == expected
+
+
+def test_depthwise_separable_conv_weights_follow_seed_004_eq_3() -> None:
+    """Conv weights k²·q + q·p (Eq. 3) instead of k²·q·p (Eq. 2); BN adds 2 per channel of each part."""
+    q, p, k = 24, 40, 3
+    block = DepthwiseSeparableConv(q, p, k)
+    conv_weights = sum(m.weight.numel() for m in block.modules() if isinstance(m, nn.Conv2d))
+    assert conv_weights == (k * k + p) * q < k * k * p * q
+    assert _params(block) == (k * k + p) * q + 2 * q + 2 * p
+    assert block.depthwise.conv.groups == q and block.pointwise.conv.kernel_size == (1, 1)
+
+
+@pytest.mark.parametrize(("stride", "size", "expected"), [(1, 3, 3), (1, 18, 18), (2, 18, 9), (2, 9, 5), (2, 1, 1)])
+def test_depthwise_separable_conv_shapes(stride: int, size: int, expected: int) -> None:
+    assert DepthwiseSeparableConv(8, 12, stride=stride)(_x(8, size, size)).shape == (2, 12, expected, expected)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ LOSS_TERMS = {
 }
 # the paper-size models (scale="full") are tested on their own in tests/models/test_yolov3.py
 SMALL_DETECTORS = [n for n in list_models("detect") if n not in list_models(scale="full")]
+# terrain classifiers (seed 004); AlexNet and VGG (scale="full") in tests/models/test_terrain_baselines.py
+SMALL_TERRAIN = [n for n in list_models("terrain") if n not in list_models(scale="full")]
 
 
 def _params(model: torch.nn.Module) -> int:
@@ -70,7 +72,8 @@ def test_get_model_unknown_name_lists_the_registered_ones() -> None:
 def test_models_are_listed_by_task() -> None:
     assert "yolov10n" in list_models("detect") and "yolov10n" not in list_models("face")
     assert {"dsr-inception", "googlenet-face", "vgg16-face", "resnet18-face"} <= set(list_models("face"))
-    assert set(list_models()) == set(list_models("detect")) | set(list_models("face"))
+    assert "openpit-dense" in list_models("terrain") and "openpit-dense" not in list_models("detect")
+    assert set(list_models()) == set(list_models("detect")) | set(list_models("face")) | set(list_models("terrain"))
 
 
 def test_registering_a_name_twice_is_an_error() -> None:
@@ -92,7 +95,7 @@ def test_expected_variants_are_registered() -> None:
         "yolov3-s",
         "yolov3-gc-s",
     }
-    assert set(list_models(scale="full")) == {"yolov3", "yolov3-gc"}
+    assert set(list_models("detect", scale="full")) == {"yolov3", "yolov3-gc"}
 
 
 @pytest.mark.parametrize("name", ["yolov10n-ca", "yolov10n-se", "yolov10n-bam", "yolov10n"])
@@ -158,3 +161,29 @@ def test_channels_last_inference_gives_the_same_detections(name: str) -> None:
     assert got.shape == ref.shape
     # rows with near-equal scores may swap places: compare the score column (descending in both)
     torch.testing.assert_close(got[..., 4], ref[..., 4], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", SMALL_TERRAIN)
+def test_every_terrain_classifier_trains_and_predicts(name: str) -> None:
+    torch.manual_seed(0)
+    model = get_model(name, in_channels=10, num_classes=3)
+    slices = torch.rand(2, 10, 18, 18)
+    model.train()
+    loss = torch.nn.functional.cross_entropy(model(slices), torch.tensor([0, 2]))
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads), f"{name}: missing or non-finite gradient"
+    model.eval()
+    with torch.no_grad():
+        logits = model(slices)
+    assert logits.shape == (2, 3) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("name", list_models("terrain"))
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"in_channels": 0}, "in_channels must be >= 1"), ({"num_classes": 1}, "num_classes must be >= 2")],
+)
+def test_terrain_classifiers_reject_bad_bands_and_classes(name: str, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        get_model(name, **kwargs)

@@ -1,9 +1,10 @@
 """``MODELS``, the model zoo's ``Registry`` (``mineguard.registry``), tagged by task.
 
 ``@register_model`` on a builder, ``get_model(name, **kwargs)`` to build it, ``list_models(task)``
-to list the names of one task ("detect", "face") or all. More tags select further:
+to list the names of one task ("detect", "face", "terrain") or all. More tags select further:
 ``scale="full"`` marks a paper-size model that is too big for CPU training and for the
-registry-wide tests, which use its width/depth-scaled sibling instead.
+registry-wide tests, which use its width/depth-scaled sibling instead (or, for a comparison
+network without one, a test of its own); ``role="baseline"`` marks a paper's comparison networks.
 
 A detector may adapt itself to a training set before training: one with a ``fit_to_data(box_wh)``
 method (``FitsData``; the anchor-based YOLOv3 family clusters its anchors there) is given the
@@ -35,7 +36,7 @@ class FitsData(Protocol):
 
 
 def register_model(name: str, *, task: str = "detect", **tags: str) -> Callable[[Builder], Builder]:
-    """Register a builder under ``name`` for ``task`` ("detect", "face") and optional ``tags``;
+    """Register a builder under ``name`` for ``task`` ("detect", "face", "terrain") and optional ``tags``;
     builders take keyword-only arguments."""
     return MODELS.register(name, task=task, **tags)
 

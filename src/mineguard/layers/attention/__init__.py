@@ -1,4 +1,4 @@
-"""Attention modules, one file each, looked up by name (seed 001 ablations, seed 000 GCNet)."""
+"""Attention modules, one file each, looked up by name (seed 001 ablations, seed 000 GCNet, seed 004 CBAM)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from mineguard.layers.attention.bam import BottleneckAttention
+from mineguard.layers.attention.cbam import ConvolutionalBlockAttention
 from mineguard.layers.attention.coord import CoordinateAttention
 from mineguard.layers.attention.gc import GlobalContextBlock
 from mineguard.layers.attention.se import SqueezeExcitation
@@ -16,6 +17,7 @@ ATTENTION_LAYERS: dict[str, Callable[..., nn.Module]] = {
     "se": SqueezeExcitation,
     "bam": BottleneckAttention,
     "gc": GlobalContextBlock,
+    "cbam": ConvolutionalBlockAttention,
 }
 
 
@@ -32,6 +34,7 @@ def create_attention(name: str, channels: int, **kwargs: object) -> nn.Module:
 __all__ = [
     "ATTENTION_LAYERS",
     "BottleneckAttention",
+    "ConvolutionalBlockAttention",
     "CoordinateAttention",
     "GlobalContextBlock",
     "SqueezeExcitation",
