@@ -44,9 +44,9 @@ def read_checkpoint(
     return ckpt
 
 
-def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the detector stored in ``path`` (EMA weights if present), in eval mode."""
-    ckpt = read_checkpoint(path)
+def load_model(path: str | Path, *, kind: str = "detector") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the zoo model (a detector, or another ``kind``) stored in ``path``, in eval mode."""
+    ckpt = read_checkpoint(path, kind=kind)
     model = get_model(ckpt["model_name"], **ckpt["model_config"])
     model.load_state_dict(ckpt["model"])
     return model.eval(), ckpt
