@@ -138,10 +138,10 @@ def permit_mask(polygon: Sequence[tuple[float, float]], transform: Transform, sh
 
 def to_pixels(polygon: Sequence[tuple[float, float]], transform: Transform) -> np.ndarray:
     """(K, 2) continuous pixel (col, row) of CRS points (the top-left corner of pixel (0, 0) is (0, 0))."""
-    from affine import Affine
-
-    inverse = ~Affine(*transform)
-    return np.array([inverse * (x, y) for x, y in polygon], np.float64)
+    a, b, c, d, e, f = transform
+    det = a * e - b * d
+    points = np.asarray(polygon, np.float64).reshape(-1, 2) - (c, f)
+    return np.stack([(e * points[:, 0] - b * points[:, 1]) / det, (a * points[:, 1] - d * points[:, 0]) / det], 1)
 
 
 def centroid(mask: np.ndarray, transform: Transform | None) -> tuple[float, float]:
