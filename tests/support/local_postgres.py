@@ -65,9 +65,16 @@ class LocalCluster:
 
     def start(self) -> None:
         self._run(
-            self.bindir / "pg_ctl", "-D", self.datadir, "-o", self.options, "-l", self.datadir / "server.log", "-w",
+            self.bindir / "pg_ctl",
+            "-D",
+            self.datadir,
+            "-o",
+            self.options,
+            "-l",
+            self.datadir / "server.log",
+            "-w",
             "start",
-        )  # fmt: skip
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """``fast``: connections are cut and refused until :meth:`start`; ``immediate``: as a crash."""

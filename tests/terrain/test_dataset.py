@@ -60,8 +60,12 @@ EXPECTED_ONE_DATE = {3: (5592, 699), 6: (1373, 168), 9: (576, 74), 18: (122, 17)
 
 def test_real_slice_counts_per_size(strzegom: list) -> None:
     assert [scene.taken.isoformat() for scene, _ in strzegom] == [
-        "2021-06-19", "2022-06-19", "2022-07-19", "2022-10-12", "2023-02-09",
-    ]  # fmt: skip
+        "2021-06-19",
+        "2022-06-19",
+        "2022-07-19",
+        "2022-10-12",
+        "2023-02-09",
+    ]
     scene, mask = strzegom[2]
     for size in PAPER_SLICE_SIZES:
         counts = cut_slices(scene, mask, SliceConfig(size=size)).counts

@@ -1,4 +1,5 @@
-"""``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, sim, serve, site, audit).
+"""``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, sim, serve,
+site, audit, terrain).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -11,7 +12,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import bench, data, demo, detect, face, serve, sim, twin, warn, watch
+from mineguard.cli import bench, data, demo, detect, face, serve, sim, terrain, twin, warn, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(groups)
     serve.register(groups)
     sim.register(groups)
+    terrain.register(groups)
     twin.register(groups)
     warn.register(groups)
     watch.register(groups)

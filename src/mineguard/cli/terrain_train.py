@@ -35,7 +35,7 @@ def _scores(y, probs, thresholds) -> dict[str, dict]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from mineguard.models.checkpoint import save_checkpoint
-    from mineguard.terrain.classifier import predict_proba
+    from mineguard.terrain.network import predict_proba
     from mineguard.terrain.train import TerrainTrainConfig, train_classifier
 
     kwargs = json.loads(args.model_kwargs) if args.model_kwargs else {}
@@ -83,9 +83,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from mineguard.terrain.classifier import load_classifier, predict_proba
+    from mineguard.terrain.network import load_network, predict_proba
 
-    loaded = load_classifier(args.weights)
+    loaded = load_network(args.weights)
     saved = loaded.checkpoint.get("split", {})
     data = _split(args, loaded.slice_size, saved.get("stride"), int(saved.get("split_seed", 0)))
     if tuple(data.band_names) != loaded.band_names:

@@ -81,8 +81,7 @@ class ServiceSink:
             if files is not None:
                 wire["attributes"]["evidence"] = self._upload(camera, files)
             wires.append(wire)
-        self._enqueue(wires)
-        self.flush()
+        self.post(wires)
 
     def health(self, health: CameraHealth) -> None:
         if health.state in ("connecting", "ended"):
@@ -144,22 +143,33 @@ class ServiceSink:
         log.warning("%s — %d event(s) wait and go with the next send", why, len(self._queue))
         return False
 
-    def _upload(self, camera: str, files: Evidence) -> dict[str, str]:
+    def upload(self, what: str, files: Mapping[str, bytes | None]) -> dict[str, str]:
+        """Each non-empty file to ``POST /api/v1/evidence``; its name -> SHA-256 for those the service
+        stored (``what`` names the sender in the log, e.g. "camera 'cam-1'"). A file that cannot be
+        uploaded is logged and left out: the event goes without it."""
         named: dict[str, str] = {}
-        for kind, data in (("snapshot", files.snapshot_jpeg), ("clip", files.clip_mp4)):
+        for kind, data in files.items():
             if not data:
                 continue
             try:
                 response = self._http.post("/api/v1/evidence", content=data)
             except httpx.HTTPError as exc:
-                log.warning("camera %r: %s not uploaded (%s); the event goes without it", camera, kind, exc)
+                log.warning("%s: %s not uploaded (%s); the event goes without it", what, kind, exc)
                 continue
             if response.status_code != 200:
-                log.warning("camera %r: %s refused (%d): %s", camera, kind, response.status_code, response.text[:300])
+                log.warning("%s: %s refused (%d): %s", what, kind, response.status_code, response.text[:300])
                 continue
             named[kind] = response.json()["sha256"]
             self.stats.evidence += 1
         return named
+
+    def post(self, wires: Sequence[dict[str, Any]]) -> bool:
+        """Events already in the wire format, queued and sent now (False: the service is out of reach)."""
+        self._enqueue(list(wires))
+        return self.flush()
+
+    def _upload(self, camera: str, files: Evidence) -> dict[str, str]:
+        return self.upload(f"camera {camera!r}", {"snapshot": files.snapshot_jpeg, "clip": files.clip_mp4})
 
 
 def login_token(base_url: str, username: str, password: str, *, timeout_s: float = 10.0) -> str:

@@ -20,6 +20,7 @@ class EventSource(StrEnum):
     TAG = "tag"  # a wearable tag (fall or faint, SOS button)
     OPERATOR = "operator"  # a person reporting through a console or radio
     SYSTEM = "system"  # another MineGuard job (e.g. a forecast model)
+    TERRAIN = "terrain"  # a change in satellite maps of an open pit (mineguard terrain change)
 
 
 @dataclass(frozen=True)

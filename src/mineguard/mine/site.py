@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mineguard.mine.cameras import CameraView
 from mineguard.mine.headcount import HeadcountConfig
 from mineguard.mine.names import named_twice
+from mineguard.mine.open_pit import OpenPitConfig
 from mineguard.mine.rules.site_rules import RulesConfig, SiteFacts, validate_against_site
 from mineguard.mine.shifts import ShiftConfig
 
@@ -143,6 +144,7 @@ class SiteConfig(_Strict):
     rules: RulesConfig = RulesConfig()  # thresholds, combined rules, texts (mine/rules/site_rules.py)
     shifts: list[ShiftConfig] = Field(default_factory=list)  # when each crew is due out (mine/shifts.py)
     headcount: HeadcountConfig | None = None  # gates and mismatch alerts (mine/headcount.py)
+    open_pit: OpenPitConfig | None = None  # permit boundary and change thresholds (mine/open_pit.py)
 
     @field_validator("timezone")
     @classmethod
@@ -223,6 +225,8 @@ class SiteConfig(_Strict):
                 problems.append(f"headcount.gates[{i}] {gate!r} is a {zones[gate].kind}, not a gate")
         if self.headcount and not any(zone.surface for zone in self.zones):
             problems.append("headcount needs the surface: mark the surface zones with 'surface: true'")
+        if self.open_pit is not None and self.open_pit.zone not in zones:
+            problems.append(f"open_pit.zone {self.open_pit.zone!r} is not a zone id — known zones: {', '.join(zones)}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -54,26 +54,33 @@ def _decode(path: Path, props: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def open_session(weights: str | Path, *, threads: int | None = None) -> Any:
+    """An onnxruntime CPU ``InferenceSession`` for ``weights`` (``threads``: intra-op threads);
+    a missing file or one onnxruntime cannot load is a clear error naming the file."""
+    import onnxruntime as ort
+
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: no such ONNX file")
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
+        raise OnnxModelError(f"{weights}: onnxruntime cannot load it ({first})") from None
+
+
 class OnnxPredictor:
     """Run an exported detector (.onnx) on RGB images (H, W, 3) uint8; boxes in original pixels."""
 
     backend = "onnx"
 
     def __init__(self, weights: str | Path, *, threads: int | None = None, conf: float = 0.25) -> None:
-        import onnxruntime as ort
-
         weights = Path(weights)
-        if not weights.is_file():
-            raise FileNotFoundError(f"{weights}: no such ONNX file")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
-            raise OnnxModelError(f"{weights}: onnxruntime cannot load it ({first})") from None
+        self.session = open_session(weights, threads=threads)
         meta = _decode(weights, self.session.get_modelmeta().custom_metadata_map)
         self.metadata = meta
         self.names: list[str] = list(meta["names"])

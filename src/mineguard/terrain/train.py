@@ -38,7 +38,7 @@ from mineguard.engine.loop import (
 )
 from mineguard.engine.optim import cosine_lr
 from mineguard.evaluation.classification import classification_scores
-from mineguard.terrain.classifier import BandStandardised, band_statistics, build_classifier, predict_proba
+from mineguard.terrain.network import BandStandardised, band_statistics, build_classifier, predict_proba
 
 log = logging.getLogger(__name__)
 Optimiser = Literal["sgd", "adam", "rmsprop"]
@@ -96,7 +96,7 @@ class TrainedClassifier:
     history: tuple[EpochRecord, ...] = field(repr=False)
 
     def payload(self) -> dict[str, Any]:
-        """What ``best.pt`` holds (``terrain.classifier.load_classifier`` reads it back)."""
+        """What ``best.pt`` holds (``terrain.network.load_network`` reads it back)."""
         return checkpoint_payload(self.model, self.config, self.slice_size, self.band_names, self.val_scores)
 
 

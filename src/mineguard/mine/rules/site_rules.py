@@ -25,7 +25,7 @@ Signals a combined condition may read (the keys the alert pipeline feeds the eng
 - ``<machine>.approach`` / ``<machine>.closing``: distance (m) / closing speed (m/s) of the nearest
   person to a running machine (an asset of kind ``machine``), in the machine's zone;
 - ``<source>.<label>``: source events (POST /api/v1/events), where ``source`` is an event source
-  (vision, face, tag, operator, system; never an asset id) and ``label`` a lower_snake_case label.
+  (vision, face, tag, operator, system, terrain; never an asset id) and ``label`` a lower_snake_case label.
 
 Sensor, asset and twin signals always carry a zone, so their conditions must name one.
 """

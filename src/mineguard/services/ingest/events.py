@@ -3,7 +3,7 @@ one schema, whatever produced them (seed 003 §3.1: "events from other sources")
 
 One event is a JSON object::
 
-    {"source": "vision",                     # vision | face | tag | operator | system
+    {"source": "vision",                     # vision | face | tag | operator | system | terrain
      "label": "no_helmet",                   # what was seen: no_helmet, unknown_face, fall_or_faint, ...
      "t": "2026-11-22T06:00:00.250Z",        # when it was seen (ISO-8601 with a time zone)
      "device_id": "cam-face-gate-1101",      # the camera / tag / gateway that saw it (optional)

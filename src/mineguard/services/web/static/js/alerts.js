@@ -134,19 +134,30 @@ export class AlertsView {
     if (!items.length) return el("p", { class: "empty" }, "No camera snapshot with this alert.");
     const figures = items.map((item) => {
       const image = el("img", { class: "snapshot", alt: `camera snapshot of event ${item.event}` });
-      if (item.snapshot) {
-        api.blobUrl(item.snapshot).then(
-          (url) => {
-            this.objectUrls.push(url);
-            image.src = url;
-          },
-          (error) => image.replaceWith(el("p", { class: "error" }, `snapshot: ${error.message}`)),
-        );
-      }
+      if (item.snapshot) this.show(image, item.snapshot, "snapshot");
+      // other pictures of the event by name, e.g. the before / after maps of a terrain change
+      const named = Object.entries(item)
+        .filter(([name]) => !["event", "snapshot", "clip"].includes(name))
+        .map(([name, path]) => {
+          const picture = el("img", { class: "snapshot", alt: `${name} picture of event ${item.event}` });
+          this.show(picture, path, name);
+          return el("figure", {}, picture, el("figcaption", {}, name));
+        });
       const clip = item.clip ? el("button", { type: "button", class: "clip", onclick: (e) => this.playClip(item.clip, e.target) }, "Play clip") : null;
-      return el("figure", {}, image, el("figcaption", {}, `camera event ${item.event} `, clip));
+      if (!item.snapshot && named.length) return el("figure", {}, el("figcaption", {}, `event ${item.event}`), ...named);
+      return el("figure", {}, image, el("figcaption", {}, `camera event ${item.event} `, clip), ...named);
     });
     return el("section", { class: "media", "aria-label": "Camera evidence" }, el("h4", {}, "Camera"), figures);
+  }
+
+  show(image, path, name) {
+    api.blobUrl(path).then(
+      (url) => {
+        this.objectUrls.push(url);
+        image.src = url;
+      },
+      (error) => image.replaceWith(el("p", { class: "error" }, `${name}: ${error.message}`)),
+    );
   }
 
   async playClip(path, button) {

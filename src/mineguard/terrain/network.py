@@ -1,8 +1,9 @@
-"""A trained open-pit slice classifier: the network behind its band standardisation, saved and loaded as one.
+"""A trained open-pit slice network: the zoo model behind its band standardisation, saved and loaded as one.
 
 The training set's per-band mean and standard deviation live in the model (:class:`BandStandardised`
 buffers), so a checkpoint or an ONNX export takes plain reflectance slices and nobody has to carry
-the statistics beside the weights. :func:`predict_proba` gives the open-pit probability of each slice.
+the statistics beside the weights. :func:`predict_proba` gives the open-pit probability of each slice
+(through :func:`mineguard.terrain.classifiers.torch_classifier`, the one path from logits to probability).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def band_statistics(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @dataclass(frozen=True)
-class LoadedClassifier:
-    """A classifier rebuilt from its checkpoint, with what it was trained on."""
+class LoadedNetwork:
+    """A network rebuilt from its checkpoint, with what it was trained on."""
 
     model: BandStandardised
     slice_size: int
@@ -58,7 +59,7 @@ def build_classifier(
     return BandStandardised(get_model(model_name, **model_kwargs), mean, std)
 
 
-def load_classifier(path: str | Path) -> LoadedClassifier:
+def load_network(path: str | Path) -> LoadedNetwork:
     """Rebuild the classifier a terrain training run saved (``best.pt``), in eval mode."""
     required = ("model_name", "model_config", "model", "slice_size", "band_names")
     ckpt = read_checkpoint(
@@ -67,16 +68,13 @@ def load_classifier(path: str | Path) -> LoadedClassifier:
     channels = len(ckpt["band_names"])
     model = build_classifier(ckpt["model_name"], ckpt["model_config"], torch.zeros(channels), torch.ones(channels))
     model.load_state_dict(ckpt["model"])
-    return LoadedClassifier(model.eval(), int(ckpt["slice_size"]), tuple(ckpt["band_names"]), ckpt)
+    return LoadedNetwork(model.eval(), int(ckpt["slice_size"]), tuple(ckpt["band_names"]), ckpt)
 
 
-@torch.no_grad()
 def predict_proba(model: nn.Module, x: np.ndarray, *, batch: int = 512) -> np.ndarray:
-    """Open-pit probability (softmax of class 1) of each slice of ``x`` (N, C, s, s); (N,) float32."""
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(x), batch):
-        chunk = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).float().to(device)
-        out.append(torch.softmax(model(chunk), dim=1)[:, 1].cpu().numpy())
-    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+    """Open-pit probability of each slice of ``x`` (N, C, s, s), in batches; (N,) float32. Leaves ``model`` in eval mode."""
+    from mineguard.terrain.classifiers import torch_classifier
+
+    predict = torch_classifier(model, device=str(next(model.parameters()).device))
+    chunks = [predict(x[start : start + batch]) for start in range(0, len(x), batch)]
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
