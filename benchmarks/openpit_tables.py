@@ -32,7 +32,7 @@ import torch
 
 from machine_info import describe
 from mineguard.evaluation.classification import classification_scores
-from mineguard.terrain.network import predict_proba
+from mineguard.terrain.classifiers import predict_proba
 from mineguard.terrain.dataset import build_split, load_strzegom
 from mineguard.terrain.forest import QuarryForest
 from mineguard.terrain.raster import BandConfig

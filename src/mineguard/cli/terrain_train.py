@@ -35,7 +35,7 @@ def _scores(y, probs, thresholds) -> dict[str, dict]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from mineguard.models.checkpoint import save_checkpoint
-    from mineguard.terrain.network import predict_proba
+    from mineguard.terrain.classifiers import predict_proba
     from mineguard.terrain.train import TerrainTrainConfig, train_classifier
 
     kwargs = json.loads(args.model_kwargs) if args.model_kwargs else {}
@@ -83,7 +83,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from mineguard.terrain.network import load_network, predict_proba
+    from mineguard.terrain.classifiers import predict_proba
+    from mineguard.terrain.network import load_network
 
     loaded = load_network(args.weights)
     saved = loaded.checkpoint.get("split", {})

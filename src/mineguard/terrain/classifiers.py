@@ -98,3 +98,12 @@ def load_classifier(path: str | Path, *, device: str = "auto", threads: int | No
     loaded = load_network(path)
     channels = len(loaded.band_names)
     return Classifier(torch_classifier(loaded.model, device=device), path, loaded.slice_size, channels)
+
+
+def predict_proba(model: Any, x: np.ndarray, *, batch: int = 512) -> np.ndarray:
+    """Open-pit probability of each slice of ``x`` (N, C, s, s) by a torch model, in batches; (N,) float32.
+
+    Leaves ``model`` in eval mode on its own device."""
+    predict = torch_classifier(model, device=str(next(model.parameters()).device))
+    chunks = [predict(x[start : start + batch]) for start in range(0, len(x), batch)]
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)

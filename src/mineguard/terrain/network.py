@@ -2,8 +2,8 @@
 
 The training set's per-band mean and standard deviation live in the model (:class:`BandStandardised`
 buffers), so a checkpoint or an ONNX export takes plain reflectance slices and nobody has to carry
-the statistics beside the weights. :func:`predict_proba` gives the open-pit probability of each slice
-(through :func:`mineguard.terrain.classifiers.torch_classifier`, the one path from logits to probability).
+the statistics beside the weights. :func:`mineguard.terrain.classifiers.predict_proba`
+gives the open-pit probability of each slice.
 """
 
 from __future__ import annotations
@@ -69,12 +69,3 @@ def load_network(path: str | Path) -> LoadedNetwork:
     model = build_classifier(ckpt["model_name"], ckpt["model_config"], torch.zeros(channels), torch.ones(channels))
     model.load_state_dict(ckpt["model"])
     return LoadedNetwork(model.eval(), int(ckpt["slice_size"]), tuple(ckpt["band_names"]), ckpt)
-
-
-def predict_proba(model: nn.Module, x: np.ndarray, *, batch: int = 512) -> np.ndarray:
-    """Open-pit probability of each slice of ``x`` (N, C, s, s), in batches; (N,) float32. Leaves ``model`` in eval mode."""
-    from mineguard.terrain.classifiers import torch_classifier
-
-    predict = torch_classifier(model, device=str(next(model.parameters()).device))
-    chunks = [predict(x[start : start + batch]) for start in range(0, len(x), batch)]
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)

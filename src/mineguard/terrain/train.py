@@ -38,7 +38,8 @@ from mineguard.engine.loop import (
 )
 from mineguard.engine.optim import cosine_lr
 from mineguard.evaluation.classification import classification_scores
-from mineguard.terrain.network import BandStandardised, band_statistics, build_classifier, predict_proba
+from mineguard.terrain.classifiers import predict_proba
+from mineguard.terrain.network import BandStandardised, band_statistics, build_classifier
 
 log = logging.getLogger(__name__)
 Optimiser = Literal["sgd", "adam", "rmsprop"]
