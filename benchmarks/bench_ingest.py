@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import statistics
 import time
 import uuid
@@ -34,7 +32,7 @@ from mineguard.services.ingest.bus import InProcessBus, topic_for
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.settings import Settings
 from mineguard.warning.sensing.live import LiveCleanser
-from results_file import write_section
+from results_file import run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 SITE = "sample-coal-mine"
@@ -197,24 +195,18 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        write_section(
-            RESULTS,
-            SECTION.format(
-                readings=args.readings,
-                excursions=args.excursions,
-                table=table,
-                date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            ),
-        )
+        command = f"benchmarks/bench_ingest.py --readings {args.readings} --excursions {args.excursions} --write"
+        provenance = run_lines(f".venv/bin/python {command}")
+        section = SECTION.format(provenance=provenance, readings=args.readings, excursions=args.excursions, table=table)
+        write_section(RESULTS, section)
         print(f"wrote {RESULTS}")
 
 
 SECTION = """
 ## Ingestion with rules: readings/s and reading-to-alert latency
 
-Command: `.venv/bin/python benchmarks/bench_ingest.py --readings {readings} --excursions {excursions} --write`
-Date: {date}. Machine: {machine}. Data: generated readings of the sample site's 10 sensors.
+{provenance}
+Data: generated readings of the sample site's 10 sensors.
 
 Path measured (as in the service, without HTTP): JSON payloads on the in-process bus → ingest
 worker (batches of up to 2,000: validation, unit conversion, live cleansing, idempotent insert, live

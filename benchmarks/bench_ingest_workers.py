@@ -24,7 +24,6 @@ import json
 import logging
 import multiprocessing
 import os
-import platform
 import socket
 import statistics
 import struct
@@ -42,7 +41,7 @@ from mineguard.services.ingest.bus import topic_for
 from mineguard.services.ingest.pool import IngestPool, PoolConfig
 from mineguard.services.settings import Settings
 from mineguard.warning.sensing.live import LiveCleanser
-from results_file import write_section
+from results_file import run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 
@@ -231,26 +230,17 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        write_section(
-            RESULTS,
-            SECTION.format(
-                readings=args.readings,
-                workers=" ".join(map(str, args.workers)),
-                table=table,
-                date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                load=load,
-            ),
-        )
+        workers = " ".join(map(str, args.workers))
+        command = f"benchmarks/bench_ingest_workers.py --readings {args.readings} --workers {workers} --write"
+        provenance = run_lines(f".venv/bin/python {command}", load=True)
+        write_section(RESULTS, SECTION.format(provenance=provenance, readings=args.readings, table=table))
         print(f"wrote {RESULTS}")
 
 
 SECTION = """
 ## Ingest worker processes: readings/s against workers, over MQTT
 
-Command: `.venv/bin/python benchmarks/bench_ingest_workers.py --readings {readings} --workers {workers} --write`
-Date: {date}. Machine: {machine}; load average {load} at the end (shared with other work).
+{provenance}
 
 Path: a publisher process → Mosquitto (shipped settings) → `MINEGUARD_INGEST_WORKERS` processes in one
 shared subscription (`$share/mineguard-ingest/...`, on MQTT 3.1.1 by default: see the profile section;

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import os
-import platform
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -32,7 +30,7 @@ from mineguard.services.settings import Settings
 from mineguard.services.storage.db import session_factory
 from mineguard.services.twin import tracking
 from mineguard.services.twin.loader import graph_from_db
-from results_file import write_section
+from results_file import run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 BARCODES = [f"69012345000{i}{c}" for i, c in zip(range(1, 7), "185296", strict=True)]
@@ -121,17 +119,15 @@ def main() -> None:
     table = "\n".join([header, *rows])
     print(table)
     if args.write:
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        write_section(RESULTS, RESULTS_TEMPLATE.format(date=date, machine=machine, seconds=args.seconds, table=table))
+        command = f".venv/bin/python benchmarks/bench_position_updates.py --seconds {args.seconds:g} --write"
+        write_section(RESULTS, RESULTS_TEMPLATE.format(provenance=run_lines(command), table=table))
         print(f"wrote {RESULTS}")
 
 
 RESULTS_TEMPLATE = """# Platform: position updates stored with history
 
-Command: `.venv/bin/python benchmarks/bench_position_updates.py --seconds {seconds:g} --write`
-Date: {date}. Machine: {machine} (the 2-core development machine). Data: the bundled sample
-coal mine; six miners moved along the main roadway (zone lookup on every fix).
+{provenance}
+Data: the bundled sample coal mine; six miners moved along the main roadway (zone lookup on every fix).
 
 Each update writes one `position_history` row and updates the live asset row; the API path
 also authenticates the gateway, validates the JSON and writes the tag's own position

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -33,12 +32,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from results_file import write_section
+from results_file import run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 ADMIN_PASSWORD = "bench-admin-password"
@@ -212,18 +210,13 @@ def main() -> None:
     table = "\n".join([header, *(row(name, r) for name, r in results.items())])
     print(table)
     if args.write:
+        flood = f"--seconds {args.seconds:g} --processes {args.processes} --threads {args.threads}"
+        command = f"benchmarks/login_flood.py {flood}"
         section = SECTION.format(
-            command=f".venv/bin/python benchmarks/login_flood.py --seconds {args.seconds:g} --processes "
-            f"{args.processes} --threads {args.threads} --write",
+            provenance=run_lines(f".venv/bin/python {command} --write", load=True),
             processes=args.processes,
-            threads=args.threads,
             connections=args.processes * args.threads,
             table=table,
-            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            cores=os.cpu_count(),
-            machine=f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, load average "
-            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} at the end",
         )
         write_section(RESULTS, section)
         print(f"wrote {RESULTS}")
@@ -232,8 +225,7 @@ def main() -> None:
 SECTION = """
 ## Login flood: /health latency while wrong passwords pour in
 
-Command: `{command}`
-Date: {date}. Machine: {machine}.
+{provenance}
 
 The real service under uvicorn on 127.0.0.1 (SQLite file). `quiet`: /health with nothing else
 running; `flood`: while {processes} client processes (one loopback address each, {connections} connections

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -38,6 +40,17 @@ def write_section(path: Path, section: str) -> None:
     """Replace (or add) ``section`` in the file at ``path``, creating the file if needed."""
     text = path.read_text() if path.is_file() else ""
     path.write_text(replace_section(text, section).lstrip("\n"))
+
+
+def run_lines(command: str, *, load: bool = False) -> str:
+    """The lines under a section's heading that say how to repeat the run: ``Command: `command```, then
+    the date (UTC, to the minute) and the machine (architecture, cores, Python; with ``load``, the load
+    average at the end of the run, for a machine shared with other work)."""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    if load:
+        machine += f"; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} at the end"
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Command: `{command.strip()}`\nDate: {date}. Machine: {machine}."
 
 
 def run_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results_file.py"
@@ -51,3 +52,10 @@ def test_a_missing_section_is_appended_and_a_missing_file_created(tmp_path):
     results_file.write_section(path, "## New\n\nx")
     results_file.write_section(path, "## New\n\ny")
     assert path.read_text() == "## New\n\ny\n"
+
+
+def test_run_lines_say_the_command_the_date_and_the_machine():
+    command, date_line = results_file.run_lines("  .venv/bin/python benchmarks/b.py --write\n").splitlines()
+    assert command == "Command: `.venv/bin/python benchmarks/b.py --write`"
+    assert re.fullmatch(r"Date: \d{4}-\d\d-\d\d \d\d:\d\d UTC\. Machine: .+, \d+ cores, Python [\d.]+\.", date_line)
+    assert re.search(r"; load average [\d.]+, [\d.]+, [\d.]+ at the end\.$", results_file.run_lines("b", load=True))

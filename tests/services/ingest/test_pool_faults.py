@@ -2,9 +2,11 @@
 
 Three worker processes share one MQTT 5 subscription (``IngestPool``); a gateway streams readings
 of the sample site's ten sensors at QoS 1. Mid-stream, one of: a worker is killed with SIGKILL (the
-pool starts it again; the broker redelivers what it had not acknowledged), the broker restarts, or
-the database refuses connections for a few seconds (the cluster stopped and started again). After
-each, every sent reading is stored exactly once and nothing is rejected; the counts are printed.
+pool starts it again; the broker redelivers what it had not acknowledged), or the database refuses
+connections for a few seconds (the cluster stopped and started again). After each, every sent
+reading is stored exactly once and nothing is rejected; the counts are printed. The broker restart
+is held to what the pool guarantees over it (``ingest/pool.py``: Mosquitto forgets ``$share``
+subscriptions, so what is published before the processes subscribe again may be dropped).
 The stream is small here (``N``); ``benchmarks/bench_ingest_faults.py`` runs the same with 100k.
 """
 
@@ -89,6 +91,27 @@ def _stored(engine: Engine) -> int:
         return -1
 
 
+def _payload(i: int, start: datetime) -> tuple[str, bytes]:
+    """Reading ``i`` of the stream: the sensors in turn, each one's seq counting up, 200 ms apart."""
+    devices = list(SENSORS)
+    device = devices[i % len(devices)]
+    kind, unit, value = SENSORS[device]
+    seq = i // len(devices)
+    t = start + timedelta(milliseconds=200 * seq)
+    payload = {"device_id": device, "kind": kind, "seq": seq, "t": t.isoformat(), "value": value, "unit": unit}
+    return topic_for(SITE, device, kind), json.dumps(payload).encode()
+
+
+def _key(i: int) -> tuple[str, int]:
+    devices = list(SENSORS)
+    return devices[i % len(devices)], i // len(devices)
+
+
+def _stored_keys(engine: Engine) -> set[tuple[str, int]]:
+    with engine.connect() as connection:
+        return {(device, seq) for device, seq in connection.execute(select(SensorReading.device_id, SensorReading.seq))}
+
+
 def _run_with_fault(url: str, engine: Engine, broker: LocalBroker, fault: Callable[[IngestPool], None]) -> IngestPool:
     config = PoolConfig(url, broker.host, broker.port, None, None, SITE, f"fault-{uuid.uuid4().hex[:6]}")
     pool = IngestPool(config, workers=WORKERS, cleanser=LiveCleanser)
@@ -100,21 +123,8 @@ def _run_with_fault(url: str, engine: Engine, broker: LocalBroker, fault: Callab
         start = datetime.now(UTC) - timedelta(minutes=30)
 
         def publish_all() -> None:
-            devices = list(SENSORS)
             for i in range(N):
-                device = devices[i % len(devices)]
-                kind, unit, value = SENSORS[device]
-                seq = i // len(devices)
-                t = start + timedelta(milliseconds=200 * seq)
-                payload = {
-                    "device_id": device,
-                    "kind": kind,
-                    "seq": seq,
-                    "t": t.isoformat(),
-                    "value": value,
-                    "unit": unit,
-                }
-                gateway.publish(topic_for(SITE, device, kind), json.dumps(payload).encode())
+                gateway.publish(*_payload(i, start))
                 if i % 20 == 0:
                     time.sleep(0.002)  # a few seconds of stream, so the fault lands in the middle
 
@@ -153,14 +163,54 @@ def test_a_worker_killed_mid_stream(database, broker: LocalBroker) -> None:
     assert pool.restarts >= 1
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: lost only when a gateway's resend beats the workers' SUBSCRIBE
-    reason="Mosquitto 2.0.11 does not restore $share subscriptions from its persistence file: what gateways "
-    "publish after a broker restart and before the workers subscribe again is dropped (the single worker's plain "
-    "persistent subscription is restored: test_service_restart.py, test_mqtt.py)",
-)
-def test_the_broker_restarted_mid_stream(database, broker: LocalBroker) -> None:
-    _run_with_fault(*database, broker, lambda _pool: broker.restart())
+def test_the_broker_restarted_mid_stream(database, broker: LocalBroker, capfd: pytest.CaptureFixture) -> None:
+    """Nothing the broker had accepted before it stopped is lost, nothing is stored twice, every process
+    subscribes again (and says so in a WARNING), and every reading published after that is stored. What the
+    gateway sends while the processes are not yet back may be dropped by Mosquitto: counted, not asserted."""
+    url, engine = database
+    config = PoolConfig(url, broker.host, broker.port, None, None, SITE, f"fault-{uuid.uuid4().hex[:6]}")
+    pool = IngestPool(config, workers=WORKERS, cleanser=LiveCleanser)
+    gateway = MqttCommunicator(broker.host, broker.port, client_id=f"gw-{uuid.uuid4().hex[:6]}", max_inflight=200)
+    cut, after = N // 3, N // 5  # the restart comes after reading `cut`; `after` more once all are back
+    pool.start()
+    try:
+        assert pool.wait_ready(120), "the worker processes did not join the shared subscription"
+        gateway.start()
+        start = datetime.now(UTC) - timedelta(minutes=30)
+        for i in range(cut):
+            gateway.publish(*_payload(i, start))
+        assert gateway.wait_published(60), "the broker did not take the readings before the restart"
+        at_fault = _stored(engine)
+        restarted = time.time()
+        broker.restart()
+        for i in range(cut, N):  # the gateway goes on through the restart: paho queues and resends
+            gateway.publish(*_payload(i, start))
+            if i % 20 == 0:
+                time.sleep(0.002)
+        assert gateway.wait_published(120), "the broker did not take every reading after the restart"
+        assert pool.wait_ready(60, since=restarted), "a worker process did not subscribe again after the restart"
+        for i in range(N, N + after):
+            gateway.publish(*_payload(i, start))
+        assert gateway.wait_published(60)
+        deadline = time.monotonic() + 120
+        while not _stored_keys(engine) >= {_key(i) for i in range(N, N + after)} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a late duplicate would show now
+        stored, (rows, distinct, rejects) = _stored_keys(engine), _counts(engine)
+        sent = {_key(i) for i in range(N + after)}
+        lost = sent - stored
+        warned = capfd.readouterr().err.count("forgot the $share subscription")  # the processes' stderr
+        print(
+            f"\nsent {N + after}; stored {rows} rows, {distinct} distinct; rejected {rejects}; {at_fault} stored at "
+            f"the restart; dropped while the processes were away {len(lost)}; redeliveries {pool.totals.duplicates}"
+        )
+        assert (rows, rejects) == (distinct, 0) and stored <= sent  # nothing doubled, nothing foreign, no reject
+        assert {_key(i) for i in range(cut)} <= stored, "a reading the broker had accepted before it stopped is lost"
+        assert {_key(i) for i in range(N, N + after)} <= stored, "a reading sent after the processes were back is lost"
+        assert warned >= WORKERS, f"{warned} reconnect warnings from {WORKERS} processes"
+    finally:
+        gateway.stop()
+        pool.stop()
 
 
 def test_the_database_refusing_connections_mid_stream(database, broker: LocalBroker, cluster: LocalCluster) -> None:

@@ -44,6 +44,15 @@ def test_bad_login_shows_the_api_message(page: Page, mine: Mine) -> None:
     expect(page.locator("#nav")).to_be_hidden()
 
 
+def test_numbers_are_shown_to_the_digits_each_view_asks(page: Page, mine: Mine) -> None:
+    page.goto(mine.url)
+    shown = page.evaluate(
+        """() => import(new URL("js/format.js", document.baseURI).href).then(({ formatValue: shown }) =>
+             [shown(3.430849620763909, 4), shown(3.430849620763909), shown(1.5), shown(null)])"""
+    )
+    assert shown == ["3.431", "3.43", "1.5", "—"]  # alert evidence 4 digits, charts and lists 3, "—" for none
+
+
 def test_alert_arrives_live_and_is_acknowledged_with_a_reason(page: Page, mine: Mine, screenshots) -> None:
     log_in(page, mine, *mine.admin)
     row = alert_row(page, "face_1101")

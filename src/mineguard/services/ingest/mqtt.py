@@ -16,7 +16,12 @@ the broker hands each message to one member of the group, and a member's un-ackn
 stay in its session until it comes back (a worker killed mid-batch gets them again on restart).
 
 paho's network thread reconnects on its own (backoff ``reconnect_min_s`` .. ``reconnect_max_s``)
-and the subscriptions are renewed on every connect, so a broker restart is survived.
+and the subscriptions are renewed on every connect, so a broker restart is survived. With a plain
+subscription nothing is lost over it: the broker restores the subscription from its persistence
+file and queues for it until we are back. A ``$share`` subscription is not restored by Mosquitto
+(2.0.11 at least): what gateways publish between the broker's start and our SUBSCRIBE matches no
+subscription and is dropped by the broker (see :mod:`.pool`). ``subscribed_at`` says when the
+subscription was last confirmed, and a reconnect in a share group logs a WARNING saying so.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class MqttCommunicator(Communicator):
         self._client.on_subscribe = self._on_subscribe
         self._client.max_inflight_messages_set(max_inflight)  # our QoS 1 publishes awaiting the broker's PUBACK
         self.subscribed = threading.Event()  # the broker confirmed a subscription (SUBACK) on this connection
+        self.subscribed_at: float | None = None  # when (time.time()) it did; None while not connected
         self._keepalive = keepalive_s
         self._subscriptions: list[tuple[str, AckedHandler]] = []
         self._pending: list[mqtt.MQTTMessageInfo] = []
@@ -171,13 +177,23 @@ class MqttCommunicator(Communicator):
             client.subscribe(self._filter(pattern), qos=self.qos)
         self._connected.set()
         log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port, self.connects)
+        if self.share_group is not None and self.connects > 1:
+            log.warning(
+                "MQTT reconnected to %s:%d in share group %s: if the broker restarted, it forgot the $share "
+                "subscription, and readings gateways published before it is renewed now were dropped by the broker",
+                self.host,
+                self.port,
+                self.share_group,
+            )
 
     def _on_subscribe(self, _client, _userdata, _mid, _reason_codes, _properties) -> None:
+        self.subscribed_at = time.time()
         self.subscribed.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         self._connected.clear()
         self.subscribed.clear()
+        self.subscribed_at = None
         if reason_code != 0:
             log.warning("MQTT connection to %s:%d lost (%s); reconnecting", self.host, self.port, reason_code)
 

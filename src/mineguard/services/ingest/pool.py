@@ -14,6 +14,17 @@ stream, as the single worker's callback does) and keeps the totals and the statu
 shows. A process that dies (``kill -9``, out of memory) is started again with the same client id;
 the broker then delivers what it had not acknowledged.
 
+What a broker restart costs: Mosquitto (2.0.11 at least) does not restore ``$share``
+subscriptions from its persistence file. The processes' sessions come back with what was queued
+for them (nothing the broker had accepted before a clean stop is lost; a crash loses up to
+``autosave_interval``, see ``mosquitto.conf``) and each process subscribes
+again as soon as it reconnects, but a reading a gateway publishes after the broker's start and
+before the first process has subscribed again matches no subscription, so the broker acknowledges
+and drops it. Once one process is back in the group nothing more is lost. Each reconnect in the
+group logs a WARNING, and :meth:`IngestPool.wait_ready` with ``since`` tells when every process is
+back. The single worker's plain persistent subscription (``MINEGUARD_INGEST_WORKERS=0``) is
+restored by the broker and loses nothing over a restart.
+
 What splitting by message costs (MQTT shared subscriptions give no per-device affinity): each
 process's cleanser sees only the readings of a sensor that came to it, and readings of one sensor
 stored by two processes can reach the rules out of time order; the rule feed holds those back
@@ -87,6 +98,7 @@ class IngestPool:
         self._readers: dict[int, Connection] = {}
         self._processes: list[Any] = [None] * workers
         self._statuses: dict[int, IngestStatus] = {}
+        self._subscribed_at: dict[int, float | None] = {}  # per process: its last SUBACK (time.time()), or None
         self._lock = threading.Lock()
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -131,13 +143,15 @@ class IngestPool:
         for thread in self._threads:
             thread.join(5)
 
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        """True once every process has joined the shared subscription (has reported its status)."""
+    def wait_ready(self, timeout: float = 60.0, *, since: float = 0.0) -> bool:
+        """True once every process reports it is in the shared subscription, confirmed by the broker at or
+        after ``since`` (``time.time()``: pass the time of a broker restart to wait until all are back)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if len(self._statuses) == self.workers:
-                    return True
+                times = [self._subscribed_at.get(k) for k in range(self.workers)]
+            if all(t is not None and t >= since for t in times):
+                return True
             time.sleep(0.05)
         return False
 
@@ -177,8 +191,9 @@ class IngestPool:
     def _handle(self, k: int, message: tuple[str, Any]) -> None:
         kind, body = message
         if kind == "status":
+            status, subscribed_at = body
             with self._lock:
-                self._statuses[k] = body
+                self._statuses[k], self._subscribed_at[k] = status, subscribed_at
             return
         accepted, live, duplicates, rejected = body
         report = IngestReport(accepted=accepted, duplicates=duplicates, live=live)
@@ -259,7 +274,7 @@ def run_member(config: PoolConfig, k: int, cleanser: Callable[[], Cleanser] | No
     bus.subscribed.wait(30)  # in the group before we say we run: the pool's wait_ready means "taking messages"
     try:
         while os.getppid() == parent:
-            send(("status", worker.status()))
+            send(("status", (worker.status(), bus.subscribed_at)))
             if stopping.wait(config.status_every_s):
                 break
     finally:

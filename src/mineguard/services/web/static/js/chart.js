@@ -3,6 +3,8 @@
 // labelled horizontal lines (threshold levels) and an optional forecast band. No library: the page
 // ships every file it runs. Everything is drawn as SVG elements with text (never innerHTML).
 
+import { formatValue } from "./format.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const TIME_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200];
 
@@ -42,11 +44,6 @@ export function timeTicks(start, end, count = 6) {
 function timeLabel(t, stepS) {
   const options = stepS < 60 ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
   return new Date(t).toLocaleTimeString([], options);
-}
-
-/** A compact number: 3 significant digits, no trailing zeros. */
-export function formatValue(v) {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(3))) : "—";
 }
 
 /** The value range to draw: the data, the band, and the nearest line beyond the data on each side. */

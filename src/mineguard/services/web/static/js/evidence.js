@@ -5,7 +5,7 @@
 import { citedDevices } from "./alert_inputs.js";
 import { api } from "./api.js";
 import { readingsChart } from "./chart.js";
-import { definitionList, el } from "./format.js";
+import { definitionList, el, formatValue } from "./format.js";
 
 const MAY_READ_READINGS = "view_crew";
 const BEFORE_MS = 5 * 60_000; // the chart starts this long before the alert opened
@@ -13,7 +13,7 @@ const AFTER_MS = 30 * 60_000; // and ends at most this long after (or now, or wh
 const MAX_CHARTS = 3;
 const NOT_CONDITIONS = new Set(["inputs", "media", "similar_incidents", "levels", "source", "op", "threshold", "value", "clear_hysteresis", "rate_per_min"]);
 const OP_WORDS = { ">=": "≥", "<=": "≤", "==": "=", "!=": "≠" };
-const shown = (value) => (typeof value === "number" ? String(Number(value.toPrecision(4))) : String(value)); // 3.4308 not 3.430849620763909
+const shown = (value) => (typeof value === "number" ? formatValue(value, 4) : String(value)); // a condition may be a word or a flag
 
 /** The rule's own words: its threshold and levels, or a combined rule's condition values; its source. */
 export function ruleThatFired(alert) {

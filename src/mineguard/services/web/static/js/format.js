@@ -19,6 +19,12 @@ export function stateOf(alert) {
   return { key: "raised", icon: "!", label: "Raised" };
 }
 
+/** A compact number: ``digits`` significant digits, no trailing zeros (3.43 not 3.430849620763909);
+ * "—" for anything that is not a finite number (no reading, null). */
+export function formatValue(v, digits = 3) {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : "—";
+}
+
 /** "4 min 05 s" until ``isoTime`` from now, or "overdue 12 s". */
 export function countdown(isoTime, now = Date.now()) {
   const seconds = Math.round((Date.parse(isoTime) - now) / 1000);

@@ -7,8 +7,8 @@
 // a second; ``rules.changed`` reads the threshold lines again. Nothing is polled.
 
 import { api } from "./api.js";
-import { formatValue, timeSeriesChart } from "./chart.js";
-import { el, severityOf, timeOf } from "./format.js";
+import { timeSeriesChart } from "./chart.js";
+import { el, formatValue, severityOf, timeOf } from "./format.js";
 import { Refresher } from "./refresh.js";
 
 export const MAY_READ_SENSORS = "view_crew";
