@@ -26,6 +26,7 @@ from mineguard.engine.loop import (
     Monitor,
     OnEpoch,
     ParamSchedule,
+    PreciseBatchNorm,
     index_batches,
     seed_everything,
     seeded,
@@ -193,6 +194,27 @@ def test_keep_best_puts_back_the_best_epochs_weights() -> None:
     ).fit()
     assert len({float(w) for w in seen}) == 4  # the weights moved every epoch
     assert torch.equal(model.weight, seen[1])
+
+
+def test_precise_batch_norm_gives_the_exact_statistics_of_its_batches() -> None:
+    """The running mean / variance equal the plain mean and (unbiased) variance over the given batches,
+    whatever they were before (after one epoch with momentum 0.1 they would still carry the start's 0 and 1);
+    the layer's momentum is put back."""
+    model = nn.Sequential(nn.Linear(1, 1), nn.BatchNorm1d(1))
+    nn.init.ones_(model[0].weight), nn.init.zeros_(model[0].bias)
+    data = torch.tensor([[10.0], [12.0], [14.0], [16.0]])
+    seen: list[tuple[float, float]] = []
+    Loop(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.0),
+        lambda batch: {"loss": model(batch).sum() * 0.0},
+        batches=lambda epoch: [data[:2]],
+        config=LoopConfig(epochs=1),
+        validate=lambda epoch: seen.append((float(model[1].running_mean), float(model[1].running_var))) or {},
+        callbacks=[PreciseBatchNorm(lambda: data.split(2))],
+    ).fit()
+    assert seen == [(pytest.approx(13.0), pytest.approx(2.0))]  # means of 11, 15 and of the unbiased variances 2, 2
+    assert model[1].momentum == 0.1
 
 
 def test_param_schedule_sets_the_learning_rate_per_epoch() -> None:

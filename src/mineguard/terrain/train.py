@@ -5,7 +5,9 @@ Seed 004 trains its network with a binary cross-entropy (Eq. 7) and compares SGD
 inverse class frequency of the training slices because open pit is the rarer class, with random
 flips and quarter turns (a nadir image has no up), a cosine learning rate, the weights of the epoch
 with the best validation kappa kept, and early stop when it has not improved for ``patience``
-epochs. The validation slices come from training blocks and dates only (``terrain.split``), so the
+epochs. Batch-norm statistics are recomputed on training slices before each validation
+(``PreciseBatchNorm``: on a few hundred small slices the running averages never forget their start and
+the network's eval-mode output collapses to a constant). The validation slices come from training blocks and dates only (``terrain.split``), so the
 test slices never choose anything.
 """
 
@@ -31,6 +33,7 @@ from mineguard.engine.loop import (
     LoopConfig,
     Monitor,
     ParamSchedule,
+    PreciseBatchNorm,
     Progress,
     TimeLimit,
     index_batches,
@@ -169,9 +172,15 @@ def train_classifier(
     def schedule(epoch: int, iteration: int) -> dict[str, float]:
         return {"lr": cosine_lr(iteration / max(1, config.epochs * batches_per_epoch), lr0=lr0, lrf=0.05)}
 
+    sample = xt[torch.randperm(len(xt), generator=torch.Generator().manual_seed(config.seed))[:2048]]
+
+    def statistics_batches():  # a fixed sample of up to 2,048 training slices, not augmented
+        return sample.split(256)
+
     monitor = Monitor("kappa", mode="max")
     callbacks = [
         ParamSchedule(schedule, every="batch", batches_per_epoch=batches_per_epoch),
+        PreciseBatchNorm(statistics_batches),
         KeepBest(from_start=True),
         EarlyStopping(config.patience),
     ]

@@ -4,6 +4,8 @@
   ``fn(epoch, iteration)``; ``TorchScheduler`` steps a ``torch.optim.lr_scheduler`` after each epoch's batches.
 - ``EMA``: a ``ModelEMA`` of the weights, updated after every optimiser step.
 - ``KeepBest``: a copy of the weights of the monitor's best epoch, put back at the end.
+- ``PreciseBatchNorm(batches)``: before validation, batch-norm statistics recomputed over training batches
+  with the epoch's final weights (small or short runs: the running averages still carry their start values);
 - ``EarlyStopping(patience)``: stop when the monitor has not improved for ``patience`` epochs;
   ``TimeLimit(seconds)``: stop after the epoch that passes a time budget.
 - ``Checkpoint``: ``last.pt`` after every epoch (the task's payload + the loop state for a resume) and
@@ -20,7 +22,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -123,6 +125,37 @@ class KeepBest(Callback):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.state = state["state"]
+
+
+class PreciseBatchNorm(Callback):
+    """After each epoch's batches, reset every batch-norm layer's running mean and variance and recompute
+    them as the plain average over ``batches()`` (forward passes in train mode, no gradients), so that
+    validation and the saved weights use statistics of the final weights (Wu & Johnson 2021, "precise BN").
+
+    Why: the running variance starts at 1 and moves by ``momentum`` per batch; a network whose activations
+    are small learns faster than that average forgets its start, and in eval mode its outputs shrink layer
+    after layer towards a constant. ``batches()`` yields model inputs (tensors), e.g. a fixed sample of the
+    training set without augmentation."""
+
+    def __init__(self, batches: Callable[[], Iterable[torch.Tensor]]) -> None:
+        self.batches = batches
+
+    def on_train_end(self, loop: Loop, epoch: int) -> None:
+        norms = [m for m in loop.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        momenta = [m.momentum for m in norms]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative average over the batches below
+        was_training = loop.model.training
+        loop.model.train()
+        with torch.no_grad():
+            for x in self.batches():
+                loop.model(x.to(loop.device))
+        for norm, momentum in zip(norms, momenta, strict=True):
+            norm.momentum = momentum
+        loop.model.train(was_training)
 
 
 class EarlyStopping(Callback):
