@@ -7,8 +7,8 @@ flips and quarter turns (a nadir image has no up), a cosine learning rate, the w
 with the best validation kappa kept, and early stop when it has not improved for ``patience``
 epochs. Batch-norm statistics are recomputed on training slices before each validation
 (``PreciseBatchNorm``: on a few hundred small slices the running averages never forget their start and
-the network's eval-mode output collapses to a constant). The validation slices come from training blocks and dates only (``terrain.split``), so the
-test slices never choose anything.
+the network's eval-mode output collapses to a constant). The validation slices come from training
+blocks and dates only (``terrain.split``), so the test slices never choose anything.
 """
 
 from __future__ import annotations
