@@ -17,14 +17,15 @@ from pathlib import Path
 PAPER_THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
 
 
-def _split(args: argparse.Namespace, slice_size: int, stride: int | None, split_seed: int):
+def _split(args: argparse.Namespace, slice_size: int, saved: dict):
     from mineguard.terrain.dataset import build_split, load_strzegom
     from mineguard.terrain.raster import BandConfig
     from mineguard.terrain.slices import SliceConfig
     from mineguard.terrain.split import SplitConfig
 
     scenes = load_strzegom(args.data, BandConfig())
-    return build_split(scenes, SliceConfig(size=slice_size, stride=stride), SplitConfig(seed=split_seed))
+    split = SplitConfig(block_size=int(saved["block_size"]), buffer=int(saved["buffer"]), seed=int(saved["split_seed"]))
+    return build_split(scenes, SliceConfig(size=slice_size, stride=saved["stride"]), split)
 
 
 def _scores(y, probs, thresholds) -> dict[str, dict]:
@@ -52,7 +53,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         seed=args.seed,
     )
-    data = _split(args, args.slice, args.stride, args.split_seed)
+    split = {"stride": args.stride, "split_seed": args.split_seed, "block_size": args.block_size, "buffer": args.buffer}
+    data = _split(args, args.slice, split)
     trained = train_classifier(
         data.train.X,
         data.train.y,
@@ -63,7 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out_dir=args.out,
         progress=True,
     )
-    payload = {**trained.payload(), "split": {"stride": args.stride, "split_seed": args.split_seed}}
+    payload = {**trained.payload(), "split": split}
     save_checkpoint(args.out / "best.pt", payload)
     test = _scores(data.test.y, predict_proba(trained.model, data.test.X), (config.threshold,))
     print(
@@ -87,8 +89,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mineguard.terrain.network import load_network
 
     loaded = load_network(args.weights)
-    saved = loaded.checkpoint.get("split", {})
-    data = _split(args, loaded.slice_size, saved.get("stride"), int(saved.get("split_seed", 0)))
+    saved = loaded.checkpoint.get("split")
+    if not isinstance(saved, dict) or not {"stride", "split_seed", "block_size", "buffer"} <= saved.keys():
+        raise ValueError(
+            f"{args.weights}: has no split settings — pass the best.pt written by `mineguard terrain train`"
+        )
+    data = _split(args, loaded.slice_size, saved)
     if tuple(data.band_names) != loaded.band_names:
         raise ValueError(f"{args.weights}: trained on bands {list(loaded.band_names)}, the data has {data.band_names}")
     probs = predict_proba(loaded.model, data.test.X)
@@ -121,6 +127,8 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=None, help="stop after the epoch that passes this many s")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split-seed", type=int, default=0, help="which spatial blocks are held out")
+    p.add_argument("--block-size", type=int, default=100, help="spatial block side in pixels (default 100 = 1 km)")
+    p.add_argument("--buffer", type=int, default=9, help="pixels kept clear between train and test blocks")
     p.set_defaults(func=cmd_train)
     p = commands.add_parser("eval", help="score a trained classifier on the spatial-and-temporal hold-out")
     p.add_argument("--data", type=Path, required=True, help="folder with img_train/ and training_masks/")
