@@ -28,7 +28,7 @@ def separable(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_a_separable_set_is_learnt_and_the_run_is_written(tmp_path: Path) -> None:
     x, y = separable(96, 0)
     xv, yv = separable(48, 1)
-    config = TerrainTrainConfig(model_kwargs=TINY, optimizer="adam", epochs=8, batch_size=16, patience=8)
+    config = TerrainTrainConfig(model_kwargs=TINY, optimizer="adam", epochs=15, batch_size=16, patience=15)
     trained = train_classifier(x, y, xv, yv, band_names=BANDS, config=config, out_dir=tmp_path)
     assert trained.val_scores["kappa"] == pytest.approx(1.0)
     assert trained.best_epoch is not None and trained.epochs_run >= trained.best_epoch + 1
