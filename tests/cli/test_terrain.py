@@ -104,6 +104,12 @@ def test_a_change_finding_raises_the_site_alert_with_the_maps_in_a_running_servi
         assert media["before"].startswith("/api/v1/evidence/") and media["after"] != media["before"]
         events = client.get("/events", source="terrain")
         assert {e["label"] for e in events} == {"growth_beyond_permit", "new_disturbed_patch"}
+        window = {"start": "2021-01-01T00:00:00Z", "end": "2024-01-01T00:00:00Z"}
+        history = client.get("/events", source="terrain", label="disturbed_area", **window)
+        assert [(e["t"][:10], e["value"]) for e in reversed(history)] == [
+            ("2021-06-19", pytest.approx(17.61, abs=0.5)),
+            ("2023-02-09", pytest.approx(17.61 + 2.25, abs=0.5)),
+        ]  # the twin's area history: one event per date, the pit plus the 2.25 ha grown beyond the permit
 
 
 def test_the_real_strzegom_scene_is_mapped_and_written(tmp_path: Path, shared_data: Path) -> None:

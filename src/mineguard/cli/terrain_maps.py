@@ -109,9 +109,10 @@ def cmd_change(args: argparse.Namespace) -> int:
         maps.append(pmap)
         scenes[pmap.path] = scene
     maps = by_date(maps)
-    for day, hectares in disturbed_history(maps, rules.probability):
+    history = disturbed_history(maps, rules.probability)
+    for day, hectares in history:
         print(json.dumps({"date": day.isoformat() if day else None, "disturbed_ha": round(hectares, 4)}))
-    refused = 0
+    refused = _post_history(history, args, site.id, open_pit.zone, rules.probability) if args.url else 0
     for before, after in itertools.pairwise(maps):
         findings = find_changes(before, after, rules, source=f"{args.site}: open_pit.crs")
         change = change_between(before, after, rules.probability)
@@ -123,14 +124,33 @@ def cmd_change(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _post_history(history: list, args: argparse.Namespace, site_id: str, zone: str, threshold: float) -> int:
+    from mineguard.edge.findings import post_area_history
+
+    report = post_area_history(
+        history,
+        args.url,
+        threshold=threshold,
+        zone_id=zone,
+        site_id=site_id,
+        gateway=args.gateway,
+        secret=_secret(args),
+    )
+    print(json.dumps({"posted_history": {"sent": report.sent, "refused": report.refused}}))
+    return report.refused
+
+
+def _secret(args: argparse.Namespace) -> str:
+    if not args.secret_file.is_file():
+        raise ValueError(f"{args.secret_file}: no such secret file — write the gateway's secret in it")
+    return args.secret_file.read_text(encoding="utf-8").strip()
+
+
 def _post(findings: list, pictures: tuple[Path, Path], args: argparse.Namespace, site_id: str, zone: str) -> int:
     from mineguard.edge.findings import post_findings
 
-    if not args.secret_file.is_file():
-        raise ValueError(f"{args.secret_file}: no such secret file — write the gateway's secret in it")
-    secret = args.secret_file.read_text(encoding="utf-8").strip()
     report = post_findings(
-        findings, *pictures, args.url, zone_id=zone, site_id=site_id, gateway=args.gateway, secret=secret
+        findings, *pictures, args.url, zone_id=zone, site_id=site_id, gateway=args.gateway, secret=_secret(args)
     )
     print(json.dumps({"posted": {"sent": report.sent, "refused": report.refused, "evidence": report.evidence}}))
     return report.refused
