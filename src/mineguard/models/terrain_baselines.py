@@ -95,31 +95,30 @@ def _wrap(name: str, net: nn.Module, in_channels: int, num_classes: int) -> Terr
     return TerrainBaseline(net, min_side=MIN_SIDE[name], in_channels=in_channels, config=config)
 
 
+def _features_first(name: str, build, in_channels: int, num_classes: int) -> TerrainBaseline:
+    """AlexNet / VGG: the first conv of ``net.features`` takes the bands."""
+    check_terrain_args(in_channels, num_classes)
+    net = build(weights=None, num_classes=num_classes)
+    net.features[0] = _bands_input(net.features[0], in_channels)
+    return _wrap(name, net, in_channels, num_classes)
+
+
 @register_model("terrain-alexnet", task="terrain", role="baseline", scale="full")
 def terrain_alexnet(*, in_channels: int = 10, num_classes: int = 2) -> TerrainBaseline:
     """AlexNet (Krizhevsky et al. 2012); slices resized to 63+ px."""
-    check_terrain_args(in_channels, num_classes)
-    net = torchvision.models.alexnet(weights=None, num_classes=num_classes)
-    net.features[0] = _bands_input(net.features[0], in_channels)
-    return _wrap("terrain-alexnet", net, in_channels, num_classes)
+    return _features_first("terrain-alexnet", torchvision.models.alexnet, in_channels, num_classes)
 
 
 @register_model("terrain-vgg16", task="terrain", role="baseline", scale="full")
 def terrain_vgg16(*, in_channels: int = 10, num_classes: int = 2) -> TerrainBaseline:
     """VGG-16 without BatchNorm (Simonyan & Zisserman 2014); slices resized to 32+ px."""
-    check_terrain_args(in_channels, num_classes)
-    net = torchvision.models.vgg16(weights=None, num_classes=num_classes)
-    net.features[0] = _bands_input(net.features[0], in_channels)
-    return _wrap("terrain-vgg16", net, in_channels, num_classes)
+    return _features_first("terrain-vgg16", torchvision.models.vgg16, in_channels, num_classes)
 
 
 @register_model("terrain-vgg19", task="terrain", role="baseline", scale="full")
 def terrain_vgg19(*, in_channels: int = 10, num_classes: int = 2) -> TerrainBaseline:
     """VGG-19 without BatchNorm; slices resized to 32+ px."""
-    check_terrain_args(in_channels, num_classes)
-    net = torchvision.models.vgg19(weights=None, num_classes=num_classes)
-    net.features[0] = _bands_input(net.features[0], in_channels)
-    return _wrap("terrain-vgg19", net, in_channels, num_classes)
+    return _features_first("terrain-vgg19", torchvision.models.vgg19, in_channels, num_classes)
 
 
 @register_model("terrain-googlenet", task="terrain", role="baseline")
