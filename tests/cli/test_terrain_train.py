@@ -53,6 +53,15 @@ def test_train_then_eval_scores_the_held_out_blocks_and_dates(tmp_path: Path, ca
     assert list(scored["test"]) == ["0.5", "0.7", "0.8", "0.9"] and scored["slice_size"] == 6
     assert scored["test"]["0.5"] == trained["test"]  # the same slices, the same weights
     assert scored["split"]["test"] == trained["split"]["test"]
+    onnx_file = tmp_path / "s6.onnx"
+    assert main(["terrain", "export", "--weights", trained["weights"], "--out", str(onnx_file)]) == 0
+    [exported] = json_lines(capsys.readouterr().out)
+    assert exported["slice_size"] == 6 and len(exported["bands"]) == 10
+    from mineguard.terrain.classifiers import load_classifier
+
+    torch_run, onnx_run = load_classifier(trained["weights"], device="cpu"), load_classifier(onnx_file)
+    x = np.random.default_rng(1).random((7, 10, 6, 6), dtype=np.float32) * 0.4
+    assert onnx_run.slice_size == 6 and np.allclose(onnx_run.predict(x), torch_run.predict(x), atol=1e-4)
 
 
 def test_bad_inputs_are_errors_that_say_what_to_pass(tmp_path: Path, capsys) -> None:

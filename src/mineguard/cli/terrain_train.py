@@ -1,11 +1,12 @@
-"""``mineguard terrain train`` and ``mineguard terrain eval``: the open-pit slice classifier of seed 004.
+"""``mineguard terrain train``, ``terrain eval`` and ``terrain export``: the open-pit slice classifier of seed 004.
 
 ``train`` cuts the scenes of a folder (``img_train/`` + ``training_masks/``, e.g. the Strzegom
 Sentinel-2 set) into slices, splits them by spatial blocks and dates (the honest hold-out: test
 blocks on the latest dates), trains and writes ``best.pt`` and ``last.pt`` into ``--out``, then
 prints the hold-out scores as one JSON line. ``eval`` scores a ``best.pt`` on the same hold-out,
-at the paper's probability thresholds too. The split is rebuilt from the seed and settings saved
-with the weights, so ``eval`` always scores the slices the run never saw.
+at the paper's probability thresholds too; ``export`` writes it as ONNX for ``terrain map``. The
+split is rebuilt from the seed and settings saved with the weights, so ``eval`` always scores the
+slices the run never saw.
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from mineguard.terrain.network import export_onnx, load_network
+
+    loaded = load_network(args.weights)
+    out = export_onnx(loaded, args.out)
+    print(json.dumps({"onnx": str(out), "slice_size": loaded.slice_size, "bands": list(loaded.band_names)}))
+    return 0
+
+
 def add_train_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train the open-pit slice classifier on a folder of scenes + masks")
     p.add_argument("--data", type=Path, required=True, help="folder with img_train/ and training_masks/")
@@ -134,3 +144,7 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="folder with img_train/ and training_masks/")
     p.add_argument("--weights", type=Path, required=True, help="best.pt of `mineguard terrain train`")
     p.set_defaults(func=cmd_eval)
+    p = commands.add_parser("export", help="a trained classifier as ONNX for `terrain map` on CPU (onnxruntime)")
+    p.add_argument("--weights", type=Path, required=True, help="best.pt of `mineguard terrain train`")
+    p.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
+    p.set_defaults(func=cmd_export)

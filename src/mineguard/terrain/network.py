@@ -69,3 +69,36 @@ def load_network(path: str | Path) -> LoadedNetwork:
     model = build_classifier(ckpt["model_name"], ckpt["model_config"], torch.zeros(channels), torch.ones(channels))
     model.load_state_dict(ckpt["model"])
     return LoadedNetwork(model.eval(), int(ckpt["slice_size"]), tuple(ckpt["band_names"]), ckpt)
+
+
+def export_onnx(loaded: LoadedNetwork, path: str | Path, *, opset: int = 17) -> Path:
+    """Write the network (standardisation included) as ONNX for its slice size: input ``slices``
+    (N, bands, s, s) float32 reflectance, output ``logits`` (N, 2), the batch dynamic; the band
+    names and slice size go into the metadata. Which levels are downsampled is fixed by the slice
+    size at export, so the file takes exactly that size (``terrain.classifiers.onnx_classifier``
+    reads it from the input shape)."""
+    import warnings
+
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size, channels = loaded.slice_size, len(loaded.band_names)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer notes on Python ints (shapes are fixed by the slice size)
+        torch.onnx.export(
+            loaded.model.eval(),
+            (torch.zeros(1, channels, size, size),),
+            str(path),
+            dynamo=False,
+            opset_version=opset,
+            input_names=["slices"],
+            output_names=["logits"],
+            dynamic_axes={"slices": {0: "batch"}, "logits": {0: "batch"}},
+        )
+    graph = onnx.load(str(path))
+    meta = {"mineguard_task": "terrain", "band_names": ",".join(loaded.band_names), "slice_size": str(size)}
+    for key, value in meta.items():
+        graph.metadata_props.add(key=key, value=value)
+    onnx.save(graph, str(path))
+    return path
