@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mineguard.cli.terrain_cracks import add_crack_commands
 from mineguard.cli.terrain_maps import add_map_commands
 from mineguard.cli.terrain_train import add_train_commands
 
@@ -13,3 +14,4 @@ def register(groups: argparse._SubParsersAction) -> None:
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_commands(commands)
     add_map_commands(commands)
+    add_crack_commands(commands)
