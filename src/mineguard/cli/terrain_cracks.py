@@ -13,6 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+from mineguard.cli.terrain_train import add_training_options, train_config
+
 
 def cmd_cracks(args: argparse.Namespace) -> int:
     from dataclasses import asdict
@@ -22,25 +24,12 @@ def cmd_cracks(args: argparse.Namespace) -> int:
     from mineguard.terrain.classifiers import predict_proba
     from mineguard.terrain.crack_split import CrackSplitConfig, split_patches
     from mineguard.terrain.cracks import CrackFolderConfig, load_crack_patches
-    from mineguard.terrain.train import TerrainTrainConfig, train_classifier
+    from mineguard.terrain.train import train_classifier
 
-    kwargs = json.loads(args.model_kwargs) if args.model_kwargs else {}
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"--model-kwargs must be a JSON object, got {args.model_kwargs!r}")
     folders = CrackFolderConfig(positive=args.positive, negative=args.negative, size=args.size)
     block = args.sequence_block or None
     split_config = CrackSplitConfig(seed=args.split_seed, sequence_block=block, buffer=args.buffer)
-    config = TerrainTrainConfig(
-        model=args.model,
-        model_kwargs=kwargs,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch,
-        patience=args.patience,
-        time_limit_s=args.time_limit,
-        seed=args.seed,
-    )
+    config = train_config(args)
     patches = load_crack_patches(args.data, folders)
     split = split_patches(patches, split_config)
     train, val, test = (patches.subset(split.index(side)) for side in ("train", "val", "test"))
@@ -76,15 +65,7 @@ def add_crack_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--positive", default="Positive", help="sub-folder of crack patches (default Positive)")
     p.add_argument("--negative", default="Negative", help="sub-folder of no-crack patches (default Negative)")
     p.add_argument("--size", type=int, default=64, help="patch side after area resizing, pixels (default 64)")
-    p.add_argument("--model", default="openpit-dense", help="a model of task 'terrain' (default openpit-dense)")
-    p.add_argument("--model-kwargs", default="", help="builder arguments as JSON, e.g. '{\"cbam\": false}'")
-    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default="sgd")
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--patience", type=int, default=8)
-    p.add_argument("--time-limit", type=float, default=None, help="stop after the epoch that passes this many s")
-    p.add_argument("--seed", type=int, default=0)
+    add_training_options(p)
     p.add_argument("--split-seed", type=int, default=0, help="which patch groups are held out")
     p.add_argument(
         "--sequence-block", type=int, default=20, help="file numbers per photograph group (0: near-duplicates only)"

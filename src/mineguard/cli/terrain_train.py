@@ -35,15 +35,14 @@ def _scores(y, probs, thresholds) -> dict[str, dict]:
     return {f"{t:g}": classification_scores(y, (probs >= t).astype("int64")).as_dict() for t in thresholds}
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from mineguard.models.checkpoint import save_checkpoint
-    from mineguard.terrain.classifiers import predict_proba
-    from mineguard.terrain.train import TerrainTrainConfig, train_classifier
+def train_config(args: argparse.Namespace):
+    """The :class:`TerrainTrainConfig` of the options :func:`add_training_options` adds."""
+    from mineguard.terrain.train import TerrainTrainConfig
 
     kwargs = json.loads(args.model_kwargs) if args.model_kwargs else {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"--model-kwargs must be a JSON object, got {args.model_kwargs!r}")
-    config = TerrainTrainConfig(
+    return TerrainTrainConfig(
         model=args.model,
         model_kwargs=kwargs,
         optimizer=args.optimizer,
@@ -54,6 +53,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         seed=args.seed,
     )
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """The model and optimiser options every terrain training command takes."""
+    p.add_argument("--model", default="openpit-dense", help="a model of task 'terrain' (default openpit-dense)")
+    p.add_argument("--model-kwargs", default="", help="builder arguments as JSON, e.g. '{\"cbam\": false}'")
+    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default="sgd")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--patience", type=int, default=8)
+    p.add_argument("--time-limit", type=float, default=None, help="stop after the epoch that passes this many s")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from mineguard.models.checkpoint import save_checkpoint
+    from mineguard.terrain.classifiers import predict_proba
+    from mineguard.terrain.train import train_classifier
+
+    config = train_config(args)
     split = {"stride": args.stride, "split_seed": args.split_seed, "block_size": args.block_size, "buffer": args.buffer}
     data = _split(args, args.slice, split)
     trained = train_classifier(
@@ -125,17 +145,9 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train the open-pit slice classifier on a folder of scenes + masks")
     p.add_argument("--data", type=Path, required=True, help="folder with img_train/ and training_masks/")
     p.add_argument("--out", type=Path, required=True, help="run folder for best.pt / last.pt")
-    p.add_argument("--model", default="openpit-dense", help="a model of task 'terrain' (default openpit-dense)")
-    p.add_argument("--model-kwargs", default="", help="builder arguments as JSON, e.g. '{\"cbam\": false}'")
+    add_training_options(p)
     p.add_argument("--slice", type=int, default=18, help="slice size in pixels (paper: 3, 6, 9, 18, 36)")
     p.add_argument("--stride", type=int, default=None, help="slice stride in pixels (default: the slice size)")
-    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default="sgd")
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--patience", type=int, default=8)
-    p.add_argument("--time-limit", type=float, default=None, help="stop after the epoch that passes this many s")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split-seed", type=int, default=0, help="which spatial blocks are held out")
     p.add_argument("--block-size", type=int, default=100, help="spatial block side in pixels (default 100 = 1 km)")
     p.add_argument("--buffer", type=int, default=9, help="pixels kept clear between train and test blocks")
