@@ -155,11 +155,14 @@ def grouped_split(
     fractions: Sequence[float] = (0.65, 0.15, 0.2),
     seed: int = 0,
 ) -> dict[str, list[K]]:
-    """:func:`stratified_split` over whole groups: items of one group land in one split.
+    """Stratified split over whole groups: the items of one group land in one split.
 
-    Each group is stratified by the rarest class among its items; split sizes follow the
-    fractions in *groups*, so in images they are only as close as the group sizes allow.
+    Groups are stratified like :func:`stratified_split` (by the rarest class among their items);
+    within a stratum they are shuffled with ``seed``, largest first, and each goes to the split
+    furthest below its share of the stratum's *items*, so split sizes in images follow the
+    fractions as closely as the group sizes allow. Keys keep their input order within a split.
     """
+    fr = _check_fractions(fractions)
     if len(groups) != len(items):
         raise DatasetError(f"grouped split: {len(items)} items but {len(groups)} group keys")
     members: dict[Hashable, list[int]] = {}
@@ -167,8 +170,20 @@ def grouped_split(
     for index, ((_, item_classes), group) in enumerate(zip(items, groups, strict=True)):
         members.setdefault(group, []).append(index)
         classes.setdefault(group, set()).update(item_classes)
-    parts = stratified_split([(g, classes[g]) for g in members], fractions, seed)
-    return {name: [items[i][0] for i in sorted(i for g in keys for i in members[g])] for name, keys in parts.items()}
+    keys = list(members)
+    rng = np.random.default_rng(seed)
+    split_of = np.zeros(len(items), dtype=np.int64)
+    assigned = np.zeros(len(fr))
+    active = fr > 0
+    for stratum in _strata([classes[k] for k in keys]):
+        order = [keys[i] for i in rng.permutation(stratum)]
+        order.sort(key=lambda k: -len(members[k]))  # stable: ties keep the shuffled order
+        target = assigned + fr * sum(len(members[k]) for k in order)
+        for key in order:
+            part = int(np.argmax(np.where(active, target - assigned, -np.inf)))
+            split_of[members[key]] = part
+            assigned[part] += len(members[key])
+    return {name: [items[i][0] for i in np.flatnonzero(split_of == s)] for s, name in enumerate(SPLIT_NAMES[: len(fr)])}
 
 
 def subsample_groups(
