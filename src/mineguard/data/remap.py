@@ -197,8 +197,7 @@ def merge_sources(
     used: set[Path] = set()
     for source, spec in zip(sources, specs, strict=True):
         table = ClassMap(source.mapping, target_names).table(spec.names, source.name)
-        dropped: Counter[str] = Counter()
-        entries = []  # (split, image, ids, boxes)
+        entries = []  # [split, image, ids, boxes, dropped class names]
         for src_split, paths in spec.splits.items():
             if source.keep_splits and src_split not in SPLIT_NAMES:
                 raise DatasetError(
@@ -207,13 +206,13 @@ def merge_sources(
                 )
             for item in scan_images(paths, spec.num_classes, summary.issues, summary.skipped):
                 mapped = table[item.class_ids]
-                dropped.update(spec.names[c] for c in item.class_ids[mapped < 0])
                 boxes = item.boxes[mapped >= 0] / np.float32([item.width, item.height] * 2)
-                entries.append([src_split, item.path, mapped[mapped >= 0], boxes])
-        entries = _place(entries, source, split, seed)
-        summary.dropped[source.name] = dict(sorted(dropped.items()))
+                lost = [spec.names[c] for c in item.class_ids[mapped < 0]]
+                entries.append([src_split, item.path, mapped[mapped >= 0], boxes, lost])
+        entries = _place(entries, source, split, seed)  # after a cap, only the kept images count
+        summary.dropped[source.name] = dict(sorted(Counter(n for e in entries for n in e[4]).items()))
         summary.per_source[source.name] = dict(Counter(e[0] for e in entries))
-        for part, image, ids, boxes in entries:
+        for part, image, ids, boxes, _ in entries:
             target = out / part / "images" / f"{source.name}_{image.name}"
             k = 1
             while target in used:
@@ -236,7 +235,7 @@ def merge_sources(
 
 
 def _place(entries: list[list], source: SourceSpec, split: Sequence[float], seed: int) -> list[list]:
-    """Cap ``entries`` ([split, image, ids, boxes]) to the source's ``max_images`` and set each one's split."""
+    """Cap ``entries`` ([split, image, ids, boxes, dropped]) to the source's ``max_images`` and set each one's split."""
     groups = image_groups([e[1].name for e in entries], source.group_pattern, source.name, frame_gap=source.frame_gap)
     if source.keep_splits and source.group_pattern is not None:
         sides: dict[str, set[str]] = {}
