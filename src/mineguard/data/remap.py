@@ -2,7 +2,7 @@
 
 Each source has a :class:`ClassMap` from its class names to the target names (``None`` drops
 a class). A source either keeps its own train/val/test split (``keep_splits=True``) or is
-split by :func:`mineguard.data.split.stratified_split`. The merged set is
+split by :func:`mineguard.data.split.grouped_split`. The merged set is
 ``out_dir/{train,val,test}/images`` (symlinks to the original images, named
 ``<source>_<file>`` so sources cannot collide) and ``labels`` (remapped ``.txt``; polygons become
 boxes), plus ``data.yaml``. Label lines dropped by the mapping are counted per source class.
