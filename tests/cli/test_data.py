@@ -97,3 +97,30 @@ def test_merge_helmets_real(shared_data: Path, tmp_path: Path, capsys: pytest.Ca
     assert "classes: ['helmet', 'no_helmet']" in text and "dropped from shwd_dev" in text
     assert run(["merge-helmets", "--out", str(out), "--shared", str(shared_data.parent)]) == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_hazards_and_coverage_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root"
+    for i in range(6):
+        image = root / "cracks" / f"p{i}_0_{i}.jpg"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (32, 32)).save(image)
+        image.with_suffix(".txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "t.yaml").write_text(
+        "name: t\nreference: test\n"
+        "groups: [{name: natural, code: ZR, title: Natural, classes: [crack, water]}]\n"
+        "classes: [{name: crack, title: Crack, description: c}, {name: water, title: Water, description: w}]\n"
+        "sources: [{name: cracks, path: cracks, licence: test, names: [crack], images: {train: '.'},"
+        " mapping: {crack: crack}, group_pattern: '^(.*?)_\\d+_\\d+\\.'}]\n"
+    )
+    out = tmp_path / "merged"
+    argv = ["hazards", "--out", str(out), "--data", str(root), "--taxonomy", str(tmp_path / "t.yaml")]
+    assert run([*argv, "--cap", "cracks=4"]) == 0
+    printed = capsys.readouterr().out
+    assert "no data for: water" in printed and "crack" in printed
+    assert run(["coverage", str(out / "data.yaml"), "--taxonomy", str(tmp_path / "t.yaml")]) == 0
+    assert "water" in capsys.readouterr().out
+    assert run([*argv, "--cap", "cracks=four"]) == 2
+    assert "write SOURCE=N" in capsys.readouterr().err
+    assert run(argv) == 2  # the output exists
+    assert "--overwrite" in capsys.readouterr().err

@@ -120,3 +120,40 @@ def test_write_kfold(tmp_path: Path) -> None:
     assert [p.parent.name for p in paths] == ["fold_0", "fold_1", "fold_2", "fold_3"]
     vals = [set(load_data_yaml(p).splits["val"]) for p in paths]
     assert sum(len(v) for v in vals) == 20 and len(set().union(*vals)) == 20
+
+
+def test_image_groups_by_name_and_by_frame_runs() -> None:
+    from mineguard.data.split import image_groups
+
+    tiles = image_groups(["P1_0_1.jpg", "P1_3_4.jpg", "P2_0_0.jpg", "odd.jpg"], r"^(.*?)_\d+_\d+\.")
+    assert tiles[0] == tiles[1] != tiles[2] and tiles[3] == "odd.jpg"
+    frames = ["a_f1.jpg", "a_f3.jpg", "a_f9.jpg", "b_f2.jpg"]
+    runs = image_groups(frames, r"^(?:.+?)_f(?P<frame>\d+)", frame_gap=2)
+    assert runs[0] == runs[1] and len(set(runs)) == 3  # a 1-3 one run; a 9 starts another; b apart
+    assert image_groups(frames, None) == frames
+    with pytest.raises(DatasetError, match=r"cam: group_pattern '\(' is not a regular expression"):
+        image_groups(frames, "(", "cam")
+
+
+def test_grouped_split_keeps_groups_whole_and_sizes_in_images() -> None:
+    from mineguard.data.split import grouped_split
+
+    items = [(i, {i % 2}) for i in range(100)]
+    groups = [i // 5 for i in range(100)]  # 20 groups of 5
+    parts = grouped_split(items, groups, (0.6, 0.2, 0.2), seed=0)
+    assert sorted(k for keys in parts.values() for k in keys) == list(range(100))
+    assert {s: len(k) for s, k in parts.items()} == {"train": 60, "val": 20, "test": 20}
+    side = {k // 5: s for s, keys in parts.items() for k in keys}
+    assert all(side[k // 5] == s for s, keys in parts.items() for k in keys)
+
+
+def test_subsample_groups_whole_groups_in_proportion() -> None:
+    from mineguard.data.split import subsample_groups
+
+    groups = ["a", "a", "b", "c", "d", "e"]
+    kept = subsample_groups(groups, 3, seed=0)
+    assert len(kept) <= 3 and not ({0, 1} & set(kept) and {0, 1} - set(kept))
+    assert subsample_groups(groups, 10) == list(range(6))
+    strata = ["train"] * 4 + ["val"] * 2
+    kept = subsample_groups(["g0", "g1", "g2", "g3", "g4", "g5"], 3, strata=strata)
+    assert [strata[i] for i in kept].count("train") == 2 and [strata[i] for i in kept].count("val") == 1

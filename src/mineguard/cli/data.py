@@ -17,9 +17,11 @@ from mineguard.data.datasets.coco import import_coco
 from mineguard.data.datasets.voc import import_voc
 from mineguard.data.datasets.yolo import load_data_yaml, validate_dataset
 from mineguard.data.errors import DatasetError
+from mineguard.data.hazard_set import build_hazard_set, hazard_coverage
 from mineguard.data.remap import HELMET_NAMES, helmet_sources, merge_sources
 from mineguard.data.split import write_kfold, write_split
 from mineguard.data.synthetic import generate_helmet_dataset
+from mineguard.data.taxonomy import load_taxonomy
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_SHARED = Path("../shared")
@@ -95,6 +97,44 @@ def cmd_merge_helmets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _caps(pairs: list[str] | None) -> dict[str, int | None]:
+    caps: dict[str, int | None] = {}
+    for pair in pairs or []:
+        name, _, value = pair.partition("=")
+        if not name or not (value.isdigit() or value == "none"):
+            raise DatasetError(f"--cap {pair!r}: write SOURCE=N (e.g. helmets_rf=100) or SOURCE=none for no cap")
+        caps[name] = None if value == "none" else int(value)
+    return caps
+
+
+def cmd_hazards(args: argparse.Namespace) -> int:
+    taxonomy = load_taxonomy(args.taxonomy)
+    summary = build_hazard_set(
+        taxonomy,
+        args.data,
+        args.out,
+        sources=args.sources,
+        max_images=_caps(args.cap),
+        fractions=args.fractions,
+        seed=args.seed,
+        overwrite=args.overwrite,
+    )
+    print(summary.format())
+    coverage = hazard_coverage(taxonomy, summary.data_yaml)
+    print(coverage.format())
+    if coverage.missing:
+        print(f"no data for: {', '.join(coverage.missing)}")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    coverage = hazard_coverage(load_taxonomy(args.taxonomy), args.data_yaml)
+    print(coverage.format())
+    if coverage.missing:
+        print(f"no data for: {', '.join(coverage.missing)}")
+    return 0
+
+
 def cmd_demo_clip(args: argparse.Namespace) -> int:
     from mineguard.data.demo_clip import make_demo_clip
 
@@ -159,6 +199,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--seed", type=int, default=0, help="seed of the shwd_dev split (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier merge in --out")
     p.set_defaults(func=_user_errors(cmd_merge_helmets))
+
+    p = commands.add_parser(
+        "hazards", help="merge the hazard taxonomy's sources into one YOLO set (symlinks) and count its classes"
+    )
+    p.add_argument("--out", type=Path, required=True, help="new folder for the merged set (keep it out of git)")
+    p.add_argument("--data", type=Path, default=DEFAULT_SHARED / "data", help="data root (default ../shared/data)")
+    p.add_argument("--taxonomy", type=Path, help="taxonomy .yaml (default: the shipped coal_mine_hazards)")
+    p.add_argument("--sources", nargs="+", metavar="NAME", help="use only these sources of the taxonomy")
+    p.add_argument("--cap", nargs="+", metavar="SOURCE=N", help="cap a source's images (replaces max_images)")
+    p.add_argument("--fractions", type=float, nargs="+", default=[0.65, 0.15, 0.2], help="train val [test]")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier merge in --out")
+    p.set_defaults(func=_user_errors(cmd_hazards))
+
+    p = commands.add_parser("coverage", help="boxes and images per taxonomy class, group and split of a merged set")
+    p.add_argument("data_yaml", type=Path, help="the merged set's data.yaml")
+    p.add_argument("--taxonomy", type=Path, help="taxonomy .yaml (default: the shipped coal_mine_hazards)")
+    p.set_defaults(func=_user_errors(cmd_coverage))
 
     p = commands.add_parser("demo-clip", help="make the demo camera's clip from still frames (underground_coalmine)")
     p.add_argument("--out", type=Path, required=True, help="the .mp4 to write")

@@ -2,10 +2,15 @@
 
 Each source has a :class:`ClassMap` from its class names to the target names (``None`` drops
 a class). A source either keeps its own train/val/test split (``keep_splits=True``) or is
-split by :func:`mineguard.data.split.stratified_split`. The merged set is
+split by :func:`mineguard.data.split.grouped_split`. The merged set is
 ``out_dir/{train,val,test}/images`` (symlinks to the original images, named
 ``<source>_<file>`` so sources cannot collide) and ``labels`` (remapped ``.txt``; polygons become
 boxes), plus ``data.yaml``. Label lines dropped by the mapping are counted per source class.
+
+A source may name *groups* of images that must stay on one side of the split (frames of one
+video, tiles of one photo, augmented copies of one image) by a regular expression on the file
+name, and may be capped to ``max_images`` (whole groups, drawn with the seed, in proportion to
+its own splits when they are kept) so one large source does not swamp the others.
 """
 
 from __future__ import annotations
@@ -20,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mineguard.data.datasets.data_yaml import load_data_yaml, write_data_yaml
+from mineguard.data.datasets.data_yaml import DatasetSpec, load_data_yaml, write_data_yaml
 from mineguard.data.datasets.images import SkippedImage, link_or_copy
 from mineguard.data.datasets.labels import LabelIssue, write_yolo_labels
 from mineguard.data.datasets.yolo import scan_images
 from mineguard.data.errors import DatasetError
-from mineguard.data.split import SPLIT_NAMES, stratified_split
+from mineguard.data.split import SPLIT_NAMES, grouped_split, image_groups, subsample_groups
 
 logger = logging.getLogger(__name__)
 
@@ -80,16 +85,29 @@ class SourceSpec:
 
     Attributes:
         name: short name, the prefix of its files in the merged set (letters, digits, ``_.-``).
-        data_yaml: its data.yaml.
+        data_yaml: its data.yaml, or the set already read (``DatasetSpec``).
         mapping: source class -> target class or None (see :class:`ClassMap`).
         keep_splits: keep its train/val/test (``valid`` counts as ``val``); otherwise all its
             images are pooled and split by the stratified splitter.
+        group_pattern: regular expression searched in each image's file name; images whose
+            first capture group (or whole match) is equal stay in one split. None: each image
+            is its own group.
+        frame_gap: with a ``frame`` group in the pattern, frames further apart start a new group
+            (see :func:`mineguard.data.split.image_groups`).
+        max_images: keep at most this many images (whole groups, seeded); None keeps all.
     """
 
     name: str
-    data_yaml: Path
+    data_yaml: Path | DatasetSpec
     mapping: dict[str, str | None] = field(default_factory=dict)
     keep_splits: bool = False
+    group_pattern: str | None = None
+    frame_gap: int = 5
+    max_images: int | None = None
+
+    def load(self) -> DatasetSpec:
+        """The source's :class:`DatasetSpec` (read from its data.yaml when given a path)."""
+        return self.data_yaml if isinstance(self.data_yaml, DatasetSpec) else load_data_yaml(self.data_yaml)
 
 
 @dataclass
@@ -158,8 +176,12 @@ def merge_sources(
     seed: int = 0,
     *,
     overwrite: bool = False,
+    yaml_extra: dict[str, object] | None = None,
 ) -> MergeSummary:
-    """Merge ``sources`` into ``out_dir`` (see the module docstring); returns the summary."""
+    """Merge ``sources`` into ``out_dir`` (see the module docstring); returns the summary.
+
+    ``yaml_extra`` adds keys to the merged data.yaml after ``names`` (e.g. ``groups``).
+    """
     if not sources:
         raise DatasetError("merge: no sources given")
     names = [s.name for s in sources]
@@ -167,7 +189,7 @@ def merge_sources(
     if bad:
         raise DatasetError(f"merge: source names {bad} must be unique and use only letters, digits, '_', '.', '-'")
     out = Path(out_dir)
-    specs = [load_data_yaml(s.data_yaml) for s in sources]
+    specs = [s.load() for s in sources]
     _prepare_out_dir(out, [spec.root for spec in specs], overwrite)
     summary = MergeSummary(data_yaml=out / "data.yaml", names=tuple(target_names))
     summary.images = dict.fromkeys(SPLIT_NAMES[: len(split)], 0)
@@ -175,8 +197,7 @@ def merge_sources(
     used: set[Path] = set()
     for source, spec in zip(sources, specs, strict=True):
         table = ClassMap(source.mapping, target_names).table(spec.names, source.name)
-        dropped: Counter[str] = Counter()
-        entries = []  # (split, image, ids, boxes)
+        entries = []  # [split, image, ids, boxes, dropped class names]
         for src_split, paths in spec.splits.items():
             if source.keep_splits and src_split not in SPLIT_NAMES:
                 raise DatasetError(
@@ -185,17 +206,13 @@ def merge_sources(
                 )
             for item in scan_images(paths, spec.num_classes, summary.issues, summary.skipped):
                 mapped = table[item.class_ids]
-                dropped.update(spec.names[c] for c in item.class_ids[mapped < 0])
                 boxes = item.boxes[mapped >= 0] / np.float32([item.width, item.height] * 2)
-                entries.append([src_split, item.path, mapped[mapped >= 0], boxes])
-        if not source.keep_splits:
-            parts = stratified_split([(i, set(e[2].tolist())) for i, e in enumerate(entries)], split, seed)
-            for part, indices in parts.items():
-                for i in indices:
-                    entries[i][0] = part
-        summary.dropped[source.name] = dict(sorted(dropped.items()))
+                lost = [spec.names[c] for c in item.class_ids[mapped < 0]]
+                entries.append([src_split, item.path, mapped[mapped >= 0], boxes, lost])
+        entries = _place(entries, source, split, seed)  # after a cap, only the kept images count
+        summary.dropped[source.name] = dict(sorted(Counter(n for e in entries for n in e[4]).items()))
         summary.per_source[source.name] = dict(Counter(e[0] for e in entries))
-        for part, image, ids, boxes in entries:
+        for part, image, ids, boxes, _ in entries:
             target = out / part / "images" / f"{source.name}_{image.name}"
             k = 1
             while target in used:
@@ -211,10 +228,32 @@ def merge_sources(
     present = {s: f"{s}/images" for s in SPLIT_NAMES if summary.images.get(s)}
     summary.images = {s: summary.images[s] for s in present}
     summary.instances = {s: summary.instances[s] for s in present}
-    write_data_yaml(summary.data_yaml, target_names, present)
+    write_data_yaml(summary.data_yaml, target_names, present, extra=yaml_extra)
     logger.info("merged %d images into %s: %s", sum(summary.images.values()), out, summary.images)
     logger.debug("%s", summary.format())
     return summary
+
+
+def _place(entries: list[list], source: SourceSpec, split: Sequence[float], seed: int) -> list[list]:
+    """Cap ``entries`` ([split, image, ids, boxes, dropped]) to the source's ``max_images`` and set each one's split."""
+    groups = image_groups([e[1].name for e in entries], source.group_pattern, source.name, frame_gap=source.frame_gap)
+    if source.keep_splits and source.group_pattern is not None:
+        sides: dict[str, set[str]] = {}
+        for group, entry in zip(groups, entries, strict=True):
+            sides.setdefault(group, set()).add(entry[0])
+        crossing = sorted(g for g, s in sides.items() if len(s) > 1)
+        if crossing:
+            logger.warning("%s: its own split puts groups %s on several sides", source.name, crossing[:5])
+    if source.max_images is not None:
+        strata = [e[0] for e in entries] if source.keep_splits else None
+        keep = subsample_groups(groups, source.max_images, seed, strata=strata)
+        entries, groups = [entries[i] for i in keep], [groups[i] for i in keep]
+    if not source.keep_splits:
+        parts = grouped_split([(i, set(e[2].tolist())) for i, e in enumerate(entries)], groups, split, seed)
+        for part, indices in parts.items():
+            for i in indices:
+                entries[i][0] = part
+    return entries
 
 
 def helmet_sources(helmets_dir: Path | str) -> list[SourceSpec]:

@@ -14,6 +14,7 @@ copying anything: they write image-list ``.txt`` files and a data.yaml that poin
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
@@ -103,6 +104,116 @@ def stratified_split(
             assigned[donor] -= 1
             assigned[split] += 1
     return {name: [items[i][0] for i in np.flatnonzero(split_of == s)] for s, name in enumerate(SPLIT_NAMES[: len(fr)])}
+
+
+def image_groups(
+    file_names: Sequence[str], pattern: str | None, source: str = "source", *, frame_gap: int = 5
+) -> list[str]:
+    """The group of each image, from a regular expression searched in its file name.
+
+    Images of one group (frames of one video, tiles of one photo, augmented copies of one image)
+    must stay on one side of a split. Without a named group ``frame``, the key is the first
+    capture group (or the whole match). With ``(?P<frame>\\d+)``, the key is the match with the
+    frame number taken out, and images of one key are cut into runs wherever consecutive frame
+    numbers are more than ``frame_gap`` apart: each run is a group. A name the pattern does not
+    match is its own group; ``pattern=None`` makes every image its own group.
+
+    Raises:
+        DatasetError: naming ``source`` when the pattern is not a valid regular expression.
+    """
+    if pattern is None:
+        return list(file_names)
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise DatasetError(f"{source}: group_pattern {pattern!r} is not a regular expression ({exc}) — fix it") from exc
+    keys: list[str] = []
+    frames: dict[str, list[tuple[int, int]]] = {}  # sequence key -> (frame, image index)
+    for index, name in enumerate(file_names):
+        match = regex.search(name)
+        if match is None:
+            keys.append(name)
+        elif "frame" in regex.groupindex and match.group("frame") is not None:
+            begin, end = match.span("frame")
+            key = name[match.start() : begin] + "#" + name[end : match.end()]
+            frames.setdefault(key, []).append((int(match.group("frame")), index))
+            keys.append(key)
+        else:
+            keys.append(match.group(1) if regex.groups else match.group(0))
+    for key, members in frames.items():
+        run, previous = 0, None
+        for frame, index in sorted(members):
+            if previous is not None and frame - previous > frame_gap:
+                run += 1
+            keys[index], previous = f"{key}@{run}", frame
+    return keys
+
+
+def grouped_split(
+    items: Sequence[tuple[K, Iterable[int]]],
+    groups: Sequence[Hashable],
+    fractions: Sequence[float] = (0.65, 0.15, 0.2),
+    seed: int = 0,
+) -> dict[str, list[K]]:
+    """Stratified split over whole groups: the items of one group land in one split.
+
+    Groups are stratified like :func:`stratified_split` (by the rarest class among their items);
+    within a stratum they are shuffled with ``seed``, largest first, and each goes to the split
+    furthest below its share of the stratum's *items*, so split sizes in images follow the
+    fractions as closely as the group sizes allow. Keys keep their input order within a split.
+    """
+    fr = _check_fractions(fractions)
+    if len(groups) != len(items):
+        raise DatasetError(f"grouped split: {len(items)} items but {len(groups)} group keys")
+    members: dict[Hashable, list[int]] = {}
+    classes: dict[Hashable, set[int]] = {}
+    for index, ((_, item_classes), group) in enumerate(zip(items, groups, strict=True)):
+        members.setdefault(group, []).append(index)
+        classes.setdefault(group, set()).update(item_classes)
+    keys = list(members)
+    rng = np.random.default_rng(seed)
+    split_of = np.zeros(len(items), dtype=np.int64)
+    assigned = np.zeros(len(fr))
+    active = fr > 0
+    for stratum in _strata([classes[k] for k in keys]):
+        order = [keys[i] for i in rng.permutation(stratum)]
+        order.sort(key=lambda k: -len(members[k]))  # stable: ties keep the shuffled order
+        target = assigned + fr * sum(len(members[k]) for k in order)
+        for key in order:
+            part = int(np.argmax(np.where(active, target - assigned, -np.inf)))
+            split_of[members[key]] = part
+            assigned[part] += len(members[key])
+    return {name: [items[i][0] for i in np.flatnonzero(split_of == s)] for s, name in enumerate(SPLIT_NAMES[: len(fr)])}
+
+
+def subsample_groups(
+    groups: Sequence[Hashable], max_items: int, seed: int = 0, *, strata: Sequence[Hashable] | None = None
+) -> list[int]:
+    """Indices of at most ``max_items`` items, drawn as whole groups with ``seed``.
+
+    With ``strata`` (e.g. each item's own split) the cap is shared out in proportion to the
+    strata's sizes, so a kept split keeps its proportions. Returns the kept indices, ascending.
+    """
+    if max_items < 0:
+        raise DatasetError(f"max_images must be >= 0, got {max_items}")
+    if len(groups) <= max_items:
+        return list(range(len(groups)))
+    strata = list(strata) if strata is not None else [None] * len(groups)
+    rng = np.random.default_rng(seed)
+    kept: list[int] = []
+    for stratum in dict.fromkeys(strata):
+        indices = [i for i, s in enumerate(strata) if s == stratum]
+        quota = round(max_items * len(indices) / len(groups))
+        members: dict[Hashable, list[int]] = {}
+        for i in indices:
+            members.setdefault(groups[i], []).append(i)
+        order, taken = list(members), 0
+        for position in rng.permutation(len(order)):  # greedy: a group that no longer fits is passed over
+            group = members[order[position]]
+            if taken + len(group) <= quota:
+                kept.extend(group)
+                taken += len(group)
+    return sorted(kept)
 
 
 def kfold_splits(items: Sequence[tuple[K, Iterable[int]]], k: int = 5, seed: int = 0) -> list[tuple[list[K], list[K]]]:

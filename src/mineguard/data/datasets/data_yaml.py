@@ -191,8 +191,20 @@ def load_data_yaml(path: Path | str) -> DatasetSpec:
         raise DatasetError(f"{yaml_path}: not valid YAML ({exc}) — fix the syntax") from exc
     if not isinstance(raw, dict):
         raise DatasetError(f"{yaml_path}: expected a mapping with 'names' and split keys, got {type(raw).__name__}")
+    return spec_from_mapping(raw, yaml_path)
+
+
+def spec_from_mapping(raw: dict[str, Any], yaml_path: Path, *, root: Path | None = None) -> DatasetSpec:
+    """A :class:`DatasetSpec` from a data.yaml already read into a mapping (same keys and rules).
+
+    Args:
+        raw: the data.yaml's content (``names``, split keys, optional ``path``).
+        yaml_path: the file it came from, named in every error (it need not exist on disk).
+        root: folder relative split paths are read from, when the mapping belongs to another file
+            (e.g. a source entry in a hazard taxonomy); default ``path:`` or the yaml's folder.
+    """
     names = _parse_names(raw, yaml_path)
-    root = _resolve_root(raw, yaml_path)
+    root = _absolute(root) if root is not None else _resolve_root(raw, yaml_path)
     splits: dict[str, list[Path]] = {}
     for key, value in raw.items():
         if key not in SPLIT_KEYS or value is None:
@@ -216,8 +228,15 @@ def load_data_yaml(path: Path | str) -> DatasetSpec:
     return DatasetSpec(names=names, splits=splits, root=root, yaml_path=_absolute(yaml_path))
 
 
-def write_data_yaml(path: Path, names: list[str] | tuple[str, ...], splits: dict[str, Any] | None = None) -> Path:
-    """Write a data.yaml with ``names``, ``nc`` and the given split entries (paths as strings).
+def write_data_yaml(
+    path: Path,
+    names: list[str] | tuple[str, ...],
+    splits: dict[str, Any] | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a data.yaml with ``names``, ``nc``, the given split entries (paths as strings) and
+    ``extra`` keys after them (e.g. a taxonomy's ``groups:``; loaders ignore keys they do not know).
 
     Returns:
         ``path``, for chaining.
@@ -227,6 +246,7 @@ def write_data_yaml(path: Path, names: list[str] | tuple[str, ...], splits: dict
         content[split] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
     content["nc"] = len(names)
     content["names"] = list(names)
+    content.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
