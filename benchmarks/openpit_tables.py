@@ -160,7 +160,7 @@ def mean_sd(values: list[float | None]) -> str:
 
 def table(bench: Bench, title: str, runs: list[tuple[Run, list[dict]]], first: str) -> list[str]:
     head = "| P | R | OA | F1 | kappa | val loss | slices train / test (+) | epochs | s / run | params | km² / s |"
-    lines = [f"### {title}", "", f"| {first} {head}", "|---" * 12 + "|"]
+    lines = [f"**{title}**", "", f"| {first} {head}", "|---" * 12 + "|"]  # no heading: one results section
     for run, rows in runs:
         speed = f"{km2_per_s(bench, run.model, run.size, run.kwargs):.1f}"
         params = f"{rows[0]['params'] / 1e6:.2f} M" if rows[0]["params"] else "-"
