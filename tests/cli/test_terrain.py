@@ -21,7 +21,7 @@ from mineguard.terrain.writers import read_probability_map, write_probability_ti
 from terrain_scenes import TRANSFORM, mean_logits_onnx, probability, write_scene
 
 SITE = Path(str(resources.files("mineguard.mine").joinpath("sites").joinpath("strzegom_quarry.yaml")))
-GROWTH = (slice(330, 345), slice(285, 300))  # 15 x 15 px = 2.25 ha east of the permit
+GROWTH = (slice(330, 345), slice(274, 289))  # 15 x 15 px = 2.25 ha east of the permit, joined to the pit
 
 
 def lines(out: str) -> list[dict]:
@@ -66,7 +66,7 @@ def test_change_prints_history_and_findings(tmp_path: Path, capsys) -> None:
     assert history[1]["disturbed_ha"] - history[0]["disturbed_ha"] == pytest.approx(2.25)
     findings = {line["finding"]["kind"]: line["finding"] for line in out if "finding" in line}
     assert findings["growth_beyond_permit"]["hectares"] == pytest.approx(2.25)
-    assert findings["new_disturbed_patch"]["centroid"] == pytest.approx([585420 + 2925, 5652250 - 3375])
+    assert findings["new_disturbed_patch"]["centroid"] == pytest.approx([585420 + 2815, 5652250 - 3375])
     assert (tmp_path / "o" / "change_2021-06-19_2023-02-09_after.png").is_file()
 
 

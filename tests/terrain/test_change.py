@@ -68,6 +68,16 @@ def test_growth_beyond_the_permit_and_new_patches_are_found() -> None:
     assert [f.hectares for f in find_changes(before, after, stricter)] == pytest.approx([0.04, 0.96])
 
 
+def test_a_neighbours_quarry_growing_outside_the_permit_is_a_new_patch_not_a_breach() -> None:
+    """Only disturbance connected to the permitted pit counts as its growth beyond the permit."""
+    before, _ = maps()
+    probs = before.probs.copy()
+    probs[40:46, 2:8] = 0.9  # 36 px (0.36 ha) of a separate quarry, far from the permit
+    after = probability(probs, date(2023, 2, 9))
+    findings = find_changes(before, after, RULES)
+    assert [(f.kind, f.hectares) for f in findings] == [("new_disturbed_patch", pytest.approx(0.36))]
+
+
 def test_diagonal_pixels_are_one_patch() -> None:
     before = probability(np.zeros((10, 10), np.float32), date(2022, 1, 1))
     probs = np.zeros((10, 10), np.float32)

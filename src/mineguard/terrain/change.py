@@ -5,8 +5,10 @@ same grid over the pixels valid in both (``gained``: disturbed after, not before
 reverse, e.g. reclaimed land). :func:`find_changes` turns a change into :class:`Finding` s with the
 site's thresholds (:class:`ChangeRules`, from the site file's ``open_pit:`` section):
 
-- ``growth_beyond_permit`` — the gained pixels outside the permit polygon, together, when they
-  reach ``growth_beyond_permit_min_ha``;
+- ``growth_beyond_permit`` — the gained pixels outside the permit polygon that belong to the pit
+  (a disturbed patch of the later map reaching into the polygon), together, when they reach
+  ``growth_beyond_permit_min_ha``; a scene also covers the neighbours' quarries, whose growth is
+  no breach of this permit;
 - ``new_disturbed_patch`` — each 8-connected patch of gained pixels of at least ``new_patch_min_ha``.
 
 A finding carries its hectares, its centroid in the scene's CRS and the two dates.
@@ -157,7 +159,9 @@ def centroid(mask: np.ndarray, transform: Transform | None) -> tuple[float, floa
 def find_changes(
     before: ProbabilityMap, after: ProbabilityMap, rules: ChangeRules, *, source: str = "open_pit.crs"
 ) -> list[Finding]:
-    """The findings of one change: growth beyond the permit (when a permit is given), then new patches;
+    """The findings of one change: growth beyond the permit (when a permit is given: newly disturbed
+    pixels outside the polygon that belong to the pit, i.e. to a disturbed patch reaching into it),
+    then new patches;
     ``source`` names the permit's CRS field in errors (e.g. ``site.yaml: open_pit.crs``)."""
     from scipy import ndimage
 
@@ -170,18 +174,31 @@ def find_changes(
         hectares = area_ha(mask, after)
         return Finding(kind, hectares, centroid(mask, after.transform), after.crs, change.before, change.after)
 
+    eight = np.ones((3, 3), bool)
     if rules.permit:
         after.require_georeference()
-        outside = change.gained & ~permit_mask(rules.permit, after.transform, after.shape)
+        inside = permit_mask(rules.permit, after.transform, after.shape)
+        outside = change.gained & ~inside & _the_pit(after, inside, rules.probability, eight)
         if outside.any() and area_ha(outside, after) >= rules.growth_beyond_permit_min_ha:
             findings.append(finding("growth_beyond_permit", outside))
-    labels, _ = ndimage.label(change.gained, structure=np.ones((3, 3), bool))
+    labels, _ = ndimage.label(change.gained, structure=eight)
     pixel_ha = area_ha(np.ones(1, bool), after)
     sizes = np.bincount(labels.ravel())
     for index in np.flatnonzero(sizes * pixel_ha >= rules.new_patch_min_ha):
         if index > 0:  # 0: not gained
             findings.append(finding("new_disturbed_patch", labels == index))
     return findings
+
+
+def _the_pit(after: ProbabilityMap, inside: np.ndarray, threshold: float, structure: np.ndarray) -> np.ndarray:
+    """The disturbed area of the permitted pit: the 8-connected disturbed patches that reach into the
+    permit. A scene covers the neighbours' quarries too; their growth is a new patch, not this pit's."""
+    from scipy import ndimage
+
+    layer = disturbed(after.probs, threshold)
+    labels, _ = ndimage.label(layer, structure=structure)
+    touching = np.unique(labels[inside & layer])
+    return np.isin(labels, touching[touching > 0])
 
 
 def findings_over_time(maps: Sequence[ProbabilityMap], rules: ChangeRules) -> list[Finding]:
