@@ -22,11 +22,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
+from mineguard.services.alerts.forecasts import prune_forecasts
 from mineguard.services.alerts.headcount_job import check_headcount
 from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
@@ -221,7 +223,10 @@ class ServiceRuntime:
 
     def _risk_round(self) -> None:
         with self.metrics.timed("risk"):
-            changes = check_risk(self.booted.sessions, utc_now(), model=self.models.risk)
+            now = utc_now()
+            changes = check_risk(self.booted.sessions, now, model=self.models.risk)
+            with self.booted.sessions() as session, session.begin():
+                prune_forecasts(session, now - timedelta(hours=self.settings.forecast_retention_h))
         for change in changes:
             self.on_change(change)
 

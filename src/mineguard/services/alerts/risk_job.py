@@ -10,7 +10,9 @@ sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
     4 min (p = 0.93 within 10 min) — increase ventilation at Longwall face 1101 and find the source
 
 It updates while the probability stays above ``clear_p`` and resolves below it, or once the limit
-is reached (the threshold rule's alert then speaks for the sensor).
+is reached (the threshold rule's alert then speaks for the sensor). The model sees the cleansed series
+(readings flagged by the live cleansing are left out), and every assessment is also stored as the
+sensor's forecast of the round, with its prediction intervals (``forecasts.record_forecast``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.mine.rules.regulation import Severity, defaults_for
 from mineguard.services.alerts import book
+from mineguard.services.alerts.forecasts import Z_80, Z_95, interval, record_forecast
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
 from mineguard.services.storage.models import Zone
 from mineguard.warning.risk import RiskAssessment, RiskModel, get_risk_model
+from mineguard.warning.sensing.checks import BAD_FLAGS
 
 ACTIONS = {
     "methane": "increase ventilation at {zone} and find the source",
@@ -62,7 +66,8 @@ def check_risk(
             levels = defaults_for(kind, zone.kind if zone else None)
             if not levels or len({lv.op for lv in levels}) > 1:
                 continue  # no limit, or both a maximum and a minimum (judged by the threshold rules alone)
-            rows = recent_readings(session, device.id, now - timedelta(seconds=model.window_s))
+            since = now - timedelta(seconds=model.window_s)
+            rows = recent_readings(session, device.id, since, without_flags=int(BAD_FLAGS))  # the cleansed series
             if not rows:
                 continue
             t = np.array([when.timestamp() for when, _ in rows])
@@ -71,6 +76,7 @@ def check_risk(
             risk = model.assess(t, values, limit=first.value, op=first.op)
             if risk is None:
                 continue
+            record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=model.name)
             key = f"risk:{device.id}"
             active = book.active_alert(session, key) is not None
             if risk.past_limit or risk.probability < (clear_p if active else raise_p):
@@ -98,6 +104,8 @@ def check_risk(
                         "limit_source": first.source,
                         "predicted": risk.predicted,
                         "predicted_sd": risk.predicted_sd,
+                        "interval_80": list(interval(risk.predicted, risk.predicted_sd, Z_80)),
+                        "interval_95": list(interval(risk.predicted, risk.predicted_sd, Z_95)),
                         "probability": risk.probability,
                         "horizon_s": risk.horizon_s,
                         "minutes_to_limit": risk.minutes_to_limit,

@@ -34,11 +34,15 @@ def recent_flagged_readings(session: Session, device_id: str, since: datetime) -
     return [(t, value, flags) for t, value, flags in session.execute(query)]
 
 
-def recent_readings(session: Session, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
-    """``(t, value)`` of one sensor's stored readings from ``since`` on, oldest first (canonical unit)."""
-    query = (
-        select(SensorReading.t, SensorReading.value)
-        .where(SensorReading.device_id == device_id, SensorReading.t >= since)
-        .order_by(SensorReading.t)
+def recent_readings(
+    session: Session, device_id: str, since: datetime, *, without_flags: int = 0
+) -> list[tuple[datetime, float]]:
+    """``(t, value)`` of one sensor's stored readings from ``since`` on, oldest first (canonical unit);
+    ``without_flags`` (a bitmask of cleansing flags) leaves out the readings that carry any of them."""
+    query = select(SensorReading.t, SensorReading.value).where(
+        SensorReading.device_id == device_id, SensorReading.t >= since
     )
+    if without_flags:
+        query = query.where(SensorReading.flags.op("&")(int(without_flags)) == 0)
+    query = query.order_by(SensorReading.t)
     return [(t, value) for t, value in session.execute(query)]

@@ -389,3 +389,31 @@ class EvidenceFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     sender: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class Forecast(Base):
+    """One sensor's forecast from a risk round (``services/alerts/forecasts.py``): where the served model
+    expects the sensor ``horizon_s`` after its latest cleansed reading, with 80 % and 95 % prediction
+    intervals, and how likely it is past the limit by then. Kept for ``forecast_retention_h`` hours so the
+    dashboard can draw what the model said against what happened."""
+
+    __tablename__ = "forecasts"
+    __table_args__ = (Index("ix_forecasts_device_issued", "device_id", "issued_at"),)
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    sensor_kind: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100))  # the served model's name (and version, when registered)
+    issued_at: Mapped[datetime] = mapped_column(index=True)  # the round that made it
+    t: Mapped[datetime] = mapped_column()  # the latest cleansed reading it starts from
+    value: Mapped[float] = mapped_column(Float)
+    horizon_s: Mapped[float] = mapped_column(Float)
+    predicted: Mapped[float] = mapped_column(Float)
+    lower_80: Mapped[float] = mapped_column(Float)
+    upper_80: Mapped[float] = mapped_column(Float)
+    lower_95: Mapped[float] = mapped_column(Float)
+    upper_95: Mapped[float] = mapped_column(Float)
+    limit: Mapped[float] = mapped_column(Float)
+    op: Mapped[str] = mapped_column(String(2))
+    probability: Mapped[float] = mapped_column(Float)
+    minutes_to_limit: Mapped[float | None] = mapped_column(Float)

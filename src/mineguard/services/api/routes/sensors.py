@@ -4,7 +4,8 @@
 every threshold rule the alert pipeline runs for them *now* (the current rule version, edits included);
 ``GET /api/v1/sensors/{id}/forecast`` runs the service's risk model on the sensor's cleansed readings.
 Both are for the roles that may read readings (``view_crew``), like ``GET /api/v1/readings``.
-The forecast is computed on request and not stored: the service keeps no forecasts.
+The forecast is computed on request from the current readings; the risk job's stored forecasts of each round
+are ``GET /api/v1/forecasts`` (``routes/forecasts.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from mineguard.mine.roles import Permission
 from mineguard.mine.rules.config import ThresholdRule
 from mineguard.mine.rules.regulation import Severity
+from mineguard.services.alerts.forecasts import Z_80, Z_95, interval, is_finite
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.api.deps import Unit, UnitDep, require
 from mineguard.services.api.errors import ApiError
@@ -25,7 +27,8 @@ from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.sensors import ForecastOut, SensorForecastOut, SensorOut, ThresholdLineOut
 from mineguard.services.auth.scope import visible_devices
-from mineguard.services.storage.models import Device, SensorReading, User, Zone
+from mineguard.services.ingest.history import recent_readings
+from mineguard.services.storage.models import Device, User, Zone
 from mineguard.services.storage.types import utc_now
 from mineguard.warning.sensing.checks import BAD_FLAGS
 
@@ -116,20 +119,16 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
     if not lines:
         return SensorForecastOut(device_id=device_id, forecast=None, reason="no threshold judges this sensor")
     since = utc_now() - timedelta(seconds=model.window_s)
-    rows = unit.session.execute(
-        select(SensorReading.t, SensorReading.value)
-        .where(
-            SensorReading.device_id == device_id,
-            SensorReading.t >= since,
-            SensorReading.flags.op("&")(int(BAD_FLAGS)) == 0,
-        )
-        .order_by(SensorReading.t)
-    ).all()
+    rows = recent_readings(unit.session, device_id, since, without_flags=int(BAD_FLAGS))
     risk = None
     if rows:
         limit = next_level(lines, rows[-1][1])
         t = np.array([when.timestamp() for when, _ in rows])
         risk = model.assess(t, np.array([value for _, value in rows], dtype=float), limit=limit.threshold, op=limit.op)  # type: ignore[arg-type]
+    if risk is not None and not is_finite(risk):
+        return SensorForecastOut(
+            device_id=device_id, forecast=None, reason=f"the {model.name} model gave no usable numbers"
+        )
     if risk is None:
         reason = f"too little cleansed history in the last {model.window_s / 60:g} min for the {model.name} model"
         return SensorForecastOut(device_id=device_id, forecast=None, reason=reason)
@@ -140,6 +139,8 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
         horizon_s=risk.horizon_s,
         predicted=risk.predicted,
         predicted_sd=risk.predicted_sd,
+        interval_80=interval(risk.predicted, risk.predicted_sd, Z_80),
+        interval_95=interval(risk.predicted, risk.predicted_sd, Z_95),
         rate_per_min=risk.rate_per_min,
         limit=risk.limit,
         limit_severity=limit.severity,

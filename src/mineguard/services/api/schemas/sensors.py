@@ -53,6 +53,8 @@ class ForecastOut(Out):
     horizon_s: float
     predicted: float = Field(description="expected value at t + horizon_s")
     predicted_sd: float = Field(description="its standard deviation (the model's uncertainty)")
+    interval_80: tuple[float, float] = Field(description="the central 80 % prediction interval at the horizon")
+    interval_95: tuple[float, float] = Field(description="the central 95 % prediction interval at the horizon")
     rate_per_min: float
     limit: float = Field(description="the next threshold line: the first the latest value is not past (else the last)")
     limit_severity: str
