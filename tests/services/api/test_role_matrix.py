@@ -111,6 +111,8 @@ MATRIX = [
     ("GET", "/api/v1/readings/rejects", "/api/v1/readings/rejects", None, MANAGER_UP),
     ("GET", "/api/v1/sensors", "/api/v1/sensors", None, SUPERVISOR_UP),
     ("GET", "/api/v1/sensors/{device_id}/forecast", "/api/v1/sensors/ch4-1101-t/forecast", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/forecasts", "/api/v1/forecasts", None, SUPERVISOR_UP),
+    ("GET", "/api/v1/warnings/lead-times", "/api/v1/warnings/lead-times", None, SUPERVISOR_UP),
     ("GET", "/api/v1/readings/stats", "/api/v1/readings/stats", None, MANAGER_UP),
     (
         "POST",
