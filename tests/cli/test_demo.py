@@ -89,6 +89,9 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     published, stored = map(int, re.search(r"readings: (\d+) published, (\d+) stored", out).groups())
     assert published == stored > 1000 and "0 rejected" in out
     assert int(re.search(r"escalations: (\d+)", out).group(1)) >= 1  # the emergency went unacknowledged for 30 s
+    # early warning in the summary: pre-alerts from the risk model, and the stored forecast bands with intervals
+    assert int(re.search(r"pre-alerts: (\d+)", out).group(1)) >= 1, out
+    assert re.search(r"forecasts: \d+ stored for \d+ sensors", out) and "(80 % " in out and ", 95 % " in out, out
     for spec in SCENARIOS:
         latency = re.search(rf"\[ok\]\s+{spec.id}\s.*, ([0-9.]+) s after the hazard", out)
         assert latency and float(latency.group(1)) <= 10.0, out

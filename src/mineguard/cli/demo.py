@@ -38,6 +38,11 @@ from mineguard.cli.sim import add_run_options, check_pace, drive, host_port
 HOST = "127.0.0.1"
 DEMO_CAMERA_FPS = 3.0  # the demo judges 3 frames a second, leaving the CPU to the simulated mine
 DEMO_HEADCOUNT_CHECK_S = 2.0  # who is underground, reconciled every 2 s (the service's default is 15 s)
+# early warning on the demo's compressed clock: the scenarios play minutes of a mine in about a minute, so the
+# trend model looks at the last 60 s (from 20 s on) and 2 min ahead, every 2 s (the service's default: 5 min
+# of history, at least 2 min of it, 10 min ahead, every 10 s)
+DEMO_RISK_MODEL = "trend:window_s=60,min_span_s=20,horizon_s=120"
+DEMO_RISK_CHECK_S = 2.0
 
 
 def free_port(host: str = HOST) -> int:
@@ -92,6 +97,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             port=port,
             mqtt_url=mqtt_url,
             headcount_check_s=DEMO_HEADCOUNT_CHECK_S,
+            risk_model=DEMO_RISK_MODEL,
+            risk_check_s=DEMO_RISK_CHECK_S,
         )
         app = create_app(settings)
         password = app.state.admin_password or settings.admin_password

@@ -36,7 +36,7 @@ from mineguard.sim.publish import Publisher
 from mineguard.sim.scenarios import ScenarioPlayer
 from mineguard.sim.script import SimConfig
 from mineguard.sim.sensors import SensorField
-from mineguard.sim.summary import DemoSummary, rescue_lines, scenario_results
+from mineguard.sim.summary import DemoSummary, early_warning_lines, rescue_lines, scenario_results
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def run(
     last_alert = max((a["id"] for a in client.alerts(limit=1)), default=0)
     before = client.reading_stats()
     clock = _Clock(speed, stop)
+    started = datetime.now(UTC)
     steps = None if duration_s is None else round(duration_s * speed)
     fixes = vision = 0
     triggered: dict[str, datetime] = {}
@@ -145,6 +146,12 @@ def run(
     alerts = sorted((a for a in client.alerts() if a["id"] > last_alert), key=lambda a: a["id"])
     results, by_rule, by_scenario, unexpected = scenario_results(script, alerts, triggered)
     try:
+        leads = client.get("/warnings/lead-times", start=started.isoformat())
+        forecasts = client.get("/forecasts", start=started.isoformat(), limit=10_000)
+        early_warning = early_warning_lines(alerts, leads, forecasts)
+    except ServiceError as exc:  # a user who may not read forecasts
+        early_warning = [f"(not available: {exc})"]
+    try:
         rescue = rescue_lines(client.get("/rescue-list"))
     except ServiceError as exc:  # a site without headcount (409) or a user who may not see it
         rescue = [f"(not available: {exc})"]
@@ -169,4 +176,5 @@ def run(
         escalations=sum(int(a.get("escalation_level") or 0) for a in alerts),
         unexpected_critical=unexpected,
         rescue=rescue,
+        early_warning=early_warning,
     )

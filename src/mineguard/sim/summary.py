@@ -121,6 +121,7 @@ class DemoSummary:
     escalations: int
     unexpected_critical: list[str] = field(default_factory=list)
     rescue: list[str] = field(default_factory=list)  # the rescue list at the end, one line per person
+    early_warning: list[str] = field(default_factory=list)  # pre-alerts, their lead times, the forecast bands
 
     @property
     def complete(self) -> bool:
@@ -161,6 +162,8 @@ class DemoSummary:
             "  alerts by scenario: " + ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_scenario.items()))
         )
         lines.append(f"  escalations: {self.escalations}")
+        lines.append("  early warning (risk model forecasts):")
+        lines += [f"    {line}" for line in self.early_warning or ["no forecast yet"]]
         lines.append("  rescue list at the end:")
         lines += [f"    {line}" for line in self.rescue or ["nobody underground"]]
         if self.unexpected_critical:
@@ -170,6 +173,38 @@ class DemoSummary:
             lines.append("  unexpected critical alerts: none")
         lines.append(f"  result: {'OK' if self.ok else 'FAILED'}")
         return "\n".join(lines)
+
+
+def early_warning_lines(alerts: list[dict], leads: dict, forecasts: list[dict]) -> list[str]:
+    """The pre-alerts of the risk job (``risk.*`` alerts), how long before their alarms they came
+    (``GET /api/v1/warnings/lead-times``) and the newest forecast band of each sensor that has one
+    (``GET /api/v1/forecasts``, newest first), the closest to its limit first."""
+    warnings = [a for a in alerts if str(a.get("rule_id", "")).startswith("risk.")]
+    lines = [f"pre-alerts: {len(warnings)}"]
+    lines += [f"  {_clock(a['opened_at'])} {a['message']}" for a in warnings[:3]]
+    for alarm in leads.get("alarms", []):
+        if alarm["warned"]:
+            lines.append(
+                f"lead time before {alarm['rule_id']}: {alarm['warned']} of {alarm['alarms']} alarms warned, "
+                f"median {alarm['median_lead_s']:.0f} s ahead"
+            )
+    for outcome in leads.get("warnings", []):
+        lines.append(
+            f"{outcome['rule_id']}: {outcome['followed_by_alarm']} followed by an alarm, "
+            f"{outcome['false_alarms']} cleared without one, {outcome['open']} open"
+        )
+    newest: dict[str, dict] = {}
+    for f in forecasts:
+        newest.setdefault(f["device_id"], f)
+    closest = sorted(newest.values(), key=lambda f: -f["probability"])[:3]
+    lines.append(f"forecasts: {len(forecasts)} stored for {len(newest)} sensors (80 % and 95 % bands)")
+    lines += [
+        f"  {f['device_id']}: {f['value']:.3g} now, {f['predicted']:.3g} expected in {f['horizon_s'] / 60:.0f} min "
+        f"(80 % {f['lower_80']:.3g}..{f['upper_80']:.3g}, 95 % {f['lower_95']:.3g}..{f['upper_95']:.3g}), "
+        f"p = {f['probability']:.2f} past {f['limit']:g}"
+        for f in closest
+    ]
+    return lines
 
 
 def rescue_lines(listing: dict) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -63,11 +64,35 @@ get_risk_model = _RISK_MODELS.build
 list_risk_models = _RISK_MODELS.names
 
 
+def parse_options(text: str) -> dict[str, float]:
+    """``"window_s=60,horizon_s=180"`` as ``{"window_s": 60.0, "horizon_s": 180.0}``; ValueError names a bad pair."""
+    options: dict[str, float] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = pair.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not key.strip().isidentifier() or not math.isfinite(number):
+            raise ValueError(f"'{pair}': write each option as name=number, e.g. trend:window_s=60,horizon_s=180")
+        options[key.strip()] = number
+    return options
+
+
 def load_risk_model(spec: str | Path) -> RiskModel:
-    """The risk model named by ``spec``: a registered name (``"trend"``) or the path of a saved model file
+    """The risk model named by ``spec``: a registered name (``"trend"``), optionally with its options after a
+    colon (``"trend:window_s=60,min_span_s=30,horizon_s=180"``), or the path of a saved model file
     (``runs/warn/risk.pt``, written by ``mineguard warn train risk``; anything ending in ``.pt`` or existing
-    on disk is taken as a file). ValueError says what to pass instead of an unknown name or a bad file."""
+    on disk is taken as a file). ValueError says what to pass instead of an unknown name, a bad option or a
+    bad file."""
     text = str(spec).strip()
+    name, _, options = text.partition(":")
+    if options and name in _RISK_MODELS.names() and name != "learned":
+        try:
+            return get_risk_model(name, **parse_options(options))  # type: ignore[arg-type]
+        except TypeError as exc:  # an option the model does not take
+            hint = "trend takes window_s, horizon_s, min_samples, min_span_s and min_sd"
+            raise ValueError(f"risk model '{name}': {exc} — {hint}") from None
     if text in _RISK_MODELS.names():
         if text == "learned":
             raise ValueError(
