@@ -199,8 +199,12 @@ def train_learned_risk(
     lr: float = 2e-3,
     weight_decay: float = 1e-4,
     patience: int = 8,
+    site: RiskSamples | None = None,
 ) -> tuple[LearnedRiskModel, RiskTrainMetrics]:
-    """Train on ``n_series`` simulated trajectories of set ``seed``; validation on a held-out share of trajectories."""
+    """Train on ``n_series`` simulated trajectories of set ``seed``; validation on a held-out share of trajectories.
+
+    ``site``: windows of a site's own history (``feedback.site_samples``), added to the training windows
+    (never to validation: the caller replays the model on a later stretch of the site's history)."""
     config = config or LearnedRiskConfig()
     if n_series < 5 or not 0 < val_frac < 1 or epochs < 1:
         raise ValueError(f"need n_series >= 5, 0 < val_frac < 1, epochs >= 1; got {n_series}, {val_frac}, {epochs}")
@@ -211,6 +215,11 @@ def train_learned_risk(
     is_val = np.isin(samples.series, np.random.default_rng(seed).permutation(n_series)[:n_val_series])
     X, y = torch.from_numpy(samples.features), torch.from_numpy(samples.target)
     X_tr, y_tr, X_va, y_va = X[~is_val], y[~is_val], X[is_val], y[is_val]
+    if site is not None:
+        if site.features.shape[1] != X.shape[1]:
+            raise ValueError(f"site windows have {site.features.shape[1]} features, the model {X.shape[1]}")
+        X_tr = torch.cat([X_tr, torch.from_numpy(site.features.astype(np.float32))])
+        y_tr = torch.cat([y_tr, torch.from_numpy(site.target.astype(np.float32))])
     net = RiskQuantileNet(config.n_features, hidden=config.hidden)
     std = X_tr.std(0)
     net.feature_mean.copy_(X_tr.mean(0))
@@ -258,7 +267,9 @@ def train_learned_risk(
         seconds=time.perf_counter() - started,
     )
     model.training = {
-        "data": f"simulated trajectories (mineguard.warning.risk.trajectories), seed {seed}",
+        "data": f"simulated trajectories (mineguard.warning.risk.trajectories), seed {seed}"
+        + (f", and {len(site.target):,} windows of the site's own history" if site is not None else ""),
+        "site_windows": 0 if site is None else len(site.target),
         "seed": seed,
         "per_series": per_series,
         "lr": lr,
