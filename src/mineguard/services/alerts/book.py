@@ -133,7 +133,8 @@ def condition_cleared(session: Session, key: str, t: datetime, detail: str = "co
 def acknowledge(
     session: Session, alert_id: int, *, actor: str, t: datetime, note: str | None = None, reason: str | None = None
 ) -> AlertChange:
-    """Acknowledge an open alert; ``reason`` (true_alarm, false_alarm, maintenance) and ``note`` go to its history."""
+    """Acknowledge an open alert; ``reason`` (true_alarm, false_alarm, maintenance, test) and ``note`` go to its
+    history (``services/alerts/feedback.py`` reads the reasons back as the risk model's labels)."""
     alert = get_alert(session, alert_id)
     if alert.state != "open":
         raise AlertStateError(f"alert {alert_id} is {alert.state} — only an open alert can be acknowledged")

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mineguard.mine.rules.regulation import Severity, defaults_for
+from mineguard.mine.rules.regulation import Severity, Threshold, defaults_for
 from mineguard.services.alerts import book
 from mineguard.services.alerts.forecasts import Z_80, Z_95, interval, record_forecast
 from mineguard.services.alerts.policy import EscalationPolicy
@@ -63,16 +63,15 @@ def check_risk(
         for device in commissioned_sensors(session):
             kind = device.sensor_kind or ""
             zone = zones.get(device.zone_id or "")
-            levels = defaults_for(kind, zone.kind if zone else None)
-            if not levels or len({lv.op for lv in levels}) > 1:
-                continue  # no limit, or both a maximum and a minimum (judged by the threshold rules alone)
+            first = judged_limit(kind, zone.kind if zone else None)
+            if first is None:
+                continue
             since = now - timedelta(seconds=model.window_s)
             rows = recent_readings(session, device.id, since, without_flags=int(BAD_FLAGS))  # the cleansed series
             if not rows:
                 continue
             t = np.array([when.timestamp() for when, _ in rows])
             values = np.array([value for _, value in rows], dtype=float)
-            first = levels[0]
             risk = model.assess(t, values, limit=first.value, op=first.op)
             if risk is None:
                 continue
@@ -114,6 +113,15 @@ def check_risk(
             if change is not None:
                 changes.append(change)
     return changes
+
+
+def judged_limit(kind: str, zone_kind: str | None) -> Threshold | None:
+    """The lowest regulation level the risk model judges a sensor against; None when the kind has no limit, or
+    both a maximum and a minimum (those are judged by the threshold rules alone)."""
+    levels = defaults_for(kind, zone_kind)
+    if not levels or len({lv.op for lv in levels}) > 1:
+        return None
+    return levels[0]
 
 
 def describe(kind: str, zone_name: str, unit: str, risk: RiskAssessment) -> str:

@@ -1,34 +1,21 @@
-"""What a site's own history and its operators' verdicts teach the learned risk model.
+"""What a site's own history and its operators' verdicts are, as the risk model's teacher reads them.
 
 The running service keeps every sensor's cleansed readings and every alert with the reason an operator
-gave when acknowledging it (``true_alarm``, ``false_alarm``, ``maintenance``, ``test``). Read back, they
-are :class:`SiteSeries` (one sensor's readings with the limit that judges it) and :class:`Verdict`s (a
-labelled alert about a device, with its open interval). :func:`site_samples` cuts training windows from
-the series, as ``trajectories.risk_samples`` cuts them from simulated trajectories — the future at the
-horizon is the sensor's own reading there — and applies the verdicts:
-
-- ``maintenance`` and ``test``: the readings were not the mine's process (a calibration gas, a bump test,
-  a sensor being worked on); no window that touches the interval is used;
-- ``true_alarm``: the operators acted (ventilation up, power off), so what followed is not what the
-  mine would have done by itself; no window whose future reaches past the alert's opening is used;
-- ``false_alarm``: the model warned and nothing came; these windows are the model's mistakes, so they
-  are repeated ``false_alarm_weight`` times in the training set.
-
-Windows are cut every ``every_s`` seconds of reading time, and only where a reading lies within
-``max_future_gap_s`` of the horizon (the target is interpolated between the readings around it).
+gave when acknowledging it (``true_alarm``, ``false_alarm``, ``maintenance``, ``test``). Read back
+(``services/alerts/feedback.py``), they are :class:`SiteSeries` (one sensor's readings with the limit that
+judges it) and :class:`Verdict`s (a labelled alert about a device, with its open interval).
+``site_samples`` cuts training windows from them; ``replay`` scores a model on them. Plain data: the
+running service reads these without pulling in torch or the training engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from mineguard.warning.risk.base import Direction
-from mineguard.warning.risk.learned import LearnedRiskConfig, relative_to_limit, risk_features
-from mineguard.warning.risk.trajectories import RiskSamples
 
 VerdictKind = Literal["true_alarm", "false_alarm", "maintenance", "test"]
 VERDICTS: tuple[VerdictKind, ...] = ("true_alarm", "false_alarm", "maintenance", "test")
@@ -68,61 +55,3 @@ class Verdict:
             raise ValueError(f"verdict '{self.kind}' is not one of {', '.join(VERDICTS)}")
         if self.end_s < self.start_s:
             raise ValueError(f"alert {self.alert_id}: ends ({self.end_s}) before it starts ({self.start_s})")
-
-
-def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
-    return a0 <= b1 and b0 <= a1
-
-
-def site_samples(
-    series: Sequence[SiteSeries],
-    config: LearnedRiskConfig,
-    verdicts: Sequence[Verdict] = (),
-    *,
-    every_s: float = 30.0,
-    max_future_gap_s: float = 60.0,
-    false_alarm_weight: int = 3,
-    start_s: float = -np.inf,
-    end_s: float = np.inf,
-) -> RiskSamples | None:
-    """Training windows from the site's series whose whole span (history and horizon) lies in
-    ``[start_s, end_s]``, with the verdicts applied (see the module text); None when there is none."""
-    if every_s <= 0 or max_future_gap_s <= 0 or false_alarm_weight < 1:
-        raise ValueError("every_s and max_future_gap_s must be > 0 and false_alarm_weight >= 1")
-    feats, targets, lasts, index = [], [], [], []
-    for k, s in enumerate(series):
-        if s.t_s.size < config.min_samples:
-            continue
-        x = relative_to_limit(s.values, s.limit, s.op)
-        own = [v for v in verdicts if v.device_id == s.device_id]
-        next_cut = -np.inf
-        for i, t in enumerate(s.t_s):
-            future_t = t + config.horizon_s
-            if t < next_cut or t - config.window_s < start_s or future_t > end_s or future_t > s.t_s[-1]:
-                continue
-            j = int(np.searchsorted(s.t_s, future_t))
-            near = min(abs(s.t_s[j] - future_t), abs(future_t - s.t_s[j - 1]) if j > 0 else np.inf)
-            if near > max_future_gap_s:
-                continue
-            if any(
-                (v.kind in NOT_PROCESS and _overlaps(t - config.window_s, future_t, v.start_s, v.end_s))
-                or (v.kind == "true_alarm" and t < v.start_s <= future_t)
-                or (v.kind == "true_alarm" and v.start_s <= t <= v.end_s)
-                for v in own
-            ):
-                continue
-            f = risk_features(s.t_s[: i + 1], x[: i + 1], config)
-            if f is None:
-                continue
-            next_cut = t + every_s
-            repeat = (
-                false_alarm_weight
-                if any(v.kind == "false_alarm" and _overlaps(t, future_t, v.start_s, v.end_s) for v in own)
-                else 1
-            )
-            future = float(np.interp(future_t, s.t_s, x))
-            for _ in range(repeat):
-                feats.append(f), targets.append(future - x[i]), lasts.append(x[i]), index.append(k)
-    if not feats:
-        return None
-    return RiskSamples(np.stack(feats), np.asarray(targets, np.float32), np.asarray(lasts), np.asarray(index))

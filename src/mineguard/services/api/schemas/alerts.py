@@ -41,11 +41,11 @@ class AlertEventOut(Out):
     detail: dict[str, Any]
 
 
-AckReason = Literal["true_alarm", "false_alarm", "maintenance"]
+AckReason = Literal["true_alarm", "false_alarm", "maintenance", "test"]
 
 
 class AckAlertIn(In):
-    reason: AckReason | None = Field(default=None, description="why: true alarm, false alarm or maintenance")
+    reason: AckReason | None = Field(default=None, description="why: true alarm, false alarm, maintenance or test (the risk model learns from them)")
     note: str | None = Field(default=None, max_length=1000)
 
 

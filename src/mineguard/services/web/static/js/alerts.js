@@ -11,6 +11,7 @@ const REASONS = [
   ["true_alarm", "True alarm"],
   ["false_alarm", "False alarm"],
   ["maintenance", "Maintenance"],
+  ["test", "Test"],
 ];
 
 function order(a, b) {

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mineguard.warning.risk.feedback import SiteSeries, Verdict, site_samples
+from mineguard.warning.risk.feedback import SiteSeries, Verdict
 from mineguard.warning.risk.learned import LearnedRiskConfig
+from mineguard.warning.risk.site_samples import site_samples
 
 CONFIG = LearnedRiskConfig(window_s=300.0, horizon_s=600.0, min_span_s=120.0)
 T0 = 1_800_000_000.0
