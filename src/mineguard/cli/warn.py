@@ -9,6 +9,8 @@
   each modality removed at test time, and alarm level against the threshold rule (events
   detected, lead time, false alarms per day);
 - ``forecast``: forecast a logged sensor CSV minutes ahead, with its skill against persistence;
+- ``retrain``: the learned risk model retrained on the site's own history and the operators'
+  acknowledgement reasons, with a replay of the last days before and after;
 - ``index`` / ``similar``: the similar-incident index built from the real MSHA narratives, which the
   platform uses to attach analogous past incidents to each new alert (``incident_index`` setting),
   and a search of it from the command line.
@@ -18,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_risk
+from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_retrain, warn_risk
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    parser = groups.add_parser("warn", help="early-warning models: train, eval, forecast, similar incidents (seed 003)")
+    parser = groups.add_parser(
+        "warn", help="early-warning models: train, eval, forecast, retrain, similar incidents (seed 003)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     train = sub.add_parser("train", help="train an early-warning model (fusion or risk)")
     models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
@@ -32,3 +36,4 @@ def register(groups: argparse._SubParsersAction) -> None:
     warn_forecast.add_parser(sub)
     warn_index.add_index_parser(sub)
     warn_index.add_similar_parser(sub)
+    warn_retrain.add_parser(sub)

@@ -45,7 +45,10 @@ AckReason = Literal["true_alarm", "false_alarm", "maintenance", "test"]
 
 
 class AckAlertIn(In):
-    reason: AckReason | None = Field(default=None, description="why: true alarm, false alarm, maintenance or test (the risk model learns from them)")
+    reason: AckReason | None = Field(
+        default=None,
+        description="why: true alarm, false alarm, maintenance or test (labels the risk model learns from)",
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
