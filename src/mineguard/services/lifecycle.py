@@ -32,6 +32,7 @@ from mineguard.services.alerts.health_job import check_ingest_health, check_sens
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
+from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
@@ -59,7 +60,7 @@ class Startable(Protocol):
 class Models:
     """What the background jobs judge with, loaded once per app before anything runs."""
 
-    risk: RiskModel
+    risk: RiskModel  # with no active version in the model registry (``ServiceRuntime.served``)
     evidence: IncidentEvidence | None  # similar past incidents for a new alert; None without an index
 
     @classmethod
@@ -93,6 +94,10 @@ class ServiceRuntime:
         self.settings, self.booted, self.models = settings, booted, models
         self.on_alert, self.on_live, self.refusals = on_alert, on_live, refusals
         self.metrics = metrics or ServiceMetrics()
+        # the registry's active versions (promoted or rolled back while running), with fall-back
+        self.served = ServedModels(
+            booted.sessions, booted.site_id, defaults={"risk": models.risk}, metrics=self.metrics
+        )
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
@@ -220,8 +225,11 @@ class ServiceRuntime:
             self.on_change(change)
 
     def _risk_round(self) -> None:
+        """The risk job with the served risk model: the registry's active version, else the setting's."""
+        served = self.served.risk()
         with self.metrics.timed("risk"):
-            changes = check_risk(self.booted.sessions, utc_now(), model=self.models.risk)
+            changes = check_risk(self.booted.sessions, utc_now(), model=served.model)
+        changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
         for change in changes:
             self.on_change(change)
 

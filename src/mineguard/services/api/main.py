@@ -26,6 +26,7 @@ from mineguard.services.api.routes import (
     gateways,
     health,
     help,
+    models,
     probes,
     readings,
     rescue,
@@ -63,6 +64,7 @@ ROUTERS = (
     tags,
     sensitivity,
     rules,
+    models,
     help,
     audit,
     stream,
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
         ctx.cleanser = runtime.cleanser
+        ctx.served = runtime.served
         ctx.bus, ctx.ingest = runtime.bus, runtime.ingest
         runtime.start()
         try:
