@@ -13,8 +13,9 @@ restart; a loaded version is kept by its id, so a round costs one small query. W
 
 :meth:`ServedModels.check_health` (after each round, with the ``Served`` it used) counts the failures
 in the Prometheus metrics (``mineguard_model_failures_total{model=<kind>}``) and raises one
-``model-health:<kind>`` alert while the kind's model is failing, resolved once a round passes without failure. The rule path never
-depends on any of this: the threshold rules keep running whatever a model does.
+``model-health:<kind>`` alert while the kind's model is failing, resolved once a round passes without
+failure. The rule path never depends on any of this: the threshold rules keep running whatever a model
+does.
 """
 
 from __future__ import annotations
