@@ -39,6 +39,8 @@ class ModelKind:
     hint: str  # how to make a file of this kind
 
 
+SETTINGS_NOT_METRICS = frozenset({"seed", "per_series", "lr", "weight_decay", "seconds"})  # recorded by training
+
 _KINDS = Registry[ModelKind]("model kind")
 register_model_kind = _KINDS.register
 model_kinds = _KINDS.names
@@ -65,8 +67,8 @@ def _plain_torch_file(path: Path) -> None:
         torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ValueError(
-            f"{path}: not a plain PyTorch weights file ({exc.__class__.__name__}: {str(exc)[:160]}) — the service "
-            "only loads files of tensors, numbers and strings; save the model with `mineguard warn train risk`"
+            f"{path}: not a PyTorch weights file the service can read safely (reading it failed with "
+            f"{exc.__class__.__name__}; only tensors, numbers and strings are read, never pickled code)"
         ) from None
 
 
@@ -83,7 +85,8 @@ def risk_kind() -> ModelKind:
     def facts(model: Any) -> ArtefactFacts:
         training = dict(getattr(model, "training", {}) or {})
         data = training.get("data")
-        return ArtefactFacts(data if isinstance(data, str) else None, _numbers(training))
+        metrics = {k: v for k, v in _numbers(training).items() if k not in SETTINGS_NOT_METRICS}
+        return ArtefactFacts(data if isinstance(data, str) else None, metrics)
 
     return ModelKind(
         name="risk",

@@ -100,7 +100,8 @@ def load_bytes(kind: ModelKind, data: bytes, filename: str) -> Any:
             return kind.load(path)
         except ValueError as exc:
             why = str(exc).replace(str(path), "").lstrip(": ")
-            raise ModelStoreError(f"{filename}: does not load as a {kind.label} ({why}) — {kind.hint}") from None
+            fix = "" if " — " in why else f" — {kind.hint}"
+            raise ModelStoreError(f"{filename}: does not load as a {kind.label}: {why}{fix}") from None
 
 
 @dataclass(frozen=True)
