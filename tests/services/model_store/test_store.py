@@ -8,6 +8,7 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+import torch
 from sqlalchemy import func, select
 
 from mineguard.services.audit.log import verify
@@ -111,8 +112,6 @@ def test_a_file_that_does_not_load_is_refused(session, data: bytes, name: str, m
 def test_a_newer_format_is_refused_with_the_fix(session, tmp_path) -> None:
     model = tiny_learned_risk()
     path = model.save(tmp_path / "new.pt")
-    import torch
-
     ckpt = torch.load(path, weights_only=True)
     torch.save({**ckpt, "format": 2}, path)
     with pytest.raises(store.ModelStoreError, match=r"new\.pt: does not load as a risk model: .*format 2.* retrain it"):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from mineguard.mine.roles import Permission
-from mineguard.services.api.deps import UnitDep, db_id, require
+from mineguard.services.api.deps import Unit, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError, FieldProblem
 from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.models import ModelChangeIn, ModelVersionIn, ModelVersionOut, RollbackIn
@@ -143,7 +144,8 @@ def rollback_model(kind: Kind, body: RollbackIn, unit: UnitDep, user: User = Sup
     )
 
 
-def _change(unit: Any, do: Any) -> ModelVersionOut:
+def _change(unit: Unit, do: Callable[[], ModelVersion]) -> ModelVersionOut:
+    """Run a promote or rollback: 404 for an unknown version, 409 for nothing to change."""
     try:
         row = do()
     except store.NoSuchVersion as exc:
