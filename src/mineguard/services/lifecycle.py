@@ -7,6 +7,9 @@ alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the 
 transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
 the MQTT broker start-up check and the tickers: the rules ``tick``, sensor health, ingest health,
 the risk job, the audit anchor, evidence retention and the headcount (who is underground, shift ends).
+The risk job judges with :attr:`ServiceRuntime.served` (``alerts/served_models.py``): the model
+registry's active ``risk`` version, read each round (a promotion or rollback needs no restart), else
+``Models.risk``; a broken model falls back to ``trend`` and raises a model-health alert.
 
 Start: the broker check first (``strict`` raises before anything else has started or loaded), then
 the notifier dispatcher, the API's refusal log, the ingest worker, the transport, the tickers.

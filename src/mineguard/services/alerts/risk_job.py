@@ -2,7 +2,8 @@
 
 Every ``period_s`` the job hands each commissioned sensor's readings of the model's window to a
 :class:`~mineguard.warning.risk.RiskModel` (the ``trend`` baseline by default; the learned forecasters of
-the early-warning issue plug in by name) with the sensor's lowest regulation limit for its zone
+the early-warning issue plug in by name; the service passes the model ``served_models.ServedModels``
+serves, guarded so a failing call falls back to ``trend``) with the sensor's lowest regulation limit for its zone
 kind. When the probability of being past the limit at the horizon reaches ``raise_p`` while the
 sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
 
