@@ -25,6 +25,10 @@ def body(content: str, **extra) -> dict:
 
 
 def test_super_manager_adds_promotes_and_rolls_back(api: Api, files: list[str]) -> None:
+    serving = api.call("manager", "GET", "/api/v1/models/serving").json()
+    assert serving == [
+        {"kind": "risk", "label": "risk default (trend)", "version": None, "model": "trend", "load_problem": None}
+    ]
     added = api.call("super_manager", "POST", "/api/v1/models/risk/versions", json=body(files[0], note="first"))
     assert added.status_code == 201, added.text
     first = added.json()
@@ -40,6 +44,8 @@ def test_super_manager_adds_promotes_and_rolls_back(api: Api, files: list[str]) 
     api.call("super_manager", "POST", "/api/v1/models/risk/promote", json={"version": 2})
     back = api.call("super_manager", "POST", "/api/v1/models/risk/rollback", json={"reason": "v2 is worse"})
     assert back.status_code == 200 and back.json()["version"] == 1
+    serving = api.call("manager", "GET", "/api/v1/models/serving").json()[0]
+    assert (serving["label"], serving["model"]) == ("risk v1", "learned")  # the running service took the rollback
     listed = api.call("manager", "GET", "/api/v1/models").json()
     assert [(m["version"], m["active"]) for m in listed] == [(2, False), (1, True)]
     assert api.call("manager", "GET", "/api/v1/models/risk/versions/2").json()["metrics"] == {"val_auc": 0.7}

@@ -153,6 +153,7 @@ MATRIX = [
     ("GET", "/api/v1/rules/versions", "/api/v1/rules/versions", None, SUPER),
     ("PUT", "/api/v1/rules", "/api/v1/rules", {"rules": {}, "expected_version": 999}, SUPER),  # 409: changes nothing
     ("GET", "/api/v1/models", "/api/v1/models", None, MANAGER_UP),
+    ("GET", "/api/v1/models/serving", "/api/v1/models/serving", None, MANAGER_UP),
     ("GET", "/api/v1/models/{kind}/versions/{version}", "/api/v1/models/risk/versions/1", None, MANAGER_UP),
     (  # not base64: 422, changes nothing
         "POST",

@@ -21,7 +21,13 @@ from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import Unit, UnitDep, db_id, require
 from mineguard.services.api.errors import ApiError, FieldProblem
 from mineguard.services.api.responses import raises
-from mineguard.services.api.schemas.models import ModelChangeIn, ModelVersionIn, ModelVersionOut, RollbackIn
+from mineguard.services.api.schemas.models import (
+    ModelChangeIn,
+    ModelVersionIn,
+    ModelVersionOut,
+    RollbackIn,
+    ServingOut,
+)
 from mineguard.services.model_store import store
 from mineguard.services.model_store.kinds import model_kinds
 from mineguard.services.storage.models import ModelVersion, User
@@ -53,6 +59,26 @@ def list_models(
 ) -> list[ModelVersionOut]:
     active = store.active_ids(unit.session, unit.ctx.site_id)
     return [_out(row, active) for row in store.versions(unit.session, unit.ctx.site_id, kind)]
+
+
+@router.get(
+    "/serving",
+    response_model=list[ServingOut],
+    summary="(manager) what the running service judges with now, per model kind (fall-back included)",
+)
+@raises(503)
+def serving(unit: UnitDep, user: User = Viewer) -> list[ServingOut]:
+    served = unit.ctx.served
+    if served is None:
+        raise ApiError(503, "the background services are not running — start the service (`mineguard serve`)")
+    out = []
+    for kind in model_kinds():
+        now = served.get(kind)
+        name = getattr(getattr(now.model, "primary", now.model), "name", kind)
+        out.append(
+            ServingOut(kind=kind, label=now.label, version=now.version, model=name, load_problem=now.load_problem)
+        )
+    return out
 
 
 @router.get("/{kind}/versions/{version}", response_model=ModelVersionOut, summary="(manager) one model version")

@@ -53,3 +53,11 @@ class RollbackIn(In):
         None, ge=1, le=2**31 - 1, description="the version to go back to; left out: the one active before the current"
     )
     reason: str | None = Field(None, max_length=500, description="why, for the audit log")
+
+
+class ServingOut(Out):
+    kind: str = Field(description="the model kind")
+    label: str = Field(description="what serves: `risk v3`, `risk default (trend)` or `risk v3 (fall-back: trend)`")
+    version: int | None = Field(description="the active version (null: no active version, the setting serves)")
+    model: str = Field(description="the model's name (learned, trend, ...)")
+    load_problem: str | None = Field(description="why the active version does not load (then the fall-back serves)")
