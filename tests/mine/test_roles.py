@@ -22,6 +22,7 @@ EXPECTED = {
         P.VIEW_ALL_STAFF,
         P.MANAGE_DEVICES,
         P.VIEW_AUDIT,
+        P.VIEW_MODELS,
     },
     Role.SUPER_MANAGER: set(Permission),
 }
@@ -40,6 +41,8 @@ def test_permission_matrix(role: Role) -> None:
     [
         (P.SET_THRESHOLDS, [Role.SUPER_MANAGER]),
         (P.MANAGE_USERS, [Role.SUPER_MANAGER]),
+        (P.MANAGE_MODELS, [Role.SUPER_MANAGER]),
+        (P.VIEW_MODELS, [Role.MANAGER, Role.SUPER_MANAGER]),
         (P.MANAGE_DEVICES, [Role.MANAGER, Role.SUPER_MANAGER]),
         (P.VIEW_ALL_STAFF, [Role.MANAGER, Role.SUPER_MANAGER]),
         (P.CALL_HELP, [Role.SUPERVISOR, Role.MANAGER, Role.SUPER_MANAGER]),

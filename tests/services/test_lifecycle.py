@@ -204,3 +204,56 @@ def test_ingest_workers_need_a_broker(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="MINEGUARD_INGEST_WORKERS=2 needs an MQTT broker"), TestClient(app):
         pass
     app.state.ctx.engine.dispose()
+
+
+def test_the_risk_round_serves_the_registry_without_a_restart(database_url: str, tmp_path: Path) -> None:
+    """``_risk_round`` judges with the active version as promoted while running, and with ``trend`` plus a
+    model-health alert when that version answers NaN; a rollback clears the alert at the next round."""
+    from datetime import timedelta
+
+    from mineguard.services.bootstrap import bootstrap
+    from mineguard.services.ingest.store import ingest
+    from mineguard.services.lifecycle import Models
+    from mineguard.services.model_store import store
+    from mineguard.services.storage.types import utc_now
+    from tiny_risk_models import nan_risk_model, tiny_learned_risk
+
+    settings = Settings(database_url=database_url, admin_password="admin-password")
+    booted = bootstrap(settings)
+    changes: list = []
+    runtime = ServiceRuntime(settings, booted, Models.load(settings), on_alert=changes.append)
+    now = utc_now()
+    rising = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": i,
+            "t": (now - timedelta(seconds=10 * (30 - i))).isoformat(),
+            "value": 0.5 + 0.05 * i / 6,
+            "unit": "%",
+        }
+        for i in range(30)
+    ]  # the last 5 min, 0.05 %/min towards the 1.0 % limit
+    with booted.sessions() as session, session.begin():
+        ingest(session, rising, source="test", now=now)
+        for name, model in (("good.pt", tiny_learned_risk()), ("nan.pt", nan_risk_model())):
+            data = model.save(tmp_path / name).read_bytes()
+            row = store.add(session, booted.site_id, "risk", data, filename=name, actor="test", now=now)
+            store.promote(session, booted.site_id, "risk", row.version, actor="test", now=now)
+    try:
+        runtime._risk_round()
+        assert runtime.served.risk().label == "risk v2"
+        raised = {c.alert.rule_id: c.alert for c in changes if c.kind == "raised"}
+        assert raised["risk.methane"].evidence["model"] == "trend"  # the NaN model's sensor, judged by trend
+        assert raised["model-health"].title == "Risk model v2 failing: warnings use the trend model"
+        assert runtime.metrics.model_failures_total.labels("risk")._value.get() == 1
+        with booted.sessions() as session, session.begin():
+            store.rollback(session, booted.site_id, "risk", actor="test", now=utc_now())
+        changes.clear()
+        runtime._risk_round()
+        assert runtime.served.risk().label == "risk v1"
+        assert [(c.kind, c.alert.rule_id) for c in changes if c.alert.rule_id == "model-health"] == [
+            ("resolved", "model-health")
+        ]
+    finally:
+        booted.engine.dispose()

@@ -1,5 +1,5 @@
 """``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, sim, serve,
-site, audit, terrain).
+site, audit, terrain, models).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -12,7 +12,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import bench, data, demo, detect, face, serve, sim, terrain, twin, warn, watch
+from mineguard.cli import bench, data, demo, detect, face, models, serve, sim, terrain, twin, warn, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.register(groups)
     face.register(groups)
     demo.register(groups)
+    models.register(groups)
     serve.register(groups)
     sim.register(groups)
     terrain.register(groups)

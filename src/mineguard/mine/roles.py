@@ -3,9 +3,10 @@
 - operator: the target of monitoring; sees only their own data (and the mine's alerts, which
   they may acknowledge: the escalation ladder starts with them).
 - supervisor: sees their crew, can call for outside help and resolve alerts.
-- manager: sees all staff health and locations; runs the IoT devices (gateways, tags).
+- manager: sees all staff health and locations; runs the IoT devices (gateways, tags); sees
+  which model versions serve the early warnings.
 - super-manager: everything a manager can, and the only role that changes thresholds,
-  criteria and users' roles.
+  criteria, users' roles and which model version serves (add, promote, roll back).
 """
 
 from __future__ import annotations
@@ -32,12 +33,19 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     SET_THRESHOLDS = "set_thresholds"
     MANAGE_USERS = "manage_users"
+    VIEW_MODELS = "view_models"
+    MANAGE_MODELS = "manage_models"
 
 
 _OPERATOR = {Permission.VIEW_MAP, Permission.VIEW_OWN, Permission.ACK_ALERTS}
 _SUPERVISOR = _OPERATOR | {Permission.VIEW_CREW, Permission.CALL_HELP, Permission.RESOLVE_ALERTS}
-_MANAGER = _SUPERVISOR | {Permission.VIEW_ALL_STAFF, Permission.MANAGE_DEVICES, Permission.VIEW_AUDIT}
-_SUPER = _MANAGER | {Permission.SET_THRESHOLDS, Permission.MANAGE_USERS}
+_MANAGER = _SUPERVISOR | {
+    Permission.VIEW_ALL_STAFF,
+    Permission.MANAGE_DEVICES,
+    Permission.VIEW_AUDIT,
+    Permission.VIEW_MODELS,
+}
+_SUPER = _MANAGER | {Permission.SET_THRESHOLDS, Permission.MANAGE_USERS, Permission.MANAGE_MODELS}
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(_OPERATOR),

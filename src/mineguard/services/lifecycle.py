@@ -7,6 +7,9 @@ alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the 
 transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
 the MQTT broker start-up check and the tickers: the rules ``tick``, sensor health, ingest health,
 the risk job, the audit anchor, evidence retention and the headcount (who is underground, shift ends).
+The risk job judges with :attr:`ServiceRuntime.served` (``alerts/served_models.py``): the model
+registry's active ``risk`` version, read each round (a promotion or rollback needs no restart), else
+``Models.risk``; a broken model falls back to ``trend`` and raises a model-health alert.
 
 Start: the broker check first (``strict`` raises before anything else has started or loaded), then
 the notifier dispatcher, the API's refusal log, the ingest worker, the transport, the tickers.
@@ -34,6 +37,7 @@ from mineguard.services.alerts.health_job import check_ingest_health, check_sens
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.risk_job import check_risk
+from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
 from mineguard.services.ingest.broker_check import StartupCheck
@@ -61,7 +65,7 @@ class Startable(Protocol):
 class Models:
     """What the background jobs judge with, loaded once per app before anything runs."""
 
-    risk: RiskModel
+    risk: RiskModel  # with no active version in the model registry (``ServiceRuntime.served``)
     evidence: IncidentEvidence | None  # similar past incidents for a new alert; None without an index
 
     @classmethod
@@ -95,6 +99,10 @@ class ServiceRuntime:
         self.settings, self.booted, self.models = settings, booted, models
         self.on_alert, self.on_live, self.refusals = on_alert, on_live, refusals
         self.metrics = metrics or ServiceMetrics()
+        # the registry's active versions (promoted or rolled back while running), with fall-back
+        self.served = ServedModels(
+            booted.sessions, booted.site_id, defaults={"risk": models.risk}, metrics=self.metrics
+        )
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
@@ -222,11 +230,14 @@ class ServiceRuntime:
             self.on_change(change)
 
     def _risk_round(self) -> None:
+        """The risk job with the served risk model: the registry's active version, else the setting's."""
+        served = self.served.risk()
         with self.metrics.timed("risk"):
             now = utc_now()
-            changes = check_risk(self.booted.sessions, now, model=self.models.risk)
+            changes = check_risk(self.booted.sessions, now, model=served.model, model_label=served.label)
             with self.booted.sessions() as session, session.begin():
                 prune_forecasts(session, now - timedelta(hours=self.settings.forecast_retention_h))
+        changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
         for change in changes:
             self.on_change(change)
 

@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     headcount_check_s: float = Field(default=15.0, gt=0, le=3600)  # who is underground: mismatches, shift ends
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
     forecast_retention_h: float = Field(default=24.0, gt=0, le=24 * 366)  # each risk round's forecasts kept this long
-    risk_model: str = "trend"  # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt
+    # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt; an active `risk` version in the
+    # model registry (`mineguard models promote`) serves instead while it is active
+    risk_model: str = "trend"
     # a folder written by `mineguard warn index` (e.g. runs/warn/incidents): each new alert carries its most
     # similar past MSHA incidents as evidence["similar_incidents"]; None: alerts carry no similar past incidents
     incident_index: Path | None = None

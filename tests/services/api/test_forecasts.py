@@ -60,7 +60,11 @@ def test_forecasts_are_stored_and_the_warning_before_the_alarm_is_its_lead_time(
     stored = wait_for(api, "/api/v1/forecasts?device_id=ch4-1101-t", lambda body: len(body) > 0)
     assert stored, "the risk job stored no forecast"
     newest = stored[0]
-    assert newest["device_id"] == "ch4-1101-t" and newest["zone_id"] == "face_1101" and newest["model"] == "trend"
+    assert (
+        newest["device_id"] == "ch4-1101-t"
+        and newest["zone_id"] == "face_1101"
+        and newest["model"] == "risk default (trend)"
+    )
     assert newest["lower_95"] < newest["lower_80"] < newest["predicted"] < newest["upper_80"] < newest["upper_95"]
     assert newest["limit"] == 1.0 and newest["probability"] > 0.8
     zone = api.call("supervisor", "GET", "/api/v1/forecasts?zone_id=face_1101").json()

@@ -39,7 +39,7 @@ from .conftest import ADMIN_PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-# Examples per operation and generation mode. 68 operations x (positive + negative) x FUZZ_EXAMPLES,
+# Examples per operation and generation mode. 74 operations x (positive + negative) x FUZZ_EXAMPLES,
 # plus the anonymous and stateful runs, make the >= 10,000 requests the issue asks for.
 FUZZ_EXAMPLES = 70
 ANONYMOUS_EXAMPLES = 10

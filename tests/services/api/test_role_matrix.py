@@ -154,6 +154,18 @@ MATRIX = [
     ("GET", "/api/v1/rules", "/api/v1/rules", None, SUPER),
     ("GET", "/api/v1/rules/versions", "/api/v1/rules/versions", None, SUPER),
     ("PUT", "/api/v1/rules", "/api/v1/rules", {"rules": {}, "expected_version": 999}, SUPER),  # 409: changes nothing
+    ("GET", "/api/v1/models", "/api/v1/models", None, MANAGER_UP),
+    ("GET", "/api/v1/models/serving", "/api/v1/models/serving", None, MANAGER_UP),
+    ("GET", "/api/v1/models/{kind}/versions/{version}", "/api/v1/models/risk/versions/1", None, MANAGER_UP),
+    (  # not base64: 422, changes nothing
+        "POST",
+        "/api/v1/models/{kind}/versions",
+        "/api/v1/models/risk/versions",
+        {"filename": "risk.pt", "content_base64": "!"},
+        SUPER,
+    ),
+    ("POST", "/api/v1/models/{kind}/promote", "/api/v1/models/risk/promote", {"version": 999}, SUPER),  # 404
+    ("POST", "/api/v1/models/{kind}/rollback", "/api/v1/models/risk/rollback", {}, SUPER),  # 409: none active
     ("POST", "/api/v1/help", "/api/v1/help", {"message": "test call", "zone_id": "face_1101"}, SUPERVISOR_UP),
     ("GET", "/api/v1/help", "/api/v1/help", None, SUPERVISOR_UP),
     ("GET", "/api/v1/audit", "/api/v1/audit", None, MANAGER_UP),

@@ -36,7 +36,7 @@ def test_migration_matches_models_and_is_idempotent(engine) -> None:
     assert _schema_diff(engine) == []
     migrate(engine)  # a second run is a no-op, not an error
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0011"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0012"]
     assert _schema_diff(engine) == []
 
 

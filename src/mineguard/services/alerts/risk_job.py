@@ -2,7 +2,8 @@
 
 Every ``period_s`` the job hands each commissioned sensor's readings of the model's window to a
 :class:`~mineguard.warning.risk.RiskModel` (the ``trend`` baseline by default; the learned forecasters of
-the early-warning issue plug in by name) with the sensor's lowest regulation limit for its zone
+the early-warning issue plug in by name; the service passes the model ``served_models.ServedModels``
+serves, guarded so a failing call falls back to ``trend``) with the sensor's lowest regulation limit for its zone
 kind. When the probability of being past the limit at the horizon reaches ``raise_p`` while the
 sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
 
@@ -53,7 +54,10 @@ def check_risk(
     raise_p: float = 0.8,
     clear_p: float = 0.3,
     policy: EscalationPolicy | None = None,
+    model_label: str | None = None,
 ) -> list[book.AlertChange]:
+    """One round (see the module text); ``model_label`` names the served model in the stored forecasts
+    (e.g. ``risk v3``; default the model's name)."""
     if not 0 < clear_p < raise_p <= 1:
         raise ValueError(f"need 0 < clear_p < raise_p <= 1, got clear_p={clear_p}, raise_p={raise_p}")
     model = model or get_risk_model("trend")
@@ -75,7 +79,7 @@ def check_risk(
             risk = model.assess(t, values, limit=first.value, op=first.op)
             if risk is None:
                 continue
-            record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=model.name)
+            record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=model_label or model.name)
             key = f"risk:{device.id}"
             active = book.active_alert(session, key) is not None
             if risk.past_limit or risk.probability < (clear_p if active else raise_p):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.mine.graph import ZoneGraph
 from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.api.open_streams import OpenStreams
 from mineguard.services.auth.throttle import LoginGuard
 from mineguard.services.events import EventHub
@@ -35,6 +36,7 @@ class ServiceContext:
     pipeline: AlertPipeline | None = None
     cleanser: LiveCleanser | None = None  # the one live cleanser (ServiceRuntime's), shared with the ingest worker
     risk_model: RiskModel | None = None  # the service's risk model (Models.risk), for forecasts on request
+    served: ServedModels | None = None  # the registry's active versions with fall-back (ServiceRuntime's), when running
     broker_check: StartupCheck | None = None  # MQTT only: does the broker keep our queue while we are down
     approach: ApproachTracker = field(default_factory=ApproachTracker)  # people's recent fixes, for closing speeds
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # GET /metrics

@@ -27,6 +27,7 @@ from mineguard.services.api.routes import (
     gateways,
     health,
     help,
+    models,
     probes,
     readings,
     rescue,
@@ -65,6 +66,7 @@ ROUTERS = (
     tags,
     sensitivity,
     rules,
+    models,
     help,
     audit,
     stream,
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
         ctx.broker_check, ctx.pipeline = runtime.broker_check, runtime.pipeline  # what the routes read
         ctx.cleanser = runtime.cleanser
+        ctx.served = runtime.served
         ctx.bus, ctx.ingest = runtime.bus, runtime.ingest
         runtime.start()
         try:

@@ -74,7 +74,11 @@ class ServiceMetrics:
             registry=r,
         )
         self.model_failures_total = Counter(
-            "mineguard_model_failures", "Model rounds that raised", ["model"], registry=r
+            "mineguard_model_failures",
+            "Model failures: rounds that raised, calls answered by the fall-back (an error or NaN), versions that "
+            "did not load",
+            ["model"],
+            registry=r,
         )
         self.camera_up = Gauge(
             "mineguard_camera_up", "1 streaming, 0 down (newest health report)", ["camera"], registry=r

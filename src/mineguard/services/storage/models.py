@@ -6,7 +6,9 @@ and "who was in zone Z between t1 and t2". Coordinates are metres in the mine gr
 readings go to ``sensor_readings`` (canonical units, one row per device and seq) and whatever
 ingestion refuses to ``rejected_payloads``, so nothing that arrives is lost. Enrolled miners' face
 embeddings go to ``face_embeddings`` (``mineguard.services.identity``). Each version of a site's
-rule set goes to ``rule_versions`` (``mineguard.services.rules.store``).
+rule set goes to ``rule_versions`` (``mineguard.services.rules.store``). Served models' artefacts go to
+``model_artifacts`` (by content hash), their versions to ``model_versions`` and which version serves each
+model kind at a site to ``active_models`` (``mineguard.services.model_store``).
 """
 
 from __future__ import annotations
@@ -389,6 +391,56 @@ class EvidenceFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     sender: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class ModelArtifact(Base):
+    """The bytes of a served model's file, stored once by their SHA-256 (``services/model_store``)."""
+
+    __tablename__ = "model_artifacts"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ModelVersion(Base):
+    """One version of a served model of a ``kind`` (``risk``, ...) at a site, with what it was made from.
+
+    ``version`` counts 1, 2, ... per (kind, site); the same artefact is added once per (kind, site).
+    ``previous_id`` is the version that was active when this one was last promoted (where a rollback
+    goes back to).
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("kind", "site_id", "version", name="uq_model_versions_kind_site_version"),
+        UniqueConstraint("kind", "site_id", "sha256", name="uq_model_versions_kind_site_sha256"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(ForeignKey("model_artifacts.sha256"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    training_data: Mapped[str] = mapped_column(Text)
+    training_data_sha256: Mapped[str] = mapped_column(String(64))
+    code_version: Mapped[str] = mapped_column(String(100))
+    metrics: Mapped[dict[str, Any]] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+
+
+class ActiveModel(Base):
+    """The version that serves ``kind`` at ``site_id``: one row per (kind, site), so one active version."""
+
+    __tablename__ = "active_models"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    activated_by: Mapped[str] = mapped_column(String(64))
+    activated_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Forecast(Base):

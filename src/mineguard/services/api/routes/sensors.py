@@ -112,7 +112,8 @@ def forecast(device_id: str, unit: UnitDep, user: User = View) -> SensorForecast
     device = visible_device(unit.session, user, device_id)
     if device.kind != "sensor":
         raise ApiError(404, f"{device_id} is a {device.kind}, not a sensor — GET /api/v1/sensors lists the sensors")
-    model = unit.ctx.risk_model
+    # the registry's active version (with its fall-back) once the service runs, else the setting's model
+    model = unit.ctx.served.risk_model()[0] if unit.ctx.served is not None else unit.ctx.risk_model
     lines = threshold_lines(_pipeline(unit), device)
     if model is None:
         return SensorForecastOut(device_id=device_id, forecast=None, reason="no risk model is loaded")

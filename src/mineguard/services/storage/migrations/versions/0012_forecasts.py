@@ -1,7 +1,7 @@
 """forecasts: each risk round's per-sensor forecast with its prediction intervals (issue 18)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 05:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from mineguard.services.storage.types import UTCDateTime
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

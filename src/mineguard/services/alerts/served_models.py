@@ -1,0 +1,176 @@
+"""The models the running service judges with: the registry's active versions, with fall-back.
+
+:class:`ServedModels` is the one place the background jobs get a model of a kind from. Each call of
+:meth:`ServedModels.get` (``risk()`` for the risk job) reads which version is active at the site
+(``services/model_store``), so a promotion or a rollback is served from the next round on, without a
+restart; a loaded version is kept by its id, so a round costs one small query. What serves:
+
+- no active version: the kind's default from the settings (``MINEGUARD_RISK_MODEL``, ``trend`` by
+  default, for ``risk``);
+- an active version that loads: that model, guarded — a call that raises or answers NaN or infinite
+  numbers is answered by the kind's fall-back (``trend``) instead;
+- an active version that fails to load: the kind's fall-back.
+
+:meth:`ServedModels.check_health` (after each round, with the ``Served`` it used) counts the failures
+in the Prometheus metrics (``mineguard_model_failures_total{model=<kind>}``) and raises one
+``model-health:<kind>`` alert while the kind's model is failing, resolved once a round passes without
+failure. The rule path never depends on any of this: the threshold rules keep running whatever a model
+does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from mineguard.mine.rules.regulation import Severity
+from mineguard.services.alerts import book
+from mineguard.services.alerts.policy import EscalationPolicy
+from mineguard.services.model_store import store
+from mineguard.services.model_store.kinds import get_model_kind
+from mineguard.services.observability.metrics import ServiceMetrics
+from mineguard.warning.risk import RiskModel
+
+log = logging.getLogger(__name__)
+
+# The model-health alert's texts (site-independent wording, not ids): {label} "risk model", {version}
+# "v3", {fallback} "trend", {problem} what failed, {n} how many calls failed in the round.
+TEXTS = {
+    "load": (
+        "{Label} {version} does not load: warnings use the {fallback} model",
+        "{problem} — roll back (`mineguard models rollback {kind}`) or promote a version that loads; until then "
+        "early warnings come from the {fallback} model and the threshold rules",
+    ),
+    "output": (
+        "{Label} {version} failing: warnings use the {fallback} model",
+        "{n} assessment(s) failed in the last round ({problem}) — those sensors were judged by the {fallback} "
+        "model; roll back (`mineguard models rollback {kind}`) or promote a version that works",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Served:
+    """A kind's model as served now: ``model`` (guarded: its failing calls fall back), a ``label`` for
+    logs and evidence (``risk v3`` or ``risk default (trend)``), the active ``version`` (None: the
+    settings' default) and ``load_problem`` when the active version failed to load."""
+
+    kind: str
+    model: Any
+    label: str
+    version: int | None
+    load_problem: str | None = None
+
+
+class ServedModels:
+    """The served model of each kind at one site (see the module docs). Thread-safe."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        site_id: str,
+        *,
+        defaults: Mapping[str, Any],
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
+        self.sessions, self.site_id = sessions, site_id
+        self.defaults = dict(defaults)  # kind -> the model served with no active version
+        self.metrics = metrics
+        self._cache: dict[str, tuple[int | None, Served]] = {}  # kind -> (active version id, what it serves)
+        self._lock = threading.Lock()
+
+    def risk(self) -> Served:
+        """The risk model to judge with now: ``served.model`` is a :class:`RiskModel`."""
+        return self.get("risk")
+
+    def risk_model(self) -> tuple[RiskModel, str]:
+        """``(model, label)`` of :meth:`risk`, for a job that only needs those."""
+        served = self.risk()
+        return served.model, served.label
+
+    def get(self, kind: str) -> Served:
+        with self.sessions() as session:
+            row = store.active(session, self.site_id, kind)
+            version_id = None if row is None else row.id
+            with self._lock:
+                cached = self._cache.get(kind)
+                if cached is not None and cached[0] == version_id:
+                    return cached[1]
+            served = self._load(session, kind, row)
+        with self._lock:
+            self._cache[kind] = (version_id, served)
+        log.info(
+            "serving %s", served.label if served.load_problem is None else f"{served.label}: {served.load_problem}"
+        )
+        return served
+
+    def _load(self, session: Session, kind_name: str, row: Any) -> Served:
+        kind = get_model_kind(kind_name)
+        fallback = kind.fallback()
+        if row is None:
+            default = self.defaults.get(kind_name, fallback)
+            return Served(kind_name, kind.guard(default, fallback), f"{kind_name} default ({default.name})", None)
+        label = f"{kind_name} v{row.version}"
+        try:
+            model = store.load_version(session, row)
+        except Exception as exc:  # a broken version never stops the job: the fall-back serves
+            problem = str(exc)[:300]
+            if self.metrics is not None:
+                self.metrics.model_failures_total.labels(kind_name).inc()
+            return Served(
+                kind_name, kind.guard(fallback, fallback), f"{label} (fall-back: {fallback.name})", row.version, problem
+            )
+        return Served(kind_name, kind.guard(model, fallback), label, row.version)
+
+    def check_health(
+        self, served: Served, now: datetime, *, policy: EscalationPolicy | None = None
+    ) -> list[book.AlertChange]:
+        """After a round judged with ``served``: count its failures and raise, update or clear its
+        kind's model-health alert."""
+        kind = served.kind
+        failures = served.model.take_failures() if hasattr(served.model, "take_failures") else []
+        if failures and self.metrics is not None:
+            self.metrics.model_failures_total.labels(kind).inc(len(failures))
+        key = f"model-health:{kind}"
+        with self.sessions() as session, session.begin():
+            if served.load_problem is None and not failures:
+                change = book.condition_cleared(session, key, now, f"{served.label} works again")
+            else:
+                spec = get_model_kind(kind)
+                which = "load" if served.load_problem is not None else "output"
+                problem = served.load_problem or "; ".join(sorted(set(failures))[:3])
+                words = {
+                    "label": spec.label,
+                    "Label": spec.label[:1].upper() + spec.label[1:],
+                    "version": f"v{served.version}" if served.version is not None else "(default)",
+                    "fallback": spec.fallback().name,
+                    "problem": problem,
+                    "n": len(failures),
+                    "kind": kind,
+                }
+                title, message = (text.format(**words) for text in TEXTS[which])
+                change = book.raise_or_update(
+                    session,
+                    key=key,
+                    rule_id="model-health",
+                    severity=Severity.WARNING,
+                    t=now,
+                    subject_id=f"{kind}:{self.site_id}",
+                    title=title,
+                    message=message,
+                    policy=policy or EscalationPolicy(),
+                    evidence={
+                        "kind": kind,
+                        "version": served.version,
+                        "status": "load_failed" if which == "load" else "bad_output",
+                        "problem": problem,
+                        "failed_calls": len(failures),
+                    },
+                )
+        return [] if change is None else [change]
