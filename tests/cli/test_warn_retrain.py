@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from mineguard.cli import main
 from mineguard.services.alerts import book
@@ -110,6 +111,31 @@ def test_retrain_replays_before_and_after_and_saves_the_model(history, tmp_path,
     model = load_risk_model(str(out))
     assert model.name == "learned" and model.training["site_windows"] > 1000
     assert len(model.training["site_data_sha256"]) == 64
+
+
+def test_a_registered_retrain_waits_for_the_super_manager(history, tmp_path, capsys) -> None:
+    argv = ["warn", "retrain", "--database-url", history, "--until", UNTIL.isoformat(), "--train-days", "1.5"]
+    argv += ["--replay-days", "0.5", "--series", "10", "--epochs", "1", "--out", str(tmp_path / "r.pt"), "--register"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "registered risk version 1 — not served until promoted" in capsys.readouterr().out
+    from mineguard.services.api.main import create_app
+
+    app = create_app(Settings(database_url=history, admin_password="secret-pass-1"))
+    with TestClient(app) as client:
+        token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "secret-pass-1"}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        (version,) = client.get("/api/v1/models", headers=headers).json()
+        assert version["kind"] == "risk" and version["version"] == 1 and not version["active"]
+        assert version["metrics"]["replay_after_alarms"] == 1.0
+        assert "verdicts" in version["training_data"]
+        operator = {"username": "op9", "role": "operator", "password": "operator-pass-9", "crew": "crew-a"}
+        assert client.post("/api/v1/users", json=operator, headers=headers).status_code == 201
+        op_token = client.post("/api/v1/auth/token", json={"username": "op9", "password": "operator-pass-9"}).json()
+        op_headers = {"Authorization": f"Bearer {op_token['access_token']}"}
+        promote = {"version": 1}
+        assert client.post("/api/v1/models/risk/promote", json=promote, headers=op_headers).status_code == 403
+        assert client.post("/api/v1/models/risk/promote", json=promote, headers=headers).status_code == 200
+    app.state.ctx.engine.dispose()
 
 
 def test_bad_arguments_are_clear_errors(history, tmp_path, capsys) -> None:

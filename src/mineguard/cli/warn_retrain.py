@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to save the model (default {DEFAULT_OUT})")
     p.add_argument("--report", type=Path, help="also write the before/after figures as JSON here")
+    p.add_argument(
+        "--register",
+        action="store_true",
+        help="add the new model to the model registry as a risk version (not served until the super-manager "
+        "promotes it)",
+    )
     p.set_defaults(func=cmd_retrain)
 
 
@@ -152,4 +159,43 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps({"model": str(path), **after.training}, indent=2, default=str))
+    if args.register:
+        described = (
+            f"the site's cleansed readings {since.isoformat()} to {replay_from.isoformat()} ({len(site.target):,} "
+            f"windows, verdicts {counts}) + {args.series} simulated trajectories (seed {args.seed})"
+        )
+        version = _register(settings, path, described, after.training["site_data_sha256"], scores)
+        print(f"registered risk version {version} — not served until promoted: mineguard models promote risk {version}")
     return 0
+
+
+def _register(settings, path: Path, described: str, data_sha256: str, scores: dict[str, dict]) -> int:
+    """Add the model at ``path`` to the registry as a new ``risk`` version (not active); its number."""
+    from mineguard.services.bootstrap import bootstrap
+    from mineguard.services.model_store import store
+    from mineguard.services.storage.types import utc_now
+
+    metrics = {
+        f"replay_{side}_{name}": float(value)
+        for side, figures in scores.items()
+        for name, value in figures.items()
+        if isinstance(value, int | float) and math.isfinite(value) and name != "days"
+    }
+    booted = bootstrap(settings)
+    try:
+        with booted.sessions() as session, session.begin():
+            row = store.add(
+                session,
+                booted.site_id,
+                "risk",
+                path.read_bytes(),
+                filename=str(path),
+                actor="cli:warn-retrain",
+                now=utc_now(),
+                training_data=store.TrainingData.described(described, data_sha256),
+                metrics=metrics,
+                note="retrained by `mineguard warn retrain`; read the replay figures before promoting",
+            )
+            return row.version
+    finally:
+        booted.engine.dispose()
