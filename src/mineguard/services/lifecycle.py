@@ -36,6 +36,7 @@ from mineguard.services.alerts.headcount_job import check_headcount
 from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
+from mineguard.services.alerts.retrain_job import run_retrain
 from mineguard.services.alerts.risk_job import check_risk
 from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.bootstrap import Booted
@@ -123,6 +124,11 @@ class ServiceRuntime:
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
         )
+        if settings.retrain_every_h is not None:  # off by default
+            retrain = Ticker(
+                lambda: run_retrain(settings, utc_now()), settings.retrain_every_h * 3600, name="mineguard-retrain"
+            )
+            self.tickers += (retrain,)
 
     def _ingest_path(self) -> IngestWorker | IngestPool:
         """One worker thread on the transport, or ``ingest_workers`` processes in a shared subscription."""

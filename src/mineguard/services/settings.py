@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     )  # readings, events, positions this far ahead: refused
     headcount_check_s: float = Field(default=15.0, gt=0, le=3600)  # who is underground: mismatches, shift ends
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
+    # retrain the risk model on the site's history and verdicts every N hours (`mineguard warn retrain --register`
+    # in a child process; the new version serves only once the super-manager promotes it); None: never
+    retrain_every_h: float | None = Field(default=None, gt=0, le=24 * 366)
+    retrain_options: str = "--train-days 14 --replay-days 3"  # more `mineguard warn retrain` options
+    retrain_dir: Path = Path("var/retrain")  # where the retrained model files go
     forecast_retention_h: float = Field(default=24.0, gt=0, le=24 * 366)  # each risk round's forecasts kept this long
     # a registered name ("trend") or a saved model file, e.g. runs/warn/risk.pt; an active `risk` version in the
     # model registry (`mineguard models promote`) serves instead while it is active
