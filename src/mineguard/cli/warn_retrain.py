@@ -21,7 +21,6 @@ made the active version (the model registry's promotion, for the super-manager),
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -80,13 +79,6 @@ def _check(args: argparse.Namespace) -> None:
         raise ValueError(f"--out {args.out}: name the file *.pt (a path ending in .pt is what the platform loads)")
 
 
-def _data_hash(samples) -> str:
-    digest = hashlib.sha256()
-    for array in (samples.features, samples.target):
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
 def cmd_retrain(args: argparse.Namespace) -> int:
     _check(args)
     until = _until(args.until)
@@ -98,11 +90,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from mineguard.services.settings import Settings
     from mineguard.services.storage.db import has_schema, make_engine, session_factory
     from mineguard.warning.risk import load_risk_model
-    from mineguard.warning.risk.feedback import VERDICTS
-    from mineguard.warning.risk.learned import LearnedRiskConfig, LearnedRiskModel
-    from mineguard.warning.risk.replay import replay_warnings, score_replay
-    from mineguard.warning.risk.site_samples import site_samples
-    from mineguard.warning.risk.trajectories import train_learned_risk
+    from mineguard.warning.risk.retrain import retrain_risk
 
     settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
     before = load_risk_model(args.before or settings.risk_model)
@@ -117,30 +105,34 @@ def cmd_retrain(args: argparse.Namespace) -> int:
             labels = verdicts(session, since, until)
     finally:
         engine.dispose()
-    config = before.config if isinstance(before, LearnedRiskModel) else LearnedRiskConfig()
-    site = site_samples(series, config, labels, start_s=since.timestamp(), end_s=replay_from.timestamp())
-    if site is None:
-        raise ValueError(
-            f"no training windows in the {args.train_days:g} days before {replay_from.isoformat()}: the database has "
-            f"{len(series)} judged sensors with readings then — widen --train-days or move --until"
-        )
     torch.set_num_threads(args.threads)
-    after, metrics = train_learned_risk(args.series, seed=args.seed, epochs=args.epochs, config=config, site=site)
-    span = {"start_s": replay_from.timestamp(), "end_s": until.timestamp()}
-    scores = {}
-    for name, model in (("before", before), ("after", after)):
-        warned = [w for s in series for w in replay_warnings(s, model, step_s=args.step_s, **span)]
-        scores[name] = score_replay(warned, alarms, labels, lookback_s=args.lookback_s, **span).as_dict()
-    counts = {kind: sum(v.kind == kind for v in labels) for kind in VERDICTS}
+    try:
+        result = retrain_risk(
+            series,
+            alarms,
+            labels,
+            before=before,
+            since_s=since.timestamp(),
+            replay_from_s=replay_from.timestamp(),
+            until_s=until.timestamp(),
+            n_series=args.series,
+            epochs=args.epochs,
+            seed=args.seed,
+            step_s=args.step_s,
+            lookback_s=args.lookback_s,
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} (the {args.train_days:g} days before {replay_from.isoformat()}; move --until)"
+        ) from None
+    after, metrics, scores, counts = result.model, result.metrics, result.scores, result.verdicts
     after.training |= {
-        "site_data_sha256": _data_hash(site),
         "site_stretch": [since.isoformat(), replay_from.isoformat()],
-        "verdicts": counts,
         "replay": {"stretch": [replay_from.isoformat(), until.isoformat()], **scores},
     }
     path = after.save(args.out)
     print(
-        f"retrained on {len(site.target):,} windows of {len(series)} sensors ({since:%Y-%m-%d %H:%M} to "
+        f"retrained on {result.site_windows:,} windows of {len(series)} sensors ({since:%Y-%m-%d %H:%M} to "
         f"{replay_from:%Y-%m-%d %H:%M} UTC) + {args.series} simulated trajectories; verdicts used: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
         + f"; best epoch {metrics.best_epoch} of {metrics.epochs_run}, {metrics.seconds:.0f} s"
@@ -161,10 +153,10 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps({"model": str(path), **after.training}, indent=2, default=str))
     if args.register:
         described = (
-            f"the site's cleansed readings {since.isoformat()} to {replay_from.isoformat()} ({len(site.target):,} "
+            f"the site's cleansed readings {since.isoformat()} to {replay_from.isoformat()} ({result.site_windows:,} "
             f"windows, verdicts {counts}) + {args.series} simulated trajectories (seed {args.seed})"
         )
-        version = _register(settings, path, described, after.training["site_data_sha256"], scores)
+        version = _register(settings, path, described, result.site_data_sha256, scores)
         print(f"registered risk version {version} — not served until promoted: mineguard models promote risk {version}")
     return 0
 
