@@ -54,12 +54,13 @@ def retrain_risk(
     seed: int = 0,
     step_s: float = 60.0,
     lookback_s: float = 1800.0,
+    every_s: float = 30.0,
 ) -> RetrainResult:
     """Train on ``[since_s, replay_from_s]``, replay ``before`` and the new model on ``[replay_from_s, until_s]``."""
     if not since_s < replay_from_s < until_s:
         raise ValueError("need since < replay_from < until: train on the older stretch, replay on the newer")
     config = before.config if isinstance(before, LearnedRiskModel) else LearnedRiskConfig()
-    site = site_samples(series, config, verdicts, start_s=since_s, end_s=replay_from_s)
+    site = site_samples(series, config, verdicts, start_s=since_s, end_s=replay_from_s, every_s=every_s)
     if site is None:
         raise ValueError(
             f"no training windows before the replay: {len(series)} judged sensors have readings in the stretch — "
