@@ -37,9 +37,11 @@ def test_verdicts_remove_or_repeat_windows() -> None:
     assert fewer is not None and len(fewer.target) == n - 40  # windows touching [3000, 3300] s: (300+600+300)/30
     other_device = Verdict("co", T0 + 3000, T0 + 3300, "maintenance")
     assert len(site_samples([ramp()], CONFIG, [other_device]).target) == n
-    acted = Verdict("ch4", T0 + 3000, T0 + 3600, "true_alarm")
+    acted = Verdict("ch4", T0 + 3000, T0 + 3600, "true_alarm", on_warning=True)
     no_future = site_samples([ramp()], CONFIG, [acted])
     assert no_future is not None and len(no_future.target) < n
+    alarm_confirmed = Verdict("ch4", T0 + 3000, T0 + 3600, "true_alarm")  # the limit was reached: keep the windows
+    assert len(site_samples([ramp()], CONFIG, [alarm_confirmed]).target) == n
     false = Verdict("ch4", T0 + 3000, T0 + 3300, "false_alarm")
     repeated = site_samples([ramp()], CONFIG, [false], false_alarm_weight=3)
     assert repeated is not None and len(repeated.target) == n + 2 * 31  # [t, t + horizon] meets it for 31 cuts

@@ -86,5 +86,8 @@ def verdicts(session: Session, since: datetime, until: datetime) -> list[Verdict
         alert = alerts[event.alert_id]
         end = (alert.resolved_at or until).timestamp()
         start = alert.opened_at.timestamp()
-        out += [Verdict(device, start, max(start, end), reason, alert.id) for device in sorted(_devices(alert))]
+        warning = alert.rule_id.startswith(WARNING_PREFIX)
+        out += [
+            Verdict(device, start, max(start, end), reason, alert.id, warning) for device in sorted(_devices(alert))
+        ]
     return out

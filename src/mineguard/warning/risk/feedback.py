@@ -42,13 +42,15 @@ class SiteSeries:
 
 @dataclass(frozen=True)
 class Verdict:
-    """An operator's reason on an alert about ``device_id`` that was open from ``start_s`` to ``end_s``."""
+    """An operator's reason on an alert about ``device_id`` that was open from ``start_s`` to ``end_s``;
+    ``on_warning``: the alert was an early warning of the risk job (not a threshold or combined rule's alarm)."""
 
     device_id: str
     start_s: float
     end_s: float
     kind: VerdictKind
     alert_id: int | None = None
+    on_warning: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in VERDICTS:

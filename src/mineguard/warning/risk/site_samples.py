@@ -6,9 +6,10 @@ sensor's own reading there — and applies the :class:`~mineguard.warning.risk.f
 
 - ``maintenance`` and ``test``: the readings were not the mine's process (a calibration gas, a bump test,
   a sensor being worked on); no window that touches the interval is used;
-- ``true_alarm``: the operators acted (ventilation up, power off), so what followed is not what the
-  mine would have done by itself; no window whose future reaches past the alert's opening, or that starts
-  while it was open, is used;
+- ``true_alarm`` on an early warning: the operators acted on it (ventilation up, power off), so what
+  followed is not what the mine would have done by itself; no window whose future reaches past the
+  warning's opening, or that starts while it was open, is used (a true alarm on a threshold alarm changes
+  nothing: the process did reach the limit);
 - ``false_alarm``: the model warned and nothing came; these windows are the model's mistakes, so they
   are repeated ``false_alarm_weight`` times in the training set.
 
@@ -63,8 +64,8 @@ def site_samples(
                 continue
             if any(
                 (v.kind in NOT_PROCESS and _overlaps(t - config.window_s, future_t, v.start_s, v.end_s))
-                or (v.kind == "true_alarm" and t < v.start_s <= future_t)
-                or (v.kind == "true_alarm" and v.start_s <= t <= v.end_s)
+                or (v.kind == "true_alarm" and v.on_warning and t < v.start_s <= future_t)
+                or (v.kind == "true_alarm" and v.on_warning and v.start_s <= t <= v.end_s)
                 for v in own
             ):
                 continue
