@@ -49,3 +49,28 @@ def test_methane_rise_warns_before_the_limit_and_resolves_at_it(engine, session)
 def test_thresholds_are_checked() -> None:
     with pytest.raises(ValueError, match="clear_p < raise_p"):
         check_risk(None, NOW, raise_p=0.3, clear_p=0.5)  # type: ignore[arg-type]
+
+
+def test_no_warning_while_an_alarm_on_the_sensor_is_on(engine, session) -> None:
+    from mineguard.services.alerts import book
+
+    sessions = session_factory(engine)
+    times = [NOW - timedelta(seconds=10 * i) for i in range(30, 0, -1)]
+    store_readings(sessions, "ch4-1101-t", "methane", "%", times, [0.5 + 0.05 * (30 - i) / 6 for i in range(30, 0, -1)])
+    with sessions() as s, s.begin():
+        book.raise_or_update(
+            s,
+            key="gas-rising-fan-stopped:face_1101",
+            rule_id="gas-rising-fan-stopped",
+            severity="emergency",
+            title="Gas rising with the fan stopped",
+            message="evacuate",
+            t=NOW,
+            zone_id="face_1101",
+            evidence={"inputs": {"methane@face_1101": "reading:ch4-1101-t#29", "fan": "reading:fan-f2-run#3"}},
+        )
+    model = TrendModel(window_s=300, horizon_s=600)
+    assert check_risk(sessions, NOW, model=model) == []  # the alarm speaks for the sensor
+    with sessions() as s, s.begin():
+        book.condition_cleared(s, "gas-rising-fan-stopped:face_1101", NOW, "fan running")
+    assert [c.alert.subject_id for c in check_risk(sessions, NOW, model=model)] == ["ch4-1101-t"]

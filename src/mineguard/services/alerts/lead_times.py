@@ -93,6 +93,14 @@ def alarm_devices(evidence: dict[str, Any] | None) -> set[str]:
     return devices
 
 
+def open_alarm_devices(session: Session) -> set[str]:
+    """The devices named by the alarms whose condition is still on (the risk job does not warn about them)."""
+    query = select(Alert.evidence).where(
+        Alert.state != "resolved", Alert.condition_active.is_(True), ~Alert.rule_id.startswith(WARNING_PREFIX)
+    )
+    return {device for evidence in session.scalars(query) for device in alarm_devices(evidence)}
+
+
 def measure_lead_times(
     session: Session, since: datetime, until: datetime, *, lookback_s: float = 1800.0
 ) -> LeadTimeReport:

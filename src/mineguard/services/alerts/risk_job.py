@@ -11,7 +11,8 @@ sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
     4 min (p = 0.93 within 10 min) — increase ventilation at Longwall face 1101 and find the source
 
 It updates while the probability stays above ``clear_p`` and resolves below it, or once the limit
-is reached (the threshold rule's alert then speaks for the sensor). The model sees the cleansed series
+is reached, or while an alarm naming the sensor's readings is on (the threshold rule's alert then speaks
+for the sensor). The model sees the cleansed series
 (readings flagged by the live cleansing are left out), and every assessment is also stored as the
 sensor's forecast of the round, with its prediction intervals (``forecasts.record_forecast``).
 """
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mineguard.mine.rules.regulation import Severity, Threshold, defaults_for
 from mineguard.services.alerts import book
 from mineguard.services.alerts.forecasts import Z_80, Z_95, interval, record_forecast
+from mineguard.services.alerts.lead_times import open_alarm_devices
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
 from mineguard.services.storage.models import Zone
@@ -64,6 +66,7 @@ def check_risk(
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
         zones = {z.id: z for z in session.scalars(select(Zone))}
+        in_alarm = open_alarm_devices(session)
         for device in commissioned_sensors(session):
             kind = device.sensor_kind or ""
             zone = zones.get(device.zone_id or "")
@@ -82,8 +85,10 @@ def check_risk(
             record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=model_label or model.name)
             key = f"risk:{device.id}"
             active = book.active_alert(session, key) is not None
-            if risk.past_limit or risk.probability < (clear_p if active else raise_p):
+            alarmed = device.id in in_alarm  # an alarm on the sensor speaks for it
+            if risk.past_limit or alarmed or risk.probability < (clear_p if active else raise_p):
                 why = "limit reached" if risk.past_limit else f"risk {risk.probability:.2f} below {clear_p}"
+                why = "an alarm on the sensor is on" if alarmed else why
                 change = book.condition_cleared(session, key, now, why) if active else None
             else:
                 name = zone.name if zone else (device.zone_id or "its area")
