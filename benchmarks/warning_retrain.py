@@ -40,7 +40,7 @@ DAY = 86_400.0
 STEP = 30.0
 
 
-def simulate(device: str, days: float, rng: np.random.Generator, args) -> tuple[SiteSeries, list[Alarm], list]:
+def simulate(device: str, days: float, rng: np.random.Generator, args, ids) -> tuple[SiteSeries, list[Alarm], list]:
     """One sensor's readings, its alarms (crossings of 1.0 %) and its bump-test intervals."""
     t = T0 + np.arange(0.0, days * DAY, STEP)
     drift = np.cumsum(rng.normal(0.0, 0.002, t.size))
@@ -61,7 +61,7 @@ def simulate(device: str, days: float, rng: np.random.Generator, args) -> tuple[
         v[inside] = 2.0
         tests.append((T0 + start * 60.0, T0 + (start + 2) * 60.0))
     crossings = np.flatnonzero((v[1:] >= 1.0) & (v[:-1] < 1.0)) + 1
-    alarms = [Alarm(float(t[i]), frozenset({device}), "methane.working_face") for i in crossings]
+    alarms = [Alarm(float(t[i]), frozenset({device}), "methane.working_face", next(ids)) for i in crossings]
     return SiteSeries(device, t, v, 1.0, ">="), alarms, tests
 
 
@@ -76,7 +76,7 @@ def operator_verdicts(series, alarms, tests, served, next_id) -> list[Verdict]:
         out.append(Verdict(series.device_id, w.opened_s, end, kind, next(next_id), on_warning=True))
     for a in alarms:
         if any(s <= a.t_s <= e for s, e in tests):
-            out.append(Verdict(series.device_id, a.t_s, a.t_s + 600, "test", id(a)))
+            out.append(Verdict(series.device_id, a.t_s, a.t_s + 600, "test", a.alert_id))
     return out
 
 
@@ -103,7 +103,7 @@ def main() -> int:
         served = TrendModel()
         series, alarms, verdicts = [], [], []
         for k in range(args.sensors):
-            s, a, tests = simulate(f"ch4-{k}", args.days, rng, args)
+            s, a, tests = simulate(f"ch4-{k}", args.days, rng, args, ids)
             series.append(s), alarms.extend(a), verdicts.extend(operator_verdicts(s, a, tests, served, ids))
         until = T0 + args.days * DAY
         result = retrain_risk(
