@@ -67,7 +67,8 @@ def run(fault: str, n: int) -> dict[str, object]:
             except Exception:
                 return -1
 
-        config = PoolConfig(url, broker.host, broker.port, None, None, SITE, f"fault-{uuid.uuid4().hex[:6]}")
+        client = f"fault-{uuid.uuid4().hex[:6]}"
+        config = PoolConfig(url, broker.host, broker.port, None, None, SITE, client, devices=tuple(SENSORS))
         pool = IngestPool(config, workers=WORKERS, cleanser=LiveCleanser)
         pool.start()
         try:

@@ -128,8 +128,9 @@ class Rig:
         self.booted = bootstrap(Settings(database_url=url, admin_password="bench-password"))
         self.broker, self.stored_at = broker, {}
         self.pipeline = AlertPipeline.for_site(self.booted.sessions, on_change=lambda change: None)
+        client = f"bench-{uuid.uuid4().hex[:6]}"
         config = PoolConfig(
-            url, broker.host, broker.port, None, None, SITE, f"bench-{uuid.uuid4().hex[:6]}", mqtt5=mqtt5
+            url, broker.host, broker.port, None, None, SITE, client, mqtt5=mqtt5, devices=tuple(SENSORS)
         )
         self.pool = IngestPool(config, workers=workers, cleanser=LiveCleanser, on_report=self._on_report)
         self.pool.start()

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
+
 from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
@@ -48,6 +50,7 @@ from mineguard.services.ingest.transport import make_transport, mqtt_address
 from mineguard.services.ingest.worker import IngestWorker
 from mineguard.services.observability.metrics import ServiceMetrics
 from mineguard.services.settings import Settings
+from mineguard.services.storage.models import Device
 from mineguard.services.storage.types import utc_now
 from mineguard.services.ticker import Ticker
 from mineguard.warning.risk import RiskModel, load_risk_model
@@ -156,6 +159,8 @@ class ServiceRuntime:
             share_group=settings.ingest_share_group,
             mqtt5=settings.ingest_mqtt5,
             max_skew_s=settings.max_skew_s,
+            partition=settings.ingest_partition,
+            devices=tuple(sorted(sensor_ids(booted.sessions))),
         )
         return IngestPool(config, workers=settings.ingest_workers, cleanser=LiveCleanser, on_report=self._on_ingested)
 
@@ -246,6 +251,12 @@ class ServiceRuntime:
         changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
         for change in changes:
             self.on_change(change)
+
+
+def sensor_ids(sessions) -> list[str]:
+    """The ids of the site's sensors (the ingest processes split them between themselves)."""
+    with sessions() as session:
+        return list(session.scalars(select(Device.id).where(Device.kind == "sensor")))
 
 
 def broker_startup_check(settings: Settings) -> StartupCheck | None:

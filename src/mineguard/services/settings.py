@@ -50,9 +50,14 @@ class Settings(BaseSettings):
     mqtt_check: Literal["warn", "strict", "off"] = "warn"
     mqtt_check_messages: int = Field(default=1000, ge=1, le=1_000_000)  # the probe sends one more than this
     mqtt_check_timeout_s: float = Field(default=5.0, gt=0, le=60)
-    # ingest worker processes in one MQTT 5 shared subscription (services/ingest/pool.py); 0: one worker thread
-    # in the service process (the in-process bus has only that). Needs MINEGUARD_MQTT_URL when above 0.
+    # ingest worker processes (services/ingest/pool.py); 0: one worker thread in the service process (the
+    # in-process bus has only that). Needs MINEGUARD_MQTT_URL when above 0.
     ingest_workers: int = Field(default=0, ge=0, le=64)
+    # how the processes split the stream: "device", each owns a fixed set of the site's sensors (plain persistent
+    # subscriptions: one cleanser per sensor, readings in order, nothing lost when the broker restarts); "share",
+    # any process takes any reading (an MQTT $share group: no per-sensor order; Mosquitto forgets $share
+    # subscriptions over a restart)
+    ingest_partition: Literal["device", "share"] = "device"
     ingest_share_group: str = Field(default="mineguard-ingest", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     # the worker processes' MQTT version: False, $share on MQTT 3.1.1 (Mosquitto takes it; ~160 µs less CPU a
     # reading in paho, docs/results/platform.md); True, MQTT 5 (brokers that take $share only on 5)

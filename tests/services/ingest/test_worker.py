@@ -146,3 +146,20 @@ def test_status_shows_the_lag_and_says_when_ingest_is_stuck(sqlite_engine) -> No
         worker.stop()
         bus.stop()
     assert "the ingest worker has stopped" in worker.status().problem(stuck_s=60)
+
+
+def test_a_worker_stores_only_the_devices_it_accepts_and_acknowledges_the_rest(engine, session) -> None:
+    sessions = session_factory(engine)
+    co = topic_for(SITE, "co-belt", "co")
+
+    def publish(bus: InProcessBus) -> None:
+        for seq in range(1, 6):
+            bus.publish(METHANE, json.dumps(reading(seq)).encode())
+            co_reading = reading(seq, device_id="co-belt", kind="co", value=3.0, unit="ppm")
+            bus.publish(co, json.dumps(co_reading).encode())
+
+    worker = _run(sessions, publish, accept=lambda device: device != "co-belt")
+    with sessions() as s:
+        stored = set(s.scalars(select(SensorReading.device_id)))
+    assert stored == {"ch4-1101-t"} and worker.totals.accepted == 5 and _counts(sessions)[1] == []
+    assert worker.patterns == [f"mineguard/{SITE}/+/+"]

@@ -173,8 +173,8 @@ class MqttCommunicator(Communicator):
         self.connects += 1
         with self._lock:
             patterns = sorted({pattern for pattern, _ in self._subscriptions})
-        for pattern in patterns:
-            client.subscribe(self._filter(pattern), qos=self.qos)
+        if patterns:  # one SUBSCRIBE, so one SUBACK says every one of them is in place
+            client.subscribe([(self._filter(pattern), self.qos) for pattern in patterns])
         self._connected.set()
         log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port, self.connects)
         if self.share_group is not None and self.connects > 1:

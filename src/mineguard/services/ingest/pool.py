@@ -3,32 +3,36 @@
 One :class:`IngestWorker` is one Python thread: parsing, checks, cleansing and the insert of every
 reading share one GIL. :class:`IngestPool` starts ``workers`` processes instead; each has its own
 database engine, its own :class:`~.mqtt.MqttCommunicator` (client id ``<client_id>-<k>``, a
-persistent MQTT 5 session) in the shared subscription ``$share/<share_group>/mineguard/<site>/+/+``,
-so the broker hands each reading to one of them, and its own cleanser. Each acknowledges a message
-only after its batch is committed, as the single worker does, and ``(device_id, seq)`` keeps a
-redelivered reading from being stored twice.
+persistent session) and its own cleanser. Each acknowledges a message only after its batch is
+committed, as the single worker does, and ``(device_id, seq)`` keeps a redelivered reading from being
+stored twice.
+
+How the stream is split (``partition``):
+
+- ``"device"`` (the default): each of the site's sensors belongs to one process (:func:`partition_of`,
+  CRC-32 of its id modulo ``workers``). Processes 1 .. n-1 subscribe, with plain persistent
+  subscriptions, to their own devices' topics ``mineguard/<site>/<device>/+``; process 0 to the site's
+  every topic ``mineguard/<site>/+/+``, storing its own devices and any device of no partition (one
+  registered after the start, or unknown: refused and kept as a rejected payload) and acknowledging the
+  others' readings unprocessed (:func:`member_topics`). So one process sees all of a sensor's
+  readings: its cleanser judges the whole stream, and the readings reach the rules in order. The broker
+  keeps plain subscriptions in its persistence over a restart, so a restart loses nothing
+  (``tests/services/ingest/test_pool_faults.py``). The price: process 0 receives every message (and
+  drops most), and a sensor added at run time is stored by process 0 until the service restarts.
+- ``"share"``: one MQTT shared subscription ``$share/<share_group>/mineguard/<site>/+/+``; the broker
+  hands each reading to any process. No per-device affinity: each process's cleanser sees part of a
+  sensor's stream, and readings of one sensor stored by two processes can reach the rules out of time
+  order (the rule feed holds those back, ``RuleFeed``, as it does any late reading). And Mosquitto
+  (2.0.11 at least) does not restore ``$share`` subscriptions from its persistence file: a reading a
+  gateway publishes after the broker's start and before the first process has subscribed again
+  matches no subscription, so the broker acknowledges and drops it (each reconnect in the group logs a
+  WARNING; :meth:`IngestPool.wait_ready` with ``since`` tells when every process is back).
 
 The processes send what they stored (the accepted readings, the new live states and the counts)
 back over a pipe; the pool hands it to ``on_report`` in the parent (the alert pipeline and the live
 stream, as the single worker's callback does) and keeps the totals and the status the service
 shows. A process that dies (``kill -9``, out of memory) is started again with the same client id;
-the broker then delivers what it had not acknowledged.
-
-What a broker restart costs: Mosquitto (2.0.11 at least) does not restore ``$share``
-subscriptions from its persistence file. The processes' sessions come back with what was queued
-for them (nothing the broker had accepted before a clean stop is lost; a crash loses up to
-``autosave_interval``, see ``mosquitto.conf``) and each process subscribes
-again as soon as it reconnects, but a reading a gateway publishes after the broker's start and
-before the first process has subscribed again matches no subscription, so the broker acknowledges
-and drops it. Once one process is back in the group nothing more is lost. Each reconnect in the
-group logs a WARNING, and :meth:`IngestPool.wait_ready` with ``since`` tells when every process is
-back. The single worker's plain persistent subscription (``MINEGUARD_INGEST_WORKERS=0``) is
-restored by the broker and loses nothing over a restart.
-
-What splitting by message costs (MQTT shared subscriptions give no per-device affinity): each
-process's cleanser sees only the readings of a sensor that came to it, and readings of one sensor
-stored by two processes can reach the rules out of time order; the rule feed holds those back
-(``RuleFeed``), as it does any late reading. See ``docs/results/platform.md``.
+the broker then delivers what it had not acknowledged. See ``docs/results/platform.md``.
 """
 
 from __future__ import annotations
@@ -39,11 +43,13 @@ import os
 import signal
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from mineguard.services.ingest.bus import ROOT
 from mineguard.services.ingest.store import Cleanser, IngestReport
 from mineguard.services.ingest.worker import IngestStatus, IngestTotals, IngestWorker
 
@@ -69,10 +75,38 @@ class PoolConfig:
     # True: MQTT 5. False: the same $share subscription on MQTT 3.1.1 (Mosquitto takes it), which paho decodes
     # for ~160 µs less CPU a reading (docs/results/platform.md)
     mqtt5: bool = False
+    # "device": each process owns the readings of a fixed set of the site's devices (plain subscriptions);
+    # "share": the broker hands each message to any process ($share); see the module text
+    partition: str = "device"
+    devices: tuple[str, ...] = ()  # the site's reading devices, split between the processes by partition_of
+
+
+def partition_of(device_id: str, workers: int) -> int:
+    """The process (0 .. workers - 1) that owns ``device_id``'s readings: CRC-32 of the id, modulo ``workers``."""
+    return zlib.crc32(device_id.encode()) % workers
+
+
+def member_topics(config: PoolConfig, k: int, workers: int) -> tuple[list[str], Callable[[str], bool] | None]:
+    """Process ``k``'s topic filters and which devices of them it stores (None: all).
+
+    By device, process 1 .. n-1 subscribes to each of its devices' topics; process 0 to the site's every
+    reading topic, storing its own devices and any device of no partition (one added after the start, or
+    unknown: refused and kept) and leaving the others to their owners. In a share group every process
+    takes the site's every topic."""
+    every = f"{ROOT}/{config.site_id}/+/+"
+    if config.partition == "share" or workers == 1:
+        return [every], None
+    if config.partition != "device":
+        raise ValueError(f"partition {config.partition!r}: use 'device' or 'share'")
+    if k == 0:
+        others = frozenset(d for d in config.devices if partition_of(d, workers) != 0)
+        return [every], lambda device: device not in others
+    return [f"{ROOT}/{config.site_id}/{d}/+" for d in config.devices if partition_of(d, workers) == k], None
 
 
 class IngestPool:
-    """``workers`` ingest processes in one MQTT shared subscription, with the :class:`IngestWorker`
+    """``workers`` ingest processes splitting the site's stream (by device, or in a shared subscription), with the
+    :class:`IngestWorker`
     interface the service uses (``start``, ``stop``, ``status``, ``totals``, ``source``).
 
     ``cleanser`` is a picklable factory (the ``LiveCleanser`` class): each process builds its own.
@@ -114,7 +148,10 @@ class IngestPool:
     def _spawn(self, k: int) -> None:
         reader, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=run_member, args=(self.config, k, self.cleanser, writer), name=f"mineguard-ingest-{k}", daemon=True
+            target=run_member,
+            args=(self.config, k, self.workers, self.cleanser, writer),
+            name=f"mineguard-ingest-{k}",
+            daemon=True,
         )
         process.start()
         writer.close()  # the child holds the only writer: its end closes when it dies, and we read EOF
@@ -228,7 +265,9 @@ class IngestPool:
         )
 
 
-def run_member(config: PoolConfig, k: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection) -> None:
+def run_member(
+    config: PoolConfig, k: int, workers: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection
+) -> None:
     """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
     from mineguard.services.ingest.mqtt import MqttCommunicator
     from mineguard.services.storage.db import make_engine, session_factory
@@ -237,14 +276,16 @@ def run_member(config: PoolConfig, k: int, cleanser: Callable[[], Cleanser] | No
     stopping, sending = threading.Event(), threading.Lock()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     engine = make_engine(config.database_url)
+    patterns, accept = member_topics(config, k, workers)
+    shared = config.partition == "share"
     bus = MqttCommunicator(
         config.host,
         config.port,
         username=config.username,
         password=config.password,
         client_id=f"{config.client_id}-{k}",
-        share_group=config.share_group,
-        mqtt5=config.mqtt5,
+        share_group=config.share_group if shared else None,
+        mqtt5=config.mqtt5 and shared,
     )
 
     def send(message: tuple[str, Any]) -> None:
@@ -267,14 +308,18 @@ def run_member(config: PoolConfig, k: int, cleanser: Callable[[], Cleanser] | No
         max_skew_s=config.max_skew_s,
         on_report=forward,
         cleanser=cleanser() if cleanser is not None else None,
+        patterns=patterns,
+        accept=accept,
     )
     parent = os.getppid()
     worker.start()
     bus.start(timeout=60)
-    bus.subscribed.wait(30)  # in the group before we say we run: the pool's wait_ready means "taking messages"
+    if patterns:
+        bus.subscribed.wait(30)  # subscribed before we say we run: the pool's wait_ready means "taking messages"
     try:
         while os.getppid() == parent:
-            send(("status", (worker.status(), bus.subscribed_at)))
+            subscribed_at = bus.subscribed_at if patterns else time.time()  # no device of its own: nothing to wait for
+            send(("status", (worker.status(), subscribed_at)))
             if stopping.wait(config.status_every_s):
                 break
     finally:

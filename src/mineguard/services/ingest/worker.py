@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,11 +104,17 @@ class IngestWorker:
         clock: Callable[[], datetime] = utc_now,
         on_report: Callable[[IngestReport], None] | None = None,
         cleanser: Cleanser | None = None,
+        patterns: Sequence[str] | None = None,
+        accept: Callable[[str], bool] | None = None,
     ) -> None:
+        """``patterns``: the topic filters to take (default the site's every reading topic); ``accept``: which
+        device ids of those topics this worker stores (the others are acknowledged and left to the worker
+        that owns them, see ``pool.py``)."""
         self.bus, self.sessions, self.site_id, self.cleanser = bus, sessions, site_id, cleanser
+        self.patterns = list(patterns) if patterns is not None else [f"{ROOT}/{site_id}/+/+"]
+        self.accept = accept
         self.batch_size, self.max_delay_s, self.source = batch_size, max_delay_ms / 1000, source
         self.max_skew_s, self.retry_s, self.clock, self.on_report = max_skew_s, retry_s, clock, on_report
-        self.pattern = f"{ROOT}/{site_id}/+/+"
         self.totals = IngestTotals()
         self._buffer: list[Message] = []
         self._in_flight = 0
@@ -119,7 +125,8 @@ class IngestWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.bus.subscribe_acked(self.pattern, self._on_message)
+        for pattern in self.patterns:
+            self.bus.subscribe_acked(pattern, self._on_message)
         self._thread = threading.Thread(target=self._run, name=f"mineguard-ingest-{self.site_id}", daemon=True)
         self._thread.start()
 
@@ -138,6 +145,11 @@ class IngestWorker:
             return self._cond.wait_for(lambda: not self._buffer and not self._in_flight, timeout)
 
     def _on_message(self, topic: str, payload: bytes, ack: Ack) -> None:
+        if self.accept is not None:
+            levels = topic.split("/")
+            if len(levels) == 4 and not self.accept(levels[2]):
+                ack()  # another worker's device: it has its own subscription to it
+                return
         with self._cond:
             self._buffer.append((topic, payload, time.monotonic(), ack))
             if len(self._buffer) == 1 or len(self._buffer) >= self.batch_size:  # start the clock / batch full

@@ -1,0 +1,37 @@
+"""How the ingest processes split a site's sensors: each device to one process by CRC-32, process 0 on the
+site's every topic storing its own and the devices of no partition, the others on their devices' topics."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from mineguard.services.ingest.pool import PoolConfig, member_topics, partition_of
+
+SITE = "sample-coal-mine"
+DEVICES = ("ch4-1101-t", "co-belt", "o2-main", "temp-1101", "dust-1101")
+
+
+def config(partition: str = "device") -> PoolConfig:
+    return PoolConfig("sqlite://", "127.0.0.1", 1883, None, None, SITE, "c", partition=partition, devices=DEVICES)
+
+
+def test_each_device_belongs_to_one_process_by_its_crc32() -> None:
+    assert [partition_of(d, 3) for d in DEVICES] == [zlib.crc32(d.encode()) % 3 for d in DEVICES] == [2, 2, 1, 2, 0]
+    assert all(partition_of(d, 1) == 0 for d in DEVICES)
+
+
+def test_the_processes_topics_cover_every_device_once() -> None:
+    every = f"mineguard/{SITE}/+/+"
+    first, accept = member_topics(config(), 0, 3)
+    assert first == [every] and accept is not None
+    assert accept("dust-1101") and accept("new-sensor-added-later")  # its own, and devices of no partition
+    assert not accept("ch4-1101-t") and not accept("o2-main")  # the others', taken by their owners
+    assert member_topics(config(), 1, 3) == ([f"mineguard/{SITE}/o2-main/+"], None)
+    second = member_topics(config(), 2, 3)[0]
+    assert second == [f"mineguard/{SITE}/{d}/+" for d in ("ch4-1101-t", "co-belt", "temp-1101")]
+    assert member_topics(config("share"), 2, 3) == ([every], None)  # a $share group: everyone takes everything
+    assert member_topics(config(), 0, 1) == ([every], None)
+    with pytest.raises(ValueError, match="use 'device' or 'share'"):
+        member_topics(config("round-robin"), 1, 3)
