@@ -80,6 +80,8 @@ def test_readings_sent_as_a_gateway_show_on_the_chart_flagged_and_live(page: Pag
     expect(flagged).to_contain_text("left out")
     expect(detail.locator('[data-band="forecast"]')).to_be_visible()  # the trend model has 8 min of history
     expect(detail.locator(".forecast-note")).to_contain_text("trend model")
+    expect(detail.locator(".forecast-note")).to_contain_text("80 % ")
+    expect(detail.locator(".forecast-note")).to_contain_text("95 % ")
     expect(detail.locator("table.thresholds")).to_contain_text("methane.working_face")
 
     post_readings(mine, [1.06], first_seq=51, end=now)  # one more: the list and the chart follow, no reload

@@ -18,7 +18,6 @@ export const BAD_FLAGS = ["out_of_range", "spike", "stuck", "not_finite"];
 const WINDOWS_MIN = [15, 60, 120]; // at 1 Hz, 2 h is 7 200 readings: within one read (limit 10 000)
 const READ_LIMIT = 10_000;
 const OP = { ">=": "≥", "<=": "≤" };
-const Z95 = 1.96;
 
 /** The sensor's level now: the most severe threshold line its latest value is past (no debounce: the alerts say what the rules decided). */
 export function levelOf(sensor) {
@@ -244,15 +243,15 @@ export class SensorsView {
     const forecast = this.forecast?.forecast;
     if (!forecast) return null;
     const t0 = Date.parse(forecast.t);
-    const spread = Z95 * forecast.predicted_sd;
+    const [lo, hi] = forecast.interval_95; // the service's 95 % prediction interval at the horizon
     return {
       t0,
       v0: forecast.value,
       t1: t0 + forecast.horizon_s * 1000,
       mid: forecast.predicted,
-      lo: forecast.predicted - spread,
-      hi: forecast.predicted + spread,
-      label: `${forecast.model} forecast in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} ± ${formatValue(spread)}`,
+      lo,
+      hi,
+      label: `${forecast.model} forecast in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} (95 % ${formatValue(lo)} to ${formatValue(hi)})`,
     };
   }
 
@@ -261,15 +260,16 @@ export class SensorsView {
     if (!answer) return null;
     const forecast = answer.forecast;
     if (!forecast) return el("p", { class: "forecast-note hint" }, `No forecast: ${answer.reason}.`);
-    const spread = Z95 * forecast.predicted_sd;
+    const [lo, hi] = forecast.interval_95;
+    const [lo80, hi80] = forecast.interval_80;
     const minutes = forecast.minutes_to_limit;
     const when = minutes === null ? "not heading for it" : minutes <= 0 ? "already past it" : minutes < 1 ? "within a minute on this trend" : `in about ${Math.round(minutes)} min on this trend`;
     const level = `${severityOf(forecast.limit_severity).label} ${OP[forecast.op]} ${formatValue(forecast.limit)} ${unit}`;
     return el(
       "p",
       { class: "forecast-note" },
-      `Forecast (${forecast.model} model) in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} ± ${formatValue(spread)} ${unit} (95 %). `,
-      `Next level, ${level}: ${when} (p = ${forecast.probability.toFixed(2)} of being past it then). Computed on request, not stored.`,
+      `Forecast (${forecast.model} model) in ${forecast.horizon_s / 60} min: ${formatValue(forecast.predicted)} ${unit}, 80 % ${formatValue(lo80)} to ${formatValue(hi80)}, 95 % ${formatValue(lo)} to ${formatValue(hi)}. `,
+      `Next level, ${level}: ${when} (p = ${forecast.probability.toFixed(2)} of being past it then). The risk job stores its forecast of each round (GET /api/v1/forecasts).`,
     );
   }
 
