@@ -6,7 +6,7 @@ DEMO_ARGS ?= --duration 80 --speed 2 --port 8000 --open
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,cluster]"
 	touch $(STAMP)
 
 SUPPLY_CHAIN := $(VENV)/.supply-chain

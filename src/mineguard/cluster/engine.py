@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 INSTALL_HINT = "pip install 'mineguard[cluster]'"
@@ -39,6 +41,19 @@ def connect(address: str | None) -> ModuleType:
             "`ray start --address HEAD:6379` on the others) and pass the head's address"
         ) from None
     return ray
+
+
+@contextmanager
+def joined(address: str | None) -> Iterator[ModuleType]:
+    """:func:`connect` for the time of a ``with``; leaves the cluster again if it joined it here."""
+    ray = require_ray()
+    already = ray.is_initialized()
+    connect(address)
+    try:
+        yield ray
+    finally:
+        if not already:
+            ray.shutdown()
 
 
 def node_here() -> str:
