@@ -24,7 +24,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-cameras", action="store_true", help="run ingest partitions only")
     run.add_argument("--loop", action="store_true", help="play recordings again from the start when they end")
-    run.add_argument("--max-fps", type=float, default=5.0, help="frames judged per second per camera (default 5)")
+    run.add_argument("--max-fps", type=float, help="frames judged per second per camera (default: every frame)")
     run.add_argument("--threads", type=int, default=1, help="onnxruntime threads per camera (default 1)")
     run.add_argument("--conf", type=float, default=0.25, help="lowest detection score kept (default 0.25)")
     run.add_argument("--mqtt", type=host_port, metavar="HOST:PORT", help="the broker the sensors publish to")
@@ -71,7 +71,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if args.for_s is not None:
-        threading.Timer(args.for_s, stop.set).start()
+        timer = threading.Timer(args.for_s, stop.set)
+        timer.daemon = True
+        timer.start()
     with joined(args.address):
         supervisor = ClusterSupervisor(access, cameras, ingest, placement)
         try:

@@ -36,6 +36,8 @@ class CameraMember:
             started_at=self.started_at,
             frames=stats.frames,
             events=stats.events,
+            detect_ms=stats.mean_ms().get("detect_ms", 0.0),
+            cpu_s=time.process_time(),
             sent=self.box.sink.stats.sent,
             state=self.watch.reader.health().state,
             error=stats.error,

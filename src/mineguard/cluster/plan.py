@@ -17,7 +17,7 @@ def plan_cluster(
     cameras: bool = True,
     overrides: Sequence[str] = (),
     model: Path | None = None,
-    max_fps: float = 5.0,
+    max_fps: float | None = None,
     threads: int = 1,
     conf: float = 0.25,
     loop: bool = False,
@@ -40,7 +40,7 @@ def plan_cluster(
             raise ValueError(f"{detector}: no such detector file — pass --model FILE.onnx")
         if Path(detector).suffix != ".onnx":
             raise ValueError(f"{detector}: the cluster runs ONNX exports — `mineguard detect export` it first")
-        if not max_fps > 0:
+        if max_fps is not None and not max_fps > 0:
             raise ValueError(f"--max-fps must be > 0, got {max_fps}")
         camera_specs = [
             CameraSpec(plan, str(detector), threads=threads, conf=conf, max_fps=max_fps, loop=loop) for plan in plans

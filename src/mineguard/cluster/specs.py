@@ -26,7 +26,7 @@ class CameraSpec:
     model: str
     threads: int = 1  # onnxruntime intra-op threads of this camera's engine
     conf: float = 0.25
-    max_fps: float = 5.0  # frames judged per second (the newest; the reader drops the rest)
+    max_fps: float | None = None  # at most this many frames judged per second; None: every frame the camera sends
     loop: bool = False  # play a recording again from the start when it ends (demo clips)
 
     @property
@@ -66,6 +66,8 @@ class MemberStatus:
     started_at: float  # time.time() when this incarnation started
     frames: int = 0  # camera: frames judged by this incarnation
     events: int = 0  # camera: vision events raised or cleared
+    detect_ms: float = 0.0  # camera: mean detector time a frame (tiles included)
+    cpu_s: float = 0.0  # CPU seconds of the actor's process since it started (all its threads)
     sent: int = 0  # events (camera) or readings (ingest) the service took, duplicates included
     stored: int = 0  # ingest: readings the service stored for the first time
     duplicates: int = 0  # ingest: readings the service already had
