@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from local_broker import local_broker
+from local_ray import SLOTS, local_ray_cluster  # before ray is imported: it puts Ray on loopback
 from local_service import local_service
 from mineguard.cli import main
 from mineguard.edge.box import DEMO_CLIP, shipped
@@ -42,8 +43,6 @@ def test_user_errors_name_the_fix(tmp_path: Path, capsys, monkeypatch: pytest.Mo
 @pytest.mark.slow
 def test_run_places_a_camera_and_an_ingest_partition_and_stops(tmp_path: Path, capsys) -> None:
     pytest.importorskip("ray", reason="the optional extra mineguard[cluster] is not installed")
-    from local_ray import SLOTS, local_ray_cluster
-
     clip = shipped(DEMO_CLIP, "demo")
     site = load_site(None)
     with (

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from local_ray import local_ray_cluster  # before ray is imported: it puts Ray on loopback
+
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[object]:
     pytest.importorskip("ray", reason="the optional extra mineguard[cluster] is not installed")
-    from local_ray import local_ray_cluster
-
     with local_ray_cluster(2) as cluster:
         yield cluster

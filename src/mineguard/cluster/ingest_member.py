@@ -122,6 +122,7 @@ class IngestMember:
             pid=os.getpid(),
             started_at=self.started_at,
             waiting=waiting,
+            cpu_s=time.process_time(),
             error=self.error,
             **self.counts,
         )
