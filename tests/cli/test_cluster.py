@@ -65,6 +65,8 @@ def test_run_places_a_camera_and_an_ingest_partition_and_stops(tmp_path: Path, c
                     reading = {"device_id": "ch4-1101-t", "kind": "methane", "seq": seq, "t": now, "value": 0.4}
                     payload = json.dumps({**reading, "unit": "%"}).encode()
                     publisher.publish(f"mineguard/{site.id}/ch4-1101-t/methane", payload)
+                # on another sensor's topic: dropped by the actor (the service's MQTT worker refuses it too)
+                publisher.publish(f"mineguard/{site.id}/co-belt/co", payload)
 
         sender = threading.Thread(target=publish_again_and_again, daemon=True)
         sender.start()
@@ -89,3 +91,4 @@ def test_run_places_a_camera_and_an_ingest_partition_and_stops(tmp_path: Path, c
         stored = [r["seq"] for r in client.get("/readings", device_id="ch4-1101-t", limit=100)]
         assert sorted(stored) == list(range(1, 21))
         assert summary["ingest:0"]["stored"] == 20 and summary["ingest:0"]["duplicates"] > 0
+        assert summary["ingest:0"]["rejected"] > 0 and client.reading_stats()["readings"] == 20

@@ -76,6 +76,34 @@ def camera_events(client, camera: str, since: datetime | None = None) -> list[di
 
 
 @pytest.mark.slow
+def test_a_crashed_camera_process_runs_again_unasked(ray_cluster, tmp_path: Path) -> None:
+    """The actor's process dies (not its node): Ray starts it again and the camera streams again."""
+    import ray
+
+    model, clip = shipped(HELMET_MODEL, "models"), shipped(DEMO_CLIP, "demo")
+    site_file = two_camera_site(tmp_path)
+    [plan] = plan_cameras(load_site(site_file), {"cam-face-1101": str(clip)})
+    with local_service(tmp_path, site_file=site_file) as service, service.client() as client:
+        client.login()
+        access = ServiceAccess(service.url, "gw-faces", client.register_gateway("gw-faces"))
+        spec = CameraSpec(plan, str(model), max_fps=1.0, loop=True)
+        supervisor = ClusterSupervisor(access, [spec], placement=Placement(camera_resource="mineguard_camera"))
+        try:
+            before = supervisor.start(timeout_s=90).statuses[spec.name]
+            crashed_at = time.time()
+            ray.kill(ray.get_actor(spec.name, namespace="mineguard"), no_restart=False)
+
+            def streaming_again():
+                status = supervisor.check().statuses.get(spec.name)
+                return status if status and status.pid != before.pid and status.frames > 0 else None
+
+            after = wait_for(streaming_again, timeout=60, every=0.5)
+            assert after and after.started_at >= crashed_at and after.error is None, after
+        finally:
+            supervisor.stop()
+
+
+@pytest.mark.slow
 def test_cameras_and_ingest_move_off_a_dead_node(ray_cluster, tmp_path: Path) -> None:
     model, clip = shipped(HELMET_MODEL, "models"), shipped(DEMO_CLIP, "demo")
     assert model is not None and clip is not None

@@ -11,7 +11,9 @@ messages unacknowledged in the broker's session; Ray starts it again (on another
 node is gone), it reconnects with the same client id, and the broker delivers them again.
 
 A payload that is not JSON goes alone as its own body, so that the service keeps it among its
-rejects with the reason, as it does for any refused batch; the others go on.
+rejects with the reason, as it does for any refused batch; the others go on. A reading whose
+device or kind differs from its topic's (which the service's own MQTT worker refuses) cannot be
+told to the service over HTTP: the actor drops it with an ERROR log and counts it in ``rejected``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import httpx
 
 from mineguard.cluster.engine import node_here
 from mineguard.cluster.specs import IngestSpec, MemberStatus, ServiceAccess
+from mineguard.services.ingest.bus import TopicError, parse_topic
 from mineguard.services.ingest.mqtt import MqttCommunicator
 
 log = logging.getLogger(__name__)
@@ -53,11 +56,17 @@ class IngestMember:
         self._thread.start()
         self._bus.start(timeout=30)
 
-    def _take(self, _topic: str, payload: bytes, ack: Callable[[], None]) -> None:
+    def _take(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         try:
             reading = json.loads(payload)
         except ValueError:
             reading = None
+        if isinstance(reading, dict) and not _matches(topic, reading):
+            log.error("%s: %s carries device %r, kind %r: dropped", self.spec.name, topic, *_names(reading))
+            with self._cond:
+                self.counts["rejected"] += 1
+            ack()
+            return
         with self._cond:
             self._taken.append((reading, payload, ack))
             self._cond.notify()
@@ -140,3 +149,16 @@ class IngestMember:
         self._thread.join(15.0)
         self._http.close()
         return self.status()
+
+
+def _names(reading: dict) -> tuple[object, object]:
+    return reading.get("device_id"), reading.get("kind")
+
+
+def _matches(topic: str, reading: dict) -> bool:
+    """The reading's device and kind are its topic's (``mineguard/<site>/<device>/<kind>``)."""
+    try:
+        parts = parse_topic(topic)
+    except TopicError:
+        return False
+    return (parts.device_id, parts.kind) == _names(reading)
