@@ -11,6 +11,8 @@ re-sent after the failover is stored once by ``(device_id, seq)``.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,8 +78,10 @@ def camera_events(client, camera: str, since: datetime | None = None) -> list[di
 
 
 @pytest.mark.slow
-def test_a_crashed_camera_process_runs_again_unasked(ray_cluster, tmp_path: Path) -> None:
-    """The actor's process dies (not its node): Ray starts it again and the camera streams again."""
+def test_a_crashed_or_hung_camera_process_runs_again(ray_cluster, tmp_path: Path) -> None:
+    """The actor's process dies (not its node): Ray starts it again and the camera streams again
+    unasked. Then it hangs (SIGSTOP): the supervisor's check kills it after ``answer_s`` without an
+    answer, and Ray starts it again."""
     import ray
 
     model, clip = shipped(HELMET_MODEL, "models"), shipped(DEMO_CLIP, "demo")
@@ -87,18 +91,24 @@ def test_a_crashed_camera_process_runs_again_unasked(ray_cluster, tmp_path: Path
         client.login()
         access = ServiceAccess(service.url, "gw-faces", client.register_gateway("gw-faces"))
         spec = CameraSpec(plan, str(model), max_fps=1.0, loop=True)
-        supervisor = ClusterSupervisor(access, [spec], placement=Placement(camera_resource="mineguard_camera"))
+        placement = Placement(camera_resource="mineguard_camera", answer_s=3.0)
+        supervisor = ClusterSupervisor(access, [spec], placement=placement)
         try:
             before = supervisor.start(timeout_s=90).statuses[spec.name]
             crashed_at = time.time()
             ray.kill(ray.get_actor(spec.name, namespace="mineguard"), no_restart=False)
 
-            def streaming_again():
+            def streaming_again(old_pid: int):
                 status = supervisor.check().statuses.get(spec.name)
-                return status if status and status.pid != before.pid and status.frames > 0 else None
+                return status if status and status.pid != old_pid and status.frames > 0 else None
 
-            after = wait_for(streaming_again, timeout=60, every=0.5)
+            after = wait_for(lambda: streaming_again(before.pid), timeout=60, every=0.5)
             assert after and after.started_at >= crashed_at and after.error is None, after
+
+            os.kill(after.pid, signal.SIGSTOP)  # alive, holding its resources, answering nothing
+            hung_at = time.time()
+            revived = wait_for(lambda: streaming_again(after.pid), timeout=60, every=0.5)
+            assert revived and revived.started_at >= hung_at + placement.answer_s, revived
         finally:
             supervisor.stop()
 

@@ -7,7 +7,8 @@ them (the head, the database's node). Ingest actors, one per partition, likewise
 
 Two mechanisms move a camera: Ray restarts an actor whose node died (``max_restarts=-1``) on a
 node that has room, and the supervisor's own check asks every actor for its status each round —
-an actor that is alive but has not answered for ``answer_s`` is killed and so started again, and
+an actor that is alive but has not answered for ``answer_s`` is killed and so started again (and
+given ``restart_s`` to come back before it is killed again), and
 one that Ray gave up on is created anew. Each time an actor answers from another node than before,
 the round reports a :class:`Move` with how long its name went without an answer.
 """
@@ -37,6 +38,7 @@ class Placement:
     camera_resource: str | None = None  # custom resource a node offers per camera slot; None: any node
     ingest_resource: str | None = None
     answer_s: float = 10.0  # an actor alive but silent this long is killed (and so restarted)
+    restart_s: float = 60.0  # after killing it, how long its restart may take before it is killed again
     recreate_limit: int = 3  # times an actor Ray gave up on is created anew before it is reported as failed
 
 
@@ -65,6 +67,7 @@ class _Member:
     last_ok: float | None = None
     node: str | None = None
     silent_since: float | None = None
+    killed_at: float | None = None
     recreated: int = 0
 
 
@@ -148,17 +151,18 @@ class ClusterSupervisor:
             log.warning("%s moved from node %s to %s (%.1f s without an answer)", *vars(move).values())
             result.moves.append(move)
             self.moves.append(move)
-        member.node, member.last_ok, member.silent_since = status.node, now, None
+        member.node, member.last_ok, member.silent_since, member.killed_at = status.node, now, None, None
         result.statuses[member.name] = status
 
     def _silent(self, member: _Member, result: Round, why: str, *, kill: bool) -> None:
         now = time.monotonic()
         member.silent_since = member.silent_since or now
         result.silent[member.name] = why
-        if kill and now - member.silent_since > self.placement.answer_s:
+        restarting = member.killed_at is not None and now - member.killed_at < self.placement.restart_s
+        if kill and not restarting and now - member.silent_since > self.placement.answer_s:
             log.error("%s has not answered for %.0f s: restarting it", member.name, now - member.silent_since)
             self.ray.kill(member.handle, no_restart=False)
-            member.silent_since = now
+            member.killed_at = now
 
     def _dead(self, member: _Member, result: Round, exc: Exception) -> None:
         if member.recreated >= self.placement.recreate_limit:
