@@ -6,7 +6,7 @@ DEMO_ARGS ?= --duration 80 --speed 2 --port 8000 --open
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,cluster]"
 	touch $(STAMP)
 
 SUPPLY_CHAIN := $(VENV)/.supply-chain
@@ -16,11 +16,11 @@ $(SUPPLY_CHAIN): pyproject.toml $(STAMP)
 	$(VENV)/bin/pip install --quiet -e ".[supply-chain]"
 	touch $(SUPPLY_CHAIN)
 
-# the pinned dependencies of pyproject.toml (runtime and dev), one `name==version` a line
+# the pinned dependencies of pyproject.toml (runtime, dev and cluster: what `make test` installs), one `name==version` a line
 $(PINNED): pyproject.toml
 	mkdir -p build
 	$(VENV)/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-	print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $@
+	o = p["optional-dependencies"]; print("\n".join(p["dependencies"] + o["dev"] + o["cluster"]))' > $@
 
 .PHONY: demo test lint sbom audit
 demo: $(STAMP)

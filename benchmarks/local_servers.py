@@ -17,5 +17,6 @@ if str(SUPPORT) not in sys.path:
 
 from local_broker import local_broker  # noqa: E402
 from local_postgres import create_database, local_cluster, local_postgres  # noqa: E402
+from local_ray import local_ray_cluster  # noqa: E402
 
-__all__ = ["create_database", "local_broker", "local_cluster", "local_postgres"]
+__all__ = ["create_database", "local_broker", "local_cluster", "local_postgres", "local_ray_cluster"]

@@ -1,5 +1,5 @@
 """``mineguard`` command line: one sub-command group per area (detect, data, face, warn, demo, sim, serve,
-site, audit, terrain, models).
+site, audit, terrain, models, cluster).
 
 User errors (bad files, bad config values, unknown names) print ``error: <what and how to
 fix>`` and exit with status 2; ``--debug`` shows the traceback instead.
@@ -12,7 +12,7 @@ import logging
 import sys
 
 from mineguard import __version__
-from mineguard.cli import bench, data, demo, detect, face, models, serve, sim, terrain, twin, warn, watch
+from mineguard.cli import bench, cluster, data, demo, detect, face, models, serve, sim, terrain, twin, warn, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     detect.register(groups)
     bench.register(groups)
+    cluster.register(groups)
     data.register(groups)
     face.register(groups)
     demo.register(groups)

@@ -22,6 +22,7 @@ import queue
 import re
 import threading
 import time
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +61,15 @@ def topic_for(site_id: str, device_id: str, kind: str) -> str:
                 "(no '/', '+', '#')"
             )
     return f"{ROOT}/{site_id}/{device_id}/{kind}"
+
+
+def partition_of(device_id: str, partitions: int) -> int:
+    """The partition (0 .. partitions - 1) a sensor's readings belong to: CRC-32 of its id modulo ``partitions``,
+    stable across runs, processes and machines (Python's ``hash`` is salted). The ingest processes
+    (``pool.py``) and the cluster's ingest actors (``mineguard.cluster``) split a site's sensors by it."""
+    if partitions < 1:
+        raise ValueError(f"partitions is {partitions} — use 1 or more")
+    return zlib.crc32(device_id.encode()) % partitions
 
 
 @functools.lru_cache(maxsize=4096)  # a site has a bounded set of sensors: each topic is checked once

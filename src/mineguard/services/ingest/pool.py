@@ -43,13 +43,12 @@ import os
 import signal
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from mineguard.services.ingest.bus import ROOT
+from mineguard.services.ingest.bus import ROOT, partition_of
 from mineguard.services.ingest.store import Cleanser, IngestReport
 from mineguard.services.ingest.worker import IngestStatus, IngestTotals, IngestWorker
 
@@ -79,11 +78,6 @@ class PoolConfig:
     # "share": the broker hands each message to any process ($share); see the module text
     partition: str = "device"
     devices: tuple[str, ...] = ()  # the site's reading devices, split between the processes by partition_of
-
-
-def partition_of(device_id: str, workers: int) -> int:
-    """The process (0 .. workers - 1) that owns ``device_id``'s readings: CRC-32 of the id, modulo ``workers``."""
-    return zlib.crc32(device_id.encode()) % workers
 
 
 def member_topics(config: PoolConfig, k: int, workers: int) -> tuple[list[str], Callable[[str], bool] | None]:
