@@ -5,7 +5,8 @@ For each fault — one of three ingest worker processes killed with SIGKILL, the
 database refusing connections for 5 s (cluster stopped and started) — a gateway process streams
 ``--readings`` readings of the sample site's 10 sensors at QoS 1 (paho, persistent session: it
 resends what the broker had not acknowledged after a reconnect) to Mosquitto on the shipped settings,
-three worker processes in one shared subscription store them in PostgreSQL with durable commits,
+three worker processes, each owning some of the sensors (``MINEGUARD_INGEST_PARTITION=device``, the default),
+store them in PostgreSQL with durable commits,
 and the fault comes once a quarter is stored. Then: rows, distinct (device, seq), rejects.
 
     .venv/bin/python benchmarks/bench_ingest_faults.py --readings 100000 --write
@@ -153,15 +154,14 @@ SECTION = """
 
 {provenance}
 
-Three ingest worker processes in one shared subscription, PostgreSQL 15 with durable commits,
+Three ingest worker processes, each owning some of the sensors through plain persistent subscriptions
+(`MINEGUARD_INGEST_PARTITION=device`, the default since session 12), PostgreSQL 15 with durable commits,
 Mosquitto on the shipped settings; a gateway process publishes at QoS 1 (paho, persistent session);
 the fault comes once a quarter of the stream is stored. The same tests run in `make test` with
-6,000 readings (`tests/services/ingest/test_pool_faults.py`). Exactly once over a broker restart
-depends on a race: Mosquitto 2.0.11 forgets `$share` subscriptions over a restart, and readings a
-gateway sends before the workers have subscribed again are dropped (one 6,000-reading run with MQTT 5
-lost 918). The test holds the pool to what it guarantees: nothing the broker had accepted before the
-restart is lost, nothing is stored twice, every worker subscribes again, and everything sent after
-that is stored (`ingest/pool.py`).
+6,000 readings (`tests/services/ingest/test_pool_faults.py`, where the broker restart also runs in a
+`$share` group). By device, the broker keeps the processes' subscriptions over its restart, so a
+restart loses nothing; in a `$share` group Mosquitto 2.0.11 forgets them, and readings a gateway sends
+before the workers have subscribed again can be dropped (one 6,000-reading run with MQTT 5 lost 918).
 
 {table}
 """

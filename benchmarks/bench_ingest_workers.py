@@ -124,13 +124,22 @@ def cpu_s(pid: int) -> float:
 
 
 class Rig:
-    def __init__(self, url: str, broker, workers: int, mqtt5: bool) -> None:
+    def __init__(self, url: str, broker, workers: int, mqtt5: bool, partition: str = "device") -> None:
         self.booted = bootstrap(Settings(database_url=url, admin_password="bench-password"))
         self.broker, self.stored_at = broker, {}
         self.pipeline = AlertPipeline.for_site(self.booted.sessions, on_change=lambda change: None)
         client = f"bench-{uuid.uuid4().hex[:6]}"
         config = PoolConfig(
-            url, broker.host, broker.port, None, None, SITE, client, mqtt5=mqtt5, devices=tuple(SENSORS)
+            url,
+            broker.host,
+            broker.port,
+            None,
+            None,
+            SITE,
+            client,
+            mqtt5=mqtt5,
+            partition=partition,
+            devices=tuple(SENSORS),
         )
         self.pool = IngestPool(config, workers=workers, cleanser=LiveCleanser, on_report=self._on_report)
         self.pool.start()
@@ -162,7 +171,7 @@ class Rig:
 def run(url: str, workers: int, args: argparse.Namespace) -> dict[str, float]:
     context = multiprocessing.get_context("spawn")
     with local_broker() as broker:
-        rig = Rig(url, broker, workers, args.protocol == "5")
+        rig = Rig(url, broker, workers, args.protocol == "5", args.partition)
         try:
             start = datetime.now(UTC) - timedelta(hours=2)
             burst = messages(args.readings, 0, start, 100.0 / len(SENSORS))
@@ -207,6 +216,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--protocol", choices=["5", "3.1.1"], default="5", help="the workers' MQTT version")
+    parser.add_argument("--partition", choices=["device", "share"], default="device", help="how the workers split")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -234,18 +244,24 @@ def main() -> None:
         workers = " ".join(map(str, args.workers))
         command = f"benchmarks/bench_ingest_workers.py --readings {args.readings} --workers {workers} --write"
         provenance = run_lines(f".venv/bin/python {command}", load=True)
-        write_section(RESULTS, SECTION.format(provenance=provenance, readings=args.readings, table=table))
+        write_section(
+            RESULTS,
+            SECTION.format(provenance=provenance, readings=args.readings, table=table, split=SPLITS[args.partition]),
+        )
         print(f"wrote {RESULTS}")
 
 
+SPLITS = {
+    "device": "each owning some of the sensors (plain persistent subscriptions, `MINEGUARD_INGEST_PARTITION=device`)",
+    "share": "in one shared subscription (`$share/mineguard-ingest/...`, MQTT 3.1.1 unless `--protocol 5`)",
+}
 SECTION = """
 ## Ingest worker processes: readings/s against workers, over MQTT
 
 {provenance}
 
-Path: a publisher process → Mosquitto (shipped settings) → `MINEGUARD_INGEST_WORKERS` processes in one
-shared subscription (`$share/mineguard-ingest/...`, on MQTT 3.1.1 by default: see the profile section;
-validation, units, live cleansing, COPY / multi-row insert, live state, ack after commit) → their
+Path: a publisher process → Mosquitto (shipped settings) → `MINEGUARD_INGEST_WORKERS` processes {split}
+(validation, units, live cleansing, COPY / multi-row insert, live state, ack after commit) → their
 batches back to the service process → rule feed → rule engine. PostgreSQL runs with durable commits
 (fsync and synchronous_commit on).
 
@@ -258,11 +274,11 @@ batches back to the service process → rule feed → rule engine. PostgreSQL ru
   during the burst, per reading (the publisher is not counted): the cost that sets what a node
   with more cores reaches (about cores × 10⁶ / cost).
 - reading p50/p99: publish → stored and rules evaluated, 500 readings sent one every 10 ms.
-- Splitting by message has a price: MQTT shared subscriptions give no per-device affinity, so each
+- Splitting by message (`--partition share`) has a price: MQTT shared subscriptions give no per-device affinity, so each
   process's live cleanser sees only the readings of a sensor that came to it (spike and stuck
   windows stretch by the number of workers), and two processes can hand one sensor's readings to the
-  rules out of time order (the rule feed holds the older ones back as late). `MINEGUARD_INGEST_WORKERS=0`
-  (the default) keeps the single worker thread and neither effect.
+  rules out of time order (the rule feed holds the older ones back as late). By device (the default)
+  neither happens: each sensor belongs to one process.
 - Mosquitto 2.0.11 does not restore `$share` subscriptions from its persistence file: after a broker
   restart, what gateways publish before the worker processes have subscribed again is dropped (the
   single worker's plain persistent subscription is restored). It is a race: one 6,000-reading test
