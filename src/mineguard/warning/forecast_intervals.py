@@ -55,9 +55,7 @@ class SplitConformal:
     n: int
 
     @classmethod
-    def fit(
-        cls, residuals: np.ndarray, levels: Sequence[float], *, scale: np.ndarray | None = None
-    ) -> SplitConformal:
+    def fit(cls, residuals: np.ndarray, levels: Sequence[float], *, scale: np.ndarray | None = None) -> SplitConformal:
         """``residuals`` (N, H, K) = truth - forecast on calibration windows; ``scale`` (N, H, K) or (N, 1, K), > 0."""
         levels = check_levels(levels)
         r = np.asarray(residuals, dtype=float)

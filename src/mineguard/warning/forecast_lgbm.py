@@ -92,6 +92,11 @@ def local_scale(windows: Windows, steps: int) -> np.ndarray:
     return np.abs(np.diff(x, axis=1)).mean(axis=1)[:, None, :]
 
 
+def _model_text(booster: lgb.Booster) -> str:
+    """LightGBM's text format of ``booster``, cut at its early-stopping iteration."""
+    return booster.model_to_string(num_iteration=booster.best_iteration or None)
+
+
 class LightGBMForecaster:
     """See the module docstring. ``predict`` (N, H, K); ``predict_interval`` bands at the given levels."""
 
@@ -221,7 +226,7 @@ class LightGBMForecaster:
             "training": self.training_,
             "scale_floor": self.scale_floor_.tolist(),
             "calibration_scores": self.calibration_scores_.tolist(),
-            "boosters": [[b.model_to_string(num_iteration=b.best_iteration or None) for b in r] for r in self.boosters_],
+            "boosters": [[_model_text(b) for b in row] for row in self.boosters_],
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
