@@ -54,6 +54,7 @@ class LightGBMConfig:
     early_stopping_rounds: int = 100
     calibration_fraction: float = 0.5
     scale_steps: int = 20
+    scaled_target: bool = False
     levels: tuple[float, ...] = (0.8, 0.95)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     seed: int = 0
@@ -134,8 +135,13 @@ class LightGBMForecaster:
             )
         spec, params = self.config.features, self.config.params()
         features, stop_features = window_features(fit_on, spec), window_features(stop_on, spec)
+        self.scale_floor_ = np.maximum(0.05 * np.median(local_scale(fit_on, self.config.scale_steps), axis=0)[0], 1e-9)
         change = fit_on.y - fit_on.last_values[:, None, :]
         stop_change = stop_on.y - stop_on.last_values[:, None, :]
+        weight = stop_weight = None
+        if self.config.scaled_target:  # learn change / s weighted by s: the same L1 loss in sensor units
+            weight, stop_weight = self._scale(fit_on), self._scale(stop_on)
+            change, stop_change = change / weight, stop_change / stop_weight
         self.layout_ = {
             "names": list(train.names),
             "targets": list(train.targets),
@@ -147,8 +153,13 @@ class LightGBMForecaster:
         for k in range(len(train.targets)):
             row = []
             for h in range(len(train.horizons)):
-                data = lgb.Dataset(features, change[:, h, k], free_raw_data=False)
-                stop = lgb.Dataset(stop_features, stop_change[:, h, k], reference=data)
+                data = lgb.Dataset(features, change[:, h, k], weight=None if weight is None else weight[:, 0, k])
+                stop = lgb.Dataset(
+                    stop_features,
+                    stop_change[:, h, k],
+                    weight=None if stop_weight is None else stop_weight[:, 0, k],
+                    reference=data,
+                )
                 booster = lgb.train(
                     params,
                     data,
@@ -159,7 +170,6 @@ class LightGBMForecaster:
                 best.append(int(booster.best_iteration or booster.current_iteration()))
                 row.append(booster)
             self.boosters_.append(row)
-        self.scale_floor_ = np.maximum(0.05 * np.median(local_scale(fit_on, self.config.scale_steps), axis=0)[0], 1e-9)
         residuals = calibrate_on.y - self.predict(calibrate_on)
         self.calibration_scores_ = residuals / self._scale(calibrate_on)
         self.training_ = {
@@ -199,9 +209,10 @@ class LightGBMForecaster:
         if len(windows) == 0:
             return out
         features = window_features(windows, self.config.features)
+        scale = self._scale(windows) if self.config.scaled_target else np.ones((len(windows), 1, out.shape[2]))
         for k, row in enumerate(self.boosters_):
             for h, booster in enumerate(row):
-                out[:, h, k] += booster.predict(features, num_iteration=booster.best_iteration or None)
+                out[:, h, k] += scale[:, 0, k] * booster.predict(features, num_iteration=booster.best_iteration or None)
         return out
 
     def predict_interval(self, windows: Windows, levels: Sequence[float] | None = None) -> PredictionIntervals:
