@@ -41,6 +41,8 @@ class FeatureSpec:
     levels: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "lags", tuple(int(v) for v in self.lags))  # lists from a JSON file
+        object.__setattr__(self, "spans", tuple(int(v) for v in self.spans))
         if self.n_diffs < 0 or any(v < 1 for v in (*self.lags, *self.spans)):
             raise ValueError(f"feature spec needs n_diffs >= 0 and lags, spans >= 1; got {self}")
 

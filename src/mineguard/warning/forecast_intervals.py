@@ -67,8 +67,8 @@ class SplitConformal:
         lo, hi = [], []
         for level in levels:
             a = 1.0 - level  # order statistics k_lo = floor((n+1) a/2), k_hi = ceil((n+1)(1-a/2)), clipped to 1..n
-            k_lo = min(max(math.floor((n + 1) * a / 2), 1), n)
-            k_hi = min(max(math.ceil((n + 1) * (1.0 - a / 2)), 1), n)
+            k_lo = min(max(math.floor((n + 1) * a / 2 + 1e-9), 1), n)  # 1e-9: 1 - 0.8 is 0.19999...
+            k_hi = min(max(math.ceil((n + 1) * (1.0 - a / 2) - 1e-9), 1), n)
             lo.append(ordered[k_lo - 1])
             hi.append(ordered[k_hi - 1])
         return cls(levels, np.stack(lo), np.stack(hi), n)

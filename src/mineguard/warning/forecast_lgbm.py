@@ -14,7 +14,7 @@ The validation windows are split by time (never at random: neighbouring windows 
   mean absolute one-step change over the last ``scale_steps`` inputs (floored at 5 % of its
   training median, so a flat stretch never gives a zero-width band).
 
-Without validation windows the latest 20 % of the training windows play that part. The model saves
+Without (enough) validation windows the latest 30 % of the training windows play that part. The model saves
 to one JSON file (LightGBM's own text format per booster, no pickle) and loads back for serving.
 Ke et al. 2017, "LightGBM: A highly efficient gradient boosting decision tree", NeurIPS.
 """
@@ -120,7 +120,7 @@ class LightGBMForecaster:
     def _split_holdout(self, train: Windows, val: Windows | None) -> tuple[Windows, Windows, Windows]:
         c = self.config.calibration_fraction
         if val is None or len(val) < 2 * MIN_CALIBRATION:
-            parts = split_by_time(train, fractions=(0.8, 0.2 * (1 - c), 0.2 * c))
+            parts = split_by_time(train, fractions=(0.7, 0.3 * (1 - c), 0.3 * c))
             return parts.train, parts.val, parts.test
         cut = float(np.quantile(val.t_origin_s, 1.0 - c))  # the later part calibrates
         parts = split_by_time(val, boundaries=(float(val.t_first_s.min()), cut))
