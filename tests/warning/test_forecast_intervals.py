@@ -47,5 +47,5 @@ def test_too_few_residuals_and_unknown_level() -> None:
     with pytest.raises(ValueError, match="N >= 2"):
         SplitConformal.fit(np.zeros((1, 1, 1)), [0.8])
     bands = SplitConformal.fit(np.zeros((5, 1, 1)), [0.8]).interval(np.zeros((1, 1, 1)))
-    with pytest.raises(ValueError, match="no 0.95 interval"):
+    with pytest.raises(ValueError, match=r"no 0\.95 interval"):
         bands.at(0.95)
