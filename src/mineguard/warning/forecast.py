@@ -16,7 +16,8 @@ Baselines (in ``forecast_baselines``):
 ``lightgbm`` (``forecast_lgbm``): LightGBM on richer window features (``forecast_features``), early
 stopping and split-conformal prediction intervals on the time-ordered validation windows. It is an
 ``IntervalForecaster``: ``predict_interval(windows, levels)`` gives calibrated 80 % / 95 % bands
-(``forecast_intervals.PredictionIntervals``); ``has_intervals`` tells which forecasters do.
+(``forecast_intervals.PredictionIntervals``); ``has_intervals`` tells which forecasters do. It saves
+to one JSON file (``save``) that ``load_forecaster`` reads back, for the service to serve.
 
 The learned one, ``transformer`` (``SensorTransformer``, seed 003 §3.2), is in
 ``forecast_transformer``. This module owns the interface, the registry and the builders in it.
@@ -24,7 +25,9 @@ The learned one, ``transformer`` (``SensorTransformer``, seed 003 §3.2), is in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -91,3 +94,20 @@ def transformer(**kwargs: float) -> TransformerForecaster:
 @register_forecaster("lightgbm")
 def lightgbm(**kwargs: object) -> LightGBMForecaster:
     return LightGBMForecaster(**kwargs)
+
+
+_LOADERS = {"lightgbm": LightGBMForecaster.load}  # forecasters that save to one file, by the name written in it
+
+
+def load_forecaster(path: str | Path) -> Forecaster:
+    """The forecaster saved at ``path`` (by its ``save``); ValueError naming the file and the fix."""
+    path = Path(path)
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("forecaster")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such forecaster file — train one with `mineguard warn forecast --save`") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise ValueError(f"{path}: not a saved forecaster (a JSON object) — train and save one") from None
+    if name not in _LOADERS:
+        raise ValueError(f"{path}: a '{name}' forecaster; these load from a file: {', '.join(sorted(_LOADERS))}")
+    return _LOADERS[name](path)
