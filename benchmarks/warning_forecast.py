@@ -58,6 +58,8 @@ MODELS: dict[str, tuple[str, dict[str, object]]] = {  # row name: (registered fo
     "transformer": ("transformer", {"d_model": 32, "n_layers": 2, "patch_steps": 10}),
     "lightgbm (L1, rich features)": ("lightgbm", {}),
     "lightgbm (L1, + level features)": ("lightgbm", {"features": {"levels": True}}),
+    "lightgbm (L1, scaled target)": ("lightgbm", {"scaled_target": True}),
+    "lightgbm (L1, 7 leaves, >= 800 per leaf)": ("lightgbm", {"num_leaves": 7, "min_child_samples": 800}),
 }
 logger = logging.getLogger("warning_forecast")
 
@@ -277,6 +279,39 @@ def main() -> None:
 
 
 NOTES = [
+    "- **Issue #18's goal (MAE ratio <= 0.90 in every cell) is reached in 7 of 21 cells, not in the others.** "
+    "`lightgbm` reaches it for temperature (0.58-0.67), NH4 (0.66-0.73) and CO at +1 min (0.889); it beats "
+    "persistence but misses 0.90 for CO at +3/+5 min (0.94-0.96), NO2 (0.97-0.98), PM2.5 (0.96-0.98) and PM10 "
+    "(0.95-0.97), and only ties it on humidity (0.99-1.00). Why: on the test week the largest 10 % of the "
+    "1-minute changes carry 59 % (PM2.5), 63 % (PM10), 52 % (CO) and 38 % (NO2) of persistence's MAE: onsets of "
+    "dust and gas spikes that nothing in the previous 30 minutes of the seven fields announces, and the 30 s "
+    "changes are nearly uncorrelated (lag-1 autocorrelation 0.09 PM2.5, 0.15 PM10, 0.09 NO2 on test). What is "
+    "left to win is the decay after a spike and the small drifts, worth a few per cent. Humidity is logged in "
+    "whole percents and does not change within a minute in 71 % of the test windows, so persistence is exactly "
+    "right most of the time; beating it by 10 % would need the timing of the next 1 % step.",
+    "- **LightGBM with richer features is no better than the scikit-learn GBM at the point forecast** (mean MAE "
+    "ratio 0.879 on test for both; 0.883 vs 0.887 on val): the extra lags, rolling statistics and cross-field "
+    "features found nothing the lag features had not. What it adds is the calibrated bands, one saved file for "
+    "the service (`--save` / `--load`) and early stopping on an earlier part of val than the calibration part.",
+    "- **Hyper-parameters, chosen on val only.** The default (15 leaves, >= 200 windows per leaf, learning rate "
+    "0.03) is compared above with a smaller, more regularised tree, a scale-free target (the change divided by "
+    "the recent mean absolute change, weighted back so the loss is still the MAE in sensor units) and the "
+    "absolute levels as features. Levels score best on val by a hair (0.877 vs 0.883), within the noise of a "
+    "two-day validation period; the default keeps them out for the reason the `gbm (L2, + level features)` row "
+    "shows (trees split on levels learn the training weeks' regimes). A larger tree (63 leaves, >= 50 per leaf) "
+    "tried on the four gas and dust fields was slower and no better on val.",
+    "- **Prediction intervals are calibrated** (the section above): split conformal on the residuals of the "
+    "later half of val, scaled by each field's recent mean absolute change (floored at half its training "
+    "median) so the bands widen in dusty spells, with signed quantiles so they can be asymmetric. Coverage on "
+    "the later, unseen test week is near the nominal 80 % and 95 % in every cell, though time series are not "
+    "exchangeable, so this is measured, not guaranteed. A first run floored the scale at 5 % of the median: a "
+    "few humidity windows after minutes without change then got a near-zero scale and the humidity +5 min 95 % "
+    "band averaged 40 %RH wide; the 50 % floor fixed that.",
+    "- **statsforecast (AutoETS, AutoTheta, AutoARIMA) was tried and not kept**: refitted on each 30-minute "
+    "window of one field, they lose to persistence on CO, NO2 and PM and win only on the smooth fields, by less "
+    "than LightGBM; AutoARIMA is too slow to refit per window on one core "
+    "(`docs/results/warning_forecast_statsforecast.md`). darts was not tried: its LightGBM and statistical "
+    "models wrap the same libraries.",
     "- **Persistence is hard to beat at 30 s sampling.** The changes between readings are heavy-tailed (dust spikes "
     "of hundreds of ug/m3 between quiet readings) and only weakly autocorrelated for PM (lag-1 autocorrelation of "
     "the 30 s changes about 0.15-0.17), more for NO2 (0.5) and CO (0.35): there is little to forecast beyond the "

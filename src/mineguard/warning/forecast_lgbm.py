@@ -11,8 +11,9 @@ The validation windows are split by time (never at random: neighbouring windows 
   ``early_stopping`` callback on the validation L1);
 - the later part calibrates the prediction intervals by split conformal prediction on scaled
   signed residuals (``forecast_intervals``): score = residual / s, where s is the target sensor's
-  mean absolute one-step change over the last ``scale_steps`` inputs (floored at 5 % of its
-  training median, so a flat stretch never gives a zero-width band).
+  mean absolute one-step change over the last ``scale_steps`` inputs, floored at ``scale_floor``
+  (50 %) of its training median: a flat stretch (humidity logs whole percents and sits still for
+  minutes) must not give a near-zero scale, whose huge scores then blow up every other band.
 
 Without (enough) validation windows the latest 30 % of the training windows play that part. The model saves
 to one JSON file (LightGBM's own text format per booster, no pickle) and loads back for serving.
@@ -54,6 +55,7 @@ class LightGBMConfig:
     early_stopping_rounds: int = 100
     calibration_fraction: float = 0.5
     scale_steps: int = 20
+    scale_floor: float = 0.5
     scaled_target: bool = False
     levels: tuple[float, ...] = (0.8, 0.95)
     features: FeatureSpec = field(default_factory=FeatureSpec)
@@ -64,8 +66,8 @@ class LightGBMConfig:
         check_levels(self.levels)
         if not 0.0 < self.calibration_fraction < 1.0:
             raise ValueError(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction}")
-        if self.n_estimators < 1 or self.learning_rate <= 0 or self.scale_steps < 2:
-            raise ValueError("need n_estimators >= 1, learning_rate > 0 and scale_steps >= 2")
+        if self.n_estimators < 1 or self.learning_rate <= 0 or self.scale_steps < 2 or self.scale_floor <= 0:
+            raise ValueError("need n_estimators >= 1, learning_rate > 0, scale_steps >= 2 and scale_floor > 0")
 
     def params(self) -> dict[str, object]:
         return {
@@ -135,7 +137,9 @@ class LightGBMForecaster:
             )
         spec, params = self.config.features, self.config.params()
         features, stop_features = window_features(fit_on, spec), window_features(stop_on, spec)
-        self.scale_floor_ = np.maximum(0.05 * np.median(local_scale(fit_on, self.config.scale_steps), axis=0)[0], 1e-9)
+        self.scale_floor_ = np.maximum(
+            self.config.scale_floor * np.median(local_scale(fit_on, self.config.scale_steps), axis=0)[0], 1e-9
+        )
         change = fit_on.y - fit_on.last_values[:, None, :]
         stop_change = stop_on.y - stop_on.last_values[:, None, :]
         weight = stop_weight = None
