@@ -10,8 +10,8 @@ expected to read in 1, 3, 5 minutes. A forecaster with prediction intervals (``l
 prints the test coverage of its 80 % / 95 % bands and the bands of the live forecast.
 
 ``--save model.json`` keeps the fitted forecaster (``lightgbm``) for the service to serve;
-``--load model.json`` forecasts with a saved one instead of fitting (its targets, input steps and
-horizons come from the file; the CSV's test split still scores it).
+``--load model.json`` forecasts with a saved one instead of fitting (its targets, grid step, input
+steps and horizons come from the file; the CSV's test split still scores it).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         loaded = load_forecaster(args.load)
         layout = loaded.layout_  # type: ignore[attr-defined]
         model_name, horizons, args.input_steps = loaded.name, tuple(layout["horizons"]), layout["input_steps"]
+        args.step_s = float(layout["step_s"])
         args.target = [layout["names"][i] for i in layout["targets"]]
     series = load_sensor_csv(args.csv, columns=_columns(args.columns))
     targets = args.target or [series.names[0]]
