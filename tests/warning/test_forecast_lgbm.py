@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mineguard.evaluation.forecasting import forecast_errors, interval_scores
-from mineguard.warning.forecast import get_forecaster, has_intervals
+from mineguard.warning.forecast import get_forecaster, has_intervals, load_forecaster
 from mineguard.warning.forecast_baselines import Persistence
 from mineguard.warning.forecast_lgbm import LightGBMForecaster
 from mineguard.warning.series import SensorSeries, load_sensor_csv, resample
@@ -127,3 +127,15 @@ def test_without_val_the_latest_training_windows_stop_and_calibrate(sine: TimeSp
     used = model.training_["windows"]
     assert used["fit"] < 0.75 * len(sine.train) and used["calibration"] >= 20
     assert model.predict_interval(sine.test).lower.shape == (2, len(sine.test), 2, 1)
+
+
+def test_load_forecaster_dispatches_on_the_saved_name(fitted: LightGBMForecaster, tmp_path: Path) -> None:
+    assert isinstance(load_forecaster(fitted.save(tmp_path / "m.json")), LightGBMForecaster)
+    (tmp_path / "gbm.json").write_text(json.dumps({"forecaster": "gbm"}))
+    with pytest.raises(ValueError, match="a 'gbm' forecaster; these load from a file: lightgbm"):
+        load_forecaster(tmp_path / "gbm.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a saved forecaster"):
+        load_forecaster(tmp_path / "list.json")
+    with pytest.raises(ValueError, match="no such forecaster file"):
+        load_forecaster(tmp_path / "none.json")
