@@ -78,6 +78,43 @@ def test_forecast_bad_input_is_one_clear_line(rising_csv, capsys, argv, message)
     assert message in capsys.readouterr().err
 
 
+def test_forecast_trains_saves_and_serves_lightgbm_with_bands(rising_csv, tmp_path, capsys):
+    common = ["warn", "forecast", str(rising_csv), "--columns", "field1=methane,field2=temperature"]
+    saved, first, again = tmp_path / "lgbm.json", tmp_path / "first.json", tmp_path / "again.json"
+    argv = [*common, "--target", "methane", "--model", "lightgbm", "--input-steps", "20", "--horizons", "2,6"]
+    assert main([*argv, "--save", str(saved), "--json", str(first)]) == 0
+    text = capsys.readouterr().out
+    assert f"saved the fitted lightgbm forecaster to {saved}" in text and "80% band, methane" in text
+    assert "methane: 95% band" in text
+    result = json.loads(first.read_text())
+    assert set(result["interval_coverage"]) == {"0.8", "0.95"}
+    live = result["forecast"]
+    assert all(
+        lo <= v <= hi
+        for lo, v, hi in zip(
+            live["intervals"]["0.95"]["lower"][0], live["values"][0], live["intervals"]["0.95"]["upper"][0], strict=True
+        )
+    )
+    assert main([*common, "--load", str(saved), "--json", str(again)]) == 0  # targets and steps from the file
+    served = json.loads(again.read_text())
+    assert served["targets"] == ["methane"] and served["horizons_min"] == [1.0, 3.0]
+    np.testing.assert_allclose(served["forecast"]["values"], live["values"])
+    np.testing.assert_allclose(served["mae_ratio"], result["mae_ratio"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "trend", "--save", "{tmp}/t.json"], "does not save to a file — use --model lightgbm"),
+        (["--load", "{tmp}/none.json"], "no such forecaster file"),
+    ],
+)
+def test_forecast_save_and_load_errors(rising_csv, tmp_path, capsys, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(["warn", "forecast", str(rising_csv), "--columns", "field1=methane", "--input-steps", "20", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_forecast_missing_file(tmp_path, capsys):
     assert main(["warn", "forecast", str(tmp_path / "none.csv")]) == 2
     assert "no such file" in capsys.readouterr().err

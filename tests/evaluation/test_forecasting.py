@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mineguard.evaluation.forecasting import forecast_errors, skill
+from mineguard.evaluation.forecasting import forecast_errors, interval_scores, skill
 
 
 def test_mae_rmse_known_answers() -> None:
@@ -73,3 +73,14 @@ def test_bad_input() -> None:
             forecast_errors(np.zeros((1, 1, 1)), np.zeros((1, 1, 1))),
             forecast_errors(np.zeros((1, 2, 1)), np.zeros((1, 2, 1))),
         )
+
+
+def test_interval_scores_known_answer() -> None:
+    y = np.array([0.0, 1.0, 2.0, np.nan]).reshape(4, 1, 1)
+    lower, upper = np.full((4, 1, 1), 0.5), np.full((4, 1, 1), 2.0)
+    scores = interval_scores(y, lower, upper)
+    assert scores.coverage[0, 0] == pytest.approx(2 / 3) and scores.mean_width[0, 0] == 1.5 and scores.n[0, 0] == 3
+    with pytest.raises(ValueError, match="lower > upper"):
+        interval_scores(y, upper, lower)
+    with pytest.raises(ValueError, match=r"\(N, H, K\)"):
+        interval_scores(y[:, 0], lower[:, 0], upper[:, 0])

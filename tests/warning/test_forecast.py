@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 from mineguard.evaluation.forecasting import forecast_errors
 from mineguard.warning.forecast import get_forecaster, list_forecasters
 from mineguard.warning.forecast_baselines import EWMA, LagGBM, LinearTrend, Persistence, ewma_weights, lag_features
+from mineguard.warning.forecast_lgbm import LightGBMForecaster
 from mineguard.warning.forecast_transformer import SensorTransformer, TransformerForecaster
 from mineguard.warning.series import SensorSeries, resample
 from mineguard.warning.series_windows import TimeSplit, Windows, make_windows, split_by_time
@@ -134,19 +135,23 @@ def test_sensor_transformer_shapes() -> None:
 @pytest.mark.parametrize("name", list_forecasters())
 def test_every_forecaster_predicts_n_h_k(name: str, one_thread: None) -> None:
     split = sine_split(n=600)
-    kwargs = {"transformer": {"epochs": 1, "patch_steps": 8}, "gbm": {"max_iter": 5}}.get(name, {})
+    kwargs = {
+        "transformer": {"epochs": 1, "patch_steps": 8},
+        "gbm": {"max_iter": 5},
+        "lightgbm": {"n_estimators": 5, "min_child_samples": 5},
+    }.get(name, {})
     model = get_forecaster(name, **kwargs)
     predicted = model.fit(split.train, split.val).predict(split.test)
     assert model.name == name and predicted.shape == (len(split.test), 2, 1) and np.isfinite(predicted).all()
     assert model.predict(split.test.select(np.zeros(len(split.test), dtype=bool))).shape == (0, 2, 1)
 
 
-@pytest.mark.parametrize("model", [EWMA(), LagGBM(), TransformerForecaster()])
+@pytest.mark.parametrize("model", [EWMA(), LagGBM(), TransformerForecaster(), LightGBMForecaster()])
 def test_predict_before_fit_says_so(model: object, sine: TimeSplit) -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         model.predict(sine.test)  # type: ignore[attr-defined]
 
 
 def test_unknown_forecaster() -> None:
-    with pytest.raises(ValueError, match="choose one of: ewma, gbm, persistence, transformer, trend"):
+    with pytest.raises(ValueError, match="choose one of: ewma, gbm, lightgbm, persistence, transformer, trend"):
         get_forecaster("prophet")

@@ -6,7 +6,12 @@ split by time (``mineguard.warning.series_windows``: train 70 % / val 10 % / tes
 windowable time), and the chosen forecaster is fitted on train (val for early stopping). It
 prints the test-split MAE and RMSE per horizon as a ratio to persistence (below 1 = better than
 "no change"), then the forecast from the latest complete window, i.e. what the sensor is
-expected to read in 1, 3, 5 minutes.
+expected to read in 1, 3, 5 minutes. A forecaster with prediction intervals (``lightgbm``) also
+prints the test coverage of its 80 % / 95 % bands and the bands of the live forecast.
+
+``--save model.json`` keeps the fitted forecaster (``lightgbm``) for the service to serve;
+``--load model.json`` forecasts with a saved one instead of fitting (its targets, grid step, input
+steps and horizons come from the file; the CSV's test split still scores it).
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mineguard.evaluation.forecasting import forecast_errors, skill
-from mineguard.warning.forecast import get_forecaster, list_forecasters
+from mineguard.evaluation.forecasting import forecast_errors, interval_scores, skill
+from mineguard.warning.forecast import Forecaster, get_forecaster, has_intervals, list_forecasters, load_forecaster
 from mineguard.warning.series import load_sensor_csv, resample
-from mineguard.warning.series_windows import latest_window, make_windows, split_by_time
+from mineguard.warning.series_windows import Windows, latest_window, make_windows, split_by_time
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input-steps", type=int, default=60)
     p.add_argument("--horizons", default="2,6,10", help="comma-separated horizons, in grid steps")
     p.add_argument("--json", type=Path, help="also write the skill and the forecast here")
+    p.add_argument("--save", type=Path, help="save the fitted forecaster to this JSON file (lightgbm)")
+    p.add_argument("--load", type=Path, help="forecast with a forecaster saved by --save instead of fitting one")
     p.set_defaults(func=cmd_forecast)
 
 
@@ -56,6 +63,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     model_name = args.model
     if model_name not in list_forecasters():
         raise ValueError(f"unknown forecaster '{model_name}' — choose from {', '.join(list_forecasters())}")
+    loaded: Forecaster | None = None
+    if args.load:
+        loaded = load_forecaster(args.load)
+        layout = loaded.layout_  # type: ignore[attr-defined]
+        model_name, horizons, args.input_steps = loaded.name, tuple(layout["horizons"]), layout["input_steps"]
+        args.step_s = float(layout["step_s"])
+        args.target = [layout["names"][i] for i in layout["targets"]]
     series = load_sensor_csv(args.csv, columns=_columns(args.columns))
     targets = args.target or [series.names[0]]
     grid = resample(series, step_s=args.step_s, max_fill_s=3 * args.step_s)
@@ -66,7 +80,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             f"{args.csv}: too little gap-free history for train/val/test windows of {args.input_steps} "
             f"steps ({len(windows)} windows) — use fewer --input-steps or a longer series"
         )
-    model = get_forecaster(model_name).fit(split.train, split.val)
+    model = loaded or get_forecaster(model_name).fit(split.train, split.val)
+    if args.save:
+        if not callable(getattr(model, "save", None)):
+            raise ValueError(f"--save: the '{model_name}' forecaster does not save to a file — use --model lightgbm")
+        print(f"saved the fitted {model_name} forecaster to {model.save(args.save)}")  # type: ignore[attr-defined]
     reference = forecast_errors(split.test.y, get_forecaster("persistence").fit(split.train).predict(split.test))
     errors = forecast_errors(split.test.y, model.predict(split.test))
     sk = skill(errors, reference)
@@ -82,6 +100,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             f"+{m:g} min MAE x{sk.mae_ratio[h, k]:.2f} RMSE x{sk.rmse_ratio[h, k]:.2f}" for h, m in enumerate(minutes)
         )
         print(f"  {name}: {cells}")
+    coverage = _print_coverage(model, split.test, targets, minutes)
     result: dict = {
         "model": model_name,
         "csv": str(args.csv),
@@ -89,6 +108,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         "targets": targets,
         "mae_ratio": sk.mae_ratio.tolist(),
         "rmse_ratio": sk.rmse_ratio.tolist(),
+        "interval_coverage": coverage,
         "forecast": None,
     }
     live = latest_window(grid, input_steps=args.input_steps, horizons=horizons, targets=targets)
@@ -104,7 +124,36 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             path = ", ".join(f"+{m:g} min {y[h, k]:.4g}" for h, m in enumerate(minutes))
             print(f"  {name}: now {last[k]:.4g}; {path}")
         result["forecast"] = {"t": when.isoformat(), "now": np.asarray(last).tolist(), "values": y.tolist()}
+        if has_intervals(model):
+            result["forecast"]["intervals"] = _print_live_bands(model, live, targets, minutes)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
     return 0
+
+
+def _print_coverage(model: Forecaster, test: Windows, targets: list[str], minutes: list[float]) -> dict:
+    """Print and return {level: (H, K) coverage} of the model's bands on the test windows ({} without bands)."""
+    if not has_intervals(model):
+        return {}
+    bands = model.predict_interval(test)  # type: ignore[attr-defined]
+    print("prediction intervals on the test split (coverage, should be near the level):")
+    coverage = {}
+    for level in bands.levels:
+        cov = interval_scores(test.y, *bands.at(level)).coverage
+        coverage[f"{level:g}"] = cov.tolist()
+        for k, name in enumerate(targets):
+            cells = "  ".join(f"+{m:g} min {cov[h, k]:.0%}" for h, m in enumerate(minutes))
+            print(f"  {level:.0%} band, {name}: {cells}")
+    return coverage
+
+
+def _print_live_bands(model: Forecaster, live: Windows, targets: list[str], minutes: list[float]) -> dict:
+    """Print the widest band of the live forecast; return {level: {lower, upper}} ((H, K) lists) for the JSON."""
+    bands = model.predict_interval(live)  # type: ignore[attr-defined]
+    widest = bands.levels[-1]
+    lower, upper = bands.at(widest)
+    for k, name in enumerate(targets):
+        cells = ", ".join(f"+{m:g} min {lower[0, h, k]:.4g}..{upper[0, h, k]:.4g}" for h, m in enumerate(minutes))
+        print(f"  {name}: {widest:.0%} band {cells}")
+    return {f"{v:g}": {"lower": bands.at(v)[0][0].tolist(), "upper": bands.at(v)[1][0].tolist()} for v in bands.levels}

@@ -10,6 +10,7 @@ a ratio below 1 means better than the reference, above 1 worse (a "relative MAE"
 the RMSE ratio is 1 minus the square root of the MSE skill score). Windows can be left out with a
 boolean ``mask`` (N, H, K); a cell with no windows, or whose reference error is 0, is NaN.
 MAE and RMSE of each cell come from ``sklearn.metrics`` over that cell's scored windows.
+``interval_scores`` gives the coverage and mean width of prediction intervals (N, H, K) per cell.
 """
 
 from __future__ import annotations
@@ -67,3 +68,29 @@ def skill(errors: ForecastErrors, reference: ForecastErrors) -> ForecastSkill:
             return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
 
     return ForecastSkill(ratio(errors.mae, reference.mae), ratio(errors.rmse, reference.rmse))
+
+
+@dataclass(frozen=True)
+class IntervalScores:
+    """Of central prediction intervals: ``coverage`` (H, K) fraction of truths inside [lower, upper],
+    ``mean_width`` (H, K) mean of upper - lower in sensor units, ``n`` (H, K) windows scored."""
+
+    coverage: np.ndarray
+    mean_width: np.ndarray
+    n: np.ndarray
+
+
+def interval_scores(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> IntervalScores:
+    """Coverage and mean width per horizon and sensor of (N, H, K) intervals; NaN truths are not scored."""
+    y_true, lower, upper = (np.asarray(a, dtype=float) for a in (y_true, lower, upper))
+    if not (y_true.shape == lower.shape == upper.shape) or y_true.ndim != 3:
+        shapes = f"{y_true.shape}, {lower.shape}, {upper.shape}"
+        raise ValueError(f"y_true, lower, upper must all be (N, H, K), got {shapes}")
+    if np.any(lower > upper):
+        raise ValueError("an interval has lower > upper — the forecaster's bands are broken")
+    keep = np.isfinite(y_true)
+    n = keep.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inside = ((y_true >= lower) & (y_true <= upper) & keep).sum(axis=0) / n
+        width = np.where(keep, upper - lower, 0.0).sum(axis=0) / n
+    return IntervalScores(np.where(n > 0, inside, np.nan), np.where(n > 0, width, np.nan), n)

@@ -7,7 +7,9 @@ the one resampling core, used by ``series`` too —, sensor health) and ``rules/
 Modules: ``series`` (sensor time series: load, regular clock, gaps) + ``series_windows`` (windows,
 time split), ``slope`` (the one least-squares line: slopes along an axis, a 1-D fit),
 ``forecast`` (forecasters of sensor trajectories: interface, registry) + ``forecast_baselines``
-(persistence, EWMA, trend, gradient boosting) + ``forecast_transformer``, ``seismic`` (the
+(persistence, EWMA, trend, gradient boosting) + ``forecast_transformer`` + ``forecast_lgbm`` (LightGBM
+on the window features of ``forecast_features``, with the split-conformal bands of
+``forecast_intervals``), ``seismic`` (the
 seismic-bumps shifts of a Polish coal mine: loader, split, encoder, the mine's own ``ghazard`` rule
 as baseline, time-ordered folds) + ``seismic_history`` (features over the previous shifts) +
 ``seismic_models`` (learned, rule-stacked and calibrated hazard-state models), ``text`` (MSHA narratives:
