@@ -194,6 +194,21 @@ def test_every_route_is_in_the_matrix(shared_api: Api) -> None:
     assert len(table) == len(MATRIX), "a route is in MATRIX twice"
 
 
+def test_the_matrix_agrees_with_the_declared_security(shared_api: Api) -> None:
+    """Who may call a route (here) and how it authenticates (the OpenAPI ``security``, derived from
+    the routes' dependencies) tell one story: public routes declare none, gateway routes the
+    gateway's secret alone, every other route a user's token (some also a gateway's id and secret)."""
+    paths = shared_api.client.app.openapi()["paths"]
+    for method, template, _, _, allowed in MATRIX:
+        security = [set(requirement) for requirement in paths[template][method.lower()].get("security", [])]
+        if allowed == PUBLIC:
+            assert security == [], template
+        elif allowed == GATEWAY:
+            assert security == [{"gatewaySecret"}], template
+        else:
+            assert {"userToken"} in security and set() not in security, template
+
+
 @pytest.fixture(scope="module")
 def unusable_tokens(shared_api: Api) -> dict[str, str | None]:
     """Tokens of a super-manager (who may call every user route) that must all be refused."""

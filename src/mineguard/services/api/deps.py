@@ -1,4 +1,9 @@
-"""Request dependencies: a transactional unit of work, the current user, role checks."""
+"""Request dependencies: a transactional unit of work, the current user or gateway, role checks.
+
+Credentials are read through the security schemes of :mod:`~mineguard.services.api.auth_schemes`,
+and each authenticating dependency says with ``@accepts`` which of them it takes, so the OpenAPI
+document declares per operation exactly what the code accepts.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Session
 
 from mineguard.mine.roles import Permission, Role, can, roles_with
+from mineguard.services.api.auth_schemes import accepts, gateway_id_key, gateway_secret_key, user_token
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.responses import raises
@@ -66,11 +72,13 @@ def db_id(column: Any) -> Any:
     return Annotated[int, Path(ge=1, le=high, description=f"a row id: a whole number from 1 to {high}")]
 
 
-_bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(user_token)]
+GATEWAY_ID_MAX, GATEWAY_SECRET_MAX = 64, 256  # characters: longer is no gateway's
 
 
+@accepts((user_token,))
 @raises(401)
-def current_user(unit: UnitDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+def current_user(unit: UnitDep, credentials: BearerDep) -> User:
     if credentials is None:
         raise ApiError(401, "not logged in — send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
     try:
@@ -98,10 +106,15 @@ def viewer_of(user: User) -> Viewer:
     return Viewer(Role(user.role), user.crew, user.asset_id)
 
 
+@accepts((gateway_secret_key,))
 @raises(401)
 def current_gateway(
-    gateway_id: str, unit: UnitDep, x_gateway_secret: Annotated[str | None, Header()] = None
+    gateway_id: str, unit: UnitDep, x_gateway_secret: Annotated[str | None, Depends(gateway_secret_key)]
 ) -> Gateway:
+    """The gateway the path names, if ``X-Gateway-Secret`` is its secret."""
+    if len(gateway_id) > GATEWAY_ID_MAX or len(x_gateway_secret or "") > GATEWAY_SECRET_MAX:
+        too_long = f"over {GATEWAY_ID_MAX} characters, or a secret over {GATEWAY_SECRET_MAX}"
+        raise ApiError(401, f"no gateway has an id {too_long} — use the id and secret of a registered gateway")
     try:
         return authenticate_gateway(unit.session, gateway_id, x_gateway_secret)
     except GatewayAuthError as exc:
@@ -121,12 +134,13 @@ class Sender:
 def gateway_or_manager_to(doing: str) -> Callable[..., Sender]:
     """A dependency admitting a registered gateway or a manager; a refused role is told it may not ``doing``."""
 
+    @accepts((user_token,), (gateway_id_key, gateway_secret_key))
     @raises(401, 403)
     def gateway_or_manager(
         unit: UnitDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        x_gateway_id: Annotated[str | None, Header(max_length=64)] = None,
-        x_gateway_secret: Annotated[str | None, Header(max_length=256)] = None,
+        credentials: BearerDep,
+        x_gateway_id: Annotated[str | None, Depends(gateway_id_key)],
+        x_gateway_secret: Annotated[str | None, Depends(gateway_secret_key)],
     ) -> Sender:
         """``X-Gateway-Id`` + ``X-Gateway-Secret`` of a registered gateway, else a bearer token of a
         role with MANAGE_DEVICES. With ``X-Gateway-Id`` present the gateway check alone decides."""

@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from mineguard import __version__
+from mineguard.services.api.auth_schemes import declare_security
 from mineguard.services.api.context import ServiceContext
 from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
 from mineguard.services.api.refusals import RefusalLog
@@ -142,5 +143,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         declare_error_responses(module.router)
         app.include_router(module.router)
         refusals.watch(module.router.routes)
+    declare_security(app)
     mount_dashboard(app)
     return app

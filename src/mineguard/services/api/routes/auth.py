@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials
 
 from mineguard.services.api.context import ServiceContext
-from mineguard.services.api.deps import UnitDep, UserDep, _bearer
+from mineguard.services.api.deps import BearerDep, UnitDep, UserDep
 from mineguard.services.api.errors import ApiError
 from mineguard.services.api.open_streams import LOG_IN_AGAIN
 from mineguard.services.api.responses import raises
@@ -83,7 +82,7 @@ def _record_locks(
 
 
 @router.post("/logout", status_code=204, summary="Revoke the token used for this call")
-def logout(user: UserDep, unit: UnitDep, credentials: HTTPAuthorizationCredentials = Depends(_bearer)) -> None:
+def logout(user: UserDep, unit: UnitDep, credentials: BearerDep) -> None:
     """Revoke the token; live streams opened with it are closed (code 4401) once this has committed."""
     revoke_token(unit.session, credentials.credentials)
     digest = digest_secret(credentials.credentials)

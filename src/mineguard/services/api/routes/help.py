@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from mineguard.mine.roles import Permission
 from mineguard.services.api.deps import UnitDep, require
+from mineguard.services.api.responses import raises
 from mineguard.services.api.schemas.help import HelpIn, HelpOut
 from mineguard.services.audit import log as audit
 from mineguard.services.auth.scope import person_visible, stream_scopes
@@ -19,6 +20,7 @@ Help = require(Permission.CALL_HELP)
 
 
 @router.post("", response_model=HelpOut, status_code=201)
+@raises(404)  # zone_id names no zone
 def call_help(body: HelpIn, unit: UnitDep, user: User = Help) -> HelpCall:
     zone_id = body.zone_id
     if body.asset_id is not None:

@@ -23,6 +23,7 @@ from mineguard.mine.roles import Permission
 from mineguard.services.api.batches import raw_body, refuse_batch, time_window
 from mineguard.services.api.deps import SenderDep, UnitDep, require
 from mineguard.services.api.refusals import INGEST
+from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.common import batch_request_body
 from mineguard.services.api.schemas.readings import IngestReportOut, ReadingOut, ReadingStatsOut, RejectedPayloadOut
@@ -72,6 +73,7 @@ def post_readings(body: Annotated[bytes, Depends(raw_body)], unit: UnitDep, send
 
 
 @router.get("", response_model=list[ReadingOut], summary="One sensor's readings in a time window (oldest first)")
+@raises(404)  # device_id names no device
 def list_readings(
     unit: UnitDep,
     device_id: str = Query(max_length=64),

@@ -83,7 +83,7 @@ def _sensor_out(device: Device, zone_names: dict[str, str], pipeline: AlertPipel
 
 
 @router.get("", response_model=list[SensorOut], summary="Sensors (by zone) with their latest value and threshold lines")
-@raises(503)
+@raises(404, 503)  # 404: zone_id names no zone
 def list_sensors(
     unit: UnitDep,
     zone_id: str | None = Query(None, min_length=1, max_length=64, description="only the sensors of this zone"),

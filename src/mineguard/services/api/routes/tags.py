@@ -24,7 +24,7 @@ def list_tags(unit: UnitDep, user: User = Manage) -> list[Device]:
 
 
 @router.post("/pair", response_model=DeviceOut)
-@raises(409)
+@raises(404, 409)  # 404: no tag with this barcode, or no such asset
 def pair(body: PairIn, unit: UnitDep, user: User = Manage) -> Device:
     try:
         return pair_tag(unit.session, body.barcode, body.asset_id, actor=user.username, force=body.force)
