@@ -17,6 +17,7 @@ from mineguard.services.alerts.lead_times import measure_lead_times
 from mineguard.services.api.batches import time_window
 from mineguard.services.api.deps import UnitDep, require
 from mineguard.services.api.errors import ApiError
+from mineguard.services.api.responses import raises
 from mineguard.services.api.routes.devices import visible_device
 from mineguard.services.api.schemas.forecasts import LeadTimesOut, StoredForecastOut
 from mineguard.services.auth.scope import visible_devices
@@ -28,6 +29,7 @@ View = require(Permission.VIEW_CREW)
 
 
 @router.get("/forecasts", response_model=list[StoredForecastOut], summary="Stored forecasts, newest first")
+@raises(404)
 def list_forecasts(
     unit: UnitDep,
     device_id: str | None = Query(None, min_length=1, max_length=64, description="one sensor's forecasts"),
