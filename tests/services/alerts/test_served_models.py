@@ -150,3 +150,27 @@ def test_a_version_that_no_longer_loads_falls_back_to_trend(sessions, files, tmp
     add_and_promote(sessions, files["good"], "good.pt")
     _, now = risk_round(served, sessions, NOW + timedelta(seconds=60))
     assert now.label == "risk v2" and model_health(sessions).state == "resolved"
+
+
+def test_a_version_that_failed_to_load_for_a_passing_reason_is_tried_again(sessions, files, monkeypatch) -> None:
+    """A full disk or a database hiccup passes: the version is loaded again after ``retry_load_s``."""
+    served = ServedModels(sessions, SITE, defaults={"risk": TrendModel()}, retry_load_s=0.0)
+    add_and_promote(sessions, files["good"], "good.pt")
+    real_load = store.load_version
+
+    def full_disk(session, row):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(store, "load_version", full_disk)
+    changes, now = risk_round(served, sessions)
+    assert now.label == "risk v1 (fall-back: trend)" and "No space left" in now.load_problem
+    assert any(c.alert.rule_id == "model-health" and c.kind == "raised" for c in changes)
+    monkeypatch.setattr(store, "load_version", real_load)
+    changes, now = risk_round(served, sessions, NOW + timedelta(seconds=30))
+    assert now.label == "risk v1" and now.load_problem is None
+    assert model_health(sessions).state == "resolved"
+    waiting = ServedModels(sessions, SITE, defaults={"risk": TrendModel()}, retry_load_s=3600.0)
+    monkeypatch.setattr(store, "load_version", full_disk)
+    assert waiting.risk().load_problem is not None
+    monkeypatch.setattr(store, "load_version", real_load)
+    assert waiting.risk().load_problem is not None  # not tried again before its time

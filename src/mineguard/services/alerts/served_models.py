@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,11 +79,15 @@ class ServedModels:
         *,
         defaults: Mapping[str, Any],
         metrics: ServiceMetrics | None = None,
+        retry_load_s: float = 60.0,
     ) -> None:
-        self.sessions, self.site_id = sessions, site_id
+        """``retry_load_s``: how long a version that failed to load is left as it is before it is tried again
+        (a full disk or a database hiccup passes; a file this code cannot read fails again, counted again)."""
+        self.sessions, self.site_id, self.retry_load_s = sessions, site_id, retry_load_s
         self.defaults = dict(defaults)  # kind -> the model served with no active version
         self.metrics = metrics
-        self._cache: dict[str, tuple[int | None, Served]] = {}  # kind -> (active version id, what it serves)
+        # kind -> (active version id, what it serves, when (monotonic s) a failed load is tried again)
+        self._cache: dict[str, tuple[int | None, Served, float]] = {}
         self._lock = threading.Lock()
 
     def risk(self) -> Served:
@@ -100,11 +105,12 @@ class ServedModels:
             version_id = None if row is None else row.id
             with self._lock:
                 cached = self._cache.get(kind)
-                if cached is not None and cached[0] == version_id:
+                fresh = cached is not None and (cached[1].load_problem is None or time.monotonic() < cached[2])
+                if fresh and cached[0] == version_id:
                     return cached[1]
             served = self._load(session, kind, row)
         with self._lock:
-            self._cache[kind] = (version_id, served)
+            self._cache[kind] = (version_id, served, time.monotonic() + self.retry_load_s)
         log.info(
             "serving %s", served.label if served.load_problem is None else f"{served.label}: {served.load_problem}"
         )
