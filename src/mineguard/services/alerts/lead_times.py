@@ -116,14 +116,14 @@ def measure_lead_times(
         .order_by(Alert.opened_at)
     ).all()
     warnings = [a for a in rows if a.rule_id.startswith(WARNING_PREFIX) and a.subject_id]
-    alarms = [a for a in rows if not a.rule_id.startswith(WARNING_PREFIX) and alarm_devices(a.evidence)]
+    # each alarm with the devices its evidence names, read once
+    alarms = [(a, d) for a in rows if not a.rule_id.startswith(WARNING_PREFIX) and (d := alarm_devices(a.evidence))]
     by_rule: dict[str, AlarmLeads] = {}
-    for alarm in alarms:
+    for alarm, devices in alarms:
         if not since <= alarm.opened_at <= until:
             continue
         leads = by_rule.setdefault(alarm.rule_id, AlarmLeads(alarm.rule_id))
         leads.alarms += 1
-        devices = alarm_devices(alarm.evidence)
         before = [
             w.opened_at
             for w in warnings
@@ -138,9 +138,8 @@ def measure_lead_times(
         out = outcomes.setdefault(warning.rule_id, WarningOutcomes(warning.rule_id))
         out.warnings += 1
         followed = any(
-            warning.subject_id in alarm_devices(a.evidence)
-            and warning.opened_at <= a.opened_at <= warning.opened_at + lookback
-            for a in alarms
+            warning.subject_id in devices and warning.opened_at <= a.opened_at <= warning.opened_at + lookback
+            for a, devices in alarms
         )
         if followed:
             out.followed += 1

@@ -33,6 +33,7 @@ from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
 from mineguard.services.storage.models import Zone
 from mineguard.warning.risk import RiskAssessment, RiskModel, get_risk_model
+from mineguard.warning.risk.replay import next_active
 from mineguard.warning.sensing.checks import BAD_FLAGS
 
 ACTIONS = {
@@ -86,7 +87,7 @@ def check_risk(
             key = f"risk:{device.id}"
             active = book.active_alert(session, key) is not None
             alarmed = device.id in in_alarm  # an alarm on the sensor speaks for it
-            if risk.past_limit or alarmed or risk.probability < (clear_p if active else raise_p):
+            if alarmed or not next_active(active, risk, raise_p=raise_p, clear_p=clear_p):
                 why = "limit reached" if risk.past_limit else f"risk {risk.probability:.2f} below {clear_p}"
                 why = "an alarm on the sensor is on" if alarmed else why
                 change = book.condition_cleared(session, key, now, why) if active else None
