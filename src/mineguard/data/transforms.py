@@ -33,6 +33,9 @@ class AugmentConfig:
         brightness_gain: the ``gain`` above, in [0, 1).
         blur: probability of a Gaussian blur with an odd kernel in 3..blur_max_kernel.
         mosaic: probability of replacing a sample by a 4-image mosaic.
+        underground: probability of one underground corruption (coal dust, low light, cap-lamp
+            glare, motion blur, smoke, lens dirt; ``mineguard.data.corruptions``) at a random
+            severity, drawn after the photometric augmentations.
         crop_min_scale: smallest crop side as a fraction of the image side, in (0, 1].
         min_visible: a box cut by a crop or mosaic is kept when at least this fraction of its
             area is still inside; it is clipped to the visible part.
@@ -45,12 +48,13 @@ class AugmentConfig:
     brightness_gain: float = 0.3
     blur: float = 0.1
     mosaic: float = 0.0
+    underground: float = 0.0
     crop_min_scale: float = 0.5
     min_visible: float = 0.2
     blur_max_kernel: int = 7
 
     def __post_init__(self) -> None:
-        for name in ("flip", "crop", "brightness", "blur", "mosaic", "min_visible"):
+        for name in ("flip", "crop", "brightness", "blur", "mosaic", "underground", "min_visible"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"AugmentConfig.{name}={value} must lie in [0, 1]")

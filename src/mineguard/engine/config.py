@@ -23,6 +23,7 @@ class AugmentSettings(BaseModel):
     brightness_gain: float = Field(0.3, ge=0, le=1)
     blur: float = Field(0.1, ge=0, le=1)
     mosaic: float = Field(0.0, ge=0, le=1)
+    underground: float = Field(0.0, ge=0, le=1, description="probability of one underground corruption")
 
 
 class TrainConfig(BaseModel):

@@ -92,6 +92,7 @@ class Trainer:
             brightness_gain=a.brightness_gain,
             blur=a.blur,
             mosaic=a.mosaic,
+            underground=a.underground,
         )
         self.train_set = DetectionDataset(
             train_paths, self.names, img_size=config.img_size, augment=augment, seed=config.seed

@@ -102,6 +102,16 @@ def test_augmentation_is_deterministic_per_seed_epoch_index(synth_yaml: Path) ->
     assert any(changed)
 
 
+def test_underground_augmentation_changes_pixels_but_not_boxes(synth_yaml: Path) -> None:
+    still = AugmentConfig(flip=0, crop=0, brightness=0, blur=0)
+    plain = DetectionDataset.from_data_yaml(synth_yaml, "train", img_size=96, augment=still, seed=1)
+    config = AugmentConfig(flip=0, crop=0, brightness=0, blur=0, underground=1.0)
+    dusty = DetectionDataset.from_data_yaml(synth_yaml, "train", img_size=96, augment=config, seed=1)
+    for i in range(len(plain)):
+        assert not torch.equal(plain[i].image, dusty[i].image)
+        torch.testing.assert_close(plain[i].boxes, dusty[i].boxes)
+
+
 def test_cache_gives_the_same_samples(synth_yaml: Path) -> None:
     plain = DetectionDataset.from_data_yaml(synth_yaml, "val", img_size=64)
     cached = DetectionDataset.from_data_yaml(synth_yaml, "val", img_size=64, cache=True)

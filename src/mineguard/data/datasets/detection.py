@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from mineguard.data.corruptions import random_corruption
 from mineguard.data.datasets.data_yaml import DatasetSpec, load_data_yaml
 from mineguard.data.datasets.images import SkippedImage, read_rgb
 from mineguard.data.datasets.labels import LabelIssue
@@ -234,6 +235,7 @@ class DetectionDataset(Dataset[DetectionSample]):
         image, boxes = random_flip(image, boxes, rng, p=config.flip)
         image = random_brightness(image, rng, p=config.brightness, gain=config.brightness_gain)
         image = random_blur(image, rng, p=config.blur, max_kernel=config.blur_max_kernel)
+        image = random_corruption(image, rng, p=config.underground)
         return image, boxes, ids, ratio, pad
 
     def __getitem__(self, index: int) -> DetectionSample:
