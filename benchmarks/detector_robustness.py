@@ -24,7 +24,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from results_file import run_lines
 
 from mineguard.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from mineguard.data.datasets.data_yaml import load_data_yaml
@@ -32,6 +31,7 @@ from mineguard.data.datasets.detection import DetectionDataset
 from mineguard.data.datasets.images import read_rgb
 from mineguard.evaluation.detection import evaluate_detections
 from mineguard.runtime.predictor import annotate, list_images, load_predictor
+from results_file import run_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MINEGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))

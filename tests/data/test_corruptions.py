@@ -72,7 +72,7 @@ def test_motion_blur_keeps_a_flat_image_flat():
 
 
 def test_bad_arguments_get_clear_errors(scene):
-    with pytest.raises(ValueError, match="unknown underground corruption 'fog'.*coal_dust"):
+    with pytest.raises(ValueError, match=r"unknown underground corruption 'fog'.*coal_dust"):
         corrupt(scene, "fog", 1)
     with pytest.raises(ValueError, match="severity must be one of"):
         corrupt(scene, "smoke", 4)
