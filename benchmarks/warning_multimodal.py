@@ -235,13 +235,14 @@ def write(results: dict[str, dict], meta: dict, out: Path, carried: dict | None 
     kept = {k: [mark(x, old["date"]) for x in rows] for k, rows in old["rows"].items()}
     carry_note = []
     if carried:
-        then = carried["rule"].get("k1", "").split("|")[2:5]
-        now = [f" {rule['rule_detected']}/{rule['events']} ", f" {_f(rule['rule_median_ttd_s'], '{:.0f}')} "]
+        then = ", ".join(c.strip() for c in carried["rule"].get("k1", "|?|?|?|").split("|")[2:5])
+        now = f"{rule['rule_detected']}/{rule['events']}, {_f(rule['rule_median_ttd_s'], '{:.0f}')}, "
+        now += f"{rule['rule_fa_per_day']:.1f}"
         carry_note = [
             f"- rows marked *carried over* were not re-run (CPU budget): they come from the page of "
-            f"{carried['date']}, command `{carried['command']}`. The threshold rule scored "
-            f"{'|'.join(then).strip() or '?'} (events | median s | false alarms/day) on that page's test episodes and "
-            f"{'|'.join(now)}| {rule['rule_fa_per_day']:.1f} on today's; the same figures mean the same episodes.",
+            f"{carried['date']}, command `{carried['command']}`. The threshold rule (events detected, median s to "
+            f"detect, false alarms/day) scored {then} on that page's test episodes and {now} on today's; the same "
+            "figures, window counts and class counts mean the same episodes.",
         ]
     lines = [
         "# Multimodal early warning on simulated episodes: cross-modal fusion, ablations, alarm level",
