@@ -5,12 +5,18 @@ physics; gas, fire, belt, roof, PPE and normal episodes with hard negatives, sen
 camera blind spots) with REAL MSHA narratives (``../shared/data/text``) as the text modality.
 Train, validation and test are separate generator seeds (whole episodes; nothing shared).
 
-Rows: the threshold rule (alarm level only); gradient boosting on window summaries (a simple,
-strong baseline); the fusion model trained on sensors only, + vision, + text, all three; all
-three without modality dropout. Each model: hazard identification and risk level on the test
+Rows: the threshold rule (alarm level only); LightGBM on window summaries (``window_gbm``, the
+default model); the fusion model trained on sensors only, + vision, + text, all three; all
+three without modality dropout; all three with per-modality pre-training (``fusion_pretrain``),
+plain and more regularised. Each model: hazard identification and risk level on the test
 windows, with each modality removed at test time, and alarm level against the rule (threshold
-chosen on validation at the rule's false alarms/day). Finished runs are cached in ``--cache``
-and reused; ``--write`` writes ``docs/results/warning_multimodal.md`` from the cache.
+chosen on validation at the rule's false alarms/day), and the calibration of the alarm score
+P(some hazard) on the test windows (Brier score, expected calibration error). ``gbm-100`` and
+``gbm-200`` refit LightGBM on the first 100 / 200 training episodes (how much data it needs).
+Finished runs are cached in ``--cache`` and reused; ``--write`` writes
+``docs/results/warning_multimodal.md`` from the cache. ``--carry-from PAGE`` keeps the rows of an
+earlier page for runs not in the cache, marked with that page's date (a full table costs about an
+hour of the 2-core CPU; the rule's row and the window counts show whether the episodes are the same).
 
     .venv/bin/python benchmarks/warning_multimodal.py [--runs gbm,all] [--epochs 20] [--threads 2] [--write]
 """
@@ -26,15 +32,19 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
+from sklearn.metrics import brier_score_loss
 from threadpoolctl import threadpool_limits
 
 from machine_info import describe
 from mineguard.sim.episodes import SimulatedEpisodes, build_multimodal_set_with_rule
 from mineguard.warning.fusion import FusionConfig
 from mineguard.warning.fusion_eval import AlarmComparison, choose_threshold, compare_with_rule
+from mineguard.warning.fusion_pretrain import train_pretrained
 from mineguard.warning.fusion_train import (
     FusionInputs,
     Normaliser,
@@ -44,17 +54,19 @@ from mineguard.warning.fusion_train import (
     evaluate,
     make_inputs,
     predict,
-    train_fusion,
 )
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS
 from mineguard.warning.text import narratives_by_hazard
 from mineguard.warning.text_embedders import get_text_embedder
-from mineguard.warning.window_features import WindowGBM
+from mineguard.warning.window_gbm import WindowGBM
+from warning_multimodal_extra import carry_rows, extra_sections, mark
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MINEGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 RUNS: dict[str, tuple[str, tuple[str, ...], float]] = {  # name: (label, modalities, modality dropout)
-    "gbm": ("gradient boosting on window summaries (all modalities)", MODALITIES, 0.0),
+    "gbm": ("LightGBM on window summaries (all modalities)", MODALITIES, 0.0),
+    "gbm-100": ("LightGBM on window summaries, first 100 training episodes", MODALITIES, 0.0),
+    "gbm-200": ("LightGBM on window summaries, first 200 training episodes", MODALITIES, 0.0),
     "sensors": ("fusion: sensors only", ("sensors",), 0.0),
     "sensors+vision": ("fusion: sensors + vision", ("sensors", "vision"), 0.3),
     "sensors+text": ("fusion: sensors + text", ("sensors", "text"), 0.3),
@@ -62,10 +74,15 @@ RUNS: dict[str, tuple[str, tuple[str, ...], float]] = {  # name: (label, modalit
     "all-nodrop": ("fusion: all three, no modality dropout", MODALITIES, 0.0),
     "all-minilm": ("fusion: all three, MiniLM text (first 200 words)", MODALITIES, 0.3),
     "all-reg": ("fusion: all three, more regularised (dropout 0.2, lr 5e-4, weight decay 0.01)", MODALITIES, 0.3),
+    "all-pretrain": ("fusion: all three, per-modality pre-training", MODALITIES, 0.3),
+    "all-pretrain-reg": ("fusion: all three, per-modality pre-training, more regularised", MODALITIES, 0.3),
 }
+REGULARISED = ({"dropout": 0.2}, {"lr": 5e-4, "weight_decay": 0.01})
 OVERRIDES: dict[str, tuple[dict, dict]] = {  # run: (FusionConfig, TrainConfig) changes from the defaults
-    "all-reg": ({"dropout": 0.2}, {"lr": 5e-4, "weight_decay": 0.01}),
+    "all-reg": REGULARISED,
+    "all-pretrain-reg": REGULARISED,
 }
+LEARNING_CURVE = {"gbm-100": 100, "gbm-200": 200}  # refits on the first N training episodes, scored like the rest
 MINILM = {"max_chunks": 1}  # the first 200 words of a narrative: all chunks of the long fatality reports take ~1 h
 log = logging.getLogger("warning_multimodal")
 
@@ -101,6 +118,19 @@ def _alarm(comp: AlarmComparison) -> dict:
     }
 
 
+def calibration(score: np.ndarray, truth: np.ndarray, bins: int = 10) -> dict:
+    """Brier score and expected calibration error (``bins`` equal-width bins) of a probability of ``truth``."""
+    y = truth.astype(float)
+    which = np.minimum((score * bins).astype(int), bins - 1)
+    ece = sum(abs(score[which == b].mean() - y[which == b].mean()) * (which == b).mean() for b in np.unique(which))
+    return {
+        "brier": float(brier_score_loss(y, score)),
+        "ece": float(ece),
+        "mean_score": float(score.mean()),
+        "rate": float(y.mean()),
+    }
+
+
 def score(name: str, predict_fn, sets, sims, *, epochs_info: dict) -> dict:
     """Test metrics (also with each modality removed) and alarm level, for one trained model."""
     _, val, test = sets
@@ -112,6 +142,7 @@ def score(name: str, predict_fn, sets, sims, *, epochs_info: dict) -> dict:
         result["test"][key] = evaluate(Predictions(h, r), _labels(test))
     val_score = 1.0 - predict_fn(val, ())[0][:, 0]
     test_score = 1.0 - full[0][:, 0]
+    result["calibration"] = calibration(np.clip(test_score, 0.0, 1.0), test.hazard != 0)
     for k in (1, 2):
         threshold, budget = choose_threshold(val_score, val, sims[1].rule_alarms_s, consecutive=k)
         comp = compare_with_rule(test_score, test, sims[2].rule_alarms_s, threshold, budget, consecutive=k)
@@ -128,11 +159,21 @@ def run_one(name: str, sets, sims, text_vectors, args) -> dict:
     text_dim = text_vectors[0].shape[1]
     train, val, test = sets
     tic = time.monotonic()
-    if name == "gbm":
-        model = WindowGBM(seed=args.seed).fit(train, text_vectors[0])
+    if name.startswith("gbm"):
         vectors = {id(train): text_vectors[0], id(val): text_vectors[1], id(test): text_vectors[2]}
+        rows = np.ones(len(train), dtype=bool)
+        if name in LEARNING_CURVE:
+            rows = np.isin(train.episode, np.unique(train.episode)[: LEARNING_CURVE[name]])
+        fit_on = train.subset(rows)
+        model = WindowGBM(seed=args.seed).fit(fit_on, text_vectors[0][rows], val=val, val_vectors=text_vectors[1])
         fn = lambda data, drop: model.predict_proba(data, vectors[id(data)], drop=drop)  # noqa: E731
-        result = score(name, fn, sets, sims, epochs_info={"fit_s": time.monotonic() - tic})
+        info = {
+            "fit_s": time.monotonic() - tic,
+            "train_episodes": len(np.unique(fit_on.episode)),
+            "train_windows": len(fit_on),
+            "best_iterations": model.best_iterations_,
+        }
+        result = score(name, fn, sets, sims, epochs_info=info)
     else:
         norm = Normaliser.fit(train)
         inputs = {id(d): make_inputs(d, v, norm) for d, v in zip(sets, text_vectors, strict=True)}
@@ -152,8 +193,17 @@ def run_one(name: str, sets, sims, text_vectors, args) -> dict:
             **OVERRIDES.get(name, ({}, {}))[1],
         )
         show = lambda row: log.info("%s %s", name, {k: round(v, 4) for k, v in row.items()})  # noqa: E731
-        run = train_fusion(
-            inputs[id(train)], inputs[id(val)], cfg, tc, normaliser=norm, text_embedder=text_name, on_epoch=show
+        pre = lambda m, row: log.info("%s pre-train %s %s", name, m, {k: round(v, 4) for k, v in row.items()})  # noqa: E731
+        run, records = train_pretrained(
+            inputs[id(train)],
+            inputs[id(val)],
+            cfg,
+            tc,
+            pretrain_epochs=args.pretrain_epochs if "pretrain" in name else 0,
+            normaliser=norm,
+            text_embedder=text_name,
+            on_epoch=show,
+            on_pretrain_epoch=pre,
         )
 
         def fn(data, drop):
@@ -167,6 +217,7 @@ def run_one(name: str, sets, sims, text_vectors, args) -> dict:
             "epochs_run": len(run.history),
             "val_hazard_macro_f1": best.get("val_hazard_macro_f1", math.nan),
             "params": sum(p.numel() for p in run.model.parameters()),
+            "pretrain": [asdict(r) for r in records],
         }
         result = score(name, fn, sets, sims, epochs_info=info)
     result["label"] = label
@@ -177,9 +228,22 @@ def _f(x: float, fmt: str = "{:.3f}") -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
 
-def write(results: dict[str, dict], meta: dict, out: Path) -> None:
-    order = [r for r in RUNS if r in results]
+def write(results: dict[str, dict], meta: dict, out: Path, carried: dict | None = None) -> None:
+    order = [r for r in RUNS if r in results and r not in LEARNING_CURVE]
     rule = next(iter(results.values()))["alarm"]["k1"]
+    old = carried or {"rows": {k: [] for k in ("hazard", "drop", "k1", "k2")}, "date": "", "rule": {}}
+    kept = {k: [mark(x, old["date"]) for x in rows] for k, rows in old["rows"].items()}
+    carry_note = []
+    if carried:
+        then = ", ".join(c.strip() for c in carried["rule"].get("k1", "|?|?|?|").split("|")[2:5])
+        now = f"{rule['rule_detected']}/{rule['events']}, {_f(rule['rule_median_ttd_s'], '{:.0f}')}, "
+        now += f"{rule['rule_fa_per_day']:.1f}"
+        carry_note = [
+            f"- rows marked *carried over* were not re-run (CPU budget): they come from the page of "
+            f"{carried['date']}, command `{carried['command']}`. The threshold rule (events detected, median s to "
+            f"detect, false alarms/day) scored {then} on that page's test episodes and {now} on today's; the same "
+            "figures, window counts and class counts mean the same episodes.",
+        ]
     lines = [
         "# Multimodal early warning on simulated episodes: cross-modal fusion, ablations, alarm level",
         "",
@@ -203,7 +267,11 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
         "modalities masked), task queries pooling over present tokens, heads for hazard (6 classes) and risk level "
         "(4); loss = class-weighted CE (weights (N/(K n_k))^0.5) on both heads; AdamW, cosine schedule, model "
         f"selection on val hazard macro-F1; {meta['epochs']} epochs max, patience {meta['patience']}, seed "
-        f"{meta['seed']}. Modality dropout 0.3 where stated.",
+        f"{meta['seed']}. Modality dropout 0.3 where stated. Per-modality pre-training: each encoder first "
+        f"trained alone for {meta.get('pretrain_epochs', '-')} epochs (`warning/fusion_pretrain.py`).",
+        "- LightGBM (`warning/window_gbm.py`): one multiclass booster per task on window summaries, class-weighted "
+        "like the fusion loss, early-stopped on the validation episodes.",
+        *carry_note,
         "",
         "## Hazard identification and risk level (test windows)",
         "",
@@ -220,6 +288,7 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
             f"{results[r].get('best_epoch', '-')} / {results[r].get('epochs_run', '-')} | "
             f"{results[r]['fit_s']:.0f} |"
         )
+    lines += kept["hazard"]
     lines += [
         "",
         "## A modality removed at test time (hazard macro-F1 / risk macro-F1)",
@@ -237,6 +306,7 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
             x = t[f"without {m}"]
             cells.append(f"{_f(x['hazard_macro_f1'])} / {_f(x['risk_macro_f1'])}" if m in mods else "-")
         lines.append(f"| {results[r]['label']} | " + " | ".join(cells) + " |")
+    lines += kept["drop"]
     for k, what in (("k1", "alarm on one window over the threshold"), ("k2", "alarm on two windows in a row")):
         lines += [
             "",
@@ -262,6 +332,9 @@ def write(results: dict[str, dict], meta: dict, out: Path) -> None:
                 f"{a['later']} | {_f(a['median_lead_s'], '{:.0f}')} ({_f(a['mean_lead_s'], '{:.0f}')}) | "
                 f"{a['only_model']} / {a['only_rule']} |"
             )
+        lines += kept[k]
+    curve = [r for r in LEARNING_CURVE if r in results]
+    lines += extra_sections(results, [*order, *curve], {r: results[r]["label"] for r in results})
     notes = meta.get("notes") or [
         "What these tables say, and what they do not, is written in "
         "[warning.md](warning.md#multimodal-fusion-on-simulated-episodes)."
@@ -277,6 +350,7 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=200, help="episodes in each of val and test")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--patience", type=int, default=6)
+    parser.add_argument("--pretrain-epochs", type=int, default=3, help="per-modality epochs of the *-pretrain runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text", default="tfidf", help="text embedder of every run but *-minilm: tfidf or minilm")
     parser.add_argument("--threads", type=int, default=1)
@@ -284,6 +358,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "warning_multimodal.md")
     parser.add_argument("--notes", type=Path, help="markdown lines to put under 'Reading it'")
     parser.add_argument("--write", action="store_true", help="write the markdown from the cache (no training)")
+    parser.add_argument("--carry-from", type=Path, help="an earlier page whose rows fill in the runs not in the cache")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -294,7 +369,12 @@ def main() -> None:
         meta = json.loads(meta_path.read_text())
         if args.notes:
             meta["notes"] = args.notes.read_text().splitlines()
-        write(results, meta, args.out)
+        carried_path = args.cache / "carried.json"
+        if args.carry_from:
+            fresh = {RUNS[r][0] for r in results}
+            carried_path.write_text(json.dumps(carry_rows(args.carry_from, fresh), indent=2))
+        carried = json.loads(carried_path.read_text()) if carried_path.is_file() else None
+        write(results, meta, args.out, carried)
         print(f"wrote {args.out}")
         return
     text_dir = DATA / "text"
@@ -322,6 +402,7 @@ def main() -> None:
         "text": args.text,
         "epochs": args.epochs,
         "patience": args.patience,
+        "pretrain_epochs": args.pretrain_epochs,
         "seed": args.seed,
         "narratives": ", ".join(f"{h} {len(v)}" for h, v in narratives.items()) + " real MSHA narratives per hazard",
         "test_hazards": ", ".join(f"{h} {int((test.hazard == i).sum()):,}" for i, h in enumerate(HAZARDS)),

@@ -1,13 +1,16 @@
 """``mineguard warn train|eval|forecast|index|similar``: early-warning models (seed 003).
 
+- ``train multimodal``: the early-warning model of the multimodal set — LightGBM on window
+  summaries by default (``--model window-gbm``, one JSON file), or the cross-modal fusion model
+  (``--model fusion``, with ``--pretrain-epochs`` for per-modality pre-training);
 - ``train fusion``: the cross-modal fusion model (sensors + camera events + text) on a simulated
   multimodal set built from the platform simulator's physics with real MSHA narratives as text;
   saves one ``.pt`` file;
 - ``train risk``: the learned risk model the platform's early-warning job can load from a file
   (``risk_model`` setting);
-- ``eval``: a saved fusion model on fresh simulated episodes: hazard identification, risk level,
-  each modality removed at test time, and alarm level against the threshold rule (events
-  detected, lead time, false alarms per day);
+- ``eval``: a saved multimodal model (window-gbm ``.json`` or fusion ``.pt``) on fresh simulated
+  episodes: hazard identification, risk level, each modality removed at test time, and alarm
+  level against the threshold rule (events detected, lead time, false alarms per day);
 - ``forecast``: forecast a logged sensor CSV minutes ahead, with its skill against persistence;
 - ``retrain``: the learned risk model retrained on the site's own history and the operators'
   acknowledgement reasons, with a replay of the last days before and after;
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_retrain, warn_risk
+from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_multimodal, warn_retrain, warn_risk
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -28,8 +31,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         "warn", help="early-warning models: train, eval, forecast, retrain, similar incidents (seed 003)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
-    train = sub.add_parser("train", help="train an early-warning model (fusion or risk)")
+    train = sub.add_parser("train", help="train an early-warning model (multimodal, fusion or risk)")
     models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
+    warn_multimodal.add_train_parser(models)
     warn_fusion.add_train_parser(models)
     warn_risk.add_train_parser(models)
     warn_fusion.add_eval_parser(sub)

@@ -14,12 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from mineguard.warning.multimodal import MODALITIES
+
+if TYPE_CHECKING:
+    from mineguard.warning.fusion_train import FusionInputs
 
 TEXT_DATA_HELP = (
     "folder with msha_fatality_reports/ and msha_accidents_sample/ "
@@ -53,6 +59,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--modalities", default="sensors,vision,text")
     p.add_argument("--modality-dropout", type=float, default=0.3)
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--pretrain-epochs", type=int, default=0, help="per-modality pre-training epochs first")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--d-model", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -61,8 +68,13 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_eval_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="a saved fusion model on fresh simulated episodes, against the threshold rule")
-    p.add_argument("model", type=Path, help="a .pt file written by `mineguard warn train fusion`")
+    p = sub.add_parser(
+        "eval",
+        help="a saved multimodal model (window-gbm or fusion) on fresh simulated episodes, against the threshold rule",
+    )
+    p.add_argument(
+        "model", type=Path, help="a .json (window-gbm) or .pt (fusion) file written by `mineguard warn train`"
+    )
     add_text_data_argument(p, "as for train")
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--seed", type=int, help="generator seed (default: the training seed + 2000)")
@@ -71,7 +83,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_eval)
 
 
-def _narratives(text_dir: Path | None) -> dict[str, list[str]]:
+def narratives(text_dir: Path | None) -> dict[str, list[str]]:
     from mineguard.warning.text import narratives_by_hazard
 
     folder = text_folder(text_dir)
@@ -82,7 +94,7 @@ def _narratives(text_dir: Path | None) -> dict[str, list[str]]:
     return narratives
 
 
-def _episodes(n: int, seed: int, narratives: dict[str, list[str]]):
+def episodes(n: int, seed: int, narratives: dict[str, list[str]]):
     from mineguard.sim.episodes import build_multimodal_set_with_rule
 
     if n < 1:
@@ -93,6 +105,7 @@ def _episodes(n: int, seed: int, narratives: dict[str, list[str]]):
 def cmd_train(args: argparse.Namespace) -> int:
     from mineguard.warning.fusion import FusionConfig
     from mineguard.warning.fusion_eval import choose_threshold
+    from mineguard.warning.fusion_pretrain import train_pretrained
     from mineguard.warning.fusion_train import (
         Normaliser,
         TrainConfig,
@@ -101,7 +114,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         make_inputs,
         predict,
         save_fusion,
-        train_fusion,
     )
     from mineguard.warning.text_embedders import get_text_embedder
 
@@ -112,10 +124,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(f"--modalities '{args.modalities}': choose a comma-separated subset of {MODALITIES}")
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
-    narratives = _narratives(args.text_data)
+    if args.pretrain_epochs < 0:
+        raise ValueError(f"--pretrain-epochs must be >= 0, got {args.pretrain_epochs}")
+    texts = narratives(args.text_data)
     train_sim, val_sim = (
-        _episodes(args.episodes, args.seed, narratives),
-        _episodes(args.val_episodes, args.seed + 1000, narratives),
+        episodes(args.episodes, args.seed, texts),
+        episodes(args.val_episodes, args.seed + 1000, texts),
     )
     train, val = train_sim.data, val_sim.data
     embedder = get_text_embedder(args.text).fit([t for t in train.texts if t])
@@ -144,7 +158,21 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{row['val_hazard_macro_f1']:.3f}, risk macro-F1 {row['val_risk_macro_f1']:.3f}"
         )
 
-    run = train_fusion(inputs[0], inputs[1], config, tc, normaliser=norm, text_embedder=args.text, on_epoch=show)
+    def show_pretrain(modality: str, row: dict) -> None:
+        print(f"  pre-training {modality} alone,", end="")
+        show(row)
+
+    run, pretrained = train_pretrained(
+        inputs[0],
+        inputs[1],
+        config,
+        tc,
+        pretrain_epochs=args.pretrain_epochs,
+        normaliser=norm,
+        text_embedder=args.text,
+        on_epoch=show,
+        on_pretrain_epoch=show_pretrain,
+    )
     pred = predict(run.model, inputs[1])
     threshold, budget = choose_threshold(pred.hazard_score, val, val_sim.rule_alarms_s)
     run.embedder = embedder
@@ -155,6 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "episodes": args.episodes,
         "val_episodes": args.val_episodes,
+        "pretrain": [asdict(r) for r in pretrained],
     }
     path = save_fusion(run, args.out)
     print(
@@ -164,21 +193,62 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def labels(data) -> FusionInputs:
+    """The labels of ``data`` in the shape ``fusion_train.evaluate`` reads (its model inputs are not needed)."""
+    from mineguard.warning.fusion_train import FusionInputs
+
+    empty = torch.zeros(0)
+    return FusionInputs(empty, empty, empty, empty, empty, torch.as_tensor(data.hazard), torch.as_tensor(data.risk))
+
+
+def _scorer(path: Path, data) -> tuple[Callable, tuple[str, ...], dict]:
+    """(predict(drop) -> (hazard, risk) probabilities, modalities used, saved metrics) of a saved model:
+    a ``.json`` window-gbm model or a ``.pt`` fusion checkpoint."""
+    from mineguard.warning.fusion_train import embed_texts, load_fusion, make_inputs, predict
+
+    if path.suffix == ".json":
+        from mineguard.warning.window_gbm import WindowGBM
+
+        gbm = WindowGBM.load(path)
+        if gbm.embedder is None:
+            raise ValueError(
+                f"{path}: saved without its text embedder — retrain with `mineguard warn train multimodal`"
+            )
+        vectors = embed_texts(data.texts, gbm.embedder)
+        return (lambda drop: gbm.predict_proba(data, vectors, drop=drop)), MODALITIES, gbm.metrics
+    run = load_fusion(path)
+    if run.embedder is None:
+        raise ValueError(f"{path}: saved without its text embedder — retrain with `mineguard warn train fusion`")
+    inputs = make_inputs(data, embed_texts(data.texts, run.embedder), run.normaliser)
+
+    def fusion(drop: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        p = predict(run.model, inputs, drop=drop)
+        return p.hazard, p.risk
+
+    return fusion, run.model.config.modalities, run.metrics
+
+
+def _saved_seed(path: Path) -> int:
+    """The training seed stored with a saved model (0 when absent)."""
+    if path.suffix == ".json":
+        from mineguard.warning.window_gbm import WindowGBM
+
+        return int(WindowGBM.load(path).metrics.get("seed", 0))
+    from mineguard.warning.fusion_train import load_fusion
+
+    return int(load_fusion(path).metrics.get("seed", 0))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from mineguard.warning.fusion_eval import compare_with_rule
-    from mineguard.warning.fusion_train import embed_texts, evaluate, load_fusion, make_inputs, predict
+    from mineguard.warning.fusion_train import Predictions, evaluate
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    run = load_fusion(args.model)
-    if run.embedder is None:
-        raise ValueError(f"{args.model}: saved without its text embedder — retrain with `mineguard warn train fusion`")
-    metrics = run.metrics
-    seed = args.seed if args.seed is not None else int(metrics.get("seed", 0)) + 2000
-    sim = _episodes(args.episodes, seed, _narratives(args.text_data))
+    seed = args.seed if args.seed is not None else _saved_seed(args.model) + 2000
+    sim = episodes(args.episodes, seed, narratives(args.text_data))
     data = sim.data
-    inputs = make_inputs(data, embed_texts(data.texts, run.embedder), run.normaliser)
-    used = run.model.config.modalities
+    score_fn, used, metrics = _scorer(args.model, data)
     results: dict = {
         "model": str(args.model),
         "episodes": args.episodes,
@@ -188,9 +258,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     }
     print(f"{args.model}: {args.episodes} fresh simulated episodes (seed {seed}), {len(data):,} windows")
     print(f"{'modalities':<22} {'hazard acc':>10} {'hazard F1':>10} {'risk acc':>9} {'risk F1':>8}")
-    full = predict(run.model, inputs)
+    full = Predictions(*score_fn(()))
     for drop in [(), *((m,) for m in used)]:
-        scores = evaluate(predict(run.model, inputs, drop=drop) if drop else full, inputs)
+        scores = evaluate(Predictions(*score_fn(drop)) if drop else full, labels(data))
         name = "all used" if not drop else f"without {drop[0]}"
         results[name] = scores
         print(
@@ -208,12 +278,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f"onset, {r.false_alarms_per_day:.1f} false alarms/day"
     )
     print(
-        f"  fusion (p >= {threshold:.3f}): {m.detected}/{m.n_events} detected, median "
+        f"  model (p >= {threshold:.3f}): {m.detected}/{m.n_events} detected, median "
         f"{m.median_time_to_detect_s:.0f} s after onset, {m.false_alarms_per_day:.1f} false alarms/day"
     )
     print(
         f"  versus the rule: earlier on {lead.earlier}, later on {lead.later} of {lead.both} both caught "
-        f"(median lead {lead.median_gain:.0f} s); only fusion {lead.only_model}, "
+        f"(median lead {lead.median_gain:.0f} s); only the model {lead.only_model}, "
         f"only rule {lead.only_baseline}"
     )
     results["alarm"] = {

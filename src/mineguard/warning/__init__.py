@@ -15,8 +15,9 @@ as baseline, time-ordered folds) + ``seismic_history`` (features over the previo
 ``seismic_models`` (learned, rule-stacked and calibrated hazard-state models), ``text`` (MSHA narratives:
 loaders, splits, hazard classes) + ``text_embedders`` + ``text_classifier`` (accident class) +
 ``text_index`` (similar incidents), ``multimodal`` (the sensor + vision + text set), ``fusion`` +
-``fusion_train`` (the cross-modal attention model), ``fusion_eval`` (alarm level against the
-threshold rule), ``window_features`` (the gradient-boosting baseline) and ``risk/`` (will a sensor
+``fusion_train`` (the cross-modal attention model) + ``fusion_pretrain`` (per-modality pre-training),
+``fusion_eval`` (alarm level against the threshold rule), ``window_features`` + ``window_gbm``
+(LightGBM on window summaries, the default multimodal model) and ``risk/`` (will a sensor
 reach its limit soon: the ``RiskModel`` interface and registry, the ``trend`` baseline, the
 ``learned`` quantile model and the simulated trajectories it trains on). The losses live in
 ``mineguard.losses.focal`` and the alarm-level scores in ``mineguard.evaluation.alarms`` and

@@ -68,6 +68,13 @@ class FusionConfig:
         return {**asdict(self), "modalities": list(self.modalities)}
 
 
+ENCODERS: dict[str, tuple[str, ...]] = {  # the parameters (state-dict prefixes) of each modality's own encoder
+    "sensors": ("sensor_in.", "sensor_pos", "sensor_encoder."),
+    "vision": ("vision_in.", "vision_pos"),
+    "text": ("text_in.",),
+}
+
+
 class CrossModalBlock(nn.Module):
     """Attention of each token to the tokens of other modalities (``allowed`` is (L, L) bool: may attend)."""
 
@@ -119,6 +126,19 @@ class CrossModalFusion(nn.Module):
         used = torch.tensor([m in c.modalities for m in MODALITIES])
         self.register_buffer("used", used, persistent=False)
 
+    def load_encoder(self, other: CrossModalFusion, modality: str) -> None:
+        """Copy ``modality``'s encoder (``ENCODERS``) and modality embedding from ``other`` (per-modality
+        pre-training: ``fusion_pretrain``); everything else stays as it is."""
+        if modality not in ENCODERS:
+            raise ValueError(f"unknown modality '{modality}'; choose from {MODALITIES}")
+        mine, theirs = self.state_dict(), other.state_dict()
+        for key, value in theirs.items():
+            if key.startswith(ENCODERS[modality]):
+                mine[key] = value.clone()
+        i = MODALITIES.index(modality)
+        mine["modality_emb"][i] = theirs["modality_emb"][i]
+        self.load_state_dict(mine)
+
     def forward(
         self,
         sensors: torch.Tensor,
@@ -133,8 +153,11 @@ class CrossModalFusion(nn.Module):
         b, t, _ = sensors.shape
         if t != self.config.window_steps:
             raise ValueError(f"expected windows of {self.config.window_steps} steps, got {t}")
-        s = torch.cat([sensors, observed], dim=-1).reshape(b, self.sensor_tokens, -1)
-        s = self.sensor_encoder(self.sensor_in(s) + self.sensor_pos)
+        if "sensors" in self.config.modalities:
+            s = torch.cat([sensors, observed], dim=-1).reshape(b, self.sensor_tokens, -1)
+            s = self.sensor_encoder(self.sensor_in(s) + self.sensor_pos)
+        else:  # its tokens are never seen: skip the costly encoder (vision- or text-only pre-training)
+            s = sensors.new_zeros(b, self.sensor_tokens, self.config.d_model)
         v = vision.reshape(b, self.vision_tokens, self.config.vision_pool, -1).mean(dim=2)
         v = self.vision_in(v) + self.vision_pos
         x = self.text_in(text).unsqueeze(1)

@@ -179,10 +179,15 @@ def train_fusion(
     normaliser: Normaliser,
     text_embedder: str,
     on_epoch: Callable[[dict], None] | None = None,
+    model: CrossModalFusion | None = None,
 ) -> FusionRun:
+    """``model``: start from these weights (e.g. pre-trained encoders) instead of a fresh ``model_config`` model."""
     seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    model = CrossModalFusion(model_config)
+    if model is None:
+        model = CrossModalFusion(model_config)
+    elif model.config != model_config:
+        raise ValueError(f"the starting model's config {model.config} is not {model_config}")
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.epochs, 1))
     power = config.class_weight_power
