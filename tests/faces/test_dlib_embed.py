@@ -21,9 +21,11 @@ def test_names_and_an_unknown_name():
         load_pretrained("facenet")
 
 
-@pytest.mark.skipif(bool(HAS_DLIB), reason="the extra is installed: the missing-extra message cannot be seen")
-def test_without_the_extra_the_error_says_what_to_install():
-    with pytest.raises(PretrainedUnavailable, match=r"mineguard\[faces-dlib\]"):
+@pytest.mark.parametrize("absent", ["dlib", "face_recognition_models"])
+def test_without_the_extra_the_error_says_what_to_install(monkeypatch, absent):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == absent else real(name, *a))
+    with pytest.raises(PretrainedUnavailable, match=rf"needs {absent}: .*mineguard\[faces-dlib\]"):
         load_pretrained("dlib")
 
 

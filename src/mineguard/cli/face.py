@@ -191,7 +191,8 @@ def _threshold(args: argparse.Namespace, gallery, *, flag: str = "--threshold") 
         from mineguard.faces.calibrate import calibrate_gallery_threshold
 
         path = args.weights.parent / THRESHOLD_FILE
-        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if path.is_file() else 0.0
+        saved = path.is_file() and not is_pretrained(args.weights)  # a named embedder has no file beside it
+        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if saved else 0.0
         return calibrate_gallery_threshold(gallery, offset=float(offset)).threshold
     if args.threshold is not None:
         try:

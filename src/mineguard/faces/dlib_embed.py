@@ -56,9 +56,9 @@ class DlibEmbedder:
     then dlib cuts its own 150 px chip. ``img_size``: the crop size to prepare (any size works)."""
 
     def __init__(self, *, illumination: str = "none", img_size: int = 112) -> None:
+        landmarks, net = dlib_model_files()  # first: without the extra, say what to install
         import dlib
 
-        landmarks, net = dlib_model_files()
         self.illumination, self.img_size = check_method(illumination), img_size
         self._dlib = dlib
         self._landmarks = dlib.shape_predictor(str(landmarks))
