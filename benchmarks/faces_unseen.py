@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mineguard.faces.dedust import dedust
 from mineguard.faces.dlib_embed import load_pretrained
 from mineguard.faces.dust import add_coal_dust
 from mineguard.faces.embed import FaceEmbedder
@@ -81,6 +82,7 @@ MODELS: dict[str, dict] = {  # name: FaceTrainConfig overrides; None = a peer th
 }
 # `<model>-dedust`: the same embedder on crops de-dusted first (faces.dedust, gallery and probes alike)
 MODELS |= {f"{name}-dedust": cfg for name, cfg in list(MODELS.items()) if name in ("dsr", "dsr-dust", "dlib", "pixels")}
+MODELS["dlib-restore"] = None  # dlib on crops de-dusted without the last step (CLAHE): the ablation
 
 
 def protocols(args: argparse.Namespace) -> dict[int, UnseenProtocol]:
@@ -178,6 +180,9 @@ def embedder(args: argparse.Namespace, name: str, seed: int):
         from face_peers import pixels
 
         return pixels, "dedust" if dedusted else "none", 0.0
+    if name == "dlib-restore":
+        peer = load_pretrained("dlib")
+        return (lambda faces: peer.embed([dedust(f, local_contrast=False) for f in faces])), "none", peer.model_mb
     if base == "dlib":
         peer = load_pretrained(name)  # "dlib" or "dlib-dedust": the product's adapter
         return peer.embed, peer.illumination, peer.model_mb
@@ -202,7 +207,7 @@ def embed(args: argparse.Namespace) -> None:
                 continue
             fn, method, mb = embedder(args, name, seed)
             n_frames = (
-                1 if stem in ("dlib", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES
+                1 if stem in ("dlib", "dlib-restore", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES
             )  # ~100 ms a face here: one frame per probe
 
             def run(images: np.ndarray, fn=fn, method=method) -> np.ndarray:
