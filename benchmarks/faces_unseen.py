@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mineguard.faces.dedust import dedust
+from mineguard.faces.dlib_embed import load_pretrained
 from mineguard.faces.dust import add_coal_dust
 from mineguard.faces.embed import FaceEmbedder
 from mineguard.faces.illumination import normalise_illumination
@@ -78,6 +80,9 @@ MODELS: dict[str, dict] = {  # name: FaceTrainConfig overrides; None = a peer th
     "dlib": None,
     "pixels": None,
 }
+# `<model>-dedust`: the same embedder on crops de-dusted first (faces.dedust, gallery and probes alike)
+MODELS |= {f"{name}-dedust": cfg for name, cfg in list(MODELS.items()) if name in ("dsr", "dsr-dust", "dlib", "pixels")}
+MODELS["dlib-restore"] = None  # dlib on crops de-dusted without the last step (CLAHE): the ablation
 
 
 def protocols(args: argparse.Namespace) -> dict[int, UnseenProtocol]:
@@ -159,7 +164,7 @@ def config(args: argparse.Namespace, name: str, seed: int) -> FaceTrainConfig:
 def train(args: argparse.Namespace) -> None:
     for seed, protocol in protocols(args).items():
         for name in args.models:
-            if MODELS[name] is None or checkpoint(args, name, seed).is_file():
+            if MODELS[name] is None or name.endswith("-dedust") or checkpoint(args, name, seed).is_file():
                 continue
             ids = list(protocol.train_ids)
             items = [(str(p), ids.index(pid)) for p, pid in protocol.train_items()]
@@ -169,19 +174,24 @@ def train(args: argparse.Namespace) -> None:
 
 
 def embedder(args: argparse.Namespace, name: str, seed: int):
-    """(embed function, illumination method, MB, the object timed for ms/face)."""
-    if name == "pixels":
+    """(embed function, illumination method, MB); ``<model>-dedust`` de-dusts every crop first."""
+    base, dedusted = name.removesuffix("-dedust"), name.endswith("-dedust")
+    if base == "pixels":
         from face_peers import pixels
 
-        return pixels, "none", 0.0
-    if name == "dlib":
-        from face_peers import DlibEmbedder
-
-        peer = DlibEmbedder()
-        return peer.embed, "none", peer.model_mb
-    emb = FaceEmbedder.from_checkpoint(checkpoint(args, name, seed))
+        return pixels, "dedust" if dedusted else "none", 0.0
+    if name == "dlib-restore":
+        peer = load_pretrained("dlib")
+        return (lambda faces: peer.embed([dedust(f, local_contrast=False) for f in faces])), "none", peer.model_mb
+    if base == "dlib":
+        peer = load_pretrained(name)  # "dlib" or "dlib-dedust": the product's adapter
+        return peer.embed, peer.illumination, peer.model_mb
+    emb = FaceEmbedder.from_checkpoint(checkpoint(args, base, seed))
     mb = sum(t.numel() * t.element_size() for t in emb.model.state_dict().values()) / 2**20
-    return emb.embed, MODELS[name].get("illumination", "none"), mb
+    method = MODELS[base].get("illumination", "none")
+    if dedusted and method != "none":
+        raise SystemExit(f"{name}: {base} already normalises its input ({method}); de-dust a model trained without")
+    return emb.embed, "dedust" if dedusted else method, mb
 
 
 def embed(args: argparse.Namespace) -> None:
@@ -192,11 +202,12 @@ def embed(args: argparse.Namespace) -> None:
     for name in args.models:
         for seed in [0] if MODELS[name] is None else list(protos):
             path = args.out / "emb" / f"{name}-s{seed}.npz"
-            if path.is_file() or (MODELS[name] is not None and not checkpoint(args, name, seed).is_file()):
+            stem = name.removesuffix("-dedust")
+            if path.is_file() or (MODELS[name] is not None and not checkpoint(args, stem, seed).is_file()):
                 continue
             fn, method, mb = embedder(args, name, seed)
             n_frames = (
-                1 if name in ("dlib", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES
+                1 if stem in ("dlib", "dlib-restore", "vgg16-bn", "vgg16-bn-ce") else N_FRAMES
             )  # ~100 ms a face here: one frame per probe
 
             def run(images: np.ndarray, fn=fn, method=method) -> np.ndarray:
@@ -229,6 +240,13 @@ def main() -> None:
     parser.add_argument("--vgg-epochs", type=int, default=12)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "faces_unseen")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results" / "faces_unseen.json")
+    parser.add_argument(
+        "--carry-over",
+        type=Path,
+        nargs="?",
+        const=ROOT / "docs" / "results" / "faces_unseen.json",
+        help="report: keep the rows of models not rerun from this earlier results file (default: --results' own)",
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the generated part of docs/results/faces.md")
     args = parser.parse_args()
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]

@@ -131,6 +131,16 @@ def evaluate_model(emb, passed, index, protocol, n_enrol, n_cond, frames, qualit
     return rows
 
 
+def carry_over(rows: list[dict], meta: dict, earlier: dict) -> tuple[list[dict], dict, list[str]]:
+    """Add an earlier run's rows (and meta) of every model this run did not score; returns
+    ``(rows, meta, carried model names)``. Rows of a model scored now are never mixed with old ones."""
+    fresh = {r["model"] for r in rows} | set(meta)
+    kept = [r for r in earlier.get("rows", []) if r["model"] not in fresh]
+    carried = sorted({r["model"] for r in kept})
+    old_meta = {m: v for m, v in earlier.get("meta", {}).items() if m in carried}
+    return rows + kept, {**meta, **old_meta}, carried
+
+
 def report(args, protos, conditions, models, n_enrol, now) -> None:
     data = np.load(args.out / "frames.npz")
     passed = data["passed"]
@@ -161,12 +171,29 @@ def report(args, protos, conditions, models, n_enrol, now) -> None:
                             "condition": cond_names[r.pop("cond")],
                         }
                     )
+    carried, earlier_date = [], None
+    if args.carry_over is not None:
+        if not args.carry_over.is_file():
+            raise SystemExit(
+                f"--carry-over {args.carry_over}: no such results file (a report --write of an earlier run)"
+            )
+        earlier = json.loads(args.carry_over.read_text())
+        rows, meta, carried = carry_over(rows, meta, earlier)
+        earlier_date = earlier.get("date")
+        for m in carried:
+            meta[m] = {**meta[m], "carried_from": earlier_date}
+    if not rows:
+        raise SystemExit(f"no embeddings under {args.out / 'emb'} and nothing carried over: run the embed stage first")
     slim = [
         r if r["group"] == "test" else {k: v for k, v in r.items() if k not in ("miss", "stranger_named")} for r in rows
     ]
     rounded = json.loads(json.dumps(slim), parse_float=lambda x: round(float(x), 3))
     args.results.write_text(json.dumps({"date": now.strftime("%Y-%m-%d %H:%M UTC"), "meta": meta, "rows": rounded}))
     text = render(rows, meta, cond_names, now)
+    if carried:
+        text = (
+            f"Rows carried over unchanged from the run of {earlier_date} (not rerun): {', '.join(carried)}.\n\n" + text
+        )
     print(text)
     if args.write:
         path = args.results.parent / "faces.md"

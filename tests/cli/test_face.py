@@ -285,3 +285,22 @@ def test_enrolment_refusals_on_real_faces(weights: Path, shared_data: Path, tmp_
     big = lambda path: cv2.resize(cv2.imread(str(path), 0), None, fx=2.5, fy=2.5)  # noqa: E731
     refused = _refusals(tmp_path, big(orl / "s2" / "1.pgm"), big(orl / "s3" / "1.pgm"))
     _check_refusals(weights, tmp_path / "g", known, refused, capsys)
+
+
+@pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("dlib") is None,
+    reason='dlib\'s embedder is the optional extra: pip install "mineguard[faces-dlib]"',
+)
+def test_dlib_by_name_enrols_and_identifies(faces: Path, tmp_path: Path, capsys) -> None:
+    gallery = str(tmp_path / "g")
+    for person in range(2):
+        photos = [str(faces / "train" / f"miner-{person}" / f"{k}.png") for k in range(2)]
+        argv = ["face", "enrol", *photos, "--person", f"miner-{person}", "--weights", "dlib-dedust", "--gallery"]
+        assert main([*argv, gallery]) == 0
+    probe = str(faces / "train" / "miner-0" / "5.png")
+    identify = ["face", "identify", probe, "--weights", "dlib-dedust", "--gallery", gallery]
+    assert main([*identify, "--threshold", "-1"]) == 0
+    assert "threshold -1.000" in capsys.readouterr().out
+    assert main(identify) == 2  # no threshold file beside a named embedder: say what to pass
+    err = capsys.readouterr().err
+    assert "dlib-dedust has no threshold file" in err and "--threshold" in err

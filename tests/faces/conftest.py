@@ -7,6 +7,7 @@ eyes when the face is upright, so detection and alignment are tested without the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-ORL_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces" / "att_orl"
+SHARED_DATA = Path(
+    os.environ.get("MINEGUARD_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data")
+)
+ORL_ROOT = SHARED_DATA / "faces" / "att_orl"
 
 DrawFace = Callable[..., np.ndarray]
 
@@ -49,7 +53,7 @@ def draw_face() -> DrawFace:
 def orl_faces() -> list[np.ndarray]:
     """The first and sixth image of each of the 40 ORL subjects (80 grey 112x92 arrays); skips without data."""
     if not ORL_ROOT.is_dir():
-        pytest.skip("../shared/data is absent (a user's fresh clone)")
+        pytest.skip(f"att_orl not found at {ORL_ROOT} (a fresh clone has no ../shared); set MINEGUARD_SHARED_DATA")
     from mineguard.faces.image import load_image
 
     return [load_image(ORL_ROOT / f"s{i}" / f"{k}.pgm") for i in range(1, 41) for k in (1, 6)]

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 THRESHOLD_FILE = "threshold.json"
+WEIGHTS_HELP = "best.pt of `face train`, or dlib / dlib-dedust (dlib's pre-trained embedder: mineguard[faces-dlib])"
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -47,7 +48,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     p = sub.add_parser("enrol", help="add a miner's photos to a gallery")
     p.add_argument("images", nargs="+", type=Path)
     p.add_argument("--person", required=True, help="the miner's id (letters, digits, . _ -)")
-    p.add_argument("--weights", type=Path, required=True)
+    p.add_argument("--weights", type=Path, required=True, help=WEIGHTS_HELP)
     p.add_argument("--gallery", type=Path, required=True, help="gallery folder (created if missing)")
     p.add_argument(
         "--threshold",
@@ -63,7 +64,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("images", nargs="+", type=Path)
-        p.add_argument("--weights", type=Path, required=True)
+        p.add_argument("--weights", type=Path, required=True, help=WEIGHTS_HELP)
         p.add_argument("--gallery", type=Path, required=True)
         p.add_argument(
             "--threshold",
@@ -135,6 +136,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _embedder(weights: Path):
+    """A checkpoint of `face train`, or a pre-trained embedder by name (``dlib``, ``dlib-dedust``:
+    the optional extra ``mineguard[faces-dlib]``)."""
+    from mineguard.faces.dlib_embed import is_pretrained, load_pretrained
+
+    if is_pretrained(weights):
+        return load_pretrained(str(weights))
     from mineguard.faces.embed import FaceEmbedder
 
     return FaceEmbedder.from_checkpoint(weights)
@@ -166,7 +173,11 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def _saved_threshold(weights: Path) -> float | None:
-    """The open-set threshold ``face eval`` wrote beside the weights, or None."""
+    """The open-set threshold ``face eval`` wrote beside the weights, or None (always for a named embedder)."""
+    from mineguard.faces.dlib_embed import is_pretrained
+
+    if is_pretrained(weights):
+        return None
     path = weights.parent / THRESHOLD_FILE
     return float(json.loads(path.read_text())["threshold"]) if path.is_file() else None
 
@@ -174,11 +185,14 @@ def _saved_threshold(weights: Path) -> float | None:
 def _threshold(args: argparse.Namespace, gallery, *, flag: str = "--threshold") -> float:
     """``args.threshold`` as a number, ``gallery`` (per-gallery calibration), or the file beside the weights;
     ``flag`` is the option's name in the messages."""
+    from mineguard.faces.dlib_embed import is_pretrained
+
     if args.threshold == "gallery":
         from mineguard.faces.calibrate import calibrate_gallery_threshold
 
         path = args.weights.parent / THRESHOLD_FILE
-        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if path.is_file() else 0.0
+        saved = path.is_file() and not is_pretrained(args.weights)  # a named embedder has no file beside it
+        offset = json.loads(path.read_text()).get("gallery_offset", 0.0) if saved else 0.0
         return calibrate_gallery_threshold(gallery, offset=float(offset)).threshold
     if args.threshold is not None:
         try:
@@ -186,6 +200,10 @@ def _threshold(args: argparse.Namespace, gallery, *, flag: str = "--threshold") 
         except ValueError:
             raise ValueError(f"{flag} {args.threshold!r}: give a cosine similarity such as 0.6, or 'gallery'") from None
     saved = _saved_threshold(args.weights)
+    if saved is None and is_pretrained(args.weights):
+        raise ValueError(
+            f"--weights {args.weights} has no threshold file: pass {flag} (a cosine such as 0.9, or 'gallery')"
+        )
     if saved is None:
         raise ValueError(
             f"no open-set threshold: pass {flag}, or run `mineguard face eval --weights "

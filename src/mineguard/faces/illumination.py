@@ -9,7 +9,8 @@ One home for it, switchable by name (``ILLUMINATION_METHODS``):
   sets for face recognition under difficult lighting conditions", IEEE TIP 2010, §III: gamma
   correction (gamma 0.2), difference of Gaussians (sigma 1 and 2 px), two-stage contrast
   equalisation (alpha 0.1, tau 10) and ``tau * tanh(I / tau)``, mapped back to 0..255. It is
-  invariant to a global gain (a dimmer or brighter lamp), up to rounding.
+  invariant to a global gain (a dimmer or brighter lamp), up to rounding;
+* ``"dedust"`` — speckle inpainting, dark-veil restoration and CLAHE (``faces.dedust``).
 
 Every method takes and returns a grey ``(H, W)`` uint8 image of the same size.
 """
@@ -21,6 +22,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from mineguard.faces.dedust import dedust
 from mineguard.faces.image import to_grey, validate_image
 
 
@@ -50,6 +52,7 @@ ILLUMINATION_METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "none": lambda grey: grey,
     "clahe": _clahe,
     "tan-triggs": tan_triggs,
+    "dedust": dedust,
 }
 
 
