@@ -37,6 +37,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mineguard.services.ingest.bus import AckedHandler, Communicator, Handler, check_pattern, topic_matches
+from mineguard.services.ingest.paho_client import IngestClient
 from mineguard.services.ingest.schema import ID_PATTERN
 
 log = logging.getLogger(__name__)
@@ -63,23 +64,31 @@ class MqttCommunicator(Communicator):
         share_group: str | None = None,
         mqtt5: bool = True,
         session_expiry_s: int = 30 * 86_400,
+        skip_devices: frozenset[str] = frozenset(),
     ) -> None:
+        """``skip_devices``: devices whose readings this subscriber acknowledges unread (another process of the
+        pool owns them and has its own subscription; see :class:`~.paho_client.IngestClient`)."""
         self.host, self.port, self.qos, self.share_group = host, port, qos, share_group
         persistent = client_id is not None
         self.client_id = client_id or f"mineguard-{uuid.uuid4().hex[:12]}"
         if share_group is not None and not re.fullmatch(ID_PATTERN, share_group):
             raise MqttError(f"share group {share_group!r} must be one topic level: letters, digits, '_', '.', '-'")
         if share_group is None or not mqtt5:  # MQTT 3.1.1 (Mosquitto takes $share subscriptions on it too)
-            self._client = mqtt.Client(
+            self._client = IngestClient(
                 mqtt.CallbackAPIVersion.VERSION2,
                 client_id=self.client_id,
                 clean_session=not persistent,
                 manual_ack=True,
+                skip_devices=skip_devices,
             )
             self._connect_kw: dict = {}
         else:  # shared subscriptions are MQTT 5: the session is kept by clean_start False and an expiry
-            self._client = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            self._client = IngestClient(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=self.client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+                skip_devices=skip_devices,
             )
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = session_expiry_s if persistent else 0

@@ -259,17 +259,17 @@ class IngestPool:
         )
 
 
-def run_member(
-    config: PoolConfig, k: int, workers: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection
-) -> None:
-    """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
+def build_member(
+    config: PoolConfig,
+    k: int,
+    workers: int,
+    sessions: Any,
+    cleanser: Cleanser | None,
+    on_report: Callable[[IngestReport], None] | None,
+) -> tuple[Any, IngestWorker]:
+    """Process ``k``'s transport (not started) and ingest worker (not started), as :func:`run_member` runs them."""
     from mineguard.services.ingest.mqtt import MqttCommunicator
-    from mineguard.services.storage.db import make_engine, session_factory
 
-    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s ingest-{k} %(levelname)s %(name)s: %(message)s")
-    stopping, sending = threading.Event(), threading.Lock()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    engine = make_engine(config.database_url)
     patterns, accept = member_topics(config, k, workers)
     shared = config.partition == "share"
     bus = MqttCommunicator(
@@ -281,6 +281,32 @@ def run_member(
         share_group=config.share_group if shared else None,
         mqtt5=config.mqtt5 and shared,
     )
+    worker = IngestWorker(
+        bus,
+        sessions,
+        site_id=config.site_id,
+        batch_size=config.batch_size,
+        max_delay_ms=config.max_delay_ms,
+        source="mqtt",
+        max_skew_s=config.max_skew_s,
+        on_report=on_report,
+        cleanser=cleanser,
+        patterns=patterns,
+        accept=accept,
+    )
+    return bus, worker
+
+
+def run_member(
+    config: PoolConfig, k: int, workers: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection
+) -> None:
+    """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
+    from mineguard.services.storage.db import make_engine, session_factory
+
+    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s ingest-{k} %(levelname)s %(name)s: %(message)s")
+    stopping, sending = threading.Event(), threading.Lock()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    engine = make_engine(config.database_url)
 
     def send(message: tuple[str, Any]) -> None:
         with sending:  # the worker thread and the main thread both write to the one pipe
@@ -292,19 +318,10 @@ def run_member(
             rejected[rejection.reason.value] = rejected.get(rejection.reason.value, 0) + 1
         send(("report", (report.accepted, report.live, report.duplicates, rejected)))
 
-    worker = IngestWorker(
-        bus,
-        session_factory(engine),
-        site_id=config.site_id,
-        batch_size=config.batch_size,
-        max_delay_ms=config.max_delay_ms,
-        source="mqtt",
-        max_skew_s=config.max_skew_s,
-        on_report=forward,
-        cleanser=cleanser() if cleanser is not None else None,
-        patterns=patterns,
-        accept=accept,
+    bus, worker = build_member(
+        config, k, workers, session_factory(engine), cleanser() if cleanser is not None else None, forward
     )
+    patterns = worker.patterns
     parent = os.getppid()
     worker.start()
     bus.start(timeout=60)
