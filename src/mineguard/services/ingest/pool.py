@@ -14,7 +14,8 @@ How the stream is split (``partition``):
   subscriptions, to their own devices' topics ``mineguard/<site>/<device>/+``; process 0 to the site's
   every topic ``mineguard/<site>/+/+``, storing its own devices and any device of no partition (one
   registered after the start, or unknown: refused and kept as a rejected payload) and acknowledging the
-  others' readings unprocessed (:func:`member_topics`). So one process sees all of a sensor's
+  others' readings unprocessed (:func:`member_topics`), from the raw packet without decoding it
+  (:func:`skipped_devices`). So one process sees all of a sensor's
   readings: its cleanser judges the whole stream, and the readings reach the rules in order. The broker
   keeps plain subscriptions in its persistence over a restart, so a restart loses nothing
   (``tests/services/ingest/test_pool_faults.py``). The price: process 0 receives every message (and
@@ -96,6 +97,15 @@ def member_topics(config: PoolConfig, k: int, workers: int) -> tuple[list[str], 
         others = frozenset(d for d in config.devices if partition_of(d, workers) != 0)
         return [every], lambda device: device not in others
     return [f"{ROOT}/{config.site_id}/{d}/+" for d in config.devices if partition_of(d, workers) == k], None
+
+
+def skipped_devices(config: PoolConfig, k: int, workers: int) -> frozenset[str]:
+    """The devices whose readings process ``k`` receives but leaves to their owners: by device, process 0's
+    subscription to the site's every topic brings it the others' readings, which its client acknowledges from
+    the raw packet without decoding them (``paho_client.IngestClient``); the others receive only their own."""
+    if k != 0 or workers == 1 or config.partition != "device":
+        return frozenset()
+    return frozenset(d for d in config.devices if partition_of(d, workers) != 0)
 
 
 class IngestPool:
@@ -280,6 +290,7 @@ def build_member(
         client_id=f"{config.client_id}-{k}",
         share_group=config.share_group if shared else None,
         mqtt5=config.mqtt5 and shared,
+        skip_devices=skipped_devices(config, k, workers),
     )
     worker = IngestWorker(
         bus,
