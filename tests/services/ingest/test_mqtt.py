@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
 
@@ -162,3 +163,20 @@ def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, 
         producer.stop()
         worker.stop()
         consumer.stop()
+
+
+def test_a_batch_is_acknowledged_in_one_write_and_handlers_are_matched_once_per_topic() -> None:
+    bus = MqttCommunicator("127.0.0.1", 1)  # never started: the callbacks are driven by hand
+    acks, calls = [], []
+    bus.subscribe_acked(f"mineguard/{SITE}/+/+", lambda topic, payload, ack: (calls.append(topic), acks.append(ack)))
+    client = bus._client
+    for mid, device in ((5, "a"), (6, "b"), (7, "a")):
+        message = mqtt.MQTTMessage(mid=mid, topic=topic_for(SITE, device, "methane").encode())
+        message.qos = 1
+        bus._on_message(client, None, message)
+    assert len(calls) == 3 and sorted(bus._handlers_for) == [topic_for(SITE, d, "methane") for d in "ab"]
+    bus.ack_all(acks)
+    [packet] = client._out_packet  # the three PUBACKs as one write
+    assert packet["packet"] == b"\x40\x02\x00\x05\x40\x02\x00\x06\x40\x02\x00\x07"
+    bus.subscribe_acked("mineguard/#", lambda *_: None)
+    assert bus._handlers_for == {}  # a new subscription: matched afresh

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from mineguard.services.ingest.pool import PoolConfig, member_topics, partition_of
+from mineguard.services.ingest.pool import PoolConfig, build_member, member_topics, partition_of, skipped_devices
 
 SITE = "sample-coal-mine"
 DEVICES = ("ch4-1101-t", "co-belt", "o2-main", "temp-1101", "dust-1101")
@@ -35,3 +35,12 @@ def test_the_processes_topics_cover_every_device_once() -> None:
     assert member_topics(config(), 0, 1) == ([every], None)
     with pytest.raises(ValueError, match="use 'device' or 'share'"):
         member_topics(config("round-robin"), 1, 3)
+
+
+def test_process_0_acknowledges_the_other_processes_devices_unread() -> None:
+    assert skipped_devices(config(), 0, 3) == {"ch4-1101-t", "co-belt", "o2-main", "temp-1101"}
+    assert skipped_devices(config(), 1, 3) == skipped_devices(config(), 0, 1) == frozenset()
+    assert skipped_devices(config("share"), 0, 3) == frozenset()
+    bus, worker = build_member(config(), 0, 3, sessions=None, cleanser=None, on_report=None)
+    assert bus._client.skip_devices == {d.encode() for d in skipped_devices(config(), 0, 3)}
+    assert worker.patterns == [f"mineguard/{SITE}/+/+"]

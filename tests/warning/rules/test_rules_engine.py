@@ -233,3 +233,16 @@ def test_observe_many_evaluates_combined_rules_once_per_second_and_at_the_end():
     assert 10 <= len(evaluations) <= 12  # ~once per second of reading time, not 100 times
     one_by_one = RuleEngine([rule])
     assert [t.state for b in batch for t in one_by_one.observe(*b)] == ["raised"]  # same outcome
+
+
+def test_an_adopting_engine_goes_on_with_the_old_series_after_both_have_routed_the_signal():
+    old, new = (
+        RuleEngine([methane_rule()]),
+        RuleEngine([methane_rule(levels=[{"severity": "warning", "threshold": 2.0}])]),
+    )
+    feed(new, [(0, 0.1)])  # the new engine has a route of its own to a series it will drop
+    assert feed(old, [(0, 1.2), (5, 1.2)]) == []
+    new.adopt(old)
+    feed(new, [(6, 2.1)])
+    assert new._series[("methane", "face_1101")].last == (at(6), 2.1)
+    assert len(old._series[("methane", "face_1101")].samples) == 3  # the observation went to the adopted series

@@ -24,7 +24,7 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mineguard.services.ingest.schema import ID_PATTERN, KIND_PATTERN
@@ -121,6 +121,12 @@ class Communicator(ABC):
         is safely stored. Durable transports (MQTT) redeliver what was never acknowledged; the
         in-process bus has nothing to redeliver after a crash, so its ``ack`` does nothing."""
         self.subscribe(pattern, lambda topic, payload: handler(topic, payload, _no_ack))
+
+    def ack_all(self, acks: Sequence[Ack]) -> None:
+        """Acknowledge many messages at once (a stored batch); a transport may send the acknowledgements
+        together (MQTT: one write of PUBACKs instead of one per message)."""
+        for ack in acks:
+            ack()
 
     @abstractmethod
     def start(self) -> None: ...

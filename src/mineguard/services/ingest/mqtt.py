@@ -31,12 +31,14 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from mineguard.services.ingest.bus import AckedHandler, Communicator, Handler, check_pattern, topic_matches
+from mineguard.services.ingest.bus import Ack, AckedHandler, Communicator, Handler, check_pattern, topic_matches
+from mineguard.services.ingest.paho_client import IngestClient
 from mineguard.services.ingest.schema import ID_PATTERN
 
 log = logging.getLogger(__name__)
@@ -63,23 +65,31 @@ class MqttCommunicator(Communicator):
         share_group: str | None = None,
         mqtt5: bool = True,
         session_expiry_s: int = 30 * 86_400,
+        skip_devices: frozenset[str] = frozenset(),
     ) -> None:
+        """``skip_devices``: devices whose readings this subscriber acknowledges unread (another process of the
+        pool owns them and has its own subscription; see :class:`~.paho_client.IngestClient`)."""
         self.host, self.port, self.qos, self.share_group = host, port, qos, share_group
         persistent = client_id is not None
         self.client_id = client_id or f"mineguard-{uuid.uuid4().hex[:12]}"
         if share_group is not None and not re.fullmatch(ID_PATTERN, share_group):
             raise MqttError(f"share group {share_group!r} must be one topic level: letters, digits, '_', '.', '-'")
         if share_group is None or not mqtt5:  # MQTT 3.1.1 (Mosquitto takes $share subscriptions on it too)
-            self._client = mqtt.Client(
+            self._client = IngestClient(
                 mqtt.CallbackAPIVersion.VERSION2,
                 client_id=self.client_id,
                 clean_session=not persistent,
                 manual_ack=True,
+                skip_devices=skip_devices,
             )
             self._connect_kw: dict = {}
         else:  # shared subscriptions are MQTT 5: the session is kept by clean_start False and an expiry
-            self._client = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            self._client = IngestClient(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=self.client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+                skip_devices=skip_devices,
             )
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = session_expiry_s if persistent else 0
@@ -96,6 +106,7 @@ class MqttCommunicator(Communicator):
         self.subscribed_at: float | None = None  # when (time.time()) it did; None while not connected
         self._keepalive = keepalive_s
         self._subscriptions: list[tuple[str, AckedHandler]] = []
+        self._handlers_for: dict[str, list[AckedHandler]] = {}  # topic -> its handlers, matched once per topic
         self._pending: list[mqtt.MQTTMessageInfo] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
@@ -139,6 +150,7 @@ class MqttCommunicator(Communicator):
         check_pattern(pattern)
         with self._lock:
             self._subscriptions.append((pattern, handler))
+            self._handlers_for = {}
         if self._connected.is_set():
             self._client.subscribe(self._filter(pattern), qos=self.qos)
 
@@ -198,25 +210,64 @@ class MqttCommunicator(Communicator):
             log.warning("MQTT connection to %s:%d lost (%s); reconnecting", self.host, self.port, reason_code)
 
     def _on_message(self, client: mqtt.Client, _userdata, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            handlers = [h for pattern, h in self._subscriptions if topic_matches(pattern, message.topic)]
+        topic = message.topic
+        handlers = self._handlers_for.get(topic)
+        if handlers is None:
+            handlers = self._handlers(topic)
         if not handlers:
             client.ack(message.mid, message.qos)
             return
-        remaining = [len(handlers)]
-        lock = threading.Lock()
-
-        def ack() -> None:
-            with lock:
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    client.ack(message.mid, message.qos)
-
+        if len(handlers) == 1:
+            ack: Ack = _Ack(client, message.mid, message.qos)
+        else:  # acknowledged once every handler has
+            ack = _counting_ack(client, message.mid, message.qos, len(handlers))
         for handler in handlers:
             try:
-                handler(message.topic, message.payload, ack)
+                handler(topic, message.payload, ack)
             except Exception:  # not acknowledged: the broker redelivers after a reconnect
-                log.exception("MQTT handler failed on %s", message.topic)
+                log.exception("MQTT handler failed on %s", topic)
+
+    def _handlers(self, topic: str) -> list[AckedHandler]:
+        with self._lock:
+            handlers = [h for pattern, h in self._subscriptions if topic_matches(pattern, topic)]
+            if len(self._handlers_for) >= 4096:  # a site has a bounded set of topics; garbage ones are not kept
+                self._handlers_for = {}
+            self._handlers_for[topic] = handlers
+        return handlers
+
+    def ack_all(self, acks: Sequence[Ack]) -> None:
+        """One write of PUBACKs for the QoS 1 messages of this connection's client among ``acks``."""
+        mids = [a.mid for a in acks if type(a) is _Ack and a.client is self._client and a.qos == 1]
+        if len(mids) == len(acks):
+            self._client.ack_many(mids)
+            return
+        for ack in acks:
+            ack()
+
+
+class _Ack:
+    """Acknowledge one received message (its packet id on its client); :meth:`MqttCommunicator.ack_all` batches them."""
+
+    __slots__ = ("client", "mid", "qos")
+
+    def __init__(self, client: mqtt.Client, mid: int, qos: int) -> None:
+        self.client, self.mid, self.qos = client, mid, qos
+
+    def __call__(self) -> None:
+        self.client.ack(self.mid, self.qos)
+
+
+def _counting_ack(client: mqtt.Client, mid: int, qos: int, handlers: int) -> Ack:
+    remaining = [handlers]
+    lock = threading.Lock()
+
+    def ack() -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                client.ack(mid, qos)
+
+    return ack
 
 
 def _is_published(info: mqtt.MQTTMessageInfo) -> bool:

@@ -14,7 +14,8 @@ How the stream is split (``partition``):
   subscriptions, to their own devices' topics ``mineguard/<site>/<device>/+``; process 0 to the site's
   every topic ``mineguard/<site>/+/+``, storing its own devices and any device of no partition (one
   registered after the start, or unknown: refused and kept as a rejected payload) and acknowledging the
-  others' readings unprocessed (:func:`member_topics`). So one process sees all of a sensor's
+  others' readings unprocessed (:func:`member_topics`), from the raw packet without decoding it
+  (:func:`skipped_devices`). So one process sees all of a sensor's
   readings: its cleanser judges the whole stream, and the readings reach the rules in order. The broker
   keeps plain subscriptions in its persistence over a restart, so a restart loses nothing
   (``tests/services/ingest/test_pool_faults.py``). The price: process 0 receives every message (and
@@ -96,6 +97,15 @@ def member_topics(config: PoolConfig, k: int, workers: int) -> tuple[list[str], 
         others = frozenset(d for d in config.devices if partition_of(d, workers) != 0)
         return [every], lambda device: device not in others
     return [f"{ROOT}/{config.site_id}/{d}/+" for d in config.devices if partition_of(d, workers) == k], None
+
+
+def skipped_devices(config: PoolConfig, k: int, workers: int) -> frozenset[str]:
+    """The devices whose readings process ``k`` receives but leaves to their owners: by device, process 0's
+    subscription to the site's every topic brings it the others' readings, which its client acknowledges from
+    the raw packet without decoding them (``paho_client.IngestClient``); the others receive only their own."""
+    if k != 0 or workers == 1 or config.partition != "device":
+        return frozenset()
+    return frozenset(d for d in config.devices if partition_of(d, workers) != 0)
 
 
 class IngestPool:
@@ -259,17 +269,17 @@ class IngestPool:
         )
 
 
-def run_member(
-    config: PoolConfig, k: int, workers: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection
-) -> None:
-    """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
+def build_member(
+    config: PoolConfig,
+    k: int,
+    workers: int,
+    sessions: Any,
+    cleanser: Cleanser | None,
+    on_report: Callable[[IngestReport], None] | None,
+) -> tuple[Any, IngestWorker]:
+    """Process ``k``'s transport (not started) and ingest worker (not started), as :func:`run_member` runs them."""
     from mineguard.services.ingest.mqtt import MqttCommunicator
-    from mineguard.services.storage.db import make_engine, session_factory
 
-    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s ingest-{k} %(levelname)s %(name)s: %(message)s")
-    stopping, sending = threading.Event(), threading.Lock()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    engine = make_engine(config.database_url)
     patterns, accept = member_topics(config, k, workers)
     shared = config.partition == "share"
     bus = MqttCommunicator(
@@ -280,7 +290,34 @@ def run_member(
         client_id=f"{config.client_id}-{k}",
         share_group=config.share_group if shared else None,
         mqtt5=config.mqtt5 and shared,
+        skip_devices=skipped_devices(config, k, workers),
     )
+    worker = IngestWorker(
+        bus,
+        sessions,
+        site_id=config.site_id,
+        batch_size=config.batch_size,
+        max_delay_ms=config.max_delay_ms,
+        source="mqtt",
+        max_skew_s=config.max_skew_s,
+        on_report=on_report,
+        cleanser=cleanser,
+        patterns=patterns,
+        accept=accept,
+    )
+    return bus, worker
+
+
+def run_member(
+    config: PoolConfig, k: int, workers: int, cleanser: Callable[[], Cleanser] | None, outbox: Connection
+) -> None:
+    """One worker process: its engine, its shared-subscription member, its worker; until SIGTERM or the parent goes."""
+    from mineguard.services.storage.db import make_engine, session_factory
+
+    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s ingest-{k} %(levelname)s %(name)s: %(message)s")
+    stopping, sending = threading.Event(), threading.Lock()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    engine = make_engine(config.database_url)
 
     def send(message: tuple[str, Any]) -> None:
         with sending:  # the worker thread and the main thread both write to the one pipe
@@ -292,19 +329,10 @@ def run_member(
             rejected[rejection.reason.value] = rejected.get(rejection.reason.value, 0) + 1
         send(("report", (report.accepted, report.live, report.duplicates, rejected)))
 
-    worker = IngestWorker(
-        bus,
-        session_factory(engine),
-        site_id=config.site_id,
-        batch_size=config.batch_size,
-        max_delay_ms=config.max_delay_ms,
-        source="mqtt",
-        max_skew_s=config.max_skew_s,
-        on_report=forward,
-        cleanser=cleanser() if cleanser is not None else None,
-        patterns=patterns,
-        accept=accept,
+    bus, worker = build_member(
+        config, k, workers, session_factory(engine), cleanser() if cleanser is not None else None, forward
     )
+    patterns = worker.patterns
     parent = os.getppid()
     worker.start()
     bus.start(timeout=60)

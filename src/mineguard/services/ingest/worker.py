@@ -275,8 +275,7 @@ class IngestWorker:
             record_rejections(session, bad_topics, source=self.source, now=now)
         self.totals.add(report, bad_topics)
         self._stored()
-        for *_, ack in batch:  # only now may a durable transport forget the messages
-            ack()
+        self.bus.ack_all([message[3] for message in batch])  # only now may a durable transport forget them
         if self.on_report is not None:
             try:  # the readings are stored and acknowledged: a failing consumer must not re-ingest them
                 self.on_report(report)

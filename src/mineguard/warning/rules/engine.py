@@ -176,6 +176,8 @@ class RuleEngine:
             if isinstance(rule, ThresholdRule):
                 self._threshold_by_kind.setdefault(rule.kind, []).append(rule)
         self._threshold_for: dict[tuple[str, str | None], list[ThresholdRule]] = {}  # (signal, zone) -> covering
+        # (signal, zone) -> its series, threshold rules and combined rules: one lookup per observation
+        self._route: dict[tuple[str, str | None], tuple[_Series, list[ThresholdRule], list[CombinedRule]]] = {}
         self._combined = [rule for rule in self.rules if isinstance(rule, CombinedRule)]
         self._combined_by_signal: dict[tuple[str, str | None], list[CombinedRule]] = {}
         for rule in self._combined:
@@ -191,6 +193,7 @@ class RuleEngine:
         for series in old._series.values():
             series.keep_s = self._keep_s
         self._series, self.now = old._series, old.now
+        self._route = {}
         self._thr = {key: state for key, state in old._thr.items() if key[0] in same}
         self._comb = {rule_id: state for rule_id, state in old._comb.items() if rule_id in same}
         return [rule.id for rule in old.rules if rule.id not in same]
@@ -241,14 +244,19 @@ class RuleEngine:
         out: list[RuleTransition],
     ) -> list[CombinedRule]:
         """Store one observation, step its threshold rules into ``out``; the combined rules it touches."""
-        series = self._series.setdefault((signal_key, zone_id), _Series(self._keep_s))
+        key = (signal_key, zone_id)
+        route = self._route.get(key)
+        if route is None:
+            series = self._series.get(key) or self._series.setdefault(key, _Series(self._keep_s))
+            route = self._route[key] = (series, self._threshold_rules(*key), self._combined_by_signal.get(key, []))
+        series, thresholds, combined = route
         if not series.add(t, value, source):
             return []
         self.now = t if self.now is None or t > self.now else self.now
-        if not isinstance(value, bool):
-            for rule in self._threshold_rules(signal_key, zone_id):
+        if thresholds and not isinstance(value, bool):
+            for rule in thresholds:
                 out.extend(self._step_threshold(rule, zone_id, t, float(value), series))
-        return self._combined_by_signal.get((signal_key, zone_id), [])
+        return combined
 
     def _threshold_rules(self, signal_key: str, zone_id: str | None) -> list[ThresholdRule]:
         """The threshold rules that judge ``signal_key`` in ``zone_id``: worked out once per (signal, zone), so an
