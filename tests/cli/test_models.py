@@ -79,7 +79,7 @@ def test_refusals_name_the_file_and_the_fix(env: Path, capsys: pytest.CaptureFix
     code, _, err = run(capsys, "show", "risk", "5")
     assert code == 2 and "error: no risk model version 5 at site sample-coal-mine" in err
     code, _, err = run(capsys, "promote", "seismic", "1")
-    assert code == 2 and "unknown model kind 'seismic' — choose one of: risk" in err
+    assert code == 2 and "unknown model kind 'seismic' — choose one of:" in err
     code, _, err = run(capsys, "add", "risk", str(env / "risk1.pt"), "--metric", "auc")
     assert code == 2 and "--metric 'auc': write NAME=NUMBER" in err
 
@@ -108,3 +108,15 @@ def test_the_installed_command_and_its_audit_log(env: Path) -> None:
         rows = db.execute("SELECT action, actor FROM audit_log WHERE action LIKE 'model.%' ORDER BY seq").fetchall()
     assert [action for action, _ in rows] == ["model.added", "model.promoted"]
     assert all(actor.startswith("cli") for _, actor in rows)
+
+
+def test_list_says_which_forecast_serves(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tiny_forecasters import forecast_file
+
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "(forecast: no active version — the risk model judges every sensor kind)" in out
+    path = forecast_file(env)
+    code, out, _ = run(capsys, "add", "forecast", str(path), "--data-description", "a ramp", "--promote")
+    assert code == 0 and "promoted forecast version 1" in out
+    code, out, _ = run(capsys, "list")
+    assert out.splitlines()[0].startswith("* forecast v1") and "(forecast: v1 serves its sensor kind" in out

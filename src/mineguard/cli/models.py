@@ -79,8 +79,13 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"no model versions at site {booted.site_id} — add one with `mineguard models add KIND FILE`")
             for row in rows:
                 print(_row(row, active.get(row.kind) == row.id))
-            for kind in sorted({r.kind for r in rows} - active.keys()):
+            for kind in sorted({r.kind for r in rows} - active.keys() - {"forecast"}):
                 print(f"  ({kind}: no active version — the service uses its setting, e.g. MINEGUARD_RISK_MODEL)")
+            forecast = next((r for r in rows if active.get(r.kind) == r.id and r.kind == "forecast"), None)
+            if forecast is not None:
+                print(f"  (forecast: v{forecast.version} serves its sensor kind; the risk model judges the others)")
+            elif args.kind in (None, "forecast"):
+                print("  (forecast: no active version — the risk model judges every sensor kind)")
     finally:
         booted.engine.dispose()
     return 0

@@ -10,6 +10,8 @@ expected to read in 1, 3, 5 minutes. A forecaster with prediction intervals (``l
 prints the test coverage of its 80 % / 95 % bands and the bands of the live forecast.
 
 ``--save model.json`` keeps the fitted forecaster (``lightgbm``) for the service to serve;
+``--serve-as co`` (with ``--save``) adds what the file serves, making it a ``forecast`` model for the
+registry (``mineguard models add forecast model.json``; ``warning/risk/forecaster.py``);
 ``--load model.json`` forecasts with a saved one instead of fitting (its targets, grid step, input
 steps and horizons come from the file; the CSV's test split still scores it).
 """
@@ -40,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--horizons", default="2,6,10", help="comma-separated horizons, in grid steps")
     p.add_argument("--json", type=Path, help="also write the skill and the forecast here")
     p.add_argument("--save", type=Path, help="save the fitted forecaster to this JSON file (lightgbm)")
+    p.add_argument(
+        "--serve-as",
+        metavar="SENSOR_KIND",
+        help="with --save: write the file as a `forecast` model serving this site sensor kind (e.g. co), for "
+        "`mineguard models add forecast FILE`; the forecaster must read its target alone (--columns field6=field6)",
+    )
     p.add_argument("--load", type=Path, help="forecast with a forecaster saved by --save instead of fitting one")
     p.set_defaults(func=cmd_forecast)
 
@@ -80,11 +88,20 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             f"{args.csv}: too little gap-free history for train/val/test windows of {args.input_steps} "
             f"steps ({len(windows)} windows) — use fewer --input-steps or a longer series"
         )
+    if args.serve_as and not args.save:
+        raise ValueError("--serve-as: give --save FILE.json too (the forecast model file to write)")
     model = loaded or get_forecaster(model_name).fit(split.train, split.val)
     if args.save:
         if not callable(getattr(model, "save", None)):
             raise ValueError(f"--save: the '{model_name}' forecaster does not save to a file — use --model lightgbm")
-        print(f"saved the fitted {model_name} forecaster to {model.save(args.save)}")  # type: ignore[attr-defined]
+        if args.serve_as:
+            from mineguard.warning.risk.forecaster import write_forecast_artefact
+
+            saved = write_forecast_artefact(model, args.save, sensor_kind=args.serve_as)  # type: ignore[arg-type]
+            print(f"saved a forecast model serving {args.serve_as} to {saved} ({saved.stat().st_size:,} bytes)")
+            print(f"serve it: mineguard models add forecast {saved} --data {args.csv} --promote")
+        else:
+            print(f"saved the fitted {model_name} forecaster to {model.save(args.save)}")  # type: ignore[attr-defined]
     reference = forecast_errors(split.test.y, get_forecaster("persistence").fit(split.train).predict(split.test))
     errors = forecast_errors(split.test.y, model.predict(split.test))
     sk = skill(errors, reference)

@@ -242,13 +242,20 @@ class ServiceRuntime:
 
     def _risk_round(self) -> None:
         """The risk job with the served risk model: the registry's active version, else the setting's."""
-        served = self.served.risk()
+        served = self.served.risk_models()  # the risk model, and the forecast for the kind it serves
         with self.metrics.timed("risk"):
             now = utc_now()
-            changes = check_risk(self.booted.sessions, now, model=served.model, model_label=served.label)
+            changes = check_risk(
+                self.booted.sessions,
+                now,
+                model=served.risk.model,
+                model_label=served.risk.label,
+                by_kind=served.by_kind(),
+            )
             with self.booted.sessions() as session, session.begin():
                 prune_forecasts(session, now - timedelta(hours=self.settings.forecast_retention_h))
-        changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
+        for kind in served.all():
+            changes += self.served.check_health(kind, utc_now(), policy=self.pipeline.policy)
         for change in changes:
             self.on_change(change)
 

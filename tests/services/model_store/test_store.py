@@ -40,8 +40,8 @@ def test_the_risk_kind_is_registered() -> None:
     assert "risk" in model_kinds()
     kind = get_model_kind("risk")
     assert (kind.suffix, kind.label, kind.fallback().name) == (".pt", "risk model", "trend")
-    with pytest.raises(ValueError, match="unknown model kind 'forecast' — choose one of: risk"):
-        get_model_kind("forecast")
+    with pytest.raises(ValueError, match="unknown model kind 'text' — choose one of:"):
+        get_model_kind("text")
 
 
 def test_two_versions_promote_and_rollback(session, files) -> None:

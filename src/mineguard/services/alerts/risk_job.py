@@ -19,6 +19,7 @@ sensor's forecast of the round, with its prediction intervals (``forecasts.recor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -58,12 +59,14 @@ def check_risk(
     clear_p: float = 0.3,
     policy: EscalationPolicy | None = None,
     model_label: str | None = None,
+    by_kind: Mapping[str, tuple[RiskModel, str]] | None = None,
 ) -> list[book.AlertChange]:
     """One round (see the module text); ``model_label`` names the served model in the stored forecasts
-    (e.g. ``risk v3``; default the model's name)."""
+    (e.g. ``risk v3``; default the model's name); ``by_kind`` (sensor kind -> (model, label)) judges those
+    kinds with another model (the served forecast, ``ServedModels.risk_models``)."""
     if not 0 < clear_p < raise_p <= 1:
         raise ValueError(f"need 0 < clear_p < raise_p <= 1, got clear_p={clear_p}, raise_p={raise_p}")
-    model = model or get_risk_model("trend")
+    default = (model or get_risk_model("trend"), model_label or (model.name if model else "trend"))
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
         zones = {z.id: z for z in session.scalars(select(Zone))}
@@ -74,16 +77,17 @@ def check_risk(
             first = judged_limit(kind, zone.kind if zone else None)
             if first is None:
                 continue
-            since = now - timedelta(seconds=model.window_s)
+            judge, label = (by_kind or {}).get(kind, default)
+            since = now - timedelta(seconds=judge.window_s)
             rows = recent_readings(session, device.id, since, without_flags=int(BAD_FLAGS))  # the cleansed series
             if not rows:
                 continue
             t = np.array([when.timestamp() for when, _ in rows])
             values = np.array([value for _, value in rows], dtype=float)
-            risk = model.assess(t, values, limit=first.value, op=first.op)
+            risk = judge.assess(t, values, limit=first.value, op=first.op)
             if risk is None:
                 continue
-            record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=model_label or model.name)
+            record_forecast(session, device, risk, t=rows[-1][0], issued_at=now, model=label)
             key = f"risk:{device.id}"
             active = book.active_alert(session, key) is not None
             alarmed = device.id in in_alarm  # an alarm on the sensor speaks for it

@@ -14,7 +14,13 @@ restart; a loaded version is kept by its id, so a round costs one small query. W
 :meth:`ServedModels.check_health` (after each round, with the ``Served`` it used) counts the failures
 in the Prometheus metrics (``mineguard_model_failures_total{model=<kind>}``) and raises one
 ``model-health:<kind>`` alert while the kind's model is failing, resolved once a round passes without
-failure. The rule path never depends on any of this: the threshold rules keep running whatever a model
+failure.
+
+:meth:`ServedModels.risk_models` is what the risk round judges with: the ``risk`` model for every sensor
+kind, except the kind the active ``forecast`` version serves (a LightGBM forecaster,
+``warning/risk/forecaster.py``), guarded by the served risk model: a forecast that raises or answers
+NaN, or a version that does not load, falls back to the risk model, and its model-health alert
+names that model. The rule path never depends on any of this: the threshold rules keep running whatever a model
 does.
 """
 
@@ -24,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +43,7 @@ from mineguard.services.model_store import store
 from mineguard.services.model_store.kinds import get_model_kind
 from mineguard.services.observability.metrics import ServiceMetrics
 from mineguard.warning.risk import RiskModel
+from mineguard.warning.risk.fallback import FallbackRiskModel
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,23 @@ class Served:
     load_problem: str | None = None
 
 
+@dataclass(frozen=True)
+class RiskModels:
+    """What one risk round judges with: ``risk`` for every sensor kind but those of ``forecast`` (version
+    None: no forecast version active; its ``model`` then serves nothing)."""
+
+    risk: Served
+    forecast: Served
+    serves: tuple[str, ...] = ()  # the sensor kinds the forecast judges (none when it failed to load)
+
+    def by_kind(self) -> dict[str, tuple[RiskModel, str]]:
+        """sensor kind -> (model, label) for the kinds the forecast serves (``check_risk(by_kind=...)``)."""
+        return {kind: (self.forecast.model, self.forecast.label) for kind in self.serves}
+
+    def all(self) -> tuple[Served, Served]:
+        return self.risk, self.forecast
+
+
 class ServedModels:
     """The served model of each kind at one site (see the module docs). Thread-safe."""
 
@@ -99,6 +123,19 @@ class ServedModels:
         served = self.risk()
         return served.model, served.label
 
+    def risk_models(self) -> RiskModels:
+        """The risk model, and the active forecast version guarded by it (see the module docs)."""
+        risk, forecast = self.risk(), self.get("forecast")
+        if forecast.version is None:
+            return RiskModels(risk, forecast)
+        if forecast.load_problem is not None:
+            fallback = FallbackRiskModel(risk.model, risk.model)
+            label = f"forecast v{forecast.version} (fall-back: {risk.label})"
+            return RiskModels(risk, replace(forecast, model=fallback, label=label))
+        primary = getattr(forecast.model, "primary", forecast.model)
+        guarded = FallbackRiskModel(primary.with_short_history(risk.model), risk.model)
+        return RiskModels(risk, replace(forecast, model=guarded), (primary.serves.sensor_kind,))
+
     def get(self, kind: str) -> Served:
         with self.sessions() as session:
             row = store.active(session, self.site_id, kind)
@@ -119,6 +156,8 @@ class ServedModels:
     def _load(self, session: Session, kind_name: str, row: Any) -> Served:
         kind = get_model_kind(kind_name)
         fallback = kind.fallback()
+        if row is None and kind_name not in self.defaults:  # e.g. forecast: the risk model judges every kind
+            return Served(kind_name, kind.guard(fallback, fallback), f"{kind_name}: no active version", None)
         if row is None:
             default = self.defaults.get(kind_name, fallback)
             return Served(kind_name, kind.guard(default, fallback), f"{kind_name} default ({default.name})", None)
@@ -155,7 +194,7 @@ class ServedModels:
                     "label": spec.label,
                     "Label": spec.label[:1].upper() + spec.label[1:],
                     "version": f"v{served.version}" if served.version is not None else "(default)",
-                    "fallback": spec.fallback().name,
+                    "fallback": getattr(getattr(served.model, "fallback", None), "name", spec.fallback().name),
                     "problem": problem,
                     "n": len(failures),
                     "kind": kind,

@@ -98,3 +98,28 @@ def risk_kind() -> ModelKind:
         facts=facts,
         hint="train one with `mineguard warn train risk --out risk.pt`",
     )
+
+
+@register_model_kind("forecast")
+def forecast_kind() -> ModelKind:
+    """A LightGBM forecaster of one sensor kind (``warning/risk/forecaster.py``), a ``.json`` file; the risk job
+    judges the kind it serves with it and every other kind with the risk model (``ServedModels.risk_models``)."""
+    from mineguard.warning.risk import get_risk_model
+    from mineguard.warning.risk.fallback import FallbackRiskModel
+    from mineguard.warning.risk.forecaster import load_forecast_artefact
+
+    def facts(model: Any) -> ArtefactFacts:
+        training = model.forecaster.training_
+        metrics = {f"best_iterations_{i}": float(n) for i, n in enumerate(training.get("best_iterations", []))}
+        return ArtefactFacts(None, metrics)
+
+    return ModelKind(
+        name="forecast",
+        label="forecast model",
+        suffix=".json",
+        load=load_forecast_artefact,
+        fallback=lambda: get_risk_model("trend"),  # the risk job uses the served risk model instead
+        guard=FallbackRiskModel,
+        facts=facts,
+        hint="make one with `mineguard warn forecast CSV --model lightgbm --save forecast.json --serve-as co`",
+    )

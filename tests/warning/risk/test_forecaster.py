@@ -1,0 +1,80 @@
+"""The served forecaster: known answers on a ramp (every change equal, so the forecast is last + rate x steps),
+the crossing time, short history, and artefacts that do not load naming the file and the field."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mineguard.warning.risk import TrendModel
+from mineguard.warning.risk.forecaster import crossing_minutes, load_forecast_artefact, write_forecast_artefact
+from tiny_forecasters import forecast_file, tiny_forecaster
+
+T0 = 1_700_000_010.0
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory):
+    return forecast_file(tmp_path_factory.mktemp("forecaster"))
+
+
+def ramp(n: int = 20, start: float = 20.0, rate: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    return T0 + 30.0 * np.arange(n), start + rate * np.arange(n)
+
+
+def test_a_ramp_is_forecast_exactly_with_its_crossing_time(path) -> None:
+    model = load_forecast_artefact(path)
+    assert (model.serves.sensor_kind, model.serves.target, model.horizon_s) == ("co", "co", 300.0)
+    t, v = ramp()
+    fc = model.forecast(t, v)
+    assert fc is not None and fc.last == pytest.approx(21.9)
+    np.testing.assert_allclose(fc.predicted, [22.1, 22.5, 22.9], atol=1e-6)  # +0.2 per minute
+    np.testing.assert_allclose(fc.band(0.95)[1], fc.predicted, atol=1e-6)  # no residual: a band of zero width
+    risk = model.assess(t, v, limit=22.4)
+    assert risk is not None and risk.model == "lightgbm-forecast"
+    assert (risk.probability, risk.rate_per_min) == (1.0, pytest.approx(0.2))
+    assert risk.minutes_to_limit == pytest.approx(2.5)  # 21.9 -> 22.4 at 0.2/min
+    below = model.assess(t, v, limit=30.0)
+    assert below.probability == 0.0 and below.minutes_to_limit is None
+
+
+def test_crossing_minutes_known_answers() -> None:
+    h = np.array([60.0, 180.0, 300.0])
+    assert crossing_minutes(1.0, h, np.array([2.0, 3.0, 4.0]), 2.5, ">=") == pytest.approx(2.0)
+    assert crossing_minutes(3.0, h, np.array([2.0, 1.0, 1.0]), 2.5, ">=") == 0.0  # already past
+    assert crossing_minutes(20.0, h, np.array([19.0, 18.0, 17.0]), 18.5, "<=") == pytest.approx(2.0)
+    assert crossing_minutes(1.0, h, np.array([1.0, 1.0, 1.0]), 2.0, ">=") is None
+
+
+def test_short_history_says_nothing_or_defers(path) -> None:
+    model = load_forecast_artefact(path)
+    t, v = ramp(5)  # under one window of 10 steps
+    assert model.forecast(t, v) is None and model.assess(t, v, limit=30.0) is None
+    t, v = ramp(9)
+    deferred = model.with_short_history(TrendModel(min_span_s=60.0)).assess(t, v, limit=30.0)
+    assert deferred is not None and deferred.model == "trend"
+
+
+def test_bad_artefacts_name_the_file_and_field(tmp_path, path) -> None:
+    raw = json.loads(path.read_text())
+    cases = {
+        "text.json": ("not json", "not a forecast model (not a JSON file"),
+        "noserves.json": (json.dumps({k: v for k, v in raw.items() if k != "serves"}), "field 'serves' missing"),
+        "badserves.json": (json.dumps({**raw, "serves": {"sensor_kind": ""}}), "field 'serves' must be an object"),
+        "target.json": (json.dumps({**raw, "serves": {"sensor_kind": "co", "target": "x"}}), "serves.target 'x'"),
+        "boosters.json": (json.dumps({**raw, "boosters": [["garbage"]]}), "not a saved LightGBM forecaster"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError, match=r"^" + str(tmp_path / name) + ".*") as err:
+            load_forecast_artefact(tmp_path / name)
+        assert message in str(err.value), name
+
+
+def test_a_forecaster_reading_other_sensors_cannot_serve(tmp_path) -> None:
+    model = tiny_forecaster()
+    model.layout_ = {**model.layout_, "names": ["co", "no2"]}
+    with pytest.raises(ValueError, match="reads one sensor's own readings, this one reads"):
+        write_forecast_artefact(model, tmp_path / "two.json", sensor_kind="co")
