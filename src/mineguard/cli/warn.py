@@ -5,6 +5,7 @@
   saves one ``.pt`` file;
 - ``train risk``: the learned risk model the platform's early-warning job can load from a file
   (``risk_model`` setting);
+- ``train seismic``: the served seismic hazard model (JSON) on the seismic-bumps shifts;
 - ``eval``: a saved fusion model on fresh simulated episodes: hazard identification, risk level,
   each modality removed at test time, and alarm level against the threshold rule (events
   detected, lead time, false alarms per day);
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_retrain, warn_risk
+from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_retrain, warn_risk, warn_seismic
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -28,10 +29,11 @@ def register(groups: argparse._SubParsersAction) -> None:
         "warn", help="early-warning models: train, eval, forecast, retrain, similar incidents (seed 003)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
-    train = sub.add_parser("train", help="train an early-warning model (fusion or risk)")
+    train = sub.add_parser("train", help="train an early-warning model (fusion, risk or seismic)")
     models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
     warn_fusion.add_train_parser(models)
     warn_risk.add_train_parser(models)
+    warn_seismic.add_train_parser(models)
     warn_fusion.add_eval_parser(sub)
     warn_forecast.add_parser(sub)
     warn_index.add_index_parser(sub)
