@@ -92,7 +92,7 @@ def shift_row(current: GeophoneShift, previous: Sequence[GeophoneShift]) -> dict
         "gdpuls": deviation_pct(current.gpuls, [s.gpuls for s in before]),
         "nbumps": float(len(current.bumps)),
     }
-    decades = [int(math.floor(math.log10(b))) for b in current.bumps]
+    decades = [math.floor(math.log10(b)) for b in current.bumps]
     for name, k in DECADES:
         row[name] = float(sum(d == k for d in decades))
     row["nbumps89"] = float(sum(d >= 8 for d in decades))

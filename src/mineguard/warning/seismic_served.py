@@ -238,7 +238,7 @@ def _scores(fitted: tuple[np.ndarray, np.ndarray, LogisticRegression], x: np.nda
 def threshold_at_far(scores: np.ndarray, labels: np.ndarray, far: float) -> float:
     """The lowest threshold whose false-alarm rate over ``labels == 0`` is at most ``far``."""
     negatives = np.sort(scores[labels == 0])[::-1]
-    allowed = int(math.floor(far * negatives.size))
+    allowed = math.floor(far * negatives.size)
     top = negatives[allowed] if allowed < negatives.size else -np.inf
     return float(np.nextafter(top, np.inf)) if np.isfinite(top) else float(negatives.min())
 
