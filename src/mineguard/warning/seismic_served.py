@@ -128,6 +128,8 @@ class SeismicLogistic:
 
     def probability(self, row: Mapping[str, Any]) -> float:
         z = float(self.coef @ ((feature_vector(row) - self.mean) / self.scale)) + self.intercept
+        if math.isnan(z):
+            return math.nan  # the guard sees it and falls back; never silently 0
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def scores(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

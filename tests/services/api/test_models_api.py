@@ -25,10 +25,15 @@ def body(content: str, **extra) -> dict:
 
 
 def test_super_manager_adds_promotes_and_rolls_back(api: Api, files: list[str]) -> None:
-    serving = api.call("manager", "GET", "/api/v1/models/serving").json()
-    assert serving == [
-        {"kind": "risk", "label": "risk default (trend)", "version": None, "model": "trend", "load_problem": None}
-    ]
+    serving = {row["kind"]: row for row in api.call("manager", "GET", "/api/v1/models/serving").json()}
+    assert serving["risk"] == {
+        "kind": "risk",
+        "label": "risk default (trend)",
+        "version": None,
+        "model": "trend",
+        "load_problem": None,
+    }
+    assert serving["seismic"]["label"] == "seismic default (ghazard-rule)"  # every kind serves, by default its rule
     added = api.call("super_manager", "POST", "/api/v1/models/risk/versions", json=body(files[0], note="first"))
     assert added.status_code == 201, added.text
     first = added.json()
