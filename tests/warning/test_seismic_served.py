@@ -20,7 +20,6 @@ from mineguard.warning.seismic_served import (
     load_seismic_model,
     rows_of,
     rule_level,
-    threshold_at_far,
     train_seismic,
 )
 from seismic_shifts import generated_rows, write_csv
@@ -111,12 +110,6 @@ def test_the_guard_falls_back_to_the_rule_and_logs() -> None:
     out = guarded.assess(ROW)
     assert (out.model, out.probability, out.warn) == ("ghazard-rule", pytest.approx(1 / 3), True)
     assert guarded.take_failures() == ["raised RuntimeError: boom"] and guarded.take_failures() == []
-
-
-def test_threshold_at_far() -> None:
-    scores, labels = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.95]), np.array([0, 0, 0, 0, 0, 1])
-    t = threshold_at_far(scores, labels, 0.2)  # 1 of 5 negatives may alarm
-    assert ((scores[labels == 0] >= t).mean(), bool(scores[5] >= t)) == (0.2, True)
 
 
 def test_training_on_generated_shifts(tmp_path: Path) -> None:

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
+from mineguard.evaluation.alarms import roc_auc, threshold_at_false_alarm_rate
 from mineguard.warning.failures import FailureLog, raised
 from mineguard.warning.seismic import NUMERIC, SeismicShifts, shift_split, time_folds
 
@@ -237,14 +237,6 @@ def _scores(fitted: tuple[np.ndarray, np.ndarray, LogisticRegression], x: np.nda
     return model.predict_proba((x - mean) / scale)[:, 1]
 
 
-def threshold_at_far(scores: np.ndarray, labels: np.ndarray, far: float) -> float:
-    """The lowest threshold whose false-alarm rate over ``labels == 0`` is at most ``far``."""
-    negatives = np.sort(scores[labels == 0])[::-1]
-    allowed = math.floor(far * negatives.size)
-    top = negatives[allowed] if allowed < negatives.size else -np.inf
-    return float(np.nextafter(top, np.inf)) if np.isfinite(top) else float(negatives.min())
-
-
 def train_seismic(
     shifts: SeismicShifts, *, test_frac: float = 0.25, grid: Sequence[float] = (0.001, 0.01, 0.1, 1.0)
 ) -> SeismicLogistic:
@@ -264,7 +256,7 @@ def train_seismic(
     for C in grid:
         s = np.concatenate([_scores(_fit(x[a], y[a], C), x[b]) for a, b in folds])
         lab = np.concatenate([y[b] for _, b in folds])
-        auc = float(roc_auc_score(lab, s))
+        auc = float(roc_auc(s, lab))
         if best is None or auc > best[0]:
             best = (auc, C, s, lab)
     assert best is not None
@@ -273,7 +265,7 @@ def train_seismic(
     oof_rows = [rows[i] for _, b in folds for i in range(b.start, b.stop)]
     rule_alarm = np.array([rule.probability(r) >= rule.threshold for r in oof_rows])
     rule_far = float(rule_alarm[oof_labels == 0].mean())
-    threshold = threshold_at_far(oof, oof_labels, rule_far)
+    threshold = threshold_at_false_alarm_rate(oof, oof_labels, rule_far)
     mean, scale, model = _fit(x[dev], y[dev], C)
     served = SeismicLogistic(mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]), threshold)
     test_scores = served.scores(rows[test])
@@ -283,7 +275,7 @@ def train_seismic(
         "C": C,
         "val_auc": val_auc,
         "val_rule_far": rule_far,
-        "test_auc": float(roc_auc_score(y[test], test_scores)),
+        "test_auc": roc_auc(test_scores, y[test]),
         "test_recall": float(test_alarm[y[test] == 1].mean()),
         "test_far": float(test_alarm[y[test] == 0].mean()),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
