@@ -13,7 +13,8 @@ the next shift end while it holds, resolved once it does not), e.g.
     2 bumps (largest 3,000 J); ghazard-style rule level b
 
 with the row (the model's inputs) as evidence. Readings flagged out of range or not finite are left
-out; bursts are the signal, so spikes count. A longwall without a reading in the shift is not judged.
+out; bursts are the signal, so spikes count. A longwall without a reading in the shift is not judged; a
+shift is judged ``settle_s`` after its end, so that its last readings have been stored.
 """
 
 from __future__ import annotations
@@ -112,8 +113,16 @@ def describe(name: str, window: ShiftWindow, row: Mapping[str, Any], a: SeismicA
 class SeismicJob:
     """Judges each longwall once per ended shift (see the module docs); ``round(now, model)`` each tick."""
 
-    def __init__(self, sessions: sessionmaker[Session], site_id: str, *, policy: EscalationPolicy | None = None):
-        self.sessions, self.site_id, self.policy = sessions, site_id, policy
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        site_id: str,
+        *,
+        policy: EscalationPolicy | None = None,
+        settle_s: float = 30.0,
+    ) -> None:
+        """``settle_s``: how long after a shift's end its last readings are waited for before it is judged."""
+        self.sessions, self.site_id, self.policy, self.settle_s = sessions, site_id, policy, settle_s
         self.judged: datetime | None = None  # the end of the last shift judged
 
     def round(self, now: datetime, model: SeismicModel, *, model_label: str | None = None) -> list[book.AlertChange]:
@@ -122,7 +131,7 @@ class SeismicJob:
         with self.sessions() as session, session.begin():
             row = session.get(Site, self.site_id)
             site = SeismicSite.from_site_dict(row.config or {}) if row is not None else None
-            windows = site.last_shifts(now) if site is not None else []
+            windows = site.last_shifts(now - timedelta(seconds=self.settle_s)) if site is not None else []
             if site is None or not windows or windows[-1].end == self.judged:
                 return []
             for longwall, devices in site.longwalls.items():
@@ -132,7 +141,16 @@ class SeismicJob:
         self.judged = windows[-1].end
         return changes
 
-    def _judge(self, session, longwall, devices, windows, now, model, label) -> book.AlertChange | None:
+    def _judge(
+        self,
+        session: Session,
+        longwall: str,
+        devices: Mapping[str, str],
+        windows: list[ShiftWindow],
+        now: datetime,
+        model: SeismicModel,
+        label: str,
+    ) -> book.AlertChange | None:
         shifts = [shift_readings(session, devices, w) for w in windows]
         current = shifts[-1]
         if current is None:
