@@ -78,8 +78,8 @@ def test_refusals_name_the_file_and_the_fix(env: Path, capsys: pytest.CaptureFix
     assert code == 2 and "is already risk version 1" in err and "mineguard models promote risk 1" in err
     code, _, err = run(capsys, "show", "risk", "5")
     assert code == 2 and "error: no risk model version 5 at site sample-coal-mine" in err
-    code, _, err = run(capsys, "promote", "seismic", "1")
-    assert code == 2 and "unknown model kind 'seismic' — choose one of:" in err
+    code, _, err = run(capsys, "promote", "bogus", "1")
+    assert code == 2 and "unknown model kind 'bogus' — choose one of:" in err and "risk" in err
     code, _, err = run(capsys, "add", "risk", str(env / "risk1.pt"), "--metric", "auc")
     assert code == 2 and "--metric 'auc': write NAME=NUMBER" in err
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mineguard.mine.shifts import ShiftConfig, due_out
+from mineguard.mine.shifts import ShiftConfig, due_out, shift_periods
 from mineguard.mine.site import SiteConfigError, load_site, parse_site
 
 DAY = ShiftConfig(name="day", start="06:00", end="14:00", grace_minutes=30, crews=["crew-a"])
@@ -54,6 +54,19 @@ def test_sample_sites_have_shifts() -> None:
     ]
 
 
+def test_shift_periods_list_the_windows_that_end_in_a_span() -> None:
+    shifts = [DAY, NIGHT.model_copy(update={"type": "preparation"})]
+    got = [(w.name, w.type, w.start, w.end) for w in shift_periods(shifts, "UTC", _utc(13), _utc(14, day=23))]
+    assert got == [
+        ("day", "work", _utc(6), _utc(14)),
+        ("night", "preparation", _utc(22), _utc(6, day=23)),
+        ("day", "work", _utc(6, day=23), _utc(14, day=23)),
+    ]
+    assert load_site().shifts[1].type == "preparation"  # the sample site's afternoon shift
+    with pytest.raises(ValueError, match="timezone-aware"):
+        list(shift_periods(shifts, "UTC", datetime(2026, 1, 1), _utc(1)))
+
+
 def _with(**changes) -> dict:
     data = copy.deepcopy(load_site().model_dump(mode="json"))
     data.update(changes)
@@ -82,6 +95,7 @@ def _with(**changes) -> dict:
             "used twice",
         ),
         ({"timezone": "Mars/Olympus"}, "not a known time zone"),
+        ({"shifts": [{"name": "day", "start": "06:00", "end": "14:00", "type": "cutting"}]}, "shifts[0].type"),
     ],
 )
 def test_bad_shifts_name_the_field(changes: dict, expected: str) -> None:

@@ -62,9 +62,11 @@ def test_sample_site_has_the_zones_devices_and_assets_asked_for() -> None:
     linked = {end for link in site.links for end in link}
     assert linked == set(zones)
     devices = Counter(device.kind for device in site.devices)
-    assert devices["gateway"] == 3 and devices["camera"] == 3 and devices["tag"] == 6 and devices["sensor"] == 15
+    assert devices["gateway"] == 3 and devices["camera"] == 3 and devices["tag"] == 6 and devices["sensor"] == 21
     assert {d.sensor_kind for d in site.devices if d.kind == "sensor"} >= {"methane", "co", "o2", "temperature"}
     assert all(d.zone in zones for d in site.devices)
+    seismic = {d.id: d.longwall for d in site.devices if d.longwall}  # geophones and seismometers per longwall
+    assert set(seismic.values()) == {"face_1101", "face_1102"} and len(seismic) == 6
     assert all(d.barcode for d in site.devices if d.kind == "tag")
     people = [a for a in site.assets if a.kind == "person"]
     assert Counter(a.crew for a in people) == {"crew-a": 3, "crew-b": 3}
@@ -156,6 +158,22 @@ def _zone(**edits: Any) -> dict[str, Any]:
             ),
             r"devices\[0\]\.view\.tracker: .*need low_thresh <= track_thresh <= new_track_thresh, got 0\.1, 0\.5, 0\.2",
             id="camera-tracker-order",
+        ),
+        pytest.param(
+            _site(
+                devices=[
+                    {"id": "g1", "kind": "sensor", "sensor_kind": "geophone_energy", "zone": "road", "longwall": "lw-9"}
+                ]
+            ),
+            r"devices\[0\]\.longwall 'lw-9' is not a zone id",
+            id="geophone-unknown-longwall",
+        ),
+        pytest.param(
+            _site(
+                devices=[{"id": "m1", "kind": "sensor", "sensor_kind": "methane", "zone": "road", "longwall": "road"}]
+            ),
+            r"devices\[0\]: .*only a seismic sensor .* belongs to a 'longwall', this is a methane",
+            id="longwall-on-a-methane-sensor",
         ),
         pytest.param(
             _site(zones=[_zone(id="bad id!"), MINIMAL["zones"][1]], links=[]),

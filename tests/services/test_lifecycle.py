@@ -22,6 +22,7 @@ TICKERS = [
     "mineguard-sensor-health",
     "mineguard-ingest-health",
     "mineguard-risk",
+    "mineguard-seismic",
     "mineguard-audit",
     "mineguard-evidence",
     "mineguard-headcount",

@@ -8,6 +8,7 @@
   saves one ``.pt`` file;
 - ``train risk``: the learned risk model the platform's early-warning job can load from a file
   (``risk_model`` setting);
+- ``train seismic``: the served seismic hazard model (JSON) on the seismic-bumps shifts;
 - ``eval``: a saved multimodal model (window-gbm ``.json`` or fusion ``.pt``) on fresh simulated
   episodes: hazard identification, risk level, each modality removed at test time, and alarm
   level against the threshold rule (events detected, lead time, false alarms per day);
@@ -23,7 +24,15 @@ from __future__ import annotations
 
 import argparse
 
-from mineguard.cli import warn_forecast, warn_fusion, warn_index, warn_multimodal, warn_retrain, warn_risk
+from mineguard.cli import (
+    warn_forecast,
+    warn_fusion,
+    warn_index,
+    warn_multimodal,
+    warn_retrain,
+    warn_risk,
+    warn_seismic,
+)
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -31,11 +40,12 @@ def register(groups: argparse._SubParsersAction) -> None:
         "warn", help="early-warning models: train, eval, forecast, retrain, similar incidents (seed 003)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
-    train = sub.add_parser("train", help="train an early-warning model (multimodal, fusion or risk)")
+    train = sub.add_parser("train", help="train an early-warning model (multimodal, fusion, risk or seismic)")
     models = train.add_subparsers(dest="model_kind", required=True, metavar="MODEL")
     warn_multimodal.add_train_parser(models)
     warn_fusion.add_train_parser(models)
     warn_risk.add_train_parser(models)
+    warn_seismic.add_train_parser(models)
     warn_fusion.add_eval_parser(sub)
     warn_forecast.add_parser(sub)
     warn_index.add_index_parser(sub)

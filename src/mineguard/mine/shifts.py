@@ -3,12 +3,17 @@
 A shift is a name, a start and an end in the site's local time (``timezone`` of the site file; an
 end before the start runs past midnight) and the grace minutes after the end before anyone of the
 shift still underground is "not accounted for". ``crews`` limits the shift to those crews; empty,
-it covers everyone.
+it covers everyone. ``type`` says what the shift does at the faces: ``work`` (coal-getting) or
+``preparation`` (maintenance and preparation, no cutting) — the seismic hazard model reads it.
+:func:`shift_periods` lists the shifts' windows between two instants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +31,7 @@ class ShiftConfig(BaseModel):
     end: time
     grace_minutes: int = Field(default=30, ge=0, le=720)
     crews: list[str] = Field(default_factory=list)
+    type: Literal["work", "preparation"] = "work"  # coal-getting, or preparation (no cutting)
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -78,3 +84,31 @@ def due_out(shifts: list[ShiftConfig], timezone: str, crew: str | None, went_in:
         _, end, shift = candidates[0]
         return end + timedelta(minutes=shift.grace_minutes)
     return None
+
+
+@dataclass(frozen=True)
+class ShiftWindow:
+    """One occurrence of a shift: ``start`` and ``end`` in UTC."""
+
+    name: str
+    type: str  # "work" (coal-getting) or "preparation"
+    start: datetime
+    end: datetime
+
+
+def shift_periods(
+    shifts: Sequence[ShiftConfig], timezone: str, since: datetime, until: datetime
+) -> Iterator[ShiftWindow]:
+    """The shift windows that end in ``(since, until]`` (aware datetimes), in order of their end."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValueError("since and until must be timezone-aware datetimes")
+    tz = ZoneInfo(timezone)
+    first, last = since.astimezone(tz).date() - timedelta(days=1), until.astimezone(tz).date()
+    windows = [
+        ShiftWindow(shift.name, shift.type, start, end)
+        for n in range((last - first).days + 1)
+        for shift in shifts
+        for start, end in [shift.occurrence(first + timedelta(days=n), tz)]
+        if since < end <= until
+    ]
+    yield from sorted(windows, key=lambda w: (w.end, w.start))

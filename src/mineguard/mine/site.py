@@ -31,6 +31,7 @@ Point = Annotated[list[float], Field(min_length=3, max_length=3)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 SAMPLE_SITE = "sample_coal_mine.yaml"
+SEISMIC_KINDS = ("geophone_energy", "geophone_pulses", "seismic_energy")  # sensors that may name a longwall
 
 
 class _Strict(BaseModel):
@@ -93,6 +94,9 @@ class DeviceConfig(_Strict):
     barcode: str | None = None
     asset: Identifier | None = None  # the asset a sensor is mounted on (a machine's run state, bearing, ...)
     view: CameraView | None = None  # what a camera watches (mine/cameras.py)
+    longwall: Identifier | None = (
+        None  # a geophone's or seismometer's longwall (a zone id): whose seismic hazard it measures
+    )
 
     @model_validator(mode="after")
     def _sensor_has_kind(self) -> DeviceConfig:
@@ -104,6 +108,11 @@ class DeviceConfig(_Strict):
             raise ValueError(
                 f"only a sensor is mounted on an asset, this is a {self.kind} — remove 'asset' "
                 "(a tag is paired to its wearer over the API)"
+            )
+        if self.longwall is not None and self.sensor_kind not in SEISMIC_KINDS:
+            raise ValueError(
+                f"only a seismic sensor ({', '.join(SEISMIC_KINDS)}) belongs to a 'longwall', this is a "
+                f"{self.sensor_kind or self.kind} — remove it"
             )
         return self
 
@@ -190,6 +199,11 @@ class SiteConfig(_Strict):
                 for i, item in enumerate(items)
                 if item.zone is not None and item.zone not in zone_ids
             ]
+        problems += [
+            f"devices[{i}].longwall {device.longwall!r} is not a zone id"
+            for i, device in enumerate(self.devices)
+            if device.longwall is not None and device.longwall not in zone_ids
+        ]
         problems += [
             f"devices[{i}].view.regions[{j}].zone {region.zone!r} is not a zone id"
             for i, device in enumerate(self.devices)

@@ -16,6 +16,9 @@ models never guess; the raw value and unit are kept beside them. Conversions are
 - vibration (velocity): ``mm/s``; in/s * 25.4.
 - humidity: ``%RH``.
 - running (a machine's run signal): ``state``, 1 = running, 0 = stopped; ``on/off`` is the same scale.
+- geophone_energy, seismic_energy: ``J`` released in the reading's interval (a geophone's seismoacoustic
+  energy; a seismometer's bump energy, 0 when no bump); kJ * 1000, MJ * 10^6.
+- geophone_pulses: ``count`` of seismoacoustic pulses a geophone registered in the reading's interval.
 
 ``PHYSICAL_SPANS`` bound what an instrument can physically report, in canonical units; a value
 outside is an instrument fault (a broken methane head reading 120 %), not a hazard reading.
@@ -39,6 +42,9 @@ CANONICAL_UNITS: dict[str, str] = {
     "humidity": "%RH",
     "bearing_temp": "degC",
     "running": "state",
+    "geophone_energy": "J",
+    "geophone_pulses": "count",
+    "seismic_energy": "J",
 }
 
 
@@ -94,6 +100,9 @@ CONVERSIONS: dict[str, dict[str, Conversion]] = {
     "humidity": {"%RH": _SAME, "%": _SAME},
     "bearing_temp": _TEMPERATURE,
     "running": {"state": _SAME, "on/off": _SAME},
+    "geophone_energy": {"J": _SAME, "kJ": Conversion(1e3), "MJ": Conversion(1e6)},
+    "geophone_pulses": {"count": _SAME},
+    "seismic_energy": {"J": _SAME, "kJ": Conversion(1e3), "MJ": Conversion(1e6)},
 }
 
 # Units that look convertible but are not without more information; the reason says why.
@@ -121,6 +130,9 @@ PHYSICAL_SPANS: dict[str, tuple[float, float]] = {
     "humidity": (0.0, 100.0),
     "bearing_temp": (-50.0, 300.0),
     "running": (0.0, 1.0),
+    "geophone_energy": (0.0, 1e10),
+    "geophone_pulses": (0.0, 1e6),
+    "seismic_energy": (0.0, 1e11),
 }
 
 

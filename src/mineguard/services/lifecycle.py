@@ -6,7 +6,8 @@ one :class:`ServiceRuntime` from the booted service, starts it and stops it. The
 alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the ingest worker), the
 transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
 the MQTT broker start-up check and the tickers: the rules ``tick``, sensor health, ingest health,
-the risk job, the audit anchor, evidence retention and the headcount (who is underground, shift ends).
+the risk job, the seismic job (at shift ends), the audit anchor, evidence retention and the headcount
+(who is underground, shift ends).
 The risk job judges with :attr:`ServiceRuntime.served` (``alerts/served_models.py``): the model
 registry's active ``risk`` version, read each round (a promotion or rollback needs no restart), else
 ``Models.risk``; a broken model falls back to ``trend`` and raises a model-health alert.
@@ -40,6 +41,7 @@ from mineguard.services.alerts.notifiers.dispatch import Dispatcher
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.alerts.retrain_job import run_retrain
 from mineguard.services.alerts.risk_job import check_risk
+from mineguard.services.alerts.seismic_job import SeismicJob
 from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.bootstrap import Booted
 from mineguard.services.evidence.store import prune as prune_evidence
@@ -110,6 +112,7 @@ class ServiceRuntime:
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
+        self.seismic = SeismicJob(booted.sessions, booted.site_id, policy=self.pipeline.policy)
         self.cleanser = LiveCleanser()  # every reading is flagged here before it is stored, whichever way it came
         # with worker processes the service's own client subscribes to nothing: a clean session, so no
         # queue of readings builds up for it on the broker
@@ -123,6 +126,7 @@ class ServiceRuntime:
             Ticker(self._sensor_health_round, settings.health_check_s, name="mineguard-sensor-health"),
             Ticker(self._ingest_health_round, ingest_period_s, name="mineguard-ingest-health"),
             Ticker(self._risk_round, settings.risk_check_s, name="mineguard-risk"),
+            Ticker(self._seismic_round, settings.seismic_check_s, name="mineguard-seismic"),
             Ticker(lambda: booted.seal.checkpoint(booted.engine), settings.audit_anchor_s, name="mineguard-audit"),
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
@@ -238,6 +242,16 @@ class ServiceRuntime:
         for change in check_headcount(
             self.booted.sessions, self.booted.site_id, utc_now(), policy=self.pipeline.policy
         ):
+            self.on_change(change)
+
+    def _seismic_round(self) -> None:
+        """At each shift's end, the seismic hazard per longwall with the served ``seismic`` model (else the rule)."""
+        served, judged = self.served.get("seismic"), self.seismic.judged
+        with self.metrics.timed("seismic"):
+            changes = self.seismic.round(utc_now(), served.model, model_label=served.label)
+        if self.seismic.judged != judged or served.load_problem is not None:  # its health changes at shift ends
+            changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
+        for change in changes:
             self.on_change(change)
 
     def _risk_round(self) -> None:

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     )  # readings, events, positions this far ahead: refused
     headcount_check_s: float = Field(default=15.0, gt=0, le=3600)  # who is underground: mismatches, shift ends
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
+    seismic_check_s: float = Field(default=60.0, gt=0, le=3600)  # seismic hazard: has a shift ended to judge?
     # retrain the risk model on the site's history and verdicts every N hours (`mineguard warn retrain --register`
     # in a child process; the new version serves only once the super-manager promotes it); None: never
     retrain_every_h: float | None = Field(default=None, gt=0, le=24 * 366)

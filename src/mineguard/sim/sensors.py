@@ -16,6 +16,9 @@ sensor mounted on a stopped machine reads its ``stopped`` level when the scenari
 Each sensor has its own ``seq`` counter; a reading is now and then lost (a dropout: ``seq`` still
 advances, so the gap is visible). Values are in the units of the site file.
 
+A geophone or seismometer (a sensor with a ``longwall``) reads what the longwall's simulated seismicity
+registered in the step (``sim/seismic.py``), more while the face is cut.
+
 The levels per sensor kind below are generic physics; what belongs to one device (a shearer's
 vibration level) is in the scenario file.
 """
@@ -30,6 +33,7 @@ import numpy as np
 from mineguard.mine.site import SiteConfig
 from mineguard.mine.units import from_canonical
 from mineguard.sim.script import World
+from mineguard.sim.seismic import SeismicField
 
 AMBIENT_CH4 = 0.3  # % vol in the intake air
 VENTILATED_EMISSION = 0.067  # share of a cutting face's emission left in its air while the fan runs
@@ -114,6 +118,10 @@ class SensorField:
         self.drift = {d.id: 0.0 for d in self.sensors}
         self.t = 0.0
         self.dropped = 0
+        # the longwalls' seismicity (sim/seismic.py), read by the site's geophones and seismometers
+        # (its own generator: the other sensors' draws stay as they were without seismic sensors)
+        longwalls = sorted({d.longwall for d in self.sensors if d.longwall})
+        self.seismic = SeismicField(longwalls, np.random.default_rng([seed, 1]))
 
     # --- physics -------------------------------------------------------------------------------
 
@@ -162,9 +170,15 @@ class SensorField:
     def step(self, dt: float = 1.0) -> list[SimReading]:
         self.t += dt
         self._step_methane(dt)
+        self.seismic.step(dt)
         out = []
         for d in self.sensors:
             kind = d.sensor_kind or ""
+            if d.longwall is not None:  # a seismic sensor: what its interval registered, no drift or noise
+                self.seq[d.id] += 1
+                value = self.seismic.reading(kind, d.longwall, dt, cutting=self.cutting(d.longwall))
+                out.append(SimReading(d.id, kind, self.seq[d.id], value, d.unit or ""))
+                continue
             _, noise, drift_step, bound = PROFILES.get(kind, (0.0, 0.01, 0.0, 0.0))
             if kind == "methane":
                 noise, drift_step, bound = METHANE_NOISE

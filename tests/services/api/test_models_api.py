@@ -25,10 +25,15 @@ def body(content: str, **extra) -> dict:
 
 
 def test_super_manager_adds_promotes_and_rolls_back(api: Api, files: list[str]) -> None:
-    serving = api.call("manager", "GET", "/api/v1/models/serving").json()
-    assert [s for s in serving if s["kind"] == "risk"] == [
-        {"kind": "risk", "label": "risk default (trend)", "version": None, "model": "trend", "load_problem": None}
-    ]
+    serving = {row["kind"]: row for row in api.call("manager", "GET", "/api/v1/models/serving").json()}
+    assert serving["risk"] == {
+        "kind": "risk",
+        "label": "risk default (trend)",
+        "version": None,
+        "model": "trend",
+        "load_problem": None,
+    }
+    assert serving["seismic"]["label"] == "seismic default (ghazard-rule)"  # every kind serves, by default its rule
     added = api.call("super_manager", "POST", "/api/v1/models/risk/versions", json=body(files[0], note="first"))
     assert added.status_code == 201, added.text
     first = added.json()
@@ -75,7 +80,7 @@ def test_operator_and_manager_may_not_change_models(api: Api, files: list[str]) 
     [
         ("/api/v1/models/risk/versions", body("bm90IGEgbW9kZWw="), 422, "risk.pt: does not load as a risk model"),
         ("/api/v1/models/risk/versions", body("%%%"), 422, "content_base64: not base64"),
-        ("/api/v1/models/seismic/versions", body("AAAA"), 404, "no model kind 'seismic' — the kinds are:"),
+        ("/api/v1/models/bogus/versions", body("AAAA"), 404, "no model kind 'bogus' — the kinds are: "),
         ("/api/v1/models/risk/promote", {"version": 3}, 404, "no risk model version 3 at site sample-coal-mine"),
         ("/api/v1/models/risk/rollback", {}, 409, "no risk model version is active at site sample-coal-mine"),
     ],

@@ -1,6 +1,6 @@
 """The kinds of model the service serves from the registry, each with its loader and fall-back.
 
-A kind (``risk`` today; forecast, seismic or a text index later) is one :class:`ModelKind`
+A kind (``risk``, ``seismic``; forecast or a text index later) is one :class:`ModelKind`
 registered by name with :func:`register_model_kind`: how to load a file of it (a ValueError naming
 what is wrong), what serves while its active version is broken (``fallback``), how to guard a loaded
 model so that a failing call falls back instead of stopping the job (``guard``), and what the file
@@ -122,4 +122,29 @@ def forecast_kind() -> ModelKind:
         guard=FallbackRiskModel,
         facts=facts,
         hint="make one with `mineguard warn forecast CSV --model lightgbm --save forecast.json --serve-as co`",
+    )
+
+
+def training_facts(model: Any) -> ArtefactFacts:
+    """The facts of a model that keeps its training record in ``model.training`` (``data`` and numbers)."""
+    training = dict(getattr(model, "training", {}) or {})
+    data = training.get("data")
+    metrics = {k: v for k, v in _numbers(training).items() if k not in SETTINGS_NOT_METRICS}
+    return ArtefactFacts(data if isinstance(data, str) else None, metrics)
+
+
+@register_model_kind("seismic")
+def seismic_kind() -> ModelKind:
+    """The seismic hazard model of the shift-end warnings (``services/alerts/seismic_job.py``): a ``.json`` file."""
+    from mineguard.warning.seismic_served import FallbackSeismicModel, SeismicRule, load_seismic_model
+
+    return ModelKind(
+        name="seismic",
+        label="seismic hazard model",
+        suffix=".json",
+        load=load_seismic_model,
+        fallback=SeismicRule,
+        guard=FallbackSeismicModel,
+        facts=training_facts,
+        hint="train one with `mineguard warn train seismic --save seismic.json`",
     )

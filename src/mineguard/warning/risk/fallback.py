@@ -11,10 +11,10 @@ little history) is not a failure.
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 
+from mineguard.warning.failures import FailureLog, raised
 from mineguard.warning.risk.base import Direction, RiskAssessment, RiskModel
 
 
@@ -43,8 +43,7 @@ class FallbackRiskModel:
         self.name = primary.name
         self.window_s = max(primary.window_s, fallback.window_s)  # enough history for either
         self.horizon_s = primary.horizon_s
-        self._failures: list[str] = []
-        self._lock = threading.Lock()
+        self.failures = FailureLog()
 
     def assess(
         self, t_s: np.ndarray, values: np.ndarray, *, limit: float, op: Direction = ">="
@@ -53,15 +52,12 @@ class FallbackRiskModel:
             risk = self.primary.assess(t_s, values, limit=limit, op=op)
             problem = None if risk is None else output_problem(risk)
         except Exception as exc:  # any failure of the model: the fall-back answers instead
-            risk, problem = None, f"raised {exc.__class__.__name__}: {str(exc)[:200]}"
+            risk, problem = None, raised(exc)
         if problem is None:
             return risk
-        with self._lock:
-            self._failures.append(problem)
+        self.failures.add(problem)
         return self.fallback.assess(t_s, values, limit=limit, op=op)
 
     def take_failures(self) -> list[str]:
         """The failures since the last call (and forget them)."""
-        with self._lock:
-            failures, self._failures = self._failures, []
-        return failures
+        return self.failures.take()

@@ -47,6 +47,10 @@ KIND_PROFILES: dict[str, KindProfile] = {
     "bearing_temp": KindProfile((-20.0, 150.0), 5.0, True, 2.0, False, "bearing temperature"),
     # a run signal holds 0 or 1 for hours and jumps between them: never a spike, never stuck or drifting
     "running": KindProfile((0.0, 1.0), 1.0, False, float("inf"), True, "run state", discrete=True),
+    # seismic counts and energies per interval are bursts on a zero floor: a burst is the signal, never a spike
+    "geophone_energy": KindProfile((0.0, 1e9), 1e3, False, float("inf"), True, "geophone energy", discrete=True),
+    "geophone_pulses": KindProfile((0.0, 1e5), 10.0, False, float("inf"), True, "geophone pulses", discrete=True),
+    "seismic_energy": KindProfile((0.0, 1e10), 1e3, False, float("inf"), True, "seismic energy", discrete=True),
 }
 
 
