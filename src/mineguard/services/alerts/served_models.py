@@ -156,7 +156,7 @@ class ServedModels:
     def _load(self, session: Session, kind_name: str, row: Any) -> Served:
         kind = get_model_kind(kind_name)
         fallback = kind.fallback()
-        if row is None and kind_name not in self.defaults:  # e.g. forecast: the risk model judges every kind
+        if row is None and not kind.serves_without_version:  # forecast: the risk model judges every kind
             return Served(kind_name, kind.guard(fallback, fallback), f"{kind_name}: no active version", None)
         if row is None:
             default = self.defaults.get(kind_name, fallback)

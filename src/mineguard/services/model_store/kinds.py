@@ -37,6 +37,7 @@ class ModelKind:
     guard: Callable[[Any, Any], Any]  # (model, fallback) -> a model whose failing calls fall back
     facts: Callable[[Any], ArtefactFacts]  # what a loaded model says about its training
     hint: str  # how to make a file of this kind
+    serves_without_version: bool = True  # False: with no active version another kind judges (forecast)
 
 
 SETTINGS_NOT_METRICS = frozenset({"seed", "per_series", "lr", "weight_decay", "seconds"})  # recorded by training
@@ -122,6 +123,7 @@ def forecast_kind() -> ModelKind:
         guard=FallbackRiskModel,
         facts=facts,
         hint="make one with `mineguard warn forecast CSV --model lightgbm --save forecast.json --serve-as co`",
+        serves_without_version=False,
     )
 
 
