@@ -98,6 +98,7 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
         assert spec.detected_by in seen, (spec.detected_by, sorted(seen))  # visible in the API while the demo ran
     assert any("alert" in line and "raised: gas-rising-fan-stopped" in line for line in log)  # and in the log
     assert f"dashboard: http://127.0.0.1:{port}/dashboard/\n" in log
+    assert not [line for line in log if "HTTP Request:" in line]  # no line per request of the simulated mine
     assert any("shift 'demo' of crew-a: ends at" in line for line in log)
     # the headcount: 3 in and 2 out through the lamp-room gate; the one left is on the rescue list, in the API
     assert "gate passages: 5" in out, out

@@ -37,14 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_LOGGERS = ("alembic", "httpx", "httpcore")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if not args.verbose:  # libraries' chatter (a line per HTTP request of the simulated mine) only with -v
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     if not hasattr(args, "func"):
         parser.parse_args([args.group, "--help"])
     try:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     login_refusal_delay_s: float = Field(default=1.0, ge=0, le=10)  # a refused login is answered this much later
     stream_recheck_s: float = Field(default=5.0, gt=0, le=300)  # live streams: revocations made elsewhere close them
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # a model file added over the API (base64 in JSON: about 4/3 of the file's size), super-manager only
+    max_model_bytes: int = Field(default=64_000_000, gt=0)
     # browser pages on these origins may call the API (CORS); empty: none but the service's own dashboard.
     # JSON in the environment: MINEGUARD_CORS_ORIGINS='["https://control.example-mine.org"]'
     cors_origins: list[str] = Field(default_factory=list)

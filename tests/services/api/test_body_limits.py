@@ -3,9 +3,14 @@ sent to an ingest route is kept as a reject (reason ``oversized``: its size and 
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
 from collections.abc import Iterator
+
+from mineguard.services.api.errors import BodySizeLimit, RouteLimit
+from tiny_forecasters import forecast_file
 
 from .conftest import Api
 
@@ -75,3 +80,23 @@ def _stats_when(api: Api, *, oversized: int, timeout_s: float = 10.0) -> dict:
         if stats["rejected_by_reason"]["oversized"] >= oversized or time.monotonic() > deadline:
             return stats
         time.sleep(0.05)
+
+
+def test_a_model_file_may_be_larger_than_other_bodies(api: Api, tmp_path) -> None:
+    """A model version's file (base64 in JSON) has its own limit, ``max_model_bytes``: a forecast model over the
+    200 kB of every other body is added; the same size on the model routes' other bodies is still a 413."""
+    model = forecast_file(tmp_path).read_bytes() + b" " * LIMIT  # JSON with trailing blanks: the same model
+    body = {"filename": "co.json", "content_base64": base64.b64encode(model).decode(), "training_data": "a ramp"}
+    added = api.call("super_manager", "POST", "/api/v1/models/forecast/versions", json=body)
+    assert added.status_code == 201, added.text
+    padded = {"version": 1, "reason": " " * LIMIT}
+    assert api.call("super_manager", "POST", "/api/v1/models/forecast/promote", json=padded).status_code == 413
+
+
+def test_the_limit_of_a_route_of_its_own_and_what_its_refusal_says() -> None:
+    model_files = RouteLimit("POST", re.compile(r"/api/v1/models/[^/]+/versions"), 5_000, "use the CLI")
+    limits = BodySizeLimit(lambda *_: None, max_bytes=100, routes=[model_files])
+    assert limits.limit_for("POST", "/api/v1/models/forecast/versions") == (5_000, "use the CLI")
+    assert limits.limit_for("GET", "/api/v1/models/forecast/versions") == (100, "send smaller batches")
+    assert limits.limit_for("POST", "/api/v1/models/forecast/versions/x") == (100, "send smaller batches")
+    assert limits.limit_for("POST", "/api/v1/readings") == (100, "send smaller batches")

@@ -14,7 +14,8 @@ message at the input ``loc`` names (the dashboard's rule editor does).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -215,22 +216,48 @@ class Refusal:
     limit: int
 
 
+@dataclass(frozen=True)
+class RouteLimit:
+    """A route whose bodies may be larger (or must be smaller) than the service's ``max_body_bytes``."""
+
+    method: str
+    path: re.Pattern[str]  # matched against the whole request path
+    max_bytes: int
+    hint: str  # what the sender of a larger body should do
+
+
 class BodySizeLimit:
     """ASGI middleware refusing bodies over ``max_bytes`` with 413: by Content-Length before anything
     is read, or while streaming (chunked bodies) as soon as the limit is passed. After the 413 the
     route sees a disconnected client and whatever it answers is dropped, so every route gives 413.
     ``on_refused`` is told of each refusal; it runs on the event loop and must return at once."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, on_refused: Callable[[Refusal], None] | None = None) -> None:
-        self.app, self.max_bytes, self.on_refused = app, max_bytes, on_refused
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        on_refused: Callable[[Refusal], None] | None = None,
+        routes: Sequence[RouteLimit] = (),
+    ) -> None:
+        """``routes``: the few routes with a limit of their own (a model file); the first that matches wins."""
+        self.app, self.max_bytes, self.on_refused, self.routes = app, max_bytes, on_refused, tuple(routes)
+
+    def limit_for(self, method: str, path: str) -> tuple[int, str]:
+        """(the byte limit of a request, what to do about a refusal)."""
+        for route in self.routes:
+            if route.method == method and route.path.fullmatch(path):
+                return route.max_bytes, route.hint
+        return self.max_bytes, "send smaller batches"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("method", ""), scope.get("path", ""))
+        max_bytes = limit[0]
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send, int(declared) if declared.isdigit() else None, chunked=False)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await self._refuse(scope, send, int(declared) if declared.isdigit() else None, limit, chunked=False)
             return
         seen, refused, started = 0, False, False
 
@@ -241,10 +268,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     refused = True
                     if not started:
-                        await self._refuse(scope, send, seen, chunked=True)
+                        await self._refuse(scope, send, seen, limit, chunked=True)
                     return {"type": "http.disconnect"}
             return message
 
@@ -261,10 +288,11 @@ class BodySizeLimit:
                 raise
             log.debug("route gave up on a body cut off at %d bytes", seen, exc_info=True)
 
-    async def _refuse(self, scope: Scope, send: Send, size: int | None, *, chunked: bool) -> None:
-        response = JSONResponse(
-            error_body(413, f"request body over {self.max_bytes} bytes — send smaller batches"), status_code=413
-        )
+    async def _refuse(
+        self, scope: Scope, send: Send, size: int | None, limit: tuple[int, str], *, chunked: bool
+    ) -> None:
+        max_bytes, hint = limit
+        response = JSONResponse(error_body(413, f"request body over {max_bytes} bytes — {hint}"), status_code=413)
         await response({"type": "http"}, _no_receive, send)
         if self.on_refused is None:
             return
@@ -273,7 +301,7 @@ class BodySizeLimit:
         gateway = headers.get(b"x-gateway-id")
         claimed = gateway.decode("latin-1")[:64] if gateway is not None else None
         where = (scope.get("method", ""), scope.get("path", ""), client[0] if client else None)
-        refusal = Refusal(*where, claimed, size, chunked, self.max_bytes)
+        refusal = Refusal(*where, claimed, size, chunked, max_bytes)
         try:
             self.on_refused(refusal)
         except Exception:  # recording is best effort: the 413 is already out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 from mineguard import __version__
 from mineguard.services.api.auth_schemes import declare_security
 from mineguard.services.api.context import ServiceContext
-from mineguard.services.api.errors import BodySizeLimit, install_error_handlers
+from mineguard.services.api.errors import BodySizeLimit, RouteLimit, install_error_handlers
 from mineguard.services.api.refusals import RefusalLog
 from mineguard.services.api.responses import declare_error_responses
 from mineguard.services.api.routes import (
@@ -129,7 +130,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.ctx = ctx
     app.state.admin_password = booted.admin_password
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, on_refused=refusals)
+    model_files = RouteLimit(
+        "POST",
+        re.compile(r"/api/v1/models/[^/]+/versions"),
+        settings.max_model_bytes,
+        "raise MINEGUARD_MAX_MODEL_BYTES, or add the file with `mineguard models add`",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, on_refused=refusals, routes=[model_files])
     app.add_middleware(HttpMetrics, metrics=ctx.metrics)
     if settings.cors_origins:  # closed by default: no other origin's page may call the API from a browser
         app.add_middleware(
