@@ -36,6 +36,15 @@ def test_serve_as_writes_a_forecast_model(csv, tmp_path, capsys) -> None:
     assert f"saved a forecast model serving co to {saved}" in out and "mineguard models add forecast" in out
     model = load_forecast_artefact(saved)
     assert (model.serves.sensor_kind, model.serves.target, model.horizon_s) == ("co", "co", 180.0)
+    assert model.serves.unit == "ppm"  # the kind's canonical unit unless --serve-unit says otherwise
+
+
+def test_serve_unit_names_the_unit_the_model_was_trained_in(csv, tmp_path, capsys) -> None:
+    saved = tmp_path / "dust.json"
+    extra = ("--columns", "field1=dust", "--save", str(saved), "--serve-as", "dust", "--serve-unit", "ug/m3")
+    assert main(forecast(csv, *extra)) == 0
+    assert f"saved a forecast model serving dust (trained in ug/m3) to {saved}" in capsys.readouterr().out
+    assert load_forecast_artefact(saved).serves.unit == "ug/m3"
 
 
 @pytest.mark.parametrize(
@@ -43,6 +52,8 @@ def test_serve_as_writes_a_forecast_model(csv, tmp_path, capsys) -> None:
     [
         (["--columns", "field1=co", "--serve-as", "co"], "--serve-as: give --save FILE.json too"),
         (["--columns", "field1=co,field2=t", "--save", "{tmp}/two.json", "--serve-as", "co"], "reads one sensor's"),
+        (["--columns", "field1=co", "--save", "{tmp}/u.json", "--serve-unit", "ppm"], "--serve-unit: give --serve-as"),
+        (["--columns", "field1=co", "--save", "{tmp}/u.json", "--serve-as", "co", "--serve-unit", "J"], "co in 'J'"),
     ],
 )
 def test_serve_as_refusals(csv, tmp_path, capsys, extra, message) -> None:

@@ -48,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --save: write the file as a `forecast` model serving this site sensor kind (e.g. co), for "
         "`mineguard models add forecast FILE`; the forecaster must read its target alone (--columns field6=field6)",
     )
+    p.add_argument(
+        "--serve-unit",
+        metavar="UNIT",
+        help="with --serve-as: the unit of the CSV's target values (e.g. ug/m3 for dust), which the service converts "
+        "its readings into for this model; default the kind's canonical unit (co: ppm, dust: mg/m3, ...)",
+    )
     p.add_argument("--load", type=Path, help="forecast with a forecaster saved by --save instead of fitting one")
     p.set_defaults(func=cmd_forecast)
 
@@ -90,6 +96,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         )
     if args.serve_as and not args.save:
         raise ValueError("--serve-as: give --save FILE.json too (the forecast model file to write)")
+    if args.serve_unit and not args.serve_as:
+        raise ValueError("--serve-unit: give --serve-as SENSOR_KIND too (the unit is that kind's)")
     model = loaded or get_forecaster(model_name).fit(split.train, split.val)
     if args.save:
         if not callable(getattr(model, "save", None)):
@@ -97,8 +105,14 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if args.serve_as:
             from mineguard.warning.risk.forecaster import write_forecast_artefact
 
-            saved = write_forecast_artefact(model, args.save, sensor_kind=args.serve_as)  # type: ignore[arg-type]
-            print(f"saved a forecast model serving {args.serve_as} to {saved} ({saved.stat().st_size:,} bytes)")
+            saved = write_forecast_artefact(
+                model,  # type: ignore[arg-type]
+                args.save,
+                sensor_kind=args.serve_as,
+                unit=args.serve_unit,
+            )
+            unit = f" (trained in {args.serve_unit})" if args.serve_unit else ""
+            print(f"saved a forecast model serving {args.serve_as}{unit} to {saved} ({saved.stat().st_size:,} bytes)")
             print(f"serve it: mineguard models add forecast {saved} --data {args.csv} --promote")
         else:
             print(f"saved the fitted {model_name} forecaster to {model.save(args.save)}")  # type: ignore[attr-defined]

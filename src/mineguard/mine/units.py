@@ -167,6 +167,12 @@ def to_canonical(kind: str, value: float, unit: str) -> float:
     raise UnitError(f"{kind} in {unit!r} is not a known unit — send one of: {accepted}")
 
 
+def conversion(kind: str, unit: str) -> Conversion:
+    """The conversion of ``unit`` into the canonical unit of ``kind``; :class:`UnitError` as :func:`to_canonical`."""
+    to_canonical(kind, 0.0, unit)  # the same checks and messages
+    return CONVERSIONS[kind][unit.strip()]
+
+
 def from_canonical(kind: str, value: float, unit: str) -> float:
     """``value`` in the canonical unit of ``kind`` expressed in ``unit`` (methane 0.5 % -> 5000 ppm):
     the inverse of :func:`to_canonical`, for a client that must send what its instrument would read.

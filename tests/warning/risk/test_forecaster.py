@@ -40,6 +40,27 @@ def test_a_ramp_is_forecast_exactly_with_its_crossing_time(path) -> None:
     assert below.probability == 0.0 and below.minutes_to_limit is None
 
 
+def test_a_forecaster_trained_in_another_unit_gets_readings_in_its_unit_and_answers_in_the_service_unit(
+    tmp_path,
+) -> None:
+    """Trained on dust in ug/m3 (the ramp 20, 20.1, ... ug/m3); the service stores dust in mg/m3."""
+    path = write_forecast_artefact(tiny_forecaster(), tmp_path / "dust.json", sensor_kind="dust", unit="ug/m3")
+    model = load_forecast_artefact(path)
+    assert (model.serves.sensor_kind, model.serves.unit) == ("dust", "ug/m3")
+    t, v = ramp(start=0.020, rate=0.0001)  # mg/m3: the same ramp
+    fc = model.forecast(t, v)
+    assert fc is not None and fc.last == pytest.approx(0.0219)
+    np.testing.assert_allclose(fc.predicted, [0.0221, 0.0225, 0.0229], atol=1e-9)
+    risk = model.assess(t, v, limit=0.0224)
+    assert risk.probability == 1.0 and risk.minutes_to_limit == pytest.approx(2.5)
+    assert risk.rate_per_min == pytest.approx(0.0002)
+    canonical = load_forecast_artefact(forecast_file(tmp_path, "co.json"))
+    assert canonical.serves.unit == "ppm"  # no unit given: the kind's canonical unit
+    with pytest.raises(ValueError, match=r"serves\.unit: dust in 'ppm' is not a known unit"):
+        write_forecast_artefact(tiny_forecaster(), tmp_path / "bad.json", sensor_kind="dust", unit="ppm")
+    assert not (tmp_path / "bad.json").exists()  # nothing written that would not load
+
+
 def test_crossing_minutes_known_answers() -> None:
     h = np.array([60.0, 180.0, 300.0])
     assert crossing_minutes(1.0, h, np.array([2.0, 3.0, 4.0]), 2.5, ">=") == pytest.approx(2.0)
@@ -65,6 +86,10 @@ def test_bad_artefacts_name_the_file_and_field(tmp_path, path) -> None:
         "badserves.json": (json.dumps({**raw, "serves": {"sensor_kind": ""}}), "field 'serves' must be an object"),
         "target.json": (json.dumps({**raw, "serves": {"sensor_kind": "co", "target": "x"}}), "serves.target 'x'"),
         "boosters.json": (json.dumps({**raw, "boosters": [["garbage"]]}), "not a saved LightGBM forecaster"),
+        "kind.json": (json.dumps({**raw, "serves": {"sensor_kind": "gas"}}), "serves.sensor_kind 'gas' is not a"),
+        "ppt.json": (json.dumps({**raw, "serves": {"sensor_kind": "co", "unit": "J"}}), "serves.unit: co in 'J'"),
+        "mass.json": (json.dumps({**raw, "serves": {"sensor_kind": "co", "unit": "mg/m3"}}), "cannot be converted"),
+        "number.json": (json.dumps({**raw, "serves": {"sensor_kind": "co", "unit": 1}}), "serves.unit must be a"),
     }
     for name, (text, message) in cases.items():
         (tmp_path / name).write_text(text)

@@ -1,10 +1,14 @@
 """A saved LightGBM forecaster served as a :class:`RiskModel`: the ``forecast`` kind of the model registry.
 
 The artefact is the JSON file of ``LightGBMForecaster.save`` (LightGBM's own model text per booster,
-no pickle) plus a ``serves`` object naming the site's sensor kind it forecasts, e.g.
-``{"sensor_kind": "co", "target": "field6"}`` for the Dig_IT CO field (``mineguard warn forecast
-... --model lightgbm --save forecast.json --serve-as co``). A served forecaster reads one sensor's
-own readings (its only input is its target), because the risk job hands a model one sensor's series.
+no pickle) plus a ``serves`` object naming the site's sensor kind it forecasts and the unit of the values it
+was trained on, e.g. ``{"sensor_kind": "co", "target": "field6", "unit": "ppm"}`` for the Dig_IT CO field
+(``mineguard warn forecast ... --model lightgbm --save forecast.json --serve-as co --serve-unit ppm``). A
+served forecaster reads one sensor's own readings (its only input is its target), because the risk job hands
+a model one sensor's series. The service stores readings in the kind's canonical unit
+(:mod:`mineguard.mine.units`); a forecaster trained in another unit of the kind (CO in ppb, dust in ug/m3)
+is given the readings converted into its unit and its forecasts are converted back, since its
+features and its learned changes are not scale-free. A file without ``unit`` was trained in the canonical unit.
 
 :meth:`ForecasterRiskModel.forecast` puts the cleansed readings on the forecaster's clock
 (``series.resample``, gaps up to three steps filled, never longer), cuts the latest window
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mineguard.mine.units import CANONICAL_UNITS, Conversion, UnitError, conversion
 from mineguard.warning.forecast_lgbm import LightGBMForecaster
 from mineguard.warning.risk.base import Direction, RiskAssessment, RiskModel, finite_series
 from mineguard.warning.series import SensorSeries, resample
@@ -37,10 +42,17 @@ Z_95 = 1.96
 
 @dataclass(frozen=True)
 class Serves:
-    """What a forecast artefact serves: the site's ``sensor_kind`` and the forecaster's ``target`` name."""
+    """What a forecast artefact serves: the site's ``sensor_kind``, the forecaster's ``target`` name and the
+    ``unit`` its training values were in (one the kind converts from)."""
 
     sensor_kind: str
     target: str
+    unit: str
+
+    @property
+    def conversion(self) -> Conversion:
+        """The forecaster's unit -> the kind's canonical unit (the service's readings)."""
+        return conversion(self.sensor_kind, self.unit)
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,21 @@ def read_serves(raw: Any, forecaster: LightGBMForecaster, where: str) -> Serves:
     target = raw.get("target", names[0])
     if target != names[0]:
         raise ValueError(f"{where}: serves.target '{target}' is not the forecaster's sensor '{names[0]}'")
-    return Serves(raw["sensor_kind"].strip(), names[0])
+    kind = raw["sensor_kind"].strip()
+    if kind not in CANONICAL_UNITS:
+        raise ValueError(
+            f"{where}: serves.sensor_kind '{kind}' is not a sensor kind — one of: {', '.join(CANONICAL_UNITS)}"
+        )
+    unit = raw.get("unit", CANONICAL_UNITS[kind])
+    if not isinstance(unit, str):
+        raise ValueError(f"{where}: serves.unit must be a unit name such as '{CANONICAL_UNITS[kind]}', got {unit!r}")
+    try:
+        conversion(kind, unit)
+    except UnitError as exc:
+        raise ValueError(
+            f"{where}: serves.unit: {exc} (the unit of the values the forecaster was trained on)"
+        ) from None
+    return Serves(kind, names[0], unit.strip())
 
 
 def load_forecast_artefact(path: str | Path) -> ForecasterRiskModel:
@@ -101,12 +127,18 @@ def load_forecast_artefact(path: str | Path) -> ForecasterRiskModel:
     return ForecasterRiskModel(forecaster, read_serves(raw["serves"], forecaster, str(path)))
 
 
-def write_forecast_artefact(forecaster: LightGBMForecaster, path: str | Path, *, sensor_kind: str) -> Path:
-    """Save ``forecaster`` with ``serves`` = ``sensor_kind`` (checked as the loader checks it)."""
+def write_forecast_artefact(
+    forecaster: LightGBMForecaster, path: str | Path, *, sensor_kind: str, unit: str | None = None
+) -> Path:
+    """Save ``forecaster`` serving ``sensor_kind``, trained on values in ``unit`` (None: the kind's canonical
+    unit), checked as the loader checks it: nothing is written when it would not load."""
+    serves = {"sensor_kind": sensor_kind, "target": forecaster.layout_["names"][0]}  # type: ignore[index]
+    if unit is not None or sensor_kind in CANONICAL_UNITS:
+        serves["unit"] = unit if unit is not None else CANONICAL_UNITS[sensor_kind]
+    read_serves(serves, forecaster, str(path))
     path = forecaster.save(path)
     raw = json.loads(path.read_text())
-    raw["serves"] = {"sensor_kind": sensor_kind, "target": forecaster.layout_["names"][0]}  # type: ignore[index]
-    read_serves(raw["serves"], forecaster, str(path))
+    raw["serves"] = serves
     path.write_text(json.dumps(raw))
     return path
 
@@ -134,6 +166,8 @@ class ForecasterRiskModel:
         t, y = finite_series(t_s, values)
         if t.size == 0:
             return None
+        to_canonical = self.serves.conversion
+        y = (y - to_canonical.offset) / to_canonical.scale  # into the forecaster's unit
         recent = t >= t[-1] - self.window_s
         series = SensorSeries(t[recent], y[recent, None], (self.serves.target,))
         grid = resample(series, step_s=self.step_s, max_fill_s=3 * self.step_s)
@@ -142,15 +176,16 @@ class ForecasterRiskModel:
             return None
         bands = self.forecaster.predict_interval(window)
         point = self.forecaster.predict(window)[0, :, 0]
+        scale, offset = to_canonical.scale, to_canonical.offset  # back into the service's unit
         return ServedForecast(
             float(window.t_origin_s[0]),
-            float(window.last_values[0, 0]),
-            float(self.forecaster._scale(window)[0, 0, 0]),
+            float(window.last_values[0, 0]) * scale + offset,
+            float(self.forecaster._scale(window)[0, 0, 0]) * scale,
             np.asarray(self.horizons, dtype=float) * self.step_s,
-            point,
+            point * scale + offset,
             bands.levels,
-            bands.lower[:, 0, :, 0],
-            bands.upper[:, 0, :, 0],
+            bands.lower[:, 0, :, 0] * scale + offset,
+            bands.upper[:, 0, :, 0] * scale + offset,
         )
 
     def assess(
