@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mineguard.mine.early_warning import GENERIC_ACTION, EarlyWarningConfig
 from mineguard.mine.site import SiteConfig, SiteConfigError, ZoneConfig, load_site, parse_site
 
 MINIMAL: dict[str, Any] = {
@@ -78,6 +79,32 @@ def test_sample_site_loads_from_a_copied_file_identically(tmp_path: Path) -> Non
     bundled = load_site()
     copied = load_site(_write(tmp_path, bundled.model_dump(mode="json")))
     assert copied == bundled
+
+
+def test_early_warning_actions_are_site_data() -> None:
+    sample = load_site().early_warning
+    assert sample.risk_action("methane", "Longwall face 1101") == (
+        "increase ventilation at Longwall face 1101 and find the source"
+    )
+    assert (
+        sample.risk_action("co", "Belt roadway")
+        == "look for heating or fire near Belt roadway; have self-rescuers ready"
+    )
+    assert sample.seismic("Longwall face 1102") == (
+        "check the destress measures and keep people out of the longwall's danger area"
+    )
+    own = parse_site(_site(early_warning={"actions": {"dust": "wet down {zone} ({{sprays}})"}})).early_warning
+    assert own == EarlyWarningConfig(actions={"dust": "wet down {zone} ({{sprays}})"})
+    assert own.risk_action("dust", "Road") == "wet down Road ({sprays})"
+
+
+def test_without_early_warning_the_actions_are_generic() -> None:
+    texts = parse_site(copy.deepcopy(MINIMAL)).early_warning
+    assert texts == EarlyWarningConfig() and GENERIC_ACTION == "check {zone}"
+    assert texts.risk_action("methane", "Road") == "check Road"
+    assert texts.seismic("Longwall 7") == "check Longwall 7"
+    partial = EarlyWarningConfig(actions={"co": "look for fire in {zone}"})
+    assert partial.risk_action("methane", "Road") == "check Road"  # a kind without a text
 
 
 def test_zone_length_and_radius() -> None:
@@ -174,6 +201,36 @@ def _zone(**edits: Any) -> dict[str, Any]:
             ),
             r"devices\[0\]: .*only a seismic sensor .* belongs to a 'longwall', this is a methane",
             id="longwall-on-a-methane-sensor",
+        ),
+        pytest.param(
+            _site(early_warning={"actions": {"metane": "check {zone}"}}),
+            r"early_warning\.actions\.metane: 'metane' is not a sensor kind — use one of: methane, co, .* — fix",
+            id="early-warning-unknown-kind",
+        ),
+        pytest.param(
+            _site(early_warning={"actions": {"methane": "ventilate {zone} near {machine}"}}),
+            r"early_warning\.actions\.methane: unknown placeholder\(s\) \['machine'\] — only \{zone\} is filled in",
+            id="early-warning-unknown-placeholder",
+        ),
+        pytest.param(
+            _site(early_warning={"seismic_action": "destress {zone"}),
+            r"early_warning\.seismic_action: .*in 'destress \{zone' — write \{zone\}, or \{\{ and \}\} for a brace",
+            id="early-warning-open-brace",
+        ),
+        pytest.param(
+            _site(early_warning={"actions": {"methane": 1.0}}),
+            r"early_warning\.actions\.methane: Input should be a valid string — write it as text",
+            id="early-warning-not-a-string",
+        ),
+        pytest.param(
+            _site(early_warning={"seismic_action": {"zone": None}}),  # YAML reads `seismic_action: {zone}` as a mapping
+            r"early_warning\.seismic_action: Input should be a valid string — write it as text \(quote it if it starts",
+            id="early-warning-unquoted-brace",
+        ),
+        pytest.param(
+            _site(early_warning={"action": {"methane": "check {zone}"}}),
+            r"early_warning\.action: Extra inputs are not permitted — remove it or check the spelling",
+            id="early-warning-unknown-key",
         ),
         pytest.param(
             _site(zones=[_zone(id="bad id!"), MINIMAL["zones"][1]], links=[]),

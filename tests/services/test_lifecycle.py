@@ -246,6 +246,11 @@ def test_the_risk_round_serves_the_registry_without_a_restart(database_url: str,
         assert runtime.served.risk().label == "risk v2"
         raised = {c.alert.rule_id: c.alert for c in changes if c.kind == "raised"}
         assert raised["risk.methane"].evidence["model"] == "trend"  # the NaN model's sensor, judged by trend
+        # the action is the site file's (early_warning:), passed to both warning jobs
+        assert raised["risk.methane"].message.endswith(
+            "— increase ventilation at Longwall face 1101 and find the source"
+        )
+        assert runtime.seismic.texts == booted.early_warning and booted.early_warning.seismic_action
         assert raised["model-health"].title == "Risk model v2 failing: warnings use the trend model"
         assert runtime.metrics.model_failures_total.labels("risk")._value.get() == 1
         with booted.sessions() as session, session.begin():

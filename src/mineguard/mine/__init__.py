@@ -8,6 +8,8 @@ mine. Nothing here imports anything of ``mineguard`` outside ``mineguard.mine``.
 - ``site`` — the site file (zones, roadways, assets, sensors, cameras, gateways, tags, refuges,
   proximity, its ``rules:`` section), pydantic ``extra="forbid"``; ``sites/`` the two shipped
   sites and their simulator scripts.
+- ``early_warning`` — the site file's ``early_warning:`` section: the action texts of the early
+  warnings (risk per sensor kind, seismic), ``{zone}`` filled in, a generic one without.
 - ``graph`` — the zone graph: roadway distances, shortest paths, zone shapes.
 - ``units`` — the canonical unit of each sensor kind and conversion to and from it.
 - ``events`` — sources of non-sensor events and an accepted event as the rules see it.

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mineguard.mine.cameras import CameraView
+from mineguard.mine.early_warning import EarlyWarningConfig
 from mineguard.mine.headcount import HeadcountConfig
 from mineguard.mine.names import named_twice
 from mineguard.mine.open_pit import OpenPitConfig
@@ -154,6 +155,7 @@ class SiteConfig(_Strict):
     shifts: list[ShiftConfig] = Field(default_factory=list)  # when each crew is due out (mine/shifts.py)
     headcount: HeadcountConfig | None = None  # gates and mismatch alerts (mine/headcount.py)
     open_pit: OpenPitConfig | None = None  # permit boundary and change thresholds (mine/open_pit.py)
+    early_warning: EarlyWarningConfig = EarlyWarningConfig()  # the early warnings' actions (mine/early_warning.py)
 
     @field_validator("timezone")
     @classmethod
@@ -268,6 +270,8 @@ class SiteConfigError(ValueError):
 def _key_path(loc: tuple) -> str:
     path = ""
     for part in loc:
+        if part == "[key]":  # pydantic's mark for a bad mapping key: the path already ends with the key
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or "(top level)"
 
@@ -280,6 +284,8 @@ def _hint(error: dict) -> str:
         return "add it"
     if kind == "literal_error":
         return "pick one of those"
+    if kind == "string_type":
+        return "write it as text (quote it if it starts with { or reads as a number)"
     return "fix the value"
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.early_warning import EarlyWarningConfig
 from mineguard.mine.graph import ZoneGraph
 from mineguard.mine.roles import Role
 from mineguard.mine.site import ProximityConfig, load_site
@@ -32,6 +33,7 @@ class Booted:
     admin_password: str | None  # set only when it was generated now
     seal: AuditSeal  # the audit log's key and checkpoint file, attached to ``sessions``
     proximity: ProximityConfig = field(default_factory=ProximityConfig)  # who counts as approaching (site file)
+    early_warning: EarlyWarningConfig = field(default_factory=EarlyWarningConfig)  # the warnings' actions (site file)
 
 
 def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
@@ -57,4 +59,4 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Booted:
             )
         graph = graph_from_db(session)
     seal.checkpoint(engine)  # the head at start (for a legacy log: the cut-over to the key)
-    return Booted(engine, sessions, graph, site.id, generated, seal, site.proximity)
+    return Booted(engine, sessions, graph, site.id, generated, seal, site.proximity, site.early_warning)

@@ -112,7 +112,9 @@ class ServiceRuntime:
         self.broker_check = broker_startup_check(settings)
         self.dispatcher: Dispatcher | None = None  # loaded by start(), once the broker check has passed
         self.pipeline = AlertPipeline.for_site(booted.sessions, on_change=self.on_change)
-        self.seismic = SeismicJob(booted.sessions, booted.site_id, policy=self.pipeline.policy)
+        self.seismic = SeismicJob(
+            booted.sessions, booted.site_id, policy=self.pipeline.policy, texts=booted.early_warning
+        )
         self.cleanser = LiveCleanser()  # every reading is flagged here before it is stored, whichever way it came
         # with worker processes the service's own client subscribes to nothing: a clean session, so no
         # queue of readings builds up for it on the broker
@@ -265,6 +267,7 @@ class ServiceRuntime:
                 model=served.risk.model,
                 model_label=served.risk.label,
                 by_kind=served.by_kind(),
+                texts=self.booted.early_warning,
             )
             with self.booted.sessions() as session, session.begin():
                 prune_forecasts(session, now - timedelta(hours=self.settings.forecast_retention_h))

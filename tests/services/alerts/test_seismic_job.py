@@ -1,6 +1,7 @@
 """Seismic hazard warnings at a shift's end from stored geophone readings: a burst of geophone energy on
 longwall 1101 in the day shift raises ``seismic:face_1101`` with the features as evidence, the quiet
-longwall 1102 stays quiet, the same shift is judged once, and a model answering NaN falls back to the rule
+longwall 1102 stays quiet, the same shift is judged once, the warning ends with the site's action
+(else a generic one), and a model answering NaN falls back to the rule
 (the warning still comes) and raises the model-health alert; a broken file in the registry does the same."""
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
+from mineguard.mine.early_warning import EarlyWarningConfig
 from mineguard.mine.shifts import shift_periods
 from mineguard.mine.site import load_site
 from mineguard.services.alerts.seismic_job import SeismicJob
@@ -49,7 +52,7 @@ def geophones(engine) -> object:
 
 def test_a_geophone_burst_raises_a_seismic_warning_once(engine, session) -> None:  # `session` loads the site
     sessions = geophones(engine)
-    job = SeismicJob(sessions, SITE)
+    job = SeismicJob(sessions, SITE, texts=load_site().early_warning)
     changes = job.round(NOW, FallbackSeismicModel(SeismicRule(), SeismicRule()))
     assert [(c.kind, c.alert.key) for c in changes] == [("raised", "seismic:face_1101")]
     alert = changes[0].alert
@@ -58,10 +61,30 @@ def test_a_geophone_burst_raises_a_seismic_warning_once(engine, session) -> None
         "seismic hazard high on Longwall face 1101 next shift, p=1.00 (ghazard-rule, warns from 0.33) — the day "
         "shift (coal-getting): geophone energy 80,000 J (+900 % on the last 8 shifts), 600 pulses (+50 %), 1 bump(s)"
     )
+    assert alert.message.endswith(
+        "— check the destress measures and keep people out of the longwall's danger area"  # the sample site's action
+    )
     features = alert.evidence["features"]
     assert (features["genergy"], features["gdenergy"], features["nbumps3"], features["shift"]) == (80000, 900, 1, "W")
     assert alert.evidence["shift"]["name"] == "day" and alert.evidence["previous_shifts"] == 8
     assert job.round(NOW + timedelta(minutes=1), SeismicRule()) == []  # the same shift: judged once
+
+
+@pytest.mark.parametrize(
+    ("texts", "action"),
+    [
+        pytest.param(
+            EarlyWarningConfig(seismic_action="stop cutting on {zone} until the seismologist clears it"),
+            "stop cutting on Longwall face 1101 until the seismologist clears it",
+            id="site-text",
+        ),
+        pytest.param(None, "check Longwall face 1101", id="no-early-warning-section"),
+    ],
+)
+def test_the_warning_ends_with_the_sites_action_else_a_generic_one(engine, session, texts, action) -> None:
+    sessions = geophones(engine)
+    (change,) = SeismicJob(sessions, SITE, texts=texts).round(NOW, SeismicRule())
+    assert change.alert.message.endswith(f"ghazard-style rule level d — {action}")
 
 
 def test_a_model_answering_nan_falls_back_to_the_rule_with_model_health(engine, session) -> None:

@@ -74,7 +74,7 @@ class EscalationConfig(_Strict):
         return {**_default_timeouts(), **timeouts}
 
 
-def _check_template(text: str) -> str:
+def check_action_text(text: str) -> str:
     """An action text may only use the ``{zone}`` placeholder (``{{`` for a literal brace)."""
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
@@ -100,7 +100,7 @@ class RulesConfig(_Strict):
     def _templates(cls, actions: dict[str, dict[Severity, str]]) -> dict[str, dict[Severity, str]]:
         for texts in actions.values():
             for text in texts.values():
-                _check_template(text)
+                check_action_text(text)
         return actions
 
     @model_validator(mode="after")

@@ -10,6 +10,9 @@ sensor is still inside it, a warning ``risk:<device>`` is raised, e.g.
     Methane 0.82 % in Longwall face 1101, rising 0.05 %/min; trend forecast: the 1.0 % limit in about
     4 min (p = 0.93 within 10 min) — increase ventilation at Longwall face 1101 and find the source
 
+The action after the dash is the site's (``early_warning.actions`` of the site file, per sensor kind,
+``mine/early_warning.py``); without one the warning says ``check <zone>``.
+
 It updates while the probability stays above ``clear_p`` and resolves below it, or once the limit
 is reached, or while an alarm naming the sensor's readings is on (the threshold rule's alert then speaks
 for the sensor). The model sees the cleansed series
@@ -26,6 +29,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.early_warning import EarlyWarningConfig
 from mineguard.mine.rules.regulation import Severity, Threshold, defaults_for
 from mineguard.services.alerts import book
 from mineguard.services.alerts.forecasts import Z_80, Z_95, interval, record_forecast
@@ -37,17 +41,12 @@ from mineguard.warning.risk import RiskAssessment, RiskModel, get_risk_model
 from mineguard.warning.risk.replay import next_active
 from mineguard.warning.sensing.checks import BAD_FLAGS
 
-ACTIONS = {
-    "methane": "increase ventilation at {zone} and find the source",
-    "co": "look for heating or fire near {zone}; have self-rescuers ready",
-    "o2": "ventilate {zone}; check for gas displacing the air",
-    "temperature": "increase the airflow at {zone}; check machines for overheating",
-    "dust": "start the water sprays at {zone}",
-    "roof_pressure": "inspect the roof supports at {zone}; be ready to withdraw people",
-    "vibration": "inspect the machine at {zone} before it fails",
-    "wind_speed": "check the fans and doors serving {zone}",
+LABELS = {  # how a sensor kind is written in a warning (no mine specifics; others are capitalised)
+    "co": "CO",
+    "o2": "O2",
+    "roof_pressure": "Roof pressure",
+    "wind_speed": "Wind speed",
 }
-LABELS = {"co": "CO", "o2": "O2", "roof_pressure": "Roof pressure", "wind_speed": "Wind speed"}
 
 
 def check_risk(
@@ -60,13 +59,16 @@ def check_risk(
     policy: EscalationPolicy | None = None,
     model_label: str | None = None,
     by_kind: Mapping[str, tuple[RiskModel, str]] | None = None,
+    texts: EarlyWarningConfig | None = None,
 ) -> list[book.AlertChange]:
     """One round (see the module text); ``model_label`` names the served model in the stored forecasts
     (e.g. ``risk v3``; default the model's name); ``by_kind`` (sensor kind -> (model, label)) judges those
-    kinds with another model (the served forecast, ``ServedModels.risk_models``)."""
+    kinds with another model (the served forecast, ``ServedModels.risk_models``); ``texts`` is the site
+    file's ``early_warning:`` section (default: none, every warning says ``check <zone>``)."""
     if not 0 < clear_p < raise_p <= 1:
         raise ValueError(f"need 0 < clear_p < raise_p <= 1, got clear_p={clear_p}, raise_p={raise_p}")
     default = (model or get_risk_model("trend"), model_label or (model.name if model else "trend"))
+    texts = texts or EarlyWarningConfig()
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
         zones = {z.id: z for z in session.scalars(select(Zone))}
@@ -106,7 +108,7 @@ def check_risk(
                     zone_id=device.zone_id,
                     subject_id=device.id,
                     title=f"{LABELS.get(kind, kind.capitalize())} heading for its limit in {name}",
-                    message=describe(kind, name, first.unit, risk),
+                    message=describe(kind, name, first.unit, risk, texts.risk_action(kind, name)),
                     policy=policy or EscalationPolicy(),
                     evidence={
                         "model": risk.model,
@@ -138,12 +140,12 @@ def judged_limit(kind: str, zone_kind: str | None) -> Threshold | None:
     return levels[0]
 
 
-def describe(kind: str, zone_name: str, unit: str, risk: RiskAssessment) -> str:
+def describe(kind: str, zone_name: str, unit: str, risk: RiskAssessment, action: str) -> str:
+    """The warning's message: the reading, its trend, the forecast and ``action`` (the site's, filled in)."""
     label = LABELS.get(kind, kind.capitalize())
     way = "rising" if risk.rate_per_min >= 0 else "falling"
     minutes = risk.minutes_to_limit
     when = "" if minutes is None else " within a minute" if minutes < 1 else f" in about {minutes:.0f} min"
-    action = ACTIONS.get(kind, "check {zone}").format(zone=zone_name)
     return (
         f"{label} {risk.value:.3g} {unit} in {zone_name}, {way} {abs(risk.rate_per_min):.2g} {unit}/min; "
         f"{risk.model} forecast: the {risk.limit:g} {unit} limit{when} (p = {risk.probability:.2f} within "

@@ -10,11 +10,14 @@ the next shift end while it holds, resolved once it does not), e.g.
 
     Seismic hazard high on Longwall face 1101 next shift, p=0.61 (logistic, warns from 0.52) — the day
     shift (coal-getting): geophone energy 52,000 J (+180 % on the last 8 shifts), 900 pulses (+95 %),
-    2 bumps (largest 3,000 J); ghazard-style rule level b
+    2 bumps (largest 3,000 J); ghazard-style rule level b — check the destress measures and keep people
+    out of the longwall's danger area
 
-with the row (the model's inputs) as evidence. Readings flagged out of range or not finite are left
-out; bursts are the signal, so spikes count. A longwall without a reading in the shift is not judged; a
-shift is judged ``settle_s`` after its end, so that its last readings have been stored.
+with the row (the model's inputs) as evidence; the action after the dash is the site's
+(``early_warning.seismic_action`` of the site file, ``mine/early_warning.py``), else ``check <longwall>``.
+Readings flagged out of range or not finite are left out; bursts are the signal, so spikes count. A
+longwall without a reading in the shift is not judged; a shift is judged ``settle_s`` after its end, so
+that its last readings have been stored.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.early_warning import EarlyWarningConfig
 from mineguard.mine.rules.regulation import Severity
 from mineguard.mine.shifts import ShiftConfig, ShiftWindow, shift_periods
 from mineguard.mine.site import SEISMIC_KINDS
@@ -45,7 +49,6 @@ from mineguard.warning.seismic_served import SeismicAssessment, SeismicModel
 from mineguard.warning.sensing.checks import Flag
 
 UNUSABLE = int(Flag.OUT_OF_RANGE | Flag.NOT_FINITE)
-ACTION = "check the destress measures and keep people out of the longwall's danger area"
 
 
 @dataclass(frozen=True)
@@ -100,13 +103,14 @@ def shift_readings(session: Session, devices: Mapping[str, str], window: ShiftWi
     return aggregate_shift(readings, coal_getting=window.type == "work")
 
 
-def describe(name: str, window: ShiftWindow, row: Mapping[str, Any], a: SeismicAssessment) -> str:
+def describe(name: str, window: ShiftWindow, row: Mapping[str, Any], a: SeismicAssessment, action: str) -> str:
+    """The warning's message: the probability, the shift judged, its features and ``action`` (the site's)."""
     kind = "coal-getting" if window.type == "work" else "preparation"
     return (
         f"seismic hazard high on {name} next shift, p={a.probability:.2f} ({a.model}, warns from {a.threshold:.2f}) — "
         f"the {window.name} shift ({kind}): geophone energy {row['genergy']:,.0f} J ({row['gdenergy']:+.0f} % on the "
         f"last {DEVIATION_SHIFTS} shifts), {row['gpuls']:,.0f} pulses ({row['gdpuls']:+.0f} %), {row['nbumps']:.0f} "
-        f"bump(s) (largest {row['maxenergy']:,.0f} J); ghazard-style rule level {a.rule_level} — {ACTION}"
+        f"bump(s) (largest {row['maxenergy']:,.0f} J); ghazard-style rule level {a.rule_level} — {action}"
     )
 
 
@@ -120,9 +124,12 @@ class SeismicJob:
         *,
         policy: EscalationPolicy | None = None,
         settle_s: float = 30.0,
+        texts: EarlyWarningConfig | None = None,
     ) -> None:
-        """``settle_s``: how long after a shift's end its last readings are waited for before it is judged."""
+        """``settle_s``: how long after a shift's end its last readings are waited for before it is judged;
+        ``texts``: the site file's ``early_warning:`` section (default: none, the warning says ``check <longwall>``)."""
         self.sessions, self.site_id, self.policy, self.settle_s = sessions, site_id, policy, settle_s
+        self.texts = texts or EarlyWarningConfig()
         self.judged: datetime | None = None  # the end of the last shift judged
 
     def round(self, now: datetime, model: SeismicModel, *, model_label: str | None = None) -> list[book.AlertChange]:
@@ -174,7 +181,7 @@ class SeismicJob:
             zone_id=longwall if zone is not None else None,
             subject_id=longwall,
             title=f"Seismic hazard high on {name} next shift (p={assessment.probability:.2f})",
-            message=describe(name, window, row, assessment),
+            message=describe(name, window, row, assessment, self.texts.seismic(name)),
             policy=self.policy or EscalationPolicy(),
             evidence={
                 "model": label,
