@@ -243,7 +243,7 @@ def main() -> None:
     if args.write:
         workers = " ".join(map(str, args.workers))
         command = f"benchmarks/bench_ingest_workers.py --readings {args.readings} --workers {workers} --write"
-        command += f" --partition {args.partition}"
+        command += f" --protocol {args.protocol} --partition {args.partition}"
         provenance = run_lines(f".venv/bin/python {command}", load=True)
         split = SPLITS[args.partition]
         write_section(RESULTS, SECTION.format(provenance=provenance, readings=args.readings, table=table, split=split))
