@@ -1,6 +1,6 @@
 """The kinds of model the service serves from the registry, each with its loader and fall-back.
 
-A kind (``risk``, ``seismic``; forecast or a text index later) is one :class:`ModelKind`
+A kind (``risk``, ``forecast``, ``seismic``, ``multimodal``; a text index later) is one :class:`ModelKind`
 registered by name with :func:`register_model_kind`: how to load a file of it (a ValueError naming
 what is wrong), what serves while its active version is broken (``fallback``), how to guard a loaded
 model so that a failing call falls back instead of stopping the job (``guard``), and what the file
@@ -149,4 +149,24 @@ def seismic_kind() -> ModelKind:
         guard=FallbackSeismicModel,
         facts=training_facts,
         hint="train one with `mineguard warn train seismic --save seismic.json`",
+    )
+
+
+@register_model_kind("multimodal")
+def multimodal_kind() -> ModelKind:
+    """The multimodal early-warning model (``services/alerts/fusion_job.py``): a ``window-gbm`` ``.json`` file of
+    ``mineguard warn train multimodal``. With no active version nothing serves (no fusion warnings; the threshold
+    rules and the risk job keep warning)."""
+    from mineguard.warning.window_served import FallbackFusionModel, NoFusionModel, load_served_window_gbm
+
+    return ModelKind(
+        name="multimodal",
+        label="multimodal model",
+        suffix=".json",
+        load=load_served_window_gbm,
+        fallback=NoFusionModel,
+        guard=FallbackFusionModel,
+        facts=training_facts,
+        hint="train one with `mineguard warn train multimodal --model window-gbm --save window_gbm.json`",
+        serves_without_version=False,
     )
