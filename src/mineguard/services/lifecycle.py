@@ -6,7 +6,8 @@ one :class:`ServiceRuntime` from the booted service, starts it and stops it. The
 alert pipeline, the live cleanser (one, shared by the HTTP ingest route and the ingest worker), the
 transport (in-process bus or MQTT), the ingest worker, the notifier dispatcher,
 the MQTT broker start-up check and the tickers: the rules ``tick``, sensor health, ingest health,
-the risk job, the seismic job (at shift ends), the audit anchor, evidence retention and the headcount
+the risk job, the seismic job (at shift ends), the multimodal job (``alerts/fusion_job.py``, with the active
+``multimodal`` version only), the audit anchor, evidence retention and the headcount
 (who is underground, shift ends).
 The risk job judges with :attr:`ServiceRuntime.served` (``alerts/served_models.py``): the model
 registry's active ``risk`` version, read each round (a promotion or rollback needs no restart), else
@@ -35,6 +36,7 @@ from mineguard.services.alerts.book import AlertChange
 from mineguard.services.alerts.delivery import load_dispatcher
 from mineguard.services.alerts.evidence import IncidentEvidence
 from mineguard.services.alerts.forecasts import prune_forecasts
+from mineguard.services.alerts.fusion_job import check_fusion
 from mineguard.services.alerts.headcount_job import check_headcount
 from mineguard.services.alerts.health_job import check_ingest_health, check_sensor_health
 from mineguard.services.alerts.notifiers.dispatch import Dispatcher
@@ -115,6 +117,7 @@ class ServiceRuntime:
         self.seismic = SeismicJob(
             booted.sessions, booted.site_id, policy=self.pipeline.policy, texts=booted.early_warning
         )
+        self._fusion_open = True  # the first round resolves fusion warnings left open by a version no longer active
         self.cleanser = LiveCleanser()  # every reading is flagged here before it is stored, whichever way it came
         # with worker processes the service's own client subscribes to nothing: a clean session, so no
         # queue of readings builds up for it on the broker
@@ -129,6 +132,7 @@ class ServiceRuntime:
             Ticker(self._ingest_health_round, ingest_period_s, name="mineguard-ingest-health"),
             Ticker(self._risk_round, settings.risk_check_s, name="mineguard-risk"),
             Ticker(self._seismic_round, settings.seismic_check_s, name="mineguard-seismic"),
+            Ticker(self._fusion_round, settings.fusion_check_s, name="mineguard-fusion"),
             Ticker(lambda: booted.seal.checkpoint(booted.engine), settings.audit_anchor_s, name="mineguard-audit"),
             Ticker(self._evidence_round, settings.evidence_prune_s, name="mineguard-evidence"),
             Ticker(self._headcount_round, settings.headcount_check_s, name="mineguard-headcount"),
@@ -253,6 +257,20 @@ class ServiceRuntime:
             changes = self.seismic.round(utc_now(), served.model, model_label=served.label)
         if self.seismic.judged != judged or served.load_problem is not None:  # its health changes at shift ends
             changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
+        for change in changes:
+            self.on_change(change)
+
+    def _fusion_round(self) -> None:
+        """Multimodal warnings per zone with the active ``multimodal`` version; without one, nothing is read."""
+        served = self.served.get("multimodal")
+        if served.version is None and not self._fusion_open:
+            return
+        with self.metrics.timed("multimodal"):
+            changes = check_fusion(
+                self.booted.sessions, utc_now(), served.model, model_label=served.label, policy=self.pipeline.policy
+            )
+        self._fusion_open = served.version is not None  # once more after a demotion: its open warnings resolve
+        changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)
         for change in changes:
             self.on_change(change)
 

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     headcount_check_s: float = Field(default=15.0, gt=0, le=3600)  # who is underground: mismatches, shift ends
     risk_check_s: float = Field(default=10.0, gt=0, le=3600)  # early warning: forecast each sensor to its limit
     seismic_check_s: float = Field(default=60.0, gt=0, le=3600)  # seismic hazard: has a shift ended to judge?
+    # multimodal early warning (alerts/fusion_job.py): each zone's live window through the active `multimodal`
+    # version; with no active version the round does nothing
+    fusion_check_s: float = Field(default=30.0, gt=0, le=3600)
     # retrain the risk model on the site's history and verdicts every N hours (`mineguard warn retrain --register`
     # in a child process; the new version serves only once the super-manager promotes it); None: never
     retrain_every_h: float | None = Field(default=None, gt=0, le=24 * 366)
