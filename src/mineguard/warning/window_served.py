@@ -98,7 +98,12 @@ class ServedWindowGBM:
         self.text_dim = int(layout["text_dim"])
         recorded = model.metrics.get("alarm_threshold") if isinstance(model.metrics, dict) else None
         self.threshold = float(threshold if threshold is not None else recorded or DEFAULT_THRESHOLD)
-        self.training = {"data": "simulated multimodal episodes (mineguard.sim.episodes)", **_numbers(model.metrics)}
+        self.training: dict[str, Any] = _numbers(model.metrics)
+        if "episodes" in self.training:  # written by `mineguard warn train multimodal`
+            seed = f", seed {self.training['seed']:.0f}" if "seed" in self.training else ""
+            self.training["data"] = (
+                f"simulated multimodal episodes (sim/episodes.py), {self.training['episodes']:.0f}{seed}"
+            )
 
     def assess(self, window: LiveWindow) -> FusionAssessment:
         data = self._as_set(window)

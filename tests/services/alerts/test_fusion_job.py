@@ -1,0 +1,109 @@
+"""Multimodal warnings from the served ``multimodal`` model on each zone's live window: methane climbing in
+Longwall face 1101 over the last minute raises ``fusion:face_1101`` (rule ``fusion.gas``) with the window as
+evidence while the flat face 1102 stays quiet; flat readings resolve it; with no active version nothing
+serves; a model answering NaN gives no fusion warning (an open one resolves) and raises model health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from mineguard.services.alerts.fusion_job import check_fusion, live_windows
+from mineguard.services.alerts.served_models import ServedModels
+from mineguard.services.model_store import store
+from mineguard.services.storage.db import session_factory
+from mineguard.services.storage.models import Alert
+from tiny_window_gbm import CLIMB, FLAT, STEP_S, STEPS, window_gbm_file
+
+from .conftest import NOW, store_readings
+
+SITE = "sample-coal-mine"
+T0 = NOW - timedelta(hours=2)  # the first round
+
+
+@pytest.fixture(scope="module")
+def model_bytes(tmp_path_factory) -> bytes:
+    return window_gbm_file(tmp_path_factory.mktemp("multimodal")).read_bytes()
+
+
+def minute(sessions, end, methane_1101: tuple[float, float], seq0: int) -> None:
+    """One reading a step in the minute before ``end``: methane in faces 1101 (from..to) and 1102 (flat),
+    temperature in 1101 at 20 degC."""
+    times = [end - timedelta(seconds=STEP_S * (STEPS - k) - 5) for k in range(STEPS)]
+    store_readings(sessions, "ch4-1101-t", "methane", "%", times, np.linspace(*methane_1101, STEPS), seq0)
+    store_readings(sessions, "ch4-1102-t", "methane", "%", times, [FLAT] * STEPS, seq0)
+    store_readings(sessions, "temp-1101", "temperature", "degC", times, [20.0] * STEPS, seq0)
+
+
+def promoted(sessions, data: bytes) -> ServedModels:
+    with sessions() as s, s.begin():
+        row = store.add(s, SITE, "multimodal", data, filename="window_gbm.json", actor="test", now=T0)
+        store.promote(s, SITE, "multimodal", row.version, actor="test", now=T0)
+    return ServedModels(sessions, SITE, defaults={})
+
+
+def test_methane_climbing_raises_a_fusion_warning_then_flat_readings_resolve_it(engine, session, model_bytes):
+    sessions = session_factory(engine)
+    served = promoted(sessions, model_bytes).get("multimodal")
+    assert served.label == "multimodal v1" and served.load_problem is None
+    minute(sessions, T0, CLIMB, 0)
+    with sessions() as s:
+        windows = {w.zone_id: w for w in live_windows(s, served.model.layout, T0)}
+    assert sorted(windows) == ["face_1101", "face_1102"]  # the zones with a methane or temperature sensor reading
+    w = windows["face_1101"].window
+    np.testing.assert_allclose(w.sensors[:, 0], np.linspace(*CLIMB, STEPS))  # one reading a step: its value
+    assert w.present == (True, True, False)  # a camera watches face 1101; no live text store
+    assert windows["face_1102"].window.present == (True, False, False) and np.isnan(w.sensors).sum() == 0
+
+    changes = check_fusion(sessions, T0, served.model, model_label=served.label)
+    assert [(c.kind, c.alert.key, c.alert.rule_id) for c in changes] == [("raised", "fusion:face_1101", "fusion.gas")]
+    alert = changes[0].alert
+    assert alert.title.startswith("Gas hazard developing in Longwall face 1101 (multimodal model, p=0.9")
+    assert alert.message.startswith("multimodal v1 (window-gbm, trained on simulated episodes) sees gas developing")
+    assert "risk level warning" in alert.message and "methane 0.3 → 1.2 %" in alert.message
+    evidence = alert.evidence
+    assert evidence["risk_level"] == "warning" and evidence["probability"] > 0.9 and evidence["threshold"] == 0.5
+    assert evidence["window"]["sensors"]["methane"]["last"] == pytest.approx(1.2)
+    assert evidence["window"]["present"] == {"sensors": True, "vision": True, "text": False}
+
+    again = check_fusion(sessions, T0 + timedelta(seconds=5), served.model, model_label=served.label)
+    assert again == []  # still holds: the same warning, nothing new to say
+    with sessions() as s:
+        assert s.scalar(select(Alert.state).where(Alert.key == "fusion:face_1101")) == "open"
+    later = T0 + timedelta(minutes=2)
+    minute(sessions, later, (FLAT, FLAT), STEPS)
+    changes = check_fusion(sessions, later, served.model, model_label=served.label)
+    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]
+
+
+def test_with_no_active_version_nothing_serves(engine, session):
+    sessions = session_factory(engine)
+    minute(sessions, T0, CLIMB, 0)
+    served = ServedModels(sessions, SITE, defaults={}).get("multimodal")
+    assert (served.label, served.version, served.model.layout) == ("multimodal: no active version", None, None)
+    assert check_fusion(sessions, T0, served.model, model_label=served.label) == []
+
+
+def test_a_model_answering_nan_gives_no_fusion_warning_and_raises_model_health(engine, session, model_bytes):
+    sessions = session_factory(engine)
+    models = promoted(sessions, model_bytes)
+    served = models.get("multimodal")
+    minute(sessions, T0, CLIMB, 0)
+    assert [c.kind for c in check_fusion(sessions, T0, served.model, model_label=served.label)] == ["raised"]
+
+    def nan(data, vectors, **_):
+        return np.full((len(data), 6), np.nan), np.full((len(data), 4), np.nan)
+
+    served.model.primary.model.predict_proba = nan  # the loaded booster now answers NaN
+    changes = check_fusion(sessions, T0 + timedelta(seconds=30), served.model, model_label=served.label)
+    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]  # no fusion warning
+    (health,) = models.check_health(served, T0 + timedelta(seconds=30))
+    assert health.alert.key == "model-health:multimodal"
+    assert health.alert.title == "Multimodal model v1 failing: warnings use the rules-only model"
+    assert "2 assessment(s) failed" in health.alert.message and "are not in [0, 1]" in health.alert.message
+    with sessions() as s:
+        keys = set(s.scalars(select(Alert.key).where(Alert.state == "open")))
+    assert "model-health:multimodal" in keys and "fusion:face_1101" not in keys
