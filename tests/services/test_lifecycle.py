@@ -23,6 +23,7 @@ TICKERS = [
     "mineguard-ingest-health",
     "mineguard-risk",
     "mineguard-seismic",
+    "mineguard-fusion",
     "mineguard-audit",
     "mineguard-evidence",
     "mineguard-headcount",
@@ -261,5 +262,62 @@ def test_the_risk_round_serves_the_registry_without_a_restart(database_url: str,
         assert [(c.kind, c.alert.rule_id) for c in changes if c.alert.rule_id == "model-health"] == [
             ("resolved", "model-health")
         ]
+    finally:
+        booted.engine.dispose()
+
+
+def test_the_fusion_round_runs_only_with_an_active_multimodal_version(database_url: str, tmp_path: Path) -> None:
+    """``_fusion_round`` does nothing with no ``multimodal`` version; promoted while running, its warning comes
+    at the next round; with the version gone, its open warnings resolve once and the round is off again."""
+    from datetime import timedelta
+
+    import numpy as np
+    from sqlalchemy import delete
+
+    from mineguard.services.bootstrap import bootstrap
+    from mineguard.services.ingest.store import ingest
+    from mineguard.services.lifecycle import Models
+    from mineguard.services.model_store import store
+    from mineguard.services.storage.models import ActiveModel
+    from mineguard.services.storage.types import utc_now
+    from tiny_window_gbm import CLIMB, STEP_S, STEPS, window_gbm_file
+
+    settings = Settings(database_url=database_url, admin_password="admin-password")
+    booted = bootstrap(settings)
+    changes: list = []
+    runtime = ServiceRuntime(settings, booted, Models.load(settings), on_alert=changes.append)
+    data = window_gbm_file(tmp_path).read_bytes()  # trained first: the rounds below run within seconds of now
+    now = utc_now()
+    climbing = [
+        {
+            "device_id": "ch4-1101-t",
+            "kind": "methane",
+            "seq": k,
+            "t": (now - timedelta(seconds=STEP_S * (STEPS - k) - 5)).isoformat(),
+            "value": v,
+            "unit": "%",
+        }
+        for k, v in enumerate(np.linspace(*CLIMB, STEPS))
+    ]  # one reading a step through the last minute, the last 5 s ago
+    try:
+        with booted.sessions() as session, session.begin():
+            ingest(session, climbing, source="test", now=now)
+        runtime._fusion_round()
+        runtime._fusion_round()  # the first round looks for warnings left open; then it is off
+        assert changes == []
+        with booted.sessions() as session, session.begin():
+            row = store.add(session, booted.site_id, "multimodal", data, filename="m.json", actor="test", now=now)
+            store.promote(session, booted.site_id, "multimodal", row.version, actor="test", now=now)
+        runtime._fusion_round()
+        assert [(c.kind, c.alert.key, c.alert.rule_id) for c in changes] == [
+            ("raised", "fusion:face_1101", "fusion.gas")
+        ]
+        with booted.sessions() as session, session.begin():
+            session.execute(delete(ActiveModel))
+        changes.clear()
+        runtime._fusion_round()
+        assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]
+        runtime._fusion_round()
+        assert len(changes) == 1
     finally:
         booted.engine.dispose()
