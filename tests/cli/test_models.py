@@ -120,3 +120,17 @@ def test_list_says_which_forecast_serves(env: Path, capsys: pytest.CaptureFixtur
     assert code == 0 and "promoted forecast version 1" in out
     code, out, _ = run(capsys, "list")
     assert out.splitlines()[0].startswith("* forecast v1") and "(forecast: v1 serves its sensor kind" in out
+
+
+def test_a_multimodal_model_is_added_and_listed_as_a_user_does(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tiny_window_gbm import window_gbm_file
+
+    path = window_gbm_file(env)
+    code, out, _ = run(capsys, "add", "multimodal", str(path))
+    assert code == 0
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and out.splitlines()[0].startswith("  multimodal v1")
+    assert "(multimodal: no active version — no fusion warnings; the rules and the risk job warn)" in out
+    (env / "junk.json").write_text("{}")
+    code, _, err = run(capsys, "add", "multimodal", str(env / "junk.json"))
+    assert code == 2 and "junk.json: does not load as a multimodal model" in err

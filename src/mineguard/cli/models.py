@@ -79,8 +79,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"no model versions at site {booted.site_id} — add one with `mineguard models add KIND FILE`")
             for row in rows:
                 print(_row(row, active.get(row.kind) == row.id))
-            for kind in sorted({r.kind for r in rows} - active.keys() - {"forecast"}):
+            for kind in sorted({r.kind for r in rows} - active.keys() - {"forecast", "multimodal"}):
                 print(f"  ({kind}: no active version — the service uses its setting, e.g. MINEGUARD_RISK_MODEL)")
+            if "multimodal" in {r.kind for r in rows} - active.keys():
+                print("  (multimodal: no active version — no fusion warnings; the rules and the risk job warn)")
             forecast = next((r for r in rows if active.get(r.kind) == r.id and r.kind == "forecast"), None)
             if forecast is not None:
                 print(f"  (forecast: v{forecast.version} serves its sensor kind; the risk model judges the others)")
