@@ -33,7 +33,13 @@ def test_super_manager_adds_promotes_and_rolls_back(api: Api, files: list[str]) 
         "model": "trend",
         "load_problem": None,
     }
-    assert serving["seismic"]["label"] == "seismic default (ghazard-rule)"  # every kind serves, by default its rule
+    assert (
+        serving["seismic"]["label"] == "seismic default (ghazard-rule)"
+    )  # risk and seismic serve by default: the setting, the rule
+    assert (serving["multimodal"]["label"], serving["multimodal"]["model"]) == (
+        "multimodal: no active version",
+        "rules-only",
+    )  # no fusion warnings without a version
     added = api.call("super_manager", "POST", "/api/v1/models/risk/versions", json=body(files[0], note="first"))
     assert added.status_code == 201, added.text
     first = added.json()
