@@ -15,7 +15,7 @@ from mineguard.services.alerts.fusion_job import check_fusion, live_windows
 from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.model_store import store
 from mineguard.services.storage.db import session_factory
-from mineguard.services.storage.models import Alert
+from mineguard.services.storage.models import Alert, ModelArtifact
 from tiny_window_gbm import CLIMB, FLAT, STEP_S, STEPS, window_gbm_file
 
 from .conftest import NOW, store_readings
@@ -107,3 +107,20 @@ def test_a_model_answering_nan_gives_no_fusion_warning_and_raises_model_health(e
     with sessions() as s:
         keys = set(s.scalars(select(Alert.key).where(Alert.state == "open")))
     assert "model-health:multimodal" in keys and "fusion:face_1101" not in keys
+
+
+def test_a_version_that_no_longer_loads_serves_nothing_and_raises_model_health(engine, session, model_bytes):
+    sessions = session_factory(engine)
+    promoted(sessions, model_bytes)
+    minute(sessions, T0, CLIMB, 0)
+    with sessions() as s, s.begin():  # the stored file is damaged
+        s.execute(ModelArtifact.__table__.update().values(data=b"{not json"))
+    models = ServedModels(sessions, SITE, defaults={})
+    broken = models.get("multimodal")
+    assert (
+        broken.label == "multimodal v1 (fall-back: rules-only)"
+        and "not a saved window-gbm model" in broken.load_problem
+    )
+    assert check_fusion(sessions, T0, broken.model, model_label=broken.label) == []
+    (health,) = models.check_health(broken, T0)
+    assert health.alert.title == "Multimodal model v1 does not load: warnings use the rules-only model"
