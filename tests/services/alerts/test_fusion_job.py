@@ -1,7 +1,8 @@
 """Multimodal warnings from the served ``multimodal`` model on each zone's live window: methane climbing in
 Longwall face 1101 over the last minute raises ``fusion:face_1101`` (rule ``fusion.gas``) with the window as
 evidence while the flat face 1102 stays quiet; flat readings resolve it; with no active version nothing
-serves; a model answering NaN gives no fusion warning (an open one resolves) and raises model health."""
+serves; a model answering NaN or a file that no longer loads gives no fusion warning (an open one resolves)
+and raises model health; camera events are counted per step and known label."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from sqlalchemy import select
 
 from mineguard.services.alerts.fusion_job import check_fusion, live_windows
 from mineguard.services.alerts.served_models import ServedModels
+from mineguard.services.ingest.events import store_events
 from mineguard.services.model_store import store
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert, ModelArtifact
-from tiny_window_gbm import CLIMB, FLAT, STEP_S, STEPS, window_gbm_file
+from mineguard.warning.window_served import ServedWindowGBM
+from tiny_window_gbm import CLIMB, FLAT, LABELS, STEP_S, STEPS, tiny_window_gbm, window_gbm_file
 
 from .conftest import NOW, store_readings
 
@@ -124,3 +127,27 @@ def test_a_version_that_no_longer_loads_serves_nothing_and_raises_model_health(e
     assert check_fusion(sessions, T0, broken.model, model_label=broken.label) == []
     (health,) = models.check_health(broken, T0)
     assert health.alert.title == "Multimodal model v1 does not load: warnings use the rules-only model"
+
+
+def test_camera_events_of_the_zones_cameras_are_counted_per_step_and_unknown_labels_ignored(engine, session):
+    sessions = session_factory(engine)
+    minute(sessions, T0, CLIMB, 0)
+    events = [
+        {"source": "vision", "label": label, "t": (T0 - timedelta(seconds=s)).isoformat(), "device_id": "cam-face-1101"}
+        for label, s in (
+            ("no_helmet", 3),
+            ("no_helmet", 4),
+            ("person", 25),
+            ("fire_extinguisher", 5),
+            ("no_helmet", 90),
+        )
+    ]  # the last is before the window
+    with sessions() as s, s.begin():
+        assert not store_events(s, events, source="test", now=T0).rejected
+    layout = ServedWindowGBM(tiny_window_gbm()).layout
+    with sessions() as s:
+        window = {w.zone_id: w for w in live_windows(s, layout, T0)}["face_1101"].window
+    expected = np.zeros((STEPS, len(LABELS)))
+    expected[STEPS - 1, LABELS.index("no_helmet")] = 2
+    expected[STEPS - 3, LABELS.index("person")] = 1
+    np.testing.assert_array_equal(window.vision, expected)
