@@ -20,7 +20,9 @@ failure.
 kind, except the kind the active ``forecast`` version serves (a LightGBM forecaster,
 ``warning/risk/forecaster.py``), guarded by the served risk model: a forecast that raises or answers
 NaN, or a version that does not load, falls back to the risk model, and its model-health alert
-names that model. The rule path never depends on any of this: the threshold rules keep running whatever a model
+names that model. The ``multimodal`` kind (``alerts/fusion_job.py``) likewise serves nothing without an active
+version (``warning.window_served.NoFusionModel``), nor while its version fails. The rule path never depends on
+any of this: the threshold rules keep running whatever a model
 does.
 """
 
