@@ -22,9 +22,9 @@ guarded) for the hazard and risk-level probabilities. When the most likely risk 
 the file by ``mineguard warn train multimodal``), a warning ``fusion:<zone>`` with rule id
 ``fusion.<hazard>`` is raised (updated while it holds), e.g.
 
-    multimodal model (multimodal v1) sees gas developing in Longwall face 1101: p(gas)=0.91, p(any
-    hazard)=0.93 (warns from 0.55), risk level warning (p=0.80) within the model's horizon — the last
-    10 min: methane 0.42 → 1.10 % ... — check Longwall face 1101
+    multimodal v1 (window-gbm, trained on simulated episodes) sees gas developing in Longwall face 1101:
+    p(gas)=0.97, p(any hazard)=0.97 (warns from 0.50), risk level warning (p=0.97) — the last 1 min: methane
+    0.3 → 1.2 % (max 1.2); temperature 20 → 20 degC (max 20); camera events: 2 no_helmet — check Longwall face 1101
 
 with the window summary as evidence; it is resolved when the condition no longer holds, or when the model
 gives no answer (no version active, or a version that fails: the fall-back is no fusion warning, and
