@@ -101,9 +101,8 @@ class ServedWindowGBM:
         self.training: dict[str, Any] = _numbers(model.metrics)
         if "episodes" in self.training:  # written by `mineguard warn train multimodal`
             seed = f", seed {self.training['seed']:.0f}" if "seed" in self.training else ""
-            self.training["data"] = (
-                f"simulated multimodal episodes (sim/episodes.py), {self.training['episodes']:.0f}{seed}"
-            )
+            n = self.training["episodes"]
+            self.training["data"] = f"simulated multimodal episodes (sim/episodes.py), {n:.0f} training episodes{seed}"
 
     def assess(self, window: LiveWindow) -> FusionAssessment:
         data = self._as_set(window)

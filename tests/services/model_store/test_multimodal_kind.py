@@ -42,7 +42,7 @@ def test_the_registry_stores_a_version_and_refuses_a_bad_one(session, tmp_path) 
     data = window_gbm_file(tmp_path).read_bytes()
     row = store.add(session, SITE, "multimodal", data, filename="fusion.json", actor="mgr", now=NOW)
     assert row.version == 1 and row.metrics["alarm_threshold"] == 0.5
-    assert row.training_data == "simulated multimodal episodes (sim/episodes.py), 24"
+    assert row.training_data == "simulated multimodal episodes (sim/episodes.py), 24 training episodes"
     with pytest.raises(store.ModelStoreError, match=r"broken\.json: does not load as a multimodal model: not a saved"):
         store.add(session, SITE, "multimodal", b"{not json", filename="broken.json", actor="mgr", now=NOW)
     with pytest.raises(store.ModelStoreError, match=r"m\.pt: a multimodal model file ends in \.json"):
