@@ -310,13 +310,13 @@ def test_the_fusion_round_runs_only_with_an_active_multimodal_version(database_u
             store.promote(session, booted.site_id, "multimodal", row.version, actor="test", now=now)
         runtime._fusion_round()
         assert [(c.kind, c.alert.key, c.alert.rule_id) for c in changes] == [
-            ("raised", "fusion:face_1101", "fusion.gas")
+            ("raised", "fusion:face_1101:gas", "fusion.gas")
         ]
         with booted.sessions() as session, session.begin():
             session.execute(delete(ActiveModel))
         changes.clear()
         runtime._fusion_round()
-        assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]
+        assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101:gas")]
         runtime._fusion_round()
         assert len(changes) == 1
     finally:

@@ -35,6 +35,14 @@ import numpy as np
 
 MODALITIES: tuple[str, ...] = ("sensors", "vision", "text")
 HAZARDS: tuple[str, ...] = ("none", "gas", "fire", "belt", "roof", "ppe")
+HAZARD_NAMES: dict[str, str] = {  # how an alert names each hazard class
+    "none": "No",
+    "gas": "Gas",
+    "fire": "Fire",
+    "belt": "Belt drive",
+    "roof": "Roof",
+    "ppe": "PPE",
+}
 RISK_LEVELS: tuple[str, ...] = ("normal", "elevated", "warning", "alarm")
 
 

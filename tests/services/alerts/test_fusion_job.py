@@ -1,5 +1,5 @@
 """Multimodal warnings from the served ``multimodal`` model on each zone's live window: methane climbing in
-Longwall face 1101 over the last minute raises ``fusion:face_1101`` (rule ``fusion.gas``) with the window as
+Longwall face 1101 over the last minute raises ``fusion:face_1101:gas`` (rule ``fusion.gas``) with the window as
 evidence while the flat face 1102 stays quiet; flat readings resolve it; with no active version nothing
 serves; a model answering NaN or a file that no longer loads gives no fusion warning (an open one resolves)
 and raises model health; camera events are counted per step and known label."""
@@ -18,7 +18,7 @@ from mineguard.services.ingest.events import store_events
 from mineguard.services.model_store import store
 from mineguard.services.storage.db import session_factory
 from mineguard.services.storage.models import Alert, ModelArtifact
-from mineguard.warning.window_served import ServedWindowGBM
+from mineguard.warning.window_served import FusionAssessment, ServedWindowGBM
 from tiny_window_gbm import CLIMB, FLAT, LABELS, STEP_S, STEPS, tiny_window_gbm, window_gbm_file
 
 from .conftest import NOW, store_readings
@@ -62,7 +62,9 @@ def test_methane_climbing_raises_a_fusion_warning_then_flat_readings_resolve_it(
     assert windows["face_1102"].window.present == (True, False, False) and np.isnan(w.sensors).sum() == 0
 
     changes = check_fusion(sessions, T0, served.model, model_label=served.label)
-    assert [(c.kind, c.alert.key, c.alert.rule_id) for c in changes] == [("raised", "fusion:face_1101", "fusion.gas")]
+    assert [(c.kind, c.alert.key, c.alert.rule_id) for c in changes] == [
+        ("raised", "fusion:face_1101:gas", "fusion.gas")
+    ]
     alert = changes[0].alert
     assert alert.title.startswith("Gas hazard developing in Longwall face 1101 (multimodal model, p=0.9")
     assert alert.message.startswith("multimodal v1 (window-gbm, trained on simulated episodes) sees gas developing")
@@ -75,11 +77,11 @@ def test_methane_climbing_raises_a_fusion_warning_then_flat_readings_resolve_it(
     again = check_fusion(sessions, T0 + timedelta(seconds=5), served.model, model_label=served.label)
     assert again == []  # still holds: the same warning, nothing new to say
     with sessions() as s:
-        assert s.scalar(select(Alert.state).where(Alert.key == "fusion:face_1101")) == "open"
+        assert s.scalar(select(Alert.state).where(Alert.key == "fusion:face_1101:gas")) == "open"
     later = T0 + timedelta(minutes=2)
     minute(sessions, later, (FLAT, FLAT), STEPS)
     changes = check_fusion(sessions, later, served.model, model_label=served.label)
-    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]
+    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101:gas")]
 
 
 def test_with_no_active_version_nothing_serves(engine, session):
@@ -102,14 +104,14 @@ def test_a_model_answering_nan_gives_no_fusion_warning_and_raises_model_health(e
 
     served.model.primary.model.predict_proba = nan  # the loaded booster now answers NaN
     changes = check_fusion(sessions, T0 + timedelta(seconds=30), served.model, model_label=served.label)
-    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101")]  # no fusion warning
+    assert [(c.kind, c.alert.key) for c in changes] == [("resolved", "fusion:face_1101:gas")]  # no fusion warning
     (health,) = models.check_health(served, T0 + timedelta(seconds=30))
     assert health.alert.key == "model-health:multimodal"
     assert health.alert.title == "Multimodal model v1 failing: warnings use the rules-only model"
     assert "2 assessment(s) failed" in health.alert.message and "are not in [0, 1]" in health.alert.message
     with sessions() as s:
         keys = set(s.scalars(select(Alert.key).where(Alert.state == "open")))
-    assert "model-health:multimodal" in keys and "fusion:face_1101" not in keys
+    assert "model-health:multimodal" in keys and "fusion:face_1101:gas" not in keys
 
 
 def test_a_version_that_no_longer_loads_serves_nothing_and_raises_model_health(engine, session, model_bytes):
@@ -151,3 +153,45 @@ def test_camera_events_of_the_zones_cameras_are_counted_per_step_and_unknown_lab
     expected[STEPS - 1, LABELS.index("no_helmet")] = 2
     expected[STEPS - 3, LABELS.index("person")] = 1
     np.testing.assert_array_equal(window.vision, expected)
+
+
+class Scripted:
+    """A stand-in model whose answer the test sets: the hazard it sees, and whether it warns."""
+
+    name = "scripted"
+
+    def __init__(self, layout) -> None:
+        self.layout, self.answer = layout, ("gas", True)
+
+    def assess(self, window) -> FusionAssessment:
+        hazard, warn = self.answer
+        risk = {"normal": 0.1, "elevated": 0.1, "warning": 0.7, "alarm": 0.1}
+        return FusionAssessment(hazard, 0.8, 0.9, "warning", risk, 0.5, warn, self.name)
+
+
+def test_a_new_most_likely_hazard_resolves_the_old_warning_and_raises_its_own(engine, session, model_bytes):
+    """Rule id and title always name the hazard the alert is about: gas, then fire in the same zone."""
+    sessions = session_factory(engine)
+    layout = promoted(sessions, model_bytes).get("multimodal").model.layout
+    minute(sessions, T0, (FLAT, FLAT), 0)
+    model = Scripted(layout)
+    first = check_fusion(sessions, T0, model)
+    assert sorted((c.kind, c.alert.key) for c in first) == [
+        ("raised", "fusion:face_1101:gas"),
+        ("raised", "fusion:face_1102:gas"),
+    ]
+    model.answer = ("fire", True)
+    changes = check_fusion(sessions, T0 + timedelta(seconds=5), model)
+    face = [(c.kind, c.alert.key, c.alert.rule_id) for c in changes if c.alert.subject_id == "face_1101"]
+    assert face == [
+        ("resolved", "fusion:face_1101:gas", "fusion.gas"),
+        ("raised", "fusion:face_1101:fire", "fusion.fire"),
+    ]
+    fire = next(c.alert for c in changes if c.alert.key == "fusion:face_1101:fire")
+    assert fire.title.startswith("Fire hazard developing in Longwall face 1101")
+    model.answer = ("ppe", False)
+    changes = check_fusion(sessions, T0 + timedelta(seconds=10), model)
+    assert sorted((c.kind, c.alert.key) for c in changes) == [
+        ("resolved", "fusion:face_1101:fire"),
+        ("resolved", "fusion:face_1102:fire"),
+    ]

@@ -19,8 +19,10 @@ commissioned sensor of a kind the model knows, the window the model was trained 
 It asks the model (``served_models.ServedModels.get("multimodal")``: the registry's active version,
 guarded) for the hazard and risk-level probabilities. When the most likely risk level is ``warning`` or
 ``alarm``, or the probability of any hazard reaches the model's threshold (the ``alarm_threshold`` stored in
-the file by ``mineguard warn train multimodal``), a warning ``fusion:<zone>`` with rule id
-``fusion.<hazard>`` is raised (updated while it holds), e.g.
+the file by ``mineguard warn train multimodal``), a warning ``fusion:<zone>:<hazard>`` with rule id
+``fusion.<hazard>`` is raised for the most likely hazard (updated while it holds; when the model's most
+likely hazard changes, the zone's warning for the old one is resolved and one for the new one raised, so an
+alert's rule id and title always name the hazard it is about), e.g.
 
     multimodal v1 (window-gbm, trained on simulated episodes) sees gas developing in Longwall face 1101:
     p(gas)=0.97, p(any hazard)=0.97 (warns from 0.50), risk level warning (p=0.97) — the last 1 min: methane
@@ -51,6 +53,7 @@ from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
 from mineguard.services.storage.models import Alert, Device, SourceEvent, Zone
+from mineguard.warning.multimodal import HAZARD_NAMES
 from mineguard.warning.sensing.checks import BAD_FLAGS
 from mineguard.warning.window_served import FusionAssessment, LiveWindow, WindowLayout
 
@@ -122,11 +125,9 @@ def check_fusion(
         if model.layout is not None:
             for zone_window in live_windows(session, model.layout, now):
                 judged.add(zone_window.zone_id)
-                change = _judge(session, zone_window, model, model.layout, label, now, policy)
-                if change is not None:
-                    changes.append(change)
+                changes += _judge(session, zone_window, model, model.layout, label, now, policy)
         for key in open_fusion_keys(session):  # zones not judged this round: nothing says it still holds
-            if key.removeprefix(PREFIX) not in judged:
+            if zone_of(key) not in judged:
                 change = book.condition_cleared(session, key, now, f"{label}: no multimodal model judges the zone")
                 if change is not None:
                     changes.append(change)
@@ -141,18 +142,26 @@ def _judge(
     label: str,
     now: datetime,
     policy: EscalationPolicy | None,
-) -> book.AlertChange | None:
-    key = f"{PREFIX}{zw.zone_id}"
+) -> list[book.AlertChange]:
+    """The zone's warning for the most likely hazard raised or updated, its others resolved (all of them
+    when the model does not warn or gives no answer)."""
     a = model.assess(zw.window)
     if a is None:
-        return book.condition_cleared(session, key, now, f"{label} gave no answer (see the model-health alert)")
-    if not a.warn:
+        why = f"{label} gave no answer (see the model-health alert)"
+    elif not a.warn:
         why = f"risk level {a.risk_level}, p(any hazard)={a.any_hazard:.2f} below {a.threshold:.2f}"
-        return book.condition_cleared(session, key, now, why)
+    else:
+        why = f"{label} now sees {a.hazard} as the most likely hazard (p={a.hazard_probability:.2f})"
+    key = None if a is None or not a.warn else fusion_key(zw.zone_id, a.hazard)
+    others = [old for old in open_fusion_keys(session, zw.zone_id) if old != key]
+    changes = [c for c in (book.condition_cleared(session, old, now, why) for old in others) if c is not None]
+    if a is None or key is None:
+        return changes
     zone = session.get(Zone, zw.zone_id)
     name = zone.name if zone is not None else zw.zone_id
     summary = zw.summary(layout)
-    return book.raise_or_update(
+    hazard = HAZARD_NAMES.get(a.hazard, a.hazard)
+    raised = book.raise_or_update(
         session,
         key=key,
         rule_id=f"fusion.{a.hazard}",
@@ -160,7 +169,7 @@ def _judge(
         t=now,
         zone_id=zw.zone_id if zone is not None else None,
         subject_id=zw.zone_id,
-        title=f"{a.hazard.capitalize()} hazard developing in {name} (multimodal model, p={a.hazard_probability:.2f})",
+        title=f"{hazard} hazard developing in {name} (multimodal model, p={a.hazard_probability:.2f})",
         message=describe(name, a, label, summary),
         policy=policy or EscalationPolicy(),
         evidence={
@@ -175,6 +184,7 @@ def _judge(
             "window": summary,
         },
     )
+    return changes if raised is None else [*changes, raised]
 
 
 def describe(zone_name: str, a: FusionAssessment, label: str, summary: Mapping[str, Any]) -> str:
@@ -266,6 +276,16 @@ def _vision_steps(
     return counts, bool(rows)
 
 
-def open_fusion_keys(session: Session) -> list[str]:
-    """The keys of the open or acknowledged fusion warnings."""
-    return list(session.scalars(select(Alert.key).where(Alert.key.like(f"{PREFIX}%"), Alert.state.in_(book.ACTIVE))))
+def fusion_key(zone_id: str, hazard: str) -> str:
+    return f"{PREFIX}{zone_id}:{hazard}"
+
+
+def zone_of(key: str) -> str:
+    """The zone of a fusion warning's key (``fusion:<zone>:<hazard>``)."""
+    return key.removeprefix(PREFIX).rsplit(":", 1)[0]
+
+
+def open_fusion_keys(session: Session, zone_id: str | None = None) -> list[str]:
+    """The keys of the open or acknowledged fusion warnings, of every zone or of ``zone_id``."""
+    keys = session.scalars(select(Alert.key).where(Alert.key.like(f"{PREFIX}%"), Alert.state.in_(book.ACTIVE)))
+    return sorted(key for key in keys if zone_id is None or zone_of(key) == zone_id)
