@@ -32,6 +32,7 @@ import numpy as np
 
 from mineguard.services.model_store import store
 from mineguard.services.model_store.kinds import get_model_kind
+from mineguard.services.settings import Settings
 from mineguard.warning.forecast_lgbm import LightGBMForecaster
 from mineguard.warning.risk import TrendModel
 from mineguard.warning.risk.fallback import FallbackRiskModel
@@ -44,7 +45,7 @@ DATA = Path(os.environ.get("MINEGUARD_SHARED_DATA", ROOT.parent / "shared" / "da
 CSV = DATA / "sensors/digit_air_quality/D-4-It-aug-sep.csv"
 OUT = ROOT / "docs/results/warning_served_forecast.md"
 STEP_S, INPUT_STEPS, HORIZONS = 30.0, 60, (2, 6, 10)
-API_LIMIT = 1_000_000  # MINEGUARD_MAX_BODY_BYTES default
+API_LIMIT = Settings.model_fields["max_model_bytes"].default  # a model file's body limit (MINEGUARD_MAX_MODEL_BYTES)
 
 
 def main() -> int:
@@ -127,7 +128,7 @@ origin; the others had a reading missing at the end); largest difference from th
 same windows: {same:.2g}
 - model: LightGBM (`forecast_lgbm`, default config, one thread), fitted in {fit_s:.0f} s; best iterations \
 {forecaster.training_["best_iterations"]}; artefact {len(data):,} bytes, {encoded:,} base64 — \
-{"within" if encoded < API_LIMIT else "OVER"} the API's default 1,000,000-byte body limit \
+{"within" if encoded < API_LIMIT else "OVER"} the API's default {API_LIMIT:,}-byte limit for a model file \
 {"" if encoded < API_LIMIT else "(add it with `mineguard models add forecast FILE`, which has no such limit)"}
 - the served model's failures in the replay (fell back to the risk model): {len(failures)}
 
