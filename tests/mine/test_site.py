@@ -93,6 +93,10 @@ def test_early_warning_actions_are_site_data() -> None:
     assert sample.seismic("Longwall face 1102") == (
         "check the destress measures and keep people out of the longwall's danger area"
     )
+    assert (
+        sample.hazard_action("ppe", "Face 1101 gate")
+        == "check that everyone in Face 1101 gate wears a helmet and cap lamp"
+    )
     own = parse_site(_site(early_warning={"actions": {"dust": "wet down {zone} ({{sprays}})"}})).early_warning
     assert own == EarlyWarningConfig(actions={"dust": "wet down {zone} ({{sprays}})"})
     assert own.risk_action("dust", "Road") == "wet down Road ({sprays})"
@@ -103,6 +107,7 @@ def test_without_early_warning_the_actions_are_generic() -> None:
     assert texts == EarlyWarningConfig() and GENERIC_ACTION == "check {zone}"
     assert texts.risk_action("methane", "Road") == "check Road"
     assert texts.seismic("Longwall 7") == "check Longwall 7"
+    assert texts.hazard_action("gas", "Road") == "check Road"
     partial = EarlyWarningConfig(actions={"co": "look for fire in {zone}"})
     assert partial.risk_action("methane", "Road") == "check Road"  # a kind without a text
 
@@ -226,6 +231,11 @@ def _zone(**edits: Any) -> dict[str, Any]:
             _site(early_warning={"seismic_action": {"zone": None}}),  # YAML reads `seismic_action: {zone}` as a mapping
             r"early_warning\.seismic_action: Input should be a valid string — write it as text \(quote it if it starts",
             id="early-warning-unquoted-brace",
+        ),
+        pytest.param(
+            _site(early_warning={"hazard_actions": {"none": "relax in {zone}"}}),
+            r"early_warning\.hazard_actions\.none: 'none' is not a hazard class — use one of: gas, fire, belt, roof",
+            id="early-warning-unknown-hazard",
         ),
         pytest.param(
             _site(early_warning={"action": {"methane": "check {zone}"}}),

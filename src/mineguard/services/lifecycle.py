@@ -267,7 +267,12 @@ class ServiceRuntime:
             return
         with self.metrics.timed("multimodal"):
             changes = check_fusion(
-                self.booted.sessions, utc_now(), served.model, model_label=served.label, policy=self.pipeline.policy
+                self.booted.sessions,
+                utc_now(),
+                served.model,
+                model_label=served.label,
+                policy=self.pipeline.policy,
+                texts=self.booted.early_warning,
             )
         self._fusion_open = served.version is not None  # once more after a demotion: its open warnings resolve
         changes += self.served.check_health(served, utc_now(), policy=self.pipeline.policy)

@@ -33,16 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mineguard.mine.hazards import HAZARDS as HAZARDS  # the hazard classes: one home, re-exported for the models
+
 MODALITIES: tuple[str, ...] = ("sensors", "vision", "text")
-HAZARDS: tuple[str, ...] = ("none", "gas", "fire", "belt", "roof", "ppe")
-HAZARD_NAMES: dict[str, str] = {  # how an alert names each hazard class
-    "none": "No",
-    "gas": "Gas",
-    "fire": "Fire",
-    "belt": "Belt drive",
-    "roof": "Roof",
-    "ppe": "PPE",
-}
 RISK_LEVELS: tuple[str, ...] = ("normal", "elevated", "warning", "alarm")
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from mineguard.mine.site import load_site
 from mineguard.services.alerts.fusion_job import check_fusion, live_windows
 from mineguard.services.alerts.served_models import ServedModels
 from mineguard.services.ingest.events import store_events
@@ -175,11 +176,16 @@ def test_a_new_most_likely_hazard_resolves_the_old_warning_and_raises_its_own(en
     layout = promoted(sessions, model_bytes).get("multimodal").model.layout
     minute(sessions, T0, (FLAT, FLAT), 0)
     model = Scripted(layout)
-    first = check_fusion(sessions, T0, model)
+    first = check_fusion(sessions, T0, model, texts=load_site().early_warning)  # the sample site's actions
     assert sorted((c.kind, c.alert.key) for c in first) == [
         ("raised", "fusion:face_1101:gas"),
         ("raised", "fusion:face_1102:gas"),
     ]
+    gas = next(c.alert for c in first if c.alert.key == "fusion:face_1101:gas")
+    assert gas.message.endswith(
+        "— check the methane sensors and the ventilation of Longwall face 1101; "
+        "be ready to cut power and withdraw people"
+    )
     model.answer = ("fire", True)
     changes = check_fusion(sessions, T0 + timedelta(seconds=5), model)
     face = [(c.kind, c.alert.key, c.alert.rule_id) for c in changes if c.alert.subject_id == "face_1101"]
@@ -189,6 +195,7 @@ def test_a_new_most_likely_hazard_resolves_the_old_warning_and_raises_its_own(en
     ]
     fire = next(c.alert for c in changes if c.alert.key == "fusion:face_1101:fire")
     assert fire.title.startswith("Fire hazard developing in Longwall face 1101")
+    assert fire.message.endswith("— check Longwall face 1101")  # no site texts given: the generic action
     model.answer = ("ppe", False)
     changes = check_fusion(sessions, T0 + timedelta(seconds=10), model)
     assert sorted((c.kind, c.alert.key) for c in changes) == [

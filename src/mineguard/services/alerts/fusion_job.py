@@ -47,13 +47,14 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mineguard.mine.early_warning import EarlyWarningConfig
+from mineguard.mine.hazards import HAZARD_NAMES
 from mineguard.mine.rules.regulation import Severity
 from mineguard.mine.units import CANONICAL_UNITS
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
 from mineguard.services.ingest.history import commissioned_sensors, recent_readings
 from mineguard.services.storage.models import Alert, Device, SourceEvent, Zone
-from mineguard.warning.multimodal import HAZARD_NAMES
 from mineguard.warning.sensing.checks import BAD_FLAGS
 from mineguard.warning.window_served import FusionAssessment, LiveWindow, WindowLayout
 
@@ -116,8 +117,10 @@ def check_fusion(
     *,
     model_label: str | None = None,
     policy: EscalationPolicy | None = None,
+    texts: EarlyWarningConfig | None = None,
 ) -> list[book.AlertChange]:
-    """One round (see the module docs); ``model_label`` names the served version (``multimodal v1``)."""
+    """One round (see the module docs); ``model_label`` names the served version (``multimodal v1``);
+    ``texts`` the site's ``early_warning:`` section (the action per hazard; none: the generic one)."""
     label = model_label or model.name
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
@@ -125,7 +128,9 @@ def check_fusion(
         if model.layout is not None:
             for zone_window in live_windows(session, model.layout, now):
                 judged.add(zone_window.zone_id)
-                changes += _judge(session, zone_window, model, model.layout, label, now, policy)
+                changes += _judge(
+                    session, zone_window, model, model.layout, label, now, policy, texts or EarlyWarningConfig()
+                )
         for key in open_fusion_keys(session):  # zones not judged this round: nothing says it still holds
             if zone_of(key) not in judged:
                 change = book.condition_cleared(session, key, now, f"{label}: no multimodal model judges the zone")
@@ -142,6 +147,7 @@ def _judge(
     label: str,
     now: datetime,
     policy: EscalationPolicy | None,
+    texts: EarlyWarningConfig,
 ) -> list[book.AlertChange]:
     """The zone's warning for the most likely hazard raised or updated, its others resolved (all of them
     when the model does not warn or gives no answer)."""
@@ -170,7 +176,7 @@ def _judge(
         zone_id=zw.zone_id if zone is not None else None,
         subject_id=zw.zone_id,
         title=f"{hazard} hazard developing in {name} (multimodal model, p={a.hazard_probability:.2f})",
-        message=describe(name, a, label, summary),
+        message=describe(name, a, label, summary, texts.hazard_action(a.hazard, name)),
         policy=policy or EscalationPolicy(),
         evidence={
             "model": label,
@@ -187,7 +193,7 @@ def _judge(
     return changes if raised is None else [*changes, raised]
 
 
-def describe(zone_name: str, a: FusionAssessment, label: str, summary: Mapping[str, Any]) -> str:
+def describe(zone_name: str, a: FusionAssessment, label: str, summary: Mapping[str, Any], action: str) -> str:
     """The warning's message: the hazard, its probability, the model and the window's readings and events."""
     minutes = summary["steps"] * summary["step_s"] / 60
     seen = [
@@ -202,7 +208,7 @@ def describe(zone_name: str, a: FusionAssessment, label: str, summary: Mapping[s
         f"{label} ({a.model}, trained on simulated episodes) sees {a.hazard} developing in {zone_name}: "
         f"p({a.hazard})={a.hazard_probability:.2f}, p(any hazard)={a.any_hazard:.2f} (warns from {a.threshold:.2f}), "
         f"risk level {a.risk_level} (p={a.risk[a.risk_level]:.2f}) — the last {minutes:.0f} min: {window} "
-        f"— check {zone_name}"
+        f"— {action}"
     )
 
 
