@@ -162,12 +162,12 @@ class Scripted:
     name = "scripted"
 
     def __init__(self, layout) -> None:
-        self.layout, self.answer = layout, ("gas", True)
+        self.layout, self.answer, self.any_hazard = layout, ("gas", True), 0.9
 
     def assess(self, window) -> FusionAssessment:
         hazard, warn = self.answer
-        risk = {"normal": 0.1, "elevated": 0.1, "warning": 0.7, "alarm": 0.1}
-        return FusionAssessment(hazard, 0.8, 0.9, "warning", risk, 0.5, warn, self.name)
+        risk = {"normal": 0.7, "elevated": 0.1, "warning": 0.1, "alarm": 0.1}
+        return FusionAssessment(hazard, 0.8, self.any_hazard, "normal", risk, 0.5, warn, self.name)
 
 
 def test_a_new_most_likely_hazard_resolves_the_old_warning_and_raises_its_own(engine, session, model_bytes):
@@ -196,9 +196,30 @@ def test_a_new_most_likely_hazard_resolves_the_old_warning_and_raises_its_own(en
     fire = next(c.alert for c in changes if c.alert.key == "fusion:face_1101:fire")
     assert fire.title.startswith("Fire hazard developing in Longwall face 1101")
     assert fire.message.endswith("— check Longwall face 1101")  # no site texts given: the generic action
-    model.answer = ("ppe", False)
+    model.answer, model.any_hazard = ("ppe", False), 0.1
     changes = check_fusion(sessions, T0 + timedelta(seconds=10), model)
     assert sorted((c.kind, c.alert.key) for c in changes) == [
         ("resolved", "fusion:face_1101:fire"),
         ("resolved", "fusion:face_1102:fire"),
     ]
+
+
+def test_an_open_warning_holds_until_p_falls_below_a_share_of_the_threshold(engine, session, model_bytes):
+    """Threshold 0.5: raised at 0.9; at 0.45 (not warning, but over 0.8 x 0.5) it stays; at 0.35 it resolves;
+    at 0.45 with nothing open, nothing is raised."""
+    sessions = session_factory(engine)
+    layout = promoted(sessions, model_bytes).get("multimodal").model.layout
+    minute(sessions, T0, (FLAT, FLAT), 0)
+    model = Scripted(layout)
+    assert len(check_fusion(sessions, T0, model)) == 2  # faces 1101 and 1102
+    model.answer, model.any_hazard = ("gas", False), 0.45
+    assert check_fusion(sessions, T0 + timedelta(seconds=5), model) == []
+    model.any_hazard = 0.35
+    changes = check_fusion(sessions, T0 + timedelta(seconds=10), model)
+    assert sorted((c.kind, c.alert.key) for c in changes) == [
+        ("resolved", "fusion:face_1101:gas"),
+        ("resolved", "fusion:face_1102:gas"),
+    ]
+    assert "p(any hazard)=0.35 below 0.40" in changes[0].alert.resolution
+    model.any_hazard = 0.45
+    assert check_fusion(sessions, T0 + timedelta(seconds=15), model) == []

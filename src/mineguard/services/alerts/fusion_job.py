@@ -28,7 +28,8 @@ alert's rule id and title always name the hazard it is about), e.g.
     p(gas)=0.97, p(any hazard)=0.97 (warns from 0.50), risk level warning (p=0.97) — the last 1 min: methane
     0.3 → 1.2 % (max 1.2); temperature 20 → 20 degC (max 20); camera events: 2 no_helmet — check Longwall face 1101
 
-with the window summary as evidence; it is resolved when the condition no longer holds, or when the model
+with the window summary as evidence; it is resolved when the condition no longer holds (for p(any hazard):
+once it falls below ``CLEAR_FRACTION`` (0.8) of the threshold, so a warning does not flap), or when the model
 gives no answer (no version active, or a version that fails: the fall-back is no fusion warning, and
 ``ServedModels.check_health`` raises the model-health alert). The model was trained on SIMULATED episodes
 only (``sim/episodes.py``): a fusion warning is a model's opinion, never a measured rate; the threshold
@@ -59,6 +60,7 @@ from mineguard.warning.sensing.checks import BAD_FLAGS
 from mineguard.warning.window_served import FusionAssessment, LiveWindow, WindowLayout
 
 PREFIX = "fusion:"
+CLEAR_FRACTION = 0.8  # an open warning resolves once p(any hazard) falls below this share of the threshold
 
 
 class FusionModel(Protocol):
@@ -150,12 +152,17 @@ def _judge(
     texts: EarlyWarningConfig,
 ) -> list[book.AlertChange]:
     """The zone's warning for the most likely hazard raised or updated, its others resolved (all of them
-    when the model does not warn or gives no answer)."""
+    when the model does not warn or gives no answer); an open warning is kept as it is while p(any hazard)
+    stays at or above ``CLEAR_FRACTION`` of the threshold, so that it does not flap at the threshold."""
     a = model.assess(zw.window)
+    suspected = a is not None and not a.warn and a.any_hazard >= CLEAR_FRACTION * a.threshold
+    if suspected and open_fusion_keys(session, zw.zone_id):
+        return []  # still suspected: the open warning stays
     if a is None:
         why = f"{label} gave no answer (see the model-health alert)"
     elif not a.warn:
-        why = f"risk level {a.risk_level}, p(any hazard)={a.any_hazard:.2f} below {a.threshold:.2f}"
+        below = a.threshold if not open_fusion_keys(session, zw.zone_id) else CLEAR_FRACTION * a.threshold
+        why = f"risk level {a.risk_level}, p(any hazard)={a.any_hazard:.2f} below {below:.2f}"
     else:
         why = f"{label} now sees {a.hazard} as the most likely hazard (p={a.hazard_probability:.2f})"
     key = None if a is None or not a.warn else fusion_key(zw.zone_id, a.hazard)
