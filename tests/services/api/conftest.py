@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from mineguard.services.settings import Settings
 
 ADMIN_PASSWORD = "super-secret-1"
+MODEL_LIMIT = 400_000  # the fixture's max_model_bytes (a model file's body); every other body: 200 kB
 ROLE_USERS = {
     "operator": {"username": "op1", "crew": "crew-a", "asset_id": "miner-001"},
     "supervisor": {"username": "sup-a", "crew": "crew-a", "asset_id": "miner-003"},
@@ -42,7 +43,14 @@ def login(client: TestClient, username: str, password: str) -> str:
 def api(database_url: str) -> Iterator[Api]:
     from mineguard.services.api.main import create_app
 
-    app = create_app(Settings(database_url=database_url, admin_password=ADMIN_PASSWORD, max_body_bytes=200_000))
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            admin_password=ADMIN_PASSWORD,
+            max_body_bytes=200_000,
+            max_model_bytes=MODEL_LIMIT,
+        )
+    )
     with TestClient(app) as client:
         result = Api(client)
         result.tokens["super_manager"] = login(client, "admin", ADMIN_PASSWORD)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from mineguard.services.api.errors import BodySizeLimit, RouteLimit
 from tiny_forecasters import forecast_file
 
-from .conftest import Api
+from .conftest import MODEL_LIMIT, Api
 
 LIMIT = 200_000  # the api fixture's max_body_bytes
 TEN_MB = 10 * 1024 * 1024
@@ -91,6 +91,13 @@ def test_a_model_file_may_be_larger_than_other_bodies(api: Api, tmp_path) -> Non
     assert added.status_code == 201, added.text
     padded = {"version": 1, "reason": " " * LIMIT}
     assert api.call("super_manager", "POST", "/api/v1/models/forecast/promote", json=padded).status_code == 413
+    huge = {**body, "content_base64": base64.b64encode(b" " * MODEL_LIMIT).decode()}
+    refused = api.call("super_manager", "POST", "/api/v1/models/forecast/versions", json=huge)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["message"] == (
+        f"request body over {MODEL_LIMIT} bytes — raise MINEGUARD_MAX_MODEL_BYTES, or add the file with "
+        "`mineguard models add`"
+    )
 
 
 def test_the_limit_of_a_route_of_its_own_and_what_its_refusal_says() -> None:
