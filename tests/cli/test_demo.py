@@ -93,8 +93,10 @@ def test_demo_process_raises_every_scenario_alert_visible_in_the_api(tmp_path) -
     assert int(re.search(r"pre-alerts: (\d+)", out).group(1)) >= 1, out
     assert re.search(r"forecasts: \d+ stored for \d+ sensors", out) and "(80 % " in out and ", 95 % " in out, out
     for spec in SCENARIOS:
-        latency = re.search(rf"\[ok\]\s+{spec.id}\s.*, ([0-9.]+) s after the hazard", out)
-        assert latency and float(latency.group(1)) <= 10.0, out
+        # the headcount's "hazard" is the shift end written into the demo's site copy at start-up; the check
+        # every 2 s can see it a fraction of a second before the simulator's own clock says so (-0.1 s seen)
+        latency = re.search(rf"\[ok\]\s+{spec.id}\s.*, (-?[0-9.]+) s after the hazard", out)
+        assert latency and -1.0 <= float(latency.group(1)) <= 10.0, out
         assert spec.detected_by in seen, (spec.detected_by, sorted(seen))  # visible in the API while the demo ran
     assert any("alert" in line and "raised: gas-rising-fan-stopped" in line for line in log)  # and in the log
     assert f"dashboard: http://127.0.0.1:{port}/dashboard/\n" in log
