@@ -177,8 +177,7 @@ def from_canonical(kind: str, value: float, unit: str) -> float:
     """``value`` in the canonical unit of ``kind`` expressed in ``unit`` (methane 0.5 % -> 5000 ppm):
     the inverse of :func:`to_canonical`, for a client that must send what its instrument would read.
     Raises :class:`UnitError` as :func:`to_canonical` does."""
-    to_canonical(kind, 0.0, unit)  # the same checks and messages
-    return CONVERSIONS[kind][unit.strip()].invert(value)
+    return conversion(kind, unit).invert(value)
 
 
 def out_of_span(kind: str, value: float) -> str | None:

@@ -34,6 +34,7 @@ import numpy as np
 from mineguard.warning.forecast_baselines import check_fitted
 from mineguard.warning.forecast_features import FeatureSpec, window_features
 from mineguard.warning.forecast_intervals import PredictionIntervals, SplitConformal, check_levels
+from mineguard.warning.lgbm_params import booster_params
 from mineguard.warning.series_windows import Windows, split_by_time
 
 FORMAT = 1
@@ -70,21 +71,7 @@ class LightGBMConfig:
             raise ValueError("need n_estimators >= 1, learning_rate > 0, scale_steps >= 2 and scale_floor > 0")
 
     def params(self) -> dict[str, object]:
-        return {
-            "objective": self.objective,
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "feature_fraction": self.feature_fraction,
-            "bagging_fraction": self.bagging_fraction,
-            "bagging_freq": 1 if self.bagging_fraction < 1.0 else 0,
-            "lambda_l2": self.lambda_l2,
-            "seed": self.seed,
-            "num_threads": self.num_threads,
-            "deterministic": True,
-            "force_col_wise": True,
-            "verbosity": -1,
-        }
+        return booster_params(self, objective=self.objective)
 
 
 def local_scale(windows: Windows, steps: int) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from mineguard.warning.fusion import class_weights
+from mineguard.warning.lgbm_params import booster_params
 from mineguard.warning.multimodal import HAZARDS, MODALITIES, RISK_LEVELS, MultimodalSet
 from mineguard.warning.window_features import sensor_features, vision_features
 
@@ -63,22 +64,7 @@ class WindowGBMConfig:
             raise ValueError("need text_components >= 1 and holdout_fraction in [0, 1)")
 
     def params(self, n_classes: int) -> dict[str, object]:
-        return {
-            "objective": "multiclass",
-            "num_class": n_classes,
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "feature_fraction": self.feature_fraction,
-            "bagging_fraction": self.bagging_fraction,
-            "bagging_freq": 1 if self.bagging_fraction < 1.0 else 0,
-            "lambda_l2": self.lambda_l2,
-            "seed": self.seed,
-            "num_threads": self.num_threads,
-            "deterministic": True,
-            "force_col_wise": True,
-            "verbosity": -1,
-        }
+        return booster_params(self, objective="multiclass", num_class=n_classes)
 
 
 def _layout(data: MultimodalSet, text_vectors: np.ndarray) -> dict[str, Any]:

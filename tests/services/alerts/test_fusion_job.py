@@ -223,3 +223,28 @@ def test_an_open_warning_holds_until_p_falls_below_a_share_of_the_threshold(engi
     assert "p(any hazard)=0.35 below 0.40" in changes[0].alert.resolution
     model.any_hazard = 0.45
     assert check_fusion(sessions, T0 + timedelta(seconds=15), model) == []
+
+
+def test_a_round_reads_the_open_fusion_warnings_once(engine, session, model_bytes, monkeypatch):
+    """Whatever each zone's judgement needs (hold a suspected warning, resolve an old hazard's), the round
+    queries the open fusion warnings once, not once per zone and question."""
+    from mineguard.services.alerts import fusion_job
+
+    calls: list[int] = []
+    query = fusion_job.open_fusion_keys
+
+    def counted(s):
+        calls.append(1)
+        return query(s)
+
+    monkeypatch.setattr(fusion_job, "open_fusion_keys", counted)
+    sessions = session_factory(engine)
+    layout = promoted(sessions, model_bytes).get("multimodal").model.layout
+    minute(sessions, T0, (FLAT, FLAT), 0)
+    model = Scripted(layout)
+    rounds = [(("gas", True), 0.9, 2), (("gas", False), 0.45, 0), (("fire", True), 0.9, 4), (("ppe", False), 0.1, 2)]
+    for i, (answer, any_hazard, n_changes) in enumerate(rounds):
+        model.answer, model.any_hazard = answer, any_hazard
+        calls.clear()
+        assert len(check_fusion(sessions, T0 + timedelta(seconds=5 * i), model)) == n_changes
+        assert len(calls) == 1, f"round {i}: open fusion warnings queried {len(calls)} times for 2 zones"

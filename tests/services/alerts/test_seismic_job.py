@@ -70,6 +70,31 @@ def test_a_geophone_burst_raises_a_seismic_warning_once(engine, session) -> None
     assert job.round(NOW + timedelta(minutes=1), SeismicRule()) == []  # the same shift: judged once
 
 
+def test_a_restarted_service_does_not_raise_the_same_shifts_warning_again(engine, session) -> None:
+    sessions = geophones(engine)
+    (raised,) = SeismicJob(sessions, SITE).round(NOW, SeismicRule())
+    # the operator resolves it; the service restarts (a new job: nothing judged in memory) in the same shift
+    with sessions() as s, s.begin():
+        s.get(Alert, raised.alert.id).state = "resolved"
+    assert SeismicJob(sessions, SITE).round(NOW + timedelta(minutes=5), SeismicRule()) == []
+    with sessions() as s:
+        assert len(s.scalars(select(Alert).where(Alert.key == "seismic:face_1101")).all()) == 1
+    # the next shift ends with the burst still in the last 9 shifts' readings: judged, and warned anew
+    evening = NOW + timedelta(hours=8)
+    store_readings(
+        sessions,
+        "geo-1101-a",
+        "geophone_energy",
+        "J",
+        [END + timedelta(hours=h) for h in range(1, 8)],
+        [20000.0] * 7,
+        seq0=1000,
+    )
+    changes = SeismicJob(sessions, SITE).round(evening, SeismicRule())
+    assert [(c.kind, c.alert.key) for c in changes] == [("raised", "seismic:face_1101")]
+    assert changes[0].alert.id != raised.alert.id
+
+
 @pytest.mark.parametrize(
     ("texts", "action"),
     [

@@ -61,6 +61,29 @@ def test_a_forecaster_trained_in_another_unit_gets_readings_in_its_unit_and_answ
     assert not (tmp_path / "bad.json").exists()  # nothing written that would not load
 
 
+def test_the_unit_conversion_is_resolved_once_when_the_artefact_loads(tmp_path, monkeypatch) -> None:
+    """Loading resolves ug/m3 -> mg/m3 (x 0.001); forecasting reuses it and never looks a unit up again."""
+    from mineguard.mine.units import Conversion, UnitError
+    from mineguard.warning.risk import forecaster
+
+    path = write_forecast_artefact(tiny_forecaster(), tmp_path / "dust.json", sensor_kind="dust", unit="ug/m3")
+    model = load_forecast_artefact(path)
+    assert model.serves.conversion == Conversion(1e-3)
+
+    def no_lookup(kind: str, unit: str) -> Conversion:
+        raise AssertionError(f"conversion({kind!r}, {unit!r}) looked up per forecast")
+
+    monkeypatch.setattr(forecaster, "conversion", no_lookup)
+    t, v = ramp(start=0.020, rate=0.0001)
+    fc = model.forecast(t, v)
+    assert fc is not None and fc.last == pytest.approx(0.0219)
+    np.testing.assert_allclose(fc.predicted, [0.0221, 0.0225, 0.0229], atol=1e-9)
+    assert model.with_short_history(TrendModel()).forecast(t, v) is not None  # the same Serves, no new look-up
+    monkeypatch.undo()
+    with pytest.raises(UnitError, match="dust in 'ppm' is not a known unit"):
+        forecaster.Serves("dust", "dust", "ppm")  # no Serves without its conversion
+
+
 def test_crossing_minutes_known_answers() -> None:
     h = np.array([60.0, 180.0, 300.0])
     assert crossing_minutes(1.0, h, np.array([2.0, 3.0, 4.0]), 2.5, ">=") == pytest.approx(2.0)

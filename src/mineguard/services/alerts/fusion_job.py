@@ -126,14 +126,26 @@ def check_fusion(
     label = model_label or model.name
     changes: list[book.AlertChange] = []
     with sessions() as session, session.begin():
+        open_keys = open_fusion_keys(session)  # once a round: judging a zone changes that zone's warnings only
+        by_zone: dict[str, list[str]] = defaultdict(list)
+        for key in open_keys:
+            by_zone[zone_of(key)].append(key)
         judged: set[str] = set()
         if model.layout is not None:
             for zone_window in live_windows(session, model.layout, now):
                 judged.add(zone_window.zone_id)
                 changes += _judge(
-                    session, zone_window, model, model.layout, label, now, policy, texts or EarlyWarningConfig()
+                    session,
+                    zone_window,
+                    by_zone.get(zone_window.zone_id, []),
+                    model,
+                    model.layout,
+                    label,
+                    now,
+                    policy,
+                    texts or EarlyWarningConfig(),
                 )
-        for key in open_fusion_keys(session):  # zones not judged this round: nothing says it still holds
+        for key in open_keys:  # zones not judged this round: nothing says it still holds
             if zone_of(key) not in judged:
                 change = book.condition_cleared(session, key, now, f"{label}: no multimodal model judges the zone")
                 if change is not None:
@@ -144,6 +156,7 @@ def check_fusion(
 def _judge(
     session: Session,
     zw: ZoneWindow,
+    open_keys: list[str],
     model: FusionModel,
     layout: WindowLayout,
     label: str,
@@ -153,20 +166,21 @@ def _judge(
 ) -> list[book.AlertChange]:
     """The zone's warning for the most likely hazard raised or updated, its others resolved (all of them
     when the model does not warn or gives no answer); an open warning is kept as it is while p(any hazard)
-    stays at or above ``CLEAR_FRACTION`` of the threshold, so that it does not flap at the threshold."""
+    stays at or above ``CLEAR_FRACTION`` of the threshold, so that it does not flap at the threshold.
+    ``open_keys``: the zone's open fusion warnings at the start of the round."""
     a = model.assess(zw.window)
     suspected = a is not None and not a.warn and a.any_hazard >= CLEAR_FRACTION * a.threshold
-    if suspected and open_fusion_keys(session, zw.zone_id):
+    if suspected and open_keys:
         return []  # still suspected: the open warning stays
     if a is None:
         why = f"{label} gave no answer (see the model-health alert)"
     elif not a.warn:
-        below = a.threshold if not open_fusion_keys(session, zw.zone_id) else CLEAR_FRACTION * a.threshold
+        below = a.threshold if not open_keys else CLEAR_FRACTION * a.threshold
         why = f"risk level {a.risk_level}, p(any hazard)={a.any_hazard:.2f} below {below:.2f}"
     else:
         why = f"{label} now sees {a.hazard} as the most likely hazard (p={a.hazard_probability:.2f})"
     key = None if a is None or not a.warn else fusion_key(zw.zone_id, a.hazard)
-    others = [old for old in open_fusion_keys(session, zw.zone_id) if old != key]
+    others = [old for old in open_keys if old != key]
     changes = [c for c in (book.condition_cleared(session, old, now, why) for old in others) if c is not None]
     if a is None or key is None:
         return changes
@@ -298,7 +312,6 @@ def zone_of(key: str) -> str:
     return key.removeprefix(PREFIX).rsplit(":", 1)[0]
 
 
-def open_fusion_keys(session: Session, zone_id: str | None = None) -> list[str]:
-    """The keys of the open or acknowledged fusion warnings, of every zone or of ``zone_id``."""
-    keys = session.scalars(select(Alert.key).where(Alert.key.like(f"{PREFIX}%"), Alert.state.in_(book.ACTIVE)))
-    return sorted(key for key in keys if zone_id is None or zone_of(key) == zone_id)
+def open_fusion_keys(session: Session) -> list[str]:
+    """The keys of the open or acknowledged fusion warnings of every zone, sorted."""
+    return sorted(session.scalars(select(Alert.key).where(Alert.key.like(f"{PREFIX}%"), Alert.state.in_(book.ACTIVE))))

@@ -17,7 +17,9 @@ with the row (the model's inputs) as evidence; the action after the dash is the 
 (``early_warning.seismic_action`` of the site file, ``mine/early_warning.py``), else ``check <longwall>``.
 Readings flagged out of range or not finite are left out; bursts are the signal, so spikes count. A
 longwall without a reading in the shift is not judged; a shift is judged ``settle_s`` after its end, so
-that its last readings have been stored.
+that its last readings have been stored. A restarted service judges the latest ended shift again, but a
+longwall whose latest seismic warning was already raised for that shift (open, acknowledged or resolved:
+its evidence names the shift) is left alone — a restart never raises a shift's warning twice.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from mineguard.mine.shifts import ShiftConfig, ShiftWindow, shift_periods
 from mineguard.mine.site import SEISMIC_KINDS
 from mineguard.services.alerts import book
 from mineguard.services.alerts.policy import EscalationPolicy
-from mineguard.services.storage.models import SensorReading, Site, Zone
+from mineguard.services.storage.models import Alert, SensorReading, Site, Zone
 from mineguard.warning.seismic_live import (
     DEVIATION_SHIFTS,
     MIN_BUMP_J,
@@ -101,6 +103,13 @@ def shift_readings(session: Session, devices: Mapping[str, str], window: ShiftWi
     ).all()
     readings += [(device, SEISMIC_ENERGY, float(v)) for device, v in bumps if devices[device] == SEISMIC_ENERGY]
     return aggregate_shift(readings, coal_getting=window.type == "work")
+
+
+def warned_for(session: Session, key: str, window: ShiftWindow) -> bool:
+    """Whether the latest alert of ``key`` (in any state) was raised or updated for ``window``."""
+    latest = session.scalars(select(Alert).where(Alert.key == key).order_by(Alert.id.desc()).limit(1)).first()
+    shift = (latest.evidence or {}).get("shift") if latest is not None else None
+    return isinstance(shift, dict) and shift.get("end") == window.end.isoformat()
 
 
 def describe(name: str, window: ShiftWindow, row: Mapping[str, Any], a: SeismicAssessment, action: str) -> str:
@@ -169,9 +178,11 @@ class SeismicJob:
         if not assessment.warn:
             why = f"p={assessment.probability:.2f} below {assessment.threshold:.2f} after the {windows[-1].name} shift"
             return book.condition_cleared(session, key, now, why)
+        window = windows[-1]
+        if warned_for(session, key, window):
+            return None  # judged before a restart: never raise one shift's warning twice
         zone = session.get(Zone, longwall)
         name = zone.name if zone is not None else longwall
-        window = windows[-1]
         return book.raise_or_update(
             session,
             key=key,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,17 @@ Z_95 = 1.96
 @dataclass(frozen=True)
 class Serves:
     """What a forecast artefact serves: the site's ``sensor_kind``, the forecaster's ``target`` name and the
-    ``unit`` its training values were in (one the kind converts from)."""
+    ``unit`` its training values were in (one the kind converts from); ``conversion`` the forecaster's unit ->
+    the kind's canonical unit (the service's readings), resolved once here when the artefact is loaded
+    (:class:`UnitError` for a unit the kind does not convert from)."""
 
     sensor_kind: str
     target: str
     unit: str
+    conversion: Conversion = field(init=False, repr=False, compare=False)
 
-    @property
-    def conversion(self) -> Conversion:
-        """The forecaster's unit -> the kind's canonical unit (the service's readings)."""
-        return conversion(self.sensor_kind, self.unit)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "conversion", conversion(self.sensor_kind, self.unit))
 
 
 @dataclass(frozen=True)
