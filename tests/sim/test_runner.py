@@ -92,3 +92,20 @@ def test_demo_runs_on_a_site_given_by_file_and_refuses_one_without_a_scenario_fi
     assert main(["demo", "--site", str(tmp_path / "copy.yaml"), "--duration", "2", "--speed", "4"]) == 1
     out = capsys.readouterr().out
     assert "site sample-coal-mine, readings over in-process bus" in out and "timeline not reached" in out
+
+
+def test_the_summary_waits_for_alerts_that_rules_raise_a_moment_after_the_last_input() -> None:
+    from mineguard.sim.runner import settled_alerts
+
+    class LateRule:
+        """Alert 7 exists from the start, alert 8 appears at the second read, then nothing more."""
+
+        reads = 0
+
+        def alerts(self) -> list[dict]:
+            self.reads += 1
+            return [{"id": 5}, {"id": 7}] + ([{"id": 8}] if self.reads >= 2 else [])
+
+    client = LateRule()
+    assert [a["id"] for a in settled_alerts(client, 5, quiet_s=0.01)] == [7, 8]
+    assert client.reads == 3  # read until one quiet interval passed without a new alert

@@ -80,6 +80,20 @@ def wait_ingested(client: ServiceClient, before: dict, published: int, timeout_s
         time.sleep(0.1)
 
 
+def settled_alerts(client: ServiceClient, after_id: int, quiet_s: float = 2.5, timeout_s: float = 10.0) -> list[dict]:
+    """The alerts raised after ``after_id``, oldest first, read again until none came for ``quiet_s`` (or
+    ``timeout_s``): a rule with a hold time (``for_s``) raises on what the run sent last a moment after it."""
+    deadline = time.monotonic() + timeout_s
+    alerts = [a for a in client.alerts() if a["id"] > after_id]
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        again = [a for a in client.alerts() if a["id"] > after_id]
+        if {a["id"] for a in again} == {a["id"] for a in alerts}:
+            break
+        alerts = again
+    return sorted(alerts, key=lambda a: a["id"])
+
+
 def _prepare(client: ServiceClient, walkers) -> None:
     """Log in, register the gateways the miners' fixes go through, pair each miner's tag."""
     client.login()
@@ -143,7 +157,7 @@ def run(
         log.warning("not every reading left the publisher within 10 s (%s)", publisher.describe())
     stats = wait_ingested(client, before, publisher.published)
     stored, rejects = _stored(stats, before)
-    alerts = sorted((a for a in client.alerts() if a["id"] > last_alert), key=lambda a: a["id"])
+    alerts = settled_alerts(client, last_alert)
     results, by_rule, by_scenario, unexpected = scenario_results(script, alerts, triggered)
     try:
         leads = client.get("/warnings/lead-times", start=started.isoformat())
