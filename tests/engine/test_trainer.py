@@ -114,3 +114,27 @@ def test_anchor_model_fits_its_anchors_and_logs_its_own_terms(tiny_helmets: Path
     model, _ = load_model(summary.last_checkpoint)
     torch.testing.assert_close(model.head.anchors.view(9, 2), expected)
     assert model(torch.rand(1, 3, 64, 64)).shape == (1, 300, 6)
+
+
+def test_a_torchvision_baseline_trains_scores_and_reloads_through_the_same_engine(
+    tiny_helmets: Path, tmp_path: Path
+) -> None:
+    """ssdlite-mnv3 (seed 000's SSD baseline): the engine logs torchvision's loss terms, validates with the
+    same evaluator, and the checkpoint rebuilds the model."""
+    config = load_train_config(
+        {
+            **FAST,
+            "model": "ssdlite-mnv3",
+            "lr0": 0.00125,
+            "data": str(tiny_helmets),
+            "out_dir": str(tmp_path / "run"),
+            "epochs": 2,
+        }
+    )
+    summary = Trainer(config).fit()
+    rows = _rows(summary.run_dir)
+    assert {"train/bbox_regression", "train/classification", "metrics/mAP50"} <= set(rows[0])
+    assert all(float(r["train/classification"]) > 0 for r in rows)
+    model, ckpt = load_model(summary.best_checkpoint)
+    assert ckpt["model_name"] == "ssdlite-mnv3" and not model.training
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 300, 6)

@@ -92,3 +92,48 @@ def test_no_targets_leaves_only_the_negatives() -> None:
     loss = YOLOv3Loss(num_classes=2)(_maps(2), torch.zeros(0, 6), ANCHORS)
     assert loss["box"].item() == loss["cls"].item() == 0.0
     assert loss["conf"].item() == pytest.approx(0.5 * LN2, rel=1e-5)  # every cell at logit 0, t = 0
+
+
+def test_plain_yolov3_loss_known_values() -> None:
+    """form="yolov3": a perfect box has no box loss; every one of the 84 cells (64 px, one anchor a level)
+    at logit 0 adds ln 2 of confidence loss, summed; two classes at logit 0 add 2 ln 2."""
+    maps = _maps()
+    target = torch.tensor([[0, 1, 16.0, 16.0, 32.0, 32.0]])  # level 1, cell (1, 1), the anchor's own size
+    loss = YOLOv3Loss(num_classes=2, form="yolov3")(maps, target, ANCHORS)
+    assert loss["box"].item() == pytest.approx(0.0, abs=1e-6)
+    assert loss["cls"].item() == pytest.approx(2 * LN2, rel=1e-5)
+    assert loss["conf"].item() == pytest.approx(84 * LN2, rel=1e-5)
+    # t_w off by ln 2 (a box twice the width): (ln 2)² weighted by 2 - 16·16 / 64²
+    with torch.no_grad():
+        maps[1][0, 0, 1, 1, 2] = math.log(2.0)
+    loss = YOLOv3Loss(num_classes=2, form="yolov3")(maps, target, ANCHORS)
+    assert loss["box"].item() == pytest.approx((2 - 256 / 4096) * math.log(2.0) ** 2, rel=1e-5)
+    sum(loss.values()).backward()
+    assert all(m.grad is not None and torch.isfinite(m.grad).all() for m in maps)
+
+
+def test_plain_yolov3_loss_is_averaged_over_the_batch() -> None:
+    target = torch.tensor([[0, 1, 16.0, 16.0, 32.0, 32.0]])
+    one = YOLOv3Loss(num_classes=2, form="yolov3")(_maps(1), target, ANCHORS)
+    two = YOLOv3Loss(num_classes=2, form="yolov3")(_maps(2), target, ANCHORS)  # image 1 has no box
+    assert two["conf"].item() == pytest.approx(84 * LN2, rel=1e-5)  # (84 + 84) ln 2 / 2
+    assert two["cls"].item() == pytest.approx(one["cls"].item() / 2, rel=1e-5)
+
+
+def test_an_unknown_loss_form_is_named() -> None:
+    with pytest.raises(ValueError, match="loss form must be one of eq15, yolov3, got 'focal'"):
+        YOLOv3Loss(num_classes=2, form="focal")
+
+
+def test_confidence_means_per_level_or_over_all_levels() -> None:
+    """No targets: 64 + 16 cells at logit 0 (ℓ = ½ ln 2 each) and the 4 coarse cells at p = 0.75 (ℓ = 0.75 ln 4)."""
+    maps = _maps()
+    with torch.no_grad():
+        maps[2][..., 4] = math.log(3.0)
+    coarse = 0.75 * math.log(4.0)
+    per_level = YOLOv3Loss(num_classes=2)(maps, torch.zeros(0, 6), ANCHORS)["conf"].item()
+    assert per_level == pytest.approx((0.5 * LN2 + 0.5 * LN2 + coarse) / 3, rel=1e-5)
+    pooled = YOLOv3Loss(num_classes=2, conf_balance="all")(maps, torch.zeros(0, 6), ANCHORS)["conf"].item()
+    assert pooled == pytest.approx((80 * 0.5 * LN2 + 4 * coarse) / 84, rel=1e-5)
+    with pytest.raises(ValueError, match="conf_balance must be 'level' or 'all'"):
+        YOLOv3Loss(num_classes=2, conf_balance="cells")

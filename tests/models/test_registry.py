@@ -18,7 +18,22 @@ TARGETS = torch.tensor(
 LOSS_TERMS = {
     "yolov10": {"box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"},
     "yolov3": {"box", "conf", "cls"},
+    "faster-rcnn": {"loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg"},
+    "ssd": {"bbox_regression", "classification"},
 }
+MAX_DET = {
+    "yolov3": 300,
+    "faster-rcnn": 300,
+    "ssd": 300,
+    "yolov10": 8 * 8 + 4 * 4 + 2 * 2,
+}  # YOLOv10: top-k of 84 points at 64 px
+
+
+def _family(name: str) -> str:
+    """yolov3*, faster-rcnn-*, ssd*; the rest (yolov10n*, ca-yolov10n) are YOLOv10."""
+    return next((f for f in ("yolov3", "faster-rcnn", "ssd") if name.startswith(f)), "yolov10")
+
+
 # the paper-size models (scale="full") are tested on their own in tests/models/test_yolov3.py
 SMALL_DETECTORS = [n for n in list_models("detect") if n not in list_models(scale="full")]
 # terrain classifiers (seed 004); AlexNet and VGG (scale="full") in tests/models/test_terrain_baselines.py
@@ -37,7 +52,7 @@ def test_every_model_trains_and_predicts(name: str) -> None:
 
     model.train()
     losses = model(images, TARGETS)
-    family = "yolov3" if name.startswith("yolov3") else "yolov10"
+    family = _family(name)
     assert set(losses) == LOSS_TERMS[family] == set(model.loss_terms)
     assert all(v.shape == () and torch.isfinite(v) and v >= 0 for v in losses.values())
     sum(losses.values()).backward()
@@ -51,8 +66,8 @@ def test_every_model_trains_and_predicts(name: str) -> None:
     with torch.no_grad():
         out = model(images)
     assert out.ndim == 3 and out.shape[0] == 2 and out.shape[2] == 6
-    # YOLOv10: the top-k of all 84 anchor points at 64 px; YOLOv3: max_det NMS-ed rows, zero-padded
-    assert out.shape[1] == (300 if family == "yolov3" else min(300, 8 * 8 + 4 * 4 + 2 * 2))
+    # YOLOv10: the top-k of all anchor points; the others: max_det NMS-ed rows, zero-padded
+    assert out.shape[1] == MAX_DET[family]
     assert torch.isfinite(out).all()
 
 
@@ -95,7 +110,14 @@ def test_expected_variants_are_registered() -> None:
         "yolov3-s",
         "yolov3-gc-s",
     }
-    assert set(list_models("detect", scale="full")) == {"yolov3", "yolov3-gc"}
+    assert set(list_models("detect", scale="full")) == {"yolov3", "yolov3-gc", "faster-rcnn-r50", "ssd300-vgg16"}
+    assert set(list_models("detect", role="baseline")) == set(list_models(runtime="eager"))
+    assert set(list_models("detect", role="baseline")) == {
+        "faster-rcnn-mnv3",
+        "faster-rcnn-r50",
+        "ssdlite-mnv3",
+        "ssd300-vgg16",
+    }
 
 
 @pytest.mark.parametrize("name", ["yolov10n-ca", "yolov10n-se", "yolov10n-bam", "yolov10n"])

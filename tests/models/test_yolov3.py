@@ -71,7 +71,7 @@ def test_bad_anchors_and_classes() -> None:
         get_model("yolov3-gc-s", num_classes=0)
 
 
-@pytest.mark.parametrize("name", ["yolov3-gc-s"])
+@pytest.mark.parametrize("name", ["yolov3-gc-s", "yolov3-s"])
 def test_three_steps_lower_the_loss(name: str) -> None:
     torch.manual_seed(0)
     model = get_model(name, num_classes=2)
@@ -88,3 +88,9 @@ def test_three_steps_lower_the_loss(name: str) -> None:
         optimizer.step()
         totals.append(total.item())
     assert totals[2] < totals[1] < totals[0], totals
+
+
+def test_the_plain_models_have_yolov3s_loss_and_the_gc_models_eq_15() -> None:
+    assert get_model("yolov3-s", num_classes=2).criterion.form == "yolov3"
+    assert get_model("yolov3-gc-s", num_classes=2).criterion.form == "eq15"
+    assert get_model("yolov3-s", num_classes=2, loss="eq15").config["loss"] == "eq15"  # the ablation's other cell

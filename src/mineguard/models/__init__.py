@@ -1,9 +1,10 @@
 """Model zoo. Importing this package registers every model builder."""
 
-from mineguard.models import (  # noqa: F401  (register the face, YOLOv3, YOLOv10 and terrain families)
+from mineguard.models import (  # noqa: F401  (register the face, YOLOv3, YOLOv10, terrain and torchvision families)
     face,
     openpit,
     terrain_baselines,
+    torchvision_detectors,
     yolov3,
     yolov10,
 )

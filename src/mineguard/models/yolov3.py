@@ -11,6 +11,9 @@ neck      FPN top-down: conv set 512 on C5 (T5) -> 1x1 256, up, cat C4 -> conv s
           (yolov3-gc) reverse bottom-up path, PANet-style: N3 = T3; N4 = fuse(down(N3), T4);
           N5 = fuse(down(N4), T5), each fuse a 1x1 / 3x3 / 1x1 set after a concatenation
 head      AnchorHead: per level 3x3 conv to 2C, 1x1 to A·(5 + K), strides 8, 16, 32 (Fig. 2)
+loss      (yolov3-gc) seed 000's Eq. 15: DIoU + sample-balanced confidence + class loss;
+          (yolov3) plain YOLOv3's squared-error box offsets + cross-entropy confidence and class
+          loss: the "pre-enhancement" column of the paper's Table 1 (``loss=`` chooses either)
 
 Seed 000 gives neither the GC reduction ratio nor the exact layers of its reverse path (its
 Fig. 2 is a picture); the choices above are GCNet's r = 16 and PANet's bottom-up fusion. At
@@ -21,6 +24,7 @@ graphs at width 0.25 and depth 0.33 for CPU training.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import nn
@@ -28,7 +32,7 @@ from torch import nn
 from mineguard.heads.yolo_anchor import AnchorHead
 from mineguard.layers.attention import create_attention
 from mineguard.layers.darknet import conv_set, dark_stage, darknet_conv
-from mineguard.losses.yolov3 import YOLOv3Loss
+from mineguard.losses.yolov3 import LossForm, YOLOv3Loss
 from mineguard.models.scaling import scale_depth, scale_width
 from mineguard.models.zoo import register_model
 from mineguard.ops.anchors import YOLOV3_COCO_ANCHORS, cluster_anchors
@@ -176,11 +180,16 @@ def build_yolov3(
     ignore_iou: float = 0.5,
     max_det: int = 300,
     nms_iou: float = 0.45,
+    loss: LossForm = "eq15",
+    conf_balance: Literal["level", "all"] = "level",
 ) -> YOLOv3Detector:
     """Compose a YOLOv3-family detector; every variant below is this with other keyword arguments.
 
     anchors: (3 levels, A, 2) widths, heights in input pixels, small to large (default: YOLOv3's
     COCO anchors at 416 px; training clusters them on the data set, ``fit_to_data``).
+    loss: ``"eq15"`` seed 000's DIoU + sample-balanced confidence + class loss, ``"yolov3"`` plain
+    YOLOv3's (``mineguard.losses.yolov3``); conf_balance: Eq. 15's confidence means per level
+    (``"level"``) or over all levels at once (``"all"``, see ``mineguard.losses.yolov3``).
     """
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
@@ -198,6 +207,8 @@ def build_yolov3(
         "ignore_iou": ignore_iou,
         "max_det": max_det,
         "nms_iou": nms_iou,
+        "loss": loss,
+        "conf_balance": conf_balance,
     }
     darknet = DarkNet53(width=width, depth=depth)
     backbone = (
@@ -207,7 +218,9 @@ def build_yolov3(
     head = AnchorHead(
         neck.channels, num_classes=num_classes, anchors=anchor_tensor, strides=STRIDES, max_det=max_det, nms_iou=nms_iou
     )
-    criterion = YOLOv3Loss(num_classes=num_classes, strides=STRIDES, ignore_iou=ignore_iou)
+    criterion = YOLOv3Loss(
+        num_classes=num_classes, strides=STRIDES, ignore_iou=ignore_iou, form=loss, conf_balance=conf_balance
+    )
     return YOLOv3Detector(backbone, neck, head, criterion, config)
 
 
@@ -216,8 +229,8 @@ CPU_SCALE = {"width": 0.25, "depth": 0.33}
 
 @register_model("yolov3", scale="full")
 def yolov3(**kwargs: object) -> YOLOv3Detector:
-    """YOLOv3 (DarkNet-53, FPN, three anchor scales): the baseline of seed 000's ablation."""
-    return build_yolov3(**kwargs)
+    """YOLOv3 (DarkNet-53, FPN, three anchor scales, its own loss): the baseline of seed 000's ablation."""
+    return build_yolov3(**{"loss": "yolov3", **kwargs})
 
 
 @register_model("yolov3-gc", scale="full")
@@ -229,7 +242,7 @@ def yolov3_gc(**kwargs: object) -> YOLOv3Detector:
 @register_model("yolov3-s")
 def yolov3_s(**kwargs: object) -> YOLOv3Detector:
     """``yolov3`` at width 0.25, depth 0.33, small enough to train on a CPU."""
-    return build_yolov3(**{**CPU_SCALE, **kwargs})
+    return build_yolov3(**{**CPU_SCALE, "loss": "yolov3", **kwargs})
 
 
 @register_model("yolov3-gc-s")

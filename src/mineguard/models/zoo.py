@@ -4,7 +4,8 @@
 to list the names of one task ("detect", "face", "terrain") or all. More tags select further:
 ``scale="full"`` marks a paper-size model that is too big for CPU training and for the
 registry-wide tests, which use its width/depth-scaled sibling instead (or, for a comparison
-network without one, a test of its own); ``role="baseline"`` marks a paper's comparison networks.
+network without one, a test of its own); ``role="baseline"`` marks a paper's comparison networks;
+``runtime="eager"`` a detector that is not exported to ONNX (torchvision's Faster R-CNN and SSD).
 
 A detector may adapt itself to a training set before training: one with a ``fit_to_data(box_wh)``
 method (``FitsData``; the anchor-based YOLOv3 family clusters its anchors there) is given the

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mineguard.models import list_models
 from mineguard.models.checkpoint import load_model
 
 OUTPUT_FORMAT = "end2end: detections (B, K, 6) = x1, y1, x2, y2 (letterboxed input pixels), score, class; no NMS"
@@ -109,6 +110,12 @@ def export_model(
     (``(192, 320)`` for 16:9 at 320) runs on ~40 % fewer pixels than the square one."""
     import onnx
 
+    if model_name in list_models(runtime="eager"):
+        raise ValueError(
+            f"{model_name} is one of seed 000's comparison detectors from torchvision and runs in eager "
+            "PyTorch only: score or use its .pt with 'mineguard detect val|predict --weights RUN/best.pt'; "
+            "export a YOLO model of the zoo for onnxruntime"
+        )
     height, width = (img_size, img_size) if isinstance(img_size, int) else img_size
     if height % 32 or width % 32 or height <= 0 or width <= 0:
         raise ValueError(f"img_size must be multiples of 32 (the coarsest stride), got {height}x{width} (HxW)")
