@@ -1,13 +1,14 @@
 """Figure: seed 000's Table 1 / Table 2 layout on our merged hazard set, for YOLOv3-GC and its comparison detectors.
 
 Builds ``data/hazards_merged`` (``mineguard data hazards``) if it is not there, trains every row with
-its budget (``configs/hazards_cpu320.yaml`` for the YOLO rows, ``configs/hazards_baselines_cpu320.yaml``
-for torchvision's Faster R-CNN and SSD: the same epochs, size, batch, augmentation and seed, their
-own learning rate), reuses finished rows and resumes interrupted ones (``engine.ablation.train_row``),
+its budget (``configs/hazards_yolov3_cpu320.yaml`` for the YOLO rows, ``configs/hazards_baselines_cpu320.yaml``
+for torchvision's Faster R-CNN and SSD: the same epochs, size, batch, augmentation and seed, each
+family its own learning rate), reuses finished rows and resumes interrupted ones (``engine.ablation.fit_row``),
 scores each ``best.pt`` on the test split per class and per hazard group (``evaluation.groups``),
 and writes its section of ``docs/results/hazards.md`` plus PR curves to ``docs/results/hazards/``.
 
-    .venv/bin/python benchmarks/hazard_table1.py [--rows yolov3-gc-s,yolov3-s,faster-rcnn-mnv3,ssdlite-mnv3]
+    .venv/bin/python benchmarks/hazard_table1.py
+        [--rows yolov3-gc-s,yolov3-s,faster-rcnn-mnv3,ssdlite-mnv3,yolov10n,ca-yolov10n]
         [--out runs/hazards320] [--threads 1]
 
 Rows can train in parallel processes (``--rows ssdlite-mnv3 --no-report`` in one, another row in a
@@ -27,7 +28,7 @@ import yaml
 
 from mineguard.data.hazard_set import build_hazard_set
 from mineguard.data.taxonomy import load_taxonomy
-from mineguard.engine.ablation import train_row
+from mineguard.engine.ablation import fit_row
 from mineguard.engine.report import evaluate_checkpoint
 from mineguard.evaluation.detection import DetectionMetrics
 from mineguard.evaluation.groups import evaluate_groups
@@ -41,8 +42,10 @@ from results_file import run_lines, write_section  # noqa: E402
 ROWS = {
     "faster-rcnn-mnv3": ("Faster R-CNN", "hazards_baselines_cpu320.yaml"),
     "ssdlite-mnv3": ("SSD", "hazards_baselines_cpu320.yaml"),
-    "yolov3-s": ("YOLOv3 (pre-enhancement)", "hazards_cpu320.yaml"),
-    "yolov3-gc-s": ("YOLOv3-GC (post-enhancement)", "hazards_cpu320.yaml"),
+    "yolov3-s": ("YOLOv3 (pre-enhancement)", "hazards_yolov3_cpu320.yaml"),
+    "yolov3-gc-s": ("YOLOv3-GC (post-enhancement)", "hazards_yolov3_cpu320.yaml"),
+    "yolov10n": ("YOLOv10n (seed 001's baseline)", "hazards_cpu320.yaml"),
+    "ca-yolov10n": ("CA-YOLOv10n (seed 001)", "hazards_cpu320.yaml"),
 }
 HEADING = "## Seed 000's Table 1 and Table 2 on the merged set: YOLOv3-GC against its comparison detectors (CPU)"
 
@@ -62,7 +65,7 @@ def _score(model: str, values: dict, out: Path, *, score_only: bool = False) -> 
     """Train the row (unless ``score_only``: then its ``best.pt`` so far) and score it per class and group."""
     run_dir = out / model
     if not score_only:
-        train_row(values, run_dir, "test")
+        fit_row(values, run_dir)
     elif not (run_dir / "best.pt").is_file():
         raise SystemExit(f"{run_dir}: no best.pt to score — train the row first (run without --score-only)")
     report = evaluate_checkpoint(run_dir / "best.pt", values["data"], split="test", out_dir=run_dir)

@@ -15,7 +15,7 @@ from typing import Any
 
 from mineguard.data.datasets.data_yaml import load_data_yaml
 from mineguard.data.split import write_kfold
-from mineguard.engine.config import load_train_config
+from mineguard.engine.config import TrainConfig, load_train_config
 from mineguard.engine.report import evaluate_checkpoint
 from mineguard.engine.trainer import Trainer
 from mineguard.models.checkpoint import read_checkpoint
@@ -31,12 +31,8 @@ ABLATION_ROWS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def train_row(values: dict[str, Any], run_dir: Path, eval_split: str) -> dict[str, Any]:
-    """Train (or resume, or reuse) one run and return its evaluation summary."""
-    metrics_path = run_dir / f"metrics_{eval_split}.json"
-    if metrics_path.is_file():
-        LOGGER.info("%s: already evaluated, reusing %s", run_dir, metrics_path)
-        return json.loads(metrics_path.read_text())
+def fit_row(values: dict[str, Any], run_dir: Path) -> TrainConfig:
+    """Train one run, resume it from ``last.pt`` if it stopped early, or reuse it if it finished."""
     config = load_train_config({**values, "out_dir": str(run_dir)}, source=str(run_dir))
     last = run_dir / "last.pt"
     resume = None
@@ -44,9 +40,19 @@ def train_row(values: dict[str, Any], run_dir: Path, eval_split: str) -> dict[st
         done = read_checkpoint(last)["epoch"] + 1
         resume = last if done < config.epochs else None
         if resume is None:
-            LOGGER.info("%s: training finished earlier (%d epochs), evaluating", run_dir, done)
+            LOGGER.info("%s: training finished earlier (%d epochs)", run_dir, done)
     if resume is not None or not (run_dir / "best.pt").is_file():
         Trainer(config, resume_from=resume).fit()
+    return config
+
+
+def train_row(values: dict[str, Any], run_dir: Path, eval_split: str) -> dict[str, Any]:
+    """Train (or resume, or reuse) one run and return its evaluation summary."""
+    metrics_path = run_dir / f"metrics_{eval_split}.json"
+    if metrics_path.is_file():
+        LOGGER.info("%s: already evaluated, reusing %s", run_dir, metrics_path)
+        return json.loads(metrics_path.read_text())
+    config = fit_row(values, run_dir)
     report = evaluate_checkpoint(
         run_dir / "best.pt", config.data, split=eval_split, out_dir=run_dir, device=config.device
     )
