@@ -146,6 +146,11 @@ def main() -> None:
         help="train nothing: score each row's best.pt so far (epochs done are shown)",
     )
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results" / "hazards.md")
+    parser.add_argument(
+        "--heading",
+        default=HEADING,
+        help="the section to write (or replace): a run of some rows can stand beside the full table",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -174,9 +179,11 @@ def main() -> None:
     )
     if args.score_only:
         command += " --score-only"
+    if args.heading != HEADING:
+        command += f' --heading "{args.heading}"'
     epochs = {m: r["planned_epochs"] for m, r in rows.items()}
     lines = [
-        HEADING,
+        args.heading if args.heading.startswith("#") else f"## {args.heading}",
         "",
         run_lines(command, load=True),
         f"Data: the merged hazard set above, test split ({rows[models[0]]['classes'].num_images} images); "
