@@ -107,6 +107,8 @@ class _Level:
 
 LossForm = Literal["eq15", "yolov3"]
 LOSS_FORMS: tuple[str, ...] = ("eq15", "yolov3")
+ConfBalance = Literal["level", "all"]
+CONF_BALANCES: tuple[str, ...] = ("level", "all")
 
 
 class YOLOv3Loss:
@@ -123,11 +125,11 @@ class YOLOv3Loss:
         ignore_iou: float = 0.5,
         weights: YOLOv3LossWeights | None = None,
         form: LossForm = "eq15",
-        conf_balance: Literal["level", "all"] = "level",
+        conf_balance: ConfBalance = "level",
     ) -> None:
         if form not in LOSS_FORMS:
             raise ValueError(f"loss form must be one of {', '.join(LOSS_FORMS)}, got '{form}'")
-        if conf_balance not in ("level", "all"):
+        if conf_balance not in CONF_BALANCES:
             raise ValueError(f"conf_balance must be 'level' or 'all', got '{conf_balance}'")
         self.conf_balance = conf_balance
         self.num_classes = num_classes

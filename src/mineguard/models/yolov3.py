@@ -24,7 +24,6 @@ graphs at width 0.25 and depth 0.33 for CPU training.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import torch
 from torch import nn
@@ -32,7 +31,7 @@ from torch import nn
 from mineguard.heads.yolo_anchor import AnchorHead
 from mineguard.layers.attention import create_attention
 from mineguard.layers.darknet import conv_set, dark_stage, darknet_conv
-from mineguard.losses.yolov3 import LossForm, YOLOv3Loss
+from mineguard.losses.yolov3 import ConfBalance, LossForm, YOLOv3Loss
 from mineguard.models.scaling import scale_depth, scale_width
 from mineguard.models.zoo import register_model
 from mineguard.ops.anchors import YOLOV3_COCO_ANCHORS, cluster_anchors
@@ -181,7 +180,7 @@ def build_yolov3(
     max_det: int = 300,
     nms_iou: float = 0.45,
     loss: LossForm = "eq15",
-    conf_balance: Literal["level", "all"] = "level",
+    conf_balance: ConfBalance = "level",
 ) -> YOLOv3Detector:
     """Compose a YOLOv3-family detector; every variant below is this with other keyword arguments.
 
