@@ -5,7 +5,9 @@ keeps a persistent session's queue without a small limit. A stock Mosquitto keep
 per client and silently drops the rest, so a service stopped for a few seconds during a fast
 stream loses readings. :func:`probe_broker` tells by trying: a probe client with a persistent
 session subscribes (QoS 1) to a private topic and disconnects; ``messages + 1`` messages are
-published; the probe reconnects and counts what the broker kept. Fewer than were sent, or no
+published; the probe reconnects, an end marker is published behind them, and the probe counts
+what the broker kept until the marker arrives (MQTT keeps one publisher's QoS 1 messages to a
+subscriber in order, so nothing kept can come after it). Fewer than were sent, or no
 session on the reconnect (``session_present`` 0), means the broker loses queued readings; the
 WARNING names the setting and :data:`SHIPPED_CONFIG`, the broker settings we ship.
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 SHIPPED_CONFIG = Path(__file__).with_name("mosquitto.conf")
 CheckMode = Literal["warn", "strict", "off"]
-IDLE_S = 0.5  # after a reconnect, the broker sends its queue at once; this long without a message ends the count
+END_MARKER = b"end"  # published after the probe reconnects: everything the broker kept comes before it
 
 
 class BrokerCheckFailed(RuntimeError):
@@ -62,11 +64,11 @@ class _Client:
         if username:
             self.client.username_pw_set(username, password)
         self.host, self.port = host, port
-        self.connected, self.subscribed = threading.Event(), threading.Event()
+        self.connected, self.subscribed, self.ended = threading.Event(), threading.Event(), threading.Event()
         self.refused: str | None = None
         self.session_present = False
         self.granted: list = []
-        self.received, self.last_message = 0, time.monotonic()
+        self.received = 0
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -90,9 +92,11 @@ class _Client:
         self.granted = list(reason_codes)
         self.subscribed.set()
 
-    def _on_message(self, _client, _userdata, _message) -> None:
-        self.received += 1
-        self.last_message = time.monotonic()
+    def _on_message(self, _client, _userdata, message) -> None:
+        if message.payload == END_MARKER:
+            self.ended.set()
+        else:
+            self.received += 1
 
 
 def probe_broker(
@@ -141,9 +145,8 @@ def probe_broker(
             time.sleep(0.01)
         if not back.open(deadline):
             return unknown(f"cannot reconnect the probe: {back.refused or 'no answer'}")
-        back.last_message = time.monotonic()
-        while back.received < sent and time.monotonic() < deadline and time.monotonic() - back.last_message < IDLE_S:
-            time.sleep(0.01)
+        publisher.client.publish(topic, END_MARKER, qos=1)
+        back.ended.wait(max(0.0, deadline - time.monotonic()))
     finally:
         for client in (away, publisher, back):
             client.close()
