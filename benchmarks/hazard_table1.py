@@ -19,7 +19,6 @@ scores each row's ``best.pt`` so far; the table says how many of the planned epo
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from mineguard.data.hazard_set import build_hazard_set
 from mineguard.data.taxonomy import load_taxonomy
 from mineguard.engine.ablation import fit_row
 from mineguard.engine.report import evaluate_checkpoint
+from mineguard.engine.trainer import logged_time
 from mineguard.evaluation.detection import DetectionMetrics
 from mineguard.evaluation.groups import evaluate_groups
 from mineguard.evaluation.plots import plot_pr_curves
@@ -54,13 +54,6 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None or value != value else f"{value:.3f}"
 
 
-def _run_log(run_dir: Path) -> tuple[int, float]:
-    """Epochs run and their minutes (training and each epoch's validation), from the run's ``results.csv``."""
-    with (run_dir / "results.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    return len(rows), sum(float(r["time_s"]) for r in rows) / 60
-
-
 def _score(model: str, values: dict, out: Path, *, score_only: bool = False) -> dict:
     """Train the row (unless ``score_only``: then its ``best.pt`` so far) and score it per class and group."""
     run_dir = out / model
@@ -72,14 +65,14 @@ def _score(model: str, values: dict, out: Path, *, score_only: bool = False) -> 
     names = list(report.result.metrics.names)
     groups = yaml.safe_load(Path(values["data"]).read_text())["groups"]
     by_group = evaluate_groups(report.result.predictions, report.result.ground_truths, names, groups)
-    epochs_done, minutes = _run_log(run_dir)
+    epochs_done, seconds = logged_time(run_dir)
     return {
         "summary": report.summary,
         "classes": report.result.metrics,
         "groups": by_group,
         "planned_epochs": values["epochs"],
         "epochs": f"{epochs_done} / {values['epochs']}",
-        "minutes": minutes,
+        "minutes": seconds / 60,
     }
 
 

@@ -87,13 +87,11 @@ def images_per_second(train_images: int, epochs: int, seconds: float) -> float:
     return train_images * epochs / seconds if seconds > 0 else float("nan")
 
 
-def loop_seconds(results_csv: Path, side: str) -> float:
-    """Seconds of the epochs themselves (training and each epoch's validation) from a run's own log:
-    our ``results.csv`` has each epoch's ``time_s``; the peer's, the time since its training began."""
+def peer_loop_seconds(results_csv: Path) -> float:
+    """Seconds of the peer's epochs (training and each epoch's validation) from its own ``results.csv``:
+    its ``time`` column is the time since its training began (ours: ``engine.trainer.logged_time``)."""
     with results_csv.open() as f:
         rows = [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(f)]
-    if side == "ours":
-        return sum(float(r["time_s"]) for r in rows)
     return float(rows[-1]["time"])
 
 
@@ -119,7 +117,7 @@ def train_ours(model: str, values: dict[str, Any], run_dir: Path) -> dict[str, A
     """Train ``model`` with our engine and score its ``best.pt`` on the test split."""
     from mineguard.engine.config import load_train_config
     from mineguard.engine.report import evaluate_checkpoint
-    from mineguard.engine.trainer import Trainer
+    from mineguard.engine.trainer import Trainer, logged_time
 
     config = load_train_config(
         {**values, "model": model, "out_dir": str(run_dir), "device": "cpu", "workers": 0}, source=str(run_dir)
@@ -133,7 +131,7 @@ def train_ours(model: str, values: dict[str, Any], run_dir: Path) -> dict[str, A
         "params": report.summary["params_inference"],
         "train_images": len(trainer.train_set),
         "train_seconds": seconds,
-        "loop_seconds": loop_seconds(run_dir / "results.csv", "ours"),
+        "loop_seconds": logged_time(run_dir)[1],
         "test_images": report.result.metrics.num_images,
         **metric_numbers(report.result.metrics),
     }
@@ -214,7 +212,7 @@ def train_peer(cfg: str, values: dict[str, Any], run_dir: Path, threads: int) ->
         "params": peer_params(YOLO(cfg, task="detect")),
         "train_images": len(load_data_yaml(values["data"]).images("train")),
         "train_seconds": seconds,
-        "loop_seconds": loop_seconds(run_dir / "results.csv", "peer"),
+        "loop_seconds": peer_loop_seconds(run_dir / "results.csv"),
         "test_images": metrics.num_images,
         "nms_free": bool(getattr(trained.model.model[-1], "end2end", False)),
         **metric_numbers(metrics),

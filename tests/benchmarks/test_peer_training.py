@@ -73,10 +73,7 @@ def test_the_table_has_one_row_a_model():
     assert lines[3].startswith("| MineGuard | `yolov10n` |")
 
 
-def test_loop_seconds_read_each_sides_own_log(tmp_path):
-    ours = tmp_path / "ours.csv"
-    ours.write_text("epoch,train/box_om,time_s\n1,0.2,10.5\n2,0.1,9.5\n")
+def test_the_peers_loop_seconds_are_the_last_row_of_its_cumulative_time(tmp_path):
     peer = tmp_path / "peer.csv"
     peer.write_text("epoch,  time,train/box_loss\n1,  8.0,1.0\n2,  17.25,0.9\n")  # the peer's time is cumulative
-    assert peer_training.loop_seconds(ours, "ours") == pytest.approx(20.0)
-    assert peer_training.loop_seconds(peer, "peer") == pytest.approx(17.25)
+    assert peer_training.peer_loop_seconds(peer) == pytest.approx(17.25)

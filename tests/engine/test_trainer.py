@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mineguard.engine.config import ConfigError, load_train_config
-from mineguard.engine.trainer import LOSS_TERMS, Trainer, resume_config
+from mineguard.engine.trainer import LOSS_TERMS, Trainer, logged_time, resume_config
 from mineguard.models.checkpoint import CheckpointError, load_model, read_checkpoint
 
 FAST = {"img_size": 64, "batch_size": 8, "nominal_batch": 8, "lr0": 0.01, "warmup_epochs": 0, "workers": 0}
@@ -52,6 +52,15 @@ def test_resume_continues_from_the_last_epoch(tiny_helmets: Path, tmp_path: Path
     assert [int(r["epoch"]) for r in _rows(run)] == [1, 2, 3]
     second = read_checkpoint(run / "last.pt")
     assert second["epoch"] == 2 and second["step"] > first["step"]
+    epochs, seconds = logged_time(run)  # the resumed run's log keeps the first two epochs' times
+    assert epochs == 3 and seconds == pytest.approx(sum(float(r["time_s"]) for r in _rows(run))) and seconds > 0
+
+
+def test_logged_time_sums_each_epochs_seconds(tmp_path: Path) -> None:
+    (tmp_path / "results.csv").write_text("epoch,train/box,time_s\n1,0.2,10.5\n2,0.1,9.5\n")
+    assert logged_time(tmp_path) == (2, pytest.approx(20.0))
+    with pytest.raises(FileNotFoundError):
+        logged_time(tmp_path / "never-trained")
 
 
 def test_same_seed_gives_the_same_first_epoch(tiny_helmets: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ boxes before training; what it fitted is saved in ``model_config`` with every ch
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import math
@@ -237,6 +238,13 @@ def _results_row(record: EpochRecord) -> dict[str, float]:
         "lr": record.lr,
         "time_s": round(record.seconds, 1),
     }
+
+
+def logged_time(run_dir: Path) -> tuple[int, float]:
+    """Epochs a run has logged and their seconds (training and each epoch's validation), from its ``results.csv``."""
+    with (Path(run_dir) / "results.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return len(rows), sum(float(row["time_s"]) for row in rows)
 
 
 def _loop_state(ckpt: dict[str, Any]) -> dict[str, Any]:
