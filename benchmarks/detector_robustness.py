@@ -11,14 +11,20 @@ contact sheet per model and corruption (rows: frames; columns: clean, severity 1
     PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/detector_robustness.py --threads 1 \\
         --weights src/mineguard/edge/models/helmet_yolov10n_ca_rf3.onnx runs/helmet_rf3_ug/best.onnx --write
 
-Writes ``docs/results/detector_robustness.md`` (tables), ``docs/results/detector_robustness.png``
-(the degradation chart) and ``docs/results/robustness/<model>_<corruption>.jpg`` (the galleries).
+Writes ``docs/results/<name>.md`` (tables), ``docs/results/<name>.png`` (the degradation chart) and
+``docs/results/robustness/<model>_<corruption>.jpg`` (the galleries); ``--name`` defaults to
+``detector_robustness`` (the helmet figure). The hazard figure of ``docs/results/hazards.md``:
+
+    PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/detector_robustness.py --threads 1 \\
+        --data data/hazards_merged/data.yaml --name detector_robustness_hazards \\
+        --weights runs/hazard_yolov10n.onnx --write
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -31,12 +37,17 @@ from mineguard.data.datasets.detection import DetectionDataset
 from mineguard.data.datasets.images import read_rgb
 from mineguard.evaluation.detection import evaluate_detections
 from mineguard.runtime.predictor import annotate, list_images, load_predictor
-from results_file import run_lines
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from results_file import run_lines  # noqa: E402
+
 SHARED = Path(os.environ.get("MINEGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "docs" / "results"
 THUMB_W = 200
+DEFAULT_NAME = "detector_robustness"
+DEFAULT_DATA = SHARED / "helmets" / "roboflow_v3" / "data.yaml"
+DEFAULT_FRAMES = SHARED / "frames" / "underground_coalmine"
 
 
 def _score(predictor, dataset: DetectionDataset, names: list[str], corruption: str | None, severity: int):
@@ -111,13 +122,16 @@ def _chart(table: dict[str, dict[tuple[str, int], float]], out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", nargs="+", type=Path, required=True, help=".onnx or .pt detectors")
-    parser.add_argument("--data", type=Path, default=SHARED / "helmets" / "roboflow_v3" / "data.yaml")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", default="test")
-    parser.add_argument("--frames", type=Path, default=SHARED / "frames" / "underground_coalmine")
+    parser.add_argument("--frames", type=Path, default=DEFAULT_FRAMES)
     parser.add_argument("--conf", type=float, default=0.25, help="operating confidence for the galleries")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--write", action="store_true", help="write docs/results/detector_robustness.*")
+    parser.add_argument("--name", default=DEFAULT_NAME, help="results stem: docs/results/<name>.md and .png")
+    parser.add_argument("--write", action="store_true", help="write docs/results/<name>.md and .png")
     args = parser.parse_args()
+    if not args.name or Path(args.name).name != args.name:
+        raise SystemExit(f"--name {args.name!r}: give a bare file stem such as detector_robustness_hazards")
 
     spec = load_data_yaml(args.data)
     if args.split not in spec.splits:
@@ -148,16 +162,31 @@ def main() -> None:
     lines = _report(args, table, table95, counts, len(dataset), len(frames), time.time() - started)
     print("\n".join(lines))
     if args.write:
-        (RESULTS / "detector_robustness.md").write_text("\n".join(lines) + "\n")
-        _chart(table, RESULTS / "detector_robustness.png")
+        (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+        _chart(table, RESULTS / f"{args.name}.png")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command that repeats this run, naming every option that differs from its default."""
+    options = [f"--threads {args.threads}"]
+    if args.data != DEFAULT_DATA:
+        options.append(f"--data {args.data}")
+    if args.frames != DEFAULT_FRAMES:
+        options.append(f"--frames {args.frames}")
+    if args.split != "test":
+        options.append(f"--split {args.split}")
+    if args.conf != 0.25:
+        options.append(f"--conf {args.conf}")
+    if args.name != DEFAULT_NAME:
+        options.append(f"--name {args.name}")
+    options.append("--weights " + " ".join(str(w) for w in args.weights))
+    return (
+        "PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/detector_robustness.py " + " ".join(options) + " --write"
+    )
 
 
 def _report(args, table, table95, counts, n_test: int, n_frames: int, seconds: float) -> list[str]:
-    weights = " ".join(str(w) for w in args.weights)
-    command = (
-        "PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/detector_robustness.py "
-        f"--threads {args.threads} --weights {weights} --write"
-    )
+    command = command_line(args)
     corruptions = CORRUPTIONS.names()
     header = "| model | clean | " + " | ".join(f"{c.replace('_', ' ')} 1/2/3" for c in corruptions) + " |"
     rule = "|" + "---|" * (2 + len(corruptions))
@@ -199,7 +228,7 @@ def _report(args, table, table95, counts, n_test: int, n_frames: int, seconds: f
         cells = [f"{n[(c, 1)]}/{n[(c, 2)]}/{n[(c, 3)]}" for c in corruptions]
         lines.append(f"| {stem} | {clean} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("![mAP50 against severity](detector_robustness.png)")
+    lines.append(f"![mAP50 against severity]({args.name}.png)")
     return lines
 
 
