@@ -10,6 +10,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+import yaml
+
+from mineguard.engine.config import load_train_config
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "peer_training.py"
 _SPEC = importlib.util.spec_from_file_location("peer_training", _PATH)
@@ -77,3 +80,14 @@ def test_the_peers_loop_seconds_are_the_last_row_of_its_cumulative_time(tmp_path
     peer = tmp_path / "peer.csv"
     peer.write_text("epoch,  time,train/box_loss\n1,  8.0,1.0\n2,  17.25,0.9\n")  # the peer's time is cumulative
     assert peer_training.peer_loop_seconds(peer) == pytest.approx(17.25)
+
+
+def test_the_helmet_side_by_side_budget_is_the_hazard_one_on_the_helmet_set() -> None:
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    helmet = yaml.safe_load((configs / "helmets_peer_cpu320.yaml").read_text())
+    hazard = yaml.safe_load((configs / "hazards_cpu320.yaml").read_text())
+    recipe = yaml.safe_load((configs / "helmets_cpu320.yaml").read_text())
+    assert {k: v for k, v in helmet.items() if k != "data"} == {k: v for k, v in hazard.items() if k != "data"}
+    assert helmet["data"] == recipe["data"]
+    config = load_train_config({**helmet, "model": "ca-yolov10n"}, source="helmets_peer_cpu320.yaml")
+    assert config.epochs == 12 and config.img_size == 320
