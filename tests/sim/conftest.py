@@ -24,6 +24,18 @@ def service(tmp_path: Path) -> Iterator[Service]:
         yield running
 
 
+# the periodic rounds that raise alerts on the wall clock (headcount, risk, seismic, fusion), never inside a
+# short run: its alerts are then only those of what it sent, and the summary and a later API read agree
+QUIET_ROUNDS = {"headcount_check_s": 3600, "risk_check_s": 3600, "seismic_check_s": 3600, "fusion_check_s": 3600}
+
+
+@pytest.fixture
+def quiet_service(tmp_path: Path) -> Iterator[Service]:
+    """The service with the wall-clock alert rounds pushed out of a short test's window."""
+    with local_service(tmp_path, **QUIET_ROUNDS) as running:
+        yield running
+
+
 @pytest.fixture
 def broker() -> Iterator[LocalBroker]:
     try:
