@@ -2,7 +2,7 @@
 
 Same maths and offset layout as ``torchvision.ops.deform_conv2d`` (offsets (B, 2K, Ho, Wo) as
 (dy, dx) per kernel tap in row-major order, mask (B, K, Ho, Wo), zero outside the image), but
-built from ``grid_sample`` and one matrix product. On CPU its backward pass is several times
+built from ``grid_sample`` and one batched matrix product. On CPU its backward pass is several times
 faster than torchvision's kernel (see ``benchmarks/bench_deform_conv.py``); on CUDA, and while
 the model is traced for ONNX export, we call torchvision, whose one ``deform_conv2d`` op the
 exporter writes as the ONNX ``DeformConv`` node (``mineguard.runtime.export``). A test checks both agree.
