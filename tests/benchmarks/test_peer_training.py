@@ -91,3 +91,12 @@ def test_the_helmet_side_by_side_budget_is_the_hazard_one_on_the_helmet_set() ->
     assert helmet["data"] == recipe["data"]
     config = load_train_config({**helmet, "model": "ca-yolov10n"}, source="helmets_peer_cpu320.yaml")
     assert config.epochs == 12 and config.img_size == 320
+
+
+def test_the_underground_hazard_budget_is_the_side_by_side_one_plus_the_corruptions() -> None:
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    augmented = yaml.safe_load((configs / "hazards_underground_cpu320.yaml").read_text())
+    plain = yaml.safe_load((configs / "hazards_cpu320.yaml").read_text())
+    assert {k: v for k, v in augmented.items() if k != "augment"} == plain
+    config = load_train_config({**augmented, "model": "yolov10n"}, source="hazards_underground_cpu320.yaml")
+    assert config.augment.underground == 0.5 and config.epochs == 12
