@@ -3,6 +3,7 @@ message saying nothing was stored), never a silent drop; the retried batch is st
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -48,7 +49,9 @@ def test_a_commit_that_fails_answers_retry_and_the_retry_is_stored_once(api: Api
     fail = [True]
 
     def lose_the_database(_session) -> None:
-        if fail[0]:
+        # only the request's commit: the service's own threads (the 1 s escalation tick, the other rounds, all
+        # named "mineguard-...") commit too, and one of them once took the failure instead (CI, 2026-12-07)
+        if fail[0] and not threading.current_thread().name.startswith("mineguard-"):
             fail[0] = False
             raise OperationalError("COMMIT", None, ConnectionError("server closed the connection unexpectedly"))
 
