@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
 from mineguard.cli import main
+from mineguard.sim import runner
 from mineguard.sim.publish import BusPublisher
-from mineguard.sim.runner import run
+from mineguard.sim.runner import run, settled_alerts
 from mineguard.sim.script import load_sim
 from mineguard.sim.summary import describe_inputs
 
 
-def test_a_short_run_sends_everything_through_the_real_interfaces(quiet_service) -> None:
-    # quiet: a headcount round landing between the summary and the check below added 3 alerts (CI of stop 32)
+def test_a_short_run_sends_everything_through_the_real_interfaces(quiet_service, monkeypatch) -> None:
+    # quiet: a headcount round landing between the summary and the check below added 3 alerts (CI of stop 32);
+    # and a settle window longer than the site's longest hold (no-helmet-danger-zone, for_s 2) plus a 1 s tick:
+    # with the default 2.5 s quiet that rule's alert once came after the summary on a loaded machine
+    monkeypatch.setattr(runner, "settled_alerts", partial(settled_alerts, quiet_s=5.0, timeout_s=20.0))
     sim, service = load_sim(), quiet_service
     with service.client() as client:
         summary = run(sim, client, BusPublisher(service.app.state.ctx.bus), duration_s=9, speed=8, seed=0)
