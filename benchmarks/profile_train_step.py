@@ -1,9 +1,9 @@
 """Figure: where a training step's time goes, per model (the speed gap of the side by side with the peer).
 
-For each zoo model, the engine's own training step (the model's loss terms summed times the batch, then
-backward, as the Trainer does) on real batches of the merged hazard set at the side-by-side budget
-(``configs/hazards_cpu320.yaml``: 320 px, batch 16): the mean step time without the profiler, then the ops
-with the most self CPU time under ``torch.profiler``. Data loading is not timed.
+For each zoo model, the engine's own training step (``Trainer.step``'s loss, then backward) on real
+batches of the merged hazard set at the side-by-side budget (``configs/hazards_cpu320.yaml``: 320 px,
+batch 16): the mean step time without the profiler, then the ops with the most self CPU time under
+``torch.profiler``. Data loading is not timed.
 
     .venv/bin/python benchmarks/profile_train_step.py --models yolov10n ca-yolov10n --threads 1 --write
 
@@ -35,10 +35,9 @@ CONFIG = ROOT / "configs" / "hazards_cpu320.yaml"
 HEADING = "## Where a training step's time goes (CPU, forward + backward, side-by-side budget)"
 
 
-def _step(model: torch.nn.Module, batch) -> None:
-    model.zero_grad()
-    terms = model(batch.images, batch.targets)
-    (sum(terms.values()) * batch.images.shape[0]).backward()
+def _step(trainer: Trainer, batch) -> None:
+    trainer.model.zero_grad()
+    trainer.step(batch)["loss"].backward()
 
 
 def profile_model(name: str, steps: int, top: int, out: Path) -> tuple[float, list[tuple[str, float, float]]]:
@@ -48,14 +47,14 @@ def profile_model(name: str, steps: int, top: int, out: Path) -> tuple[float, li
     trainer = Trainer(config)
     trainer.model.train()
     batches = list(itertools.islice(trainer._loader(0), 1 + 2 * steps))
-    _step(trainer.model, batches[0])
+    _step(trainer, batches[0])
     started = time.perf_counter()
     for batch in batches[1 : 1 + steps]:
-        _step(trainer.model, batch)
+        _step(trainer, batch)
     seconds = (time.perf_counter() - started) / steps
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for batch in batches[1 + steps :]:
-            _step(trainer.model, batch)
+            _step(trainer, batch)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events) or 1.0
     ranked = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:top]

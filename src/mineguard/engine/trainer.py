@@ -133,6 +133,12 @@ class Trainer:
             persistent_workers=False,
         )
 
+    def step(self, batch: DetectionBatch) -> dict[str, torch.Tensor]:
+        """One batch's loss to back-propagate (the model's terms summed, times the batch) and each term."""
+        images = batch.images.to(self.device, non_blocking=True)
+        terms = self.model(images, batch.targets.to(self.device))
+        return {"loss": sum(terms.values()) * images.shape[0], **{k: terms[k] for k in self.loss_terms}}
+
     def fit(self) -> TrainSummary:
         cfg = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -152,11 +158,6 @@ class Trainer:
             factor = warmup_factor(iteration, warmup_iterations)
             lr = cosine_lr(iteration / total_iterations, lr0=cfg.lr0, lrf=cfg.lrf)
             return {"lr": lr * factor, "momentum": cfg.warmup_momentum + (cfg.momentum - cfg.warmup_momentum) * factor}
-
-        def step(batch: DetectionBatch) -> dict[str, torch.Tensor]:
-            images = batch.images.to(self.device, non_blocking=True)
-            terms = self.model(images, batch.targets.to(self.device))
-            return {"loss": sum(terms.values()) * images.shape[0], **{k: terms[k] for k in self.loss_terms}}
 
         def validate_epoch(epoch: int) -> dict[str, float]:
             if self.val_set is None or not ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
@@ -198,7 +199,7 @@ class Trainer:
         loop = Loop(
             self.model,
             optimizer,
-            step,
+            self.step,
             batches=self._loader,
             config=LoopConfig(
                 epochs=cfg.epochs,
