@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from functools import partial
 from importlib import resources
 from pathlib import Path
 
 from mineguard.cli import main
-from mineguard.sim import runner
 from mineguard.sim.publish import BusPublisher
-from mineguard.sim.runner import run, settled_alerts
+from mineguard.sim.runner import run, settle_window_s
 from mineguard.sim.script import load_sim
 from mineguard.sim.summary import describe_inputs
 
 
-def test_a_short_run_sends_everything_through_the_real_interfaces(quiet_service, monkeypatch) -> None:
-    # quiet: a headcount round landing between the summary and the check below added 3 alerts (CI of stop 32);
-    # and a settle window longer than the site's longest hold (no-helmet-danger-zone, for_s 2) plus a 1 s tick:
-    # with the default 2.5 s quiet that rule's alert once came after the summary on a loaded machine
-    monkeypatch.setattr(runner, "settled_alerts", partial(settled_alerts, quiet_s=5.0, timeout_s=20.0))
+def test_a_short_run_sends_everything_through_the_real_interfaces(quiet_service) -> None:
+    # quiet: a headcount round landing between the summary and the check below added 3 alerts (CI of stop 32)
     sim, service = load_sim(), quiet_service
     with service.client() as client:
         summary = run(sim, client, BusPublisher(service.app.state.ctx.bus), duration_s=9, speed=8, seed=0)
@@ -115,3 +110,14 @@ def test_the_summary_waits_for_alerts_that_rules_raise_a_moment_after_the_last_i
     client = LateRule()
     assert [a["id"] for a in settled_alerts(client, 5, quiet_s=0.01)] == [7, 8]
     assert client.reads == 3  # read until one quiet interval passed without a new alert
+
+
+def test_the_settle_window_follows_the_longest_hold_of_the_rules_a_run_can_trigger() -> None:
+    site = load_sim().site
+    # the sample site's combined rules on sensors and cameras hold at most 3 s (gas-rising-fan-stopped);
+    # its camera-down rules (30 s) read the video runtime's system.camera_down, which a run never sends
+    assert max(r.for_s for r in site.rules.combined) == 30.0
+    assert settle_window_s(site, tick_s=1.0, slack_s=1.5) == 3.0 + 1.0 + 1.5
+    assert settle_window_s(site, tick_s=5.0, slack_s=0.0) == 8.0
+    quiet = site.model_copy(update={"rules": site.rules.model_copy(update={"combined": []})})
+    assert settle_window_s(quiet) == 2.5  # never shorter than the old fixed window

@@ -29,6 +29,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from mineguard.mine.graph import ZoneGraph
+from mineguard.mine.site import SiteConfig
+from mineguard.services.settings import Settings
 from mineguard.sim.client import ServiceClient, ServiceError
 from mineguard.sim.gates import GateWatch
 from mineguard.sim.people import make_walkers
@@ -39,6 +41,7 @@ from mineguard.sim.sensors import SensorField
 from mineguard.sim.summary import DemoSummary, early_warning_lines, rescue_lines, scenario_results
 
 log = logging.getLogger(__name__)
+SERVICE_TICK_S: float = Settings.model_fields["tick_s"].default  # the service's rule tick, unless configured
 
 
 class _Clock:
@@ -80,9 +83,21 @@ def wait_ingested(client: ServiceClient, before: dict, published: int, timeout_s
         time.sleep(0.1)
 
 
+def settle_window_s(site: SiteConfig, tick_s: float = SERVICE_TICK_S, slack_s: float = 1.5) -> float:
+    """How long the alerts must stay unchanged before the summary reads them: the longest hold of the
+    site's combined rules that read what a run sends (they raise on the service's tick, after the last
+    reading, once their conditions held long enough) plus one tick and some slack for a loaded machine;
+    at least 2.5 s. Threshold rules raise only on a reading, so they are settled once everything is
+    ingested; rules on ``system.*`` signals (camera health from the video runtime) read nothing a run sends."""
+    driven = [rule for rule in site.rules.combined if not any(c.signal.startswith("system.") for c in rule.conditions)]
+    longest = max((rule.for_s for rule in driven), default=0.0)
+    return max(2.5, longest + tick_s + slack_s)
+
+
 def settled_alerts(client: ServiceClient, after_id: int, quiet_s: float = 2.5, timeout_s: float = 10.0) -> list[dict]:
     """The alerts raised after ``after_id``, oldest first, read again until none came for ``quiet_s`` (or
-    ``timeout_s``): a rule with a hold time (``for_s``) raises on what the run sent last a moment after it."""
+    ``timeout_s``): a rule with a hold time (``for_s``) raises on what the run sent last a moment after it
+    (``run`` takes ``quiet_s`` from :func:`settle_window_s`)."""
     deadline = time.monotonic() + timeout_s
     alerts = [a for a in client.alerts() if a["id"] > after_id]
     while time.monotonic() < deadline:
@@ -157,7 +172,8 @@ def run(
         log.warning("not every reading left the publisher within 10 s (%s)", publisher.describe())
     stats = wait_ingested(client, before, publisher.published)
     stored, rejects = _stored(stats, before)
-    alerts = settled_alerts(client, last_alert)
+    quiet_s = settle_window_s(site)
+    alerts = settled_alerts(client, last_alert, quiet_s=quiet_s, timeout_s=4 * quiet_s)
     results, by_rule, by_scenario, unexpected = scenario_results(script, alerts, triggered)
     try:
         leads = client.get("/warnings/lead-times", start=started.isoformat())
