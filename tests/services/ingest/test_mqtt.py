@@ -165,6 +165,41 @@ def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, 
         consumer.stop()
 
 
+def test_a_devices_backlog_in_one_message_over_mqtt_is_stored_once_and_its_bad_reading_alone_refused(
+    broker: LocalBroker, engine, session
+) -> None:
+    """A device back from a lost link sends its backlog as batch messages (QoS 1); one is re-sent
+    (an at-least-once redelivery): every reading is stored exactly once, the bad one refused alone."""
+    sessions = session_factory(engine)
+    consumer = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-backlog")
+    worker = IngestWorker(consumer, sessions, site_id=SITE, batch_size=250, source="mqtt", clock=lambda: NOW)
+    producer = MqttCommunicator(broker.host, broker.port, client_id="gateway-backlog")
+    worker.start()
+    consumer.start()
+    producer.start()
+    topic = topic_for(SITE, "ch4-1101-t", "methane")
+    backlog = [reading(seq) for seq in range(1000)]
+    backlog[500] = {**backlog[500], "t": "2026-13-01T00:00:00Z"}
+
+    def stored() -> tuple[int, list[tuple[str, int | None]]]:
+        with sessions() as s:
+            rejects = [(r.reason, r.seq) for r in s.scalars(select(RejectedPayload))]
+            return s.scalar(select(func.count()).select_from(SensorReading)), rejects
+
+    try:
+        chunks = [json.dumps(backlog[i : i + 100]).encode() for i in range(0, 1000, 100)]
+        for chunk in [*chunks, chunks[3]]:
+            producer.publish(topic, chunk)
+        assert producer.wait_published(10)
+        assert wait_for(lambda: stored()[0] == 999 and len(stored()[1]) == 1), stored()
+        assert stored()[1] == [("invalid_schema", 500)] and worker.totals.duplicates == 100
+        assert wait_for(lambda: worker.status().waiting == 0)
+    finally:
+        producer.stop()
+        worker.stop()
+        consumer.stop()
+
+
 def test_a_batch_is_acknowledged_in_one_write_and_handlers_are_matched_once_per_topic() -> None:
     bus = MqttCommunicator("127.0.0.1", 1)  # never started: the callbacks are driven by hand
     acks, calls = [], []

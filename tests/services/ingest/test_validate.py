@@ -12,7 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mineguard.services.ingest.store import ingest
-from mineguard.services.ingest.validate import RejectReason, parse_batch, payload_bytes, stored_payload
+from mineguard.services.ingest.validate import (
+    Rejection,
+    RejectReason,
+    batch_weight,
+    is_batch,
+    message_readings,
+    parse_batch,
+    payload_bytes,
+    stored_payload,
+)
 from mineguard.services.storage.models import Device, RejectedPayload, SensorReading
 
 from .conftest import NOW, T0, reading
@@ -278,3 +287,19 @@ def test_fast_parse_accepts_exactly_what_the_checked_path_accepts(raw: bytes) ->
     assert _fast_parse(raw) in (None, slow)  # never accepts what the checked path refuses, never differs
     outcome = parse_reading(0, raw, max_bytes=1 << 20)
     assert outcome == slow if slow is not None else outcome.reason.value in {"malformed_json", "invalid_schema"}
+
+
+def test_a_message_of_several_readings_is_told_from_one_reading_before_it_is_parsed() -> None:
+    one = json.dumps(reading(1)).encode()
+    assert not is_batch(one) and batch_weight(one) == 1 and message_readings(one, max_batch=10, max_bytes=10**6) is None
+    three = b"[" + b",".join([one] * 3) + b"]"
+    for framing in (three, b' \n{ "readings" :' + three + b"}", b"\xef\xbb\xbf" + three):
+        assert is_batch(framing) and batch_weight(framing) == 3
+        items = message_readings(framing, max_batch=10, max_bytes=10**6)
+        assert isinstance(items, list) and len(items) == 3 and items[0]["seq"] == 1
+    assert batch_weight(b"[]") == 1 and message_readings(b"[]", max_batch=10, max_bytes=100) == []
+    assert not is_batch(b'{"device_id": "x", "readings": []}')  # an object that is not {"readings": ...} first
+    big = message_readings(three, max_batch=10, max_bytes=100)
+    assert isinstance(big, Rejection) and big.reason is RejectReason.OVERSIZED and big.raw == three
+    many = message_readings(three, max_batch=2, max_bytes=10**6)
+    assert isinstance(many, Rejection) and "batch has 3 readings, at most 2" in many.detail

@@ -163,3 +163,60 @@ def test_a_worker_stores_only_the_devices_it_accepts_and_acknowledges_the_rest(e
         stored = set(s.scalars(select(SensorReading.device_id)))
     assert stored == {"ch4-1101-t"} and worker.totals.accepted == 5 and _counts(sessions)[1] == []
     assert worker.patterns == [f"mineguard/{SITE}/+/+"]
+
+
+def test_a_batch_message_is_stored_reading_by_reading_and_a_bad_one_is_refused_alone(engine, session) -> None:
+    sessions = session_factory(engine)
+    backlog = [reading(seq) for seq in range(40)]
+    backlog[7] = {**backlog[7], "value": "NaN"}  # a bad reading inside the batch
+    backlog[9] = reading(9, device_id="co-belt", kind="co", unit="ppm")  # another device's, on this topic
+
+    def publish(bus: InProcessBus) -> None:
+        bus.publish(METHANE, json.dumps(backlog).encode())
+        bus.publish(
+            METHANE, b'\xef\xbb\xbf {"readings": ' + json.dumps([reading(s) for s in range(40, 60)]).encode() + b"}"
+        )
+        bus.publish(METHANE, json.dumps(reading(60)).encode())  # one reading, as before
+
+    worker = _run(sessions, publish, batch_size=500, max_delay_ms=50)
+    stored, rejects = _counts(sessions)
+    assert stored == 59 and worker.totals.accepted == 59
+    by_seq = {r.seq: r for r in rejects}
+    assert sorted(by_seq) == [7, 9] and by_seq[7].reason == "invalid_schema" and "value" in by_seq[7].detail
+    assert json.loads(by_seq[7].payload) == backlog[7]  # the bad reading is kept as it came, not its batch
+    assert by_seq[9].reason == "invalid_schema" and "topic says device 'ch4-1101-t'" in by_seq[9].detail
+
+
+def test_a_batch_message_that_cannot_be_read_is_refused_whole_under_its_topics_device(engine, session) -> None:
+    sessions = session_factory(engine)
+    too_many = json.dumps([reading(s) for s in range(1001)]).encode()
+
+    def publish(bus: InProcessBus) -> None:
+        bus.publish(METHANE, b'{"readings": 5}')
+        bus.publish(METHANE, b"[" + b"1," * 600_000 + b"1]")  # 1.2 MB
+        bus.publish(METHANE, too_many)
+        bus.publish(METHANE, b'[{"device_id": "ch4-1101-t"')  # cut short
+        bus.publish(METHANE, json.dumps([reading(1)]).encode())
+
+    worker = _run(sessions, publish, batch_size=500, max_delay_ms=50)
+    stored, rejects = _counts(sessions)
+    assert stored == 1 and worker.totals.accepted == 1
+    got = sorted(r.reason for r in rejects)
+    assert got == ["invalid_schema", "invalid_schema", "malformed_json", "oversized"]
+    assert {r.device_id for r in rejects} == {"ch4-1101-t"}
+    details = " | ".join(r.detail for r in rejects)
+    assert (
+        "message is int —" in details and "at most 1000 are taken" in details and "1000 readings per message" in details
+    )
+
+
+def test_a_transaction_holds_about_batch_size_readings_however_they_are_grouped(engine, session) -> None:
+    sessions = session_factory(engine)
+
+    def publish(bus: InProcessBus) -> None:
+        for first in range(0, 300, 60):  # 5 messages of 60 readings
+            bus.publish(METHANE, json.dumps([reading(s) for s in range(first, first + 60)]).encode())
+
+    worker = _run(sessions, publish, batch_size=100, max_delay_ms=2000)
+    assert _counts(sessions)[0] == 300 and worker.totals.accepted == 300
+    assert worker.totals.batches == 3  # 120 + 120 + 60: a message is never split, nor 5 x 60 in one

@@ -22,9 +22,11 @@ One reading is a JSON object (UTF-8), nothing more and nothing less::
 HTTP (``POST /api/v1/readings``): a batch, ``{"readings": [reading, ...]}`` or a bare JSON array,
 of at most 1000 readings. Each reading succeeds or fails on its own.
 
-MQTT (a later transport; the in-process bus uses the same scheme): topic
-``mineguard/<site_id>/<device_id>/<kind>``, payload one reading as above; the topic's device
-and kind must equal the payload's. Levels may not contain ``/``, ``+`` or ``#``.
+MQTT (the in-process bus uses the same scheme): topic ``mineguard/<site_id>/<device_id>/<kind>``,
+payload one reading as above, or several readings of that device as a batch (``[reading, ...]`` or
+``{"readings": [...]}``, at most 1000 and 1 MB: a device's backlog after a lost link, or readings
+grouped to save the per-message cost); the topic's device and kind must equal each reading's. Each
+reading of a batch succeeds or fails on its own. Levels may not contain ``/``, ``+`` or ``#``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mineguard.services.timestamps import IsoTime
 
 MAX_BATCH = 1000
 MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_MESSAGE_BATCH_BYTES = 1_000_000  # an MQTT message that carries a batch of readings
 SEQ_MAX = 2**63 - 1  # BIGINT
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # no '/', '+', '#': ids are MQTT topic levels
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"

@@ -267,7 +267,37 @@ def out_of_order_detail(seq: int, t: datetime, max_seq: int, max_seq_t: datetime
     )
 
 
-def parse_batch(body: bytes, *, max_batch: int) -> list[Payload] | Rejection:
+_BATCH_START = re.compile(rb'(?:\xef\xbb\xbf)?\s*(?:\[|\{\s*"readings"\s*:)')
+
+
+def is_batch(payload: bytes) -> bool:
+    """Whether a message carries several readings (a JSON array, or ``{"readings": [...]}``), not one."""
+    return _BATCH_START.match(payload) is not None
+
+
+def batch_weight(payload: bytes) -> int:
+    """About how many readings a message carries (1 for a single reading), cheaply, before it is parsed:
+    what bounds the size of a worker's transaction."""
+    return max(1, payload.count(b'"seq"')) if is_batch(payload) else 1
+
+
+def message_readings(payload: bytes, *, max_batch: int, max_bytes: int) -> list[Payload] | Rejection | None:
+    """The readings of an MQTT message that carries several of one device (a JSON array, or
+    ``{"readings": [...]}``: the backlog a device or gateway sends after a lost link, or readings
+    grouped to save per-message cost), each to be checked on its own; None for a message of one
+    reading; a :class:`Rejection` (index None) when the whole message is unusable."""
+    if not is_batch(payload):
+        return None
+    if len(payload) > max_bytes:
+        detail = (
+            f"message is {len(payload)} bytes, over the {max_bytes}-byte limit for a batch of readings — "
+            f"send at most {max_batch} readings per message"
+        )
+        return Rejection(None, RejectReason.OVERSIZED, detail, raw=payload)
+    return parse_batch(payload, max_batch=max_batch, noun="message")
+
+
+def parse_batch(body: bytes, *, max_batch: int, noun: str = "body") -> list[Payload] | Rejection:
     """The readings of an HTTP body ``{"readings": [...]}`` or ``[...]``, each to be checked on its own.
 
     Objects are passed on parsed; any other element is passed as its JSON text, so it fails the
@@ -278,12 +308,12 @@ def parse_batch(body: bytes, *, max_batch: int) -> list[Payload] | Rejection:
         obj = json.loads(body.decode("utf-8-sig"))
     except (ValueError, RecursionError) as exc:
         why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-        return Rejection(None, RejectReason.MALFORMED_JSON, f"body is not valid JSON ({why}) — {shape}", raw=body)
+        return Rejection(None, RejectReason.MALFORMED_JSON, f"{noun} is not valid JSON ({why}) — {shape}", raw=body)
     if isinstance(obj, dict) and set(obj) == {"readings"}:
         obj = obj["readings"]
     if not isinstance(obj, list):
         got = f"an object with keys {sorted(obj)[:10]}" if isinstance(obj, dict) else type(obj).__name__
-        return Rejection(None, RejectReason.INVALID_SCHEMA, f"body is {got} — {shape}", raw=body)
+        return Rejection(None, RejectReason.INVALID_SCHEMA, f"{noun} is {got} — {shape}", raw=body)
     if len(obj) > max_batch:
         return Rejection(
             None,

@@ -9,21 +9,30 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.ingest.bus import ROOT, Ack, Communicator, TopicError, parse_topic
+from mineguard.services.ingest.schema import MAX_BATCH, MAX_MESSAGE_BATCH_BYTES
 from mineguard.services.ingest.store import Cleanser, IngestReport, ingest, record_rejections
-from mineguard.services.ingest.validate import Rejection, RejectReason, internal_error
+from mineguard.services.ingest.validate import (
+    Payload,
+    Rejection,
+    RejectReason,
+    batch_weight,
+    internal_error,
+    message_readings,
+)
 from mineguard.services.storage.db import is_transient
 from mineguard.services.storage.types import utc_now
 from mineguard.services.timestamps import MAX_SKEW_S
 
 log = logging.getLogger(__name__)
-Message = tuple[str, bytes, float, Ack]  # topic, payload, when it arrived (monotonic s), acknowledge
+# topic, payload, when it arrived (monotonic s), acknowledge, about how many readings it carries
+Message = tuple[str, bytes, float, Ack, int]
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,10 @@ class IngestWorker:
     """Subscribes to ``mineguard/<site_id>/+/+`` and ingests what arrives in batches of up to
     ``batch_size`` readings or ``max_delay_ms`` after the first one waits, each in its own session.
 
-    A payload whose device or kind differs from its topic's is rejected ``invalid_schema``. When
+    A message carries one reading or a batch of its device's readings (``schema.py``); a batch message
+    is never split across two transactions, so a transaction may hold up to one message more than
+    ``batch_size`` readings. A reading whose device or kind differs from its topic's is rejected
+    ``invalid_schema``. When
     the database is away (:func:`~mineguard.services.storage.db.is_transient`), the batch is kept
     and retried every ``retry_s`` seconds (nothing is dropped while the process runs). When a
     batch fails for any other reason, its messages are stored one by one, and one that still
@@ -117,6 +129,7 @@ class IngestWorker:
         self.max_skew_s, self.retry_s, self.clock, self.on_report = max_skew_s, retry_s, clock, on_report
         self.totals = IngestTotals()
         self._buffer: list[Message] = []
+        self._buffered = 0  # readings (by batch_weight) in _buffer
         self._in_flight = 0
         self._in_flight_since: float | None = None  # when the oldest message of the batch being stored arrived
         self._failures, self._last_error, self._last_stored_at = 0, None, None
@@ -150,9 +163,11 @@ class IngestWorker:
             if len(levels) == 4 and not self.accept(levels[2]):
                 ack()  # another worker's device: it has its own subscription to it
                 return
+        weight = batch_weight(payload)
         with self._cond:
-            self._buffer.append((topic, payload, time.monotonic(), ack))
-            if len(self._buffer) == 1 or len(self._buffer) >= self.batch_size:  # start the clock / batch full
+            self._buffer.append((topic, payload, time.monotonic(), ack, weight))
+            self._buffered += weight
+            if len(self._buffer) == 1 or self._buffered >= self.batch_size:  # start the clock / batch full
                 self._cond.notify_all()
 
     def _next_batch(self) -> list[Message] | None:
@@ -161,12 +176,17 @@ class IngestWorker:
             if not self._buffer:
                 return None
             deadline = self._buffer[0][2] + self.max_delay_s
-            while len(self._buffer) < self.batch_size and not self._stopping:
+            while self._buffered < self.batch_size and not self._stopping:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+            taken = size = 0
+            while taken < len(self._buffer) and size < self.batch_size:
+                size += self._buffer[taken][4]
+                taken += 1
+            batch, self._buffer = self._buffer[:taken], self._buffer[taken:]
+            self._buffered -= size
             self._in_flight, self._in_flight_since = len(batch), batch[0][2]
             return batch
 
@@ -187,6 +207,7 @@ class IngestWorker:
             left = self._store_isolating(batch)
             with self._cond:
                 self._buffer[:0], self._in_flight, self._in_flight_since = left, 0, None
+                self._buffered += sum(message[4] for message in left)
                 stopping = self._stopping
                 self._cond.notify_all()
             if not left:
@@ -237,7 +258,7 @@ class IngestWorker:
             self._failures, self._last_error, self._last_stored_at = 0, None, utc_now()
 
     def _refuse(self, message: Message, exc: Exception) -> None:
-        topic, payload, _, ack = message
+        topic, payload, _, ack, _ = message
         try:
             device_id: str | None = parse_topic(topic).device_id
         except TopicError:
@@ -250,17 +271,25 @@ class IngestWorker:
         ack()
 
     def _store(self, batch: list[Message]) -> None:
-        payloads: list[bytes] = []
+        payloads: list[Payload] = []
         expected: list[tuple[str, str]] = []
-        bad_topics: list[Rejection] = []
-        for topic, payload, _, _ in batch:
+        bad_topics: list[Rejection] = []  # and batch messages refused whole
+        for topic, payload, _, _, _ in batch:
             try:
                 parts = parse_topic(topic)
             except TopicError as exc:
                 bad_topics.append(Rejection(None, RejectReason.INVALID_SCHEMA, str(exc), raw=payload))
                 continue
-            payloads.append(payload)
-            expected.append((parts.device_id, parts.kind))
+            claim = (parts.device_id, parts.kind)
+            items = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+            if items is None:
+                payloads.append(payload)
+                expected.append(claim)
+            elif isinstance(items, Rejection):
+                bad_topics.append(replace(items, device_id=parts.device_id))
+            else:
+                payloads.extend(items)
+                expected.extend([claim] * len(items))
         now = self.clock()
         with self.sessions() as session, session.begin():
             report = ingest(
