@@ -137,27 +137,25 @@ def ingest(
     if expected is not None and len(expected) != len(payloads):
         raise ValueError(f"expected has {len(expected)} entries for {len(payloads)} payloads — give one per payload")
     report = IngestReport()
-    parsed: list[tuple[int, Reading, bytes]] = []
+    parsed: list[tuple[int, Reading, Payload]] = []
     for index, payload in enumerate(payloads):
-        raw = payload_bytes(payload)
         claim = expected[index] if expected is not None else None
         try:
-            outcome = parse_reading(
-                index, raw, parsed=payload if isinstance(payload, dict) else None, max_bytes=max_bytes, expected=claim
-            )
+            outcome = parse_reading(index, payload, max_bytes=max_bytes, expected=claim)
         except Exception as exc:  # a check that raises refuses this payload alone, never the batch
-            outcome = internal_error(index, exc, raw)
+            outcome = internal_error(index, exc, payload_bytes(payload))
         if isinstance(outcome, Rejection):
             report.rejections.append(outcome)
         else:
-            parsed.append((index, outcome, raw))
+            parsed.append((index, outcome, payload))
     devices = load_devices(session, {reading.device_id for _, reading, _ in parsed})
     candidates: list[Candidate] = []
-    for index, reading, raw in parsed:
+    for index, reading, payload in parsed:
+        device = devices.get(reading.device_id)
         try:
-            outcome = check_reading(index, reading, raw, devices.get(reading.device_id), now=now, max_skew_s=max_skew_s)
+            outcome = check_reading(index, reading, payload, device, now=now, max_skew_s=max_skew_s)
         except Exception as exc:
-            outcome = internal_error(index, exc, raw, reading.device_id, reading.seq)
+            outcome = internal_error(index, exc, payload_bytes(payload), reading.device_id, reading.seq)
         (report.rejections if isinstance(outcome, Rejection) else candidates).append(outcome)
 
     unique = _drop_repeats_within_batch(candidates, report)

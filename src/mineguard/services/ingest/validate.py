@@ -102,7 +102,11 @@ class Candidate:
     reading: Reading
     value: float
     unit: str
-    raw: bytes = field(repr=False)
+    payload: Payload = field(repr=False)  # as received: bytes, or the object a batch parsed it into
+
+    @cached_property
+    def raw(self) -> bytes:  # only a reading refused after this point needs it (kept among the rejects)
+        return payload_bytes(self.payload)
 
     @cached_property
     def key(self) -> tuple[str, int]:  # looked up several times per reading on the ingest path: built once
@@ -137,44 +141,53 @@ def stored_payload(raw: bytes, limit: int = STORED_PAYLOAD_BYTES) -> tuple[str, 
 
 
 def parse_reading(
-    index: int,
-    raw: bytes,
-    *,
-    parsed: dict[str, Any] | None = None,
-    max_bytes: int,
-    expected: tuple[str, str] | None = None,
+    index: int, payload: Payload, *, max_bytes: int, expected: tuple[str, str] | None = None
 ) -> Reading | Rejection:
-    """Size, JSON and schema checks of ``raw`` (or of ``parsed``, when the transport parsed it already);
-    ``expected`` is the (device_id, kind) a transport's topic claims."""
-    if len(raw) > max_bytes:
-        detail = (
-            f"payload is {len(raw)} bytes, over the {max_bytes}-byte limit — a reading is one small JSON "
-            "object; check what the sender puts in it"
-        )
-        return Rejection(index, RejectReason.OVERSIZED, detail, raw=raw)
-    reading = _fast_parse(raw) if parsed is None else None
-    if reading is None:
-        obj: Any = parsed
-        if parsed is None:
+    """Size, JSON and schema checks of ``payload`` (bytes or text as received, or the object a batch was
+    parsed into); ``expected`` is the (device_id, kind) a transport's topic claims."""
+    if isinstance(payload, dict):  # a valid reading's fields are bounded: only a refused one is sized
+        try:
+            reading = Reading.model_validate(payload)
+        except ValidationError as exc:
+            raw = payload_bytes(payload)
+            if len(raw) > max_bytes:
+                return _oversized(index, raw, max_bytes)
+            device_id, seq = _identity(payload)  # only a refused payload needs them (to be filed under)
+            return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
+    else:
+        raw = payload_bytes(payload)
+        if len(raw) > max_bytes:
+            return _oversized(index, raw, max_bytes)
+        reading = _fast_parse(raw)
+        if reading is None:
             try:
                 obj = json.loads(raw.decode("utf-8-sig"))
             except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
                 why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
                 detail = f"not valid JSON ({why}) — send one UTF-8 JSON object per reading"
                 return Rejection(index, RejectReason.MALFORMED_JSON, detail, raw=raw)
-        try:
-            reading = Reading.model_validate(obj)
-        except ValidationError as exc:
-            device_id, seq = _identity(obj)  # only a refused payload needs them (to be filed under)
-            return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
+            try:
+                reading = Reading.model_validate(obj)
+            except ValidationError as exc:
+                device_id, seq = _identity(obj)
+                return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
     if expected is not None and (reading.device_id, reading.kind) != expected:
         detail = (
             f"topic says device {expected[0]!r} kind {expected[1]!r} but the payload says device "
             f"{reading.device_id!r} kind {reading.kind!r} — publish to mineguard/<site_id>/<device_id>/<kind> "
             "of the reading itself"
         )
+        raw = payload_bytes(payload)
         return Rejection(index, RejectReason.INVALID_SCHEMA, detail, reading.device_id, reading.seq, raw)
     return reading
+
+
+def _oversized(index: int, raw: bytes, max_bytes: int) -> Rejection:
+    detail = (
+        f"payload is {len(raw)} bytes, over the {max_bytes}-byte limit — a reading is one small JSON "
+        "object; check what the sender puts in it"
+    )
+    return Rejection(index, RejectReason.OVERSIZED, detail, raw=raw)
 
 
 def _fast_parse(raw: bytes) -> Reading | None:
@@ -199,12 +212,12 @@ def _identity(obj: Any) -> tuple[str | None, int | None]:
 
 
 def check_reading(
-    index: int, reading: Reading, raw: bytes, device: DeviceInfo | None, *, now: datetime, max_skew_s: float
+    index: int, reading: Reading, payload: Payload, device: DeviceInfo | None, *, now: datetime, max_skew_s: float
 ) -> Candidate | Rejection:
     """Device, kind, unit, physical span and clock checks; the value is converted to the canonical unit."""
 
     def reject(reason: RejectReason, detail: str) -> Rejection:
-        return Rejection(index, reason, detail, reading.device_id, reading.seq, raw)
+        return Rejection(index, reason, detail, reading.device_id, reading.seq, payload_bytes(payload))
 
     if device is None:
         return reject(
@@ -243,7 +256,7 @@ def check_reading(
     skew = clock_skew(reading.t, now, max_skew_s)
     if skew:
         return reject(RejectReason.CLOCK_SKEW, skew)
-    return Candidate(index, reading, value, unit, raw)
+    return Candidate(index, reading, value, unit, payload)
 
 
 def out_of_order(seq: int, t: datetime, max_seq: int | None, max_seq_t: datetime | None) -> bool:
