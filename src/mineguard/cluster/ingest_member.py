@@ -10,10 +10,12 @@ re-sent reading is stored once (``(device_id, seq)``). An actor that dies mid-ba
 messages unacknowledged in the broker's session; Ray starts it again (on another node if its
 node is gone), it reconnects with the same client id, and the broker delivers them again.
 
-A payload that is not JSON goes alone as its own body, so that the service keeps it among its
-rejects with the reason, as it does for any refused batch; the others go on. A reading whose
-device or kind differs from its topic's (which the service's own MQTT worker refuses) cannot be
-told to the service over HTTP: the actor drops it with an ERROR log and counts it in ``rejected``.
+A message carries one reading or a batch of its device's readings (``ingest/schema.py``); a post
+holds whole messages, at most the service's 1,000 readings. A payload that cannot be read as
+readings (not JSON, a batch too large) goes alone as its own body, so that the service keeps it
+among its rejects with the reason, as it does for any refused body; the others go on. A reading
+whose device or kind differs from its topic's (which the service's own MQTT worker refuses) cannot
+be told to the service over HTTP: the actor drops it with an ERROR log and counts it in ``rejected``.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from mineguard.cluster.engine import node_here
 from mineguard.cluster.specs import IngestSpec, MemberStatus, ServiceAccess
 from mineguard.services.ingest.bus import TopicError, parse_topic
 from mineguard.services.ingest.mqtt import MqttCommunicator
+from mineguard.services.ingest.schema import MAX_BATCH, MAX_MESSAGE_BATCH_BYTES
+from mineguard.services.ingest.validate import Rejection, message_readings
 
 log = logging.getLogger(__name__)
-Taken = tuple[object, bytes, Callable[[], None]]  # parsed reading (or None: not JSON), raw payload, acknowledge
+# a message's readings as parsed (None: not readable as readings), its raw payload, acknowledge
+Taken = tuple[list[object] | None, bytes, Callable[[], None]]
 
 
 class IngestMember:
@@ -57,18 +62,19 @@ class IngestMember:
         self._bus.start(timeout=30)
 
     def _take(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
-        try:
-            reading = json.loads(payload)
-        except ValueError:
-            reading = None
-        if isinstance(reading, dict) and not _matches(topic, reading):
-            log.error("%s: %s carries device %r, kind %r: dropped", self.spec.name, topic, *_names(reading))
+        readings = _readings(payload)
+        if readings is not None:
+            wrong = [r for r in readings if isinstance(r, dict) and not _matches(topic, r)]
+            for reading in wrong:
+                log.error("%s: %s carries device %r, kind %r: dropped", self.spec.name, topic, *_names(reading))
+            readings = [r for r in readings if not (isinstance(r, dict) and not _matches(topic, r))]
             with self._cond:
-                self.counts["rejected"] += 1
-            ack()
-            return
+                self.counts["rejected"] += len(wrong)
+            if not readings:
+                ack()
+                return
         with self._cond:
-            self._taken.append((reading, payload, ack))
+            self._taken.append((readings, payload, ack))
             self._cond.notify()
 
     def _forward(self) -> None:
@@ -79,10 +85,17 @@ class IngestMember:
                     continue
             time.sleep(self.spec.max_delay_s)  # let a batch fill
             with self._cond:
-                batch, self._taken = self._taken[: self.spec.batch_size], self._taken[self.spec.batch_size :]
+                taken = size = 0
+                while taken < min(len(self._taken), self.spec.batch_size):
+                    readings = self._taken[taken][0]
+                    size += len(readings) if readings is not None else 0
+                    if taken and size > MAX_BATCH:  # whole messages, at most the service's batch
+                        break
+                    taken += 1
+                batch, self._taken = self._taken[:taken], self._taken[taken:]
             good = [item for item in batch if item[0] is not None]
             if good:
-                self._post(json.dumps({"readings": [item[0] for item in good]}).encode(), good)
+                self._post(json.dumps({"readings": [r for item in good for r in item[0]]}).encode(), good)
             for item in batch:
                 if item[0] is None:
                     self._post(item[1], [item])
@@ -102,7 +115,7 @@ class IngestMember:
                     report = response.json()
                     self._count(len(items), report)
                     break
-                if response.status_code == 422:  # not a batch: the service kept it among its rejects
+                if response.status_code in (413, 422):  # not a batch, or too large: kept among its rejects
                     self.counts["rejected"] += len(items)
                     log.error("%s: the service refused a body: %s", self.spec.name, response.text[:300])
                     break
@@ -149,6 +162,17 @@ class IngestMember:
         self._thread.join(15.0)
         self._http.close()
         return self.status()
+
+
+def _readings(payload: bytes) -> list[object] | None:
+    """The readings of a message (one, or a batch), parsed; None when it cannot be read as readings."""
+    batch = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+    if batch is None:
+        try:
+            return [json.loads(payload)]
+        except (ValueError, RecursionError):
+            return None
+    return None if isinstance(batch, Rejection) else list(batch)
 
 
 def _names(reading: dict) -> tuple[object, object]:
