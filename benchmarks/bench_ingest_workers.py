@@ -31,10 +31,14 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from bench_ingest import SENSORS, SITE
 from local_servers import local_broker, local_cluster
+from mineguard.mine.site import SAMPLE_SITE
 from mineguard.services.alerts.pipeline import AlertPipeline
 from mineguard.services.bootstrap import bootstrap
 from mineguard.services.ingest.bus import topic_for
@@ -46,13 +50,20 @@ from results_file import run_lines, write_section
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 
 
-def messages(n: int, first_seq: int, start: datetime, step_ms: float, per_message: int = 1) -> list[tuple[str, bytes]]:
-    """``n`` readings of the site's sensors in turn, in time order; with ``per_message`` > 1 each message
+def messages(
+    n: int,
+    first_seq: int,
+    start: datetime,
+    step_ms: float,
+    per_message: int = 1,
+    sensors: dict[str, tuple[str, str, float]] = SENSORS,
+) -> list[tuple[str, bytes]]:
+    """``n`` readings of ``sensors`` in turn, in time order; with ``per_message`` > 1 each message
     carries that many consecutive readings of one sensor as a JSON array (``schema.py``'s MQTT batch)."""
-    devices, rows = list(SENSORS), []
+    devices, rows = list(sensors), []
     for i in range(n):
         device = devices[i % len(devices)]
-        kind, unit, value = SENSORS[device]
+        kind, unit, value = sensors[device]
         seq = first_seq + i // len(devices)
         t = start + timedelta(milliseconds=step_ms * seq)
         rows.append({"device_id": device, "kind": kind, "seq": seq, "t": t.isoformat(), "value": value, "unit": unit})
@@ -132,9 +143,37 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def extra_sensors(count: int, folder: Path) -> tuple[dict[str, tuple[str, str, float]], Path | None]:
+    """The sample site's sensors plus ``count`` CO sensors on the belt roadway (a site file written to
+    ``folder``; None: the sample site as shipped), for batches that hold readings of many devices."""
+    if not count:
+        return SENSORS, None
+    sites = resources.files("mineguard.mine.sites")
+    site = yaml.safe_load(sites.joinpath(SAMPLE_SITE).read_text())
+    extra = {f"co-bench-{i:05d}": ("co", "ppm", 3.0) for i in range(count)}
+    for i, device in enumerate(extra):
+        where = {"zone": "belt_roadway", "position": [40 + i % 700, 40, -401]}
+        site["devices"].append({"id": device, "kind": "sensor", "sensor_kind": "co", "unit": "ppm", **where})
+    path = folder / f"bench_{count}_sensors.yaml"
+    path.write_text(yaml.safe_dump(site, sort_keys=False))
+    scenarios = sites.joinpath(SAMPLE_SITE.replace(".yaml", ".scenarios.yaml"))
+    (folder / f"{path.stem}.scenarios.yaml").write_text(scenarios.read_text())  # a site file's companion
+    return {**SENSORS, **extra}, path
+
+
 class Rig:
-    def __init__(self, url: str, broker, workers: int, mqtt5: bool, partition: str = "device") -> None:
-        self.booted = bootstrap(Settings(database_url=url, admin_password="bench-password"))
+    def __init__(
+        self,
+        url: str,
+        broker,
+        workers: int,
+        mqtt5: bool,
+        partition: str = "device",
+        sensors: dict[str, tuple[str, str, float]] = SENSORS,
+        site_file: Path | None = None,
+    ) -> None:
+        settings = Settings(database_url=url, admin_password="bench-password", site_file=site_file)
+        self.booted = bootstrap(settings)
         self.broker, self.stored_at = broker, {}
         self.pipeline = AlertPipeline.for_site(self.booted.sessions, on_change=lambda change: None)
         client = f"bench-{uuid.uuid4().hex[:6]}"
@@ -148,7 +187,7 @@ class Rig:
             client,
             mqtt5=mqtt5,
             partition=partition,
-            devices=tuple(SENSORS),
+            devices=tuple(sensors),
         )
         self.pool = IngestPool(config, workers=workers, cleanser=LiveCleanser, on_report=self._on_report)
         self.pool.start()
@@ -179,11 +218,12 @@ class Rig:
 
 def run(url: str, workers: int, per_message: int, args: argparse.Namespace) -> dict[str, float]:
     context = multiprocessing.get_context("spawn")
+    sensors, site_file = args.sensors
     with local_broker() as broker:
-        rig = Rig(url, broker, workers, args.protocol == "5", args.partition)
+        rig = Rig(url, broker, workers, args.protocol == "5", args.partition, sensors, site_file)
         try:
             start = datetime.now(UTC) - timedelta(hours=2)
-            burst = messages(args.readings, 0, start, 100.0 / len(SENSORS), per_message)
+            burst = messages(args.readings, 0, start, 100.0 / len(sensors), per_message, sensors)
             ready, go = context.Event(), context.Event()
             sender = context.Process(target=publish, args=(broker.host, broker.port, burst, 0.0, None, ready, go))
             sender.start()
@@ -193,10 +233,10 @@ def run(url: str, workers: int, per_message: int, args: argparse.Namespace) -> d
             rig.wait_stored(args.readings)
             elapsed, cpu = time.perf_counter() - t0, rig.cpu() - cpu0
             sender.join(60)
-            first = args.readings // len(SENSORS) + 1
+            first = args.readings // len(sensors) + 1
             pace_ms = 1000.0  # each sensor's readings a second apart; the first paced one a minute ago
             base = datetime.now(UTC) - timedelta(milliseconds=pace_ms * first, minutes=1)
-            paced = messages(args.paced, first, base, pace_ms)
+            paced = messages(args.paced, first, base, pace_ms, 1, sensors)
             sent_at = context.Array("d", len(paced))
             ready, go = context.Event(), context.Event()
             sender = context.Process(target=publish, args=(broker.host, broker.port, paced, 0.01, sent_at, ready, go))
@@ -233,6 +273,9 @@ def main() -> None:
         default=[1],
         help="readings per MQTT message in the burst (a batch when > 1); several values: one row each",
     )
+    parser.add_argument(
+        "--extra-sensors", type=int, default=0, help="CO sensors added to the sample site (many devices a batch)"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -240,6 +283,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MINEGUARD_AUDIT_KEY_FILE", str(folder / "audit.key"))
     os.environ.setdefault("MINEGUARD_AUDIT_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
+    args.sensors = extra_sensors(args.extra_sensors, folder)
     rows: list[tuple[str, int, int, dict[str, float]]] = []
     for backend in args.backends:
         for workers in args.workers:
@@ -270,10 +314,19 @@ def main() -> None:
         command += f" --protocol {args.protocol} --partition {args.partition}"
         if batched:
             command += " --per-message " + " ".join(map(str, args.per_message))
+        if args.extra_sensors:
+            command += f" --extra-sensors {args.extra_sensors}"
         provenance = run_lines(f".venv/bin/python {command}", load=True)
         split = SPLITS[args.partition]
         section = BATCHED_SECTION if batched else SECTION
-        text = section.format(provenance=provenance, readings=args.readings, table=table, split=split)
+        count = len(args.sensors[0])
+        sensors = f"the sample site's {len(SENSORS)}"
+        if args.extra_sensors:
+            sensors += f" and {args.extra_sensors} CO sensors added to it (`--extra-sensors`): batches of many devices"
+        heading = f", {count} sensors" if args.extra_sensors else ""
+        text = section.format(
+            provenance=provenance, readings=args.readings, table=table, split=split, sensors=sensors, heading=heading
+        )
         write_section(RESULTS, text)
         print(f"wrote {RESULTS}")
 
@@ -312,7 +365,7 @@ batches back to the service process → rule feed → rule engine. PostgreSQL ru
   run with MQTT 5 lost 918 readings, the 100k run of the fault section lost none.
 """
 BATCHED_SECTION = """
-## Ingest worker processes with batched MQTT messages: readings/s against workers and readings a message
+## Ingest worker processes with batched MQTT messages: readings/s against workers and readings a message{heading}
 
 {provenance}
 
@@ -321,7 +374,7 @@ messages each carrying the stated number of consecutive readings of one sensor a
 batch of `ingest/schema.py`: a device's backlog after a lost link, or a gateway that groups its readings;
 1 = one reading a message, as there). Every reading is still checked, converted, cleansed, stored, acknowledged
 after commit and fed to the rules on its own; what a batch saves is the per-message cost (broker, MQTT
-receive, topic check, PUBACK). Workers {split}.
+receive, topic check, PUBACK). Workers {split}. Sensors: {sensors}.
 
 {table}
 

@@ -71,3 +71,39 @@ def test_a_batch_larger_than_one_sqlite_statement(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         ids = insert_new(session, [_row("a", seq) for seq in range(n)])
     assert len(ids) == n and len(set(ids.values())) == n
+
+
+def test_live_states_change_only_where_the_reading_is_newer_in_one_statement_per_chunk(
+    engine: Engine, session: Session, monkeypatch
+) -> None:
+    from sqlalchemy import event
+
+    from mineguard.services.ingest import bulk
+    from mineguard.services.storage.models import Device
+
+    sensors = sorted(d.id for d in session.scalars(select(Device).where(Device.kind == "sensor")))[:4]
+    with session.begin_nested():
+        session.get(Device, sensors[0]).updated_at = T0 + timedelta(minutes=5)  # holds a later reading already
+    session.commit()
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement.split()[0])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    monkeypatch.setattr(bulk, "_LIVE_CHUNK", 3)  # 4 devices: two statements
+    rows = [
+        (device, {"value": i, "unit": "%", "seq": i}, T0 + timedelta(seconds=i)) for i, device in enumerate(sensors)
+    ]
+    try:
+        changed = bulk.set_live_states(session, rows[::-1])
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert changed == set(sensors[1:])
+    locks = 2 if engine.dialect.name == "postgresql" else 0  # SELECT ... FOR UPDATE per chunk, in id order
+    assert statements.count("WITH") == 2 and statements.count("SELECT") == locks
+    session.expire_all()
+    first = session.get(Device, sensors[0])
+    assert first.updated_at == T0 + timedelta(minutes=5) and first.state.get("seq") != 0
+    for i, device in enumerate(sensors[1:], start=1):
+        got = session.get(Device, device)
+        assert got.state == {"value": i, "unit": "%", "seq": i} and got.updated_at == T0 + timedelta(seconds=i)
+    assert bulk.set_live_states(session, rows) == set()  # the same readings again: nothing newer

@@ -11,6 +11,12 @@ ingest that won) is left alone and missing from the answer. It runs in the calle
 - SQLite: one multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING`` per
   chunk of rows that fits SQLite's bound-parameter limit.
 
+``set_live_states(session, rows)`` sets each device's live state to its newest reading when that is newer than
+what the device holds, in one ``UPDATE devices ... FROM (VALUES ...) ... RETURNING id`` per chunk (on
+PostgreSQL after one ``SELECT ... ORDER BY id FOR UPDATE`` of those rows, so concurrent workers lock devices
+in one order and never deadlock): a statement per batch, not one per device, which matters once a batch
+holds readings of hundreds of sensors.
+
 The profile of issue 21 (``docs/results/platform.md``) put SQLAlchemy's per-row parameter
 processing of the Core ``insert()`` at a quarter of the ingest worker's time; this path gives the
 same rows (times through the column type's own bind processor on SQLite, aware ``timestamptz`` on
@@ -23,15 +29,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection, String, cast, column, or_, select, update, values
 from sqlalchemy.orm import Session
 
-from mineguard.services.storage.models import SensorReading
+from mineguard.services.storage.models import Device, SensorReading
+from mineguard.services.storage.types import UTCDateTime
 
 COLUMNS = ("device_id", "kind", "seq", "t", "received_at", "value", "unit", "raw_value", "raw_unit", "flags", "source")
 Row = tuple[str, str, int, datetime, datetime, float, str, float, str, int, str]  # in the order of COLUMNS
 SQLITE_MAX_PARAMETERS = 32_766  # SQLite >= 3.32's default SQLITE_MAX_VARIABLE_NUMBER
 _STAGE = "mineguard_ingest_stage"
+LiveRow = tuple[str, dict[str, Any], datetime]  # device id, its new live state, the reading's time
+_LIVE_CHUNK = 5_000  # devices a statement: 3 parameters each, within SQLite's and psycopg's limits
 
 
 def insert_new(session: Session, rows: Sequence[Row]) -> dict[tuple[str, int], int]:
@@ -87,3 +96,32 @@ def _values_sqlite(connection: Connection, rows: Sequence[Row]) -> dict[tuple[st
         )
         ids.update(((device_id, seq), row_id) for row_id, device_id, seq in new)
     return ids
+
+
+def set_live_states(session: Session, rows: Sequence[LiveRow]) -> set[str]:
+    """Give each device of ``rows`` its new state and time where the time is later than its ``updated_at``
+    (or it has none); the ids of the devices changed (see the module docstring)."""
+    if not rows:
+        return set()
+    table = Device.__table__
+    ordered = sorted(rows, key=lambda row: row[0])
+    postgresql = session.connection().dialect.name == "postgresql"
+    if postgresql:
+        ids = [device_id for device_id, _, _ in ordered]
+        for start in range(0, len(ids), _LIVE_CHUNK):
+            part = ids[start : start + _LIVE_CHUNK]
+            session.execute(select(table.c.id).where(table.c.id.in_(part)).order_by(table.c.id).with_for_update())
+    changed: set[str] = set()
+    for start in range(0, len(ordered), _LIVE_CHUNK):
+        columns = column("id", String), column("state", JSON), column("t", UTCDateTime())
+        new = values(*columns, name="live").data(ordered[start : start + _LIVE_CHUNK]).cte("live")  # SQLite: a CTE
+        newer = or_(table.c.updated_at.is_(None), table.c.updated_at < new.c.t)  # re-checked under the row lock
+        state = cast(new.c.state, table.c.state.type) if postgresql else new.c.state  # SQLite keeps the JSON text
+        statement = (
+            update(table)
+            .where(table.c.id == new.c.id, newer)
+            .values(state=state, updated_at=new.c.t)
+            .returning(table.c.id)
+        )
+        changed.update(session.execute(statement).scalars())
+    return changed

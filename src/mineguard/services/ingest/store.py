@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from mineguard.services.ingest.bulk import insert_new
+from mineguard.services.ingest.bulk import LiveRow, insert_new, set_live_states
 from mineguard.services.ingest.schema import MAX_PAYLOAD_BYTES, Reading
 from mineguard.services.ingest.validate import (
     Candidate,
@@ -252,9 +252,8 @@ def update_live_state(
         best = newest.get(candidate.reading.device_id)
         if best is None or (candidate.reading.t, candidate.reading.seq) > (best.reading.t, best.reading.seq):
             newest[candidate.reading.device_id] = candidate
-    live: dict[str, dict[str, Any]] = {}
-    table = Device.__table__
-    for device_id, candidate in sorted(newest.items()):  # one lock order for all: concurrent workers never deadlock
+    rows: list[LiveRow] = []
+    for device_id, candidate in newest.items():
         reading, info = candidate.reading, devices[device_id]
         if info.updated_at is not None and reading.t <= info.updated_at:
             continue
@@ -266,17 +265,13 @@ def update_live_state(
             "seq": reading.seq,
             "flags": (flags or {}).get(candidate.key, 0),
         }
-        changed = session.execute(
-            update(table)
-            .where(table.c.id == device_id, or_(table.c.updated_at.is_(None), table.c.updated_at < reading.t))
-            .values(state=state, updated_at=reading.t)
-        ).rowcount  # the WHERE is re-checked under the row lock: a concurrent newer reading wins
-        if changed:
-            live[device_id] = state
-            loaded = session.identity_map.get(session.identity_key(Device, device_id))
-            if loaded is not None:
-                session.expire(loaded, ["state", "updated_at"])
-    return live
+        rows.append((device_id, state, reading.t))
+    changed = set_live_states(session, rows)  # a concurrent newer reading wins: the time is re-checked there
+    for device_id in changed:
+        loaded = session.identity_map.get(session.identity_key(Device, device_id))
+        if loaded is not None:
+            session.expire(loaded, ["state", "updated_at"])
+    return {device_id: state for device_id, state, _ in rows if device_id in changed}
 
 
 def record_rejections(session: Session, rejections: Sequence[Rejection], *, source: str, now: datetime) -> None:
