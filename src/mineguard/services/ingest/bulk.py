@@ -25,15 +25,15 @@ PostgreSQL), which ``tests/services/ingest/test_bulk.py`` checks against the Cor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, String, cast, column, or_, select, update, values
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from mineguard.services.storage.models import Device, SensorReading
-from mineguard.services.storage.types import UTCDateTime
 
 COLUMNS = ("device_id", "kind", "seq", "t", "received_at", "value", "unit", "raw_value", "raw_unit", "flags", "source")
 Row = tuple[str, str, int, datetime, datetime, float, str, float, str, int, str]  # in the order of COLUMNS
@@ -103,25 +103,30 @@ def set_live_states(session: Session, rows: Sequence[LiveRow]) -> set[str]:
     (or it has none); the ids of the devices changed (see the module docstring)."""
     if not rows:
         return set()
-    table = Device.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    table = Device.__tablename__
     ordered = sorted(rows, key=lambda row: row[0])
-    postgresql = session.connection().dialect.name == "postgresql"
-    if postgresql:
-        ids = [device_id for device_id, _, _ in ordered]
-        for start in range(0, len(ids), _LIVE_CHUNK):
-            part = ids[start : start + _LIVE_CHUNK]
-            session.execute(select(table.c.id).where(table.c.id.in_(part)).order_by(table.c.id).with_for_update())
+    to_t = Device.__table__.c.updated_at.type.bind_processor(dialect)  # naive UTC text on SQLite
+    assign = f"UPDATE {table} SET state = live.state, updated_at = live.t"
+    if dialect.name == "postgresql":
+        ids = [row[0] for row in ordered]
+        connection.exec_driver_sql(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        row_sql, head = "(%s, %s::json, %s::timestamptz)", assign + " FROM (VALUES {}) AS live (id, state, t)"
+    elif dialect.name == "sqlite":  # no column names on a VALUES alias: a CTE names them
+        row_sql, head = "(?, ?, ?)", "WITH live (id, state, t) AS (VALUES {}) " + assign + " FROM live"
+    else:
+        raise ValueError(f"database {dialect.name!r} is not supported for ingest — use sqlite or postgresql")
     changed: set[str] = set()
     for start in range(0, len(ordered), _LIVE_CHUNK):
-        columns = column("id", String), column("state", JSON), column("t", UTCDateTime())
-        new = values(*columns, name="live").data(ordered[start : start + _LIVE_CHUNK]).cte("live")  # SQLite: a CTE
-        newer = or_(table.c.updated_at.is_(None), table.c.updated_at < new.c.t)  # re-checked under the row lock
-        state = cast(new.c.state, table.c.state.type) if postgresql else new.c.state  # SQLite keeps the JSON text
+        part = ordered[start : start + _LIVE_CHUNK]
+        params: list[Any] = []
+        for device_id, state, t in part:
+            params += (device_id, json.dumps(state), to_t(t) if to_t else t)  # as the JSON column writes it
         statement = (
-            update(table)
-            .where(table.c.id == new.c.id, newer)
-            .values(state=state, updated_at=new.c.t)
-            .returning(table.c.id)
+            head.format(", ".join([row_sql] * len(part)))
+            + f" WHERE {table}.id = live.id AND ({table}.updated_at IS NULL OR {table}.updated_at < live.t)"
+            + f" RETURNING {table}.id"  # the time is re-checked under the row lock: a concurrent newer reading wins
         )
-        changed.update(session.execute(statement).scalars())
+        changed.update(device_id for (device_id,) in connection.exec_driver_sql(statement, tuple(params)))
     return changed
