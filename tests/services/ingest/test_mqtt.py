@@ -7,6 +7,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -131,38 +133,46 @@ def test_unacknowledged_messages_come_back_after_a_crash(broker: LocalBroker, en
         revived.stop()
 
 
-def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, session) -> None:
-    """Issue 13: a reading whose time cannot be converted to UTC, published (QoS 1) between good
-    ones, is refused alone with its reason and payload kept; every good reading is stored."""
-    sessions = session_factory(engine)
-    consumer = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-poison")
-    worker = IngestWorker(consumer, sessions, site_id=SITE, batch_size=50, source="mqtt", clock=lambda: NOW)
-    producer = MqttCommunicator(broker.host, broker.port, client_id="gateway-poison")
+@contextmanager
+def _mqtt_worker(broker: LocalBroker, engine, name: str, batch_size: int) -> Iterator[tuple[IngestWorker, Any]]:
+    """An ingest worker on its own MQTT session and a gateway's producer, both on ``broker``."""
+    consumer = MqttCommunicator(broker.host, broker.port, client_id=f"mineguard-ingest-{name}")
+    worker = IngestWorker(
+        consumer, session_factory(engine), site_id=SITE, batch_size=batch_size, source="mqtt", clock=lambda: NOW
+    )
+    producer = MqttCommunicator(broker.host, broker.port, client_id=f"gateway-{name}")
     worker.start()
     consumer.start()
     producer.start()
-    topic = topic_for(SITE, "ch4-1101-t", "methane")
-
-    def stored() -> tuple[int, list[tuple[str, str | None, int | None, str]]]:
-        with sessions() as s:
-            rejects = [(r.reason, r.device_id, r.seq, r.payload) for r in s.scalars(select(RejectedPayload))]
-            return s.scalar(select(func.count()).select_from(SensorReading)), rejects
-
     try:
+        yield worker, producer
+    finally:
+        producer.stop()
+        worker.stop()
+        consumer.stop()
+
+
+def _stored(worker: IngestWorker) -> tuple[int, list[RejectedPayload]]:
+    with worker.sessions() as s:
+        return s.scalar(select(func.count()).select_from(SensorReading)), list(s.scalars(select(RejectedPayload)))
+
+
+def test_a_poison_reading_over_mqtt_blocks_nothing(broker: LocalBroker, engine, session) -> None:
+    """Issue 13: a reading whose time cannot be converted to UTC, published (QoS 1) between good
+    ones, is refused alone with its reason and payload kept; every good reading is stored."""
+    topic = topic_for(SITE, "ch4-1101-t", "methane")
+    with _mqtt_worker(broker, engine, "poison", 50) as (worker, producer):
         for seq in range(100):
             producer.publish(topic, _payload(seq))
         producer.publish(topic_for(SITE, "co-belt", "co"), json.dumps(POISON).encode())
         for seq in range(100, 200):
             producer.publish(topic, _payload(seq))
         assert producer.wait_published(10)
-        assert wait_for(lambda: stored()[0] == 200 and len(stored()[1]) == 1), stored()[0]
-        ((reason, device_id, seq, payload),) = stored()[1]
-        assert (reason, device_id, seq, json.loads(payload)) == ("invalid_schema", "co-belt", 3000100, POISON)
+        assert wait_for(lambda: _stored(worker)[0] == 200 and len(_stored(worker)[1]) == 1), _stored(worker)[0]
+        (reject,) = _stored(worker)[1]
+        got = (reject.reason, reject.device_id, reject.seq, json.loads(reject.payload))
+        assert got == ("invalid_schema", "co-belt", 3000100, POISON)
         assert wait_for(lambda: worker.status().waiting == 0)  # the last batch is committed before it leaves in-flight
-    finally:
-        producer.stop()
-        worker.stop()
-        consumer.stop()
 
 
 def test_a_devices_backlog_in_one_message_over_mqtt_is_stored_once_and_its_bad_reading_alone_refused(
@@ -170,34 +180,17 @@ def test_a_devices_backlog_in_one_message_over_mqtt_is_stored_once_and_its_bad_r
 ) -> None:
     """A device back from a lost link sends its backlog as batch messages (QoS 1); one is re-sent
     (an at-least-once redelivery): every reading is stored exactly once, the bad one refused alone."""
-    sessions = session_factory(engine)
-    consumer = MqttCommunicator(broker.host, broker.port, client_id="mineguard-ingest-backlog")
-    worker = IngestWorker(consumer, sessions, site_id=SITE, batch_size=250, source="mqtt", clock=lambda: NOW)
-    producer = MqttCommunicator(broker.host, broker.port, client_id="gateway-backlog")
-    worker.start()
-    consumer.start()
-    producer.start()
     topic = topic_for(SITE, "ch4-1101-t", "methane")
     backlog = [reading(seq) for seq in range(1000)]
     backlog[500] = {**backlog[500], "t": "2026-13-01T00:00:00Z"}
-
-    def stored() -> tuple[int, list[tuple[str, int | None]]]:
-        with sessions() as s:
-            rejects = [(r.reason, r.seq) for r in s.scalars(select(RejectedPayload))]
-            return s.scalar(select(func.count()).select_from(SensorReading)), rejects
-
-    try:
+    with _mqtt_worker(broker, engine, "backlog", 250) as (worker, producer):
         chunks = [json.dumps(backlog[i : i + 100]).encode() for i in range(0, 1000, 100)]
         for chunk in [*chunks, chunks[3]]:
             producer.publish(topic, chunk)
         assert producer.wait_published(10)
-        assert wait_for(lambda: stored()[0] == 999 and len(stored()[1]) == 1), stored()
-        assert stored()[1] == [("invalid_schema", 500)] and worker.totals.duplicates == 100
-        assert wait_for(lambda: worker.status().waiting == 0)
-    finally:
-        producer.stop()
-        worker.stop()
-        consumer.stop()
+        assert wait_for(lambda: _stored(worker)[0] == 999 and len(_stored(worker)[1]) == 1), _stored(worker)
+        assert [(r.reason, r.seq) for r in _stored(worker)[1]] == [("invalid_schema", 500)]
+        assert worker.totals.duplicates == 100 and wait_for(lambda: worker.status().waiting == 0)
 
 
 def test_a_batch_is_acknowledged_in_one_write_and_handlers_are_matched_once_per_topic() -> None:
