@@ -105,6 +105,19 @@ def _payload(i: int, start: datetime) -> tuple[str, bytes]:
     return topic_for(SITE, device, kind), json.dumps(payload).encode()
 
 
+def _messages(start: datetime, per_message: int) -> list[tuple[str, bytes]]:
+    """The stream's N readings, ``per_message`` consecutive readings of one sensor a message (a JSON array)."""
+    if per_message == 1:
+        return [_payload(i, start) for i in range(N)]
+    block, out = len(SENSORS) * per_message, []
+    for first in range(0, N, block):
+        for device in SENSORS:
+            group = [_payload(i, start) for i in range(first, min(first + block, N)) if _key(i)[0] == device]
+            if group:
+                out.append((group[0][0], b"[" + b",".join(payload for _, payload in group) + b"]"))
+    return out
+
+
 def _key(i: int) -> tuple[str, int]:
     devices = list(SENSORS)
     return devices[i % len(devices)], i // len(devices)
@@ -120,7 +133,9 @@ def _config(url: str, broker: LocalBroker, partition: str = "device") -> PoolCon
     return PoolConfig(url, broker.host, broker.port, None, None, SITE, client, partition=partition, devices=DEVICES)
 
 
-def _run_with_fault(url: str, engine: Engine, broker: LocalBroker, fault: Callable[[IngestPool], None]) -> IngestPool:
+def _run_with_fault(
+    url: str, engine: Engine, broker: LocalBroker, fault: Callable[[IngestPool], None], per_message: int = 1
+) -> IngestPool:
     config = _config(url, broker)
     pool = IngestPool(config, workers=WORKERS, cleanser=LiveCleanser)
     gateway = MqttCommunicator(broker.host, broker.port, client_id=f"gw-{uuid.uuid4().hex[:6]}", max_inflight=200)
@@ -131,9 +146,9 @@ def _run_with_fault(url: str, engine: Engine, broker: LocalBroker, fault: Callab
         start = datetime.now(UTC) - timedelta(minutes=30)
 
         def publish_all() -> None:
-            for i in range(N):
-                gateway.publish(*_payload(i, start))
-                if i % 20 == 0:
+            for i, message in enumerate(_messages(start, per_message)):
+                gateway.publish(*message)
+                if i % max(1, 20 // per_message) == 0:
                     time.sleep(0.002)  # a few seconds of stream, so the fault lands in the middle
 
         publisher = threading.Thread(target=publish_all)
@@ -168,6 +183,13 @@ def test_a_worker_killed_mid_stream(database, broker: LocalBroker) -> None:
         os.kill(pool.pids[1], signal.SIGKILL)
 
     pool = _run_with_fault(*database, broker, kill_one)
+    assert pool.restarts >= 1
+
+
+def test_a_worker_killed_mid_stream_of_batch_messages(database, broker: LocalBroker) -> None:
+    """Gateways sending 10 readings a message: a message is acknowledged after the commit of all its readings,
+    so a killed worker's unacknowledged messages come back whole and every reading is stored once."""
+    pool = _run_with_fault(*database, broker, lambda pool: os.kill(pool.pids[1], signal.SIGKILL), per_message=10)
     assert pool.restarts >= 1
 
 
