@@ -54,7 +54,7 @@ def gateway(host: str, port: int, batch: list[tuple[str, bytes]]) -> None:
     client.stop()
 
 
-def run(fault: str, n: int) -> dict[str, object]:
+def run(fault: str, n: int, per_message: int = 1) -> dict[str, object]:
     context = multiprocessing.get_context("spawn")
     with local_cluster(durable=True) as cluster, local_broker() as broker:
         url = create_database(cluster.url, "faults")
@@ -75,7 +75,8 @@ def run(fault: str, n: int) -> dict[str, object]:
         try:
             if not pool.wait_ready(300):
                 raise RuntimeError("the worker processes did not start")
-            batch = messages(n, 0, datetime.now(UTC) - timedelta(hours=3), 1000.0 / len(SENSORS) / 5)
+            start = datetime.now(UTC) - timedelta(hours=3)
+            batch = messages(n, 0, start, 1000.0 / len(SENSORS) / 5, per_message)
             sender = context.Process(target=gateway, args=(broker.host, broker.port, batch))
             t0 = time.perf_counter()
             sender.start()
@@ -108,6 +109,7 @@ def run(fault: str, n: int) -> dict[str, object]:
             engine.dispose()
     return {
         "fault": fault,
+        "readings a message": per_message,
         "sent": n,
         "stored at the fault": at_fault,
         "rows": rows,
@@ -126,6 +128,9 @@ def main() -> None:
     parser.add_argument(
         "--faults", nargs="+", default=["kill -9 one of 3 workers", "broker restart", "database away 5 s"]
     )
+    parser.add_argument(
+        "--per-message", type=int, nargs="+", default=[1], help="readings per MQTT message (a batch when > 1)"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -134,9 +139,10 @@ def main() -> None:
     os.environ.setdefault("MINEGUARD_AUDIT_KEY_FILE", str(folder / "audit.key"))
     os.environ.setdefault("MINEGUARD_AUDIT_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
     results = []
-    for fault in args.faults:
-        results.append(run(fault, args.readings))
-        print(json.dumps(results[-1]), flush=True)
+    for per_message in args.per_message:
+        for fault in args.faults:
+            results.append(run(fault, args.readings, per_message))
+            print(json.dumps(results[-1]), flush=True)
     columns = list(results[0])
     lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
     lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in results]
@@ -144,6 +150,8 @@ def main() -> None:
     print(table)
     if args.write:
         command = f"benchmarks/bench_ingest_faults.py --readings {args.readings} --write"
+        if args.per_message != [1]:
+            command += " --per-message " + " ".join(map(str, args.per_message))
         provenance = run_lines(f".venv/bin/python {command}")
         write_section(RESULTS, SECTION.format(provenance=provenance, table=table))
         print(f"wrote {RESULTS}")
@@ -162,6 +170,8 @@ the fault comes once a quarter of the stream is stored. The same tests run in `m
 `$share` group). By device, the broker keeps the processes' subscriptions over its restart, so a
 restart loses nothing; in a `$share` group Mosquitto 2.0.11 forgets them, and readings a gateway sends
 before the workers have subscribed again can be dropped (one 6,000-reading run with MQTT 5 lost 918).
+"readings a message" > 1: the gateway sends that many consecutive readings of one sensor as one batch
+message (`ingest/schema.py`), acknowledged by the worker only after all its readings are committed.
 
 {table}
 """
