@@ -120,6 +120,9 @@ def test_hazards_and_coverage_commands(tmp_path: Path, capsys: pytest.CaptureFix
     assert "no data for: water" in printed and "crack" in printed
     assert run(["coverage", str(out / "data.yaml"), "--taxonomy", str(tmp_path / "t.yaml")]) == 0
     assert "water" in capsys.readouterr().out
+    # 32 px images, 0.2-wide boxes: 6.4 px, i.e. 64 px at a 320 input (scale 10), none under 16 px
+    assert run(["coverage", str(out / "data.yaml"), "--taxonomy", str(tmp_path / "t.yaml"), "--img-size", "320"]) == 0
+    assert "median box side at 320 px" in (printed := capsys.readouterr().out) and "64/0.00" in printed
     assert run([*argv, "--cap", "cracks=four"]) == 2
     assert "write SOURCE=N" in capsys.readouterr().err
     assert run(argv) == 2  # the output exists

@@ -158,3 +158,25 @@ def test_coverage_refuses_another_taxonomys_set(sources: Path, tmp_path: Path) -
     _image(tmp_path / "images/a.jpg")
     with pytest.raises(DatasetError, match="are not taxonomy 'tiny'"):
         hazard_coverage(load_taxonomy(sources / "tiny.yaml"), tmp_path / "data.yaml")
+
+
+def test_coverage_gives_box_sides_at_the_network_input(sources: Path, tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text(
+        "path: .\ntrain: train/images\ntest: test/images\nnames: [fire, crack, no_helmet, blockage]\n"
+    )
+    # 40x20 images; at a 320 input the scale is 8: a 20x10 px box is 160x80 (side 113.1), 1x2 px is 8x16 (11.3)
+    _yolo(tmp_path / "train/images/a.jpg", tmp_path / "train/labels/a.txt", "0 0.5 0.5 0.5 0.5\n2 0.5 0.5 0.025 0.1\n")
+    _yolo(tmp_path / "test/images/b.jpg", tmp_path / "test/labels/b.txt", "2 0.5 0.5 0.5 1.0\n")
+    taxonomy = load_taxonomy(sources / "tiny.yaml")
+    assert hazard_coverage(taxonomy, tmp_path / "data.yaml").classes[0].median_side is None  # not asked: no pixels
+    coverage = hazard_coverage(taxonomy, tmp_path / "data.yaml", img_size=320)
+    by_name = {c.name: c for c in coverage.classes}
+    assert by_name["fire"].median_side["train"] == pytest.approx(113.137, abs=1e-3)
+    assert by_name["fire"].small_share == {"train": 0.0, "test": 0.0}
+    assert by_name["no_helmet"].median_side == pytest.approx({"train": 11.314, "test": 160.0}, abs=1e-3)
+    assert by_name["no_helmet"].small_share == {"train": 1.0, "test": 0.0}
+    text = coverage.format()
+    assert "median box side at 320 px" in text and "11/1.00" in text and "160/0.00" in text
+    (tmp_path / "test/images/b.jpg").write_bytes(b"not an image")
+    with pytest.raises(DatasetError, match=r"b\.jpg: .* — fix or remove the image"):
+        hazard_coverage(taxonomy, tmp_path / "data.yaml", img_size=320)

@@ -128,7 +128,7 @@ def cmd_hazards(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    coverage = hazard_coverage(load_taxonomy(args.taxonomy), args.data_yaml)
+    coverage = hazard_coverage(load_taxonomy(args.taxonomy), args.data_yaml, args.img_size)
     print(coverage.format())
     if coverage.missing:
         print(f"no data for: {', '.join(coverage.missing)}")
@@ -216,6 +216,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = commands.add_parser("coverage", help="boxes and images per taxonomy class, group and split of a merged set")
     p.add_argument("data_yaml", type=Path, help="the merged set's data.yaml")
     p.add_argument("--taxonomy", type=Path, help="taxonomy .yaml (default: the shipped coal_mine_hazards)")
+    p.add_argument(
+        "--img-size",
+        type=int,
+        help="also give each class's median box side at this network input and the share under 16 px "
+        "(too small for the detector: train at a larger size)",
+    )
     p.set_defaults(func=_user_errors(cmd_coverage))
 
     p = commands.add_parser("demo-clip", help="make the demo camera's clip from still frames (underground_coalmine)")

@@ -14,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mineguard.data.datasets.data_yaml import load_data_yaml, spec_from_mapping
+from mineguard.data.datasets.images import probe_image
 from mineguard.data.datasets.labels import label_path_for, read_yolo_labels
 from mineguard.data.errors import DatasetError
 from mineguard.data.remap import MergeSummary, SourceSpec, merge_sources
@@ -76,14 +79,20 @@ def build_hazard_set(
     return merge_sources(specs, taxonomy.names, out_dir, fractions, seed, overwrite=overwrite, yaml_extra=extra)
 
 
+SMALL_SIDE = 16.0  # px at the network input: two cells of the finest (stride-8) level
+
+
 @dataclass(frozen=True)
 class ClassCoverage:
-    """Boxes and images of one class per split (split -> count) in a merged set."""
+    """Boxes and images of one class per split (split -> count) in a merged set; with an input size, the
+    median box side (sqrt of width x height) in pixels of that input and the share under ``SMALL_SIDE``."""
 
     name: str
     group: str
     boxes: dict[str, int]
     images: dict[str, int]
+    median_side: dict[str, float] | None = None
+    small_share: dict[str, float] | None = None
 
     @property
     def has_data(self) -> bool:
@@ -102,6 +111,7 @@ class HazardCoverage:
     splits: tuple[str, ...]
     classes: tuple[ClassCoverage, ...]
     images: dict[str, int]
+    img_size: int | None = None  # the network input the box sides are measured at (None: not measured)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -121,8 +131,16 @@ class HazardCoverage:
         """One line per class: boxes / images per split, or "no data"."""
         head = "  ".join(f"{s:>13}" for s in self.splits)
         lines = [f"{'class':<30} {'group':<11} {head}   (boxes/images)"]
+        if self.img_size is not None:
+            lines[0] += f"   median box side at {self.img_size} px / share under {SMALL_SIDE:g} px, per split"
         for c in self.classes:
             cells = "  ".join(f"{c.boxes[s]:>6}/{c.images[s]:<6}" for s in self.splits)
+            if c.has_data and c.median_side is not None and c.small_share is not None:
+                sides = "  ".join(
+                    f"{c.median_side[s]:>5.0f}/{c.small_share[s]:.2f}" if c.boxes[s] else f"{'-':>10}"
+                    for s in self.splits
+                )
+                cells += f"   {sides}"
             lines.append(f"{c.name:<30} {c.group:<11} {cells if c.has_data else 'no data'}")
         for group, row in self.group_boxes().items():
             lines.append(f"{'group ' + group:<42} " + "  ".join(f"{row[s]:>6} boxes  " for s in self.splits))
@@ -130,11 +148,13 @@ class HazardCoverage:
         return "\n".join(lines)
 
 
-def hazard_coverage(taxonomy: HazardTaxonomy, data_yaml: Path | str) -> HazardCoverage:
-    """Count boxes and images per taxonomy class and split in a merged set (labels only, no pixels).
+def hazard_coverage(taxonomy: HazardTaxonomy, data_yaml: Path | str, img_size: int | None = None) -> HazardCoverage:
+    """Count boxes and images per taxonomy class and split in a merged set (labels only, no pixels); with
+    ``img_size``, also each class's box sides at that network input (image headers are read for their size).
 
     Raises:
-        DatasetError: when the set's class names are not the taxonomy's, in order.
+        DatasetError: when the set's class names are not the taxonomy's, in order, or (with ``img_size``)
+            an image cannot be read.
     """
     spec = load_data_yaml(data_yaml)
     if spec.names != taxonomy.names:
@@ -145,12 +165,40 @@ def hazard_coverage(taxonomy: HazardTaxonomy, data_yaml: Path | str) -> HazardCo
     splits = tuple(s for s in dict.fromkeys((*SPLIT_NAMES, *spec.splits)) if s in spec.splits)
     boxes = {name: dict.fromkeys(splits, 0) for name in spec.names}
     images = {name: dict.fromkeys(splits, 0) for name in spec.names}
+    sides: dict[str, dict[str, list[float]]] = {name: {s: [] for s in splits} for name in spec.names}
     for split in splits:
         for image in spec.splits[split]:
-            _, class_ids, _ = read_yolo_labels(label_path_for(image), (1, 1), len(spec.names))
+            xyxy, class_ids, _ = read_yolo_labels(label_path_for(image), (1, 1), len(spec.names))
             for class_id in class_ids.tolist():
                 boxes[spec.names[class_id]][split] += 1
             for class_id in set(class_ids.tolist()):
                 images[spec.names[class_id]][split] += 1
-    classes = tuple(ClassCoverage(name, taxonomy.group_of(name).name, boxes[name], images[name]) for name in spec.names)
-    return HazardCoverage(splits, classes, {s: len(spec.splits[s]) for s in splits})
+            if img_size is not None and len(class_ids):
+                for class_id, side in zip(class_ids.tolist(), _input_sides(image, xyxy, img_size), strict=True):
+                    sides[spec.names[class_id]][split].append(side)
+    classes = tuple(
+        ClassCoverage(
+            name,
+            taxonomy.group_of(name).name,
+            boxes[name],
+            images[name],
+            None if img_size is None else {s: float(np.median(v)) if v else 0.0 for s, v in sides[name].items()},
+            None
+            if img_size is None
+            else {s: float(np.mean(np.less(v, SMALL_SIDE))) if v else 0.0 for s, v in sides[name].items()},
+        )
+        for name in spec.names
+    )
+    return HazardCoverage(splits, classes, {s: len(spec.splits[s]) for s in splits}, img_size)
+
+
+def _input_sides(image: Path, xyxy_norm: np.ndarray, img_size: int) -> list[float]:
+    """Each box's side, sqrt(width x height), in pixels of the letterboxed ``img_size`` network input."""
+    try:
+        width, height = probe_image(image)
+    except OSError as exc:
+        raise DatasetError(f"{image}: {exc} — fix or remove the image, then count again") from exc
+    scale = img_size / max(width, height)
+    w = (xyxy_norm[:, 2] - xyxy_norm[:, 0]) * width * scale
+    h = (xyxy_norm[:, 3] - xyxy_norm[:, 1]) * height * scale
+    return np.sqrt(w * h).tolist()
