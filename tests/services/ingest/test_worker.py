@@ -220,3 +220,32 @@ def test_a_transaction_holds_about_batch_size_readings_however_they_are_grouped(
     worker = _run(sessions, publish, batch_size=100, max_delay_ms=2000)
     assert _counts(sessions)[0] == 300 and worker.totals.accepted == 300
     assert worker.totals.batches == 3  # 120 + 120 + 60: a message is never split, nor 5 x 60 in one
+
+
+def test_a_batch_message_whose_storage_raises_is_kept_reading_by_reading(engine, session, monkeypatch) -> None:
+    """A 700-reading batch message that makes the store raise is refused ``internal_error``, each of its
+    readings kept whole on its own (the message itself, ~90 KB, would be cut at the 64 KiB payload limit)."""
+    sessions = session_factory(engine)
+    real_ingest = worker_module.ingest
+
+    def ingest_failing_on_the_batch(session, payloads, **kwargs):
+        if any(isinstance(p, dict) for p in payloads):
+            raise ValueError("cannot store this batch")
+        return real_ingest(session, payloads, **kwargs)
+
+    monkeypatch.setattr(worker_module, "ingest", ingest_failing_on_the_batch)
+    backlog = [reading(seq) for seq in range(100, 800)]
+
+    def publish(bus: InProcessBus) -> None:
+        bus.publish(METHANE, json.dumps(reading(1)).encode())
+        bus.publish(METHANE, json.dumps(backlog).encode())
+        bus.publish(METHANE, json.dumps(reading(2)).encode())
+
+    worker = _run(sessions, publish, batch_size=500, max_delay_ms=50)
+    stored, rejects = _counts(sessions)
+    assert stored == 2 and worker.totals.accepted == 2
+    assert len(json.dumps(backlog)) > 64 * 1024
+    assert len(rejects) == 700 and dict(worker.totals.rejected) == {"internal_error": 700}
+    assert sorted(json.loads(r.payload)["seq"] for r in rejects) == list(range(100, 800))
+    assert {(r.reason, r.device_id, r.truncated) for r in rejects} == {("internal_error", "ch4-1101-t", False)}
+    assert all("ValueError: cannot store this batch" in r.detail for r in rejects)

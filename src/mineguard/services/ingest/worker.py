@@ -25,6 +25,7 @@ from mineguard.services.ingest.validate import (
     batch_weight,
     internal_error,
     message_readings,
+    payload_bytes,
 )
 from mineguard.services.storage.db import is_transient
 from mineguard.services.storage.types import utc_now
@@ -95,11 +96,11 @@ class IngestWorker:
     A message carries one reading or a batch of its device's readings (``schema.py``); a batch message
     is never split across two transactions, so a transaction may hold up to one message more than
     ``batch_size`` readings. A reading whose device or kind differs from its topic's is rejected
-    ``invalid_schema``. When
-    the database is away (:func:`~mineguard.services.storage.db.is_transient`), the batch is kept
-    and retried every ``retry_s`` seconds (nothing is dropped while the process runs). When a
-    batch fails for any other reason, its messages are stored one by one, and one that still
-    fails is refused ``internal_error`` (kept among the rejects) and acknowledged.
+    ``invalid_schema``. When the database is away (:func:`~mineguard.services.storage.db.is_transient`),
+    the batch is kept and retried every ``retry_s`` seconds (nothing is dropped while the process runs).
+    When a batch fails for any other reason, its messages are stored one by one, and one that still
+    fails is refused ``internal_error`` (kept among the rejects, a batch message reading by reading) and
+    acknowledged.
     """
 
     def __init__(
@@ -264,9 +265,13 @@ class IngestWorker:
         except TopicError:
             device_id = None
         rejection = internal_error(None, exc, payload, device_id)
+        items = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+        rejections = [rejection]
+        if isinstance(items, list) and items:  # a batch: each reading kept on its own, none cut at the 64 KiB limit
+            rejections = [replace(rejection, index=i, raw=payload_bytes(item)) for i, item in enumerate(items)]
         with self.sessions() as session, session.begin():
-            record_rejections(session, [rejection], source=self.source, now=self.clock())
-        self.totals.rejected[rejection.reason.value] += 1
+            record_rejections(session, rejections, source=self.source, now=self.clock())
+        self.totals.rejected[rejection.reason.value] += len(rejections)
         self._stored()
         ack()
 
