@@ -156,8 +156,6 @@ def extra_sensors(count: int, folder: Path) -> tuple[dict[str, tuple[str, str, f
         site["devices"].append({"id": device, "kind": "sensor", "sensor_kind": "co", "unit": "ppm", **where})
     path = folder / f"bench_{count}_sensors.yaml"
     path.write_text(yaml.safe_dump(site, sort_keys=False))
-    scenarios = sites.joinpath(SAMPLE_SITE.replace(".yaml", ".scenarios.yaml"))
-    (folder / f"{path.stem}.scenarios.yaml").write_text(scenarios.read_text())  # a site file's companion
     return {**SENSORS, **extra}, path
 
 

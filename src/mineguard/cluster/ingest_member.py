@@ -33,7 +33,7 @@ from mineguard.cluster.engine import node_here
 from mineguard.cluster.specs import IngestSpec, MemberStatus, ServiceAccess
 from mineguard.services.ingest.bus import TopicError, parse_topic
 from mineguard.services.ingest.mqtt import MqttCommunicator
-from mineguard.services.ingest.schema import MAX_BATCH, MAX_MESSAGE_BATCH_BYTES
+from mineguard.services.ingest.schema import MAX_BATCH
 from mineguard.services.ingest.validate import Rejection, message_readings
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,15 @@ class IngestMember:
     def _take(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         readings = _readings(payload)
         if readings is not None:
-            wrong = [r for r in readings if isinstance(r, dict) and not _matches(topic, r)]
-            for reading in wrong:
-                log.error("%s: %s carries device %r, kind %r: dropped", self.spec.name, topic, *_names(reading))
-            readings = [r for r in readings if not (isinstance(r, dict) and not _matches(topic, r))]
+            kept: list[object] = []
+            for reading in readings:
+                if isinstance(reading, dict) and not _matches(topic, reading):
+                    log.error("%s: %s carries device %r, kind %r: dropped", self.spec.name, topic, *_names(reading))
+                else:
+                    kept.append(reading)
             with self._cond:
-                self.counts["rejected"] += len(wrong)
+                self.counts["rejected"] += len(readings) - len(kept)
+            readings = kept
             if not readings:
                 ack()
                 return
@@ -166,7 +169,7 @@ class IngestMember:
 
 def _readings(payload: bytes) -> list[object] | None:
     """The readings of a message (one, or a batch), parsed; None when it cannot be read as readings."""
-    batch = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+    batch = message_readings(payload)
     if batch is None:
         try:
             return [json.loads(payload)]

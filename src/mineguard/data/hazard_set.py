@@ -178,18 +178,23 @@ def hazard_coverage(taxonomy: HazardTaxonomy, data_yaml: Path | str, img_size: i
                     sides[spec.names[class_id]][split].append(side)
     classes = tuple(
         ClassCoverage(
-            name,
-            taxonomy.group_of(name).name,
-            boxes[name],
-            images[name],
-            None if img_size is None else {s: float(np.median(v)) if v else 0.0 for s, v in sides[name].items()},
-            None
-            if img_size is None
-            else {s: float(np.mean(np.less(v, SMALL_SIDE))) if v else 0.0 for s, v in sides[name].items()},
+            name, taxonomy.group_of(name).name, boxes[name], images[name], *_side_stats(sides[name], img_size)
         )
         for name in spec.names
     )
     return HazardCoverage(splits, classes, {s: len(spec.splits[s]) for s in splits}, img_size)
+
+
+def _side_stats(
+    sides: Mapping[str, list[float]], img_size: int | None
+) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """Per split, the median box side and the share under ``SMALL_SIDE`` (0 for a split without boxes);
+    (None, None) when the sides were not measured."""
+    if img_size is None:
+        return None, None
+    median = {split: float(np.median(v)) if v else 0.0 for split, v in sides.items()}
+    small = {split: float(np.mean(np.less(v, SMALL_SIDE))) if v else 0.0 for split, v in sides.items()}
+    return median, small
 
 
 def _input_sides(image: Path, xyxy_norm: np.ndarray, img_size: int) -> list[float]:

@@ -28,6 +28,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from mineguard.mine.events import EventSource
 from mineguard.mine.graph import ZoneGraph
 from mineguard.mine.site import SiteConfig
 from mineguard.services.settings import Settings
@@ -89,7 +90,8 @@ def settle_window_s(site: SiteConfig, tick_s: float = SERVICE_TICK_S, slack_s: f
     reading, once their conditions held long enough) plus one tick and some slack for a loaded machine;
     at least 2.5 s. Threshold rules raise only on a reading, so they are settled once everything is
     ingested; rules on ``system.*`` signals (camera health from the video runtime) read nothing a run sends."""
-    driven = [rule for rule in site.rules.combined if not any(c.signal.startswith("system.") for c in rule.conditions)]
+    system = f"{EventSource.SYSTEM.value}."
+    driven = [rule for rule in site.rules.combined if not any(c.signal.startswith(system) for c in rule.conditions)]
     longest = max((rule.for_s for rule in driven), default=0.0)
     return max(2.5, longest + tick_s + slack_s)
 

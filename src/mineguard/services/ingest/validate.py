@@ -24,7 +24,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from mineguard.mine.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
-from mineguard.services.ingest.schema import ID_PATTERN, SEQ_MAX, Reading, describe
+from mineguard.services.ingest.schema import (
+    ID_PATTERN,
+    MAX_BATCH,
+    MAX_MESSAGE_BATCH_BYTES,
+    SEQ_MAX,
+    Reading,
+    describe,
+)
 from mineguard.services.timestamps import clock_skew
 
 log = logging.getLogger(__name__)
@@ -145,16 +152,10 @@ def parse_reading(
 ) -> Reading | Rejection:
     """Size, JSON and schema checks of ``payload`` (bytes or text as received, or the object a batch was
     parsed into); ``expected`` is the (device_id, kind) a transport's topic claims."""
-    if isinstance(payload, dict):  # a valid reading's fields are bounded: only a refused one is sized
-        try:
-            reading = Reading.model_validate(payload)
-        except ValidationError as exc:
-            raw = payload_bytes(payload)
-            if len(raw) > max_bytes:
-                return _oversized(index, raw, max_bytes)
-            device_id, seq = _identity(payload)  # only a refused payload needs them (to be filed under)
-            return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
-    else:
+    reading: Reading | None = None
+    raw: bytes | None = None
+    obj: Any = payload
+    if not isinstance(payload, dict):
         raw = payload_bytes(payload)
         if len(raw) > max_bytes:
             return _oversized(index, raw, max_bytes)
@@ -166,18 +167,23 @@ def parse_reading(
                 why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
                 detail = f"not valid JSON ({why}) — send one UTF-8 JSON object per reading"
                 return Rejection(index, RejectReason.MALFORMED_JSON, detail, raw=raw)
-            try:
-                reading = Reading.model_validate(obj)
-            except ValidationError as exc:
-                device_id, seq = _identity(obj)
-                return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
+    if reading is None:
+        try:
+            reading = Reading.model_validate(obj)
+        except ValidationError as exc:
+            if raw is None:  # a parsed object: a valid reading's fields are bounded, only a refused one is sized
+                raw = payload_bytes(payload)
+                if len(raw) > max_bytes:
+                    return _oversized(index, raw, max_bytes)
+            device_id, seq = _identity(obj)  # only a refused payload needs them (to be filed under)
+            return Rejection(index, RejectReason.INVALID_SCHEMA, describe(exc), device_id, seq, raw)
     if expected is not None and (reading.device_id, reading.kind) != expected:
         detail = (
             f"topic says device {expected[0]!r} kind {expected[1]!r} but the payload says device "
             f"{reading.device_id!r} kind {reading.kind!r} — publish to mineguard/<site_id>/<device_id>/<kind> "
             "of the reading itself"
         )
-        raw = payload_bytes(payload)
+        raw = raw if raw is not None else payload_bytes(payload)
         return Rejection(index, RejectReason.INVALID_SCHEMA, detail, reading.device_id, reading.seq, raw)
     return reading
 
@@ -294,7 +300,9 @@ def batch_weight(payload: bytes) -> int:
     return max(1, payload.count(b'"seq"')) if is_batch(payload) else 1
 
 
-def message_readings(payload: bytes, *, max_batch: int, max_bytes: int) -> list[Payload] | Rejection | None:
+def message_readings(
+    payload: bytes, *, max_batch: int = MAX_BATCH, max_bytes: int = MAX_MESSAGE_BATCH_BYTES
+) -> list[Payload] | Rejection | None:
     """The readings of an MQTT message that carries several of one device (a JSON array, or
     ``{"readings": [...]}``: the backlog a device or gateway sends after a lost link, or readings
     grouped to save per-message cost), each to be checked on its own; None for a message of one

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from mineguard.services.ingest.bus import ROOT, Ack, Communicator, TopicError, parse_topic
-from mineguard.services.ingest.schema import MAX_BATCH, MAX_MESSAGE_BATCH_BYTES
 from mineguard.services.ingest.store import Cleanser, IngestReport, ingest, record_rejections
 from mineguard.services.ingest.validate import (
     Payload,
@@ -265,7 +264,7 @@ class IngestWorker:
         except TopicError:
             device_id = None
         rejection = internal_error(None, exc, payload, device_id)
-        items = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+        items = message_readings(payload)
         rejections = [rejection]
         if isinstance(items, list) and items:  # a batch: each reading kept on its own, none cut at the 64 KiB limit
             rejections = [replace(rejection, index=i, raw=payload_bytes(item)) for i, item in enumerate(items)]
@@ -286,7 +285,7 @@ class IngestWorker:
                 bad_topics.append(Rejection(None, RejectReason.INVALID_SCHEMA, str(exc), raw=payload))
                 continue
             claim = (parts.device_id, parts.kind)
-            items = message_readings(payload, max_batch=MAX_BATCH, max_bytes=MAX_MESSAGE_BATCH_BYTES)
+            items = message_readings(payload)
             if items is None:
                 payloads.append(payload)
                 expected.append(claim)
