@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -19,10 +20,12 @@ def _row(device: str, seq: int, **kw) -> tuple:
     row = dict(
         zip(
             COLUMNS,
-            (device, "methane", seq, T0 + timedelta(seconds=seq), RECEIVED, 0.4, "%", 4000.0, "ppm", 0, "bus"),
+            (device, "methane", seq, None, RECEIVED, 0.4, "%", 4000.0, "ppm", 0, "bus"),
             strict=True,
         )
     )
+    if "t" not in kw:
+        row["t"] = T0 + timedelta(seconds=seq)
     return tuple({**row, **kw}.values())
 
 
@@ -64,6 +67,35 @@ def test_stored_keys_are_left_alone_and_not_returned(engine: Engine) -> None:
         stored = _stored(session, "a")
     assert [row[2] for row in stored] == [0, 1, 2, 3, 4, 5, 9]
     assert stored[2][7] == 4000.0  # the stored reading of seq 2 kept its value
+
+
+def test_values_at_the_edges_of_their_columns_read_back_exactly(engine: Engine) -> None:
+    """PostgreSQL's binary COPY sends each value in its column's own binary form: the largest seq, the
+    earliest and latest times the service accepts (to the microsecond, from a zone east of UTC), floats
+    that text would round, flags with high bits and text outside ASCII come back exactly as sent."""
+    east = timezone(timedelta(hours=14))
+    rows = [
+        _row("edge-1", 2**63 - 1, t=datetime(8999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), value=0.1 + 0.2),
+        _row("edge-1", 0, t=datetime(1900, 1, 1, tzinfo=UTC), value=-1e-300, raw_value=1.7976931348623157e308),
+        _row("edge-1", 7, received_at=datetime(2026, 12, 7, 9, 30, 0, 1, tzinfo=east), flags=2**15 - 1),
+        _row("edge-1", 8, unit="µg/m³", source="mqtt:gw-ünter-tage"),
+    ]
+    with Session(engine) as session, session.begin():
+        assert len(insert_new(session, rows)) == 4
+    with Session(engine) as session:
+        stored = {row[2]: row for row in _stored(session, "edge-1")}
+    for row in rows:
+        assert stored[row[2]] == row
+
+
+def test_an_integer_too_large_for_its_column_is_refused_not_wrapped(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite integers are 64-bit whatever the declared column type")
+    refused = pytest.raises(ValueError, match="flags 70000 does not fit its 16-bit column")
+    with refused, Session(engine) as session, session.begin():
+        insert_new(session, [_row("wide", 1), _row("wide", 2, flags=70_000)])
+    with Session(engine) as session:
+        assert _stored(session, "wide") == []
 
 
 def test_a_batch_larger_than_one_sqlite_statement(engine: Engine) -> None:

@@ -4,10 +4,12 @@
 back the row id of each one it stored, by key; a key already there (a re-send, or a concurrent
 ingest that won) is left alone and missing from the answer. It runs in the caller's transaction.
 
-- PostgreSQL: ``COPY`` of the batch into a session-local temporary table (psycopg's ``copy``, the
-  rows written by its C adapter), then one ``INSERT INTO sensor_readings SELECT ... ON CONFLICT
-  (device_id, seq) DO NOTHING RETURNING``: two statements for any batch size, no per-row
-  parameter processing in Python.
+- PostgreSQL: binary ``COPY`` of the batch into a session-local temporary table (psycopg's ``copy``,
+  the rows written by its C adapter in PostgreSQL's binary format: about 1 µs a row, against 6 µs as
+  text, where formatting times and floats as text was an eighth of an ingest worker's time), then one
+  ``INSERT INTO sensor_readings SELECT ... ON CONFLICT (device_id, seq) DO NOTHING RETURNING``: two
+  statements for any batch size, no per-row parameter processing in Python. Binary ``COPY`` needs the
+  exact column types: they are read from the temporary table itself, once per connection.
 - SQLite: one multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING`` per
   chunk of rows that fits SQLite's bound-parameter limit.
 
@@ -40,6 +42,7 @@ Row = tuple[str, str, int, datetime, datetime, float, str, float, str, int, str]
 SQLITE_MAX_PARAMETERS = 32_766  # SQLite >= 3.32's default SQLITE_MAX_VARIABLE_NUMBER
 _STAGE = "mineguard_ingest_stage"
 LiveRow = tuple[str, dict[str, Any], datetime]  # device id, its new live state, the reading's time
+_INTEGER_BITS = {21: 16, 23: 32, 20: 64}  # PostgreSQL's smallint, integer and bigint type oids
 _LIVE_CHUNK = 5_000  # devices a statement: 3 parameters each, within SQLite's and psycopg's limits
 
 
@@ -64,15 +67,36 @@ def _copy_postgresql(connection: Connection, rows: Sequence[Row]) -> dict[tuple[
         f"SELECT {columns} FROM {table} WITH NO DATA"
     )
     connection.exec_driver_sql(f"DELETE FROM {_STAGE}")  # a second batch in one transaction starts empty
-    cursor = connection.connection.driver_connection.cursor()  # COPY has no SQLAlchemy statement
-    with cursor, cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    pooled = connection.connection  # its ``info`` lives as long as the database connection, like the table
+    cursor = pooled.driver_connection.cursor()  # COPY has no SQLAlchemy statement
+    with cursor:
+        types = pooled.info.get(_STAGE)
+        if types is None:  # the server's own type of each column (binary COPY has no conversions)
+            cursor.execute(f"SELECT {columns} FROM {_STAGE} LIMIT 0")
+            types = pooled.info[_STAGE] = [column.type_code for column in cursor.description or ()]
+        _check_integer_ranges(rows, types)
+        with cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
     new = connection.exec_driver_sql(
         f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGE} "
         "ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq"
     )
     return {(device_id, seq): row_id for row_id, device_id, seq in new}
+
+
+def _check_integer_ranges(rows: Sequence[Row], types: Sequence[int]) -> None:
+    """Refuse an integer outside its column's type: binary ``COPY`` would wrap it silently (70,000 in a
+    ``smallint`` is stored as 4,464), where text ``COPY`` and an ``INSERT`` raise."""
+    for i, oid in enumerate(types):
+        bits = _INTEGER_BITS.get(oid)
+        if bits is None:
+            continue
+        values = [row[i] for row in rows]
+        low, high = min(values), max(values)
+        if low < -(2 ** (bits - 1)) or high >= 2 ** (bits - 1):
+            raise ValueError(f"{COLUMNS[i]} {low if low < 0 else high} does not fit its {bits}-bit column")
 
 
 def _values_sqlite(connection: Connection, rows: Sequence[Row]) -> dict[tuple[str, int], int]:
