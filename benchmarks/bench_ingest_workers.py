@@ -11,6 +11,8 @@ site's 10 sensors at QoS 1 as fast as the broker takes them.
 - readings/s: readings / (first publish .. the last one stored and its rules evaluated);
 - CPU µs/reading: CPU time (user + system) of the worker processes, of this process (rules) and of
   the broker, over the run, per reading — what a reading costs whatever the machine's core count;
+- machine CPU µs/reading: every busy CPU second of the machine over the run (``/proc/stat``: the above plus
+  the PostgreSQL server, the publisher and anything else running), per reading;
 - reading p50/p99 ms: publish -> stored and rules evaluated, for ``--paced`` readings sent one every
   10 ms after the burst (latency, not throughput).
 
@@ -137,6 +139,12 @@ def publish(host: str, port: int, batch: list[tuple[str, bytes]], pace_s: float,
     sock.close()
 
 
+def machine_cpu_s() -> float:
+    """Busy CPU seconds of the whole machine so far, all cores (user, nice, system, irq, softirq)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return sum(int(fields[i]) for i in (0, 1, 2, 5, 6)) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -226,10 +234,10 @@ def run(url: str, workers: int, per_message: int, args: argparse.Namespace) -> d
             sender = context.Process(target=publish, args=(broker.host, broker.port, burst, 0.0, None, ready, go))
             sender.start()
             ready.wait(120)
-            cpu0, t0 = rig.cpu(), time.perf_counter()
+            cpu0, machine0, t0 = rig.cpu(), machine_cpu_s(), time.perf_counter()
             go.set()
             rig.wait_stored(args.readings)
-            elapsed, cpu = time.perf_counter() - t0, rig.cpu() - cpu0
+            elapsed, cpu, machine = time.perf_counter() - t0, rig.cpu() - cpu0, machine_cpu_s() - machine0
             sender.join(60)
             first = args.readings // len(sensors) + 1
             pace_ms = 1000.0  # each sensor's readings a second apart; the first paced one a minute ago
@@ -251,6 +259,7 @@ def run(url: str, workers: int, per_message: int, args: argparse.Namespace) -> d
     return {
         "readings/s": args.readings / elapsed,
         "CPU µs/reading": cpu / args.readings * 1e6,
+        "machine CPU µs/reading": machine / args.readings * 1e6,
         "reading p50 ms": q[49],
         "reading p99 ms": q[98],
     }
@@ -274,6 +283,7 @@ def main() -> None:
     parser.add_argument(
         "--extra-sensors", type=int, default=0, help="CO sensors added to the sample site (many devices a batch)"
     )
+    parser.add_argument("--repeats", type=int, default=1, help="runs of every row (median and range when > 1)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -282,34 +292,29 @@ def main() -> None:
     os.environ.setdefault("MINEGUARD_AUDIT_KEY_FILE", str(folder / "audit.key"))
     os.environ.setdefault("MINEGUARD_AUDIT_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
     args.sensors = extra_sensors(args.extra_sensors, folder)
-    rows: list[tuple[str, int, int, dict[str, float]]] = []
-    for backend in args.backends:
-        for workers in args.workers:
-            for per_message in args.per_message:
-                if backend == "sqlite":
-                    result = run(f"sqlite:///{folder / uuid.uuid4().hex[:8]}.db", workers, per_message, args)
-                    rows.append(("SQLite (file, WAL)", workers, per_message, result))
-                else:
-                    with local_cluster(durable=True) as cluster:
-                        result = run(cluster.url, workers, per_message, args)
-                    rows.append(
-                        ("PostgreSQL 15 (loopback, fsync on, synchronous_commit on)", workers, per_message, result)
-                    )
-                print(rows[-1], flush=True)
-    columns = ["readings/s", "CPU µs/reading", "reading p50 ms", "reading p99 ms"]
-    batched = args.per_message != [1]
-    head = "| backend | workers | " + ("readings a message | " if batched else "")
-    lines = [head + " | ".join(columns) + " |", "|---" * (len(columns) + 2 + batched) + "|"]
-    for name, w, pm, r in rows:
-        lines.append(
-            f"| {name} | {w} | " + (f"{pm} | " if batched else "") + " | ".join(f"{r[c]:.0f}" for c in columns) + " |"
-        )
-    table = "\n".join(lines)
+    runs: dict[tuple[str, int, int], list[dict[str, float]]] = {}
+    for _ in range(args.repeats):
+        for backend in args.backends:
+            for workers in args.workers:
+                for per_message in args.per_message:
+                    if backend == "sqlite":
+                        name = "SQLite (file, WAL)"
+                        result = run(f"sqlite:///{folder / uuid.uuid4().hex[:8]}.db", workers, per_message, args)
+                    else:
+                        name = "PostgreSQL 15 (loopback, fsync on, synchronous_commit on)"
+                        with local_cluster(durable=True) as cluster:
+                            result = run(cluster.url, workers, per_message, args)
+                    runs.setdefault((name, workers, per_message), []).append(result)
+                    print((name, workers, per_message, result), flush=True)
+    table = results_table(runs, batched=args.per_message != [1])
     print(table)
     if args.write:
+        batched = args.per_message != [1]
         workers = " ".join(map(str, args.workers))
         command = f"benchmarks/bench_ingest_workers.py --readings {args.readings} --workers {workers} --write"
         command += f" --protocol {args.protocol} --partition {args.partition}"
+        if args.repeats > 1:
+            command += f" --repeats {args.repeats}"
         if batched:
             command += " --per-message " + " ".join(map(str, args.per_message))
         if args.extra_sensors:
@@ -322,11 +327,30 @@ def main() -> None:
         if args.extra_sensors:
             sensors += f" and {args.extra_sensors} CO sensors added to it (`--extra-sensors`): batches of many devices"
         heading = f", {count} sensors" if args.extra_sensors else ""
+        heading += f", {args.repeats} runs each" if args.repeats > 1 else ""
         text = section.format(
             provenance=provenance, readings=args.readings, table=table, split=split, sensors=sensors, heading=heading
         )
         write_section(RESULTS, text)
         print(f"wrote {RESULTS}")
+
+
+COLUMNS = ["readings/s", "CPU µs/reading", "machine CPU µs/reading", "reading p50 ms", "reading p99 ms"]
+
+
+def results_table(runs: dict[tuple[str, int, int], list[dict[str, float]]], *, batched: bool) -> str:
+    """One row per (backend, workers, readings a message): the figure of its one run, or with several runs
+    the median and, in brackets, the lowest and highest."""
+    head = "| backend | workers | " + ("readings a message | " if batched else "")
+    lines = [head + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2 + batched) + "|"]
+    for (name, workers, per_message), results in runs.items():
+        cells = []
+        for column in COLUMNS:
+            values = [result[column] for result in results]
+            cell = f"{statistics.median(values):.0f}"
+            cells.append(cell + (f" ({min(values):.0f}-{max(values):.0f})" if len(values) > 1 else ""))
+        lines.append(f"| {name} | {workers} | " + (f"{per_message} | " if batched else "") + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 SPLITS = {
@@ -350,7 +374,8 @@ batches back to the service process → rule feed → rule engine. PostgreSQL ru
   processes and the rules share two CPUs: more workers cannot give more than the idle core.
 - CPU µs/reading: CPU seconds of the worker processes, the service process (rules) and the broker
   during the burst, per reading (the publisher is not counted): the cost that sets what a node
-  with more cores reaches (about cores × 10⁶ / cost).
+  with more cores reaches (about cores × 10⁶ / cost). Machine CPU µs/reading: every busy CPU second of
+  the machine (the PostgreSQL server and the publisher included).
 - reading p50/p99: publish → stored and rules evaluated, 500 readings sent one every 10 ms.
 - Splitting by message (`--partition share`) has a price: MQTT shared subscriptions give no per-device affinity, so each
   process's live cleanser sees only the readings of a sensor that came to it (spike and stuck
@@ -376,7 +401,9 @@ receive, topic check, PUBACK). Workers {split}. Sensors: {sensors}.
 
 {table}
 
-- readings/s and CPU µs/reading: as in that section, for {readings} readings whatever the grouping.
+- readings/s and CPU µs/reading: as in that section, for {readings} readings whatever the grouping; machine CPU
+  µs/reading: every busy CPU second of the machine (the PostgreSQL server and the publisher included).
+- With several runs of each row: the median, and in brackets the lowest and highest run.
 - reading p50/p99: the 500 paced readings, one a message one every 10 ms, after the burst (as there).
 """
 

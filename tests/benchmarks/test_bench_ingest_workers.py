@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,3 +40,32 @@ def test_batches_hold_consecutive_readings_of_one_sensor_and_every_reading_once(
     key = lambda r: (r["device_id"], r["seq"])  # noqa: E731
     assert sorted(readings, key=key) == sorted(single, key=key)
     assert len(out) == sensors * 3  # steps 0-2, 3-5 and 6-7 (7 for the first 3 sensors only): 3 messages a sensor
+
+
+def test_the_table_gives_one_run_as_is_and_several_as_median_and_range() -> None:
+    def result(rate: float) -> dict[str, float]:
+        return {column: rate if column == "readings/s" else 10.0 for column in bench.COLUMNS}
+
+    runs = {("SQLite (file, WAL)", 2, 50): [result(30_000), result(18_000), result(24_000.4)]}
+    runs[("PostgreSQL 15", 2, 10)] = [result(20_000)]
+    lines = bench.results_table(runs, batched=True).splitlines()
+    assert lines[0] == (
+        "| backend | workers | readings a message | readings/s | CPU µs/reading | machine CPU µs/reading | "
+        "reading p50 ms | reading p99 ms |"
+    )
+    assert (
+        lines[2]
+        == "| SQLite (file, WAL) | 2 | 50 | 24000 (18000-30000) | 10 (10-10) | 10 (10-10) | 10 (10-10) | 10 (10-10) |"
+    )
+    assert lines[3] == "| PostgreSQL 15 | 2 | 10 | 20000 | 10 | 10 | 10 | 10 |"
+    assert (
+        bench.results_table(runs, batched=False).splitlines()[3] == "| PostgreSQL 15 | 2 | 20000 | 10 | 10 | 10 | 10 |"
+    )
+
+
+def test_machine_cpu_counts_busy_time_as_it_passes() -> None:
+    before = bench.machine_cpu_s()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # 0.2 s of this process's own CPU
+        pass
+    assert bench.machine_cpu_s() - before >= 0.15
