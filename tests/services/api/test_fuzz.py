@@ -14,7 +14,8 @@ and expects a 401.
 Measured on the 2-core CI machine (shared with other work), 2026-12-06: 25,881 requests (the
 ignored_auth probes included) in 278 s wall time. Reproduce: ``pytest tests/services/api/test_fuzz.py -s``
 (prints the count and time); a longer hunt for defects: ``MINEGUARD_FUZZ_EXAMPLES=350 pytest ...`` (examples per
-operation and mode; 70 by default); run 2026-12-07 with 300: 115,573 requests in 1,302 s, no failure. The WebSocket ``/api/v1/stream`` is not in the OpenAPI document, so
+operation and mode; 70 by default); run 2026-12-07 with 300: 115,573 requests in 1,302 s, no failure.
+The WebSocket ``/api/v1/stream`` is not in the OpenAPI document, so
 schemathesis cannot drive it (tests/services/api/test_stream.py covers it).
 """
 
