@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-import statistics
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-from results_file import run_lines, write_section
+from results_file import median_range, run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 
@@ -71,10 +70,7 @@ def main() -> None:
         "|---" * 7 + "|",
     ]
     for (name, backend, workers, per_message), results in sorted(seen.items(), key=lambda kv: kv[0][1:] + kv[0][:1]):
-        cells = []
-        for key in ("readings/s", "CPU µs/reading"):
-            values = [result[key] for result in results]
-            cells.append(f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})")
+        cells = [median_range([result[key] for result in results]) for key in ("readings/s", "CPU µs/reading")]
         medians.append(f"| {name} | {backend} | {workers} | {per_message} | {len(results)} | {' | '.join(cells)} |")
     print("\n".join(medians))
     if args.write:

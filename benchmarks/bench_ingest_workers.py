@@ -47,7 +47,7 @@ from mineguard.services.ingest.bus import topic_for
 from mineguard.services.ingest.pool import IngestPool, PoolConfig
 from mineguard.services.settings import Settings
 from mineguard.warning.sensing.live import LiveCleanser
-from results_file import run_lines, write_section
+from results_file import median_range, run_lines, write_section
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/results/platform.md"
 
@@ -344,11 +344,7 @@ def results_table(runs: dict[tuple[str, int, int], list[dict[str, float]]], *, b
     head = "| backend | workers | " + ("readings a message | " if batched else "")
     lines = [head + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2 + batched) + "|"]
     for (name, workers, per_message), results in runs.items():
-        cells = []
-        for column in COLUMNS:
-            values = [result[column] for result in results]
-            cell = f"{statistics.median(values):.0f}"
-            cells.append(cell + (f" ({min(values):.0f}-{max(values):.0f})" if len(values) > 1 else ""))
+        cells = [median_range([result[column] for result in results]) for column in COLUMNS]
         lines.append(f"| {name} | {workers} | " + (f"{per_message} | " if batched else "") + " | ".join(cells) + " |")
     return "\n".join(lines)
 

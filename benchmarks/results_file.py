@@ -6,6 +6,8 @@ import datetime as dt
 import os
 import platform
 import re
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 _HEADING = re.compile(r"^#{1,6} ")
@@ -34,6 +36,13 @@ def replace_section(text: str, section: str) -> str:
             new = [*lines[:start], *section.strip().splitlines(), "", *lines[end:]]
             return "\n".join(new).rstrip() + "\n"
     return text.rstrip() + "\n\n" + section.strip() + "\n"
+
+
+def median_range(values: Sequence[float]) -> str:
+    """A table cell for repeated runs of one measurement: the median, and with several runs the lowest and
+    highest in brackets (``24000 (18000-30000)``), rounded to whole units."""
+    cell = f"{statistics.median(values):.0f}"
+    return cell + (f" ({min(values):.0f}-{max(values):.0f})" if len(values) > 1 else "")
 
 
 def write_section(path: Path, section: str) -> None:

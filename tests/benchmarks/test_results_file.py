@@ -59,3 +59,9 @@ def test_run_lines_say_the_command_the_date_and_the_machine():
     assert command == "Command: `.venv/bin/python benchmarks/b.py --write`"
     assert re.fullmatch(r"Date: \d{4}-\d\d-\d\d \d\d:\d\d UTC\. Machine: .+, \d+ cores, Python [\d.]+\.", date_line)
     assert re.search(r"; load average [\d.]+, [\d.]+, [\d.]+ at the end\.$", results_file.run_lines("b", load=True))
+
+
+def test_a_cell_of_repeated_runs_is_the_median_and_with_several_the_range() -> None:
+    assert results_file.median_range([30_000, 18_000, 24_000.4]) == "24000 (18000-30000)"
+    assert results_file.median_range([10.0, 12.0]) == "11 (10-12)"
+    assert results_file.median_range([20_000.0]) == "20000"
