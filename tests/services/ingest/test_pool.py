@@ -3,11 +3,22 @@ site's every topic storing its own and the devices of no partition, the others o
 
 from __future__ import annotations
 
+import pickle
 import zlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mineguard.services.ingest.pool import PoolConfig, build_member, member_topics, partition_of, skipped_devices
+from mineguard.services.ingest.pool import (
+    PoolConfig,
+    build_member,
+    member_topics,
+    pack_accepted,
+    partition_of,
+    skipped_devices,
+    unpack_accepted,
+)
+from mineguard.services.ingest.store import AcceptedReading
 
 SITE = "sample-coal-mine"
 DEVICES = ("ch4-1101-t", "co-belt", "o2-main", "temp-1101", "dust-1101")
@@ -44,3 +55,24 @@ def test_process_0_acknowledges_the_other_processes_devices_unread() -> None:
     bus, worker = build_member(config(), 0, 3, sessions=None, cleanser=None, on_report=None)
     assert bus._client.skip_devices == {d.encode() for d in skipped_devices(config(), 0, 3)}
     assert worker.patterns == [f"mineguard/{SITE}/+/+"]
+
+
+def test_accepted_readings_cross_the_pipe_by_column_unchanged() -> None:
+    """What a worker process sends the service is rebuilt exactly: every field, times to the microsecond at the
+    ends of the range a reading may have (1900 to now), texts that repeat and texts that do not."""
+    times = [
+        datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 12, 8, 1, 2, 3, 456_789, tzinfo=UTC),
+        datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+    ]
+    readings = [
+        AcceptedReading(i, f"ch4-{i % 2}", "methane", 2**63 - 1 - i, t, 0.1 * i, "%", 1000.0 * i, "ppm", i % 3)
+        for i, t in enumerate(times)
+    ]
+    readings.append(AcceptedReading(9, "gas-é", "co", 0, times[2], float("inf"), "ppm", -0.0, "ppm"))
+    columns = pack_accepted(readings)
+    back = unpack_accepted(pickle.loads(pickle.dumps(columns)))
+    assert back == readings
+    assert all(r.t.utcoffset() == timedelta(0) for r in back)
+    assert unpack_accepted(pack_accepted([])) == []

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -63,13 +63,14 @@ class Cleanser(Protocol):
     def judge_many(self, readings: Sequence[tuple[str, str, int, datetime, float]]) -> list[int]: ...
 
 
-@dataclass(frozen=True)
-class AcceptedReading:
-    """A reading stored by this call; ``value``/``unit`` canonical, ``raw_*`` as sent.
+class AcceptedReading(NamedTuple):
+    """A reading stored by this call; ``value``/``unit`` canonical, ``raw_*`` as sent, ``t`` in UTC.
 
     An in-memory view of the :class:`SensorReading` row just inserted (``id`` is its row id), built
     without reading it back, for the alert pipeline and the ingest counters. The API's view of a
     stored row is ``services/api/schemas/readings.py`` ``ReadingOut``; both name only columns of the row.
+    A named tuple, not a dataclass: ingest worker processes send thousands a second to the service
+    (``pool.py``), and a tuple is built and read several times faster.
     """
 
     id: int

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,10 +33,9 @@ from typing import Any, Literal
 
 from mineguard.mine.rules.config import CombinedRule, Condition, ThresholdRule
 from mineguard.mine.rules.regulation import Severity
-from mineguard.warning.slope import slope_of
+from mineguard.warning.rules.series import Series, Value, walked_slope
 
 State = Literal["raised", "escalated", "deescalated", "cleared"]
-Value = float | bool
 
 
 @dataclass(frozen=True)
@@ -57,16 +55,7 @@ class RuleTransition:
 def slope_per_min(samples: Iterable[tuple[datetime, Value]]) -> float | None:
     """Least-squares slope of ``(t, value)`` samples in units per minute; None under 2 distinct times."""
     pts = [(t.timestamp(), float(v)) for t, v in samples]
-    return _slope([x for x, _ in pts], [y for _, y in pts])
-
-
-def _slope(ts: list[float], ys: list[float]) -> float | None:
-    """Least-squares slope per minute of values ``ys`` at epoch seconds ``ts``."""
-    if len(ts) < 2:
-        return None
-    xm = [(x - ts[0]) / 60.0 for x in ts]  # relative times keep the sums well-conditioned
-    slope = slope_of(xm, ys)
-    return None if math.isnan(slope) else slope
+    return walked_slope([x for x, _ in pts], [y for _, y in pts])
 
 
 def _readable(v: float) -> str:
@@ -89,45 +78,6 @@ def render_action(template: str | None, fields: Mapping[str, Any]) -> str | None
         return _readable(v) if isinstance(v, float) else str(v)
 
     return re.sub(r"\{([^{}]+)\}", sub, template)
-
-
-class _Series:
-    """Recent ``(t, value)`` samples of one signal in one zone, pruned to ``keep_s``.
-
-    Times are also kept as epoch seconds, so the window of a slope is found by walking back from
-    the newest sample (cost: the samples in the window, not the whole series).
-    """
-
-    def __init__(self, keep_s: float) -> None:
-        self.keep_s = keep_s
-        self.samples: deque[tuple[float, datetime, Value]] = deque()
-        self.source: str | None = None  # where the newest sample came from
-
-    def add(self, t: datetime, value: Value, source: str | None = None) -> bool:
-        ts = t.timestamp()
-        if self.samples and ts < self.samples[-1][0]:
-            return False
-        self.samples.append((ts, t, value))
-        self.source = source
-        while ts - self.samples[0][0] > self.keep_s:
-            self.samples.popleft()
-        return True
-
-    @property
-    def last(self) -> tuple[datetime, Value] | None:
-        return self.samples[-1][1:] if self.samples else None
-
-    def slope(self, now: datetime, window_s: float) -> float | None:
-        """Least-squares slope per minute of the samples at most ``window_s`` before ``now``."""
-        start = now.timestamp() - window_s
-        xs: list[float] = []
-        ys: list[float] = []
-        for ts, _, v in reversed(self.samples):
-            if ts < start:
-                break
-            xs.append(ts)
-            ys.append(float(v))
-        return _slope(xs, ys)
 
 
 @dataclass
@@ -167,7 +117,7 @@ class RuleEngine:
         self.rate_window_s = rate_window_s
         windows = [c.window_s for r in self.rules if isinstance(r, CombinedRule) for c in r.conditions]
         self._keep_s = max([rate_window_s, *windows])
-        self._series: dict[tuple[str, str | None], _Series] = {}
+        self._series: dict[tuple[str, str | None], Series] = {}
         self._thr: dict[tuple[str, str | None], _ThresholdState] = {}
         self._comb: dict[str, _CombinedState] = {}
         self.now: datetime | None = None
@@ -177,7 +127,7 @@ class RuleEngine:
                 self._threshold_by_kind.setdefault(rule.kind, []).append(rule)
         self._threshold_for: dict[tuple[str, str | None], list[ThresholdRule]] = {}  # (signal, zone) -> covering
         # (signal, zone) -> its series, threshold rules and combined rules: one lookup per observation
-        self._route: dict[tuple[str, str | None], tuple[_Series, list[ThresholdRule], list[CombinedRule]]] = {}
+        self._route: dict[tuple[str, str | None], tuple[Series, list[ThresholdRule], list[CombinedRule]]] = {}
         self._combined = [rule for rule in self.rules if isinstance(rule, CombinedRule)]
         self._combined_by_signal: dict[tuple[str, str | None], list[CombinedRule]] = {}
         for rule in self._combined:
@@ -224,7 +174,8 @@ class RuleEngine:
         for obs in observations:
             source = obs[4] if len(obs) > 4 else None
             for rule in self._record(obs[0], obs[1], obs[2], obs[3], source, out):
-                last = self._comb.setdefault(rule.id, _CombinedState()).evaluated_at
+                state = self._comb.get(rule.id)
+                last = state.evaluated_at if state is not None else None
                 if last is None or (self.now - last).total_seconds() >= resolution_s:  # type: ignore[operator]
                     pending.pop(rule.id, None)
                     self._emit_combined(rule, out)
@@ -247,7 +198,7 @@ class RuleEngine:
         key = (signal_key, zone_id)
         route = self._route.get(key)
         if route is None:
-            series = self._series.get(key) or self._series.setdefault(key, _Series(self._keep_s))
+            series = self._series.get(key) or self._series.setdefault(key, Series(self._keep_s))
             route = self._route[key] = (series, self._threshold_rules(*key), self._combined_by_signal.get(key, []))
         series, thresholds, combined = route
         if not series.add(t, value, source):
@@ -287,18 +238,39 @@ class RuleEngine:
     # --- threshold rules ---------------------------------------------------------------------
 
     def _step_threshold(
-        self, rule: ThresholdRule, zone: str | None, t: datetime, v: float, series: _Series
+        self, rule: ThresholdRule, zone: str | None, t: datetime, v: float, series: Series
     ) -> list[RuleTransition]:
-        st = self._thr.setdefault((rule.id, zone), _ThresholdState(pending=[None] * len(rule.levels)))
+        key = (rule.id, zone)
+        st = self._thr.get(key)
+        if st is None:
+            st = self._thr[key] = _ThresholdState(pending=[None] * len(rule.levels))
         sign = 1.0 if rule.op == ">=" else -1.0
+        pending = st.pending
         held: int | None = None
         for i, lv in enumerate(rule.levels):
             if sign * (v - lv.threshold) >= 0:
-                st.pending[i] = st.pending[i] or t
-                if (t - st.pending[i]).total_seconds() >= rule.for_s:  # type: ignore[operator]
+                since = pending[i] = pending[i] or t
+                if (t - since).total_seconds() >= rule.for_s:
                     held = i
             else:
-                st.pending[i] = None
+                pending[i] = None
+        if st.level is None and held is None:  # the common case: no alert, and none to raise
+            return []
+        return self._threshold_change(rule, zone, t, v, series, st, held, sign)
+
+    def _threshold_change(
+        self,
+        rule: ThresholdRule,
+        zone: str | None,
+        t: datetime,
+        v: float,
+        series: Series,
+        st: _ThresholdState,
+        held: int | None,
+        sign: float,
+    ) -> list[RuleTransition]:
+        """Raise, escalate, hold, de-escalate or clear the alert of ``rule`` in ``zone`` (``held``: the highest
+        level held now)."""
 
         def inside(i: int) -> bool:  # not yet past the clear point of level i
             return sign * (v - rule.levels[i].threshold) > -rule.clear_hysteresis
