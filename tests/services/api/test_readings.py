@@ -77,6 +77,10 @@ def test_gateway_posts_a_mixed_batch_and_reads_back(api: Api) -> None:
     assert stats["readings"] == 2 and stats["rejected"] == 4
     assert stats["rejected_by_reason"]["invalid_schema"] == 2 and stats["rejected_by_reason"]["oversized"] == 0
 
+    # "\ud800" is valid JSON but no UTF-8: refused and kept (it used to raise while its text was kept)
+    surrogate = api.client.post("/api/v1/readings", content=json.dumps([_reading(6, unit="\ud800")]), headers=gateway)
+    assert surrogate.status_code == 200 and surrogate.json()["rejected_by_reason"] == {"invalid_schema": 1}
+
 
 def test_who_may_post(api: Api) -> None:
     body = {"readings": [_reading(10)]}

