@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mineguard.warning.slope import fit_line, ols_slope, slope_of
+from mineguard.warning.slope import RunningSlope, fit_line, ols_slope, slope_of
 
 
 def test_a_line_y_2x_plus_1_has_slope_2_in_every_form():
@@ -111,3 +111,22 @@ def test_bad_arguments_say_what_to_pass():
         slope_of([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="1-D x and y of the same length"):
         fit_line(np.arange(3.0), np.arange(4.0))
+
+
+def test_a_constant_series_has_slope_exactly_zero_and_one_time_has_none() -> None:
+    window = RunningSlope(60.0)
+    for s in range(10):
+        window.add(1_800_000_000.0 + s, 20.8)
+    assert window.slope(1_800_000_000.0 + 9 - 60) == 0.0
+    same = RunningSlope(60.0)
+    same.add(5.0, 1.0)
+    same.add(5.0, 2.0)
+    assert same.slope(0.0) is None  # two samples, one time: no line
+
+
+def test_a_nan_blocks_the_slope_until_it_leaves_the_window() -> None:
+    window = RunningSlope(10.0)
+    for s, y in [(0, 1.0), (1, math.nan), (2, 3.0), (3, 4.0)]:
+        window.add(float(s), y)
+    assert window.slope(-7.0) is None
+    assert window.slope(1.5) == pytest.approx(1.0)  # the NaN at 1 s is out: 3 -> 4 in a second

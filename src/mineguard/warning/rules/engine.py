@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from mineguard.mine.rules.config import CombinedRule, Condition, ThresholdRule
 from mineguard.mine.rules.regulation import Severity
-from mineguard.warning.rules.series import Series, Value, walked_slope
+from mineguard.warning.rules.signal_series import Series, Value, walked_slope
 
 State = Literal["raised", "escalated", "deescalated", "cleared"]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mineguard.warning.rules.series import Series, SlopeWindow, walked_slope
+from mineguard.warning.rules.signal_series import Series, walked_slope
 
 T0 = datetime(2026, 12, 8, 6, 0, tzinfo=UTC)
 
@@ -44,25 +44,6 @@ def test_running_slope_matches_the_walked_one_over_a_long_stream(seed: int) -> N
                 assert (got is None) == (want is None), (i, window_s)
                 if want is not None:
                     assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
-
-
-def test_a_constant_series_has_slope_exactly_zero_and_one_time_has_none() -> None:
-    window = SlopeWindow(60.0)
-    for s in range(10):
-        window.add(T0.timestamp() + s, 20.8)
-    assert window.slope(T0.timestamp() + 9 - 60) == 0.0
-    same = SlopeWindow(60.0)
-    same.add(5.0, 1.0)
-    same.add(5.0, 2.0)
-    assert same.slope(0.0) is None  # two samples, one time: no line
-
-
-def test_a_nan_blocks_the_slope_until_it_leaves_the_window() -> None:
-    window = SlopeWindow(10.0)
-    for s, y in [(0, 1.0), (1, math.nan), (2, 3.0), (3, 4.0)]:
-        window.add(float(s), y)
-    assert window.slope(-7.0) is None
-    assert window.slope(1.5) == pytest.approx(60.0)  # the NaN at 1 s is out: 3 -> 4 in a second
 
 
 def test_a_slope_at_an_earlier_time_than_asked_before_is_walked() -> None:
