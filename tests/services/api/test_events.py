@@ -66,3 +66,16 @@ def test_whole_body_errors_are_kept(api: Api) -> None:
         "supervisor", "GET", "/api/v1/events", params={"start": "2026-11-22T07:00:00Z", "end": "2026-11-22T06:00:00Z"}
     )
     assert bad_window.status_code == 422 and "swap them" in bad_window.json()["error"]["message"]
+
+
+def test_an_event_holding_a_lone_surrogate_is_refused_and_kept_not_a_500(api: Api) -> None:
+    """``"\\ud800"`` is valid JSON but no UTF-8 text; keeping such an event's text among the rejects used to
+    raise (HTTP 500). It is refused with its text kept (the surrogate escaped) and the rest of the batch stored."""
+    import json
+
+    body = json.dumps([_event(utc_now(), event_id="ok-1"), _event(utc_now(), label="\ud800", event_id="bad-1")])
+    response = api.call("manager", "POST", "/api/v1/events", content=body.encode())
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1 and response.json()["rejected"] == 1
+    rejects = api.call("manager", "GET", "/api/v1/readings/rejects").json()
+    assert len(rejects) == 1 and json.loads(rejects[0]["payload"])["label"] == "\ud800"
