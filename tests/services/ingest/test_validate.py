@@ -300,6 +300,8 @@ def test_a_message_of_several_readings_is_told_from_one_reading_before_it_is_par
         assert isinstance(items, list) and len(items) == 3
         assert parse_reading(0, items[0], max_bytes=1000).seq == 1 and json.loads(payload_bytes(items[2]))["seq"] == 1
     assert batch_weight(b"[]") == 1 and message_readings(b"[]", max_batch=10, max_bytes=100) == []
+    parsed = message_readings(three, max_batch=10, max_bytes=10**6, validated=False)  # what a forwarder sends on
+    assert parsed == [json.loads(one)] * 3
     assert not is_batch(b'{"device_id": "x", "readings": []}')  # an object that is not {"readings": ...} first
     big = message_readings(three, max_batch=10, max_bytes=100)
     assert isinstance(big, Rejection) and big.reason is RejectReason.OVERSIZED and big.raw == three

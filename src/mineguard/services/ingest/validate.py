@@ -338,12 +338,16 @@ def batch_weight(payload: bytes) -> int:
 
 
 def message_readings(
-    payload: bytes, *, max_batch: int = MAX_BATCH, max_bytes: int = MAX_MESSAGE_BATCH_BYTES
+    payload: bytes, *, max_batch: int = MAX_BATCH, max_bytes: int = MAX_MESSAGE_BATCH_BYTES, validated: bool = True
 ) -> list[Payload] | Rejection | None:
     """The readings of an MQTT message that carries several of one device (a JSON array, or
     ``{"readings": [...]}``: the backlog a device or gateway sends after a lost link, or readings
     grouped to save per-message cost), each to be checked on its own; None for a message of one
-    reading; a :class:`Rejection` (index None) when the whole message is unusable."""
+    reading; a :class:`Rejection` (index None) when the whole message is unusable.
+
+    ``validated``: a message whose readings are all valid comes back as :class:`BatchItem` s validated in one
+    call (what the ingest worker stores); False: always the parsed JSON objects (what a cluster ingest member
+    forwards as JSON, for the service to check)."""
     if not is_batch(payload):
         return None
     if len(payload) > max_bytes:
@@ -352,7 +356,7 @@ def message_readings(
             f"send at most {max_batch} readings per message"
         )
         return Rejection(None, RejectReason.OVERSIZED, detail, raw=payload)
-    readings = _fast_batch(payload, max_batch)
+    readings = _fast_batch(payload, max_batch) if validated else None
     if readings is not None:
         message = BatchMessage(payload)
         return [BatchItem(reading, message, i) for i, reading in enumerate(readings)]

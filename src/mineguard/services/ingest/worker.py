@@ -264,7 +264,7 @@ class IngestWorker:
         except TopicError:
             device_id = None
         rejection = internal_error(None, exc, payload, device_id)
-        items = message_readings(payload)
+        items = message_readings(payload, validated=False)  # each reading's own text, for the rejects
         rejections = [rejection]
         if isinstance(items, list) and items:  # a batch: each reading kept on its own, none cut at the 64 KiB limit
             rejections = [replace(rejection, index=i, raw=payload_bytes(item)) for i, item in enumerate(items)]
