@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -50,10 +51,11 @@ class BatchMessage:
         self._items: list[Any] | None = None
 
     def item(self, index: int) -> Any:
-        """Reading ``index`` as ``json.loads`` reads it (what :func:`parse_batch` would have passed on)."""
+        """Reading ``index`` as :func:`parse_batch` passes it on (the message parsed whole: it cannot be refused)."""
         if self._items is None:
-            parsed = json.loads(self.raw.decode("utf-8-sig"))
-            self._items = parsed["readings"] if isinstance(parsed, dict) else parsed
+            items = parse_batch(self.raw, max_batch=sys.maxsize)  # its size was checked when it was validated
+            assert not isinstance(items, Rejection), "a batch message validated whole parses"
+            self._items = items
         return self._items[index]
 
 

@@ -291,9 +291,7 @@ class RuleEngine:
             fields = {"rule": rule.id, "zone": zone, "kind": rule.kind, "severity": lv.severity.value, **evidence}
             return RuleTransition(rule.id, zone, lv.severity, state, v, t, evidence, render_action(rule.action, fields))
 
-        if st.level is None:
-            if held is None:
-                return []
+        if st.level is None and held is not None:  # (with neither, _step_threshold has returned)
             st.level, st.clear_since = held, None
             return [emit("raised", held)]
         if held is not None and held > st.level:
